@@ -1,0 +1,174 @@
+/*
+ * handshake.h - the Bitcoin v1 version handshake, both roles, sans-I/O.
+ *
+ *   initiator                         responder (answers like Bitcoin Core)
+ *   -> version
+ *                                     <- version   (only after theirs)
+ *                                     <- wtxidrelay, sendaddrv2 (both >= 70016)
+ *                                     <- verack
+ *   -> wtxidrelay, sendaddrv2 (>= 70016)
+ *   -> verack
+ *
+ * Four calls drive it, as in picotls/ngtcp2: btc_hs_input (bytes in),
+ * btc_hs_next_event (events out), btc_hs_output / btc_hs_consume (bytes to
+ * send). Time comes in as now_ns (a monotonic clock) on every call; the
+ * nonce comes from the RNG callback given at init. Memory is fixed: the
+ * struct holds everything, payloads beyond what a handshake message needs
+ * are hashed as they stream by and never buffered.
+ *
+ * SUCCESS: we have their version and their verack and have sent both ours.
+ * PARTIAL: their version arrived, their verack did not.
+ * FAILED: anything else that ended the handshake, with a PS_ERR_* reason.
+ */
+#ifndef PS_BTC_HANDSHAKE_H
+#define PS_BTC_HANDSHAKE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "btc/params.h"
+#include "btc/wire.h"
+#include "core/err.h"
+#include "crypto/crypto.h"
+
+#define BTC_HS_KEEP 512   /* payload bytes kept for decoding (version needs 344) */
+#define BTC_HS_OUTBUF 2048 /* output queue: a handshake writes about 250 bytes */
+#define BTC_HS_EVENTS 16
+
+enum btc_role { BTC_INITIATOR, BTC_RESPONDER };
+
+enum btc_outcome { BTC_PENDING, BTC_SUCCESS, BTC_PARTIAL, BTC_FAILED };
+
+/* What one side announces and how it behaves. */
+struct btc_hs_config {
+	uint8_t magic[4];
+	int32_t version;         /* our protocol version (default BTC_PROTOCOL_VERSION) */
+	uint64_t services;       /* our service bits */
+	const char *user_agent;  /* our subversion, <= 256 bytes */
+	int32_t start_height;
+	bool relay;
+	int64_t unix_time;       /* the version timestamp, from the caller's clock */
+	struct btc_netaddr peer; /* the peer's address, for addr_recv */
+	uint64_t timeout_ns;     /* handshake deadline, from init; 0 = none */
+	uint64_t required_services; /* initiator: refuse peers lacking these */
+	/* Responder: true when nonce is the nonce of one of our own outbound
+	 * handshakes (Core: CheckIncomingNonce). May be NULL. */
+	bool (*is_local_nonce)(void *ctx, uint64_t nonce);
+	void *nonce_ctx;
+	ps_rng_fn rng;
+	void *rng_ctx;
+};
+
+enum btc_ev_type {
+	BTC_EV_SENT,      /* a message was queued for sending: cmd, length */
+	BTC_EV_RECV,      /* a complete, valid message arrived: cmd, length, note */
+	BTC_EV_DROPPED,   /* a message was dropped (Core drops it too): err */
+	BTC_EV_VERSION,   /* their version arrived and was accepted: see btc_hs.peer */
+	BTC_EV_SUCCESS,   /* handshake complete */
+	BTC_EV_FAILED,    /* handshake over without success: err (and outcome) */
+	BTC_EV_DISCONNECT /* after success, the peer broke a rule: err, note */
+};
+
+struct btc_event {
+	enum btc_ev_type type;
+	enum btc_cmd cmd;
+	char command[BTC_COMMAND_LEN + 1]; /* printable copy, non-printables as '?' */
+	uint32_t length;
+	int err;          /* PS_ERR_* for DROPPED, FAILED, DISCONNECT */
+	const char *note; /* static text or NULL ("ignored: before version") */
+};
+
+/* What we learned of the peer from its version message. */
+struct btc_peer_info {
+	int32_t version;
+	uint64_t services;
+	int64_t timestamp;
+	uint64_t nonce;
+	int32_t start_height;
+	bool relay;
+	unsigned present;
+	char user_agent[BTC_MAX_SUBVERSION + 1]; /* as received, NUL-terminated */
+	size_t user_agent_len;
+};
+
+enum btc_hs_state {
+	BTC_HS_EXPECT_VERSION, /* nothing from them yet (we may have sent ours) */
+	BTC_HS_EXPECT_VERACK,  /* their version arrived; ours and our verack sent */
+	BTC_HS_DONE,           /* success; still answers ping */
+	BTC_HS_CLOSED          /* failed or disconnected: input is ignored */
+};
+
+struct btc_hs {
+	struct btc_hs_config cfg;
+	enum btc_role role;
+	enum btc_hs_state state;
+	enum btc_outcome outcome;
+	int err;
+	uint64_t nonce; /* the nonce in our version */
+	uint64_t deadline_ns;
+	bool sent_version, got_version, got_verack;
+	struct btc_peer_info peer;
+
+	/* receive side: a header, then up to BTC_HS_KEEP payload bytes */
+	uint8_t hdr[BTC_HEADER_LEN];
+	size_t hdr_len;
+	struct btc_header cur;
+	bool in_payload;
+	uint32_t payload_seen;
+	uint8_t keep[BTC_HS_KEEP];
+	struct cry_hash_ctx sum;
+	uint64_t bytes_in, msgs_in;
+
+	/* send side */
+	uint8_t out[BTC_HS_OUTBUF];
+	size_t out_len;
+	uint64_t bytes_out;
+
+	struct btc_event ev[BTC_HS_EVENTS];
+	unsigned ev_head, ev_count;
+	uint64_t ev_lost; /* informational events that did not fit */
+};
+
+/* Set up hs for role with cfg at time now_ns. The initiator queues its
+ * version at once. cfg->user_agent must outlive hs.
+ * PS_ERR_INVALID_ARG (user agent > 256 bytes, no rng), PS_ERR_NOBUF. */
+PS_MUST_CHECK int btc_hs_init(struct btc_hs *hs, enum btc_role role,
+			      const struct btc_hs_config *cfg, uint64_t now_ns);
+
+/* Feed len received bytes. All are consumed; the state and events change.
+ * Returns PS_OK, or the PS_ERR_* that ended the handshake now (also
+ * reported as a FAILED or DISCONNECT event). Input after the end is ignored. */
+PS_MUST_CHECK int btc_hs_input(struct btc_hs *hs, uint64_t now_ns, const uint8_t *data,
+			       size_t len);
+
+/* The peer closed its side (reason PS_ERR_CLOSED) or the transport failed
+ * (reason): ends a pending handshake as PARTIAL or FAILED. */
+void btc_hs_close(struct btc_hs *hs, int reason);
+
+/* The time at which btc_hs_handle_expiry must be called, UINT64_MAX for none. */
+uint64_t btc_hs_expiry(const struct btc_hs *hs);
+
+/* Apply the deadline: past it, a pending handshake ends with PS_ERR_TIMEOUT. */
+void btc_hs_handle_expiry(struct btc_hs *hs, uint64_t now_ns);
+
+/* Take the next event into *ev. Returns true if there was one. */
+bool btc_hs_next_event(struct btc_hs *hs, struct btc_event *ev);
+
+/* The bytes waiting to be sent: *p and the count. */
+size_t btc_hs_output(const struct btc_hs *hs, const uint8_t **p);
+
+/* n bytes of the output were sent. */
+void btc_hs_consume(struct btc_hs *hs, size_t n);
+
+/* PENDING until the handshake is over; then SUCCESS, PARTIAL or FAILED. */
+enum btc_outcome btc_hs_outcome(const struct btc_hs *hs);
+
+/* "SUCCESS", "PARTIAL", "FAILED", "PENDING". */
+const char *btc_outcome_name(enum btc_outcome o);
+
+/* Queue a message of our own (used after the handshake and by tools).
+ * PS_ERR_NOBUF when the queue is full. */
+PS_MUST_CHECK int btc_hs_send(struct btc_hs *hs, const struct btc_msg *m);
+
+#endif

@@ -1,0 +1,62 @@
+#include "core/err.h"
+
+#include <stddef.h>
+
+struct err_desc {
+	int code;
+	const char *name;
+	const char *text;
+};
+
+static const struct err_desc errs[] = {
+	{PS_OK, "ok", "success"},
+	{PS_ERR_NEED_MORE, "need-more", "input ends before the item does"},
+	{PS_ERR_MALFORMED, "malformed", "malformed input"},
+	{PS_ERR_TOO_LARGE, "too-large", "declared length exceeds the limit"},
+	{PS_ERR_BAD_MAGIC, "bad-magic", "wrong network magic"},
+	{PS_ERR_BAD_CHECKSUM, "bad-checksum", "payload checksum mismatch"},
+	{PS_ERR_BAD_COMMAND, "bad-command", "command not printable ASCII with NUL padding"},
+	{PS_ERR_NONCANONICAL, "noncanonical", "CompactSize not in its shortest form"},
+	{PS_ERR_TRAILING, "trailing-bytes", "unexpected bytes after the payload's fields"},
+	{PS_ERR_NOBUF, "no-buffer", "output buffer too small"},
+	{PS_ERR_INVALID_ARG, "invalid-argument", "invalid argument"},
+	{PS_ERR_INVALID_STATE, "invalid-state", "operation not allowed in this state"},
+	{PS_ERR_UNSUPPORTED, "unsupported", "not supported by this build"},
+	{PS_ERR_NOMEM, "no-memory", "out of memory"},
+	{PS_ERR_OBSOLETE_VERSION, "obsolete-version", "peer protocol version below the minimum"},
+	{PS_ERR_SELF_CONNECT, "self-connect", "connected to self (nonce matches ours)"},
+	{PS_ERR_PROTOCOL, "protocol-error", "peer broke the handshake protocol"},
+	{PS_ERR_TIMEOUT, "timeout", "timed out"},
+	{PS_ERR_CLOSED, "closed", "connection closed by peer"},
+	{PS_ERR_MISSING_SERVICES, "missing-services", "peer lacks the required services"},
+	{PS_ERR_DECRYPT, "decrypt-failed", "authentication tag did not verify"},
+	{PS_ERR_DH, "bad-dh", "Diffie-Hellman result is all zeros (low-order point)"},
+	{PS_ERR_NONCE_EXHAUSTED, "nonce-exhausted", "cipher nonce exhausted"},
+	{PS_ERR_CRYPTO, "crypto-error", "cryptographic library failure"},
+	{PS_ERR_BAD_SIZE, "bad-size", "message size is not the one the pattern requires"},
+	{PS_ERR_SYSTEM, "system-error", "system call failed"},
+	{PS_ERR_REFUSED, "refused", "connection refused"},
+	{PS_ERR_UNREACHABLE, "unreachable", "network unreachable"},
+	{PS_ERR_DNS, "dns-error", "name resolution failed"},
+	{PS_ERR_DNS_EMPTY, "dns-empty", "name has no addresses"},
+};
+
+static const struct err_desc *err_find(int code)
+{
+	for (size_t i = 0; i < sizeof(errs) / sizeof(errs[0]); i++)
+		if (errs[i].code == code)
+			return &errs[i];
+	return NULL;
+}
+
+const char *ps_errname(int code)
+{
+	const struct err_desc *d = err_find(code);
+	return d ? d->name : "unknown-error";
+}
+
+const char *ps_strerror(int code)
+{
+	const struct err_desc *d = err_find(code);
+	return d ? d->text : "unknown error";
+}

@@ -1,0 +1,116 @@
+/*
+ * crypto.h - the only door to the crypto libraries (libsodium, libb2).
+ *
+ * Nothing else in peershake includes <sodium.h> or <blake2.h>. The fuzz-only
+ * switch FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION lives in crypto.c and
+ * nowhere else: under it the AEAD is a plain copy with an all-zero tag, so
+ * mutated ciphertexts reach the parsers behind it.
+ */
+#ifndef PS_CRYPTO_CRYPTO_H
+#define PS_CRYPTO_CRYPTO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/err.h"
+
+#define CRY_X25519_LEN 32
+#define CRY_AEAD_KEYLEN 32
+#define CRY_AEAD_TAGLEN 16
+#define CRY_MAXHASHLEN 64
+#define CRY_MAXBLOCKLEN 128
+
+/* Initialise the libraries. Returns PS_OK or PS_ERR_CRYPTO. Idempotent. */
+PS_MUST_CHECK int cry_init(void);
+
+/* True when the build is the fuzz-only one with a null AEAD. */
+bool cry_fuzzing_build(void);
+
+/* ---- hashes ---------------------------------------------------------------- */
+
+enum cry_hash_id { CRY_HASH_SHA256, CRY_HASH_SHA512, CRY_HASH_BLAKE2S, CRY_HASH_BLAKE2B };
+
+/* The library's state for any of the four hashes. */
+struct cry_hash_ctx {
+	enum cry_hash_id id;
+	_Alignas(64) uint8_t state[384];
+};
+
+/* HASHLEN (32 or 64) and BLOCKLEN (64 or 128) as the Noise spec names them. */
+size_t cry_hash_len(enum cry_hash_id id);
+size_t cry_hash_blocklen(enum cry_hash_id id);
+
+/* Streaming hash. final writes cry_hash_len(id) bytes to out and wipes ctx. */
+void cry_hash_init(struct cry_hash_ctx *ctx, enum cry_hash_id id);
+void cry_hash_update(struct cry_hash_ctx *ctx, const uint8_t *in, size_t len);
+void cry_hash_final(struct cry_hash_ctx *ctx, uint8_t *out);
+
+/* One-shot hash of (in, len). */
+void cry_hash(enum cry_hash_id id, uint8_t *out, const uint8_t *in, size_t len);
+
+/* HMAC-HASH(key, data1 || data2), RFC 2104 over the chosen hash; out gets
+ * cry_hash_len(id) bytes. keylen at most cry_hash_blocklen(id) bytes is not
+ * required: longer keys are hashed first as HMAC specifies. */
+void cry_hmac(enum cry_hash_id id, uint8_t *out, const uint8_t *key, size_t keylen,
+	      const uint8_t *data1, size_t len1, const uint8_t *data2, size_t len2);
+
+/* SHA-256(in) and SHA-256(SHA-256(in)), the Bitcoin checksum's base. */
+void cry_sha256(uint8_t out[32], const uint8_t *in, size_t len);
+void cry_sha256d(uint8_t out[32], const uint8_t *in, size_t len);
+
+/* Keyed or unkeyed BLAKE2s (outlen 1..32, keylen 0..32) and BLAKE2b
+ * (outlen 1..64, keylen 0..64). Returns PS_OK or PS_ERR_INVALID_ARG. */
+PS_MUST_CHECK int cry_blake2s(uint8_t *out, size_t outlen, const uint8_t *key, size_t keylen,
+			      const uint8_t *in, size_t len);
+PS_MUST_CHECK int cry_blake2b(uint8_t *out, size_t outlen, const uint8_t *key, size_t keylen,
+			      const uint8_t *in, size_t len);
+
+/* ---- X25519 ------------------------------------------------------------------ */
+
+/* pub = X25519(priv, 9). Returns PS_OK or PS_ERR_CRYPTO. */
+PS_MUST_CHECK int cry_x25519_base(uint8_t pub[32], const uint8_t priv[32]);
+
+/* out = X25519(priv, pub). Returns PS_OK, or PS_ERR_DH when the result is
+ * all zeros (pub of low order), in which case out is zeroed. */
+PS_MUST_CHECK int cry_x25519(uint8_t out[32], const uint8_t priv[32], const uint8_t pub[32]);
+
+/* ---- AEAD -------------------------------------------------------------------- */
+
+enum cry_aead_id { CRY_AEAD_CHACHAPOLY, CRY_AEAD_AESGCM };
+
+/* True when the AEAD can run here (AES-GCM needs AES-NI and PCLMUL in libsodium). */
+bool cry_aead_available(enum cry_aead_id id);
+
+/* Encrypt (pt, ptlen) into out (ptlen + 16 bytes: ciphertext || tag) with a
+ * 12-byte nonce. out may equal pt. Returns PS_OK, PS_ERR_UNSUPPORTED. */
+PS_MUST_CHECK int cry_aead_encrypt(enum cry_aead_id id, uint8_t *out, const uint8_t key[32],
+				   const uint8_t nonce[12], const uint8_t *ad, size_t adlen,
+				   const uint8_t *pt, size_t ptlen);
+
+/* Decrypt (ct, ctlen) (ctlen >= 16) into out (ctlen - 16 bytes). The tag is
+ * checked before any plaintext is produced; on failure out holds zeros. Returns PS_OK, PS_ERR_DECRYPT,
+ * PS_ERR_BAD_SIZE (ctlen < 16), PS_ERR_UNSUPPORTED. */
+PS_MUST_CHECK int cry_aead_decrypt(enum cry_aead_id id, uint8_t *out, const uint8_t key[32],
+				   const uint8_t nonce[12], const uint8_t *ad, size_t adlen,
+				   const uint8_t *ct, size_t ctlen);
+
+/* ---- randomness and secrets ---------------------------------------------------- */
+
+/* Fill out with n bytes from the OS CSPRNG. Only the program shell calls this;
+ * protocol code gets randomness through its RNG callback. */
+void cry_random(uint8_t *out, size_t n);
+
+/* The RNG callback type that sans-I/O code receives. */
+typedef void (*ps_rng_fn)(void *ctx, uint8_t *out, size_t n);
+
+/* A ps_rng_fn over cry_random (ctx unused). */
+void cry_rng(void *ctx, uint8_t *out, size_t n);
+
+/* Wipe n bytes so the compiler cannot elide it. */
+void cry_memzero(void *p, size_t n);
+
+/* Constant-time equality of two n-byte buffers. */
+bool cry_memeq(const void *a, const void *b, size_t n);
+
+#endif

@@ -1,0 +1,1 @@
+typedef int ps_net_placeholder_t;
