@@ -1,0 +1,79 @@
+#include "testutil.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "core/hex.h"
+
+const char *tu_shared_vectors(void)
+{
+	const char *dir = getenv("PS_SHARED_VECTORS");
+	struct stat st;
+
+	if (!dir || !*dir)
+		dir = getenv("PS_SHARED_VECTORS_DEFAULT");
+	if (!dir || !*dir)
+		dir = "../shared/vectors";
+	if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
+		return NULL;
+	return dir;
+}
+
+const char *tu_source_dir(void)
+{
+	const char *dir = getenv("PS_SOURCE_DIR");
+	return (dir && *dir) ? dir : ".";
+}
+
+uint8_t *tu_read_file(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	uint8_t *buf = NULL;
+	long size;
+
+	if (!f)
+		return NULL;
+	if (fseek(f, 0, SEEK_END) != 0 || (size = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0)
+		goto out;
+	buf = malloc((size_t)size + 1);
+	if (!buf)
+		goto out;
+	if (fread(buf, 1, (size_t)size, f) != (size_t)size) {
+		free(buf);
+		buf = NULL;
+		goto out;
+	}
+	buf[size] = 0;
+	*len = (size_t)size;
+out:
+	fclose(f);
+	return buf;
+}
+
+uint8_t *tu_unhex(const char *hex, size_t *len)
+{
+	size_t slen = strlen(hex);
+	uint8_t *out = malloc(slen / 2 + 1);
+
+	assert_non_null(out);
+	assert_int_equal(ps_hex_decode(out, slen / 2 + 1, len, hex, slen), 0);
+	return out;
+}
+
+void tu_rng(void *ctx, uint8_t *out, size_t n)
+{
+	uint64_t *state = ctx;
+
+	/* splitmix64: deterministic, good enough for test nonces and keys */
+	for (size_t i = 0; i < n; i++) {
+		if (i % 8 == 0) {
+			uint64_t z = (*state += 0x9e3779b97f4a7c15u);
+			z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
+			z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
+			z ^= z >> 31;
+			memcpy(out + i, &z, n - i < 8 ? n - i : 8);
+		}
+	}
+}

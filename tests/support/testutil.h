@@ -1,0 +1,34 @@
+/*
+ * testutil.h - shared helpers for the cmocka tests.
+ */
+#ifndef PS_TESTUTIL_H
+#define PS_TESTUTIL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+/* Exit status ctest reads as "skipped" (SKIP_RETURN_CODE). */
+#define TU_SKIP 77
+
+/* The folder of the public vectors (read in place, never copied): the
+ * environment's PS_SHARED_VECTORS, else the build's default (../shared/vectors
+ * beside the checkout). NULL when the folder does not exist; the caller then
+ * prints why and skips. */
+const char *tu_shared_vectors(void);
+
+/* The project's source folder (PS_SOURCE_DIR from ctest), or "." */
+const char *tu_source_dir(void);
+
+/* Read a whole file; *len gets its size. NULL on error. Caller frees. */
+uint8_t *tu_read_file(const char *path, size_t *len);
+
+/* Decode hex into a new buffer; *len gets the size. Aborts the test on bad hex. */
+uint8_t *tu_unhex(const char *hex, size_t *len);
+
+/* A deterministic RNG (ps_rng_fn): a counter-based stream from *ctx (a uint64_t seed). */
+void tu_rng(void *ctx, uint8_t *out, size_t n);
+
+#endif
