@@ -1,0 +1,412 @@
+#include "cli/opts.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/endpoint.h"
+#include "core/hex.h"
+
+#define DEFAULT_USER_AGENT "/peershake:" PS_VERSION_STRING "/"
+
+void cli_usage(FILE *f)
+{
+	fprintf(f,
+		"usage: peershake DNS_SEED [PORT] [TIMEOUT_MS]\n"
+		"       peershake btc connect [OPTIONS] TARGET...\n"
+		"       peershake btc listen [OPTIONS] ADDR:PORT\n"
+		"       peershake noise connect [OPTIONS] HOST:PORT\n"
+		"       peershake noise listen [OPTIONS] ADDR:PORT\n"
+		"       peershake --help | --version\n"
+		"\n"
+		"The first form resolves every A and AAAA record of DNS_SEED, performs the\n"
+		"Bitcoin v1 version/verack handshake with every address at once (PORT\n"
+		"default 8333, TIMEOUT_MS default 5000) and prints one line per peer and a\n"
+		"summary. TARGET is HOST, HOST:PORT, [IPV6]:PORT or a DNS name (every\n"
+		"address of the name is a target).\n"
+		"\n"
+		"Common options:\n"
+		"  -j, --json               JSON Lines on stdout, one object per event\n"
+		"  -v, --verbose            also print every message sent and received\n"
+		"  -t, --timeout MS         deadline per peer, connect + handshake (5000)\n"
+		"      --no-progress        no progress line on a terminal\n"
+		"\n"
+		"Bitcoin options:\n"
+		"  -n, --network NAME       mainnet testnet3 testnet4 signet regtest (mainnet)\n"
+		"      --magic HEX          other network magic, 8 hex digits\n"
+		"  -p, --port PORT          port for targets given without one\n"
+		"      --protocol-version N our version (70016)\n"
+		"      --services N         our service bits, decimal or 0x hex (0x409 is\n"
+		"                           NETWORK|WITNESS|NETWORK_LIMITED; default 0x9,\n"
+		"                           NETWORK|WITNESS, what outbound nodes look for)\n"
+		"      --user-agent STR     our user agent, <= 256 bytes (%s)\n"
+		"      --start-height N     our start height (0)\n"
+		"      --relay 0|1          our relay flag (1)\n"
+		"      --require-services N connect: refuse peers lacking these bits\n"
+		"      --dns-server H:P     ask this DNS server instead of the system's\n"
+		"      --max-concurrent N   connections open at once (fd limit - 64)\n"
+		"      --linger MS          keep a successful connection open MS, answering pings\n"
+		"      --count N            listen: exit after N successful handshakes\n"
+		"      --connect TARGET     listen: also connect out (repeatable)\n"
+		"\n"
+		"Noise options (Noise_NNpsk2_25519_ChaChaPoly_BLAKE2s):\n"
+		"      --psk-file FILE      32-byte PSK: raw, or 64 hex digits\n"
+		"      --psk-env VAR        PSK (64 hex digits) from environment variable VAR\n"
+		"                           (PEERSHAKE_PSK when neither is given); never argv\n"
+		"      --prologue HEX       prologue bytes (empty)\n"
+		"      --payload1 HEX       initiator's payload in message 1\n"
+		"      --payload2 HEX       responder's payload in message 2\n"
+		"      --transport HEX      plaintext of the transport message echoed back\n"
+		"      --protocol NAME      another hash: Noise_NNpsk2_25519_ChaChaPoly_SHA256 ...\n"
+		"\n"
+		"Exit status: 0 at least one handshake succeeded; 1 none succeeded;\n"
+		"2 usage error (bad option or argument, a name that does not resolve or\n"
+		"resolves to no address); 3 runtime error (cannot bind, no descriptors).\n",
+		DEFAULT_USER_AGENT);
+}
+
+__attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "peershake: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, " (see peershake --help)\n");
+	return EXIT_USAGE;
+}
+
+/* Strict unsigned parse: decimal or 0x hex, the whole string, <= max. */
+static bool parse_u64(const char *s, uint64_t max, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+
+	if (!*s || *s == '-' || *s == '+' || *s == ' ')
+		return false;
+	errno = 0;
+	v = strtoull(s, &end, 0);
+	if (errno || *end || v > max)
+		return false;
+	*out = v;
+	return true;
+}
+
+static bool parse_i32(const char *s, int32_t *out)
+{
+	char *end;
+	long v;
+
+	if (!*s)
+		return false;
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || *end || v < INT32_MIN || v > INT32_MAX)
+		return false;
+	*out = (int32_t)v;
+	return true;
+}
+
+enum {
+	OPT_MAGIC = 256,
+	OPT_PROTOCOL_VERSION,
+	OPT_SERVICES,
+	OPT_USER_AGENT,
+	OPT_START_HEIGHT,
+	OPT_RELAY,
+	OPT_REQUIRE_SERVICES,
+	OPT_DNS_SERVER,
+	OPT_MAX_CONCURRENT,
+	OPT_LINGER,
+	OPT_COUNT,
+	OPT_CONNECT,
+	OPT_NO_PROGRESS,
+	OPT_PSK_FILE,
+	OPT_PSK_ENV,
+	OPT_PROLOGUE,
+	OPT_PAYLOAD1,
+	OPT_PAYLOAD2,
+	OPT_TRANSPORT,
+	OPT_PROTOCOL,
+};
+
+static const struct option longopts[] = {
+	{"help", no_argument, NULL, 'h'},
+	{"version", no_argument, NULL, 'V'},
+	{"json", no_argument, NULL, 'j'},
+	{"verbose", no_argument, NULL, 'v'},
+	{"timeout", required_argument, NULL, 't'},
+	{"network", required_argument, NULL, 'n'},
+	{"port", required_argument, NULL, 'p'},
+	{"magic", required_argument, NULL, OPT_MAGIC},
+	{"protocol-version", required_argument, NULL, OPT_PROTOCOL_VERSION},
+	{"services", required_argument, NULL, OPT_SERVICES},
+	{"user-agent", required_argument, NULL, OPT_USER_AGENT},
+	{"start-height", required_argument, NULL, OPT_START_HEIGHT},
+	{"relay", required_argument, NULL, OPT_RELAY},
+	{"require-services", required_argument, NULL, OPT_REQUIRE_SERVICES},
+	{"dns-server", required_argument, NULL, OPT_DNS_SERVER},
+	{"max-concurrent", required_argument, NULL, OPT_MAX_CONCURRENT},
+	{"linger", required_argument, NULL, OPT_LINGER},
+	{"count", required_argument, NULL, OPT_COUNT},
+	{"connect", required_argument, NULL, OPT_CONNECT},
+	{"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
+	{"psk-file", required_argument, NULL, OPT_PSK_FILE},
+	{"psk-env", required_argument, NULL, OPT_PSK_ENV},
+	{"prologue", required_argument, NULL, OPT_PROLOGUE},
+	{"payload1", required_argument, NULL, OPT_PAYLOAD1},
+	{"payload2", required_argument, NULL, OPT_PAYLOAD2},
+	{"transport", required_argument, NULL, OPT_TRANSPORT},
+	{"protocol", required_argument, NULL, OPT_PROTOCOL},
+	{NULL, 0, NULL, 0},
+};
+
+static bool is_hex(const char *s)
+{
+	uint8_t tmp[1];
+	size_t n, len = strlen(s);
+
+	/* decode into nothing: only the syntax matters here */
+	if (len % 2)
+		return false;
+	for (size_t i = 0; i < len; i += 2)
+		if (ps_hex_decode(tmp, sizeof(tmp), &n, s + i, 2) != PS_OK)
+			return false;
+	return true;
+}
+
+int cli_parse(struct cli_opts *o, int argc, char **argv)
+{
+	bool saw_btc = false, saw_noise = false, saw_listen_only = false;
+	bool saw_timeout = false;
+	const char *bad_opt = NULL;
+	uint64_t u;
+	int c, i;
+
+	memset(o, 0, sizeof(*o));
+	o->timeout_ms = 5000;
+	o->network = btc_network_find("mainnet");
+	memcpy(o->magic, o->network->magic, 4);
+	o->version = BTC_PROTOCOL_VERSION;
+	o->user_agent = DEFAULT_USER_AGENT;
+	o->relay = true;
+	o->services = BTC_NODE_NETWORK | BTC_NODE_WITNESS;
+	o->progress = true;
+	o->connect = calloc((size_t)argc + 1, sizeof(char *));
+	if (!o->connect)
+		return EXIT_RUNTIME;
+
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":hVjvt:n:p:", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'h':
+			o->mode = MODE_HELP;
+			return 0;
+		case 'V':
+			o->mode = MODE_VERSION;
+			return 0;
+		case 'j':
+			o->json = true;
+			break;
+		case 'v':
+			o->verbose = true;
+			break;
+		case 't':
+			if (!parse_u64(optarg, 86400000, &u) || u == 0)
+				return usage_error("bad timeout '%s': want milliseconds, 1..86400000",
+						   optarg);
+			o->timeout_ms = u;
+			saw_timeout = true;
+			break;
+		case 'n':
+			if (!(o->network = btc_network_find(optarg)))
+				return usage_error("unknown network '%s': want mainnet, testnet3, "
+						   "testnet4, signet or regtest",
+						   optarg);
+			memcpy(o->magic, o->network->magic, 4);
+			saw_btc = true;
+			break;
+		case 'p': {
+			if (ps_port_parse(&o->port, optarg, strlen(optarg)) != PS_OK)
+				return usage_error("bad port '%s': want 1..65535", optarg);
+			saw_btc = true;
+			break;
+		}
+		case OPT_MAGIC: {
+			size_t n;
+			if (strlen(optarg) != 8 ||
+			    ps_hex_decode(o->magic, 4, &n, optarg, 8) != PS_OK)
+				return usage_error("bad magic '%s': want 8 hex digits", optarg);
+			saw_btc = true;
+			break;
+		}
+		case OPT_PROTOCOL_VERSION:
+			if (!parse_i32(optarg, &o->version))
+				return usage_error("bad protocol version '%s'", optarg);
+			saw_btc = true;
+			break;
+		case OPT_SERVICES:
+			if (!parse_u64(optarg, UINT64_MAX, &o->services))
+				return usage_error("bad services '%s': want a number", optarg);
+			saw_btc = true;
+			break;
+		case OPT_USER_AGENT:
+			if (strlen(optarg) > BTC_MAX_SUBVERSION)
+				return usage_error("user agent '%.40s...' is over 256 bytes", optarg);
+			o->user_agent = optarg;
+			saw_btc = true;
+			break;
+		case OPT_START_HEIGHT:
+			if (!parse_i32(optarg, &o->start_height))
+				return usage_error("bad start height '%s'", optarg);
+			saw_btc = true;
+			break;
+		case OPT_RELAY:
+			if (strcmp(optarg, "0") && strcmp(optarg, "1"))
+				return usage_error("bad relay flag '%s': want 0 or 1", optarg);
+			o->relay = optarg[0] == '1';
+			saw_btc = true;
+			break;
+		case OPT_REQUIRE_SERVICES:
+			if (!parse_u64(optarg, UINT64_MAX, &o->require_services))
+				return usage_error("bad services '%s': want a number", optarg);
+			saw_btc = true;
+			break;
+		case OPT_DNS_SERVER: {
+			struct ps_endpoint ep;
+			if (ps_endpoint_parse(&ep, optarg) != PS_OK || !ep.has_port)
+				return usage_error("bad DNS server '%s': want HOST:PORT", optarg);
+			o->dns_server = optarg;
+			break;
+		}
+		case OPT_MAX_CONCURRENT:
+			if (!parse_u64(optarg, 1000000, &u) || u == 0)
+				return usage_error("bad --max-concurrent '%s'", optarg);
+			o->max_concurrent = (size_t)u;
+			break;
+		case OPT_LINGER:
+			if (!parse_u64(optarg, 86400000, &u))
+				return usage_error("bad linger '%s': want milliseconds", optarg);
+			o->linger_ms = u;
+			break;
+		case OPT_COUNT:
+			if (!parse_u64(optarg, UINT32_MAX, &u) || u == 0)
+				return usage_error("bad count '%s': want a positive number", optarg);
+			o->count = u;
+			saw_listen_only = true;
+			break;
+		case OPT_CONNECT:
+			o->connect[o->nconnect++] = optarg;
+			saw_listen_only = true;
+			break;
+		case OPT_NO_PROGRESS:
+			o->progress = false;
+			break;
+		case OPT_PSK_FILE:
+			o->psk_file = optarg;
+			saw_noise = true;
+			break;
+		case OPT_PSK_ENV:
+			o->psk_env = optarg;
+			saw_noise = true;
+			break;
+		case OPT_PROLOGUE:
+		case OPT_PAYLOAD1:
+		case OPT_PAYLOAD2:
+		case OPT_TRANSPORT:
+			if (!is_hex(optarg))
+				return usage_error("'%s' is not hex (want an even number of hex digits)",
+						   optarg);
+			if (c == OPT_PROLOGUE)
+				o->prologue_hex = optarg;
+			else if (c == OPT_PAYLOAD1)
+				o->payload1_hex = optarg;
+			else if (c == OPT_PAYLOAD2)
+				o->payload2_hex = optarg;
+			else
+				o->transport_hex = optarg;
+			saw_noise = true;
+			break;
+		case OPT_PROTOCOL:
+			o->protocol = optarg;
+			saw_noise = true;
+			break;
+		case ':':
+			return usage_error("option '%s' needs a value", argv[optind - 1]);
+		case '?':
+		default:
+			return usage_error("unknown option '%s'", argv[optind - 1]);
+		}
+	}
+
+	argc -= optind;
+	argv += optind;
+	if (argc == 0)
+		return usage_error("%s", "nothing to do: give a DNS seed or a subcommand");
+
+	if (strcmp(argv[0], "btc") == 0 || strcmp(argv[0], "noise") == 0) {
+		bool btc = argv[0][0] == 'b';
+		if (argc < 2)
+			return usage_error("'%s' needs 'connect' or 'listen'", argv[0]);
+		if (strcmp(argv[1], "connect") == 0) {
+			o->mode = btc ? MODE_BTC_CONNECT : MODE_NOISE_CONNECT;
+			if (argc < 3)
+				return usage_error("%s connect needs at least one target", argv[0]);
+			o->targets = argv + 2;
+			o->ntargets = (size_t)argc - 2;
+			if (!btc && o->ntargets != 1)
+				return usage_error("%s", "noise connect takes one HOST:PORT");
+		} else if (strcmp(argv[1], "listen") == 0) {
+			o->mode = btc ? MODE_BTC_LISTEN : MODE_NOISE_LISTEN;
+			if (argc != 3)
+				return usage_error("%s listen takes one ADDR:PORT", argv[0]);
+			o->listen = argv[2];
+		} else {
+			return usage_error("unknown subcommand '%s': want connect or listen", argv[1]);
+		}
+	} else {
+		/* peershake DNS_SEED [PORT] [TIMEOUT_MS], as the original exercise */
+		o->mode = MODE_SWEEP;
+		if (argc > 3)
+			return usage_error("too many arguments ('%s')", argv[3]);
+		o->targets = argv;
+		o->ntargets = 1;
+		if (argc >= 2 && ps_port_parse(&o->port, argv[1], strlen(argv[1])) != PS_OK)
+			return usage_error("bad port '%s': want 1..65535", argv[1]);
+		if (argc >= 3) {
+			if (saw_timeout)
+				return usage_error("%s", "timeout given twice (argument and --timeout)");
+			if (!parse_u64(argv[2], 86400000, &u) || u == 0)
+				return usage_error("bad timeout '%s': want milliseconds, 1..86400000",
+						   argv[2]);
+			o->timeout_ms = u;
+		}
+		/* a DNS seed is a name: refuse what cannot be one */
+		{
+			struct ps_endpoint ep;
+			if (ps_endpoint_parse(&ep, argv[0]) != PS_OK || ep.has_port)
+				return usage_error("bad DNS seed '%s': want a host name", argv[0]);
+		}
+	}
+
+	/* options that do not belong to the mode are mistakes, not no-ops */
+	if ((o->mode == MODE_NOISE_CONNECT || o->mode == MODE_NOISE_LISTEN) && saw_btc)
+		bad_opt = "a Bitcoin option was given to a noise subcommand";
+	if (o->mode != MODE_NOISE_CONNECT && o->mode != MODE_NOISE_LISTEN && saw_noise)
+		bad_opt = "a Noise option was given to a Bitcoin mode";
+	if (o->mode != MODE_BTC_LISTEN && o->mode != MODE_NOISE_LISTEN && saw_listen_only)
+		bad_opt = "--count and --connect are for listen";
+	if (bad_opt)
+		return usage_error("%s", bad_opt);
+	for (i = 0; i < (int)o->ntargets; i++) {
+		struct ps_endpoint ep;
+		if (ps_endpoint_parse(&ep, o->targets[i]) != PS_OK)
+			return usage_error("bad target '%s': want HOST, HOST:PORT or [IPV6]:PORT",
+					   o->targets[i]);
+	}
+	return 0;
+}

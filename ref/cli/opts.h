@@ -1,0 +1,76 @@
+/*
+ * opts.h - the peershake command line: one option table for every mode,
+ * checked against the mode after parsing.
+ */
+#ifndef PS_CLI_OPTS_H
+#define PS_CLI_OPTS_H
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "btc/params.h"
+
+/* Exit statuses, documented in --help and the README. */
+enum {
+	EXIT_HANDSHAKE_OK = 0, /* at least one handshake succeeded */
+	EXIT_NO_HANDSHAKE = 1, /* none succeeded */
+	EXIT_USAGE = 2,        /* bad arguments, or a name that does not resolve */
+	EXIT_RUNTIME = 3,      /* the system failed us (bind, fds, memory) */
+};
+
+enum cli_mode {
+	MODE_NONE,
+	MODE_SWEEP,        /* peershake DNS_SEED [PORT] [TIMEOUT_MS] */
+	MODE_BTC_CONNECT,
+	MODE_BTC_LISTEN,
+	MODE_NOISE_CONNECT,
+	MODE_NOISE_LISTEN,
+	MODE_HELP,
+	MODE_VERSION,
+};
+
+struct cli_opts {
+	enum cli_mode mode;
+	bool json;
+	bool verbose;
+	bool progress; /* progress line on a terminal: on unless --no-progress */
+	uint64_t timeout_ms;
+	const struct btc_network *network;
+	uint8_t magic[4];
+	uint16_t port; /* default port for targets without one; 0 = network's */
+	int32_t version;
+	uint64_t services;
+	const char *user_agent;
+	int32_t start_height;
+	bool relay;
+	uint64_t require_services;
+	const char *dns_server;
+	uint64_t linger_ms;
+	uint64_t count; /* listen: stop after this many successful handshakes */
+	size_t max_concurrent;
+	const char *listen; /* listen address */
+	char *const *targets;
+	size_t ntargets;
+	const char **connect; /* listen: also connect out to these */
+	size_t nconnect;
+
+	/* Noise */
+	const char *psk_file;
+	const char *psk_env;
+	const char *prologue_hex;
+	const char *payload1_hex;
+	const char *payload2_hex;
+	const char *transport_hex;
+	const char *protocol;
+};
+
+/* Parse argv into o. On a usage error print one line naming what was wrong
+ * to stderr and return EXIT_USAGE; else 0. */
+int cli_parse(struct cli_opts *o, int argc, char **argv);
+
+/* The full --help text. */
+void cli_usage(FILE *f);
+
+#endif

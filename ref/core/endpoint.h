@@ -1,0 +1,34 @@
+/*
+ * endpoint.h - parse "host", "host:port", "[v6]:port", "[v6]" and bare IPv6.
+ *
+ * Sans-I/O: no resolution, only syntax. A bare address with more than one
+ * colon is an IPv6 literal without a port (as in "::1").
+ */
+#ifndef PS_CORE_ENDPOINT_H
+#define PS_CORE_ENDPOINT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/err.h"
+
+#define PS_HOST_MAX 253 /* longest DNS name */
+
+struct ps_endpoint {
+	char host[PS_HOST_MAX + 1]; /* without brackets, NUL-terminated */
+	uint16_t port;              /* 0 when absent */
+	bool has_port;
+	bool bracketed; /* written as [v6] */
+};
+
+/* Parse s (NUL-terminated). PS_ERR_MALFORMED: empty host, unbalanced
+ * brackets, junk after ']', a port that is not 1..65535 in decimal, a host
+ * with spaces or control bytes. PS_ERR_TOO_LARGE: host over 253 bytes. On
+ * error *out is unchanged. */
+PS_MUST_CHECK int ps_endpoint_parse(struct ps_endpoint *out, const char *s);
+
+/* Parse a decimal port 1..65535 (no sign, no spaces). PS_ERR_MALFORMED. */
+PS_MUST_CHECK int ps_port_parse(uint16_t *out, const char *s, size_t len);
+
+#endif

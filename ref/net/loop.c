@@ -1,0 +1,210 @@
+#define _GNU_SOURCE /* ppoll */
+#include "net/loop.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+struct watcher {
+	int fd;
+	short events;
+	bool live;
+	uint64_t deadline_ns;
+	net_watch_fn cb;
+	void *ctx;
+};
+
+struct net_loop {
+	struct watcher *w;
+	size_t cap, count;   /* slots and live watchers */
+	int *free_ids;       /* stack of free slots */
+	size_t nfree;
+	struct pollfd *pfd;
+	int *pfd_id;
+	bool stop;
+	bool handle_signals;
+	sigset_t run_mask; /* the mask inside ppoll */
+};
+
+static volatile sig_atomic_t caught_signal;
+
+static void on_signal(int sig)
+{
+	caught_signal = sig;
+}
+
+uint64_t net_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+struct net_loop *net_loop_create(bool handle_signals)
+{
+	struct net_loop *loop = calloc(1, sizeof(*loop));
+
+	if (!loop)
+		return NULL;
+	loop->handle_signals = handle_signals;
+	sigprocmask(SIG_SETMASK, NULL, &loop->run_mask);
+	if (handle_signals) {
+		struct sigaction sa;
+		sigset_t block;
+
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = on_signal;
+		sigemptyset(&sa.sa_mask);
+		sigaction(SIGINT, &sa, NULL);
+		sigaction(SIGTERM, &sa, NULL);
+		sa.sa_handler = SIG_IGN;
+		sigaction(SIGPIPE, &sa, NULL);
+		sigemptyset(&block);
+		sigaddset(&block, SIGINT);
+		sigaddset(&block, SIGTERM);
+		sigprocmask(SIG_BLOCK, &block, NULL);
+		sigdelset(&loop->run_mask, SIGINT);
+		sigdelset(&loop->run_mask, SIGTERM);
+	}
+	return loop;
+}
+
+void net_loop_destroy(struct net_loop *loop)
+{
+	if (!loop)
+		return;
+	free(loop->w);
+	free(loop->free_ids);
+	free(loop->pfd);
+	free(loop->pfd_id);
+	free(loop);
+}
+
+static int grow(struct net_loop *loop)
+{
+	size_t cap = loop->cap ? loop->cap * 2 : 64;
+	struct watcher *w = realloc(loop->w, cap * sizeof(*w));
+	int *free_ids;
+	struct pollfd *pfd;
+	int *pfd_id;
+
+	if (!w)
+		return PS_ERR_NOMEM;
+	loop->w = w;
+	if (!(free_ids = realloc(loop->free_ids, cap * sizeof(*free_ids))))
+		return PS_ERR_NOMEM;
+	loop->free_ids = free_ids;
+	if (!(pfd = realloc(loop->pfd, cap * sizeof(*pfd))))
+		return PS_ERR_NOMEM;
+	loop->pfd = pfd;
+	if (!(pfd_id = realloc(loop->pfd_id, cap * sizeof(*pfd_id))))
+		return PS_ERR_NOMEM;
+	loop->pfd_id = pfd_id;
+	/* new slots are dead and go on the free stack, lowest id on top */
+	for (size_t i = cap; i > loop->cap; i--) {
+		loop->w[i - 1].live = false;
+		loop->free_ids[loop->nfree++] = (int)(i - 1);
+	}
+	loop->cap = cap;
+	return PS_OK;
+}
+
+int net_watch_add(struct net_loop *loop, int fd, short events, uint64_t deadline_ns,
+		  net_watch_fn cb, void *ctx)
+{
+	int id;
+
+	if (loop->nfree == 0 && grow(loop) != PS_OK)
+		return PS_ERR_NOMEM;
+	id = loop->free_ids[--loop->nfree];
+	loop->w[id] = (struct watcher){fd, events, true, deadline_ns, cb, ctx};
+	loop->count++;
+	return id;
+}
+
+void net_watch_set_events(struct net_loop *loop, int id, short events)
+{
+	loop->w[id].events = events;
+}
+
+void net_watch_set_deadline(struct net_loop *loop, int id, uint64_t deadline_ns)
+{
+	loop->w[id].deadline_ns = deadline_ns;
+}
+
+void net_watch_del(struct net_loop *loop, int id)
+{
+	if (id < 0 || (size_t)id >= loop->cap || !loop->w[id].live)
+		return;
+	loop->w[id].live = false;
+	loop->free_ids[loop->nfree++] = id;
+	loop->count--;
+}
+
+void net_loop_stop(struct net_loop *loop)
+{
+	loop->stop = true;
+}
+
+int net_loop_signalled(const struct net_loop *loop)
+{
+	(void)loop;
+	return caught_signal;
+}
+
+int net_loop_run(struct net_loop *loop)
+{
+	while (!loop->stop && loop->count > 0 && !caught_signal) {
+		uint64_t now = net_now_ns(), first = UINT64_MAX;
+		struct timespec ts, *tsp = NULL;
+		size_t n = 0;
+		int r;
+
+		for (size_t i = 0; i < loop->cap; i++) {
+			struct watcher *w = &loop->w[i];
+			if (!w->live)
+				continue;
+			if (w->deadline_ns < first)
+				first = w->deadline_ns;
+			if (w->fd < 0)
+				continue;
+			loop->pfd[n] = (struct pollfd){w->fd, w->events, 0};
+			loop->pfd_id[n++] = (int)i;
+		}
+		if (first != UINT64_MAX) {
+			uint64_t wait = first > now ? first - now : 0;
+			ts.tv_sec = (time_t)(wait / 1000000000u);
+			ts.tv_nsec = (long)(wait % 1000000000u);
+			tsp = &ts;
+		}
+		r = ppoll(loop->pfd, n, tsp, &loop->run_mask);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			return PS_ERR_SYSTEM;
+		}
+		now = net_now_ns();
+		for (size_t k = 0; k < n && r > 0; k++) {
+			int id = loop->pfd_id[k];
+			struct watcher *w = &loop->w[id];
+			if (!loop->pfd[k].revents)
+				continue;
+			r--;
+			/* the watcher may have been removed (or its slot reused)
+			 * by an earlier callback of this turn */
+			if (!w->live || w->fd != loop->pfd[k].fd)
+				continue;
+			w->cb(loop, w->ctx, loop->pfd[k].revents, now);
+		}
+		for (size_t i = 0; i < loop->cap; i++) {
+			struct watcher *w = &loop->w[i];
+			if (w->live && w->deadline_ns <= now)
+				w->cb(loop, w->ctx, 0, now);
+		}
+	}
+	return PS_OK;
+}

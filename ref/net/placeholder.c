@@ -1,1 +1,0 @@
-typedef int ps_net_placeholder_t;
