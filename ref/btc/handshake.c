@@ -163,7 +163,8 @@ static int on_version(struct btc_hs *hs, const struct btc_version *v)
 	int r;
 
 	/* Core: "peer=%d does not offer the expected services ... disconnecting" */
-	if (hs->role == BTC_INITIATOR && (v->services & c->required_services) != c->required_services)
+	if (hs->role == BTC_INITIATOR &&
+	    (v->services & c->required_services) != c->required_services)
 		return hs_fail(hs, PS_ERR_MISSING_SERVICES, "peer lacks required services");
 	/* Core: "if (nVersion < MIN_PEER_PROTO_VERSION) ... using obsolete
 	 * version %i; disconnecting" */

@@ -32,7 +32,7 @@
 #include "core/err.h"
 #include "crypto/crypto.h"
 
-#define BTC_HS_KEEP 512   /* payload bytes kept for decoding (version needs 344) */
+#define BTC_HS_KEEP   512  /* payload bytes kept for decoding (version needs 344) */
 #define BTC_HS_OUTBUF 2048 /* output queue: a handshake writes about 250 bytes */
 #define BTC_HS_EVENTS 16
 
@@ -43,14 +43,14 @@ enum btc_outcome { BTC_PENDING, BTC_SUCCESS, BTC_PARTIAL, BTC_FAILED };
 /* What one side announces and how it behaves. */
 struct btc_hs_config {
 	uint8_t magic[4];
-	int32_t version;         /* our protocol version (default BTC_PROTOCOL_VERSION) */
-	uint64_t services;       /* our service bits */
-	const char *user_agent;  /* our subversion, <= 256 bytes */
+	int32_t version;	/* our protocol version (default BTC_PROTOCOL_VERSION) */
+	uint64_t services;	/* our service bits */
+	const char *user_agent; /* our subversion, <= 256 bytes */
 	int32_t start_height;
 	bool relay;
-	int64_t unix_time;       /* the version timestamp, from the caller's clock */
-	struct btc_netaddr peer; /* the peer's address, for addr_recv */
-	uint64_t timeout_ns;     /* handshake deadline, from init; 0 = none */
+	int64_t unix_time;	    /* the version timestamp, from the caller's clock */
+	struct btc_netaddr peer;    /* the peer's address, for addr_recv */
+	uint64_t timeout_ns;	    /* handshake deadline, from init; 0 = none */
 	uint64_t required_services; /* initiator: refuse peers lacking these */
 	/* Responder: true when nonce is the nonce of one of our own outbound
 	 * handshakes (Core: CheckIncomingNonce). May be NULL. */
@@ -61,12 +61,12 @@ struct btc_hs_config {
 };
 
 enum btc_ev_type {
-	BTC_EV_SENT,      /* a message was queued for sending: cmd, length */
-	BTC_EV_RECV,      /* a complete, valid message arrived: cmd, length, note */
-	BTC_EV_DROPPED,   /* a message was dropped (Core drops it too): err */
-	BTC_EV_VERSION,   /* their version arrived and was accepted: see btc_hs.peer */
-	BTC_EV_SUCCESS,   /* handshake complete */
-	BTC_EV_FAILED,    /* handshake over without success: err (and outcome) */
+	BTC_EV_SENT,	  /* a message was queued for sending: cmd, length */
+	BTC_EV_RECV,	  /* a complete, valid message arrived: cmd, length, note */
+	BTC_EV_DROPPED,	  /* a message was dropped (Core drops it too): err */
+	BTC_EV_VERSION,	  /* their version arrived and was accepted: see btc_hs.peer */
+	BTC_EV_SUCCESS,	  /* handshake complete */
+	BTC_EV_FAILED,	  /* handshake over without success: err (and outcome) */
 	BTC_EV_DISCONNECT /* after success, the peer broke a rule: err, note */
 };
 
@@ -75,7 +75,7 @@ struct btc_event {
 	enum btc_cmd cmd;
 	char command[BTC_COMMAND_LEN + 1]; /* printable copy, non-printables as '?' */
 	uint32_t length;
-	int err;          /* PS_ERR_* for DROPPED, FAILED, DISCONNECT */
+	int err;	  /* PS_ERR_* for DROPPED, FAILED, DISCONNECT */
 	const char *note; /* static text or NULL ("ignored: before version") */
 };
 
@@ -95,8 +95,8 @@ struct btc_peer_info {
 enum btc_hs_state {
 	BTC_HS_EXPECT_VERSION, /* nothing from them yet (we may have sent ours) */
 	BTC_HS_EXPECT_VERACK,  /* their version arrived; ours and our verack sent */
-	BTC_HS_DONE,           /* success; still answers ping */
-	BTC_HS_CLOSED          /* failed or disconnected: input is ignored */
+	BTC_HS_DONE,	       /* success; still answers ping */
+	BTC_HS_CLOSED	       /* failed or disconnected: input is ignored */
 };
 
 struct btc_hs {
@@ -139,8 +139,7 @@ PS_MUST_CHECK int btc_hs_init(struct btc_hs *hs, enum btc_role role,
 /* Feed len received bytes. All are consumed; the state and events change.
  * Returns PS_OK, or the PS_ERR_* that ended the handshake now (also
  * reported as a FAILED or DISCONNECT event). Input after the end is ignored. */
-PS_MUST_CHECK int btc_hs_input(struct btc_hs *hs, uint64_t now_ns, const uint8_t *data,
-			       size_t len);
+PS_MUST_CHECK int btc_hs_input(struct btc_hs *hs, uint64_t now_ns, const uint8_t *data, size_t len);
 
 /* The peer closed its side (reason PS_ERR_CLOSED) or the transport failed
  * (reason): ends a pending handshake as PARTIAL or FAILED. */

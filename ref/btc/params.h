@@ -8,19 +8,19 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define BTC_PROTOCOL_VERSION 70016    /* src/node/protocol_version.h PROTOCOL_VERSION */
-#define BTC_MIN_PEER_VERSION 31800    /* MIN_PEER_PROTO_VERSION */
-#define BTC_WTXID_RELAY_VERSION 70016 /* WTXID_RELAY_VERSION */
-#define BTC_MAX_PAYLOAD 4000000u      /* MAX_PROTOCOL_MESSAGE_LENGTH */
-#define BTC_MAX_SUBVERSION 256u       /* MAX_SUBVERSION_LENGTH */
+#define BTC_PROTOCOL_VERSION	70016	 /* src/node/protocol_version.h PROTOCOL_VERSION */
+#define BTC_MIN_PEER_VERSION	31800	 /* MIN_PEER_PROTO_VERSION */
+#define BTC_WTXID_RELAY_VERSION 70016	 /* WTXID_RELAY_VERSION */
+#define BTC_MAX_PAYLOAD		4000000u /* MAX_PROTOCOL_MESSAGE_LENGTH */
+#define BTC_MAX_SUBVERSION	256u	 /* MAX_SUBVERSION_LENGTH */
 
 /* Service bits (src/protocol.h). */
-#define BTC_NODE_NETWORK (UINT64_C(1) << 0)
-#define BTC_NODE_BLOOM (UINT64_C(1) << 2)
-#define BTC_NODE_WITNESS (UINT64_C(1) << 3)
+#define BTC_NODE_NETWORK	 (UINT64_C(1) << 0)
+#define BTC_NODE_BLOOM		 (UINT64_C(1) << 2)
+#define BTC_NODE_WITNESS	 (UINT64_C(1) << 3)
 #define BTC_NODE_COMPACT_FILTERS (UINT64_C(1) << 6)
 #define BTC_NODE_NETWORK_LIMITED (UINT64_C(1) << 10)
-#define BTC_NODE_P2P_V2 (UINT64_C(1) << 11)
+#define BTC_NODE_P2P_V2		 (UINT64_C(1) << 11)
 
 struct btc_network {
 	const char *name;

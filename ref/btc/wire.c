@@ -263,7 +263,8 @@ static int version_decode(struct btc_version *v, struct ps_rcur *c)
 	if (ps_rcur_left(c) == 0)
 		return PS_OK;
 	{
-		int r = btc_varstr_decode(c, &v->user_agent, &v->user_agent_len, BTC_MAX_SUBVERSION);
+		int r = btc_varstr_decode(c, &v->user_agent, &v->user_agent_len,
+					  BTC_MAX_SUBVERSION);
 		if (r == PS_ERR_NEED_MORE)
 			return PS_ERR_MALFORMED;
 		if (r != PS_OK)
@@ -432,7 +433,8 @@ static int payload_encode(struct ps_wcur *w, const struct btc_msg *m)
 	case BTC_CMD_FEEFILTER:
 		return ps_put_u64le(w, (uint64_t)m->u.feerate);
 	case BTC_CMD_REJECT:
-		if ((r = btc_varstr_encode(w, m->u.reject.message, m->u.reject.message_len)) != PS_OK ||
+		if ((r = btc_varstr_encode(w, m->u.reject.message, m->u.reject.message_len)) !=
+			    PS_OK ||
 		    (r = ps_put_u8(w, m->u.reject.code)) != PS_OK ||
 		    (r = btc_varstr_encode(w, m->u.reject.reason, m->u.reject.reason_len)) != PS_OK)
 			return r;
@@ -509,8 +511,8 @@ int btc_msg_decode(struct btc_msg *out, size_t *used, const uint8_t magic[4], co
 	btc_checksum(sum, in + BTC_HEADER_LEN, h.length);
 	if (memcmp(sum, h.checksum, 4) != 0)
 		return PS_ERR_BAD_CHECKSUM;
-	r = btc_payload_decode(out, btc_cmd_from_bytes(h.command), h.command,
-			       in + BTC_HEADER_LEN, h.length);
+	r = btc_payload_decode(out, btc_cmd_from_bytes(h.command), h.command, in + BTC_HEADER_LEN,
+			       h.length);
 	if (r != PS_OK)
 		*used = 0;
 	return r;

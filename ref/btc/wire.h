@@ -20,8 +20,8 @@
 #include "core/cursor.h"
 #include "core/err.h"
 
-#define BTC_HEADER_LEN 24
-#define BTC_COMMAND_LEN 12
+#define BTC_HEADER_LEN	    24
+#define BTC_COMMAND_LEN	    12
 #define BTC_MAX_COMPACTSIZE 0x02000000u /* MAX_SIZE in Core's serialize.h */
 
 /* ---- header ------------------------------------------------------------- */
@@ -78,7 +78,7 @@ PS_MUST_CHECK int btc_varstr_encode(struct ps_wcur *w, const uint8_t *str, size_
 struct btc_netaddr {
 	uint64_t services;
 	uint8_t ip[16]; /* IPv6, or IPv4-mapped ::ffff:a.b.c.d */
-	uint16_t port;  /* host order; big-endian on the wire */
+	uint16_t port;	/* host order; big-endian on the wire */
 };
 
 PS_MUST_CHECK int btc_netaddr_decode(struct ps_rcur *c, struct btc_netaddr *out);
@@ -126,11 +126,11 @@ struct btc_version {
 	struct btc_netaddr addr_from;
 	uint64_t nonce;
 	const uint8_t *user_agent; /* view, not NUL-terminated */
-	size_t user_agent_len;     /* <= BTC_MAX_SUBVERSION */
+	size_t user_agent_len;	   /* <= BTC_MAX_SUBVERSION */
 	int32_t start_height;
-	uint8_t relay;     /* the raw byte; Core reads it as a bool */
-	unsigned present;  /* BTC_VERSION_HAS_* */
-	size_t trailing;   /* bytes after the last field, ignored as Core does */
+	uint8_t relay;	  /* the raw byte; Core reads it as a bool */
+	unsigned present; /* BTC_VERSION_HAS_* */
+	size_t trailing;  /* bytes after the last field, ignored as Core does */
 };
 
 struct btc_sendtxrcncl { /* BIP 330 */
@@ -166,8 +166,8 @@ struct btc_msg {
 		struct {
 			uint64_t nonce;
 			bool has_nonce; /* BIP 31: pings before 60001 carry none */
-		} ping;             /* also pong */
-		int64_t feerate;    /* feefilter */
+		} ping;			/* also pong */
+		int64_t feerate;	/* feefilter */
 		struct btc_reject reject;
 	} u;
 	const uint8_t *payload;
@@ -180,8 +180,8 @@ struct btc_msg {
  * PS_ERR_TRAILING (bytes after a fixed-layout payload; version is exempt,
  * as Core ignores what follows the relay byte and reports it in trailing). */
 PS_MUST_CHECK int btc_payload_decode(struct btc_msg *out, enum btc_cmd cmd,
-				     const uint8_t command[BTC_COMMAND_LEN],
-				     const uint8_t *payload, size_t len);
+				     const uint8_t command[BTC_COMMAND_LEN], const uint8_t *payload,
+				     size_t len);
 
 /* Encode a known message's payload (cmd must not be UNKNOWN). For version,
  * the fields in `present` are written in order and stop at the first absent
@@ -190,7 +190,8 @@ PS_MUST_CHECK int btc_payload_encode(struct ps_wcur *w, const struct btc_msg *m)
 
 /* Encode a whole message (header with checksum, then payload) for magic.
  * PS_ERR_NOBUF, PS_ERR_INVALID_ARG. */
-PS_MUST_CHECK int btc_msg_encode(struct ps_wcur *w, const uint8_t magic[4], const struct btc_msg *m);
+PS_MUST_CHECK int btc_msg_encode(struct ps_wcur *w, const uint8_t magic[4],
+				 const struct btc_msg *m);
 
 /* Decode one whole message from the start of (in, len) for magic: header,
  * header checks, checksum, payload. *used gets the bytes the message takes

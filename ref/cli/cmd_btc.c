@@ -40,7 +40,7 @@ struct btc_run {
 	size_t active, max_active;
 	struct conn *conns; /* live sessions */
 	int listen_fd, listen_watch;
-	bool usage_failure;  /* a target did not resolve */
+	bool usage_failure; /* a target did not resolve */
 	bool runtime_failure;
 };
 
@@ -66,9 +66,12 @@ static const char *services_names(uint64_t s, char *buf, size_t cap)
 		uint64_t bit;
 		const char *name;
 	} bits[] = {
-		{BTC_NODE_NETWORK, "NETWORK"},   {BTC_NODE_BLOOM, "BLOOM"},
-		{BTC_NODE_WITNESS, "WITNESS"},   {BTC_NODE_COMPACT_FILTERS, "COMPACT_FILTERS"},
-		{BTC_NODE_NETWORK_LIMITED, "NETWORK_LIMITED"}, {BTC_NODE_P2P_V2, "P2P_V2"},
+		{ BTC_NODE_NETWORK, "NETWORK" },
+		{ BTC_NODE_BLOOM, "BLOOM" },
+		{ BTC_NODE_WITNESS, "WITNESS" },
+		{ BTC_NODE_COMPACT_FILTERS, "COMPACT_FILTERS" },
+		{ BTC_NODE_NETWORK_LIMITED, "NETWORK_LIMITED" },
+		{ BTC_NODE_P2P_V2, "P2P_V2" },
 	};
 	size_t n = 0;
 
@@ -119,8 +122,8 @@ static void failure_reason(const struct conn *c, char *buf, size_t cap)
 {
 	const struct btc_session *s = &c->s;
 	const char *stage = s->state == BTC_SESS_CONNECTING || !s->connected_ns ? "connect"
-			    : s->hs.got_version			      ? "verack"
-								      : "version";
+			    : s->hs.got_version					? "verack"
+										: "version";
 
 	switch (s->err) {
 	case PS_ERR_REFUSED:
@@ -214,9 +217,12 @@ static void on_event(void *ctx, struct btc_session *s, const struct btc_event *e
 	struct btc_run *run = ctx;
 	struct conn *c = s->user;
 	static const char *const names[] = {
-		[BTC_EV_SENT] = "sent",       [BTC_EV_RECV] = "recv",
-		[BTC_EV_DROPPED] = "dropped", [BTC_EV_VERSION] = "version",
-		[BTC_EV_SUCCESS] = "success", [BTC_EV_FAILED] = "failed",
+		[BTC_EV_SENT] = "sent",
+		[BTC_EV_RECV] = "recv",
+		[BTC_EV_DROPPED] = "dropped",
+		[BTC_EV_VERSION] = "version",
+		[BTC_EV_SUCCESS] = "success",
+		[BTC_EV_FAILED] = "failed",
 		[BTC_EV_DISCONNECT] = "disconnect",
 	};
 	struct jobj j;
@@ -251,8 +257,8 @@ static void on_event(void *ctx, struct btc_session *s, const struct btc_event *e
 		report_text(&run->rep, "  %s -> %s (%u bytes)", s->name, ev->command, ev->length);
 		break;
 	case BTC_EV_RECV:
-		report_text(&run->rep, "  %s <- %s (%u bytes)%s%s", s->name, ev->command, ev->length,
-			    ev->note ? " " : "", ev->note ? ev->note : "");
+		report_text(&run->rep, "  %s <- %s (%u bytes)%s%s", s->name, ev->command,
+			    ev->length, ev->note ? " " : "", ev->note ? ev->note : "");
 		break;
 	case BTC_EV_DROPPED:
 		report_text(&run->rep, "  %s <- %s (%u bytes) dropped: %s", s->name, ev->command,
@@ -287,8 +293,7 @@ static void on_done(void *ctx, struct btc_session *s)
 	run->active--;
 	free(c);
 
-	if (run->o->mode == MODE_BTC_LISTEN && run->o->count &&
-	    run->rep.success >= run->o->count)
+	if (run->o->mode == MODE_BTC_LISTEN && run->o->count && run->rep.success >= run->o->count)
 		net_loop_stop(run->loop);
 	start_queued(run);
 }
@@ -532,8 +537,8 @@ static int start_listen(struct btc_run *run)
 		fprintf(stderr, "peershake: getsockname: %s\n", strerror(errno));
 		return EXIT_RUNTIME;
 	}
-	run->listen_watch = net_watch_add(run->loop, run->listen_fd, POLLIN, UINT64_MAX, on_accept,
-					  run);
+	run->listen_watch =
+		net_watch_add(run->loop, run->listen_fd, POLLIN, UINT64_MAX, on_accept, run);
 	if (run->listen_watch < 0)
 		return EXIT_RUNTIME;
 	net_addr_format(name, &ss);

@@ -60,7 +60,8 @@ void cli_usage(FILE *f)
 		"      --payload1 HEX       initiator's payload in message 1\n"
 		"      --payload2 HEX       responder's payload in message 2\n"
 		"      --transport HEX      plaintext of the transport message echoed back\n"
-		"      --protocol NAME      another hash: Noise_NNpsk2_25519_ChaChaPoly_SHA256 ...\n"
+		"      --protocol NAME      another hash: Noise_NNpsk2_25519_ChaChaPoly_SHA256 "
+		"...\n"
 		"\n"
 		"Exit status: 0 at least one handshake succeeded; 1 none succeeded;\n"
 		"2 usage error (bad option or argument, a name that does not resolve or\n"
@@ -135,34 +136,34 @@ enum {
 };
 
 static const struct option longopts[] = {
-	{"help", no_argument, NULL, 'h'},
-	{"version", no_argument, NULL, 'V'},
-	{"json", no_argument, NULL, 'j'},
-	{"verbose", no_argument, NULL, 'v'},
-	{"timeout", required_argument, NULL, 't'},
-	{"network", required_argument, NULL, 'n'},
-	{"port", required_argument, NULL, 'p'},
-	{"magic", required_argument, NULL, OPT_MAGIC},
-	{"protocol-version", required_argument, NULL, OPT_PROTOCOL_VERSION},
-	{"services", required_argument, NULL, OPT_SERVICES},
-	{"user-agent", required_argument, NULL, OPT_USER_AGENT},
-	{"start-height", required_argument, NULL, OPT_START_HEIGHT},
-	{"relay", required_argument, NULL, OPT_RELAY},
-	{"require-services", required_argument, NULL, OPT_REQUIRE_SERVICES},
-	{"dns-server", required_argument, NULL, OPT_DNS_SERVER},
-	{"max-concurrent", required_argument, NULL, OPT_MAX_CONCURRENT},
-	{"linger", required_argument, NULL, OPT_LINGER},
-	{"count", required_argument, NULL, OPT_COUNT},
-	{"connect", required_argument, NULL, OPT_CONNECT},
-	{"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
-	{"psk-file", required_argument, NULL, OPT_PSK_FILE},
-	{"psk-env", required_argument, NULL, OPT_PSK_ENV},
-	{"prologue", required_argument, NULL, OPT_PROLOGUE},
-	{"payload1", required_argument, NULL, OPT_PAYLOAD1},
-	{"payload2", required_argument, NULL, OPT_PAYLOAD2},
-	{"transport", required_argument, NULL, OPT_TRANSPORT},
-	{"protocol", required_argument, NULL, OPT_PROTOCOL},
-	{NULL, 0, NULL, 0},
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ "json", no_argument, NULL, 'j' },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "timeout", required_argument, NULL, 't' },
+	{ "network", required_argument, NULL, 'n' },
+	{ "port", required_argument, NULL, 'p' },
+	{ "magic", required_argument, NULL, OPT_MAGIC },
+	{ "protocol-version", required_argument, NULL, OPT_PROTOCOL_VERSION },
+	{ "services", required_argument, NULL, OPT_SERVICES },
+	{ "user-agent", required_argument, NULL, OPT_USER_AGENT },
+	{ "start-height", required_argument, NULL, OPT_START_HEIGHT },
+	{ "relay", required_argument, NULL, OPT_RELAY },
+	{ "require-services", required_argument, NULL, OPT_REQUIRE_SERVICES },
+	{ "dns-server", required_argument, NULL, OPT_DNS_SERVER },
+	{ "max-concurrent", required_argument, NULL, OPT_MAX_CONCURRENT },
+	{ "linger", required_argument, NULL, OPT_LINGER },
+	{ "count", required_argument, NULL, OPT_COUNT },
+	{ "connect", required_argument, NULL, OPT_CONNECT },
+	{ "no-progress", no_argument, NULL, OPT_NO_PROGRESS },
+	{ "psk-file", required_argument, NULL, OPT_PSK_FILE },
+	{ "psk-env", required_argument, NULL, OPT_PSK_ENV },
+	{ "prologue", required_argument, NULL, OPT_PROLOGUE },
+	{ "payload1", required_argument, NULL, OPT_PAYLOAD1 },
+	{ "payload2", required_argument, NULL, OPT_PAYLOAD2 },
+	{ "transport", required_argument, NULL, OPT_TRANSPORT },
+	{ "protocol", required_argument, NULL, OPT_PROTOCOL },
+	{ NULL, 0, NULL, 0 },
 };
 
 static bool is_hex(const char *s)
@@ -217,8 +218,8 @@ int cli_parse(struct cli_opts *o, int argc, char **argv)
 			break;
 		case 't':
 			if (!parse_u64(optarg, 86400000, &u) || u == 0)
-				return usage_error("bad timeout '%s': want milliseconds, 1..86400000",
-						   optarg);
+				return usage_error(
+					"bad timeout '%s': want milliseconds, 1..86400000", optarg);
 			o->timeout_ms = u;
 			saw_timeout = true;
 			break;
@@ -256,7 +257,8 @@ int cli_parse(struct cli_opts *o, int argc, char **argv)
 			break;
 		case OPT_USER_AGENT:
 			if (strlen(optarg) > BTC_MAX_SUBVERSION)
-				return usage_error("user agent '%.40s...' is over 256 bytes", optarg);
+				return usage_error("user agent '%.40s...' is over 256 bytes",
+						   optarg);
 			o->user_agent = optarg;
 			saw_btc = true;
 			break;
@@ -295,7 +297,8 @@ int cli_parse(struct cli_opts *o, int argc, char **argv)
 			break;
 		case OPT_COUNT:
 			if (!parse_u64(optarg, UINT32_MAX, &u) || u == 0)
-				return usage_error("bad count '%s': want a positive number", optarg);
+				return usage_error("bad count '%s': want a positive number",
+						   optarg);
 			o->count = u;
 			saw_listen_only = true;
 			break;
@@ -319,8 +322,9 @@ int cli_parse(struct cli_opts *o, int argc, char **argv)
 		case OPT_PAYLOAD2:
 		case OPT_TRANSPORT:
 			if (!is_hex(optarg))
-				return usage_error("'%s' is not hex (want an even number of hex digits)",
-						   optarg);
+				return usage_error(
+					"'%s' is not hex (want an even number of hex digits)",
+					optarg);
 			if (c == OPT_PROLOGUE)
 				o->prologue_hex = optarg;
 			else if (c == OPT_PAYLOAD1)
@@ -366,7 +370,8 @@ int cli_parse(struct cli_opts *o, int argc, char **argv)
 				return usage_error("%s listen takes one ADDR:PORT", argv[0]);
 			o->listen = argv[2];
 		} else {
-			return usage_error("unknown subcommand '%s': want connect or listen", argv[1]);
+			return usage_error("unknown subcommand '%s': want connect or listen",
+					   argv[1]);
 		}
 	} else {
 		/* peershake DNS_SEED [PORT] [TIMEOUT_MS], as the original exercise */
@@ -379,10 +384,12 @@ int cli_parse(struct cli_opts *o, int argc, char **argv)
 			return usage_error("bad port '%s': want 1..65535", argv[1]);
 		if (argc >= 3) {
 			if (saw_timeout)
-				return usage_error("%s", "timeout given twice (argument and --timeout)");
+				return usage_error("%s",
+						   "timeout given twice (argument and --timeout)");
 			if (!parse_u64(argv[2], 86400000, &u) || u == 0)
-				return usage_error("bad timeout '%s': want milliseconds, 1..86400000",
-						   argv[2]);
+				return usage_error(
+					"bad timeout '%s': want milliseconds, 1..86400000",
+					argv[2]);
 			o->timeout_ms = u;
 		}
 		/* a DNS seed is a name: refuse what cannot be one */

@@ -16,13 +16,13 @@
 enum {
 	EXIT_HANDSHAKE_OK = 0, /* at least one handshake succeeded */
 	EXIT_NO_HANDSHAKE = 1, /* none succeeded */
-	EXIT_USAGE = 2,        /* bad arguments, or a name that does not resolve */
+	EXIT_USAGE = 2,	       /* bad arguments, or a name that does not resolve */
 	EXIT_RUNTIME = 3,      /* the system failed us (bind, fds, memory) */
 };
 
 enum cli_mode {
 	MODE_NONE,
-	MODE_SWEEP,        /* peershake DNS_SEED [PORT] [TIMEOUT_MS] */
+	MODE_SWEEP, /* peershake DNS_SEED [PORT] [TIMEOUT_MS] */
 	MODE_BTC_CONNECT,
 	MODE_BTC_LISTEN,
 	MODE_NOISE_CONNECT,

@@ -18,7 +18,7 @@ struct report {
 	FILE *out;
 	bool json;
 	bool verbose;
-	bool progress;   /* draw a progress line on stderr (a terminal) */
+	bool progress; /* draw a progress line on stderr (a terminal) */
 	bool progress_shown;
 	uint64_t start_ns;
 	uint64_t last_progress_ns;

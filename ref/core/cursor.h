@@ -27,13 +27,13 @@ struct ps_wcur {
 
 static inline struct ps_rcur ps_rcur_make(const uint8_t *buf, size_t len)
 {
-	struct ps_rcur c = {buf, buf + len};
+	struct ps_rcur c = { buf, buf + len };
 	return c;
 }
 
 static inline struct ps_wcur ps_wcur_make(uint8_t *buf, size_t len)
 {
-	struct ps_wcur c = {buf, buf + len};
+	struct ps_wcur c = { buf, buf + len };
 	return c;
 }
 

@@ -17,7 +17,7 @@
 
 struct ps_endpoint {
 	char host[PS_HOST_MAX + 1]; /* without brackets, NUL-terminated */
-	uint16_t port;              /* 0 when absent */
+	uint16_t port;		    /* 0 when absent */
 	bool has_port;
 	bool bracketed; /* written as [v6] */
 };

@@ -58,7 +58,7 @@ void cry_hash_init(struct cry_hash_ctx *ctx, enum cry_hash_id id)
 	case CRY_HASH_BLAKE2B:
 	default:
 		crypto_generichash_blake2b_init(
-		    (crypto_generichash_blake2b_state *)(void *)ctx->state, NULL, 0, 64);
+			(crypto_generichash_blake2b_state *)(void *)ctx->state, NULL, 0, 64);
 		break;
 	}
 }
@@ -78,7 +78,7 @@ void cry_hash_update(struct cry_hash_ctx *ctx, const uint8_t *in, size_t len)
 	case CRY_HASH_BLAKE2B:
 	default:
 		crypto_generichash_blake2b_update(
-		    (crypto_generichash_blake2b_state *)(void *)ctx->state, in, len);
+			(crypto_generichash_blake2b_state *)(void *)ctx->state, in, len);
 		break;
 	}
 }
@@ -98,7 +98,7 @@ void cry_hash_final(struct cry_hash_ctx *ctx, uint8_t *out)
 	case CRY_HASH_BLAKE2B:
 	default:
 		crypto_generichash_blake2b_final(
-		    (crypto_generichash_blake2b_state *)(void *)ctx->state, out, 64);
+			(crypto_generichash_blake2b_state *)(void *)ctx->state, out, 64);
 		break;
 	}
 	sodium_memzero(ctx->state, sizeof(ctx->state));
@@ -113,12 +113,11 @@ void cry_hash(enum cry_hash_id id, uint8_t *out, const uint8_t *in, size_t len)
 	cry_hash_final(&ctx, out);
 }
 
-void cry_hmac(enum cry_hash_id id, uint8_t *out, const uint8_t *key, size_t keylen,
-	      const uint8_t *data1, size_t len1, const uint8_t *data2, size_t len2)
+void cry_hmac_key_init(struct cry_hmac_key *hk, enum cry_hash_id id, const uint8_t *key,
+		       size_t keylen)
 {
-	size_t hlen = cry_hash_len(id), blen = cry_hash_blocklen(id);
-	uint8_t k[CRY_MAXBLOCKLEN], pad[CRY_MAXBLOCKLEN], inner[CRY_MAXHASHLEN];
-	struct cry_hash_ctx ctx;
+	size_t blen = cry_hash_blocklen(id);
+	uint8_t k[CRY_MAXBLOCKLEN], pad[CRY_MAXBLOCKLEN];
 
 	memset(k, 0, sizeof(k));
 	if (keylen > blen)
@@ -128,24 +127,53 @@ void cry_hmac(enum cry_hash_id id, uint8_t *out, const uint8_t *key, size_t keyl
 
 	for (size_t i = 0; i < blen; i++)
 		pad[i] = k[i] ^ 0x36;
-	cry_hash_init(&ctx, id);
-	cry_hash_update(&ctx, pad, blen);
+	cry_hash_init(&hk->inner, id);
+	cry_hash_update(&hk->inner, pad, blen);
+
+	for (size_t i = 0; i < blen; i++)
+		pad[i] = k[i] ^ 0x5c;
+	cry_hash_init(&hk->outer, id);
+	cry_hash_update(&hk->outer, pad, blen);
+
+	sodium_memzero(k, sizeof(k));
+	sodium_memzero(pad, sizeof(pad));
+}
+
+void cry_hmac_with_key(const struct cry_hmac_key *hk, uint8_t *out, const uint8_t *data1,
+		       size_t len1, const uint8_t *data2, size_t len2)
+{
+	struct cry_hash_ctx ctx;
+	uint8_t inner[CRY_MAXHASHLEN];
+
+	/* The library states are plain structs holding no pointers, so a
+	 * copy of a state resumes the hash from where it was. */
+	ctx = hk->inner;
 	if (len1)
 		cry_hash_update(&ctx, data1, len1);
 	if (len2)
 		cry_hash_update(&ctx, data2, len2);
 	cry_hash_final(&ctx, inner);
 
-	for (size_t i = 0; i < blen; i++)
-		pad[i] = k[i] ^ 0x5c;
-	cry_hash_init(&ctx, id);
-	cry_hash_update(&ctx, pad, blen);
-	cry_hash_update(&ctx, inner, hlen);
+	ctx = hk->outer;
+	cry_hash_update(&ctx, inner, cry_hash_len(hk->outer.id));
 	cry_hash_final(&ctx, out);
 
-	sodium_memzero(k, sizeof(k));
-	sodium_memzero(pad, sizeof(pad));
 	sodium_memzero(inner, sizeof(inner));
+}
+
+void cry_hmac_key_wipe(struct cry_hmac_key *hk)
+{
+	sodium_memzero(hk, sizeof(*hk));
+}
+
+void cry_hmac(enum cry_hash_id id, uint8_t *out, const uint8_t *key, size_t keylen,
+	      const uint8_t *data1, size_t len1, const uint8_t *data2, size_t len2)
+{
+	struct cry_hmac_key hk;
+
+	cry_hmac_key_init(&hk, id, key, keylen);
+	cry_hmac_with_key(&hk, out, data1, len1, data2, len2);
+	cry_hmac_key_wipe(&hk);
 }
 
 void cry_sha256(uint8_t out[32], const uint8_t *in, size_t len)
@@ -161,16 +189,16 @@ void cry_sha256d(uint8_t out[32], const uint8_t *in, size_t len)
 	crypto_hash_sha256(out, once, sizeof(once));
 }
 
-int cry_blake2s(uint8_t *out, size_t outlen, const uint8_t *key, size_t keylen,
-		const uint8_t *in, size_t len)
+int cry_blake2s(uint8_t *out, size_t outlen, const uint8_t *key, size_t keylen, const uint8_t *in,
+		size_t len)
 {
 	if (outlen < 1 || outlen > BLAKE2S_OUTBYTES || keylen > BLAKE2S_KEYBYTES)
 		return PS_ERR_INVALID_ARG;
 	return blake2s(out, in, key, outlen, len, keylen) == 0 ? PS_OK : PS_ERR_CRYPTO;
 }
 
-int cry_blake2b(uint8_t *out, size_t outlen, const uint8_t *key, size_t keylen,
-		const uint8_t *in, size_t len)
+int cry_blake2b(uint8_t *out, size_t outlen, const uint8_t *key, size_t keylen, const uint8_t *in,
+		size_t len)
 {
 	if (outlen < crypto_generichash_blake2b_BYTES_MIN ||
 	    outlen > crypto_generichash_blake2b_BYTES_MAX ||
@@ -220,8 +248,8 @@ int cry_aead_encrypt(enum cry_aead_id id, uint8_t *out, const uint8_t key[32],
 #else
 	int r;
 	if (id == CRY_AEAD_CHACHAPOLY)
-		r = crypto_aead_chacha20poly1305_ietf_encrypt(out, NULL, pt, ptlen, ad, adlen,
-							      NULL, nonce, key);
+		r = crypto_aead_chacha20poly1305_ietf_encrypt(out, NULL, pt, ptlen, ad, adlen, NULL,
+							      nonce, key);
 	else
 		r = crypto_aead_aes256gcm_encrypt(out, NULL, pt, ptlen, ad, adlen, NULL, nonce,
 						  key);
@@ -248,8 +276,8 @@ int cry_aead_decrypt(enum cry_aead_id id, uint8_t *out, const uint8_t key[32],
 	/* libsodium checks the tag before decrypting and zeroes out on failure,
 	 * so no unauthenticated plaintext is ever released. */
 	if (id == CRY_AEAD_CHACHAPOLY)
-		r = crypto_aead_chacha20poly1305_ietf_decrypt(out, NULL, NULL, ct, ctlen, ad,
-							      adlen, nonce, key);
+		r = crypto_aead_chacha20poly1305_ietf_decrypt(out, NULL, NULL, ct, ctlen, ad, adlen,
+							      nonce, key);
 	else
 		r = crypto_aead_aes256gcm_decrypt(out, NULL, NULL, ct, ctlen, ad, adlen, nonce,
 						  key);

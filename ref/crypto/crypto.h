@@ -15,10 +15,10 @@
 
 #include "core/err.h"
 
-#define CRY_X25519_LEN 32
+#define CRY_X25519_LEN	32
 #define CRY_AEAD_KEYLEN 32
 #define CRY_AEAD_TAGLEN 16
-#define CRY_MAXHASHLEN 64
+#define CRY_MAXHASHLEN	64
 #define CRY_MAXBLOCKLEN 128
 
 /* Initialise the libraries. Returns PS_OK or PS_ERR_CRYPTO. Idempotent. */
@@ -55,6 +55,27 @@ void cry_hash(enum cry_hash_id id, uint8_t *out, const uint8_t *in, size_t len);
 void cry_hmac(enum cry_hash_id id, uint8_t *out, const uint8_t *key, size_t keylen,
 	      const uint8_t *data1, size_t len1, const uint8_t *data2, size_t len2);
 
+/* An HMAC key with the hash states after the inner (key ^ ipad) and outer
+ * (key ^ opad) blocks precomputed, for several HMACs under one key (Noise's
+ * HKDF computes two or three under temp_key): each then costs the data and
+ * two final blocks instead of also hashing both pad blocks again. */
+struct cry_hmac_key {
+	struct cry_hash_ctx inner;
+	struct cry_hash_ctx outer;
+};
+
+/* Prepare hk for HMAC-HASH(key, .) (keys longer than the block are hashed
+ * first, as in cry_hmac). Wipe it with cry_hmac_key_wipe. */
+void cry_hmac_key_init(struct cry_hmac_key *hk, enum cry_hash_id id, const uint8_t *key,
+		       size_t keylen);
+
+/* HMAC-HASH(key, data1 || data2) under a prepared key; out gets
+ * cry_hash_len(id) bytes. hk is not changed. */
+void cry_hmac_with_key(const struct cry_hmac_key *hk, uint8_t *out, const uint8_t *data1,
+		       size_t len1, const uint8_t *data2, size_t len2);
+
+void cry_hmac_key_wipe(struct cry_hmac_key *hk);
+
 /* SHA-256(in) and SHA-256(SHA-256(in)), the Bitcoin checksum's base. */
 void cry_sha256(uint8_t out[32], const uint8_t *in, size_t len);
 void cry_sha256d(uint8_t out[32], const uint8_t *in, size_t len);
@@ -89,8 +110,8 @@ PS_MUST_CHECK int cry_aead_encrypt(enum cry_aead_id id, uint8_t *out, const uint
 				   const uint8_t *pt, size_t ptlen);
 
 /* Decrypt (ct, ctlen) (ctlen >= 16) into out (ctlen - 16 bytes). The tag is
- * checked before any plaintext is produced; on failure out holds zeros. Returns PS_OK, PS_ERR_DECRYPT,
- * PS_ERR_BAD_SIZE (ctlen < 16), PS_ERR_UNSUPPORTED. */
+ * checked before any plaintext is produced; on failure out holds zeros. Returns PS_OK,
+ * PS_ERR_DECRYPT, PS_ERR_BAD_SIZE (ctlen < 16), PS_ERR_UNSUPPORTED. */
 PS_MUST_CHECK int cry_aead_decrypt(enum cry_aead_id id, uint8_t *out, const uint8_t key[32],
 				   const uint8_t nonce[12], const uint8_t *ad, size_t adlen,
 				   const uint8_t *ct, size_t ctlen);

@@ -7,7 +7,7 @@
 #include <unistd.h>
 
 #define READ_CHUNK 16384
-#define DRAIN_NS (1000u * 1000000u) /* at most 1 s to flush the last bytes */
+#define DRAIN_NS   (1000u * 1000000u) /* at most 1 s to flush the last bytes */
 
 static void on_io(struct net_loop *loop, void *ctx, short revents, uint64_t now_ns);
 

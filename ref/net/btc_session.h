@@ -30,7 +30,7 @@ struct btc_session_ops {
 
 enum btc_session_state {
 	BTC_SESS_CONNECTING,
-	BTC_SESS_OPEN,     /* handshake running */
+	BTC_SESS_OPEN,	   /* handshake running */
 	BTC_SESS_LINGER,   /* handshake succeeded; kept open for linger_ns */
 	BTC_SESS_DRAINING, /* over; flushing the last output before close */
 	BTC_SESS_DONE

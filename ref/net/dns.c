@@ -49,7 +49,7 @@ static void dns_update_timer(struct net_dns *dns)
 	t = ares_timeout(dns->channel, NULL, &tv);
 	net_watch_set_deadline(dns->loop, dns->timer_id,
 			       t ? net_now_ns() + (uint64_t)t->tv_sec * 1000000000u +
-					   (uint64_t)t->tv_usec * 1000u
+					       (uint64_t)t->tv_usec * 1000u
 				 : UINT64_MAX);
 }
 
@@ -211,8 +211,7 @@ static void on_result(void *arg, int status, int timeouts, struct ares_addrinfo 
 	free(q);
 }
 
-int net_dns_resolve(struct net_dns *dns, const char *name, uint16_t port, net_dns_fn cb,
-		    void *ctx)
+int net_dns_resolve(struct net_dns *dns, const char *name, uint16_t port, net_dns_fn cb, void *ctx)
 {
 	struct ares_addrinfo_hints hints;
 	struct query *q = calloc(1, sizeof(*q));

@@ -19,8 +19,8 @@ struct watcher {
 
 struct net_loop {
 	struct watcher *w;
-	size_t cap, count;   /* slots and live watchers */
-	int *free_ids;       /* stack of free slots */
+	size_t cap, count; /* slots and live watchers */
+	int *free_ids;	   /* stack of free slots */
 	size_t nfree;
 	struct pollfd *pfd;
 	int *pfd_id;
@@ -121,7 +121,7 @@ int net_watch_add(struct net_loop *loop, int fd, short events, uint64_t deadline
 	if (loop->nfree == 0 && grow(loop) != PS_OK)
 		return PS_ERR_NOMEM;
 	id = loop->free_ids[--loop->nfree];
-	loop->w[id] = (struct watcher){fd, events, true, deadline_ns, cb, ctx};
+	loop->w[id] = (struct watcher){ fd, events, true, deadline_ns, cb, ctx };
 	loop->count++;
 	return id;
 }
@@ -172,7 +172,7 @@ int net_loop_run(struct net_loop *loop)
 				first = w->deadline_ns;
 			if (w->fd < 0)
 				continue;
-			loop->pfd[n] = (struct pollfd){w->fd, w->events, 0};
+			loop->pfd[n] = (struct pollfd){ w->fd, w->events, 0 };
 			loop->pfd_id[n++] = (int)i;
 		}
 		if (first != UINT64_MAX) {
