@@ -206,9 +206,10 @@ static void on_connected(void *ctx, struct btc_session *s)
 		report_begin(&run->rep, &j, "connected");
 		jstr(&j, "proto", "btc");
 		jstr(&j, "peer", s->name);
+		jstr(&j, "local", s->local);
 		report_end(&j);
 	} else if (run->rep.verbose) {
-		report_text(&run->rep, "  %s connected", s->name);
+		report_text(&run->rep, "  %s connected from %s", s->name, s->local);
 	}
 }
 

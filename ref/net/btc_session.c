@@ -97,6 +97,7 @@ static void hs_start(struct btc_session *s, uint64_t now_ns)
 	int r;
 
 	s->connected_ns = now_ns;
+	net_sock_local(s->local, s->fd);
 	cfg.timeout_ns = s->deadline_ns > now_ns ? s->deadline_ns - now_ns : 1;
 	cfg.unix_time = (int64_t)time(NULL);
 	cfg.peer.services = 0;

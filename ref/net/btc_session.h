@@ -44,6 +44,7 @@ struct btc_session {
 	enum btc_session_state state;
 	struct sockaddr_storage addr;
 	char name[NET_ADDRSTRLEN];
+	char local[NET_ADDRSTRLEN]; /* our end, once connected */
 	uint64_t start_ns, connected_ns, end_ns;
 	uint64_t deadline_ns; /* overall: connect + handshake */
 	uint64_t linger_ns;

@@ -114,6 +114,19 @@ void net_addr_format(char out[NET_ADDRSTRLEN], const struct sockaddr_storage *ss
 	}
 }
 
+void net_sock_local(char out[NET_ADDRSTRLEN], int fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+
+	memset(&ss, 0, sizeof(ss));
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) != 0) {
+		snprintf(out, NET_ADDRSTRLEN, "?");
+		return;
+	}
+	net_addr_format(out, &ss);
+}
+
 bool net_addr_numeric(struct sockaddr_storage *ss, const char *host, uint16_t port)
 {
 	struct sockaddr_in *s4 = (struct sockaddr_in *)ss;

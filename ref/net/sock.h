@@ -35,6 +35,9 @@ int net_errno_to_ps(int err);
 /* "1.2.3.4:8333" or "[::1]:8333". */
 void net_addr_format(char out[NET_ADDRSTRLEN], const struct sockaddr_storage *ss);
 
+/* The local address of a connected socket, formatted; "?" on error. */
+void net_sock_local(char out[NET_ADDRSTRLEN], int fd);
+
 /* Parse a numeric IPv4/IPv6 host and port into ss. False if not numeric. */
 bool net_addr_numeric(struct sockaddr_storage *ss, const char *host, uint16_t port);
 

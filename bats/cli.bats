@@ -1,0 +1,183 @@
+#!/usr/bin/env bats
+# The peershake command line: usage errors, exit codes, the JSON schema and
+# handshakes of peershake with itself in both roles, on loopback.
+
+load helpers
+
+teardown() {
+	for p in "$BATS_TEST_TMPDIR"/*.pid; do
+		[ -e "$p" ] && ps_stop_pid "$p" 5 || true
+	done
+}
+
+@test "--help documents the forms, the exit statuses and exits 0" {
+	run "$PEERSHAKE" --help
+	assert_success
+	assert_output --partial "peershake DNS_SEED [PORT] [TIMEOUT_MS]"
+	assert_output --partial "btc connect"
+	assert_output --partial "noise listen"
+	assert_output --partial "Exit status: 0 at least one handshake succeeded; 1 none succeeded"
+}
+
+@test "--version prints the version and exits 0" {
+	run "$PEERSHAKE" --version
+	assert_success
+	assert_output --regexp '^peershake [0-9]+\.[0-9]+\.[0-9]+$'
+}
+
+@test "usage errors: one line naming what was wrong, exit 2" {
+	while IFS='|' read -r want args; do
+		# shellcheck disable=SC2086
+		run $PEERSHAKE $args
+		[ "$status" -eq 2 ] || { echo "args '$args': status $status"; false; }
+		[ "${#lines[@]}" -eq 1 ] || { echo "args '$args': ${#lines[@]} lines: $output"; false; }
+		[[ $output == *"$want"* ]] || { echo "args '$args': want '$want' in '$output'"; false; }
+	done <<'CASES'
+nothing to do|
+unknown option '--bogus'|--bogus seed.example
+option '--timeout' needs a value|seed.example --timeout
+bad port '0'|seed.example 0
+bad port '65536'|seed.example 65536
+bad port 'http'|seed.example http
+unknown option '-5'|seed.example 8333 -5
+bad timeout '10s'|seed.example 8333 10s
+too many arguments|seed.example 8333 5000 extra
+unknown network 'moon'|--network moon btc connect 127.0.0.1
+bad magic 'zz'|--magic zz btc connect 127.0.0.1
+bad target '[::1'|btc connect [::1
+bad target 'host:99999'|btc connect host:99999
+needs at least one target|btc connect
+unknown subcommand 'dial'|btc dial 127.0.0.1
+listen takes one ADDR:PORT|btc listen
+bad relay flag '2'|--relay 2 btc connect 127.0.0.1
+is over 256 bytes|--user-agent xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx btc connect 127.0.0.1
+a Noise option was given to a Bitcoin mode|--prologue 00 btc connect 127.0.0.1
+--count and --connect are for listen|--count 1 btc connect 127.0.0.1
+bad DNS server|--dns-server nowhere seed.example
+CASES
+}
+
+@test "a name that does not resolve is a one-line error and exit 2" {
+	ps_free_port >/dev/null
+	local dir=$BATS_TEST_TMPDIR
+	"$PS_PYTHON" "$PS_ROOT/conformance/lib/dns_server.py" --port 0 \
+		--ready-file "$dir/dns.port" --pid-file "$dir/dns.pid" --zone empty.test= &
+	ps_wait_file "$dir/dns.port" 10
+	local dns=127.0.0.1:$(cat "$dir/dns.port")
+	run --separate-stderr "$PEERSHAKE" --dns-server "$dns" nxdomain.test 8333 1000
+	[ "$status" -eq 2 ]
+	[[ $stderr == "peershake: nxdomain.test: does not resolve"* ]]
+	run --separate-stderr "$PEERSHAKE" --dns-server "$dns" empty.test 8333 1000
+	[ "$status" -eq 2 ]
+	[[ $stderr == "peershake: empty.test: resolves to no address"* ]]
+}
+
+@test "connection refused is FAILED refused, exit 1" {
+	local port
+	port=$(ps_free_port)
+	run "$PEERSHAKE" -n regtest btc connect "127.0.0.1:$port"
+	assert_failure 1
+	assert_line --regexp "^FAILED +127\.0\.0\.1:$port +refused"
+	assert_line --regexp "^Summary: 1 peers: Success 0, Partial 0, Failed 1"
+}
+
+@test "self-handshake, peershake initiator -> peershake responder: SUCCESS both sides" {
+	ps_listen l1 127.0.0.1:0 -n regtest --count 1 --user-agent /resp:1/ --start-height 42
+	run "$PEERSHAKE" -n regtest --user-agent /init:1/ --start-height 7 btc connect "127.0.0.1:$LISTEN_PORT"
+	assert_success
+	assert_line --regexp "^SUCCESS +127\.0\.0\.1:$LISTEN_PORT +version=70016 services=0x0000000000000009 \(NETWORK\|WITNESS\) user_agent=\"/resp:1/\" height=42 relay=1"
+	ps_wait_exit l1 10
+	[ "$(cat "$BATS_TEST_TMPDIR/l1.status")" -eq 0 ]
+	run cat "$BATS_TEST_TMPDIR/l1.out"
+	assert_line --regexp '^SUCCESS +127\.0\.0\.1:[0-9]+ +version=70016 .*user_agent="/init:1/" height=7'
+	assert_line --regexp '^Summary: 1 peers: Success 1, Partial 0, Failed 0'
+}
+
+@test "the responder answers like Core: version only after theirs, then wtxidrelay, sendaddrv2, verack" {
+	ps_listen l1 127.0.0.1:0 -n regtest --json --count 1
+	run "$PEERSHAKE" -n regtest --json btc connect "127.0.0.1:$LISTEN_PORT"
+	assert_success
+	# the initiator's view, in order: its version out, then the responder's messages
+	run jq -r 'select(.event=="sent" or .event=="recv") | "\(.event) \(.command)"' <<<"$output"
+	assert_output "sent version
+recv version
+sent wtxidrelay
+sent sendaddrv2
+sent verack
+recv wtxidrelay
+recv sendaddrv2
+recv verack"
+	ps_wait_exit l1 10
+	run jq -r 'select(.event=="sent" or .event=="recv") | "\(.event) \(.command)"' "$BATS_TEST_TMPDIR/l1.out"
+	assert_output "recv version
+sent version
+sent wtxidrelay
+sent sendaddrv2
+sent verack
+recv wtxidrelay
+recv sendaddrv2
+recv verack"
+}
+
+@test "a 70015 peer gets no wtxidrelay or sendaddrv2" {
+	ps_listen l1 127.0.0.1:0 -n regtest --json --count 1
+	run "$PEERSHAKE" -n regtest --json --protocol-version 70015 btc connect "127.0.0.1:$LISTEN_PORT"
+	assert_success
+	run jq -r 'select(.event=="recv") | .command' <<<"$output"
+	assert_output "version
+verack"
+}
+
+@test "JSON Lines: every line is an object with the documented fields" {
+	ps_listen l1 127.0.0.1:0 -n regtest --count 1
+	run --separate-stderr "$PEERSHAKE" -n regtest --json btc connect "127.0.0.1:$LISTEN_PORT"
+	assert_success
+	# every line parses, has event and t_ms; peer events have proto and peer
+	echo "$output" | jq -e -s 'all(.[]; (.event|type=="string") and (.t_ms|type=="number"))'
+	echo "$output" | jq -e -s 'all(.[] | select(.event!="summary" and .event!="resolved"); .proto=="btc" and (.peer|type=="string"))'
+	run jq -c 'select(.event=="result") | [.result, .direction, .version, .services, .user_agent, .start_height, .relay, (.duration_ms|type), (.bytes_in > 0)]' <<<"$output"
+	assert_output '["SUCCESS","outbound",70016,"0x0000000000000009","/peershake:0.1.0/",0,true,"number",true]'
+}
+
+@test "JSON summary counts agree with the result lines" {
+	local p1 p2
+	p1=$(ps_free_port)
+	ps_listen l1 127.0.0.1:0 -n regtest --count 1
+	run "$PEERSHAKE" -n regtest --json btc connect "127.0.0.1:$LISTEN_PORT" "127.0.0.1:$p1"
+	assert_success
+	run jq -c 'select(.event=="summary") | [.peers, .success, .partial, .failed]' <<<"$output"
+	assert_output '[2,1,0,1]'
+}
+
+@test "listen refuses a connection to itself by nonce (Core's CheckIncomingNonce)" {
+	local port
+	port=$(ps_free_port)
+	ps_listen l1 "127.0.0.1:$port" -n regtest --json --connect "127.0.0.1:$port"
+	# the outbound half and the inbound half are both ended: wait for two results
+	ps_wait_log "$BATS_TEST_TMPDIR/l1.out" '"event":"result".*"direction":"inbound"' 10
+	ps_wait_log "$BATS_TEST_TMPDIR/l1.out" '"event":"result".*"direction":"outbound"' 10
+	run jq -r 'select(.event=="result") | "\(.direction) \(.result) \(.reason)"' "$BATS_TEST_TMPDIR/l1.out"
+	assert_line "inbound FAILED self-connect"
+	assert_line "outbound FAILED closed"
+}
+
+@test "a peer that accepts and never speaks is FAILED timed out, within the timeout" {
+	local dir=$BATS_TEST_TMPDIR
+	"$PS_PYTHON" "$PS_ROOT/conformance/lib/silent_server.py" --listen 127.0.0.1:0 \
+		--ready-file "$dir/silent.addr" --pid-file "$dir/silent.pid" &
+	ps_wait_file "$dir/silent.addr" 10
+	local addr
+	addr=$(head -n1 "$dir/silent.addr")
+	run "$PEERSHAKE" -n regtest -t 500 btc connect "$addr"
+	assert_failure 1
+	assert_line --regexp "^FAILED +$addr +timed out waiting for version \(5[0-9][0-9] ms\)"
+}
+
+@test "SIGTERM ends listen with a summary" {
+	ps_listen l1 127.0.0.1:0 -n regtest
+	kill -TERM "$(cat "$BATS_TEST_TMPDIR/l1.pid")"
+	ps_wait_exit l1 10
+	run cat "$BATS_TEST_TMPDIR/l1.out"
+	assert_line --regexp '^Summary: 0 peers'
+	[ "$(cat "$BATS_TEST_TMPDIR/l1.status")" -eq 1 ]
+}
