@@ -1,0 +1,154 @@
+/*
+ * test_err.c - ref/core/err: every code has its own name and its own text.
+ *
+ * The list below is every code of err.h. A scan of the whole negative range
+ * also counts the codes the table knows, so a code added to err.c without
+ * being added here (or the reverse) fails the count.
+ */
+#include <ctype.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core/err.h"
+#include "testutil.h"
+
+static const int all_codes[] = {
+	PS_OK,
+	PS_ERR_NEED_MORE,
+	PS_ERR_MALFORMED,
+	PS_ERR_TOO_LARGE,
+	PS_ERR_BAD_MAGIC,
+	PS_ERR_BAD_CHECKSUM,
+	PS_ERR_BAD_COMMAND,
+	PS_ERR_NONCANONICAL,
+	PS_ERR_TRAILING,
+	PS_ERR_NOBUF,
+	PS_ERR_INVALID_ARG,
+	PS_ERR_INVALID_STATE,
+	PS_ERR_UNSUPPORTED,
+	PS_ERR_NOMEM,
+	PS_ERR_OBSOLETE_VERSION,
+	PS_ERR_SELF_CONNECT,
+	PS_ERR_PROTOCOL,
+	PS_ERR_TIMEOUT,
+	PS_ERR_CLOSED,
+	PS_ERR_MISSING_SERVICES,
+	PS_ERR_DECRYPT,
+	PS_ERR_DH,
+	PS_ERR_NONCE_EXHAUSTED,
+	PS_ERR_CRYPTO,
+	PS_ERR_BAD_SIZE,
+	PS_ERR_SYSTEM,
+	PS_ERR_REFUSED,
+	PS_ERR_UNREACHABLE,
+	PS_ERR_DNS,
+	PS_ERR_DNS_EMPTY,
+};
+#define NCODES (sizeof(all_codes) / sizeof(all_codes[0]))
+
+static void test_codes_are_distinct_and_nonpositive(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < NCODES; i++) {
+		assert_true(all_codes[i] <= 0);
+		for (size_t j = i + 1; j < NCODES; j++)
+			assert_int_not_equal(all_codes[i], all_codes[j]);
+	}
+}
+
+static void test_every_code_has_a_distinct_name_and_text(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < NCODES; i++) {
+		const char *name = ps_errname(all_codes[i]);
+		const char *text = ps_strerror(all_codes[i]);
+
+		assert_non_null(name);
+		assert_non_null(text);
+		assert_string_not_equal(name, "unknown-error");
+		assert_string_not_equal(text, "unknown error");
+		assert_true(strlen(name) > 0);
+		assert_true(strlen(text) > 0);
+		for (size_t j = i + 1; j < NCODES; j++) {
+			if (strcmp(name, ps_errname(all_codes[j])) == 0)
+				fail_msg("codes %d and %d share the name %s", all_codes[i],
+					 all_codes[j], name);
+			if (strcmp(text, ps_strerror(all_codes[j])) == 0)
+				fail_msg("codes %d and %d share the text \"%s\"", all_codes[i],
+					 all_codes[j], text);
+		}
+	}
+}
+
+/* Names are tokens for JSON output: lower-case letters, digits and '-'. */
+static void test_names_are_tokens(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < NCODES; i++) {
+		const char *name = ps_errname(all_codes[i]);
+		for (const char *p = name; *p; p++)
+			if (!(islower((unsigned char)*p) || isdigit((unsigned char)*p) || *p == '-'))
+				fail_msg("name \"%s\" of code %d is not a token", name, all_codes[i]);
+		assert_true(name[0] != '-');
+		/* one line of text, no newline */
+		assert_null(strchr(ps_strerror(all_codes[i]), '\n'));
+	}
+}
+
+static void test_some_names_are_stable(void **state)
+{
+	(void)state;
+	/* these strings appear in JSON output and in the brief */
+	assert_string_equal(ps_errname(PS_OK), "ok");
+	assert_string_equal(ps_errname(PS_ERR_NEED_MORE), "need-more");
+	assert_string_equal(ps_errname(PS_ERR_BAD_MAGIC), "bad-magic");
+	assert_string_equal(ps_errname(PS_ERR_BAD_CHECKSUM), "bad-checksum");
+	assert_string_equal(ps_errname(PS_ERR_TOO_LARGE), "too-large");
+	assert_string_equal(ps_errname(PS_ERR_OBSOLETE_VERSION), "obsolete-version");
+	assert_string_equal(ps_errname(PS_ERR_SELF_CONNECT), "self-connect");
+	assert_string_equal(ps_errname(PS_ERR_TIMEOUT), "timeout");
+}
+
+static void test_unknown_codes(void **state)
+{
+	(void)state;
+	const int unknown[] = {1, 42, -9, -19, -25, -39, -46, -59, -65, -79, -85, -1000,
+			       -2147483647 - 1, 2147483647};
+	for (size_t i = 0; i < sizeof(unknown) / sizeof(unknown[0]); i++) {
+		assert_string_equal(ps_errname(unknown[i]), "unknown-error");
+		assert_string_equal(ps_strerror(unknown[i]), "unknown error");
+	}
+}
+
+/* The table knows exactly the codes listed above, nothing more. */
+static void test_table_matches_the_list(void **state)
+{
+	size_t known = 0;
+
+	(void)state;
+	for (int c = -200; c <= 200; c++) {
+		if (strcmp(ps_errname(c), "unknown-error") == 0)
+			continue;
+		known++;
+		bool listed = false;
+		for (size_t i = 0; i < NCODES; i++)
+			listed |= all_codes[i] == c;
+		if (!listed)
+			fail_msg("code %d (%s) is in err.c but not in this test", c, ps_errname(c));
+	}
+	assert_int_equal(known, NCODES);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_codes_are_distinct_and_nonpositive),
+		cmocka_unit_test(test_every_code_has_a_distinct_name_and_text),
+		cmocka_unit_test(test_names_are_tokens),
+		cmocka_unit_test(test_some_names_are_stable),
+		cmocka_unit_test(test_unknown_codes),
+		cmocka_unit_test(test_table_matches_the_list),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
