@@ -181,3 +181,23 @@ verack"
 	assert_line --regexp '^Summary: 0 peers'
 	[ "$(cat "$BATS_TEST_TMPDIR/l1.status")" -eq 1 ]
 }
+
+@test "--linger: SUCCESS is reported at once; the peer closing a lingering connection ends it cleanly" {
+	ps_listen l1 127.0.0.1:0 -n regtest --json --linger 60000
+	"$PEERSHAKE" -n regtest --json --linger 60000 btc connect "127.0.0.1:$LISTEN_PORT" "127.0.0.1:$LISTEN_PORT" \
+		>"$BATS_TEST_TMPDIR/c1.out" 2>&1 3>&- &
+	echo $! >"$BATS_TEST_TMPDIR/c1.pid"
+	# both results arrive while the connections are still open
+	ps_wait_log "$BATS_TEST_TMPDIR/c1.out" '"result":"SUCCESS".*' 10
+	run jq -s 'map(select(.event=="result" and .result=="SUCCESS")) | length' "$BATS_TEST_TMPDIR/l1.out"
+	ps_wait_log "$BATS_TEST_TMPDIR/l1.out" '"result":"SUCCESS"' 10
+	# the responder goes away: the initiator sees its lingering connections
+	# closed, finishes, and exits 0 (under ASan: no use after free)
+	kill -TERM "$(cat "$BATS_TEST_TMPDIR/l1.pid")"
+	ps_wait_exit l1 10
+	ps_wait_exit c1 10
+	[ "$(cat "$BATS_TEST_TMPDIR/l1.status")" -eq 0 ]
+	[ "$(cat "$BATS_TEST_TMPDIR/c1.status")" -eq 0 ]
+	run jq -c 'select(.event=="summary") | [.peers, .success]' "$BATS_TEST_TMPDIR/c1.out"
+	assert_output '[2,2]'
+}

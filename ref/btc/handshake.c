@@ -247,8 +247,9 @@ static int dispatch(struct btc_hs *hs, const struct btc_msg *m)
 			pong.cmd = BTC_CMD_PONG;
 			pong.u.ping.nonce = m->u.ping.nonce;
 			/* A peer that pings faster than it reads loses pongs,
-			 * never our memory. */
-			(void)btc_hs_send(hs, &pong);
+			 * never our memory: a full queue drops this one. */
+			if (btc_hs_send(hs, &pong) != PS_OK)
+				hs->ev_lost++;
 		}
 		return PS_OK;
 	case BTC_HS_CLOSED:

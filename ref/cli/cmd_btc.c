@@ -279,12 +279,20 @@ static void on_event(void *ctx, struct btc_session *s, const struct btc_event *e
 
 static void start_queued(struct btc_run *run);
 
+static void on_result(void *ctx, struct btc_session *s)
+{
+	struct btc_run *run = ctx;
+
+	report_result(run, s->user);
+	if (run->o->mode == MODE_BTC_LISTEN && run->o->count && run->rep.success >= run->o->count)
+		net_loop_stop(run->loop);
+}
+
 static void on_done(void *ctx, struct btc_session *s)
 {
 	struct btc_run *run = ctx;
 	struct conn *c = s->user;
 
-	report_result(run, c);
 	if (c->prev)
 		c->prev->next = c->next;
 	else
@@ -302,6 +310,7 @@ static void on_done(void *ctx, struct btc_session *s)
 static const struct btc_session_ops session_ops = {
 	.on_connected = on_connected,
 	.on_event = on_event,
+	.on_result = on_result,
 	.on_done = on_done,
 };
 

@@ -9,14 +9,31 @@
 #define READ_CHUNK 16384
 #define DRAIN_NS   (1000u * 1000000u) /* at most 1 s to flush the last bytes */
 
-static void on_io(struct net_loop *loop, void *ctx, short revents, uint64_t now_ns);
+/* The outcome is known: tell the caller once. */
+static void report(struct btc_session *s, enum btc_outcome o, int err, uint64_t now_ns)
+{
+	if (s->reported)
+		return;
+	s->reported = true;
+	s->outcome = o;
+	s->err = err;
+	s->end_ns = now_ns;
+	s->ops->on_result(s->ctx, s);
+}
 
+/* Close and hand the session back; the caller may free s in on_done, so
+ * nothing here or in any caller reads s after this returns. */
 static void finish(struct btc_session *s, uint64_t now_ns)
 {
 	if (s->state == BTC_SESS_DONE)
 		return;
+	if (!s->reported) {
+		enum btc_outcome o = btc_hs_outcome(&s->hs);
+		if (s->state == BTC_SESS_CONNECTING || o == BTC_PENDING)
+			o = BTC_FAILED;
+		report(s, o, s->err ? s->err : s->hs.err, now_ns);
+	}
 	s->state = BTC_SESS_DONE;
-	s->end_ns = now_ns;
 	if (s->watch_id >= 0)
 		net_watch_del(s->loop, s->watch_id);
 	s->watch_id = -1;
@@ -54,17 +71,18 @@ static int flush(struct btc_session *s)
 	return PS_OK;
 }
 
-/* Recompute what to wait for and until when, from the core's state. */
-static void rearm(struct btc_session *s, uint64_t now_ns)
+/* After anything happened: report a new outcome, pick the next state, and
+ * wait for what that state needs. Returns false when the session finished
+ * (s is gone). */
+static bool advance(struct btc_session *s, uint64_t now_ns)
 {
 	const uint8_t *p;
 	short events = POLLIN;
-	uint64_t deadline;
 	enum btc_outcome o = btc_hs_outcome(&s->hs);
+	bool pending_out;
 
 	if (s->state == BTC_SESS_OPEN && o != BTC_PENDING) {
-		s->outcome = o;
-		s->err = o == BTC_SUCCESS ? PS_OK : s->hs.err;
+		report(s, o, o == BTC_SUCCESS ? PS_OK : s->hs.err, now_ns);
 		if (o == BTC_SUCCESS && s->linger_ns) {
 			s->state = BTC_SESS_LINGER;
 			s->linger_until = now_ns + s->linger_ns;
@@ -74,21 +92,34 @@ static void rearm(struct btc_session *s, uint64_t now_ns)
 		}
 	}
 	if (s->state == BTC_SESS_LINGER && s->hs.state == BTC_HS_CLOSED) {
-		/* the peer broke a post-handshake rule: stop lingering */
+		/* the peer closed, or broke a post-handshake rule */
 		s->state = BTC_SESS_DRAINING;
 		s->linger_until = now_ns + DRAIN_NS;
 	}
-	if (s->state == BTC_SESS_DRAINING && btc_hs_output(&s->hs, &p) == 0) {
+	pending_out = btc_hs_output(&s->hs, &p) > 0;
+	if (s->state == BTC_SESS_DRAINING && (!pending_out || now_ns >= s->linger_until)) {
 		finish(s, now_ns);
-		return;
+		return false;
 	}
-	if (btc_hs_output(&s->hs, &p) > 0)
+	if (s->state == BTC_SESS_LINGER && now_ns >= s->linger_until) {
+		finish(s, now_ns);
+		return false;
+	}
+	if (pending_out)
 		events |= POLLOUT;
 	if (s->state == BTC_SESS_DRAINING)
 		events = POLLOUT;
-	deadline = s->state == BTC_SESS_OPEN ? btc_hs_expiry(&s->hs) : s->linger_until;
 	net_watch_set_events(s->loop, s->watch_id, events);
-	net_watch_set_deadline(s->loop, s->watch_id, deadline);
+	net_watch_set_deadline(s->loop, s->watch_id,
+			       s->state == BTC_SESS_OPEN ? btc_hs_expiry(&s->hs) : s->linger_until);
+	return true;
+}
+
+static void fail_early(struct btc_session *s, int err, uint64_t now_ns)
+{
+	s->err = err;
+	report(s, BTC_FAILED, err, now_ns);
+	finish(s, now_ns);
 }
 
 static void hs_start(struct btc_session *s, uint64_t now_ns)
@@ -109,49 +140,39 @@ static void hs_start(struct btc_session *s, uint64_t now_ns)
 		s->ops->on_connected(s->ctx, s);
 	r = btc_hs_init(&s->hs, s->outbound ? BTC_INITIATOR : BTC_RESPONDER, &s->cfg, now_ns);
 	if (r != PS_OK) {
-		s->outcome = BTC_FAILED;
-		s->err = r;
-		finish(s, now_ns);
+		fail_early(s, r, now_ns);
 		return;
 	}
 	drain_events(s);
 	if ((r = flush(s)) != PS_OK)
 		btc_hs_close(&s->hs, r);
 	drain_events(s);
-	rearm(s, now_ns);
+	(void)advance(s, now_ns);
 }
 
-static void fail_early(struct btc_session *s, int err, uint64_t now_ns)
-{
-	s->outcome = BTC_FAILED;
-	s->err = err;
-	finish(s, now_ns);
-}
-
+/* Read what is there into the core. A few reads per turn keep one fast
+ * peer from starving the rest. */
 static void on_readable(struct btc_session *s, uint64_t now_ns)
 {
 	uint8_t buf[READ_CHUNK];
 
-	/* A few reads per turn keep one fast peer from starving the rest. */
 	for (int i = 0; i < 4 && s->hs.state != BTC_HS_CLOSED; i++) {
 		ssize_t n = recv(s->fd, buf, sizeof(buf), 0);
 		if (n > 0) {
-			(void)btc_hs_input(&s->hs, now_ns, buf, (size_t)n);
+			/* an error ends the core's handshake; advance() sees it */
+			if (btc_hs_input(&s->hs, now_ns, buf, (size_t)n) != PS_OK)
+				s->err = s->hs.err;
 			drain_events(s);
 			continue;
 		}
-		if (n == 0) {
-			btc_hs_close(&s->hs, PS_ERR_CLOSED);
-		} else if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
-			break;
-		} else {
-			btc_hs_close(&s->hs, net_errno_to_ps(errno));
-		}
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+			return;
+		btc_hs_close(&s->hs, n == 0 ? PS_ERR_CLOSED : net_errno_to_ps(errno));
 		drain_events(s);
 		if (s->state != BTC_SESS_OPEN) {
-			/* closed while lingering or draining: we are done */
+			/* closed while lingering or draining: nothing left to send */
 			s->state = BTC_SESS_DRAINING;
-			finish(s, now_ns);
+			s->linger_until = now_ns;
 		}
 		return;
 	}
@@ -164,41 +185,31 @@ static void on_io(struct net_loop *loop, void *ctx, short revents, uint64_t now_
 
 	(void)loop;
 	if (s->state == BTC_SESS_CONNECTING) {
-		if (revents == 0) {
+		if (revents == 0)
 			fail_early(s, PS_ERR_TIMEOUT, now_ns);
-			return;
-		}
-		if ((r = net_sock_error(s->fd)) != PS_OK) {
+		else if ((r = net_sock_error(s->fd)) != PS_OK)
 			fail_early(s, r, now_ns);
-			return;
-		}
-		hs_start(s, now_ns);
+		else
+			hs_start(s, now_ns);
 		return;
 	}
-	if (revents == 0) {
-		/* deadline: the core's expiry, or the end of linger/drain */
-		if (s->state == BTC_SESS_OPEN) {
-			btc_hs_handle_expiry(&s->hs, now_ns);
-			drain_events(s);
-		} else if (now_ns >= s->linger_until) {
-			finish(s, now_ns);
-			return;
-		}
-	}
-	if (revents & (POLLIN | POLLHUP | POLLERR)) {
-		on_readable(s, now_ns);
-		if (s->state == BTC_SESS_DONE)
-			return;
-	}
-	if (s->fd >= 0 && (r = flush(s)) != PS_OK) {
-		btc_hs_close(&s->hs, r);
+	if (revents == 0 && s->state == BTC_SESS_OPEN) {
+		btc_hs_handle_expiry(&s->hs, now_ns);
 		drain_events(s);
-		if (s->state != BTC_SESS_OPEN) {
-			finish(s, now_ns);
-			return;
+	}
+	if (revents & (POLLIN | POLLHUP | POLLERR))
+		on_readable(s, now_ns);
+	if (s->state != BTC_SESS_DRAINING || s->linger_until > now_ns) {
+		if ((r = flush(s)) != PS_OK) {
+			btc_hs_close(&s->hs, r);
+			drain_events(s);
+			if (s->state != BTC_SESS_OPEN) {
+				s->state = BTC_SESS_DRAINING;
+				s->linger_until = now_ns;
+			}
 		}
 	}
-	rearm(s, now_ns);
+	(void)advance(s, now_ns);
 }
 
 static int session_setup(struct btc_session *s, struct net_loop *loop,
@@ -274,9 +285,5 @@ void btc_session_abort(struct btc_session *s, int reason)
 	}
 	btc_hs_close(&s->hs, reason);
 	drain_events(s);
-	if (s->outcome == BTC_PENDING) {
-		s->outcome = btc_hs_outcome(&s->hs);
-		s->err = s->outcome == BTC_SUCCESS ? PS_OK : s->hs.err;
-	}
 	finish(s, now);
 }

@@ -24,7 +24,11 @@ struct btc_session_ops {
 	void (*on_connected)(void *ctx, struct btc_session *s);
 	/* every event of the core, in order */
 	void (*on_event)(void *ctx, struct btc_session *s, const struct btc_event *ev);
-	/* the session is over and its socket closed; s may be freed now */
+	/* the handshake's outcome is known (s->outcome, s->err); called once,
+	 * before a successful connection lingers */
+	void (*on_result)(void *ctx, struct btc_session *s);
+	/* the session is over and its socket closed; s may be freed now, and
+	 * the session code touches s no more */
 	void (*on_done)(void *ctx, struct btc_session *s);
 };
 
@@ -44,13 +48,14 @@ struct btc_session {
 	enum btc_session_state state;
 	struct sockaddr_storage addr;
 	char name[NET_ADDRSTRLEN];
-	char local[NET_ADDRSTRLEN]; /* our end, once connected */
-	uint64_t start_ns, connected_ns, end_ns;
-	uint64_t deadline_ns; /* overall: connect + handshake */
+	char local[NET_ADDRSTRLEN];		 /* our end, once connected */
+	uint64_t start_ns, connected_ns, end_ns; /* end: when the outcome was known */
+	uint64_t deadline_ns;			 /* overall: connect + handshake */
 	uint64_t linger_ns;
 	uint64_t linger_until;
 	int err; /* why it ended: PS_OK after a success, else PS_ERR_* */
 	enum btc_outcome outcome;
+	bool reported; /* on_result was called */
 	struct btc_hs_config cfg;
 	struct btc_hs hs;
 	const struct btc_session_ops *ops;
