@@ -271,15 +271,16 @@ static int finish_message(struct btc_hs *hs)
 	cry_hash_final(&hs->sum, once);
 	cry_sha256(twice, once, sizeof(once));
 
-	/* Core drops messages with an invalid command or a bad checksum and
-	 * keeps the connection ("CHECKSUM ERROR", "Header error: Unable to
-	 * deserialize"). */
-	if (!btc_command_valid(hs->cur.command)) {
-		ev_simple(hs, BTC_EV_DROPPED, PS_ERR_BAD_COMMAND, "invalid command", false);
-		return PS_OK;
-	}
+	/* Core drops messages with a bad checksum or an invalid command and
+	 * keeps the connection, checking in that order (net.cpp
+	 * GetReceivedMessage: "Header error: Wrong checksum", else "Header
+	 * error: Invalid message type"). */
 	if (memcmp(twice, hs->cur.checksum, 4) != 0) {
 		ev_simple(hs, BTC_EV_DROPPED, PS_ERR_BAD_CHECKSUM, "checksum mismatch", false);
+		return PS_OK;
+	}
+	if (!btc_command_valid(hs->cur.command)) {
+		ev_simple(hs, BTC_EV_DROPPED, PS_ERR_BAD_COMMAND, "invalid command", false);
 		return PS_OK;
 	}
 	cmd = btc_cmd_from_bytes(hs->cur.command);

@@ -34,13 +34,13 @@ bool btc_command_valid(const uint8_t cmd[BTC_COMMAND_LEN])
 {
 	size_t i = 0;
 
-	/* Core: "Check the command string for errors": printable until the
-	 * first NUL, and only NULs after it. */
+	/* Core (protocol.cpp IsMessageTypeValid): "Check the message type
+	 * string for errors": printable until the first NUL, then "Must be all
+	 * zeros after the first zero". Twelve NULs pass that loop: Core takes
+	 * an empty message type as valid (and unknown), so we do too. */
 	for (; i < BTC_COMMAND_LEN && cmd[i] != 0; i++)
 		if (cmd[i] < 0x20 || cmd[i] > 0x7e)
 			return false;
-	if (i == 0)
-		return false;
 	for (; i < BTC_COMMAND_LEN; i++)
 		if (cmd[i] != 0)
 			return false;
@@ -506,11 +506,14 @@ int btc_msg_decode(struct btc_msg *out, size_t *used, const uint8_t magic[4], co
 	if (len - BTC_HEADER_LEN < h.length)
 		return PS_ERR_NEED_MORE;
 	*used = BTC_HEADER_LEN + (size_t)h.length;
-	if (r == PS_ERR_BAD_COMMAND)
-		return r;
+	/* Core (net.cpp GetReceivedMessage) checks the checksum first ("Header
+	 * error: Wrong checksum"), then the command ("Header error: Invalid
+	 * message type"); both drop the message. */
 	btc_checksum(sum, in + BTC_HEADER_LEN, h.length);
 	if (memcmp(sum, h.checksum, 4) != 0)
 		return PS_ERR_BAD_CHECKSUM;
+	if (r == PS_ERR_BAD_COMMAND)
+		return r;
 	r = btc_payload_decode(out, btc_cmd_from_bytes(h.command), h.command, in + BTC_HEADER_LEN,
 			       h.length);
 	if (r != PS_OK)

@@ -46,8 +46,8 @@ PS_MUST_CHECK int btc_header_encode(struct ps_wcur *w, const struct btc_header *
  * (PS_ERR_BAD_COMMAND, Core drops the message and keeps the connection). */
 PS_MUST_CHECK int btc_header_check(const struct btc_header *h, const uint8_t magic[4]);
 
-/* True when cmd is printable ASCII (0x20..0x7e) followed only by NULs, with at
- * least one non-NUL byte: CMessageHeader::IsCommandValid. */
+/* True when cmd is printable ASCII (0x20..0x7e) followed only by NULs (twelve
+ * NULs included): CMessageHeader::IsMessageTypeValid. */
 bool btc_command_valid(const uint8_t cmd[BTC_COMMAND_LEN]);
 
 /* Fill cmd from a C string (<= 12 chars), NUL-padded. PS_ERR_INVALID_ARG. */
