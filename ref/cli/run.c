@@ -1,0 +1,506 @@
+/*
+ * run.c - targets, the queue, listen, results and the summary, for every
+ * protocol. Every address is handshaken with at once (up to the descriptor
+ * limit; beyond it addresses wait their turn, each with its full timeout),
+ * so a sweep takes about one timeout.
+ */
+#include "cli/run.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/endpoint.h"
+
+void run_json_begin(struct run *run, struct jobj *j, const char *event, const struct run_conn *c)
+{
+	report_begin(&run->rep, j, event);
+	jstr(j, "proto", run->proto->name);
+	jstr(j, "peer", c->s.name);
+}
+
+/* ---- results ---- */
+
+/* The reason a handshake did not succeed, in words. */
+static void failure_reason(const struct run *run, const struct run_conn *c, char *buf, size_t cap)
+{
+	const struct net_session *s = &c->s;
+	const char *note = c->fail_note;
+
+	switch (s->err) {
+	case PS_ERR_REFUSED:
+		snprintf(buf, cap, "refused");
+		break;
+	case PS_ERR_UNREACHABLE:
+		snprintf(buf, cap, "unreachable");
+		break;
+	case PS_ERR_TIMEOUT:
+		if (!s->connected_ns)
+			snprintf(buf, cap, "timed out connecting");
+		else
+			snprintf(buf, cap, "timed out waiting for %s", run->proto->stage(c));
+		break;
+	case PS_ERR_CLOSED:
+		snprintf(buf, cap, "closed by peer before %s", run->proto->stage(c));
+		break;
+	default:
+		snprintf(buf, cap, "%s%s%s", ps_errname(s->err), note ? ": " : "",
+			 note ? note : "");
+		break;
+	}
+}
+
+static void report_result(struct run *run, struct run_conn *c)
+{
+	struct net_session *s = &c->s;
+	const char *outcome = net_outcome_name(s->outcome);
+	uint64_t ms = (s->end_ns - s->start_ns) / 1000000u;
+	char why[200];
+	struct jobj j;
+
+	report_count(&run->rep, outcome);
+	why[0] = 0;
+	if (s->outcome != NET_SUCCESS)
+		failure_reason(run, c, why, sizeof(why));
+
+	if (run->rep.json) {
+		run_json_begin(run, &j, "result", c);
+		jstr(&j, "direction", s->outbound ? "outbound" : "inbound");
+		jstr(&j, "result", outcome);
+		if (s->outcome != NET_SUCCESS) {
+			jstr(&j, "reason", ps_errname(s->err));
+			jstr(&j, "detail", why);
+		}
+		if (s->started)
+			run->proto->result_json(run, c, &j);
+		juint(&j, "duration_ms", ms);
+		report_end(&j);
+	} else {
+		FILE *f = report_line(&run->rep);
+		fprintf(f, "%-8s %s ", outcome, s->name);
+		if (s->started)
+			run->proto->result_text(run, c, f);
+		if (why[0])
+			fprintf(f, " %s", why);
+		fprintf(f, " (%llu ms)\n", (unsigned long long)ms);
+		fflush(f);
+	}
+	report_progress(&run->rep);
+}
+
+/* ---- session callbacks ---- */
+
+static void on_connected(void *ctx, struct net_session *s)
+{
+	struct run *run = ctx;
+	struct jobj j;
+
+	if (run->rep.json) {
+		run_json_begin(run, &j, "connected", s->user);
+		jstr(&j, "local", s->local);
+		report_end(&j);
+	} else if (run->rep.verbose) {
+		report_text(&run->rep, "  %s connected from %s", s->name, s->local);
+	}
+}
+
+static void on_events(void *ctx, struct net_session *s)
+{
+	struct run *run = ctx;
+
+	run->proto->on_events(run, s->user);
+}
+
+static void start_queued(struct run *run);
+
+static void on_result(void *ctx, struct net_session *s)
+{
+	struct run *run = ctx;
+	bool listen = run->o->mode == MODE_BTC_LISTEN || run->o->mode == MODE_NOISE_LISTEN;
+
+	report_result(run, s->user);
+	if (listen && run->o->count && run->rep.success >= run->o->count)
+		net_loop_stop(run->loop);
+}
+
+static void on_done(void *ctx, struct net_session *s)
+{
+	struct run *run = ctx;
+	struct run_conn *c = s->user;
+
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		run->conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	run->active--;
+	free(c);
+	start_queued(run);
+}
+
+static const struct net_session_ops session_ops = {
+	.on_connected = on_connected,
+	.on_events = on_events,
+	.on_result = on_result,
+	.on_done = on_done,
+};
+
+static struct run_conn *conn_new(struct run *run)
+{
+	struct run_conn *c = calloc(1, run->proto->conn_size);
+
+	if (!c)
+		return NULL;
+	c->run = run;
+	c->s.user = c;
+	run->proto->conn_init(run, c);
+	c->next = run->conns;
+	if (run->conns)
+		run->conns->prev = c;
+	run->conns = c;
+	run->active++;
+	return c;
+}
+
+static struct net_session_params session_params(struct run *run, struct run_conn *c)
+{
+	struct net_session_params p = {
+		.core_ops = run->proto->core_ops,
+		.core = c->core,
+		.timeout_ns = run->o->timeout_ms * 1000000u,
+		.linger_ns = run->o->linger_ms * 1000000u,
+		.ops = &session_ops,
+		.ctx = run,
+	};
+	return p;
+}
+
+static void report_started(struct run *run, const char *name, bool outbound)
+{
+	struct jobj j;
+
+	run->rep.total++;
+	if (run->rep.json) {
+		report_begin(&run->rep, &j, "started");
+		jstr(&j, "proto", run->proto->name);
+		jstr(&j, "peer", name);
+		jstr(&j, "direction", outbound ? "outbound" : "inbound");
+		report_end(&j);
+	} else {
+		report_text(&run->rep, "%-8s %s", "STARTED", name);
+	}
+}
+
+/* Start queued addresses while descriptors allow. */
+static void start_queued(struct run *run)
+{
+	while (run->qhead < run->qlen && run->active < run->max_active) {
+		struct sockaddr_storage *ss = &run->queue[run->qhead++];
+		struct run_conn *c = conn_new(run);
+		struct net_session_params p;
+		char name[NET_ADDRSTRLEN];
+
+		if (!c) {
+			run->runtime_failure = true;
+			return;
+		}
+		net_addr_format(name, ss);
+		report_started(run, name, true);
+		p = session_params(run, c);
+		if (net_session_connect(&c->s, run->loop, ss, &p) != PS_OK)
+			run->runtime_failure = true;
+	}
+}
+
+static int enqueue(struct run *run, const struct sockaddr_storage *ss)
+{
+	if (run->qlen == run->qcap) {
+		size_t cap = run->qcap ? run->qcap * 2 : 64;
+		struct sockaddr_storage *q = realloc(run->queue, cap * sizeof(*q));
+		if (!q)
+			return PS_ERR_NOMEM;
+		run->queue = q;
+		run->qcap = cap;
+	}
+	run->queue[run->qlen++] = *ss;
+	return PS_OK;
+}
+
+/* ---- DNS ---- */
+
+struct name_query {
+	struct run *run;
+	char name[PS_HOST_MAX + 1];
+};
+
+static void on_resolved(void *ctx, int err, const char *detail,
+			const struct sockaddr_storage *addrs, size_t n)
+{
+	struct name_query *q = ctx;
+	struct run *run = q->run;
+	struct jobj j;
+
+	if (err != PS_OK) {
+		run->usage_failure = true;
+		fprintf(stderr, "peershake: %s: %s%s%s%s\n", q->name,
+			err == PS_ERR_DNS_EMPTY ? "resolves to no address" : "does not resolve",
+			detail ? " (" : "", detail ? detail : "", detail ? ")" : "");
+		if (run->rep.json) {
+			report_begin(&run->rep, &j, "dns_error");
+			jstr(&j, "name", q->name);
+			jstr(&j, "error", ps_errname(err));
+			if (detail)
+				jstr(&j, "detail", detail);
+			report_end(&j);
+		}
+		free(q);
+		return;
+	}
+	if (run->rep.json) {
+		char a[NET_ADDRSTRLEN];
+		report_begin(&run->rep, &j, "resolved");
+		jstr(&j, "name", q->name);
+		juint(&j, "count", n);
+		fputs(",\"addresses\":[", run->rep.out);
+		for (size_t i = 0; i < n; i++) {
+			net_addr_format(a, &addrs[i]);
+			fprintf(run->rep.out, "%s\"%s\"", i ? "," : "", a);
+		}
+		fputc(']', run->rep.out);
+		report_end(&j);
+	} else if (run->rep.verbose) {
+		report_text(&run->rep, "  %s resolved to %zu addresses", q->name, n);
+	}
+	for (size_t i = 0; i < n; i++)
+		if (enqueue(run, &addrs[i]) != PS_OK)
+			run->runtime_failure = true;
+	free(q);
+	net_raise_nofile(run->qlen - run->qhead + run->active + 64);
+	start_queued(run);
+}
+
+static int add_target(struct run *run, const char *target, uint16_t default_port)
+{
+	struct ps_endpoint ep;
+	struct sockaddr_storage ss;
+	uint16_t port = default_port;
+	struct name_query *q;
+
+	if (ps_endpoint_parse(&ep, target) != PS_OK)
+		return PS_ERR_INVALID_ARG; /* cli_parse checked already */
+	if (ep.has_port)
+		port = ep.port;
+	if (port == 0)
+		return PS_ERR_INVALID_ARG;
+	if (net_addr_numeric(&ss, ep.host, port))
+		return enqueue(run, &ss);
+	if (ep.bracketed)
+		return PS_ERR_INVALID_ARG;
+	if (!run->dns) {
+		int err;
+		run->dns = net_dns_create(run->loop, run->o->dns_server, &err);
+		if (!run->dns)
+			return err;
+	}
+	if (!(q = calloc(1, sizeof(*q))))
+		return PS_ERR_NOMEM;
+	q->run = run;
+	snprintf(q->name, sizeof(q->name), "%s", ep.host);
+	return net_dns_resolve(run->dns, ep.host, port, on_resolved, q);
+}
+
+/* ---- listen ---- */
+
+static void on_accept(struct net_loop *loop, void *ctx, short revents, uint64_t now_ns)
+{
+	struct run *run = ctx;
+
+	(void)loop;
+	if (revents == 0) {
+		/* the back-off below is over: accept again */
+		net_watch_set_events(run->loop, run->listen_watch, POLLIN);
+		net_watch_set_deadline(run->loop, run->listen_watch, UINT64_MAX);
+		return;
+	}
+	for (;;) {
+		struct sockaddr_storage ss;
+		char name[NET_ADDRSTRLEN];
+		struct net_session_params p;
+		struct run_conn *c;
+		int fd, r = net_sock_accept(&fd, &ss, run->listen_fd);
+
+		if (r == PS_ERR_NEED_MORE)
+			return;
+		if (r != PS_OK) {
+			/* out of descriptors: the socket stays readable, so stop
+			 * watching it for a moment instead of spinning */
+			fprintf(stderr, "peershake: accept: %s\n", strerror(errno));
+			net_watch_set_events(run->loop, run->listen_watch, 0);
+			net_watch_set_deadline(run->loop, run->listen_watch, now_ns + 100000000u);
+			return;
+		}
+		if (!(c = conn_new(run))) {
+			close(fd);
+			continue;
+		}
+		net_addr_format(name, &ss);
+		report_started(run, name, false);
+		p = session_params(run, c);
+		if (net_session_accept(&c->s, run->loop, fd, &ss, &p) != PS_OK)
+			run->runtime_failure = true;
+	}
+}
+
+/* "ADDR:PORT", "[V6]:PORT"; port 0 picks a free one. */
+static bool listen_addr(struct sockaddr_storage *ss, const char *s)
+{
+	char host[PS_HOST_MAX + 1];
+	const char *colon = strrchr(s, ':');
+	size_t hlen;
+	uint16_t port = 0;
+
+	if (!colon || colon == s)
+		return false;
+	hlen = (size_t)(colon - s);
+	if (s[0] == '[') {
+		if (hlen < 3 || s[hlen - 1] != ']')
+			return false;
+		s++;
+		hlen -= 2;
+	}
+	if (hlen >= sizeof(host))
+		return false;
+	memcpy(host, s, hlen);
+	host[hlen] = 0;
+	if (strcmp(colon + 1, "0") != 0 &&
+	    ps_port_parse(&port, colon + 1, strlen(colon + 1)) != PS_OK)
+		return false;
+	return net_addr_numeric(ss, host, port);
+}
+
+static int start_listen(struct run *run)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	char name[NET_ADDRSTRLEN];
+	struct jobj j;
+
+	if (!listen_addr(&ss, run->o->listen)) {
+		fprintf(stderr, "peershake: bad listen address '%s': want IP:PORT or [IPV6]:PORT\n",
+			run->o->listen);
+		return EXIT_USAGE;
+	}
+	if (net_sock_listen(&run->listen_fd, &ss, 1024) != PS_OK) {
+		fprintf(stderr, "peershake: cannot listen on %s: %s\n", run->o->listen,
+			strerror(errno));
+		return EXIT_RUNTIME;
+	}
+	if (getsockname(run->listen_fd, (struct sockaddr *)&ss, &len) != 0) {
+		fprintf(stderr, "peershake: getsockname: %s\n", strerror(errno));
+		return EXIT_RUNTIME;
+	}
+	run->listen_watch =
+		net_watch_add(run->loop, run->listen_fd, POLLIN, UINT64_MAX, on_accept, run);
+	if (run->listen_watch < 0)
+		return EXIT_RUNTIME;
+	net_addr_format(name, &ss);
+	if (run->rep.json) {
+		report_begin(&run->rep, &j, "listening");
+		jstr(&j, "proto", run->proto->name);
+		jstr(&j, "addr", name);
+		juint(&j, "port", net_addr_port(&ss));
+		report_end(&j);
+	} else {
+		report_text(&run->rep, "LISTENING %s", name);
+	}
+	return 0;
+}
+
+/* ---- the run ---- */
+
+static void report_summary(struct run *run)
+{
+	struct report *r = &run->rep;
+	struct jobj j;
+
+	if (r->json) {
+		report_begin(r, &j, "summary");
+		jstr(&j, "proto", run->proto->name);
+		juint(&j, "peers", r->done);
+		juint(&j, "success", r->success);
+		juint(&j, "partial", r->partial);
+		juint(&j, "failed", r->failed);
+		juint(&j, "duration_ms", report_ms(r));
+		report_end(&j);
+	} else {
+		report_text(r, "Summary: %zu peers: Success %zu, Partial %zu, Failed %zu (%llu ms)",
+			    r->done, r->success, r->partial, r->failed,
+			    (unsigned long long)report_ms(r));
+	}
+}
+
+int run_exec(struct run *run, struct cli_opts *o, const struct run_proto *proto, void *proto_ctx)
+{
+	bool listen = o->mode == MODE_BTC_LISTEN || o->mode == MODE_NOISE_LISTEN;
+	uint16_t default_port = o->port;
+	int status = 0;
+
+	memset(run, 0, sizeof(*run));
+	run->o = o;
+	run->proto = proto;
+	run->proto_ctx = proto_ctx;
+	run->listen_fd = -1;
+	run->listen_watch = -1;
+	report_init(&run->rep, o->json, o->verbose, o->progress);
+	if (!(run->loop = net_loop_create(true))) {
+		fprintf(stderr, "peershake: out of memory\n");
+		return EXIT_RUNTIME;
+	}
+	{
+		size_t limit = net_raise_nofile(o->ntargets + o->nconnect + 1024);
+		run->max_active = limit > 96 ? limit - 64 : 32;
+		if (o->max_concurrent && o->max_concurrent < run->max_active)
+			run->max_active = o->max_concurrent;
+	}
+	if (listen && (status = start_listen(run)) != 0)
+		goto out;
+	for (size_t i = 0; i < o->ntargets + o->nconnect; i++) {
+		const char *t = i < o->ntargets ? o->targets[i] : o->connect[i - o->ntargets];
+		int r = add_target(run, t, default_port);
+		if (r != PS_OK) {
+			fprintf(stderr, "peershake: %s: %s\n", t,
+				r == PS_ERR_INVALID_ARG ? "want HOST:PORT" : ps_strerror(r));
+			status = r == PS_ERR_INVALID_ARG ? EXIT_USAGE : EXIT_RUNTIME;
+			goto out;
+		}
+	}
+	start_queued(run);
+
+	if (net_loop_run(run->loop) != PS_OK) {
+		fprintf(stderr, "peershake: poll: %s\n", strerror(errno));
+		run->runtime_failure = true;
+	}
+	/* stopped early (signal, --count): end what is still running */
+	while (run->conns)
+		net_session_abort(&run->conns->s, PS_ERR_CLOSED);
+	report_summary(run);
+
+	if (run->usage_failure)
+		status = EXIT_USAGE;
+	else if (run->runtime_failure)
+		status = EXIT_RUNTIME;
+	else
+		status = run->rep.success > 0 ? EXIT_HANDSHAKE_OK : EXIT_NO_HANDSHAKE;
+out:
+	while (run->conns) /* only on the early exits above */
+		net_session_abort(&run->conns->s, PS_ERR_CLOSED);
+	if (run->listen_fd >= 0)
+		close(run->listen_fd);
+	net_dns_destroy(run->dns);
+	net_loop_destroy(run->loop);
+	free(run->queue);
+	return status;
+}

@@ -1,0 +1,73 @@
+/*
+ * run.h - what every peershake mode shares: targets (numeric or resolved
+ * with c-ares), a queue of addresses started as descriptors allow, the
+ * listening socket, the list of live connections, results, the summary and
+ * the exit status. A protocol plugs in through struct run_proto.
+ */
+#ifndef PS_CLI_RUN_H
+#define PS_CLI_RUN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <sys/socket.h>
+
+#include "cli/opts.h"
+#include "cli/report.h"
+#include "net/dns.h"
+#include "net/loop.h"
+#include "net/session.h"
+
+struct run;
+
+/* One connection. A protocol allocates proto->conn_size bytes whose first
+ * member is this struct, the core behind it. */
+struct run_conn {
+	struct net_session s;
+	struct run_conn *prev, *next;
+	struct run *run;
+	void *core;
+	const char *fail_note; /* the core's words on why it failed, or NULL */
+};
+
+struct run_proto {
+	const char *name; /* "btc", "noise": the JSON "proto" field */
+	size_t conn_size; /* sizeof the protocol's connection struct */
+	const struct net_core_ops *core_ops;
+	/* set up c->core (the config the core starts from) */
+	void (*conn_init)(struct run *run, struct run_conn *c);
+	/* drain and report the core's events */
+	void (*on_events)(struct run *run, struct run_conn *c);
+	/* what the connection was waiting for when it failed ("version") */
+	const char *(*stage)(const struct run_conn *c);
+	/* the protocol's fields of a result: JSON, or text after the peer name */
+	void (*result_json)(struct run *run, struct run_conn *c, struct jobj *j);
+	void (*result_text)(struct run *run, struct run_conn *c, FILE *f);
+};
+
+struct run {
+	struct cli_opts *o;
+	const struct run_proto *proto;
+	struct report rep;
+	struct net_loop *loop;
+	struct net_dns *dns;
+	struct sockaddr_storage *queue;
+	size_t qhead, qlen, qcap;
+	size_t active, max_active;
+	struct run_conn *conns; /* live connections */
+	int listen_fd, listen_watch;
+	bool usage_failure; /* a target did not resolve */
+	bool runtime_failure;
+	void *proto_ctx; /* the protocol's own state */
+};
+
+/* Run the mode of o with proto: listen and/or connect to every target, until
+ * all connections are over (connect), --count successes or a signal
+ * (listen). Returns the exit status. */
+int run_exec(struct run *run, struct cli_opts *o, const struct run_proto *proto, void *proto_ctx);
+
+/* The common fields of every peer event: begin a JSON line with event,
+ * t_ms, proto and peer. */
+void run_json_begin(struct run *run, struct jobj *j, const char *event, const struct run_conn *c);
+
+#endif

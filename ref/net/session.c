@@ -1,0 +1,287 @@
+#include "net/session.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <string.h>
+#include <unistd.h>
+
+#define READ_CHUNK 16384
+#define DRAIN_NS   (1000u * 1000000u) /* at most 1 s to flush the last bytes */
+
+const char *net_outcome_name(enum net_outcome o)
+{
+	switch (o) {
+	case NET_SUCCESS:
+		return "SUCCESS";
+	case NET_PARTIAL:
+		return "PARTIAL";
+	case NET_FAILED:
+		return "FAILED";
+	case NET_PENDING:
+	default:
+		return "PENDING";
+	}
+}
+
+/* The outcome is known: tell the caller once. */
+static void report(struct net_session *s, enum net_outcome o, int err, uint64_t now_ns)
+{
+	if (s->reported)
+		return;
+	s->reported = true;
+	s->outcome = o;
+	s->err = err;
+	s->end_ns = now_ns;
+	s->ops->on_result(s->ctx, s);
+}
+
+/* Close and hand the session back; the caller may free s in on_done, so
+ * nothing here or in any caller reads s after this returns. */
+static void finish(struct net_session *s, uint64_t now_ns)
+{
+	if (s->state == NET_SESS_DONE)
+		return;
+	if (!s->reported) {
+		int err = s->err;
+		enum net_outcome o = NET_FAILED;
+		if (s->started)
+			o = s->core_ops->outcome(s->core, &err);
+		if (o == NET_PENDING)
+			o = NET_FAILED;
+		report(s, o, err, now_ns);
+	}
+	s->state = NET_SESS_DONE;
+	if (s->started)
+		s->core_ops->release(s->core);
+	if (s->watch_id >= 0)
+		net_watch_del(s->loop, s->watch_id);
+	s->watch_id = -1;
+	if (s->fd >= 0)
+		close(s->fd);
+	s->fd = -1;
+	s->ops->on_done(s->ctx, s);
+}
+
+/* Write what the core has queued. PS_OK (possibly partial) or an error. */
+static int flush(struct net_session *s)
+{
+	const uint8_t *p;
+	size_t n;
+
+	while ((n = s->core_ops->output(s->core, &p)) > 0) {
+		ssize_t w = send(s->fd, p, n, MSG_NOSIGNAL);
+		if (w < 0) {
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				return PS_OK;
+			if (errno == EINTR)
+				continue;
+			return net_errno_to_ps(errno);
+		}
+		s->core_ops->consume(s->core, (size_t)w);
+	}
+	return PS_OK;
+}
+
+/* The core failed underneath us (a send or recv error, the peer closing). */
+static void core_close(struct net_session *s, int reason, uint64_t now_ns)
+{
+	s->core_ops->close(s->core, reason);
+	s->ops->on_events(s->ctx, s);
+	if (s->state != NET_SESS_OPEN) {
+		/* closed while lingering or draining: nothing left to send */
+		s->state = NET_SESS_DRAINING;
+		s->linger_until = now_ns;
+	}
+}
+
+/* After anything happened: report a new outcome, pick the next state and
+ * wait for what that state needs. Returns false when the session finished
+ * (s is gone). */
+static bool advance(struct net_session *s, uint64_t now_ns)
+{
+	const uint8_t *p;
+	short events = POLLIN;
+	int err = PS_OK;
+	enum net_outcome o = s->core_ops->outcome(s->core, &err);
+	bool pending_out;
+
+	if (s->state == NET_SESS_OPEN && o != NET_PENDING) {
+		report(s, o, err, now_ns);
+		if (o == NET_SUCCESS && s->linger_ns) {
+			s->state = NET_SESS_LINGER;
+			s->linger_until = now_ns + s->linger_ns;
+		} else {
+			s->state = NET_SESS_DRAINING;
+			s->linger_until = now_ns + DRAIN_NS;
+		}
+	}
+	if (s->state == NET_SESS_LINGER && s->core_ops->ended(s->core)) {
+		/* the peer broke a post-handshake rule */
+		s->state = NET_SESS_DRAINING;
+		s->linger_until = now_ns + DRAIN_NS;
+	}
+	pending_out = s->core_ops->output(s->core, &p) > 0;
+	if ((s->state == NET_SESS_DRAINING && !pending_out) ||
+	    (s->state != NET_SESS_OPEN && now_ns >= s->linger_until)) {
+		finish(s, now_ns);
+		return false;
+	}
+	if (pending_out)
+		events |= POLLOUT;
+	if (s->state == NET_SESS_DRAINING)
+		events = POLLOUT;
+	net_watch_set_events(s->loop, s->watch_id, events);
+	net_watch_set_deadline(s->loop, s->watch_id,
+			       s->state == NET_SESS_OPEN ? s->core_ops->expiry(s->core)
+							 : s->linger_until);
+	return true;
+}
+
+static void fail_early(struct net_session *s, int err, uint64_t now_ns)
+{
+	s->err = err;
+	report(s, NET_FAILED, err, now_ns);
+	finish(s, now_ns);
+}
+
+static void core_start(struct net_session *s, uint64_t now_ns)
+{
+	int r;
+
+	s->connected_ns = now_ns;
+	net_sock_local(s->local, s->fd);
+	s->state = NET_SESS_OPEN;
+	if (s->ops->on_connected)
+		s->ops->on_connected(s->ctx, s);
+	r = s->core_ops->start(s->core, s, now_ns,
+			       s->deadline_ns > now_ns ? s->deadline_ns - now_ns : 1);
+	s->started = r == PS_OK;
+	if (r != PS_OK) {
+		fail_early(s, r, now_ns);
+		return;
+	}
+	s->ops->on_events(s->ctx, s);
+	if ((r = flush(s)) != PS_OK)
+		core_close(s, r, now_ns);
+	(void)advance(s, now_ns);
+}
+
+/* Read what is there into the core. A few reads per turn keep one fast
+ * peer from starving the rest. */
+static void on_readable(struct net_session *s, uint64_t now_ns)
+{
+	uint8_t buf[READ_CHUNK];
+
+	for (int i = 0; i < 4 && !s->core_ops->ended(s->core); i++) {
+		ssize_t n = recv(s->fd, buf, sizeof(buf), 0);
+		if (n > 0) {
+			/* an error ends the core's handshake; advance() sees it */
+			(void)s->core_ops->input(s->core, now_ns, buf, (size_t)n);
+			s->ops->on_events(s->ctx, s);
+			continue;
+		}
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+			return;
+		core_close(s, n == 0 ? PS_ERR_CLOSED : net_errno_to_ps(errno), now_ns);
+		return;
+	}
+}
+
+static void on_io(struct net_loop *loop, void *ctx, short revents, uint64_t now_ns)
+{
+	struct net_session *s = ctx;
+	int r;
+
+	(void)loop;
+	if (s->state == NET_SESS_CONNECTING) {
+		if (revents == 0)
+			fail_early(s, PS_ERR_TIMEOUT, now_ns);
+		else if ((r = net_sock_error(s->fd)) != PS_OK)
+			fail_early(s, r, now_ns);
+		else
+			core_start(s, now_ns);
+		return;
+	}
+	if (revents == 0 && s->state == NET_SESS_OPEN) {
+		s->core_ops->handle_expiry(s->core, now_ns);
+		s->ops->on_events(s->ctx, s);
+	}
+	if (revents & (POLLIN | POLLHUP | POLLERR))
+		on_readable(s, now_ns);
+	if (s->state != NET_SESS_DRAINING || s->linger_until > now_ns)
+		if ((r = flush(s)) != PS_OK)
+			core_close(s, r, now_ns);
+	(void)advance(s, now_ns);
+}
+
+static void setup(struct net_session *s, struct net_loop *loop, const struct sockaddr_storage *addr,
+		  const struct net_session_params *p)
+{
+	void *user = s->user;
+
+	memset(s, 0, sizeof(*s));
+	s->user = user;
+	s->loop = loop;
+	s->fd = -1;
+	s->watch_id = -1;
+	s->addr = *addr;
+	net_addr_format(s->name, addr);
+	s->core_ops = p->core_ops;
+	s->core = p->core;
+	s->linger_ns = p->linger_ns;
+	s->ops = p->ops;
+	s->ctx = p->ctx;
+	s->outcome = NET_PENDING;
+	s->start_ns = net_now_ns();
+	s->deadline_ns = p->timeout_ns ? s->start_ns + p->timeout_ns : UINT64_MAX;
+}
+
+int net_session_connect(struct net_session *s, struct net_loop *loop,
+			const struct sockaddr_storage *addr, const struct net_session_params *p)
+{
+	int r;
+
+	setup(s, loop, addr, p);
+	s->outbound = true;
+	s->state = NET_SESS_CONNECTING;
+	if ((r = net_sock_connect(&s->fd, addr)) != PS_OK) {
+		fail_early(s, r, net_now_ns());
+		return PS_OK;
+	}
+	s->watch_id = net_watch_add(loop, s->fd, POLLOUT, s->deadline_ns, on_io, s);
+	if (s->watch_id < 0) {
+		fail_early(s, PS_ERR_NOMEM, net_now_ns());
+		return PS_ERR_NOMEM;
+	}
+	return PS_OK;
+}
+
+int net_session_accept(struct net_session *s, struct net_loop *loop, int fd,
+		       const struct sockaddr_storage *addr, const struct net_session_params *p)
+{
+	setup(s, loop, addr, p);
+	s->outbound = false;
+	s->fd = fd;
+	s->watch_id = net_watch_add(loop, fd, POLLIN, s->deadline_ns, on_io, s);
+	if (s->watch_id < 0) {
+		fail_early(s, PS_ERR_NOMEM, net_now_ns());
+		return PS_ERR_NOMEM;
+	}
+	core_start(s, net_now_ns());
+	return PS_OK;
+}
+
+void net_session_abort(struct net_session *s, int reason)
+{
+	uint64_t now = net_now_ns();
+
+	if (s->state == NET_SESS_DONE)
+		return;
+	if (!s->started) {
+		fail_early(s, reason, now);
+		return;
+	}
+	s->core_ops->close(s->core, reason);
+	s->ops->on_events(s->ctx, s);
+	finish(s, now);
+}
