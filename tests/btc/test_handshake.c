@@ -1,0 +1,1327 @@
+/*
+ * test_handshake.c - ref/btc/handshake: the v1 version handshake, both roles.
+ *
+ * Two btc_hs instances talk in memory (initiator <-> responder); bytes move
+ * in random chunk sizes from a seeded RNG, one byte at a time included. Each
+ * side's event log depends only on its input stream, so the exact sequence
+ * of SENT/RECV/VERSION/SUCCESS events is asserted for every chunking.
+ * Hostile input (bad magic, oversize, bad checksum, obsolete version, self
+ * connection, missing services, features after verack) is hand-built and
+ * fed to one side, checking what Bitcoin Core does (protocol-notes.md).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "btc/handshake.h"
+#include "testutil.h"
+
+static const uint8_t REGTEST[4] = {0xfa, 0xbf, 0xb5, 0xda};
+static const uint8_t MAINNET[4] = {0xf9, 0xbe, 0xb4, 0xd9};
+
+#define SEC UINT64_C(1000000000)
+#define T0 (UINT64_C(1000) * SEC) /* an arbitrary monotonic start */
+#define LOG_MAX 512
+
+struct peer {
+	struct btc_hs hs;
+	struct btc_hs_config cfg;
+	uint64_t seed;
+	struct btc_event log[LOG_MAX];
+	size_t nlog;
+	uint64_t last_expiry;
+};
+
+/* Take every event; check the queue and output bounds and that the expiry
+ * never moves backwards. */
+static void drain(struct peer *p)
+{
+	struct btc_event ev;
+	const uint8_t *out;
+
+	assert_true(p->hs.ev_count <= BTC_HS_EVENTS);
+	while (btc_hs_next_event(&p->hs, &ev)) {
+		assert_true(p->nlog < LOG_MAX);
+		p->log[p->nlog++] = ev;
+	}
+	assert_true(btc_hs_output(&p->hs, &out) <= BTC_HS_OUTBUF);
+	uint64_t e = btc_hs_expiry(&p->hs);
+	assert_true(e >= p->last_expiry);
+	p->last_expiry = e;
+}
+
+static void config(struct peer *p, uint64_t seed, const char *ua)
+{
+	struct btc_hs_config *c = &p->cfg;
+
+	memset(p, 0, sizeof(*p));
+	p->seed = seed;
+	memcpy(c->magic, REGTEST, 4);
+	c->version = BTC_PROTOCOL_VERSION;
+	c->services = BTC_NODE_NETWORK | BTC_NODE_WITNESS;
+	c->user_agent = ua;
+	c->start_height = 0;
+	c->relay = true;
+	c->unix_time = 1700000000;
+	c->peer.ip[10] = 0xff;
+	c->peer.ip[11] = 0xff;
+	c->peer.ip[12] = 127;
+	c->peer.ip[15] = 1;
+	c->peer.port = 18444;
+	c->timeout_ns = 60 * SEC;
+	c->rng = tu_rng;
+	c->rng_ctx = &p->seed;
+}
+
+static void start(struct peer *p, enum btc_role role, uint64_t now)
+{
+	assert_int_equal(btc_hs_init(&p->hs, role, &p->cfg, now), PS_OK);
+	assert_int_equal(btc_hs_outcome(&p->hs), BTC_PENDING);
+	drain(p);
+}
+
+/* Two fresh peers: an initiator (seed 1) and a responder (seed 2). */
+static void pair(struct peer *i, struct peer *r)
+{
+	config(i, 1, "/init:1.0/");
+	config(r, 2, "/resp:2.0/");
+	i->cfg.start_height = 11;
+	r->cfg.start_height = 22;
+	r->cfg.relay = false;
+	r->cfg.services |= BTC_NODE_NETWORK_LIMITED;
+}
+
+static int feed(struct peer *p, uint64_t now, const uint8_t *b, size_t n)
+{
+	int r = btc_hs_input(&p->hs, now, b, n);
+	drain(p);
+	return r;
+}
+
+/* Take all of p's output into buf; returns its length. */
+static size_t take(struct peer *p, uint8_t *buf)
+{
+	const uint8_t *o;
+	size_t n = btc_hs_output(&p->hs, &o);
+
+	assert_true(n <= BTC_HS_OUTBUF);
+	if (n)
+		memcpy(buf, o, n);
+	btc_hs_consume(&p->hs, n);
+	assert_int_equal(btc_hs_output(&p->hs, &o), 0);
+	return n;
+}
+
+static size_t chunk_size(uint64_t *seed, size_t max)
+{
+	uint8_t b[2];
+	tu_rng(seed, b, 2);
+	return 1 + ((size_t)b[0] | (size_t)b[1] << 8) % max;
+}
+
+/* Move from's output to to's input in random chunks of 1..max. */
+static size_t transfer(struct peer *from, struct peer *to, uint64_t now, uint64_t *cs,
+		       size_t max)
+{
+	uint8_t buf[BTC_HS_OUTBUF];
+	size_t n = take(from, buf);
+
+	for (size_t off = 0; off < n;) {
+		size_t k = chunk_size(cs, max);
+		if (k > n - off)
+			k = n - off;
+		(void)feed(to, now, buf + off, k);
+		off += k;
+	}
+	return n;
+}
+
+static void run(struct peer *i, struct peer *r, uint64_t now, uint64_t chunk_seed, size_t max)
+{
+	for (int turn = 0; turn < 20; turn++) {
+		size_t moved = transfer(i, r, now, &chunk_seed, max);
+		moved += transfer(r, i, now, &chunk_seed, max);
+		if (moved == 0)
+			return;
+	}
+	fail_msg("the peers never went quiet");
+}
+
+/* The commands in a byte stream of whole messages. */
+static size_t stream_cmds(const uint8_t *b, size_t n, const uint8_t magic[4],
+			  enum btc_cmd *cmds, size_t max, struct btc_msg *last)
+{
+	size_t count = 0;
+	while (n) {
+		struct btc_msg m;
+		size_t used;
+		assert_int_equal(btc_msg_decode(&m, &used, magic, b, n), PS_OK);
+		assert_true(count < max);
+		cmds[count++] = m.cmd;
+		if (last)
+			*last = m;
+		b += used;
+		n -= used;
+	}
+	return count;
+}
+
+static size_t enc(uint8_t *buf, size_t cap, const uint8_t magic[4], const struct btc_msg *m)
+{
+	struct ps_wcur w = ps_wcur_make(buf, cap);
+	assert_int_equal(btc_msg_encode(&w, magic, m), PS_OK);
+	return (size_t)(w.p - buf);
+}
+
+static size_t enc_empty(uint8_t *buf, enum btc_cmd cmd)
+{
+	struct btc_msg m;
+	memset(&m, 0, sizeof(m));
+	m.cmd = cmd;
+	return enc(buf, 64, REGTEST, &m);
+}
+
+static size_t enc_version(uint8_t *buf, size_t cap, int32_t version, uint64_t services,
+			  uint64_t nonce, const char *ua)
+{
+	struct btc_msg m;
+	memset(&m, 0, sizeof(m));
+	m.cmd = BTC_CMD_VERSION;
+	m.u.version.version = version;
+	m.u.version.services = services;
+	m.u.version.timestamp = 1700000000;
+	m.u.version.nonce = nonce;
+	m.u.version.user_agent = (const uint8_t *)ua;
+	m.u.version.user_agent_len = strlen(ua);
+	m.u.version.start_height = 5;
+	m.u.version.relay = 1;
+	m.u.version.present = BTC_VERSION_HAS_FROM_NONCE | BTC_VERSION_HAS_USER_AGENT |
+			      BTC_VERSION_HAS_HEIGHT | BTC_VERSION_HAS_RELAY;
+	return enc(buf, cap, REGTEST, &m);
+}
+
+static size_t enc_raw(uint8_t *buf, const uint8_t magic[4], const char cmd[12],
+		      const uint8_t *payload, size_t plen)
+{
+	memcpy(buf, magic, 4);
+	memcpy(buf + 4, cmd, 12);
+	ps_store_u32le(buf + 16, (uint32_t)plen);
+	btc_checksum(buf + 20, payload, plen);
+	if (plen)
+		memmove(buf + 24, payload, plen);
+	return 24 + plen;
+}
+
+/* ---- expected event sequences ------------------------------------------------ */
+
+struct want_ev {
+	enum btc_ev_type type;
+	enum btc_cmd cmd;
+	const char *note; /* NULL: must be NULL; "*": any */
+};
+
+static void expect_log(const struct peer *p, size_t from, const struct want_ev *w, size_t n)
+{
+	static const char *const tn[] = {"SENT",    "RECV",    "DROPPED",   "VERSION",
+					 "SUCCESS", "FAILED", "DISCONNECT"};
+	if (p->nlog - from != n) {
+		for (size_t k = from; k < p->nlog; k++)
+			printf("  got %s %s %s\n", tn[p->log[k].type], p->log[k].command,
+			       p->log[k].note ? p->log[k].note : "");
+		fail_msg("%zu events, want %zu", p->nlog - from, n);
+	}
+	for (size_t k = 0; k < n; k++) {
+		const struct btc_event *e = &p->log[from + k];
+		if (e->type != w[k].type)
+			fail_msg("event %zu: %s, want %s", k, tn[e->type], tn[w[k].type]);
+		if (e->type == BTC_EV_SENT || e->type == BTC_EV_RECV) {
+			assert_int_equal(e->cmd, w[k].cmd);
+			assert_string_equal(e->command, btc_cmd_name(w[k].cmd));
+		}
+		if (!w[k].note)
+			assert_null(e->note);
+		else if (strcmp(w[k].note, "*") != 0)
+			assert_string_equal(e->note, w[k].note);
+	}
+}
+
+static const struct want_ev initiator_log[] = {
+	{BTC_EV_SENT, BTC_CMD_VERSION, NULL},
+	{BTC_EV_RECV, BTC_CMD_VERSION, NULL},
+	{BTC_EV_VERSION, BTC_CMD_VERSION, NULL},
+	{BTC_EV_SENT, BTC_CMD_WTXIDRELAY, NULL},
+	{BTC_EV_SENT, BTC_CMD_SENDADDRV2, NULL},
+	{BTC_EV_SENT, BTC_CMD_VERACK, NULL},
+	{BTC_EV_RECV, BTC_CMD_WTXIDRELAY, "feature negotiation"},
+	{BTC_EV_RECV, BTC_CMD_SENDADDRV2, "feature negotiation"},
+	{BTC_EV_RECV, BTC_CMD_VERACK, NULL},
+	{BTC_EV_SUCCESS, BTC_CMD_VERACK, NULL},
+};
+
+/* Core's order as an inbound peer: nothing until their version, then
+ * version, wtxidrelay, sendaddrv2, verack. */
+static const struct want_ev responder_log[] = {
+	{BTC_EV_RECV, BTC_CMD_VERSION, NULL},
+	{BTC_EV_VERSION, BTC_CMD_VERSION, NULL},
+	{BTC_EV_SENT, BTC_CMD_VERSION, NULL},
+	{BTC_EV_SENT, BTC_CMD_WTXIDRELAY, NULL},
+	{BTC_EV_SENT, BTC_CMD_SENDADDRV2, NULL},
+	{BTC_EV_SENT, BTC_CMD_VERACK, NULL},
+	{BTC_EV_RECV, BTC_CMD_WTXIDRELAY, "feature negotiation"},
+	{BTC_EV_RECV, BTC_CMD_SENDADDRV2, "feature negotiation"},
+	{BTC_EV_RECV, BTC_CMD_VERACK, NULL},
+	{BTC_EV_SUCCESS, BTC_CMD_VERACK, NULL},
+};
+
+#define N(a) (sizeof(a) / sizeof((a)[0]))
+
+static void check_peer_info(const struct btc_peer_info *got, const struct peer *them)
+{
+	assert_int_equal(got->version, them->cfg.version);
+	assert_true(got->services == them->cfg.services);
+	assert_true(got->timestamp == them->cfg.unix_time);
+	assert_true(got->nonce == them->hs.nonce);
+	assert_int_equal(got->start_height, them->cfg.start_height);
+	assert_int_equal(got->relay, them->cfg.relay);
+	assert_int_equal(got->present, BTC_VERSION_HAS_FROM_NONCE | BTC_VERSION_HAS_USER_AGENT |
+					       BTC_VERSION_HAS_HEIGHT | BTC_VERSION_HAS_RELAY);
+	assert_string_equal(got->user_agent, them->cfg.user_agent);
+	assert_int_equal(got->user_agent_len, strlen(them->cfg.user_agent));
+}
+
+/* ---- the handshake itself ---------------------------------------------------- */
+
+static void test_success_every_chunking(void **state)
+{
+	(void)state;
+	for (uint64_t seed = 0; seed < 300; seed++) {
+		struct peer *i = malloc(sizeof(*i)), *r = malloc(sizeof(*r));
+		size_t max = seed == 0 ? 1 : seed < 100 ? 1 + (size_t)seed % 7 : 1 + (size_t)seed;
+		assert_non_null(i);
+		assert_non_null(r);
+		pair(i, r);
+		start(i, BTC_INITIATOR, T0);
+		start(r, BTC_RESPONDER, T0);
+		assert_true(btc_hs_expiry(&i->hs) == T0 + 60 * SEC);
+		run(i, r, T0 + seed, seed * 7919, max);
+
+		assert_int_equal(btc_hs_outcome(&i->hs), BTC_SUCCESS);
+		assert_int_equal(btc_hs_outcome(&r->hs), BTC_SUCCESS);
+		assert_true(btc_hs_expiry(&i->hs) == UINT64_MAX);
+		assert_true(btc_hs_expiry(&r->hs) == UINT64_MAX);
+		assert_int_equal(i->hs.state, BTC_HS_DONE);
+		expect_log(i, 0, initiator_log, N(initiator_log));
+		expect_log(r, 0, responder_log, N(responder_log));
+		check_peer_info(&i->hs.peer, r);
+		check_peer_info(&r->hs.peer, i);
+		assert_true(i->hs.nonce != r->hs.nonce);
+		/* event lengths are the payload lengths */
+		assert_int_equal(i->log[0].length, 86 + strlen("/init:1.0/"));
+		assert_int_equal(r->log[0].length, 86 + strlen("/init:1.0/"));
+		assert_int_equal(r->log[2].length, 86 + strlen("/resp:2.0/"));
+		assert_int_equal(i->log[5].length, 0);
+		assert_int_equal(i->hs.bytes_out, r->hs.bytes_in);
+		assert_int_equal(r->hs.bytes_out, i->hs.bytes_in);
+		free(i);
+		free(r);
+	}
+}
+
+static void test_responder_waits_for_version(void **state)
+{
+	struct peer i, r;
+	uint8_t buf[BTC_HS_OUTBUF], out[BTC_HS_OUTBUF];
+	enum btc_cmd cmds[8];
+	struct btc_msg last;
+
+	(void)state;
+	pair(&i, &r);
+	start(&i, BTC_INITIATOR, T0);
+	start(&r, BTC_RESPONDER, T0);
+	assert_int_equal(r.nlog, 0);
+	assert_int_equal(take(&r, out), 0);
+
+	/* the initiator queued exactly its version */
+	size_t n = take(&i, buf);
+	assert_int_equal(stream_cmds(buf, n, REGTEST, cmds, 8, &last), 1);
+	assert_int_equal(cmds[0], BTC_CMD_VERSION);
+	assert_true(last.u.version.nonce == i.hs.nonce);
+	assert_int_equal(last.u.version.version, 70016);
+	assert_memory_equal(&last.u.version.addr_recv, &i.cfg.peer, sizeof(i.cfg.peer));
+	/* addr_from: our services and an all-zero address, as Core sends */
+	assert_true(last.u.version.addr_from.services == i.cfg.services);
+	assert_memory_equal(last.u.version.addr_from.ip, "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0", 16);
+
+	/* all but the last byte: the responder stays silent */
+	assert_int_equal(feed(&r, T0, buf, n - 1), PS_OK);
+	assert_int_equal(take(&r, out), 0);
+	assert_int_equal(r.nlog, 0);
+	assert_int_equal(feed(&r, T0, buf + n - 1, 1), PS_OK);
+	size_t m = take(&r, out);
+	assert_int_equal(stream_cmds(out, m, REGTEST, cmds, 8, NULL), 4);
+	assert_int_equal(cmds[0], BTC_CMD_VERSION);
+	assert_int_equal(cmds[1], BTC_CMD_WTXIDRELAY);
+	assert_int_equal(cmds[2], BTC_CMD_SENDADDRV2);
+	assert_int_equal(cmds[3], BTC_CMD_VERACK);
+	assert_int_equal(r.hs.state, BTC_HS_EXPECT_VERACK);
+	assert_int_equal(btc_hs_outcome(&r.hs), BTC_PENDING);
+}
+
+/* wtxidrelay and sendaddrv2 only when both versions are >= 70016. */
+static void test_70015_peer(void **state)
+{
+	(void)state;
+	for (int side = 0; side < 2; side++) {
+		struct peer i, r;
+		pair(&i, &r);
+		if (side == 0)
+			i.cfg.version = 70015;
+		else
+			r.cfg.version = 70015;
+		start(&i, BTC_INITIATOR, T0);
+		start(&r, BTC_RESPONDER, T0);
+		run(&i, &r, T0, 99, 13);
+		assert_int_equal(btc_hs_outcome(&i.hs), BTC_SUCCESS);
+		assert_int_equal(btc_hs_outcome(&r.hs), BTC_SUCCESS);
+		const struct want_ev wi[] = {
+			{BTC_EV_SENT, BTC_CMD_VERSION, NULL},
+			{BTC_EV_RECV, BTC_CMD_VERSION, NULL},
+			{BTC_EV_VERSION, BTC_CMD_VERSION, NULL},
+			{BTC_EV_SENT, BTC_CMD_VERACK, NULL},
+			{BTC_EV_RECV, BTC_CMD_VERACK, NULL},
+			{BTC_EV_SUCCESS, BTC_CMD_VERACK, NULL},
+		};
+		const struct want_ev wr[] = {
+			{BTC_EV_RECV, BTC_CMD_VERSION, NULL},
+			{BTC_EV_VERSION, BTC_CMD_VERSION, NULL},
+			{BTC_EV_SENT, BTC_CMD_VERSION, NULL},
+			{BTC_EV_SENT, BTC_CMD_VERACK, NULL},
+			{BTC_EV_RECV, BTC_CMD_VERACK, NULL},
+			{BTC_EV_SUCCESS, BTC_CMD_VERACK, NULL},
+		};
+		expect_log(&i, 0, wi, N(wi));
+		expect_log(&r, 0, wr, N(wr));
+	}
+
+	/* 31800, the minimum: accepted, no features */
+	struct peer i, r;
+	pair(&i, &r);
+	i.cfg.version = BTC_MIN_PEER_VERSION;
+	start(&i, BTC_INITIATOR, T0);
+	start(&r, BTC_RESPONDER, T0);
+	run(&i, &r, T0, 5, 3);
+	assert_int_equal(btc_hs_outcome(&r.hs), BTC_SUCCESS);
+	assert_int_equal(r.hs.peer.version, 31800);
+	assert_int_equal(r.nlog, 6);
+}
+
+/* Core: "non-version message before version handshake" is ignored. */
+static void test_verack_before_version(void **state)
+{
+	struct peer i, r;
+	uint8_t buf[BTC_HS_OUTBUF], out[BTC_HS_OUTBUF];
+
+	(void)state;
+	pair(&i, &r);
+	start(&i, BTC_INITIATOR, T0);
+	start(&r, BTC_RESPONDER, T0);
+	size_t n = enc_empty(buf, BTC_CMD_VERACK);
+	assert_int_equal(feed(&r, T0, buf, n), PS_OK);
+	const struct want_ev w[] = {{BTC_EV_RECV, BTC_CMD_VERACK, "ignored: before version"}};
+	expect_log(&r, 0, w, 1);
+	assert_int_equal(r.hs.state, BTC_HS_EXPECT_VERSION);
+	assert_false(r.hs.got_verack);
+	assert_int_equal(take(&r, out), 0);
+
+	/* their version now: the early verack does not count */
+	n = take(&i, buf);
+	assert_int_equal(feed(&r, T0, buf, n), PS_OK);
+	assert_int_equal(r.hs.state, BTC_HS_EXPECT_VERACK);
+	assert_int_equal(btc_hs_outcome(&r.hs), BTC_PENDING);
+	run(&i, &r, T0, 3, 5);
+	assert_int_equal(btc_hs_outcome(&r.hs), BTC_SUCCESS);
+	expect_log(&r, 1, responder_log, N(responder_log));
+
+	/* same for the initiator: a verack ahead of the responder's version */
+	pair(&i, &r);
+	start(&i, BTC_INITIATOR, T0);
+	n = enc_empty(buf, BTC_CMD_VERACK);
+	assert_int_equal(feed(&i, T0, buf, n), PS_OK);
+	assert_int_equal(i.hs.state, BTC_HS_EXPECT_VERSION);
+	assert_string_equal(i.log[1].note, "ignored: before version");
+	start(&r, BTC_RESPONDER, T0);
+	run(&i, &r, T0, 4, 9);
+	assert_int_equal(btc_hs_outcome(&i.hs), BTC_SUCCESS);
+}
+
+/* Core: "redundant version message" is ignored. */
+static void test_duplicate_version(void **state)
+{
+	struct peer i, r;
+	uint8_t buf[BTC_HS_OUTBUF], out[BTC_HS_OUTBUF];
+	enum btc_cmd cmds[8];
+
+	(void)state;
+	pair(&i, &r);
+	start(&i, BTC_INITIATOR, T0);
+	start(&r, BTC_RESPONDER, T0);
+	size_t n = take(&i, buf);
+	assert_int_equal(feed(&r, T0, buf, n), PS_OK);
+	size_t m = take(&r, out);
+	assert_int_equal(stream_cmds(out, m, REGTEST, cmds, 8, NULL), 4);
+
+	/* a second, different version */
+	size_t k = enc_version(buf, sizeof(buf), 70001, 0, 999, "/other/");
+	size_t before = r.nlog;
+	assert_int_equal(feed(&r, T0, buf, k), PS_OK);
+	const struct want_ev w[] = {{BTC_EV_RECV, BTC_CMD_VERSION, "ignored: redundant version"}};
+	expect_log(&r, before, w, 1);
+	assert_int_equal(take(&r, out), 0); /* no second version, no second verack */
+	assert_int_equal(r.hs.peer.version, 70016);
+	assert_true(r.hs.peer.nonce == i.hs.nonce);
+	assert_string_equal(r.hs.peer.user_agent, "/init:1.0/");
+
+	/* the responder's messages reach the initiator; the handshake completes */
+	assert_int_equal(feed(&i, T0, out, m), PS_OK);
+	run(&i, &r, T0, 8, 8);
+	assert_int_equal(btc_hs_outcome(&r.hs), BTC_SUCCESS);
+	assert_int_equal(btc_hs_outcome(&i.hs), BTC_SUCCESS);
+	expect_log(&i, 0, initiator_log, N(initiator_log));
+
+	/* after success, a version is still ignored */
+	before = r.nlog;
+	assert_int_equal(feed(&r, T0, buf, k), PS_OK);
+	expect_log(&r, before, w, 1);
+	assert_int_equal(take(&r, out), 0);
+	assert_int_equal(btc_hs_outcome(&r.hs), BTC_SUCCESS);
+	assert_int_equal(r.hs.state, BTC_HS_DONE);
+	assert_string_equal(r.hs.peer.user_agent, "/init:1.0/");
+}
+
+static void test_unknown_command(void **state)
+{
+	struct peer i, r;
+	uint8_t buf[BTC_HS_OUTBUF], out[BTC_HS_OUTBUF];
+	const uint8_t payload[3] = {1, 2, 3};
+
+	(void)state;
+	pair(&i, &r);
+	start(&i, BTC_INITIATOR, T0);
+	start(&r, BTC_RESPONDER, T0);
+
+	size_t n = enc_raw(buf, REGTEST, "foo\0\0\0\0\0\0\0\0\0", payload, 3);
+	assert_int_equal(feed(&r, T0, buf, n), PS_OK);
+	assert_int_equal(r.log[0].type, BTC_EV_RECV);
+	assert_int_equal(r.log[0].cmd, BTC_CMD_UNKNOWN);
+	assert_string_equal(r.log[0].command, "foo");
+	assert_int_equal(r.log[0].length, 3);
+	assert_string_equal(r.log[0].note, "ignored: before version");
+	/* twelve NULs: a valid (empty) message type for Core, ignored alike */
+	n = enc_raw(buf, REGTEST, "\0\0\0\0\0\0\0\0\0\0\0\0", payload, 0);
+	assert_int_equal(feed(&r, T0, buf, n), PS_OK);
+	assert_int_equal(r.log[1].type, BTC_EV_RECV);
+	assert_string_equal(r.log[1].command, "");
+	assert_int_equal(r.hs.state, BTC_HS_EXPECT_VERSION);
+
+	n = take(&i, buf);
+	assert_int_equal(feed(&r, T0, buf, n), PS_OK);
+	assert_int_equal(r.hs.state, BTC_HS_EXPECT_VERACK);
+	/* Core: "Unsupported message prior to verack" */
+	n = enc_raw(buf, REGTEST, "sendcmpct\0\0\0", (const uint8_t *)"\0\2\0\0\0\0\0\0\0", 9);
+	size_t before = r.nlog;
+	assert_int_equal(feed(&r, T0, buf, n), PS_OK);
+	assert_int_equal(r.log[before].cmd, BTC_CMD_SENDCMPCT);
+	assert_string_equal(r.log[before].note, "ignored: before verack");
+	n = enc_raw(buf, REGTEST, "foo\0\0\0\0\0\0\0\0\0", payload, 3);
+	assert_int_equal(feed(&r, T0, buf, n), PS_OK);
+	assert_string_equal(r.log[before + 1].note, "ignored: before verack");
+	assert_int_equal(r.hs.state, BTC_HS_EXPECT_VERACK);
+	(void)take(&r, out);
+
+	/* the initiator completes; after success unknown messages pass quietly */
+	n = enc_empty(buf, BTC_CMD_VERACK);
+	assert_int_equal(feed(&r, T0, buf, n), PS_OK);
+	assert_int_equal(btc_hs_outcome(&r.hs), BTC_SUCCESS);
+	n = enc_raw(buf, REGTEST, "foo\0\0\0\0\0\0\0\0\0", payload, 3);
+	before = r.nlog;
+	assert_int_equal(feed(&r, T0, buf, n), PS_OK);
+	assert_int_equal(r.nlog, before + 1);
+	assert_int_equal(r.log[before].type, BTC_EV_RECV);
+	assert_null(r.log[before].note);
+	assert_int_equal(take(&r, out), 0);
+	assert_int_equal(r.hs.state, BTC_HS_DONE);
+}
+
+/* Core drops a message with a bad checksum or an invalid command and keeps
+ * the connection. */
+static void test_bad_checksum_dropped(void **state)
+{
+	struct peer i, r;
+	uint8_t buf[BTC_HS_OUTBUF], out[BTC_HS_OUTBUF];
+
+	(void)state;
+	pair(&i, &r);
+	start(&i, BTC_INITIATOR, T0);
+	start(&r, BTC_RESPONDER, T0);
+
+	/* a version with one payload byte flipped: dropped, still waiting */
+	size_t n = take(&i, buf);
+	buf[30] ^= 0x40;
+	assert_int_equal(feed(&r, T0, buf, n), PS_OK);
+	assert_int_equal(r.log[0].type, BTC_EV_DROPPED);
+	assert_int_equal(r.log[0].err, PS_ERR_BAD_CHECKSUM);
+	assert_int_equal(r.hs.state, BTC_HS_EXPECT_VERSION);
+	assert_int_equal(take(&r, out), 0);
+	buf[30] ^= 0x40;
+	assert_int_equal(feed(&r, T0, buf, n), PS_OK);
+	assert_int_equal(r.hs.state, BTC_HS_EXPECT_VERACK);
+	transfer(&r, &i, T0, &i.seed, 50);
+	(void)take(&i, buf); /* wtxidrelay, sendaddrv2, verack: held back */
+
+	/* a verack with a wrong checksum: dropped */
+	n = enc_empty(buf, BTC_CMD_VERACK);
+	buf[23] ^= 1;
+	size_t before = r.nlog;
+	assert_int_equal(feed(&r, T0, buf, n), PS_OK);
+	assert_int_equal(r.log[before].type, BTC_EV_DROPPED);
+	assert_int_equal(r.log[before].err, PS_ERR_BAD_CHECKSUM);
+	assert_string_equal(r.log[before].command, "verack");
+	assert_int_equal(r.hs.state, BTC_HS_EXPECT_VERACK);
+	/* invalid commands: dropped too */
+	n = enc_raw(buf, REGTEST, "ver\0ack\0\0\0\0\0", buf, 0);
+	assert_int_equal(feed(&r, T0, buf, n), PS_OK);
+	assert_int_equal(r.log[before + 1].type, BTC_EV_DROPPED);
+	assert_int_equal(r.log[before + 1].err, PS_ERR_BAD_COMMAND);
+	n = enc_raw(buf, REGTEST, "verack\x01\0\0\0\0\0", buf, 0);
+	assert_int_equal(feed(&r, T0, buf, n), PS_OK);
+	assert_int_equal(r.log[before + 2].err, PS_ERR_BAD_COMMAND);
+	assert_string_equal(r.log[before + 2].command, "verack?");
+	/* both wrong: the checksum is what Core reports */
+	buf[20] ^= 1;
+	assert_int_equal(feed(&r, T0, buf, n), PS_OK);
+	assert_int_equal(r.log[before + 3].err, PS_ERR_BAD_CHECKSUM);
+	/* a payload that does not parse: dropped, kept */
+	n = enc_raw(buf, REGTEST, "verack\0\0\0\0\0\0", (const uint8_t *)"x", 1);
+	assert_int_equal(feed(&r, T0, buf, n), PS_OK);
+	assert_int_equal(r.log[before + 4].type, BTC_EV_DROPPED);
+	assert_int_equal(r.log[before + 4].err, PS_ERR_TRAILING);
+	assert_int_equal(r.hs.state, BTC_HS_EXPECT_VERACK);
+	assert_int_equal(take(&r, out), 0);
+
+	/* the real verack completes the handshake */
+	n = enc_empty(buf, BTC_CMD_VERACK);
+	assert_int_equal(feed(&r, T0, buf, n), PS_OK);
+	assert_int_equal(btc_hs_outcome(&r.hs), BTC_SUCCESS);
+}
+
+/* Core: "Header error: Wrong MessageStart", disconnect, as soon as the 24
+ * header bytes are in. */
+static void test_bad_magic(void **state)
+{
+	struct peer i, r;
+	uint8_t buf[BTC_HS_OUTBUF], out[BTC_HS_OUTBUF];
+
+	(void)state;
+	pair(&i, &r);
+	memcpy(i.cfg.magic, MAINNET, 4);
+	start(&i, BTC_INITIATOR, T0);
+	start(&r, BTC_RESPONDER, T0);
+	size_t n = take(&i, buf);
+	for (size_t k = 0; k < BTC_HEADER_LEN - 1; k++) {
+		assert_int_equal(feed(&r, T0, buf + k, 1), PS_OK);
+		assert_int_equal(btc_hs_outcome(&r.hs), BTC_PENDING);
+	}
+	assert_int_equal(r.nlog, 0);
+	assert_int_equal(feed(&r, T0, buf + BTC_HEADER_LEN - 1, 1), PS_ERR_BAD_MAGIC);
+	assert_int_equal(btc_hs_outcome(&r.hs), BTC_FAILED);
+	assert_int_equal(r.hs.err, PS_ERR_BAD_MAGIC);
+	assert_int_equal(r.nlog, 1);
+	assert_int_equal(r.log[0].type, BTC_EV_FAILED);
+	assert_int_equal(r.log[0].err, PS_ERR_BAD_MAGIC);
+	assert_true(btc_hs_expiry(&r.hs) == UINT64_MAX);
+	/* the rest is ignored: no events, nothing sent */
+	(void)feed(&r, T0, buf + BTC_HEADER_LEN, n - BTC_HEADER_LEN);
+	assert_int_equal(r.nlog, 1);
+	assert_int_equal(take(&r, out), 0);
+	assert_int_equal(btc_hs_outcome(&r.hs), BTC_FAILED);
+
+	/* also after the version: a message with another magic ends it */
+	pair(&i, &r);
+	start(&i, BTC_INITIATOR, T0);
+	start(&r, BTC_RESPONDER, T0);
+	transfer(&i, &r, T0, &i.seed, 100);
+	n = enc_raw(buf, MAINNET, "verack\0\0\0\0\0\0", buf, 0);
+	assert_int_equal(feed(&r, T0, buf, n), PS_ERR_BAD_MAGIC);
+	assert_int_equal(btc_hs_outcome(&r.hs), BTC_FAILED);
+}
+
+/* Core: "Header error: Size too large", disconnect before any payload byte;
+ * exactly MAX_PROTOCOL_MESSAGE_LENGTH is accepted and waited for. */
+static void test_announced_length(void **state)
+{
+	struct peer *r = malloc(sizeof(*r)), *i = malloc(sizeof(*i));
+	uint8_t hdr[BTC_HEADER_LEN];
+
+	(void)state;
+	assert_non_null(r);
+	assert_non_null(i);
+	config(r, 2, "/r/");
+	start(r, BTC_RESPONDER, T0);
+	memcpy(hdr, REGTEST, 4);
+	memcpy(hdr + 4, "block\0\0\0\0\0\0\0", 12);
+	ps_store_u32le(hdr + 16, BTC_MAX_PAYLOAD + 1);
+	memset(hdr + 20, 0, 4);
+	for (size_t k = 0; k < BTC_HEADER_LEN - 1; k++)
+		assert_int_equal(feed(r, T0, hdr + k, 1), PS_OK);
+	assert_int_equal(feed(r, T0, hdr + BTC_HEADER_LEN - 1, 1), PS_ERR_TOO_LARGE);
+	assert_int_equal(btc_hs_outcome(&r->hs), BTC_FAILED);
+	assert_int_equal(r->hs.err, PS_ERR_TOO_LARGE);
+	assert_int_equal(r->log[0].type, BTC_EV_FAILED);
+	assert_int_equal(r->log[0].err, PS_ERR_TOO_LARGE);
+
+	/* exactly 4,000,000: keeps waiting while the payload streams in; the
+	 * struct has no heap, so memory is what sizeof says */
+	size_t max = BTC_MAX_PAYLOAD;
+	uint8_t *msg = malloc(BTC_HEADER_LEN + max);
+	assert_non_null(msg);
+	memset(msg + BTC_HEADER_LEN, 0x33, max);
+	memcpy(msg, hdr, BTC_HEADER_LEN);
+	ps_store_u32le(msg + 16, (uint32_t)max);
+	btc_checksum(msg + 20, msg + BTC_HEADER_LEN, max);
+
+	config(r, 2, "/r/");
+	start(r, BTC_RESPONDER, T0);
+	assert_int_equal(feed(r, T0, msg, BTC_HEADER_LEN), PS_OK);
+	assert_int_equal(btc_hs_outcome(&r->hs), BTC_PENDING);
+	assert_int_equal(feed(r, T0, msg + BTC_HEADER_LEN, 5), PS_OK);
+	assert_int_equal(r->hs.payload_seen, 5);
+	assert_int_equal(btc_hs_outcome(&r->hs), BTC_PENDING);
+	assert_int_equal(r->nlog, 0);
+	uint64_t cs = 77;
+	size_t off = BTC_HEADER_LEN + 5;
+	while (off < BTC_HEADER_LEN + max) {
+		size_t k = chunk_size(&cs, 65536);
+		if (k > BTC_HEADER_LEN + max - off)
+			k = BTC_HEADER_LEN + max - off;
+		assert_int_equal(feed(r, T0, msg + off, k), PS_OK);
+		off += k;
+		if (off < BTC_HEADER_LEN + max)
+			assert_int_equal(r->nlog, 0);
+	}
+	/* the whole message in: a valid, unknown-to-the-handshake "block"
+	 * before version, ignored as Core does */
+	assert_int_equal(r->nlog, 1);
+	assert_int_equal(r->log[0].type, BTC_EV_RECV);
+	assert_int_equal(r->log[0].length, max);
+	assert_string_equal(r->log[0].note, "ignored: before version");
+	assert_int_equal(btc_hs_outcome(&r->hs), BTC_PENDING);
+
+	/* and a handshake still completes after it */
+	config(i, 1, "/i/");
+	start(i, BTC_INITIATOR, T0);
+	run(i, r, T0, 1, 40);
+	assert_int_equal(btc_hs_outcome(&r->hs), BTC_SUCCESS);
+	assert_int_equal(btc_hs_outcome(&i->hs), BTC_SUCCESS);
+	free(msg);
+	free(r);
+	free(i);
+}
+
+/* Core: "using obsolete version %i; disconnecting"; nothing is sent. */
+static void test_obsolete_version(void **state)
+{
+	struct peer i, r;
+	uint8_t out[BTC_HS_OUTBUF];
+
+	(void)state;
+	pair(&i, &r);
+	i.cfg.version = 31799;
+	start(&i, BTC_INITIATOR, T0);
+	start(&r, BTC_RESPONDER, T0);
+	transfer(&i, &r, T0, &i.seed, 1);
+	assert_int_equal(btc_hs_outcome(&r.hs), BTC_FAILED);
+	assert_int_equal(r.hs.err, PS_ERR_OBSOLETE_VERSION);
+	assert_int_equal(r.log[r.nlog - 1].type, BTC_EV_FAILED);
+	assert_int_equal(r.log[r.nlog - 1].err, PS_ERR_OBSOLETE_VERSION);
+	assert_int_equal(take(&r, out), 0);
+	assert_false(r.hs.got_version);
+
+	/* the initiator refuses an obsolete responder too, without verack */
+	pair(&i, &r);
+	r.cfg.version = 209;
+	start(&i, BTC_INITIATOR, T0);
+	start(&r, BTC_RESPONDER, T0);
+	transfer(&i, &r, T0, &i.seed, 7);
+	assert_int_equal(btc_hs_outcome(&r.hs), BTC_PENDING);
+	transfer(&r, &i, T0, &i.seed, 7);
+	assert_int_equal(btc_hs_outcome(&i.hs), BTC_FAILED);
+	assert_int_equal(i.hs.err, PS_ERR_OBSOLETE_VERSION);
+	assert_int_equal(take(&i, out), 0);
+}
+
+struct nonce_set {
+	uint64_t nonce;
+	unsigned calls;
+};
+
+static bool is_local(void *ctx, uint64_t nonce)
+{
+	struct nonce_set *s = ctx;
+	s->calls++;
+	return nonce == s->nonce;
+}
+
+/* Core: "connected to self at %s, disconnecting", inbound only. */
+static void test_self_connect(void **state)
+{
+	struct peer i, r;
+	uint8_t out[BTC_HS_OUTBUF];
+	struct nonce_set s;
+
+	(void)state;
+	pair(&i, &r);
+	start(&i, BTC_INITIATOR, T0);
+	s.nonce = i.hs.nonce; /* our own outbound handshake's nonce */
+	s.calls = 0;
+	r.cfg.is_local_nonce = is_local;
+	r.cfg.nonce_ctx = &s;
+	start(&r, BTC_RESPONDER, T0);
+	transfer(&i, &r, T0, &i.seed, 16);
+	assert_int_equal(s.calls, 1);
+	assert_int_equal(btc_hs_outcome(&r.hs), BTC_FAILED);
+	assert_int_equal(r.hs.err, PS_ERR_SELF_CONNECT);
+	assert_int_equal(r.log[r.nlog - 1].err, PS_ERR_SELF_CONNECT);
+	assert_int_equal(take(&r, out), 0);
+
+	/* another nonce: fine */
+	pair(&i, &r);
+	start(&i, BTC_INITIATOR, T0);
+	s.nonce = i.hs.nonce + 1;
+	s.calls = 0;
+	r.cfg.is_local_nonce = is_local;
+	r.cfg.nonce_ctx = &s;
+	start(&r, BTC_RESPONDER, T0);
+	run(&i, &r, T0, 2, 16);
+	assert_int_equal(s.calls, 1);
+	assert_int_equal(btc_hs_outcome(&r.hs), BTC_SUCCESS);
+
+	/* the initiator does not check (Core: IsInboundConn() only) */
+	pair(&i, &r);
+	s.calls = 0;
+	start(&r, BTC_RESPONDER, T0);
+	s.nonce = r.hs.nonce;
+	i.cfg.is_local_nonce = is_local;
+	i.cfg.nonce_ctx = &s;
+	start(&i, BTC_INITIATOR, T0);
+	run(&i, &r, T0, 3, 16);
+	assert_int_equal(s.calls, 0);
+	assert_int_equal(btc_hs_outcome(&i.hs), BTC_SUCCESS);
+}
+
+/* Core: "peer=%d does not offer the expected services", outbound only. */
+static void test_required_services(void **state)
+{
+	struct peer i, r;
+	uint8_t out[BTC_HS_OUTBUF];
+
+	(void)state;
+	pair(&i, &r);
+	i.cfg.required_services = BTC_NODE_NETWORK | BTC_NODE_WITNESS;
+	r.cfg.services = BTC_NODE_NETWORK;
+	start(&i, BTC_INITIATOR, T0);
+	start(&r, BTC_RESPONDER, T0);
+	transfer(&i, &r, T0, &i.seed, 16);
+	transfer(&r, &i, T0, &i.seed, 16);
+	assert_int_equal(btc_hs_outcome(&i.hs), BTC_FAILED);
+	assert_int_equal(i.hs.err, PS_ERR_MISSING_SERVICES);
+	assert_int_equal(i.log[i.nlog - 1].type, BTC_EV_FAILED);
+	assert_int_equal(i.log[i.nlog - 1].err, PS_ERR_MISSING_SERVICES);
+	assert_int_equal(take(&i, out), 0); /* no verack */
+
+	/* with the services: success */
+	pair(&i, &r);
+	i.cfg.required_services = BTC_NODE_NETWORK | BTC_NODE_WITNESS;
+	start(&i, BTC_INITIATOR, T0);
+	start(&r, BTC_RESPONDER, T0);
+	run(&i, &r, T0, 4, 4);
+	assert_int_equal(btc_hs_outcome(&i.hs), BTC_SUCCESS);
+
+	/* the responder does not check them */
+	pair(&i, &r);
+	r.cfg.required_services = BTC_NODE_COMPACT_FILTERS;
+	start(&i, BTC_INITIATOR, T0);
+	start(&r, BTC_RESPONDER, T0);
+	run(&i, &r, T0, 5, 4);
+	assert_int_equal(btc_hs_outcome(&r.hs), BTC_SUCCESS);
+}
+
+static void test_timeouts(void **state)
+{
+	struct peer i, r;
+	uint8_t buf[BTC_HS_OUTBUF];
+
+	(void)state;
+	/* before version: FAILED timeout, exactly at the deadline */
+	pair(&i, &r);
+	i.cfg.timeout_ns = 5 * SEC;
+	start(&i, BTC_INITIATOR, T0);
+	assert_true(btc_hs_expiry(&i.hs) == T0 + 5 * SEC);
+	btc_hs_handle_expiry(&i.hs, T0 + 5 * SEC - 1);
+	drain(&i);
+	assert_int_equal(btc_hs_outcome(&i.hs), BTC_PENDING);
+	btc_hs_handle_expiry(&i.hs, T0 + 5 * SEC);
+	drain(&i);
+	assert_int_equal(btc_hs_outcome(&i.hs), BTC_FAILED);
+	assert_int_equal(i.hs.err, PS_ERR_TIMEOUT);
+	assert_int_equal(i.log[i.nlog - 1].type, BTC_EV_FAILED);
+	assert_int_equal(i.log[i.nlog - 1].err, PS_ERR_TIMEOUT);
+	assert_true(btc_hs_expiry(&i.hs) == UINT64_MAX);
+	size_t nlog = i.nlog;
+	btc_hs_handle_expiry(&i.hs, T0 + 50 * SEC); /* once is enough */
+	drain(&i);
+	assert_int_equal(i.nlog, nlog);
+
+	/* input that arrives after the deadline is not processed */
+	pair(&i, &r);
+	r.cfg.timeout_ns = 5 * SEC;
+	start(&i, BTC_INITIATOR, T0);
+	start(&r, BTC_RESPONDER, T0);
+	size_t n = take(&i, buf);
+	assert_int_equal(feed(&r, T0 + 5 * SEC, buf, n), PS_ERR_TIMEOUT);
+	assert_int_equal(btc_hs_outcome(&r.hs), BTC_FAILED);
+	assert_false(r.hs.got_version);
+	assert_int_equal(r.nlog, 1);
+
+	/* after version, before verack: PARTIAL */
+	pair(&i, &r);
+	r.cfg.timeout_ns = 5 * SEC;
+	start(&i, BTC_INITIATOR, T0);
+	start(&r, BTC_RESPONDER, T0);
+	transfer(&i, &r, T0 + SEC, &i.seed, 9);
+	assert_true(btc_hs_expiry(&r.hs) == T0 + 5 * SEC);
+	btc_hs_handle_expiry(&r.hs, T0 + 6 * SEC);
+	drain(&r);
+	assert_int_equal(btc_hs_outcome(&r.hs), BTC_PARTIAL);
+	assert_int_equal(r.hs.err, PS_ERR_TIMEOUT);
+	assert_string_equal(r.hs.peer.user_agent, "/init:1.0/");
+	assert_int_equal(r.log[r.nlog - 1].type, BTC_EV_FAILED);
+
+	/* no timeout configured: never expires */
+	pair(&i, &r);
+	i.cfg.timeout_ns = 0;
+	start(&i, BTC_INITIATOR, T0);
+	assert_true(btc_hs_expiry(&i.hs) == UINT64_MAX);
+	btc_hs_handle_expiry(&i.hs, UINT64_MAX - 1);
+	assert_int_equal(btc_hs_outcome(&i.hs), BTC_PENDING);
+
+	/* after success the deadline is gone */
+	pair(&i, &r);
+	start(&i, BTC_INITIATOR, T0);
+	start(&r, BTC_RESPONDER, T0);
+	run(&i, &r, T0, 6, 6);
+	btc_hs_handle_expiry(&i.hs, T0 + 3600 * SEC);
+	assert_int_equal(btc_hs_outcome(&i.hs), BTC_SUCCESS);
+	assert_int_equal(i.hs.state, BTC_HS_DONE);
+}
+
+static void test_close(void **state)
+{
+	struct peer i, r;
+
+	(void)state;
+	/* before their version: FAILED closed */
+	pair(&i, &r);
+	start(&i, BTC_INITIATOR, T0);
+	btc_hs_close(&i.hs, PS_ERR_CLOSED);
+	drain(&i);
+	assert_int_equal(btc_hs_outcome(&i.hs), BTC_FAILED);
+	assert_int_equal(i.hs.err, PS_ERR_CLOSED);
+	assert_int_equal(i.log[i.nlog - 1].type, BTC_EV_FAILED);
+	assert_int_equal(i.log[i.nlog - 1].err, PS_ERR_CLOSED);
+	assert_true(btc_hs_expiry(&i.hs) == UINT64_MAX);
+
+	/* after their version: PARTIAL */
+	pair(&i, &r);
+	start(&i, BTC_INITIATOR, T0);
+	start(&r, BTC_RESPONDER, T0);
+	transfer(&i, &r, T0, &i.seed, 30);
+	btc_hs_close(&r.hs, PS_ERR_CLOSED);
+	drain(&r);
+	assert_int_equal(btc_hs_outcome(&r.hs), BTC_PARTIAL);
+	assert_int_equal(r.hs.err, PS_ERR_CLOSED);
+	/* a second close changes nothing */
+	size_t nlog = r.nlog;
+	btc_hs_close(&r.hs, PS_ERR_SYSTEM);
+	drain(&r);
+	assert_int_equal(r.nlog, nlog);
+	assert_int_equal(btc_hs_outcome(&r.hs), BTC_PARTIAL);
+
+	/* a transport failure after their version is not a clean close */
+	pair(&i, &r);
+	start(&i, BTC_INITIATOR, T0);
+	start(&r, BTC_RESPONDER, T0);
+	transfer(&i, &r, T0, &i.seed, 30);
+	btc_hs_close(&r.hs, PS_ERR_SYSTEM);
+	drain(&r);
+	assert_int_equal(btc_hs_outcome(&r.hs), BTC_FAILED);
+	assert_int_equal(r.hs.err, PS_ERR_SYSTEM);
+
+	/* after success: stays SUCCESS, no FAILED event */
+	pair(&i, &r);
+	start(&i, BTC_INITIATOR, T0);
+	start(&r, BTC_RESPONDER, T0);
+	run(&i, &r, T0, 7, 7);
+	nlog = i.nlog;
+	btc_hs_close(&i.hs, PS_ERR_CLOSED);
+	drain(&i);
+	assert_int_equal(btc_hs_outcome(&i.hs), BTC_SUCCESS);
+	assert_int_equal(i.nlog, nlog);
+}
+
+/* Core: "wtxidrelay received after verack from peer=%d; disconnecting" (and
+ * sendaddrv2, sendtxrcncl); before verack they are feature negotiation. */
+static void test_feature_after_verack(void **state)
+{
+	static const enum btc_cmd features[] = {BTC_CMD_WTXIDRELAY, BTC_CMD_SENDADDRV2,
+						BTC_CMD_SENDTXRCNCL};
+
+	(void)state;
+	for (size_t f = 0; f < N(features); f++) {
+		struct peer i, r;
+		uint8_t buf[BTC_HS_OUTBUF];
+		struct btc_msg m;
+		memset(&m, 0, sizeof(m));
+		m.cmd = features[f];
+		m.u.sendtxrcncl.version = 1;
+		size_t n = enc(buf, sizeof(buf), REGTEST, &m);
+
+		pair(&i, &r);
+		start(&i, BTC_INITIATOR, T0);
+		start(&r, BTC_RESPONDER, T0);
+		transfer(&i, &r, T0, &i.seed, 30);
+		/* between version and verack: accepted */
+		assert_int_equal(feed(&r, T0, buf, n), PS_OK);
+		assert_string_equal(r.log[r.nlog - 1].note, "feature negotiation");
+		assert_int_equal(r.hs.state, BTC_HS_EXPECT_VERACK);
+		run(&i, &r, T0, 1, 30);
+		assert_int_equal(btc_hs_outcome(&r.hs), BTC_SUCCESS);
+
+		/* after verack: disconnect */
+		size_t before = r.nlog;
+		assert_int_equal(feed(&r, T0, buf, n), PS_ERR_PROTOCOL);
+		assert_int_equal(r.nlog, before + 2);
+		assert_int_equal(r.log[before].type, BTC_EV_RECV);
+		assert_int_equal(r.log[before].cmd, features[f]);
+		assert_int_equal(r.log[before + 1].type, BTC_EV_DISCONNECT);
+		assert_int_equal(r.log[before + 1].err, PS_ERR_PROTOCOL);
+		/* the handshake itself had succeeded */
+		assert_int_equal(btc_hs_outcome(&r.hs), BTC_SUCCESS);
+		assert_int_equal(r.hs.state, BTC_HS_CLOSED);
+		/* later input is ignored */
+		n = enc_empty(buf, BTC_CMD_VERACK);
+		(void)feed(&r, T0, buf, n);
+		assert_int_equal(r.nlog, before + 2);
+	}
+}
+
+static void test_ping_pong(void **state)
+{
+	struct peer i, r;
+	uint8_t buf[BTC_HS_OUTBUF], out[BTC_HS_OUTBUF];
+	enum btc_cmd cmds[4];
+	struct btc_msg m, last;
+
+	(void)state;
+	pair(&i, &r);
+	start(&i, BTC_INITIATOR, T0);
+	start(&r, BTC_RESPONDER, T0);
+	transfer(&i, &r, T0, &i.seed, 30);
+	(void)take(&r, out);
+
+	/* before success: ignored, no pong */
+	memset(&m, 0, sizeof(m));
+	m.cmd = BTC_CMD_PING;
+	m.u.ping.has_nonce = true;
+	m.u.ping.nonce = UINT64_C(0xfeedfacecafebeef);
+	size_t n = enc(buf, sizeof(buf), REGTEST, &m);
+	assert_int_equal(feed(&r, T0, buf, n), PS_OK);
+	assert_string_equal(r.log[r.nlog - 1].note, "ignored: before verack");
+	assert_int_equal(take(&r, out), 0);
+
+	size_t k = enc_empty(buf, BTC_CMD_VERACK);
+	assert_int_equal(feed(&r, T0, buf, k), PS_OK);
+	assert_int_equal(btc_hs_outcome(&r.hs), BTC_SUCCESS);
+
+	/* after success: a pong with the same nonce */
+	n = enc(buf, sizeof(buf), REGTEST, &m);
+	assert_int_equal(feed(&r, T0, buf, n), PS_OK);
+	size_t o = take(&r, out);
+	assert_int_equal(stream_cmds(out, o, REGTEST, cmds, 4, &last), 1);
+	assert_int_equal(cmds[0], BTC_CMD_PONG);
+	assert_true(last.u.ping.nonce == UINT64_C(0xfeedfacecafebeef));
+	assert_int_equal(r.log[r.nlog - 1].type, BTC_EV_SENT);
+	assert_int_equal(r.log[r.nlog - 1].cmd, BTC_CMD_PONG);
+	assert_int_equal(r.log[r.nlog - 2].type, BTC_EV_RECV);
+	assert_int_equal(r.log[r.nlog - 2].cmd, BTC_CMD_PING);
+
+	/* BIP 31: a ping without nonce gets no pong */
+	m.u.ping.has_nonce = false;
+	n = enc(buf, sizeof(buf), REGTEST, &m);
+	assert_int_equal(n, BTC_HEADER_LEN);
+	assert_int_equal(feed(&r, T0, buf, n), PS_OK);
+	assert_int_equal(r.log[r.nlog - 1].type, BTC_EV_RECV);
+	assert_int_equal(take(&r, out), 0);
+	assert_int_equal(btc_hs_outcome(&r.hs), BTC_SUCCESS);
+	assert_int_equal(r.hs.state, BTC_HS_DONE);
+}
+
+/* A peer that pings faster than we drain output loses pongs, never memory:
+ * the output stays within BTC_HS_OUTBUF and the event queue within its size. */
+static void test_output_bounded(void **state)
+{
+	struct peer i, r;
+	uint8_t buf[64];
+	struct btc_msg m;
+	const uint8_t *o;
+
+	(void)state;
+	pair(&i, &r);
+	start(&i, BTC_INITIATOR, T0);
+	start(&r, BTC_RESPONDER, T0);
+	run(&i, &r, T0, 9, 9);
+	assert_int_equal(btc_hs_outcome(&r.hs), BTC_SUCCESS);
+	assert_int_equal(btc_hs_output(&r.hs, &o), 0);
+
+	memset(&m, 0, sizeof(m));
+	m.cmd = BTC_CMD_PING;
+	m.u.ping.has_nonce = true;
+	size_t pongs = 0;
+	for (unsigned k = 0; k < 300; k++) {
+		m.u.ping.nonce = k;
+		size_t n = enc(buf, sizeof(buf), REGTEST, &m);
+		size_t before = btc_hs_output(&r.hs, &o);
+		assert_int_equal(btc_hs_input(&r.hs, T0, buf, n), PS_OK);
+		size_t after = btc_hs_output(&r.hs, &o);
+		assert_true(after <= BTC_HS_OUTBUF);
+		assert_true(r.hs.ev_count <= BTC_HS_EVENTS);
+		if (after > before) {
+			assert_int_equal(after - before, BTC_HEADER_LEN + 8);
+			pongs++;
+		}
+	}
+	assert_int_equal(pongs, BTC_HS_OUTBUF / (BTC_HEADER_LEN + 8));
+	assert_true(r.hs.ev_lost > 0);
+	assert_int_equal(btc_hs_outcome(&r.hs), BTC_SUCCESS);
+
+	/* the queued pongs answer the first pings, in order */
+	uint8_t all[BTC_HS_OUTBUF];
+	size_t n = take(&r, all);
+	for (size_t k = 0; k < pongs; k++) {
+		struct btc_msg p;
+		size_t used;
+		assert_int_equal(btc_msg_decode(&p, &used, REGTEST, all + k * 32, n - k * 32), PS_OK);
+		assert_int_equal(p.cmd, BTC_CMD_PONG);
+		assert_true(p.u.ping.nonce == k);
+	}
+	/* once drained, pongs flow again */
+	drain(&r);
+	m.u.ping.nonce = 4242;
+	n = enc(buf, sizeof(buf), REGTEST, &m);
+	assert_int_equal(feed(&r, T0, buf, n), PS_OK);
+	assert_int_equal(btc_hs_output(&r.hs, &o), 32);
+}
+
+/* Events that matter (VERSION, SUCCESS, FAILED) are never lost, even when
+ * the caller lets informational ones pile up. */
+static void test_events_never_lose_outcome(void **state)
+{
+	struct peer i, r;
+	uint8_t buf[BTC_HS_OUTBUF];
+	struct btc_event ev;
+
+	(void)state;
+	pair(&i, &r);
+	start(&i, BTC_INITIATOR, T0);
+	start(&r, BTC_RESPONDER, T0);
+	for (int k = 0; k < 40; k++) {
+		size_t n = enc_raw(buf, REGTEST, "foo\0\0\0\0\0\0\0\0\0", buf, 0);
+		assert_int_equal(btc_hs_input(&r.hs, T0, buf, n), PS_OK);
+	}
+	assert_true(r.hs.ev_count <= BTC_HS_EVENTS);
+	const uint8_t *o;
+	size_t n = btc_hs_output(&i.hs, &o);
+	assert_int_equal(btc_hs_input(&r.hs, T0, o, n), PS_OK);
+	btc_hs_consume(&i.hs, n);
+	n = enc_empty(buf, BTC_CMD_VERACK);
+	assert_int_equal(btc_hs_input(&r.hs, T0, buf, n), PS_OK);
+	assert_int_equal(btc_hs_outcome(&r.hs), BTC_SUCCESS);
+	bool saw_version = false, saw_success = false;
+	while (btc_hs_next_event(&r.hs, &ev)) {
+		saw_version |= ev.type == BTC_EV_VERSION;
+		saw_success |= ev.type == BTC_EV_SUCCESS;
+	}
+	assert_true(saw_version);
+	assert_true(saw_success);
+	assert_true(r.hs.ev_lost > 0);
+	assert_false(btc_hs_next_event(&r.hs, &ev));
+}
+
+/* Version payloads the handshake must drop (and survive), or accept. */
+static void test_version_payloads(void **state)
+{
+	struct peer r;
+	uint8_t buf[BTC_HS_OUTBUF], out[BTC_HS_OUTBUF];
+	char ua[300];
+
+	(void)state;
+	/* cut in the middle of a group: malformed, dropped, still waiting */
+	config(&r, 2, "/r/");
+	start(&r, BTC_RESPONDER, T0);
+	size_t n = enc_version(buf, sizeof(buf), 70016, 9, 1, "/ua/");
+	uint8_t payload[BTC_HS_OUTBUF];
+	memcpy(payload, buf + 24, n - 24);
+	size_t k = enc_raw(buf, REGTEST, "version\0\0\0\0\0", payload, 60);
+	assert_int_equal(feed(&r, T0, buf, k), PS_OK);
+	assert_int_equal(r.log[0].type, BTC_EV_DROPPED);
+	assert_int_equal(r.log[0].err, PS_ERR_MALFORMED);
+	assert_int_equal(r.hs.state, BTC_HS_EXPECT_VERSION);
+	assert_int_equal(take(&r, out), 0);
+
+	/* an old peer's version ending after addr_recv: accepted (Core reads
+	 * the later fields only while bytes remain); relay defaults to true */
+	k = enc_raw(buf, REGTEST, "version\0\0\0\0\0", payload, 46);
+	assert_int_equal(feed(&r, T0, buf, k), PS_OK);
+	assert_int_equal(r.hs.state, BTC_HS_EXPECT_VERACK);
+	assert_int_equal(r.hs.peer.present, 0);
+	assert_true(r.hs.peer.relay);
+	assert_int_equal(r.hs.peer.user_agent_len, 0);
+	assert_string_equal(r.hs.peer.user_agent, "");
+
+	/* user agent 256: fine; 257: dropped as too large */
+	memset(ua, 'a', sizeof(ua));
+	ua[256] = 0;
+	config(&r, 2, "/r/");
+	start(&r, BTC_RESPONDER, T0);
+	ua[257] = 0;
+	ua[256] = 'a';
+	n = enc_version(buf, sizeof(buf), 70016, 9, 1, ua);
+	assert_int_equal(feed(&r, T0, buf, n), PS_OK);
+	assert_int_equal(r.log[0].type, BTC_EV_DROPPED);
+	assert_int_equal(r.log[0].err, PS_ERR_TOO_LARGE);
+	ua[256] = 0;
+	n = enc_version(buf, sizeof(buf), 70016, 9, 1, ua);
+	assert_int_equal(feed(&r, T0, buf, n), PS_OK);
+	assert_int_equal(r.hs.state, BTC_HS_EXPECT_VERACK);
+	assert_int_equal(r.hs.peer.user_agent_len, 256);
+	assert_int_equal(strlen(r.hs.peer.user_agent), 256);
+
+	/* trailing bytes after relay, beyond what the handshake keeps: fine */
+	config(&r, 2, "/r/");
+	start(&r, BTC_RESPONDER, T0);
+	n = enc_version(buf, sizeof(buf), 70016, 9, 1, "/t/");
+	memcpy(payload, buf + 24, n - 24);
+	memset(payload + n - 24, 0xee, 1000);
+	k = enc_raw(buf, REGTEST, "version\0\0\0\0\0", payload, n - 24 + 1000);
+	assert_int_equal(feed(&r, T0, buf, k), PS_OK);
+	assert_int_equal(r.hs.state, BTC_HS_EXPECT_VERACK);
+	assert_string_equal(r.hs.peer.user_agent, "/t/");
+}
+
+static void test_init_errors(void **state)
+{
+	struct peer p;
+	char ua[300];
+
+	(void)state;
+	config(&p, 1, "/x/");
+	p.cfg.rng = NULL;
+	assert_int_equal(btc_hs_init(&p.hs, BTC_INITIATOR, &p.cfg, T0), PS_ERR_INVALID_ARG);
+	config(&p, 1, NULL);
+	assert_int_equal(btc_hs_init(&p.hs, BTC_INITIATOR, &p.cfg, T0), PS_ERR_INVALID_ARG);
+	memset(ua, 'b', sizeof(ua));
+	ua[257] = 0;
+	config(&p, 1, ua);
+	assert_int_equal(btc_hs_init(&p.hs, BTC_INITIATOR, &p.cfg, T0), PS_ERR_INVALID_ARG);
+	ua[256] = 0;
+	config(&p, 1, ua);
+	assert_int_equal(btc_hs_init(&p.hs, BTC_INITIATOR, &p.cfg, T0), PS_OK);
+	const uint8_t *o;
+	size_t n = btc_hs_output(&p.hs, &o);
+	assert_int_equal(n, 24 + 86 + 2 + 256); /* 3-byte CompactSize */
+
+	/* the nonce comes from the RNG: same seed, same nonce */
+	struct peer q;
+	config(&p, 55, "/x/");
+	config(&q, 55, "/x/");
+	start(&p, BTC_INITIATOR, T0);
+	start(&q, BTC_RESPONDER, T0);
+	assert_true(p.hs.nonce == q.hs.nonce);
+	assert_int_equal(p.hs.role, BTC_INITIATOR);
+	assert_int_equal(q.hs.role, BTC_RESPONDER);
+
+	assert_string_equal(btc_outcome_name(BTC_SUCCESS), "SUCCESS");
+	assert_string_equal(btc_outcome_name(BTC_PARTIAL), "PARTIAL");
+	assert_string_equal(btc_outcome_name(BTC_FAILED), "FAILED");
+	assert_string_equal(btc_outcome_name(BTC_PENDING), "PENDING");
+}
+
+/* Output consumed a little at a time keeps its order. */
+static void test_partial_consume(void **state)
+{
+	struct peer i, r;
+	uint8_t want[BTC_HS_OUTBUF], got[BTC_HS_OUTBUF];
+	const uint8_t *o;
+
+	(void)state;
+	pair(&i, &r);
+	start(&i, BTC_INITIATOR, T0);
+	start(&r, BTC_RESPONDER, T0);
+	transfer(&i, &r, T0, &i.seed, 5);
+	size_t n = btc_hs_output(&r.hs, &o);
+	memcpy(want, o, n);
+	size_t off = 0;
+	uint64_t cs = 3;
+	while (off < n) {
+		size_t k = chunk_size(&cs, 11);
+		size_t left = btc_hs_output(&r.hs, &o);
+		assert_int_equal(left, n - off);
+		if (k > left)
+			k = left;
+		memcpy(got + off, o, k);
+		btc_hs_consume(&r.hs, k);
+		off += k;
+	}
+	assert_memory_equal(got, want, n);
+	assert_int_equal(r.hs.bytes_out, n);
+	btc_hs_consume(&r.hs, 100); /* more than there is: clamps */
+	assert_int_equal(btc_hs_output(&r.hs, &o), 0);
+	assert_int_equal(r.hs.bytes_out, n);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_success_every_chunking),
+		cmocka_unit_test(test_responder_waits_for_version),
+		cmocka_unit_test(test_70015_peer),
+		cmocka_unit_test(test_verack_before_version),
+		cmocka_unit_test(test_duplicate_version),
+		cmocka_unit_test(test_unknown_command),
+		cmocka_unit_test(test_bad_checksum_dropped),
+		cmocka_unit_test(test_bad_magic),
+		cmocka_unit_test(test_announced_length),
+		cmocka_unit_test(test_obsolete_version),
+		cmocka_unit_test(test_self_connect),
+		cmocka_unit_test(test_required_services),
+		cmocka_unit_test(test_timeouts),
+		cmocka_unit_test(test_close),
+		cmocka_unit_test(test_feature_after_verack),
+		cmocka_unit_test(test_ping_pong),
+		cmocka_unit_test(test_output_bounded),
+		cmocka_unit_test(test_events_never_lose_outcome),
+		cmocka_unit_test(test_version_payloads),
+		cmocka_unit_test(test_init_errors),
+		cmocka_unit_test(test_partial_consume),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
