@@ -34,6 +34,7 @@ static const struct err_desc errs[] = {
 	{ PS_ERR_NONCE_EXHAUSTED, "nonce-exhausted", "cipher nonce exhausted" },
 	{ PS_ERR_CRYPTO, "crypto-error", "cryptographic library failure" },
 	{ PS_ERR_BAD_SIZE, "bad-size", "message size is not the one the pattern requires" },
+	{ PS_ERR_ECHO_MISMATCH, "echo-mismatch", "transport echo differs from the message sent" },
 	{ PS_ERR_SYSTEM, "system-error", "system call failed" },
 	{ PS_ERR_REFUSED, "refused", "connection refused" },
 	{ PS_ERR_UNREACHABLE, "unreachable", "network unreachable" },

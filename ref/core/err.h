@@ -45,6 +45,7 @@ enum {
 	PS_ERR_NONCE_EXHAUSTED = -62, /* CipherState nonce reached 2^64-1 */
 	PS_ERR_CRYPTO = -63,	      /* the crypto library failed otherwise */
 	PS_ERR_BAD_SIZE = -64,	      /* Noise message not of the exact expected size */
+	PS_ERR_ECHO_MISMATCH = -65,   /* Noise transport echo differs from what was sent */
 
 	/* system (net and cli layers) */
 	PS_ERR_SYSTEM = -80,	  /* a system call failed; errno tells why */

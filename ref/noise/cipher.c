@@ -114,7 +114,7 @@ int noise_cs_decrypt_with_ad(struct noise_cs *cs, uint8_t *out, size_t cap, size
 
 int noise_cs_rekey(struct noise_cs *cs)
 {
-	uint8_t nonce[12], zeros[NOISE_KEYLEN] = {0}, out[NOISE_KEYLEN + NOISE_TAGLEN];
+	uint8_t nonce[12], zeros[NOISE_KEYLEN] = { 0 }, out[NOISE_KEYLEN + NOISE_TAGLEN];
 	int r;
 
 	if (!cs->has_key)

@@ -22,8 +22,8 @@
 #include "core/err.h"
 #include "crypto/crypto.h"
 
-#define NOISE_KEYLEN 32
-#define NOISE_TAGLEN 16
+#define NOISE_KEYLEN  32
+#define NOISE_TAGLEN  16
 #define NOISE_MAX_MSG 65535
 /* "The maximum n value (2^64-1) is reserved for other use." */
 #define NOISE_NONCE_MAX UINT64_MAX

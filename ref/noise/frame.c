@@ -9,8 +9,8 @@ size_t noise_frame_declared_len(const uint8_t hdr[NOISE_FRAME_HDR])
 	return ps_load_u16be(hdr);
 }
 
-int noise_frame_decode(const uint8_t **msg, size_t *msg_len, size_t *consumed,
-		       const uint8_t *buf, size_t len)
+int noise_frame_decode(const uint8_t **msg, size_t *msg_len, size_t *consumed, const uint8_t *buf,
+		       size_t len)
 {
 	size_t n;
 

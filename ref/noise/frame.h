@@ -38,7 +38,7 @@ PS_MUST_CHECK int noise_frame_put_header(uint8_t hdr[NOISE_FRAME_HDR], size_t ms
  * msg_len. msg may be out + 2 (the message already in place).
  * Returns PS_OK, PS_ERR_TOO_LARGE (msg_len > 65535), PS_ERR_NOBUF (cap <
  * msg_len + 2). On error nothing is written. */
-PS_MUST_CHECK int noise_frame_encode(uint8_t *out, size_t cap, size_t *out_len,
-				     const uint8_t *msg, size_t msg_len);
+PS_MUST_CHECK int noise_frame_encode(uint8_t *out, size_t cap, size_t *out_len, const uint8_t *msg,
+				     size_t msg_len);
 
 #endif

@@ -40,7 +40,7 @@
 #include "noise/pattern.h"
 #include "noise/symmetric.h"
 
-#define NOISE_DHLEN 32
+#define NOISE_DHLEN  32
 #define NOISE_PSKLEN 32
 
 /* What the HandshakeState expects next. */

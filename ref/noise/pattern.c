@@ -12,47 +12,47 @@ struct base_pattern {
 };
 
 static const struct base_pattern base_patterns[] = {
-    /* 7.4 one-way */
-    {"N", "", "s", {"e, es"}},
-    {"K", "s", "s", {"e, es, ss"}},
-    {"X", "", "s", {"e, es, s, ss"}},
-    /* 7.5 fundamental interactive */
-    {"NN", "", "", {"e", "e, ee"}},
-    {"NK", "", "s", {"e, es", "e, ee"}},
-    {"NX", "", "", {"e", "e, ee, s, es"}},
-    {"KN", "s", "", {"e", "e, ee, se"}},
-    {"KK", "s", "s", {"e, es, ss", "e, ee, se"}},
-    {"KX", "s", "", {"e", "e, ee, se, s, es"}},
-    {"XN", "", "", {"e", "e, ee", "s, se"}},
-    {"XK", "", "s", {"e, es", "e, ee", "s, se"}},
-    {"XX", "", "", {"e", "e, ee, s, es", "s, se"}},
-    {"IN", "", "", {"e, s", "e, ee, se"}},
-    {"IK", "", "s", {"e, es, s, ss", "e, ee, se"}},
-    {"IX", "", "", {"e, s", "e, ee, se, s, es"}},
-    /* 18.1 deferred */
-    {"NK1", "", "s", {"e", "e, ee, es"}},
-    {"NX1", "", "", {"e", "e, ee, s", "es"}},
-    {"X1N", "", "", {"e", "e, ee", "s", "se"}},
-    {"X1K", "", "s", {"e, es", "e, ee", "s", "se"}},
-    {"XK1", "", "s", {"e", "e, ee, es", "s, se"}},
-    {"X1K1", "", "s", {"e", "e, ee, es", "s", "se"}},
-    {"X1X", "", "", {"e", "e, ee, s, es", "s", "se"}},
-    {"XX1", "", "", {"e", "e, ee, s", "es, s, se"}},
-    {"X1X1", "", "", {"e", "e, ee, s", "es, s", "se"}},
-    {"K1N", "s", "", {"e", "e, ee", "se"}},
-    {"K1K", "s", "s", {"e, es", "e, ee", "se"}},
-    {"KK1", "s", "s", {"e", "e, ee, se, es"}},
-    {"K1K1", "s", "s", {"e", "e, ee, es", "se"}},
-    {"K1X", "s", "", {"e", "e, ee, s, es", "se"}},
-    {"KX1", "s", "", {"e", "e, ee, se, s", "es"}},
-    {"K1X1", "s", "", {"e", "e, ee, s", "se, es"}},
-    {"I1N", "", "", {"e, s", "e, ee", "se"}},
-    {"I1K", "", "s", {"e, es, s", "e, ee", "se"}},
-    {"IK1", "", "s", {"e, s", "e, ee, se, es"}},
-    {"I1K1", "", "s", {"e, s", "e, ee, es", "se"}},
-    {"I1X", "", "", {"e, s", "e, ee, s, es", "se"}},
-    {"IX1", "", "", {"e, s", "e, ee, se, s", "es"}},
-    {"I1X1", "", "", {"e, s", "e, ee, s", "se, es"}},
+	/* 7.4 one-way */
+	{ "N", "", "s", { "e, es" } },
+	{ "K", "s", "s", { "e, es, ss" } },
+	{ "X", "", "s", { "e, es, s, ss" } },
+	/* 7.5 fundamental interactive */
+	{ "NN", "", "", { "e", "e, ee" } },
+	{ "NK", "", "s", { "e, es", "e, ee" } },
+	{ "NX", "", "", { "e", "e, ee, s, es" } },
+	{ "KN", "s", "", { "e", "e, ee, se" } },
+	{ "KK", "s", "s", { "e, es, ss", "e, ee, se" } },
+	{ "KX", "s", "", { "e", "e, ee, se, s, es" } },
+	{ "XN", "", "", { "e", "e, ee", "s, se" } },
+	{ "XK", "", "s", { "e, es", "e, ee", "s, se" } },
+	{ "XX", "", "", { "e", "e, ee, s, es", "s, se" } },
+	{ "IN", "", "", { "e, s", "e, ee, se" } },
+	{ "IK", "", "s", { "e, es, s, ss", "e, ee, se" } },
+	{ "IX", "", "", { "e, s", "e, ee, se, s, es" } },
+	/* 18.1 deferred */
+	{ "NK1", "", "s", { "e", "e, ee, es" } },
+	{ "NX1", "", "", { "e", "e, ee, s", "es" } },
+	{ "X1N", "", "", { "e", "e, ee", "s", "se" } },
+	{ "X1K", "", "s", { "e, es", "e, ee", "s", "se" } },
+	{ "XK1", "", "s", { "e", "e, ee, es", "s, se" } },
+	{ "X1K1", "", "s", { "e", "e, ee, es", "s", "se" } },
+	{ "X1X", "", "", { "e", "e, ee, s, es", "s", "se" } },
+	{ "XX1", "", "", { "e", "e, ee, s", "es, s, se" } },
+	{ "X1X1", "", "", { "e", "e, ee, s", "es, s", "se" } },
+	{ "K1N", "s", "", { "e", "e, ee", "se" } },
+	{ "K1K", "s", "s", { "e, es", "e, ee", "se" } },
+	{ "KK1", "s", "s", { "e", "e, ee, se, es" } },
+	{ "K1K1", "s", "s", { "e", "e, ee, es", "se" } },
+	{ "K1X", "s", "", { "e", "e, ee, s, es", "se" } },
+	{ "KX1", "s", "", { "e", "e, ee, se, s", "es" } },
+	{ "K1X1", "s", "", { "e", "e, ee, s", "se, es" } },
+	{ "I1N", "", "", { "e, s", "e, ee", "se" } },
+	{ "I1K", "", "s", { "e, es, s", "e, ee", "se" } },
+	{ "IK1", "", "s", { "e, s", "e, ee, se, es" } },
+	{ "I1K1", "", "s", { "e, s", "e, ee, es", "se" } },
+	{ "I1X", "", "", { "e, s", "e, ee, s, es", "se" } },
+	{ "IX1", "", "", { "e, s", "e, ee, se, s", "es" } },
+	{ "I1X1", "", "", { "e, s", "e, ee, s", "se, es" } },
 };
 
 #define N_BASE (sizeof(base_patterns) / sizeof(base_patterns[0]))
@@ -72,9 +72,9 @@ static uint8_t token_of(const char *t, size_t len)
 	static const struct {
 		const char *name;
 		uint8_t tok;
-	} names[] = {{"e", NOISE_TOK_E},   {"s", NOISE_TOK_S},   {"ee", NOISE_TOK_EE},
-		     {"es", NOISE_TOK_ES}, {"se", NOISE_TOK_SE}, {"ss", NOISE_TOK_SS},
-		     {"psk", NOISE_TOK_PSK}};
+	} names[] = { { "e", NOISE_TOK_E },    { "s", NOISE_TOK_S },   { "ee", NOISE_TOK_EE },
+		      { "es", NOISE_TOK_ES },  { "se", NOISE_TOK_SE }, { "ss", NOISE_TOK_SS },
+		      { "psk", NOISE_TOK_PSK } };
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		if (strlen(names[i].name) == len && memcmp(names[i].name, t, len) == 0)

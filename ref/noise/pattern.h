@@ -28,10 +28,10 @@
 #include "noise/cipher.h"
 #include "noise/symmetric.h"
 
-#define NOISE_MAX_NAME 255    /* "The resulting name must be 255 bytes or less." */
-#define NOISE_MAX_MESSAGES 4  /* the longest patterns (X1K1, X1X, ...) have 4 */
-#define NOISE_MAX_TOKENS 8    /* "e, es, s, ss" with psk0 and psk1 is 6 */
-#define NOISE_MAX_PSKS (NOISE_MAX_MESSAGES + 1) /* psk0 .. psk4 */
+#define NOISE_MAX_NAME	   255 /* "The resulting name must be 255 bytes or less." */
+#define NOISE_MAX_MESSAGES 4   /* the longest patterns (X1K1, X1X, ...) have 4 */
+#define NOISE_MAX_TOKENS   8   /* "e, es, s, ss" with psk0 and psk1 is 6 */
+#define NOISE_MAX_PSKS	   (NOISE_MAX_MESSAGES + 1) /* psk0 .. psk4 */
 
 enum noise_token {
 	NOISE_TOK_E = 1,

@@ -26,8 +26,8 @@ static void hkdf(enum cry_hash_id id, uint8_t *out1, uint8_t *out2, uint8_t *out
 	cry_memzero(temp, sizeof(temp));
 }
 
-void noise_ss_initial_hash(uint8_t h0[NOISE_MAXHASHLEN], enum cry_hash_id hash,
-			   const uint8_t *name, size_t len)
+void noise_ss_initial_hash(uint8_t h0[NOISE_MAXHASHLEN], enum cry_hash_id hash, const uint8_t *name,
+			   size_t len)
 {
 	size_t hlen = cry_hash_len(hash);
 
@@ -38,8 +38,8 @@ void noise_ss_initial_hash(uint8_t h0[NOISE_MAXHASHLEN], enum cry_hash_id hash,
 		cry_hash(hash, h0, name, len);
 }
 
-void noise_ss_init_from_hash(struct noise_ss *ss, enum cry_hash_id hash,
-			     enum noise_cipher cipher, const uint8_t *h0)
+void noise_ss_init_from_hash(struct noise_ss *ss, enum cry_hash_id hash, enum noise_cipher cipher,
+			     const uint8_t *h0)
 {
 	ss->hash = hash;
 	ss->hashlen = cry_hash_len(hash);

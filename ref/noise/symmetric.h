@@ -30,8 +30,8 @@ struct noise_ss {
 /* The h that InitializeSymmetric(protocol_name) starts from: the name padded
  * with zeros to HASHLEN when it fits, else HASH(name). h0 gets HASHLEN bytes.
  * Callers that start many handshakes compute it once (noise_protocol does). */
-void noise_ss_initial_hash(uint8_t h0[NOISE_MAXHASHLEN], enum cry_hash_id hash,
-			   const uint8_t *name, size_t len);
+void noise_ss_initial_hash(uint8_t h0[NOISE_MAXHASHLEN], enum cry_hash_id hash, const uint8_t *name,
+			   size_t len);
 
 /* InitializeSymmetric(protocol_name): h = noise_ss_initial_hash(name), ck = h,
  * InitializeKey(empty). */
@@ -39,8 +39,8 @@ void noise_ss_init(struct noise_ss *ss, enum cry_hash_id hash, enum noise_cipher
 		   const uint8_t *name, size_t len);
 
 /* The same from a precomputed h0 (HASHLEN bytes). */
-void noise_ss_init_from_hash(struct noise_ss *ss, enum cry_hash_id hash,
-			     enum noise_cipher cipher, const uint8_t *h0);
+void noise_ss_init_from_hash(struct noise_ss *ss, enum cry_hash_id hash, enum noise_cipher cipher,
+			     const uint8_t *h0);
 
 /* MixKey(ikm): ck, temp_k = HKDF(ck, ikm, 2); InitializeKey(temp_k[0..32]). */
 void noise_ss_mix_key(struct noise_ss *ss, const uint8_t *ikm, size_t len);

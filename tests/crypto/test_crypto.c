@@ -128,11 +128,16 @@ static bool all_zero(const uint8_t *p, size_t n)
  */
 static void test_wycheproof_x25519(void **state)
 {
-	static const char *const accept_flags[] = {
-	    "Twist",	       "NonCanonicalPublic", "SpecialPublicKey", "EdgeCaseMultiplication",
-	    "EdgeCaseShared", "Ktv",		     "EdgeCasePrivateKey", "Normal",
-	    NULL};
-	struct counts c = {0};
+	static const char *const accept_flags[] = { "Twist",
+						    "NonCanonicalPublic",
+						    "SpecialPublicKey",
+						    "EdgeCaseMultiplication",
+						    "EdgeCaseShared",
+						    "Ktv",
+						    "EdgeCasePrivateKey",
+						    "Normal",
+						    NULL };
+	struct counts c = { 0 };
 	cJSON *root = load_json("wycheproof/x25519_test.json");
 	const cJSON *group, *test;
 	(void)state;
@@ -141,7 +146,7 @@ static void test_wycheproof_x25519(void **state)
 	{
 		if (strcmp(jstr(group, "curve"), "curve25519") != 0) {
 			cJSON_ArrayForEach(test, cJSON_GetObjectItemCaseSensitive(group, "tests"))
-			    count_skip(&c, "curve other than curve25519");
+				count_skip(&c, "curve other than curve25519");
 			continue;
 		}
 		cJSON_ArrayForEach(test, cJSON_GetObjectItemCaseSensitive(group, "tests"))
@@ -208,7 +213,7 @@ static void test_wycheproof_x25519(void **state)
  */
 static void test_wycheproof_chachapoly(void **state)
 {
-	struct counts c = {0};
+	struct counts c = { 0 };
 	cJSON *root = load_json("wycheproof/chacha20_poly1305_test.json");
 	const cJSON *group, *test;
 	(void)state;
@@ -231,7 +236,8 @@ static void test_wycheproof_chachapoly(void **state)
 			uint8_t *tag = tu_unhex(jstr(test, "tag"), &taglen);
 			const char *result = jstr(test, "result");
 			int tc = cJSON_GetObjectItemCaseSensitive(test, "tcId")->valueint;
-			uint8_t *full = malloc(ctlen + taglen + 1), *out = malloc(ctlen + taglen + 1);
+			uint8_t *full = malloc(ctlen + taglen + 1),
+				*out = malloc(ctlen + taglen + 1);
 			bool ok = false;
 			int r = 0;
 
@@ -239,7 +245,7 @@ static void test_wycheproof_chachapoly(void **state)
 			assert_non_null(out);
 			if (ivlen != 12) {
 				count_skip(&c, "nonce size != 96 bits cannot be passed to cry_aead "
-					 "(fixed 12-byte nonce)");
+					       "(fixed 12-byte nonce)");
 				goto next;
 			}
 			if (klen != 32 || taglen != 16) {
@@ -249,8 +255,8 @@ static void test_wycheproof_chachapoly(void **state)
 			memcpy(full, ct, ctlen);
 			memcpy(full + ctlen, tag, taglen);
 			if (strcmp(result, "valid") == 0) {
-				r = cry_aead_encrypt(CRY_AEAD_CHACHAPOLY, out, key, iv, ad, adlen, msg,
-						     mlen);
+				r = cry_aead_encrypt(CRY_AEAD_CHACHAPOLY, out, key, iv, ad, adlen,
+						     msg, mlen);
 				ok = r == PS_OK && ctlen == mlen &&
 				     memcmp(out, full, ctlen + taglen) == 0;
 				if (ok) {
@@ -264,7 +270,8 @@ static void test_wycheproof_chachapoly(void **state)
 						     full, ctlen + taglen);
 				ok = r == PS_ERR_DECRYPT && all_zero(out, ctlen);
 			} else {
-				printf("chachapoly tcId %d: no decision for result %s\n", tc, result);
+				printf("chachapoly tcId %d: no decision for result %s\n", tc,
+				       result);
 			}
 			if (ok) {
 				c.passed++;
@@ -299,7 +306,7 @@ static void test_wycheproof_chachapoly(void **state)
  */
 static void test_blake2_kat(void **state)
 {
-	struct counts c = {0};
+	struct counts c = { 0 };
 	cJSON *root = load_json("blake2/blake2-kat.json");
 	const cJSON *v;
 	(void)state;
@@ -399,38 +406,46 @@ static void test_hmac_rfc4231(void **state)
 	size_t d3len, d4len;
 	uint8_t *d3b = tu_unhex(d3, &d3len), *d4b = tu_unhex(d4, &d4len);
 	const struct hmac_case cases[] = {
-	    {k1, "Hi There", "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7",
-	     "87aa7cdea5ef619d4ff0b4241a1d6cb02379f4e2ce4ec2787ad0b30545e17cdedaa833b7d6b8a702038b2"
-	     "74eaea3f4e4be9d914eeb61f1702e696c203a126854",
-	     0},
-	    {"4a656665", "what do ya want for nothing?",
-	     "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843",
-	     "164b7a7bfcf819e2e395fbe73b56e0a387bd64222e831fd610270cd7ea2505549758bf75c05a994a6d034"
-	     "f65f8f0e6fdcaeab1a34d4a6b4b636e070a38bce737",
-	     0},
-	    {k3, NULL, "773ea91e36800e46854db8ebd09181a72959098b3ef8c122d9635514ced565fe",
-	     "fa73b0089d56a284efb0f0756c890be9b1b5dbdd8ee81a3655f83e33b2279d39bf3e848279a722c806b48"
-	     "5a47e67c807b946a337bee8942674278859e13292fb",
-	     0},
-	    {"0102030405060708090a0b0c0d0e0f10111213141516171819", NULL,
-	     "82558a389a443c0ea4cc819899f2083a85f0faa3e578f8077a2e3ff46729665b",
-	     "b0ba465637458c6990e5a8c5f61d4af7e576d97ff94b872de76f8050361ee3dba91ca5c11aa25eb4d6792"
-	     "75cc5788063a5f19741120c4f2de2adebeb10a298dd",
-	     0},
-	    {k5, "Test With Truncation", "a3b6167473100ee06e0c796c2955552b",
-	     "415fad6271580a531d4179bc891d87a6", 16},
-	    {k6, "Test Using Larger Than Block-Size Key - Hash Key First",
-	     "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54",
-	     "80b24263c7c1a3ebb71493c1dd7be8b49b46d1f41b4aeec1121b013783f8f3526b56d037e05f2598bd0fd"
-	     "2215d6a1e5295e64f73f63f0aec8b915a985d786598",
-	     0},
-	    {k6,
-	     "This is a test using a larger than block-size key and a larger than block-size data. "
-	     "The key needs to be hashed before being used by the HMAC algorithm.",
-	     "9b09ffa71b942fcb27635fbcd5b0e944bfdc63644f0713938a7f51535c3a35e2",
-	     "e37b6a775dc87dbaa4dfa9f96e5e3ffddebd71f8867289865df5a32d20cdc944b6022cac3c4982b10d5ee"
-	     "b55c3e4de15134676fb6de0446065c97440fa8c6a58",
-	     0},
+		{ k1, "Hi There",
+		  "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7",
+		  "87aa7cdea5ef619d4ff0b4241a1d6cb02379f4e2ce4ec2787ad0b30545e17cdedaa833b7d6b8a702"
+		  "038b2"
+		  "74eaea3f4e4be9d914eeb61f1702e696c203a126854",
+		  0 },
+		{ "4a656665", "what do ya want for nothing?",
+		  "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843",
+		  "164b7a7bfcf819e2e395fbe73b56e0a387bd64222e831fd610270cd7ea2505549758bf75c05a994a"
+		  "6d034"
+		  "f65f8f0e6fdcaeab1a34d4a6b4b636e070a38bce737",
+		  0 },
+		{ k3, NULL, "773ea91e36800e46854db8ebd09181a72959098b3ef8c122d9635514ced565fe",
+		  "fa73b0089d56a284efb0f0756c890be9b1b5dbdd8ee81a3655f83e33b2279d39bf3e848279a722c8"
+		  "06b48"
+		  "5a47e67c807b946a337bee8942674278859e13292fb",
+		  0 },
+		{ "0102030405060708090a0b0c0d0e0f10111213141516171819", NULL,
+		  "82558a389a443c0ea4cc819899f2083a85f0faa3e578f8077a2e3ff46729665b",
+		  "b0ba465637458c6990e5a8c5f61d4af7e576d97ff94b872de76f8050361ee3dba91ca5c11aa25eb4"
+		  "d6792"
+		  "75cc5788063a5f19741120c4f2de2adebeb10a298dd",
+		  0 },
+		{ k5, "Test With Truncation", "a3b6167473100ee06e0c796c2955552b",
+		  "415fad6271580a531d4179bc891d87a6", 16 },
+		{ k6, "Test Using Larger Than Block-Size Key - Hash Key First",
+		  "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54",
+		  "80b24263c7c1a3ebb71493c1dd7be8b49b46d1f41b4aeec1121b013783f8f3526b56d037e05f2598"
+		  "bd0fd"
+		  "2215d6a1e5295e64f73f63f0aec8b915a985d786598",
+		  0 },
+		{ k6,
+		  "This is a test using a larger than block-size key and a larger than block-size "
+		  "data. "
+		  "The key needs to be hashed before being used by the HMAC algorithm.",
+		  "9b09ffa71b942fcb27635fbcd5b0e944bfdc63644f0713938a7f51535c3a35e2",
+		  "e37b6a775dc87dbaa4dfa9f96e5e3ffddebd71f8867289865df5a32d20cdc944b6022cac3c4982b1"
+		  "0d5ee"
+		  "b55c3e4de15134676fb6de0446065c97440fa8c6a58",
+		  0 },
 	};
 	(void)state;
 
@@ -508,7 +523,7 @@ static void test_memeq(void **state)
  * base and variable-base agree (X25519(a, X25519(b, 9)) == X25519(b, X25519(a, 9))). */
 static void test_x25519_basics(void **state)
 {
-	uint8_t a[32], b[32], pa[32], pb[32], s1[32], s2[32], zero[32] = {0};
+	uint8_t a[32], b[32], pa[32], pb[32], s1[32], s2[32], zero[32] = { 0 };
 	uint64_t seed = 7;
 	(void)state;
 
@@ -527,15 +542,15 @@ static void test_x25519_basics(void **state)
 int main(void)
 {
 	const struct CMUnitTest unit[] = {
-	    cmocka_unit_test(test_hmac_rfc4231),
-	    cmocka_unit_test(test_hmac_blake2),
-	    cmocka_unit_test(test_memeq),
-	    cmocka_unit_test(test_x25519_basics),
+		cmocka_unit_test(test_hmac_rfc4231),
+		cmocka_unit_test(test_hmac_blake2),
+		cmocka_unit_test(test_memeq),
+		cmocka_unit_test(test_x25519_basics),
 	};
 	const struct CMUnitTest vectors[] = {
-	    cmocka_unit_test(test_wycheproof_x25519),
-	    cmocka_unit_test(test_wycheproof_chachapoly),
-	    cmocka_unit_test(test_blake2_kat),
+		cmocka_unit_test(test_wycheproof_x25519),
+		cmocka_unit_test(test_wycheproof_chachapoly),
+		cmocka_unit_test(test_blake2_kat),
 	};
 	int r;
 

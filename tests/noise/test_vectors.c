@@ -40,7 +40,7 @@
 #include "noise/pattern.h"
 #include "testutil.h"
 
-#define MAX_MSGS 16
+#define MAX_MSGS    16
 #define MAX_REASONS 16
 
 struct buf {
@@ -111,9 +111,9 @@ static void buf_set(struct buf *b, const uint8_t *p, size_t len)
 
 static void vector_free(struct vector *v)
 {
-	struct buf *all[] = {&v->init_prologue,	 &v->resp_prologue,	  &v->init_static,
-			     &v->init_ephemeral, &v->init_remote_static, &v->resp_static,
-			     &v->resp_ephemeral, &v->resp_remote_static, &v->handshake_hash};
+	struct buf *all[] = { &v->init_prologue,  &v->resp_prologue,	  &v->init_static,
+			      &v->init_ephemeral, &v->init_remote_static, &v->resp_static,
+			      &v->resp_ephemeral, &v->resp_remote_static, &v->handshake_hash };
 
 	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
 		free(all[i]->p);
@@ -133,7 +133,7 @@ static void vector_free(struct vector *v)
 /* The reason noise_protocol_parse refused name with PS_ERR_UNSUPPORTED. */
 static void unsupported_reason(char *out, size_t cap, const char *name)
 {
-	char sec[4][128] = {{0}};
+	char sec[4][128] = { { 0 } };
 	const char *p = strchr(name, '_');
 	int n = 0;
 
@@ -170,7 +170,7 @@ static bool run_vector(const struct vector *v, const struct noise_protocol *prot
 {
 	uint8_t ipsk[NOISE_MAX_PSKS][NOISE_PSKLEN], rpsk[NOISE_MAX_PSKS][NOISE_PSKLEN];
 	struct noise_hs hi, hr;
-	struct noise_hs_config ci = {0}, cr = {0};
+	struct noise_hs_config ci = { 0 }, cr = { 0 };
 	struct noise_cs i_c1, i_c2, r_c1, r_c2;
 	uint8_t *out = malloc(NOISE_MAX_MSG), *pt = malloc(NOISE_MAX_MSG);
 	uint64_t seed = 1;
@@ -246,7 +246,8 @@ static bool run_vector(const struct vector *v, const struct noise_protocol *prot
 				h1 = noise_hs_handshake_hash(&hi, &hl1);
 				h2 = noise_hs_handshake_hash(&hr, &hl2);
 				if (hl1 != hl2 || memcmp(h1, h2, hl1) != 0) {
-					fail_at(v, "handshake hashes of the two sides differ", i, 0);
+					fail_at(v, "handshake hashes of the two sides differ", i,
+						0);
 					goto out;
 				}
 				if (v->handshake_hash.present &&
@@ -346,7 +347,7 @@ static void run_json_file(const char *rel, bool noise_c)
 	uint8_t *text;
 	cJSON *root;
 	const cJSON *it;
-	struct tally t = {0};
+	struct tally t = { 0 };
 
 	snprintf(path, sizeof(path), "%s/%s", tu_shared_vectors(), rel);
 	text = tu_read_file(path, &len);
@@ -453,9 +454,9 @@ static void run_flynn_file(const char *rel)
 	char path[1024];
 	size_t len;
 	char *text, *line, *save = NULL;
-	struct tally t = {0};
+	struct tally t = { 0 };
 	struct vector v;
-	struct buf psk = {0};
+	struct buf psk = { 0 };
 	bool open = false;
 
 	snprintf(path, sizeof(path), "%s/%s", tu_shared_vectors(), rel);
@@ -557,9 +558,9 @@ static void test_noise_c(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_cacophony), cmocka_unit_test(test_snow),
-	    cmocka_unit_test(test_snow_extended), cmocka_unit_test(test_flynn),
-	    cmocka_unit_test(test_noise_c),
+		cmocka_unit_test(test_cacophony),     cmocka_unit_test(test_snow),
+		cmocka_unit_test(test_snow_extended), cmocka_unit_test(test_flynn),
+		cmocka_unit_test(test_noise_c),
 	};
 
 	if (cry_init() != PS_OK)
