@@ -67,6 +67,13 @@ const char *noise_pattern_name(size_t i)
 	return i < N_BASE ? base_patterns[i].name : NULL;
 }
 
+/* (s, len) is the NUL-terminated name want. Names are public: no need for
+ * a constant-time compare. */
+static bool name_is(const char *s, size_t len, const char *want)
+{
+	return strlen(want) == len && strncmp(s, want, len) == 0;
+}
+
 static uint8_t token_of(const char *t, size_t len)
 {
 	static const struct {
@@ -77,7 +84,7 @@ static uint8_t token_of(const char *t, size_t len)
 		      { "psk", NOISE_TOK_PSK } };
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (strlen(names[i].name) == len && memcmp(names[i].name, t, len) == 0)
+		if (name_is(t, len, names[i].name))
 			return names[i].tok;
 	return 0;
 }
@@ -179,8 +186,7 @@ int noise_pattern_parse(struct noise_pattern *out, const char *s, size_t len)
 	}
 
 	for (i = 0; i < N_BASE; i++)
-		if (strlen(base_patterns[i].name) == base &&
-		    memcmp(base_patterns[i].name, s, base) == 0)
+		if (name_is(s, base, base_patterns[i].name))
 			b = &base_patterns[i];
 	if (!b)
 		return PS_ERR_UNSUPPORTED;
@@ -193,7 +199,7 @@ int noise_pattern_parse(struct noise_pattern *out, const char *s, size_t len)
 
 		while (end < len && s[end] != '+')
 			end++;
-		if (end - start >= 4 && end - start <= 5 && memcmp(s + start, "psk", 3) == 0) {
+		if (end - start >= 4 && end - start <= 5 && strncmp(s + start, "psk", 3) == 0) {
 			for (size_t j = start + 3; j < end; j++) {
 				if (s[j] < '0' || s[j] > '9')
 					return PS_ERR_UNSUPPORTED;
@@ -228,11 +234,6 @@ static bool section_chars_ok(const char *s, size_t len)
 	return true;
 }
 
-static bool section_is(const char *s, size_t len, const char *want)
-{
-	return strlen(want) == len && memcmp(s, want, len) == 0;
-}
-
 int noise_protocol_parse(struct noise_protocol *out, const char *name, size_t len)
 {
 	static const char prefix[] = "Noise_";
@@ -243,7 +244,7 @@ int noise_protocol_parse(struct noise_protocol *out, const char *name, size_t le
 
 	if (len > NOISE_MAX_NAME)
 		return PS_ERR_TOO_LARGE;
-	if (len < sizeof(prefix) - 1 || memcmp(name, prefix, sizeof(prefix) - 1) != 0)
+	if (len < sizeof(prefix) - 1 || strncmp(name, prefix, sizeof(prefix) - 1) != 0)
 		return PS_ERR_MALFORMED;
 	start = sizeof(prefix) - 1;
 	for (size_t i = start; i <= len; i++) {
@@ -265,24 +266,24 @@ int noise_protocol_parse(struct noise_protocol *out, const char *name, size_t le
 	if ((r = noise_pattern_parse(&p.pattern, sec[0], seclen[0])) != PS_OK)
 		return r;
 
-	if (!section_is(sec[1], seclen[1], "25519"))
+	if (!name_is(sec[1], seclen[1], "25519"))
 		return PS_ERR_UNSUPPORTED;
 	p.dh = NOISE_DH_25519;
 
-	if (section_is(sec[2], seclen[2], "ChaChaPoly"))
+	if (name_is(sec[2], seclen[2], "ChaChaPoly"))
 		p.cipher = NOISE_CIPHER_CHACHAPOLY;
-	else if (section_is(sec[2], seclen[2], "AESGCM") && cry_aead_available(CRY_AEAD_AESGCM))
+	else if (name_is(sec[2], seclen[2], "AESGCM") && cry_aead_available(CRY_AEAD_AESGCM))
 		p.cipher = NOISE_CIPHER_AESGCM;
 	else
 		return PS_ERR_UNSUPPORTED;
 
-	if (section_is(sec[3], seclen[3], "SHA256"))
+	if (name_is(sec[3], seclen[3], "SHA256"))
 		p.hash = CRY_HASH_SHA256;
-	else if (section_is(sec[3], seclen[3], "SHA512"))
+	else if (name_is(sec[3], seclen[3], "SHA512"))
 		p.hash = CRY_HASH_SHA512;
-	else if (section_is(sec[3], seclen[3], "BLAKE2s"))
+	else if (name_is(sec[3], seclen[3], "BLAKE2s"))
 		p.hash = CRY_HASH_BLAKE2S;
-	else if (section_is(sec[3], seclen[3], "BLAKE2b"))
+	else if (name_is(sec[3], seclen[3], "BLAKE2b"))
 		p.hash = CRY_HASH_BLAKE2B;
 	else
 		return PS_ERR_UNSUPPORTED;
