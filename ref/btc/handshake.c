@@ -6,6 +6,9 @@
  * most one DISCONNECT) have slots kept free for them. */
 #define EV_RESERVED 3
 
+/* version, services, timestamp, addr_recv: what Core reads before its checks */
+#define VERSION_HEAD_LEN (4 + 8 + 8 + 26)
+
 static void ev_push(struct btc_hs *hs, const struct btc_event *ev, bool must)
 {
 	unsigned limit = must ? BTC_HS_EVENTS : BTC_HS_EVENTS - EV_RESERVED;
@@ -156,11 +159,10 @@ static void peer_info_set(struct btc_peer_info *p, const struct btc_version *v)
 	p->user_agent[v->user_agent_len] = 0;
 }
 
-static int on_version(struct btc_hs *hs, const struct btc_version *v)
+/* The checks Core makes on the first four fields, before it reads on. */
+static int version_refused(struct btc_hs *hs, const struct btc_version *v)
 {
 	const struct btc_hs_config *c = &hs->cfg;
-	int32_t common;
-	int r;
 
 	/* Core: "peer=%d does not offer the expected services ... disconnecting" */
 	if (hs->role == BTC_INITIATOR &&
@@ -170,6 +172,17 @@ static int on_version(struct btc_hs *hs, const struct btc_version *v)
 	 * version %i; disconnecting" */
 	if (v->version < BTC_MIN_PEER_VERSION)
 		return hs_fail(hs, PS_ERR_OBSOLETE_VERSION, "version below 31800");
+	return PS_OK;
+}
+
+static int on_version(struct btc_hs *hs, const struct btc_version *v)
+{
+	const struct btc_hs_config *c = &hs->cfg;
+	int32_t common;
+	int r;
+
+	if ((r = version_refused(hs, v)) != PS_OK)
+		return r;
 	/* Core: "if (pfrom.IsInboundConn() && !m_connman.CheckIncomingNonce(nNonce))
 	 * ... connected to self at %s, disconnecting" */
 	if (hs->role == BTC_RESPONDER && (v->present & BTC_VERSION_HAS_FROM_NONCE) &&
@@ -285,6 +298,17 @@ static int finish_message(struct btc_hs *hs)
 	}
 	cmd = btc_cmd_from_bytes(hs->cur.command);
 	r = btc_payload_decode(&m, cmd, hs->cur.command, hs->keep, kept);
+	if (r != PS_OK && cmd == BTC_CMD_VERSION && hs->state == BTC_HS_EXPECT_VERSION &&
+	    kept >= VERSION_HEAD_LEN &&
+	    btc_payload_decode(&m, cmd, hs->cur.command, hs->keep, VERSION_HEAD_LEN) == PS_OK) {
+		/* Core reads version, services, time and addr_recv, disconnects
+		 * on missing services or an obsolete version, and only then
+		 * reads the rest ("if (!vRecv.empty())"): a tail that does not
+		 * parse does not save an obsolete peer. */
+		int refused;
+		if ((refused = version_refused(hs, &m.u.version)) != PS_OK)
+			return refused;
+	}
 	if (r != PS_OK) {
 		/* Core: an exception while processing is logged and the
 		 * message is ignored. */

@@ -757,6 +757,53 @@ static void test_obsolete_version(void **state)
 	assert_int_equal(btc_hs_outcome(&i.hs), BTC_FAILED);
 	assert_int_equal(i.hs.err, PS_ERR_OBSOLETE_VERSION);
 	assert_int_equal(take(&i, out), 0);
+
+	/* Core checks services and version right after addr_recv, before it
+	 * reads on: a tail that does not parse (a 257-byte user agent, a cut
+	 * nonce) does not save an obsolete peer or one lacking services */
+	char ua[258];
+	uint8_t buf[BTC_HS_OUTBUF], payload[BTC_HS_OUTBUF];
+	memset(ua, 'u', 257);
+	ua[257] = 0;
+	config(&r, 2, "/r/");
+	start(&r, BTC_RESPONDER, T0);
+	size_t n = enc_version(buf, sizeof(buf), 31799, 1, 5, ua);
+	assert_int_equal(feed(&r, T0, buf, n), PS_ERR_OBSOLETE_VERSION);
+	assert_int_equal(btc_hs_outcome(&r.hs), BTC_FAILED);
+	assert_int_equal(r.log[r.nlog - 1].type, BTC_EV_FAILED);
+	assert_int_equal(take(&r, out), 0);
+
+	config(&r, 2, "/r/");
+	start(&r, BTC_RESPONDER, T0);
+	n = enc_version(buf, sizeof(buf), 31799, 1, 5, "/x/");
+	memcpy(payload, buf + 24, n - 24);
+	n = enc_raw(buf, REGTEST, "version\0\0\0\0\0", payload, 50); /* cut in addr_from */
+	assert_int_equal(feed(&r, T0, buf, n), PS_ERR_OBSOLETE_VERSION);
+
+	config(&i, 1, "/i/");
+	i.cfg.required_services = BTC_NODE_WITNESS;
+	start(&i, BTC_INITIATOR, T0);
+	(void)take(&i, out);
+	n = enc_version(buf, sizeof(buf), 70016, BTC_NODE_NETWORK, 5, ua);
+	assert_int_equal(feed(&i, T0, buf, n), PS_ERR_MISSING_SERVICES);
+	assert_int_equal(take(&i, out), 0);
+
+	/* shorter than the four first fields: nothing to judge, dropped */
+	config(&r, 2, "/r/");
+	start(&r, BTC_RESPONDER, T0);
+	n = enc_raw(buf, REGTEST, "version\0\0\0\0\0", payload, 45);
+	assert_int_equal(feed(&r, T0, buf, n), PS_OK);
+	assert_int_equal(r.log[0].type, BTC_EV_DROPPED);
+	assert_int_equal(r.log[0].err, PS_ERR_MALFORMED);
+	assert_int_equal(btc_hs_outcome(&r.hs), BTC_PENDING);
+
+	/* a current peer with a bad tail: dropped, not failed */
+	n = enc_version(buf, sizeof(buf), 70016, 1, 5, ua);
+	assert_int_equal(feed(&r, T0, buf, n), PS_OK);
+	assert_int_equal(r.log[1].type, BTC_EV_DROPPED);
+	assert_int_equal(r.log[1].err, PS_ERR_TOO_LARGE);
+	assert_int_equal(btc_hs_outcome(&r.hs), BTC_PENDING);
+	assert_int_equal(r.hs.state, BTC_HS_EXPECT_VERSION);
 }
 
 struct nonce_set {
