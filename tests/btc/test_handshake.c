@@ -1345,6 +1345,110 @@ static void test_partial_consume(void **state)
 	assert_int_equal(r.hs.bytes_out, n);
 }
 
+/* Streams of real messages with random byte flips, in random chunks, to
+ * both roles: whatever happens, the invariants hold (ASan watches memory). */
+static void check_invariants(const struct btc_hs *hs)
+{
+	const uint8_t *o;
+	enum btc_outcome oc = btc_hs_outcome(hs);
+
+	assert_true(btc_hs_output(hs, &o) <= BTC_HS_OUTBUF);
+	assert_true(hs->ev_count <= BTC_HS_EVENTS);
+	switch (hs->state) {
+	case BTC_HS_EXPECT_VERSION:
+	case BTC_HS_EXPECT_VERACK:
+		assert_int_equal(oc, BTC_PENDING);
+		assert_int_equal(hs->got_version, hs->state == BTC_HS_EXPECT_VERACK);
+		break;
+	case BTC_HS_DONE:
+		assert_int_equal(oc, BTC_SUCCESS);
+		assert_true(hs->got_version && hs->got_verack && hs->sent_version);
+		break;
+	case BTC_HS_CLOSED:
+		assert_int_not_equal(oc, BTC_PENDING);
+		assert_int_not_equal(hs->err, PS_OK);
+		if (oc == BTC_PARTIAL)
+			assert_true(hs->got_version);
+		break;
+	default:
+		fail();
+	}
+}
+
+static void test_random_mutations(void **state)
+{
+	uint8_t msgs[10][400];
+	size_t lens[10], count = 0;
+	struct btc_msg m;
+
+	(void)state;
+	lens[count] = enc_version(msgs[count], 400, 70016, 9, 77, "/fuzz/");
+	count++;
+	lens[count] = enc_version(msgs[count], 400, 70015, 1, 78, "/old/");
+	count++;
+	lens[count] = enc_empty(msgs[count], BTC_CMD_VERACK);
+	count++;
+	lens[count] = enc_empty(msgs[count], BTC_CMD_WTXIDRELAY);
+	count++;
+	lens[count] = enc_empty(msgs[count], BTC_CMD_SENDADDRV2);
+	count++;
+	memset(&m, 0, sizeof(m));
+	m.cmd = BTC_CMD_PING;
+	m.u.ping.has_nonce = true;
+	m.u.ping.nonce = 9;
+	lens[count] = enc(msgs[count], 400, REGTEST, &m);
+	count++;
+	m.cmd = BTC_CMD_PONG;
+	lens[count] = enc(msgs[count], 400, REGTEST, &m);
+	count++;
+	lens[count] = enc_raw(msgs[count], REGTEST, "foo\0\0\0\0\0\0\0\0\0", msgs[0], 40);
+	count++;
+	memset(&m, 0, sizeof(m));
+	m.cmd = BTC_CMD_SENDCMPCT;
+	m.u.sendcmpct.version = 2;
+	lens[count] = enc(msgs[count], 400, REGTEST, &m);
+	count++;
+	lens[count] = enc_empty(msgs[count], BTC_CMD_SENDHEADERS);
+	count++;
+
+	for (uint64_t seed = 0; seed < 400; seed++) {
+		struct peer *p = malloc(sizeof(*p));
+		uint64_t rs = seed * 1000003u + 1;
+		uint8_t stream[20 * 400], out[BTC_HS_OUTBUF];
+		size_t slen = 0;
+
+		assert_non_null(p);
+		config(p, seed, "/p/");
+		start(p, seed % 2 ? BTC_INITIATOR : BTC_RESPONDER, T0);
+		for (int k = 0; k < 20; k++) {
+			uint8_t pick[4];
+			tu_rng(&rs, pick, sizeof(pick));
+			size_t which = pick[0] % count;
+			memcpy(stream + slen, msgs[which], lens[which]);
+			if (pick[1] % 4 == 0) /* flip a byte somewhere in it */
+				stream[slen + ((size_t)pick[2] | (size_t)pick[3] << 8) % lens[which]] ^=
+					(uint8_t)(1u << (pick[1] >> 5));
+			slen += lens[which];
+		}
+		for (size_t off = 0; off < slen;) {
+			size_t k = chunk_size(&rs, 64);
+			if (k > slen - off)
+				k = slen - off;
+			(void)feed(p, T0 + off, stream + off, k);
+			check_invariants(&p->hs);
+			if (k % 3 == 0)
+				(void)take(p, out);
+			off += k;
+		}
+		btc_hs_handle_expiry(&p->hs, T0 + 61 * SEC);
+		drain(p);
+		check_invariants(&p->hs);
+		assert_true(btc_hs_expiry(&p->hs) == UINT64_MAX);
+		assert_int_not_equal(btc_hs_outcome(&p->hs), BTC_PENDING);
+		free(p);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1369,6 +1473,7 @@ int main(void)
 		cmocka_unit_test(test_version_payloads),
 		cmocka_unit_test(test_init_errors),
 		cmocka_unit_test(test_partial_consume),
+		cmocka_unit_test(test_random_mutations),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
