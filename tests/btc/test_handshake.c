@@ -16,11 +16,11 @@
 #include "btc/handshake.h"
 #include "testutil.h"
 
-static const uint8_t REGTEST[4] = {0xfa, 0xbf, 0xb5, 0xda};
-static const uint8_t MAINNET[4] = {0xf9, 0xbe, 0xb4, 0xd9};
+static const uint8_t REGTEST[4] = { 0xfa, 0xbf, 0xb5, 0xda };
+static const uint8_t MAINNET[4] = { 0xf9, 0xbe, 0xb4, 0xd9 };
 
-#define SEC UINT64_C(1000000000)
-#define T0 (UINT64_C(1000) * SEC) /* an arbitrary monotonic start */
+#define SEC	UINT64_C(1000000000)
+#define T0	(UINT64_C(1000) * SEC) /* an arbitrary monotonic start */
 #define LOG_MAX 512
 
 struct peer {
@@ -120,8 +120,7 @@ static size_t chunk_size(uint64_t *seed, size_t max)
 }
 
 /* Move from's output to to's input in random chunks of 1..max. */
-static size_t transfer(struct peer *from, struct peer *to, uint64_t now, uint64_t *cs,
-		       size_t max)
+static size_t transfer(struct peer *from, struct peer *to, uint64_t now, uint64_t *cs, size_t max)
 {
 	uint8_t buf[BTC_HS_OUTBUF];
 	size_t n = take(from, buf);
@@ -148,8 +147,8 @@ static void run(struct peer *i, struct peer *r, uint64_t now, uint64_t chunk_see
 }
 
 /* The commands in a byte stream of whole messages. */
-static size_t stream_cmds(const uint8_t *b, size_t n, const uint8_t magic[4],
-			  enum btc_cmd *cmds, size_t max, struct btc_msg *last)
+static size_t stream_cmds(const uint8_t *b, size_t n, const uint8_t magic[4], enum btc_cmd *cmds,
+			  size_t max, struct btc_msg *last)
 {
 	size_t count = 0;
 	while (n) {
@@ -222,8 +221,8 @@ struct want_ev {
 
 static void expect_log(const struct peer *p, size_t from, const struct want_ev *w, size_t n)
 {
-	static const char *const tn[] = {"SENT",    "RECV",    "DROPPED",   "VERSION",
-					 "SUCCESS", "FAILED", "DISCONNECT"};
+	static const char *const tn[] = { "SENT",    "RECV",   "DROPPED",   "VERSION",
+					  "SUCCESS", "FAILED", "DISCONNECT" };
 	if (p->nlog - from != n) {
 		for (size_t k = from; k < p->nlog; k++)
 			printf("  got %s %s %s\n", tn[p->log[k].type], p->log[k].command,
@@ -246,31 +245,31 @@ static void expect_log(const struct peer *p, size_t from, const struct want_ev *
 }
 
 static const struct want_ev initiator_log[] = {
-	{BTC_EV_SENT, BTC_CMD_VERSION, NULL},
-	{BTC_EV_RECV, BTC_CMD_VERSION, NULL},
-	{BTC_EV_VERSION, BTC_CMD_VERSION, NULL},
-	{BTC_EV_SENT, BTC_CMD_WTXIDRELAY, NULL},
-	{BTC_EV_SENT, BTC_CMD_SENDADDRV2, NULL},
-	{BTC_EV_SENT, BTC_CMD_VERACK, NULL},
-	{BTC_EV_RECV, BTC_CMD_WTXIDRELAY, "feature negotiation"},
-	{BTC_EV_RECV, BTC_CMD_SENDADDRV2, "feature negotiation"},
-	{BTC_EV_RECV, BTC_CMD_VERACK, NULL},
-	{BTC_EV_SUCCESS, BTC_CMD_VERACK, NULL},
+	{ BTC_EV_SENT, BTC_CMD_VERSION, NULL },
+	{ BTC_EV_RECV, BTC_CMD_VERSION, NULL },
+	{ BTC_EV_VERSION, BTC_CMD_VERSION, NULL },
+	{ BTC_EV_SENT, BTC_CMD_WTXIDRELAY, NULL },
+	{ BTC_EV_SENT, BTC_CMD_SENDADDRV2, NULL },
+	{ BTC_EV_SENT, BTC_CMD_VERACK, NULL },
+	{ BTC_EV_RECV, BTC_CMD_WTXIDRELAY, "feature negotiation" },
+	{ BTC_EV_RECV, BTC_CMD_SENDADDRV2, "feature negotiation" },
+	{ BTC_EV_RECV, BTC_CMD_VERACK, NULL },
+	{ BTC_EV_SUCCESS, BTC_CMD_VERACK, NULL },
 };
 
 /* Core's order as an inbound peer: nothing until their version, then
  * version, wtxidrelay, sendaddrv2, verack. */
 static const struct want_ev responder_log[] = {
-	{BTC_EV_RECV, BTC_CMD_VERSION, NULL},
-	{BTC_EV_VERSION, BTC_CMD_VERSION, NULL},
-	{BTC_EV_SENT, BTC_CMD_VERSION, NULL},
-	{BTC_EV_SENT, BTC_CMD_WTXIDRELAY, NULL},
-	{BTC_EV_SENT, BTC_CMD_SENDADDRV2, NULL},
-	{BTC_EV_SENT, BTC_CMD_VERACK, NULL},
-	{BTC_EV_RECV, BTC_CMD_WTXIDRELAY, "feature negotiation"},
-	{BTC_EV_RECV, BTC_CMD_SENDADDRV2, "feature negotiation"},
-	{BTC_EV_RECV, BTC_CMD_VERACK, NULL},
-	{BTC_EV_SUCCESS, BTC_CMD_VERACK, NULL},
+	{ BTC_EV_RECV, BTC_CMD_VERSION, NULL },
+	{ BTC_EV_VERSION, BTC_CMD_VERSION, NULL },
+	{ BTC_EV_SENT, BTC_CMD_VERSION, NULL },
+	{ BTC_EV_SENT, BTC_CMD_WTXIDRELAY, NULL },
+	{ BTC_EV_SENT, BTC_CMD_SENDADDRV2, NULL },
+	{ BTC_EV_SENT, BTC_CMD_VERACK, NULL },
+	{ BTC_EV_RECV, BTC_CMD_WTXIDRELAY, "feature negotiation" },
+	{ BTC_EV_RECV, BTC_CMD_SENDADDRV2, "feature negotiation" },
+	{ BTC_EV_RECV, BTC_CMD_VERACK, NULL },
+	{ BTC_EV_SUCCESS, BTC_CMD_VERACK, NULL },
 };
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
@@ -384,20 +383,20 @@ static void test_70015_peer(void **state)
 		assert_int_equal(btc_hs_outcome(&i.hs), BTC_SUCCESS);
 		assert_int_equal(btc_hs_outcome(&r.hs), BTC_SUCCESS);
 		const struct want_ev wi[] = {
-			{BTC_EV_SENT, BTC_CMD_VERSION, NULL},
-			{BTC_EV_RECV, BTC_CMD_VERSION, NULL},
-			{BTC_EV_VERSION, BTC_CMD_VERSION, NULL},
-			{BTC_EV_SENT, BTC_CMD_VERACK, NULL},
-			{BTC_EV_RECV, BTC_CMD_VERACK, NULL},
-			{BTC_EV_SUCCESS, BTC_CMD_VERACK, NULL},
+			{ BTC_EV_SENT, BTC_CMD_VERSION, NULL },
+			{ BTC_EV_RECV, BTC_CMD_VERSION, NULL },
+			{ BTC_EV_VERSION, BTC_CMD_VERSION, NULL },
+			{ BTC_EV_SENT, BTC_CMD_VERACK, NULL },
+			{ BTC_EV_RECV, BTC_CMD_VERACK, NULL },
+			{ BTC_EV_SUCCESS, BTC_CMD_VERACK, NULL },
 		};
 		const struct want_ev wr[] = {
-			{BTC_EV_RECV, BTC_CMD_VERSION, NULL},
-			{BTC_EV_VERSION, BTC_CMD_VERSION, NULL},
-			{BTC_EV_SENT, BTC_CMD_VERSION, NULL},
-			{BTC_EV_SENT, BTC_CMD_VERACK, NULL},
-			{BTC_EV_RECV, BTC_CMD_VERACK, NULL},
-			{BTC_EV_SUCCESS, BTC_CMD_VERACK, NULL},
+			{ BTC_EV_RECV, BTC_CMD_VERSION, NULL },
+			{ BTC_EV_VERSION, BTC_CMD_VERSION, NULL },
+			{ BTC_EV_SENT, BTC_CMD_VERSION, NULL },
+			{ BTC_EV_SENT, BTC_CMD_VERACK, NULL },
+			{ BTC_EV_RECV, BTC_CMD_VERACK, NULL },
+			{ BTC_EV_SUCCESS, BTC_CMD_VERACK, NULL },
 		};
 		expect_log(&i, 0, wi, N(wi));
 		expect_log(&r, 0, wr, N(wr));
@@ -427,7 +426,7 @@ static void test_verack_before_version(void **state)
 	start(&r, BTC_RESPONDER, T0);
 	size_t n = enc_empty(buf, BTC_CMD_VERACK);
 	assert_int_equal(feed(&r, T0, buf, n), PS_OK);
-	const struct want_ev w[] = {{BTC_EV_RECV, BTC_CMD_VERACK, "ignored: before version"}};
+	const struct want_ev w[] = { { BTC_EV_RECV, BTC_CMD_VERACK, "ignored: before version" } };
 	expect_log(&r, 0, w, 1);
 	assert_int_equal(r.hs.state, BTC_HS_EXPECT_VERSION);
 	assert_false(r.hs.got_verack);
@@ -474,7 +473,8 @@ static void test_duplicate_version(void **state)
 	size_t k = enc_version(buf, sizeof(buf), 70001, 0, 999, "/other/");
 	size_t before = r.nlog;
 	assert_int_equal(feed(&r, T0, buf, k), PS_OK);
-	const struct want_ev w[] = {{BTC_EV_RECV, BTC_CMD_VERSION, "ignored: redundant version"}};
+	const struct want_ev w[] = { { BTC_EV_RECV, BTC_CMD_VERSION,
+				       "ignored: redundant version" } };
 	expect_log(&r, before, w, 1);
 	assert_int_equal(take(&r, out), 0); /* no second version, no second verack */
 	assert_int_equal(r.hs.peer.version, 70016);
@@ -502,7 +502,7 @@ static void test_unknown_command(void **state)
 {
 	struct peer i, r;
 	uint8_t buf[BTC_HS_OUTBUF], out[BTC_HS_OUTBUF];
-	const uint8_t payload[3] = {1, 2, 3};
+	const uint8_t payload[3] = { 1, 2, 3 };
 
 	(void)state;
 	pair(&i, &r);
@@ -1029,8 +1029,8 @@ static void test_close(void **state)
  * sendaddrv2, sendtxrcncl); before verack they are feature negotiation. */
 static void test_feature_after_verack(void **state)
 {
-	static const enum btc_cmd features[] = {BTC_CMD_WTXIDRELAY, BTC_CMD_SENDADDRV2,
-						BTC_CMD_SENDTXRCNCL};
+	static const enum btc_cmd features[] = { BTC_CMD_WTXIDRELAY, BTC_CMD_SENDADDRV2,
+						 BTC_CMD_SENDTXRCNCL };
 
 	(void)state;
 	for (size_t f = 0; f < N(features); f++) {
@@ -1166,7 +1166,8 @@ static void test_output_bounded(void **state)
 	for (size_t k = 0; k < pongs; k++) {
 		struct btc_msg p;
 		size_t used;
-		assert_int_equal(btc_msg_decode(&p, &used, REGTEST, all + k * 32, n - k * 32), PS_OK);
+		assert_int_equal(btc_msg_decode(&p, &used, REGTEST, all + k * 32, n - k * 32),
+				 PS_OK);
 		assert_int_equal(p.cmd, BTC_CMD_PONG);
 		assert_true(p.u.ping.nonce == k);
 	}
@@ -1426,7 +1427,8 @@ static void test_random_mutations(void **state)
 			size_t which = pick[0] % count;
 			memcpy(stream + slen, msgs[which], lens[which]);
 			if (pick[1] % 4 == 0) /* flip a byte somewhere in it */
-				stream[slen + ((size_t)pick[2] | (size_t)pick[3] << 8) % lens[which]] ^=
+				stream[slen +
+				       ((size_t)pick[2] | (size_t)pick[3] << 8) % lens[which]] ^=
 					(uint8_t)(1u << (pick[1] >> 5));
 			slen += lens[which];
 		}

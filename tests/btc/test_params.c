@@ -17,11 +17,9 @@ struct want {
 };
 
 static const struct want wants[] = {
-	{"mainnet", "\xf9\xbe\xb4\xd9", 8333},
-	{"testnet3", "\x0b\x11\x09\x07", 18333},
-	{"testnet4", "\x1c\x16\x3f\x28", 48333},
-	{"signet", "\x0a\x03\xcf\x40", 38333},
-	{"regtest", "\xfa\xbf\xb5\xda", 18444},
+	{ "mainnet", "\xf9\xbe\xb4\xd9", 8333 },   { "testnet3", "\x0b\x11\x09\x07", 18333 },
+	{ "testnet4", "\x1c\x16\x3f\x28", 48333 }, { "signet", "\x0a\x03\xcf\x40", 38333 },
+	{ "regtest", "\xfa\xbf\xb5\xda", 18444 },
 };
 
 static void test_networks(void **state)

@@ -24,8 +24,8 @@
 #include "crypto/crypto.h"
 #include "testutil.h"
 
-static const uint8_t MAINNET[4] = {0xf9, 0xbe, 0xb4, 0xd9};
-static const uint8_t REGTEST[4] = {0xfa, 0xbf, 0xb5, 0xda};
+static const uint8_t MAINNET[4] = { 0xf9, 0xbe, 0xb4, 0xd9 };
+static const uint8_t REGTEST[4] = { 0xfa, 0xbf, 0xb5, 0xda };
 
 /* Bitcoin wiki, "Protocol documentation", version message example: a
  * Satoshi 0.7.2 node (protocol 60002) on mainnet; 100-byte payload without
@@ -52,11 +52,9 @@ static const char PY_VERACK[] = "fabfb5da76657261636b000000000000000000005df6e0e
 /* mainnet: msg_verack().to_bytes().hex() */
 static const char PY_VERACK_MAIN[] = "f9beb4d976657261636b000000000000000000005df6e0e2";
 /* regtest: msg_ping(nonce=0x1122334455667788).to_bytes().hex() */
-static const char PY_PING[] =
-	"fabfb5da70696e670000000000000000080000008d9a66f28877665544332211";
+static const char PY_PING[] = "fabfb5da70696e670000000000000000080000008d9a66f28877665544332211";
 /* regtest: msg_pong(nonce=0x1122334455667788).to_bytes().hex() */
-static const char PY_PONG[] =
-	"fabfb5da706f6e670000000000000000080000008d9a66f28877665544332211";
+static const char PY_PONG[] = "fabfb5da706f6e670000000000000000080000008d9a66f28877665544332211";
 /* regtest: msg_getaddr().to_bytes().hex() */
 static const char PY_GETADDR[] = "fabfb5da676574616464720000000000000000005df6e0e2";
 /* regtest: r = bitcoin.messages.msg_reject(); r.message = b'version';
@@ -160,7 +158,8 @@ static struct btc_header header_of(const uint8_t magic[4], const char *cmd, uint
 static void test_header_check_order(void **state)
 {
 	const char good[12] = "verack";
-	const char bad[12] = "ver\x01" "ack";
+	const char bad[12] = "ver\x01"
+			     "ack";
 	struct btc_header h;
 
 	(void)state;
@@ -203,26 +202,26 @@ struct cmd_case {
 /* CMessageHeader::IsMessageTypeValid (protocol.cpp): every byte before the
  * first NUL in 0x20..0x7e, every byte after it NUL. */
 static const struct cmd_case cmd_cases[] = {
-	{"version", true},
-	{"verack", true},
-	{"abcdefghijkl", true}, /* all twelve bytes used, no NUL at all */
-	{" ", true},            /* 0x20 is printable */
-	{"~", true},            /* 0x7e too */
-	{"a b", true},
-	{"VERSION", true},
+	{ "version", true },
+	{ "verack", true },
+	{ "abcdefghijkl", true }, /* all twelve bytes used, no NUL at all */
+	{ " ", true },		  /* 0x20 is printable */
+	{ "~", true },		  /* 0x7e too */
+	{ "a b", true },
+	{ "VERSION", true },
 	/* Core's loop accepts twelve NULs: the first byte is NUL and every
 	 * byte after it is NUL. An empty message type is merely unknown. */
-	{"", true},
-	{"ver\0sion", false},   /* a non-NUL after the NUL padding */
-	{"verack\x01", false},
-	{"verack\0\0\0\0\0\x01", false},
-	{"\0a", false},
-	{"\x1f", false},
-	{"\x7f", false},
-	{"ver\x80", false},
-	{"\xff", false},
-	{"\t", false},
-	{"ab\ncd", false},
+	{ "", true },
+	{ "ver\0sion", false }, /* a non-NUL after the NUL padding */
+	{ "verack\x01", false },
+	{ "verack\0\0\0\0\0\x01", false },
+	{ "\0a", false },
+	{ "\x1f", false },
+	{ "\x7f", false },
+	{ "ver\x80", false },
+	{ "\xff", false },
+	{ "\t", false },
+	{ "ab\ncd", false },
 };
 
 static void test_command_valid(void **state)
@@ -231,14 +230,15 @@ static void test_command_valid(void **state)
 	for (size_t i = 0; i < sizeof(cmd_cases) / sizeof(cmd_cases[0]); i++) {
 		const uint8_t *b = (const uint8_t *)cmd_cases[i].bytes;
 		if (btc_command_valid(b) != cmd_cases[i].valid)
-			fail_msg("case %zu: expected %s", i, cmd_cases[i].valid ? "valid" : "invalid");
+			fail_msg("case %zu: expected %s", i,
+				 cmd_cases[i].valid ? "valid" : "invalid");
 		struct btc_header h = header_of(MAINNET, cmd_cases[i].bytes, 0);
 		assert_int_equal(btc_header_check(&h, MAINNET),
 				 cmd_cases[i].valid ? PS_OK : PS_ERR_BAD_COMMAND);
 	}
 	/* every single byte value in the first position, NUL padded */
 	for (int c = 1; c < 256; c++) {
-		uint8_t b[12] = {0};
+		uint8_t b[12] = { 0 };
 		b[0] = (uint8_t)c;
 		assert_int_equal(btc_command_valid(b), c >= 0x20 && c <= 0x7e);
 	}
@@ -261,9 +261,10 @@ static void test_command_set_and_names(void **state)
 	assert_true(is_pattern(c, sizeof(c)));
 
 	static const char *const names[BTC_CMD_COUNT_] = {
-		"",          "version",   "verack", "wtxidrelay", "sendaddrv2",
-		"sendtxrcncl", "sendcmpct", "ping", "pong",       "feefilter",
-		"sendheaders", "getaddr", "reject"};
+		"",	     "version", "verack", "wtxidrelay", "sendaddrv2",  "sendtxrcncl",
+		"sendcmpct", "ping",	"pong",	  "feefilter",	"sendheaders", "getaddr",
+		"reject"
+	};
 	for (int i = 0; i < BTC_CMD_COUNT_; i++) {
 		assert_string_equal(btc_cmd_name((enum btc_cmd)i), names[i]);
 		if (i == BTC_CMD_UNKNOWN)
@@ -276,11 +277,13 @@ static void test_command_set_and_names(void **state)
 	/* exact, NUL-padded matches only */
 	assert_int_equal(btc_cmd_from_bytes((const uint8_t *)"Version\0\0\0\0\0"), BTC_CMD_UNKNOWN);
 	assert_int_equal(btc_cmd_from_bytes((const uint8_t *)"version\0\0\0\0x"), BTC_CMD_UNKNOWN);
-	assert_int_equal(btc_cmd_from_bytes((const uint8_t *)"versio\0\0\0\0\0\0"), BTC_CMD_UNKNOWN);
+	assert_int_equal(btc_cmd_from_bytes((const uint8_t *)"versio\0\0\0\0\0\0"),
+			 BTC_CMD_UNKNOWN);
 	assert_int_equal(btc_cmd_from_bytes((const uint8_t *)"version \0\0\0\0"), BTC_CMD_UNKNOWN);
 	assert_int_equal(btc_cmd_from_bytes((const uint8_t *)"\0\0\0\0\0\0\0\0\0\0\0\0"),
 			 BTC_CMD_UNKNOWN);
-	assert_int_equal(btc_cmd_from_bytes((const uint8_t *)"inv\0\0\0\0\0\0\0\0\0"), BTC_CMD_UNKNOWN);
+	assert_int_equal(btc_cmd_from_bytes((const uint8_t *)"inv\0\0\0\0\0\0\0\0\0"),
+			 BTC_CMD_UNKNOWN);
 }
 
 /* SHA256d("")[0..4) = 5df6e0e2, the checksum of every empty message. */
@@ -306,29 +309,29 @@ struct cs_case {
 };
 
 static const struct cs_case cs_cases[] = {
-	{"00", PS_OK, 0},
-	{"01", PS_OK, 1},
-	{"fc", PS_OK, 0xfc},
-	{"fdfd00", PS_OK, 0xfd},
-	{"fdff00", PS_OK, 0xff},
-	{"fd0001", PS_OK, 0x100},
-	{"fdffff", PS_OK, 0xffff},
-	{"fe00000100", PS_OK, 0x10000},
-	{"fe00000002", PS_OK, 0x02000000},         /* MAX_SIZE itself */
+	{ "00", PS_OK, 0 },
+	{ "01", PS_OK, 1 },
+	{ "fc", PS_OK, 0xfc },
+	{ "fdfd00", PS_OK, 0xfd },
+	{ "fdff00", PS_OK, 0xff },
+	{ "fd0001", PS_OK, 0x100 },
+	{ "fdffff", PS_OK, 0xffff },
+	{ "fe00000100", PS_OK, 0x10000 },
+	{ "fe00000002", PS_OK, 0x02000000 }, /* MAX_SIZE itself */
 	/* serialize.h: "non-canonical ReadCompactSize()" */
-	{"fd0000", PS_ERR_NONCANONICAL, 0},
-	{"fdfc00", PS_ERR_NONCANONICAL, 0},         /* 0xfd00fc.. as bytes fd fc 00 */
-	{"fe00000000", PS_ERR_NONCANONICAL, 0},
-	{"fefc000000", PS_ERR_NONCANONICAL, 0},
-	{"feffff0000", PS_ERR_NONCANONICAL, 0},     /* 0xffff: 0xfe with < 0x10000 */
-	{"ff0000000000000000", PS_ERR_NONCANONICAL, 0},
-	{"ffffffff0000000000", PS_ERR_NONCANONICAL, 0}, /* 0xffff: 0xff with < 2^32 */
-	{"ffffffffff00000000", PS_ERR_NONCANONICAL, 0}, /* 2^32-1 */
+	{ "fd0000", PS_ERR_NONCANONICAL, 0 },
+	{ "fdfc00", PS_ERR_NONCANONICAL, 0 }, /* 0xfd00fc.. as bytes fd fc 00 */
+	{ "fe00000000", PS_ERR_NONCANONICAL, 0 },
+	{ "fefc000000", PS_ERR_NONCANONICAL, 0 },
+	{ "feffff0000", PS_ERR_NONCANONICAL, 0 }, /* 0xffff: 0xfe with < 0x10000 */
+	{ "ff0000000000000000", PS_ERR_NONCANONICAL, 0 },
+	{ "ffffffff0000000000", PS_ERR_NONCANONICAL, 0 }, /* 0xffff: 0xff with < 2^32 */
+	{ "ffffffffff00000000", PS_ERR_NONCANONICAL, 0 }, /* 2^32-1 */
 	/* serialize.h: "ReadCompactSize(): size too large" above MAX_SIZE */
-	{"fe01000002", PS_ERR_TOO_LARGE, 0},
-	{"feffffffff", PS_ERR_TOO_LARGE, 0},
-	{"ff0000000001000000", PS_ERR_TOO_LARGE, 0}, /* 2^32, canonical */
-	{"ffffffffffffffffff", PS_ERR_TOO_LARGE, 0},
+	{ "fe01000002", PS_ERR_TOO_LARGE, 0 },
+	{ "feffffffff", PS_ERR_TOO_LARGE, 0 },
+	{ "ff0000000001000000", PS_ERR_TOO_LARGE, 0 }, /* 2^32, canonical */
+	{ "ffffffffffffffffff", PS_ERR_TOO_LARGE, 0 },
 };
 
 static void test_compactsize_decode(void **state)
@@ -376,15 +379,15 @@ struct cs_enc {
 };
 
 static const struct cs_enc cs_encs[] = {
-	{0, "00"},
-	{0xfc, "fc"},
-	{0xfd, "fdfd00"},
-	{0xffff, "fdffff"},
-	{0x10000, "fe00000100"},
-	{0x02000000, "fe00000002"},
-	{0xffffffffu, "feffffffff"},
-	{UINT64_C(0x100000000), "ff0000000001000000"},
-	{UINT64_MAX, "ffffffffffffffffff"},
+	{ 0, "00" },
+	{ 0xfc, "fc" },
+	{ 0xfd, "fdfd00" },
+	{ 0xffff, "fdffff" },
+	{ 0x10000, "fe00000100" },
+	{ 0x02000000, "fe00000002" },
+	{ 0xffffffffu, "feffffffff" },
+	{ UINT64_C(0x100000000), "ff0000000001000000" },
+	{ UINT64_MAX, "ffffffffffffffffff" },
 };
 
 static void test_compactsize_encode(void **state)
@@ -396,7 +399,8 @@ static void test_compactsize_encode(void **state)
 		for (size_t cap = 0; cap < want.len; cap++) {
 			struct ps_wcur w = ps_wcur_make(buf, cap);
 			memset(buf, 0xAA, sizeof(buf));
-			assert_int_equal(btc_compactsize_encode(&w, cs_encs[i].value), PS_ERR_NOBUF);
+			assert_int_equal(btc_compactsize_encode(&w, cs_encs[i].value),
+					 PS_ERR_NOBUF);
 			assert_ptr_equal(w.p, buf);
 			assert_true(is_pattern(buf, sizeof(buf)));
 		}
@@ -417,9 +421,10 @@ static void test_compactsize_encode(void **state)
 		free(want.p);
 	}
 	/* every value around each boundary round-trips in its shortest form */
-	static const uint64_t edges[] = {0xfc, 0xfd, 0xffff, 0x10000, 0x02000000};
+	static const uint64_t edges[] = { 0xfc, 0xfd, 0xffff, 0x10000, 0x02000000 };
 	for (size_t e = 0; e < sizeof(edges) / sizeof(edges[0]); e++)
-		for (uint64_t v = edges[e] - 3; v <= edges[e] + 3 && v <= BTC_MAX_COMPACTSIZE; v++) {
+		for (uint64_t v = edges[e] - 3; v <= edges[e] + 3 && v <= BTC_MAX_COMPACTSIZE;
+		     v++) {
 			uint8_t buf[9];
 			struct ps_wcur w = ps_wcur_make(buf, sizeof(buf));
 			assert_int_equal(btc_compactsize_encode(&w, v), PS_OK);
@@ -443,7 +448,10 @@ static void test_varstr(void **state)
 
 	(void)state;
 	/* "abc" then a byte that is not part of it */
-	memcpy(buf, "\x03" "abcX", 5);
+	memcpy(buf,
+	       "\x03"
+	       "abcX",
+	       5);
 	struct ps_rcur c = ps_rcur_make(buf, 5);
 	assert_int_equal(btc_varstr_decode(&c, &s, &len, 3), PS_OK);
 	assert_int_equal(len, 3);
@@ -474,7 +482,10 @@ static void test_varstr(void **state)
 	assert_ptr_equal(c.p, buf);
 
 	/* non-canonical length */
-	memcpy(buf, "\xfd\x03\x00" "abc", 6);
+	memcpy(buf,
+	       "\xfd\x03\x00"
+	       "abc",
+	       6);
 	c = ps_rcur_make(buf, 6);
 	assert_int_equal(btc_varstr_decode(&c, &s, &len, 256), PS_ERR_NONCANONICAL);
 	assert_ptr_equal(c.p, buf);
@@ -510,8 +521,10 @@ static void test_varstr(void **state)
 static void test_netaddr(void **state)
 {
 	/* services 0x409, ::ffff:127.0.0.1, port 18444 (0x480c, big-endian) */
-	static const uint8_t wire[26] = {0x09, 0x04, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-					 0, 0, 0, 0, 0xff, 0xff, 127, 0, 0, 1, 0x48, 0x0c};
+	static const uint8_t wire[26] = {
+		0x09, 0x04, 0, 0, 0, 0,	   0,	 0,   0, 0, 0, 0,    0,
+		0,    0,    0, 0, 0, 0xff, 0xff, 127, 0, 0, 1, 0x48, 0x0c
+	};
 	struct btc_netaddr a;
 
 	(void)state;
@@ -564,7 +577,7 @@ static void test_wiki_version(void **state)
 	assert_int_equal(v->version, 60002);
 	assert_true(v->services == BTC_NODE_NETWORK);
 	assert_true(v->timestamp == 1355854353); /* 2012-12-18 18:12:33 UTC */
-	static const uint8_t v4_zero[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0, 0, 0, 0};
+	static const uint8_t v4_zero[16] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0, 0, 0, 0 };
 	assert_true(v->addr_recv.services == 1);
 	assert_memory_equal(v->addr_recv.ip, v4_zero, 16);
 	assert_int_equal(v->addr_recv.port, 0);
@@ -657,12 +670,12 @@ static void test_python_small_messages(void **state)
 		const uint8_t *magic;
 		enum btc_cmd cmd;
 	} cases[] = {
-		{PY_VERACK, REGTEST, BTC_CMD_VERACK},
-		{PY_VERACK_MAIN, MAINNET, BTC_CMD_VERACK},
-		{PY_PING, REGTEST, BTC_CMD_PING},
-		{PY_PONG, REGTEST, BTC_CMD_PONG},
-		{PY_GETADDR, REGTEST, BTC_CMD_GETADDR},
-		{PY_REJECT, REGTEST, BTC_CMD_REJECT},
+		{ PY_VERACK, REGTEST, BTC_CMD_VERACK },
+		{ PY_VERACK_MAIN, MAINNET, BTC_CMD_VERACK },
+		{ PY_PING, REGTEST, BTC_CMD_PING },
+		{ PY_PONG, REGTEST, BTC_CMD_PONG },
+		{ PY_GETADDR, REGTEST, BTC_CMD_GETADDR },
+		{ PY_REJECT, REGTEST, BTC_CMD_REJECT },
 	};
 
 	(void)state;
@@ -728,8 +741,8 @@ static size_t version_payload(uint8_t *out, size_t cap, size_t ua_len, bool rela
 	return (size_t)(w.p - out);
 }
 
-static int payload_decode(struct btc_msg *out, enum btc_cmd cmd, const char *name,
-			  const uint8_t *p, size_t len)
+static int payload_decode(struct btc_msg *out, enum btc_cmd cmd, const char *name, const uint8_t *p,
+			  size_t len)
 {
 	uint8_t c[12];
 	cmd12(c, name);
@@ -866,16 +879,18 @@ struct fixed_case {
 };
 
 static const struct fixed_case fixed_cases[] = {
-	{BTC_CMD_VERACK, ""},
-	{BTC_CMD_WTXIDRELAY, ""},
-	{BTC_CMD_SENDADDRV2, ""},
-	{BTC_CMD_SENDHEADERS, ""},
-	{BTC_CMD_GETADDR, ""},
-	{BTC_CMD_SENDTXRCNCL, "01000000" "8877665544332211"},
-	{BTC_CMD_SENDCMPCT, "00" "0200000000000000"},
-	{BTC_CMD_PING, "8877665544332211"},
-	{BTC_CMD_PONG, "8877665544332211"},
-	{BTC_CMD_FEEFILTER, "e803000000000000"},
+	{ BTC_CMD_VERACK, "" },
+	{ BTC_CMD_WTXIDRELAY, "" },
+	{ BTC_CMD_SENDADDRV2, "" },
+	{ BTC_CMD_SENDHEADERS, "" },
+	{ BTC_CMD_GETADDR, "" },
+	{ BTC_CMD_SENDTXRCNCL, "01000000"
+			       "8877665544332211" },
+	{ BTC_CMD_SENDCMPCT, "00"
+			     "0200000000000000" },
+	{ BTC_CMD_PING, "8877665544332211" },
+	{ BTC_CMD_PONG, "8877665544332211" },
+	{ BTC_CMD_FEEFILTER, "e803000000000000" },
 };
 
 static void test_fixed_every_truncation_and_trailing(void **state)
@@ -911,13 +926,13 @@ static void test_fixed_every_truncation_and_trailing(void **state)
 static void test_fixed_values(void **state)
 {
 	struct btc_msg m;
-	const uint8_t empty[1] = {0};
+	const uint8_t empty[1] = { 0 };
 
 	(void)state;
-	assert_int_equal(payload_decode(&m, BTC_CMD_SENDTXRCNCL, "sendtxrcncl",
-					(const uint8_t *)"\x01\0\0\0\x88\x77\x66\x55\x44\x33\x22\x11",
-					12),
-			 PS_OK);
+	assert_int_equal(
+		payload_decode(&m, BTC_CMD_SENDTXRCNCL, "sendtxrcncl",
+			       (const uint8_t *)"\x01\0\0\0\x88\x77\x66\x55\x44\x33\x22\x11", 12),
+		PS_OK);
 	assert_int_equal(m.u.sendtxrcncl.version, 1);
 	assert_true(m.u.sendtxrcncl.salt == UINT64_C(0x1122334455667788));
 	assert_int_equal(payload_decode(&m, BTC_CMD_SENDCMPCT, "sendcmpct",
@@ -936,9 +951,9 @@ static void test_fixed_values(void **state)
 	/* BIP 31: ping with and without nonce */
 	assert_int_equal(payload_decode(&m, BTC_CMD_PING, "ping", empty, 0), PS_OK);
 	assert_false(m.u.ping.has_nonce);
-	assert_int_equal(payload_decode(&m, BTC_CMD_PING, "ping",
-					(const uint8_t *)"\x01\0\0\0\0\0\0\0", 8),
-			 PS_OK);
+	assert_int_equal(
+		payload_decode(&m, BTC_CMD_PING, "ping", (const uint8_t *)"\x01\0\0\0\0\0\0\0", 8),
+		PS_OK);
 	assert_true(m.u.ping.has_nonce);
 	assert_true(m.u.ping.nonce == 1);
 	/* pong always carries its nonce */
@@ -950,7 +965,7 @@ static void test_fixed_values(void **state)
 static void test_unknown_payload(void **state)
 {
 	struct btc_msg m;
-	const uint8_t p[5] = {1, 2, 3, 4, 5};
+	const uint8_t p[5] = { 1, 2, 3, 4, 5 };
 
 	(void)state;
 	assert_int_equal(payload_decode(&m, BTC_CMD_UNKNOWN, "inv", p, sizeof(p)), PS_OK);
@@ -971,7 +986,13 @@ static void test_reject(void **state)
 	size_t n = 0;
 
 	(void)state;
-	memcpy(p, "\x02" "tx" "\x10" "\x05" "nonce", 10);
+	memcpy(p,
+	       "\x02"
+	       "tx"
+	       "\x10"
+	       "\x05"
+	       "nonce",
+	       10);
 	n = 10;
 	for (size_t k = 0; k < 32; k++)
 		p[n + k] = (uint8_t)k;
@@ -995,9 +1016,19 @@ static void test_reject(void **state)
 	expect_payload(BTC_CMD_REJECT, p, n + 33, PS_ERR_TRAILING, &m);
 
 	/* message over 12 bytes, reason over 111 */
-	memcpy(p, "\x0d" "abcdefghijklm" "\x01" "\x00", 16);
+	memcpy(p,
+	       "\x0d"
+	       "abcdefghijklm"
+	       "\x01"
+	       "\x00",
+	       16);
 	expect_payload(BTC_CMD_REJECT, p, 16, PS_ERR_TOO_LARGE, &m);
-	memcpy(p, "\x02" "tx" "\x10" "\x70", 5);
+	memcpy(p,
+	       "\x02"
+	       "tx"
+	       "\x10"
+	       "\x70",
+	       5);
 	memset(p + 5, 'r', 112);
 	expect_payload(BTC_CMD_REJECT, p, 5 + 112, PS_ERR_TOO_LARGE, &m);
 	p[4] = 0x6f;
@@ -1010,16 +1041,16 @@ static void test_reject(void **state)
 /* Every message type, filled with distinct values. */
 static size_t sample_msgs(struct btc_msg *out, size_t cap)
 {
-	static const uint8_t unknown_payload[] = {0xde, 0xad, 0xbe, 0xef};
-	static const uint8_t hash[32] = {1, 2, 3};
+	static const uint8_t unknown_payload[] = { 0xde, 0xad, 0xbe, 0xef };
+	static const uint8_t hash[32] = { 1, 2, 3 };
 	size_t n = 0;
 	struct btc_msg m;
 
-#define ADD()                                                                                  \
-	do {                                                                                   \
-		assert_true(n < cap);                                                          \
-		out[n++] = m;                                                                  \
-		memset(&m, 0, sizeof(m));                                                      \
+#define ADD()                                                                                      \
+	do {                                                                                       \
+		assert_true(n < cap);                                                              \
+		out[n++] = m;                                                                      \
+		memset(&m, 0, sizeof(m));                                                          \
 	} while (0)
 
 	memset(&m, 0, sizeof(m));
@@ -1231,7 +1262,8 @@ static void test_msg_decode_every_truncation(void **state)
 			memset(&out, 0xAA, sizeof(out));
 			int r = btc_msg_decode(&out, &used, MAINNET, buf, n);
 			if (r != PS_ERR_NEED_MORE)
-				fail_msg("message %zu cut to %zu of %zu: %s", i, n, len, ps_errname(r));
+				fail_msg("message %zu cut to %zu of %zu: %s", i, n, len,
+					 ps_errname(r));
 			assert_int_equal(used, 0);
 			assert_true(is_pattern(&out, sizeof(out)));
 		}
@@ -1293,16 +1325,18 @@ static void test_encode_invalid(void **state)
 		unsigned present;
 		size_t len;
 	} groups[] = {
-		{0, 46},
-		{BTC_VERSION_HAS_HEIGHT | BTC_VERSION_HAS_RELAY, 46},
-		{BTC_VERSION_HAS_FROM_NONCE, 80},
-		{BTC_VERSION_HAS_FROM_NONCE | BTC_VERSION_HAS_HEIGHT, 80},
-		{BTC_VERSION_HAS_FROM_NONCE | BTC_VERSION_HAS_USER_AGENT, 82},
-		{BTC_VERSION_HAS_FROM_NONCE | BTC_VERSION_HAS_USER_AGENT | BTC_VERSION_HAS_RELAY, 82},
-		{BTC_VERSION_HAS_FROM_NONCE | BTC_VERSION_HAS_USER_AGENT | BTC_VERSION_HAS_HEIGHT, 86},
-		{BTC_VERSION_HAS_FROM_NONCE | BTC_VERSION_HAS_USER_AGENT | BTC_VERSION_HAS_HEIGHT |
-			 BTC_VERSION_HAS_RELAY,
-		 87},
+		{ 0, 46 },
+		{ BTC_VERSION_HAS_HEIGHT | BTC_VERSION_HAS_RELAY, 46 },
+		{ BTC_VERSION_HAS_FROM_NONCE, 80 },
+		{ BTC_VERSION_HAS_FROM_NONCE | BTC_VERSION_HAS_HEIGHT, 80 },
+		{ BTC_VERSION_HAS_FROM_NONCE | BTC_VERSION_HAS_USER_AGENT, 82 },
+		{ BTC_VERSION_HAS_FROM_NONCE | BTC_VERSION_HAS_USER_AGENT | BTC_VERSION_HAS_RELAY,
+		  82 },
+		{ BTC_VERSION_HAS_FROM_NONCE | BTC_VERSION_HAS_USER_AGENT | BTC_VERSION_HAS_HEIGHT,
+		  86 },
+		{ BTC_VERSION_HAS_FROM_NONCE | BTC_VERSION_HAS_USER_AGENT | BTC_VERSION_HAS_HEIGHT |
+			  BTC_VERSION_HAS_RELAY,
+		  87 },
 	};
 	for (size_t i = 0; i < sizeof(groups) / sizeof(groups[0]); i++) {
 		m.u.version.present = groups[i].present;
@@ -1330,7 +1364,8 @@ static void test_msg_decode_size_limit(void **state)
 	ps_store_u32le(buf + 16, (uint32_t)max);
 	btc_checksum(buf + 20, buf + BTC_HEADER_LEN, max);
 
-	assert_int_equal(btc_msg_decode(&out, &used, MAINNET, buf, BTC_HEADER_LEN), PS_ERR_NEED_MORE);
+	assert_int_equal(btc_msg_decode(&out, &used, MAINNET, buf, BTC_HEADER_LEN),
+			 PS_ERR_NEED_MORE);
 	assert_int_equal(btc_msg_decode(&out, &used, MAINNET, buf, BTC_HEADER_LEN + max - 1),
 			 PS_ERR_NEED_MORE);
 	assert_int_equal(used, 0);
@@ -1342,17 +1377,20 @@ static void test_msg_decode_size_limit(void **state)
 	/* 4,000,001: too large with the header only, and with everything */
 	ps_store_u32le(buf + 16, (uint32_t)max + 1);
 	memset(&out, 0xAA, sizeof(out));
-	assert_int_equal(btc_msg_decode(&out, &used, MAINNET, buf, BTC_HEADER_LEN), PS_ERR_TOO_LARGE);
+	assert_int_equal(btc_msg_decode(&out, &used, MAINNET, buf, BTC_HEADER_LEN),
+			 PS_ERR_TOO_LARGE);
 	assert_int_equal(used, 0);
 	assert_true(is_pattern(&out, sizeof(out)));
 	assert_int_equal(btc_msg_decode(&out, &used, MAINNET, buf, BTC_HEADER_LEN + max + 1),
 			 PS_ERR_TOO_LARGE);
 	ps_store_u32le(buf + 16, UINT32_MAX);
-	assert_int_equal(btc_msg_decode(&out, &used, MAINNET, buf, BTC_HEADER_LEN), PS_ERR_TOO_LARGE);
+	assert_int_equal(btc_msg_decode(&out, &used, MAINNET, buf, BTC_HEADER_LEN),
+			 PS_ERR_TOO_LARGE);
 
 	/* bad magic wins over too large */
 	buf[0] ^= 1;
-	assert_int_equal(btc_msg_decode(&out, &used, MAINNET, buf, BTC_HEADER_LEN), PS_ERR_BAD_MAGIC);
+	assert_int_equal(btc_msg_decode(&out, &used, MAINNET, buf, BTC_HEADER_LEN),
+			 PS_ERR_BAD_MAGIC);
 	assert_true(is_pattern(&out, sizeof(out)));
 	free(buf);
 }
@@ -1369,7 +1407,8 @@ static void test_msg_decode_checksum_tamper(void **state)
 		size_t used = 0;
 		m.p[i] ^= 0x01;
 		memset(&out, 0xAA, sizeof(out));
-		assert_int_equal(btc_msg_decode(&out, &used, REGTEST, m.p, m.len), PS_ERR_BAD_CHECKSUM);
+		assert_int_equal(btc_msg_decode(&out, &used, REGTEST, m.p, m.len),
+				 PS_ERR_BAD_CHECKSUM);
 		assert_int_equal(used, m.len);
 		assert_true(is_pattern(&out, sizeof(out)));
 		m.p[i] ^= 0x01;

@@ -11,8 +11,8 @@
 #include "core/cursor.h"
 #include "testutil.h"
 
-static const uint8_t seq[16] = {0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08,
-				0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x0e, 0x0f, 0x10};
+static const uint8_t seq[16] = { 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08,
+				 0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x0e, 0x0f, 0x10 };
 
 static void test_make_and_left(void **state)
 {
@@ -40,7 +40,7 @@ static void test_load_store_byte_order(void **state)
 	assert_true(ps_load_u64le(seq) == UINT64_C(0x0807060504030201));
 
 	/* high bits survive (no sign extension through int promotion) */
-	const uint8_t ff[8] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+	const uint8_t ff[8] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
 	assert_int_equal(ps_load_u16le(ff), 0xffff);
 	assert_int_equal(ps_load_u16be(ff), 0xffff);
 	assert_int_equal(ps_load_u32le(ff), 0xffffffffu);
@@ -63,7 +63,7 @@ enum getter { G_U8, G_U16LE, G_U16BE, G_U32LE, G_U64LE, G_BYTES5, G_VIEW3, G_COU
 
 static size_t getter_width(enum getter g)
 {
-	static const size_t w[G_COUNT] = {1, 2, 2, 4, 8, 5, 3};
+	static const size_t w[G_COUNT] = { 1, 2, 2, 4, 8, 5, 3 };
 	return w[g];
 }
 
@@ -185,7 +185,7 @@ static void test_get_huge_length(void **state)
 {
 	struct ps_rcur c = ps_rcur_make(seq, sizeof(seq));
 	const uint8_t *view = NULL;
-	uint8_t out[1] = {0xAA};
+	uint8_t out[1] = { 0xAA };
 
 	(void)state;
 	assert_int_equal(ps_get_view(&c, &view, SIZE_MAX), PS_ERR_NEED_MORE);
@@ -198,10 +198,11 @@ static void test_get_huge_length(void **state)
 
 enum putter { P_U8, P_U16LE, P_U16BE, P_U32LE, P_U64LE, P_BYTES5, P_ZEROS3, P_COUNT };
 
-static const size_t put_width[P_COUNT] = {1, 2, 2, 4, 8, 5, 3};
+static const size_t put_width[P_COUNT] = { 1, 2, 2, 4, 8, 5, 3 };
 static const char *const put_bytes[P_COUNT] = {
-	"\xa1", "\x34\x12", "\x12\x34", "\x78\x56\x34\x12",
-	"\xf0\xde\xbc\x9a\x78\x56\x34\x12", "hello", "\0\0\0"};
+	"\xa1",	 "\x34\x12", "\x12\x34", "\x78\x56\x34\x12", "\xf0\xde\xbc\x9a\x78\x56\x34\x12",
+	"hello", "\0\0\0"
+};
 
 static int do_put(enum putter p, struct ps_wcur *w)
 {
@@ -297,7 +298,7 @@ static void test_put_get_round_trip(void **state)
 
 static void test_put_huge_length(void **state)
 {
-	uint8_t buf[4] = {0xAA, 0xAA, 0xAA, 0xAA};
+	uint8_t buf[4] = { 0xAA, 0xAA, 0xAA, 0xAA };
 	struct ps_wcur w = ps_wcur_make(buf, sizeof(buf));
 
 	(void)state;

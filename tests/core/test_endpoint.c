@@ -17,23 +17,23 @@ struct good {
 };
 
 static const struct good goods[] = {
-	{"example.com", "example.com", 0, false, false},
-	{"example.com:8333", "example.com", 8333, true, false},
-	{"127.0.0.1:18444", "127.0.0.1", 18444, true, false},
-	{"127.0.0.1", "127.0.0.1", 0, false, false},
-	{"localhost:1", "localhost", 1, true, false},
-	{"h:65535", "h", 65535, true, false},
-	{"h:00080", "h", 80, true, false},
-	{"[::1]:8333", "::1", 8333, true, true},
-	{"[::1]", "::1", 0, false, true},
-	{"[2001:db8::1]:18333", "2001:db8::1", 18333, true, true},
-	{"[::ffff:1.2.3.4]:1", "::ffff:1.2.3.4", 1, true, true},
-	{"[fe80::1%eth0]:8333", "fe80::1%eth0", 8333, true, true},
+	{ "example.com", "example.com", 0, false, false },
+	{ "example.com:8333", "example.com", 8333, true, false },
+	{ "127.0.0.1:18444", "127.0.0.1", 18444, true, false },
+	{ "127.0.0.1", "127.0.0.1", 0, false, false },
+	{ "localhost:1", "localhost", 1, true, false },
+	{ "h:65535", "h", 65535, true, false },
+	{ "h:00080", "h", 80, true, false },
+	{ "[::1]:8333", "::1", 8333, true, true },
+	{ "[::1]", "::1", 0, false, true },
+	{ "[2001:db8::1]:18333", "2001:db8::1", 18333, true, true },
+	{ "[::ffff:1.2.3.4]:1", "::ffff:1.2.3.4", 1, true, true },
+	{ "[fe80::1%eth0]:8333", "fe80::1%eth0", 8333, true, true },
 	/* two or more colons without brackets: an IPv6 literal, no port */
-	{"::1", "::1", 0, false, false},
-	{"2001:db8::8333", "2001:db8::8333", 0, false, false},
-	{"::", "::", 0, false, false},
-	{"a_b-c.example", "a_b-c.example", 0, false, false},
+	{ "::1", "::1", 0, false, false },
+	{ "2001:db8::8333", "2001:db8::8333", 0, false, false },
+	{ "::", "::", 0, false, false },
+	{ "a_b-c.example", "a_b-c.example", 0, false, false },
 };
 
 static void test_good(void **state)
@@ -58,43 +58,43 @@ struct bad {
 };
 
 static const struct bad bads[] = {
-	{"", PS_ERR_MALFORMED},
-	{":8333", PS_ERR_MALFORMED},           /* empty host */
-	{"[]:8333", PS_ERR_MALFORMED},         /* empty host in brackets */
-	{"[]", PS_ERR_MALFORMED},
-	{"[::1", PS_ERR_MALFORMED},            /* unbalanced */
-	{"::1]", PS_ERR_MALFORMED},
-	{"[::1]]", PS_ERR_MALFORMED},
-	{"host]:1", PS_ERR_MALFORMED},
-	{"ho[st", PS_ERR_MALFORMED},
-	{"[::1]x", PS_ERR_MALFORMED},          /* junk after ']' */
-	{"[::1] :1", PS_ERR_MALFORMED},
-	{"[::1]8333", PS_ERR_MALFORMED},
-	{"[1.2.3.4]:8333", PS_ERR_MALFORMED},  /* only IPv6 goes in brackets */
-	{"[host]", PS_ERR_MALFORMED},
-	{"host:", PS_ERR_MALFORMED},           /* empty port */
-	{"[::1]:", PS_ERR_MALFORMED},
-	{"host:0", PS_ERR_MALFORMED},          /* port 1..65535 */
-	{"host:65536", PS_ERR_MALFORMED},
-	{"host:99999", PS_ERR_MALFORMED},
-	{"host:100000", PS_ERR_MALFORMED},
-	{"host:4294967297", PS_ERR_MALFORMED}, /* would wrap a 32-bit parse to 1 */
-	{"host:-1", PS_ERR_MALFORMED},
-	{"host:+1", PS_ERR_MALFORMED},
-	{"host: 1", PS_ERR_MALFORMED},
-	{"host:1 ", PS_ERR_MALFORMED},
-	{"host:0x1", PS_ERR_MALFORMED},
-	{"host:8333a", PS_ERR_MALFORMED},
-	{"[::1]:0", PS_ERR_MALFORMED},
-	{"[::1]:8333:1", PS_ERR_MALFORMED},
-	{"ho st", PS_ERR_MALFORMED},           /* spaces and control bytes */
-	{" host", PS_ERR_MALFORMED},
-	{"host\t", PS_ERR_MALFORMED},
-	{"ho\nst:1", PS_ERR_MALFORMED},
-	{"ho\x7fst", PS_ERR_MALFORMED},
-	{"h\xc3\xa9t", PS_ERR_MALFORMED},
-	{"a/b", PS_ERR_MALFORMED},
-	{"[:: 1]:1", PS_ERR_MALFORMED},
+	{ "", PS_ERR_MALFORMED },
+	{ ":8333", PS_ERR_MALFORMED },	 /* empty host */
+	{ "[]:8333", PS_ERR_MALFORMED }, /* empty host in brackets */
+	{ "[]", PS_ERR_MALFORMED },
+	{ "[::1", PS_ERR_MALFORMED }, /* unbalanced */
+	{ "::1]", PS_ERR_MALFORMED },
+	{ "[::1]]", PS_ERR_MALFORMED },
+	{ "host]:1", PS_ERR_MALFORMED },
+	{ "ho[st", PS_ERR_MALFORMED },
+	{ "[::1]x", PS_ERR_MALFORMED }, /* junk after ']' */
+	{ "[::1] :1", PS_ERR_MALFORMED },
+	{ "[::1]8333", PS_ERR_MALFORMED },
+	{ "[1.2.3.4]:8333", PS_ERR_MALFORMED }, /* only IPv6 goes in brackets */
+	{ "[host]", PS_ERR_MALFORMED },
+	{ "host:", PS_ERR_MALFORMED }, /* empty port */
+	{ "[::1]:", PS_ERR_MALFORMED },
+	{ "host:0", PS_ERR_MALFORMED }, /* port 1..65535 */
+	{ "host:65536", PS_ERR_MALFORMED },
+	{ "host:99999", PS_ERR_MALFORMED },
+	{ "host:100000", PS_ERR_MALFORMED },
+	{ "host:4294967297", PS_ERR_MALFORMED }, /* would wrap a 32-bit parse to 1 */
+	{ "host:-1", PS_ERR_MALFORMED },
+	{ "host:+1", PS_ERR_MALFORMED },
+	{ "host: 1", PS_ERR_MALFORMED },
+	{ "host:1 ", PS_ERR_MALFORMED },
+	{ "host:0x1", PS_ERR_MALFORMED },
+	{ "host:8333a", PS_ERR_MALFORMED },
+	{ "[::1]:0", PS_ERR_MALFORMED },
+	{ "[::1]:8333:1", PS_ERR_MALFORMED },
+	{ "ho st", PS_ERR_MALFORMED }, /* spaces and control bytes */
+	{ " host", PS_ERR_MALFORMED },
+	{ "host\t", PS_ERR_MALFORMED },
+	{ "ho\nst:1", PS_ERR_MALFORMED },
+	{ "ho\x7fst", PS_ERR_MALFORMED },
+	{ "h\xc3\xa9t", PS_ERR_MALFORMED },
+	{ "a/b", PS_ERR_MALFORMED },
+	{ "[:: 1]:1", PS_ERR_MALFORMED },
 };
 
 static void test_bad(void **state)
@@ -179,8 +179,8 @@ static void test_port_parse(void **state)
 	assert_int_equal(ps_port_parse(&p, "183", 2), PS_OK);
 	assert_int_equal(p, 18);
 
-	static const char *const bad[] = {"", "0", "00000", "65536", "99999", "123456",
-					  "-1", "+1", " 1", "1 ", "1a", "a", "0x10"};
+	static const char *const bad[] = { "",	 "0",  "00000", "65536", "99999", "123456", "-1",
+					   "+1", " 1", "1 ",	"1a",	 "a",	  "0x10" };
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		p = 0xAAAA;
 		if (ps_port_parse(&p, bad[i], strlen(bad[i])) != PS_ERR_MALFORMED)

@@ -87,8 +87,10 @@ static void test_names_are_tokens(void **state)
 	for (size_t i = 0; i < NCODES; i++) {
 		const char *name = ps_errname(all_codes[i]);
 		for (const char *p = name; *p; p++)
-			if (!(islower((unsigned char)*p) || isdigit((unsigned char)*p) || *p == '-'))
-				fail_msg("name \"%s\" of code %d is not a token", name, all_codes[i]);
+			if (!(islower((unsigned char)*p) || isdigit((unsigned char)*p) ||
+			      *p == '-'))
+				fail_msg("name \"%s\" of code %d is not a token", name,
+					 all_codes[i]);
 		assert_true(name[0] != '-');
 		/* one line of text, no newline */
 		assert_null(strchr(ps_strerror(all_codes[i]), '\n'));
@@ -112,7 +114,7 @@ static void test_some_names_are_stable(void **state)
 static void test_unknown_codes(void **state)
 {
 	(void)state;
-	const int unknown[] = {1, 42, 256, -256, -1000, -2147483647 - 1, 2147483647};
+	const int unknown[] = { 1, 42, 256, -256, -1000, -2147483647 - 1, 2147483647 };
 	for (size_t i = 0; i < sizeof(unknown) / sizeof(unknown[0]); i++) {
 		assert_string_equal(ps_errname(unknown[i]), "unknown-error");
 		assert_string_equal(ps_strerror(unknown[i]), "unknown error");

@@ -53,7 +53,8 @@ static void check_decode_fails(const char *s, size_t cap, int want)
 	size_t len_before = len;
 	int r = ps_hex_decode(out, cap, &len, s, strlen(s));
 	if (r != want)
-		fail_msg("\"%s\" cap %zu: got %s, want %s", s, cap, ps_errname(r), ps_errname(want));
+		fail_msg("\"%s\" cap %zu: got %s, want %s", s, cap, ps_errname(r),
+			 ps_errname(want));
 	assert_memory_equal(out, pattern, sizeof(out));
 	assert_true(len == len_before);
 }
@@ -88,11 +89,11 @@ static void test_decode_every_byte_value(void **state)
 {
 	(void)state;
 	for (int c = 1; c < 256; c++) {
-		char s[3] = {'0', (char)c, 0};
+		char s[3] = { '0', (char)c, 0 };
 		uint8_t out[1];
 		size_t len;
-		bool hex = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
-			   (c >= 'A' && c <= 'F');
+		bool hex =
+			(c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
 		int r = ps_hex_decode(out, 1, &len, s, 2);
 		assert_int_equal(r, hex ? PS_OK : PS_ERR_MALFORMED);
 	}
@@ -121,7 +122,8 @@ static void test_encode(void **state)
 	ps_hex_encode(text, all, sizeof(all));
 	assert_int_equal(strlen(text), 512);
 	for (size_t i = 0; i < 512; i++)
-		assert_true((text[i] >= '0' && text[i] <= '9') || (text[i] >= 'a' && text[i] <= 'f'));
+		assert_true((text[i] >= '0' && text[i] <= '9') ||
+			    (text[i] >= 'a' && text[i] <= 'f'));
 	assert_int_equal(ps_hex_decode(back, sizeof(back), &len, text, 512), PS_OK);
 	assert_int_equal(len, 256);
 	assert_memory_equal(back, all, 256);

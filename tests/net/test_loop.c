@@ -33,8 +33,8 @@ struct timer {
 	int id;
 	uint64_t deadline;
 	int calls;
-	int rearm; /* re-arm this many times, 1 ms apart */
-	int *victim; /* id to delete when called (or NULL) */
+	int rearm;     /* re-arm this many times, 1 ms apart */
+	int *victim;   /* id to delete when called (or NULL) */
 	int victim_fd; /* with victim: add a watcher on this fd, reusing the slot */
 	int added_id;
 	struct timer *added;
@@ -95,7 +95,7 @@ static void test_now_is_monotonic(void **state)
  * early, and timers that fire in different turns do so in deadline order. */
 static void test_timers_fire_in_deadline_order(void **state)
 {
-	static const unsigned offsets_ms[] = {9, 3, 12, 6, 1};
+	static const unsigned offsets_ms[] = { 9, 3, 12, 6, 1 };
 	struct net_loop *loop = net_loop_create(false);
 	struct timer tm[5];
 	struct trace t;
@@ -118,8 +118,8 @@ static void test_timers_fire_in_deadline_order(void **state)
 	for (size_t a = 0; a < t.n; a++)
 		for (size_t b = a + 1; b < t.n; b++)
 			if (t.now[a] != t.now[b] && t.tag[a] > t.tag[b])
-				fail_msg("timer +%dms fired in an earlier turn than +%dms", t.tag[a],
-					 t.tag[b]);
+				fail_msg("timer +%dms fired in an earlier turn than +%dms",
+					 t.tag[a], t.tag[b]);
 	net_loop_destroy(loop);
 }
 
@@ -131,7 +131,7 @@ static void test_timers_fire_in_deadline_order(void **state)
  * fixed the check reports and skips instead of failing the build. */
 static void test_timers_due_together_fire_in_deadline_order(void **state)
 {
-	static const unsigned ago_us[] = {100, 500, 300, 400, 200};
+	static const unsigned ago_us[] = { 100, 500, 300, 400, 200 };
 	struct net_loop *loop = net_loop_create(false);
 	struct timer tm[5];
 	struct trace t;
@@ -360,8 +360,8 @@ static void on_readable_replace(struct net_loop *loop, void *ctx, short revents,
 	record(w->t, w->tag, revents, now);
 	w->calls++;
 	net_watch_del(loop, *w->victim);
-	w->added->id = net_watch_add(loop, w->victim_fd, POLLIN, w->added->deadline,
-				     on_readable, w->added);
+	w->added->id = net_watch_add(loop, w->victim_fd, POLLIN, w->added->deadline, on_readable,
+				     w->added);
 	assert_true(w->added->id >= 0);
 	net_watch_del(loop, w->id);
 }
