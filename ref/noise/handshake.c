@@ -89,14 +89,14 @@ static size_t message_fixed_len(const struct noise_hs *hs, const struct noise_me
 			key = key || hs->n_psks > 0;
 			break;
 		case NOISE_TOK_S:
-			len += NOISE_DHLEN + (key ? NOISE_TAGLEN : 0);
+			len += NOISE_DHLEN + (key ? (size_t)NOISE_TAGLEN : 0);
 			break;
 		default:
 			key = true;
 			break;
 		}
 	}
-	return len + (key ? NOISE_TAGLEN : 0);
+	return len + (key ? (size_t)NOISE_TAGLEN : 0);
 }
 
 PS_MUST_CHECK static int keypair_from_private(struct noise_keypair *kp, const uint8_t *priv)
@@ -369,7 +369,7 @@ int noise_hs_read_message(struct noise_hs *hs, uint8_t *payload, size_t cap, siz
 				r = PS_ERR_INVALID_STATE;
 				break;
 			}
-			n = NOISE_DHLEN + (noise_cs_has_key(&w.ss.cs) ? NOISE_TAGLEN : 0);
+			n = NOISE_DHLEN + (noise_cs_has_key(&w.ss.cs) ? (size_t)NOISE_TAGLEN : 0);
 			r = decrypt_and_hash(&w.ss, w.rs, sizeof(w.rs), &got, msg + off, n);
 			w.has_rs = r == PS_OK;
 			off += n;

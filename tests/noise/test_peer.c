@@ -82,7 +82,9 @@ static size_t move(struct side *from, struct side *to, uint64_t *rng, size_t max
 		chunk = 1 + ((size_t)r[0] | (size_t)r[1] << 8) % max;
 		if (chunk > n)
 			chunk = n;
-		(void)noise_peer_input(&to->peer, NOW + 1, data, chunk);
+		/* a failure shows in the receiver's outcome and events */
+		if (noise_peer_input(&to->peer, NOW + 1, data, chunk) != PS_OK)
+			assert_int_equal(noise_peer_outcome(&to->peer), NOISE_PEER_FAILED);
 		noise_peer_consume(&from->peer, chunk);
 		moved += chunk;
 	}

@@ -65,7 +65,7 @@ struct vector {
 struct tally {
 	unsigned passed, failed, skipped;
 	struct {
-		char text[120];
+		char text[200];
 		unsigned n;
 	} reasons[MAX_REASONS];
 	size_t n_reasons;
@@ -133,7 +133,7 @@ static void vector_free(struct vector *v)
 /* The reason noise_protocol_parse refused name with PS_ERR_UNSUPPORTED. */
 static void unsupported_reason(char *out, size_t cap, const char *name)
 {
-	char sec[4][128] = { { 0 } };
+	char sec[4][64] = { { 0 } };
 	const char *p = strchr(name, '_');
 	int n = 0;
 
@@ -297,7 +297,7 @@ out:
 static void dispatch(struct tally *t, const struct vector *v)
 {
 	struct noise_protocol proto;
-	char reason[120];
+	char reason[200];
 	int r = noise_protocol_parse(&proto, v->name, strlen(v->name));
 
 	if (r == PS_ERR_UNSUPPORTED) {
@@ -378,7 +378,7 @@ static void run_json_file(const char *rel, bool noise_c)
 			}
 			if (cJSON_GetObjectItemCaseSensitive(it, "fallback") ||
 			    cJSON_GetObjectItemCaseSensitive(it, "hybrid")) {
-				char reason[120];
+				char reason[200];
 				unsupported_reason(reason, sizeof(reason), v.name);
 				tally_skip(&t, reason);
 				continue;
