@@ -292,7 +292,7 @@ int noise_hs_write_message(struct noise_hs *hs, uint8_t *out, size_t cap, size_t
 		switch (m->tok[i]) {
 		case NOISE_TOK_E: /* e */
 			if ((r = generate_ephemeral(&w)) != PS_OK)
-				goto out;
+				break;
 			memcpy(out + off, w.e.pub, NOISE_DHLEN);
 			off += NOISE_DHLEN;
 			mix_hash(&w.ss, w.e.pub, NOISE_DHLEN);

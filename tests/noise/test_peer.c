@@ -448,6 +448,41 @@ static void test_echo_mismatch(void **state)
 	noise_peer_free(&i.peer);
 }
 
+/* An initiator whose e is of low order (msg1 built with the SymmetricState,
+ * so its tag verifies): the responder's ee gives zero, FAILED bad-dh, and
+ * nothing is sent back. */
+static void test_low_order_ephemeral(void **state)
+{
+	static struct side r;
+	struct noise_peer_config cr;
+	struct noise_protocol proto;
+	struct noise_ss ss;
+	uint8_t frame[128], e[32] = { 1 }; /* u = 1, of order 4 */
+	const uint8_t *out;
+	size_t n;
+	(void)state;
+
+	r.seed = 3;
+	config(&cr, NULL, 1, &r.seed);
+	start(&r, NOISE_PEER_RESPONDER, &cr);
+	assert_int_equal(noise_protocol_parse(&proto, NOISE_PEER_DEFAULT_PROTOCOL,
+					      strlen(NOISE_PEER_DEFAULT_PROTOCOL)),
+			 PS_OK);
+	noise_ss_init_from_hash(&ss, proto.hash, proto.cipher, proto.h0);
+	noise_ss_mix_hash(&ss, PROLOGUE, sizeof(PROLOGUE));
+	noise_ss_mix_hash(&ss, e, sizeof(e));
+	noise_ss_mix_key(&ss, e, sizeof(e));
+	memcpy(frame + 2, e, sizeof(e));
+	assert_int_equal(
+		noise_ss_encrypt_and_hash(&ss, frame + 34, sizeof(frame) - 34, &n, NULL, 0), PS_OK);
+	assert_int_equal(noise_frame_put_header(frame, 32 + n), PS_OK);
+	assert_int_equal(noise_peer_input(&r.peer, NOW, frame, 2 + 32 + n), PS_ERR_DH);
+	assert_failed(&r, PS_ERR_DH);
+	assert_string_equal(ps_errname(PS_ERR_DH), "bad-dh");
+	assert_int_equal(noise_peer_output(&r.peer, &out), 0);
+	noise_peer_free(&r.peer);
+}
+
 static void test_timeout(void **state)
 {
 	static struct side i, r;
@@ -561,12 +596,19 @@ static void test_init_errors(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_wired),	       cmocka_unit_test(test_other_protocols),
-		cmocka_unit_test(test_sizes),	       cmocka_unit_test(test_wrong_psk),
-		cmocka_unit_test(test_wrong_prologue), cmocka_unit_test(test_short_frames),
-		cmocka_unit_test(test_byte_flips),     cmocka_unit_test(test_echo_mismatch),
-		cmocka_unit_test(test_timeout),	       cmocka_unit_test(test_close),
-		cmocka_unit_test(test_output_backlog), cmocka_unit_test(test_init_errors),
+		cmocka_unit_test(test_wired),
+		cmocka_unit_test(test_other_protocols),
+		cmocka_unit_test(test_sizes),
+		cmocka_unit_test(test_wrong_psk),
+		cmocka_unit_test(test_wrong_prologue),
+		cmocka_unit_test(test_short_frames),
+		cmocka_unit_test(test_byte_flips),
+		cmocka_unit_test(test_echo_mismatch),
+		cmocka_unit_test(test_low_order_ephemeral),
+		cmocka_unit_test(test_timeout),
+		cmocka_unit_test(test_close),
+		cmocka_unit_test(test_output_backlog),
+		cmocka_unit_test(test_init_errors),
 	};
 
 	if (cry_init() != PS_OK)
