@@ -131,8 +131,7 @@ struct noise_peer {
 	/* kept for the accessors */
 	uint8_t *payload; /* P1 (responder) or P2 (initiator) */
 	size_t payload_len;
-	uint8_t *got_transport; /* the transport plaintext received (responder) or echo (initiator)
-				 */
+	uint8_t *got_transport; /* T received (responder) or the echo (initiator) */
 	size_t got_transport_len;
 
 	/* send */
@@ -145,6 +144,7 @@ struct noise_peer {
 
 /* Set up peer for role with cfg at time now_ns. The initiator queues msg1 at
  * once (a MSG_SENT event). Call noise_peer_free when done, whatever happened.
+ * The struct must stay where it is until then (it points into itself).
  * Returns PS_OK; PS_ERR_INVALID_ARG (no rng, bad role, a NULL buffer with a
  * nonzero length); PS_ERR_MALFORMED / PS_ERR_UNSUPPORTED (protocol name does
  * not parse, pattern not NNpsk2, cipher or hash unsupported);
