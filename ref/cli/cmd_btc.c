@@ -186,6 +186,7 @@ static const struct run_proto btc_proto = {
 	.conn_size = sizeof(struct btc_conn),
 	.core_ops = &net_btc_core_ops,
 	.conn_init = btc_conn_init,
+	.note_sep = ": ",
 	.on_events = btc_on_events,
 	.stage = btc_stage,
 	.result_json = btc_result_json,

@@ -1,10 +1,321 @@
-#include <stdio.h>
+/*
+ * cmd_noise.c - `noise connect` and `noise listen`: Noise_NNpsk2 over TCP,
+ * each message framed with a 2-byte big-endian length, then one transport
+ * message echoed back (see noise/peer.h). The Noise hooks of cli/run.c.
+ *
+ * The PSK never comes from argv: --psk-file FILE, --psk-env VAR, or the
+ * PEERSHAKE_PSK environment variable.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "cli/cmd.h"
+#include "cli/run.h"
+#include "core/hex.h"
+#include "crypto/crypto.h"
+#include "net/cores.h"
+
+#define PSK_ENV_DEFAULT "PEERSHAKE_PSK"
+
+struct noise_conn {
+	struct run_conn rc; /* first */
+	struct net_noise_core core;
+	const char *expect; /* the message awaited, from the events seen so far */
+};
+
+struct noise_ctx {
+	struct noise_peer_config cfg; /* the template; its psk is wiped at the end */
+	uint8_t *bufs[4];	      /* prologue, payload1, payload2, transport */
+};
+
+static struct noise_peer *conn_peer(struct run_conn *c)
+{
+	return &((struct noise_conn *)c)->core.peer;
+}
+
+/* A PSK as 32 raw bytes, or 64 hex digits with an optional newline. */
+static int psk_parse(uint8_t psk[NOISE_PSKLEN], const uint8_t *buf, size_t len)
+{
+	size_t n;
+
+	if (len == NOISE_PSKLEN) {
+		memcpy(psk, buf, NOISE_PSKLEN);
+		return PS_OK;
+	}
+	while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r'))
+		len--;
+	if (len != 2 * NOISE_PSKLEN ||
+	    ps_hex_decode(psk, NOISE_PSKLEN, &n, (const char *)buf, len) != PS_OK)
+		return PS_ERR_MALFORMED;
+	return PS_OK;
+}
+
+static int psk_load(uint8_t psk[NOISE_PSKLEN], const struct cli_opts *o)
+{
+	uint8_t buf[256];
+	size_t len = 0;
+	int r;
+
+	if (o->psk_file) {
+		FILE *f = fopen(o->psk_file, "rb");
+		if (!f) {
+			fprintf(stderr, "peershake: cannot read PSK file '%s': %s\n", o->psk_file,
+				strerror(errno));
+			return EXIT_USAGE;
+		}
+		len = fread(buf, 1, sizeof(buf), f);
+		fclose(f);
+		if (len == 0) {
+			fprintf(stderr,
+				"peershake: PSK file '%s' is empty (want 32 bytes, raw or "
+				"as 64 hex digits)\n",
+				o->psk_file);
+			return EXIT_USAGE;
+		}
+		r = psk_parse(psk, buf, len);
+		cry_memzero(buf, sizeof(buf));
+		if (r != PS_OK) {
+			fprintf(stderr,
+				"peershake: PSK file '%s' holds %zu bytes: want 32 raw bytes "
+				"or 64 hex digits\n",
+				o->psk_file, len);
+			return EXIT_USAGE;
+		}
+		return 0;
+	}
+	{
+		const char *var = o->psk_env ? o->psk_env : PSK_ENV_DEFAULT;
+		const char *val = getenv(var);
+		if (!val || !*val) {
+			fprintf(stderr,
+				"peershake: no PSK: give --psk-file FILE, --psk-env VAR or set "
+				"%s (64 hex digits)\n",
+				PSK_ENV_DEFAULT);
+			return EXIT_USAGE;
+		}
+		len = strlen(val);
+		if (len != 2 * NOISE_PSKLEN || psk_parse(psk, (const uint8_t *)val, len) != PS_OK) {
+			fprintf(stderr,
+				"peershake: PSK in $%s is %zu characters: want 64 hex digits\n",
+				var, len);
+			return EXIT_USAGE;
+		}
+	}
+	return 0;
+}
+
+/* Decode an option's hex (syntax checked by cli_parse) into a new buffer. */
+static int hex_arg(uint8_t **out, size_t *len, const char *hex)
+{
+	size_t n = hex ? strlen(hex) : 0;
+
+	*out = NULL;
+	*len = 0;
+	if (!n)
+		return 0;
+	if (!(*out = malloc(n / 2)) || ps_hex_decode(*out, n / 2, len, hex, n) != PS_OK)
+		return EXIT_RUNTIME;
+	return 0;
+}
+
+static void noise_conn_init(struct run *run, struct run_conn *c)
+{
+	struct noise_conn *nc = (struct noise_conn *)c;
+	struct noise_ctx *ctx = run->proto_ctx;
+
+	nc->core.cfg = ctx->cfg;
+	c->core = &nc->core;
+}
+
+static const char *noise_stage(const struct run_conn *c)
+{
+	const struct noise_conn *nc = (const struct noise_conn *)c;
+
+	if (nc->expect)
+		return nc->expect;
+	return c->s.outbound ? "message 2" : "message 1";
+}
+
+/* What comes after message m was sent or received. */
+static const char *expect_after(enum noise_peer_msg m)
+{
+	switch (m) {
+	case NOISE_PEER_MSG1:
+		return "message 2";
+	case NOISE_PEER_MSG2:
+		return "the transport message";
+	case NOISE_PEER_TRANSPORT:
+		return "the echo";
+	case NOISE_PEER_ECHO:
+	case NOISE_PEER_MSG_NONE:
+	default:
+		return "the end";
+	}
+}
+
+static const char *msg_name(enum noise_peer_msg m)
+{
+	switch (m) {
+	case NOISE_PEER_MSG1:
+		return "msg1";
+	case NOISE_PEER_MSG2:
+		return "msg2";
+	case NOISE_PEER_TRANSPORT:
+		return "transport";
+	case NOISE_PEER_ECHO:
+		return "echo";
+	case NOISE_PEER_MSG_NONE:
+	default:
+		return "none";
+	}
+}
+
+/* hex of (p, n), or "" */
+static void json_hex(struct jobj *j, const char *key, const uint8_t *p, size_t n)
+{
+	char *hex = malloc(2 * n + 1);
+
+	if (!hex)
+		return;
+	ps_hex_encode(hex, p, n);
+	jstr(j, key, hex);
+	free(hex);
+}
+
+static void text_hex(FILE *f, const char *key, const uint8_t *p, size_t n)
+{
+	fprintf(f, " %s=", key);
+	for (size_t i = 0; i < n; i++)
+		fprintf(f, "%02x", p[i]);
+}
+
+static void noise_result_json(struct run *run, struct run_conn *c, struct jobj *j)
+{
+	struct noise_peer *p = conn_peer(c);
+	const uint8_t *h, *pl, *t;
+	size_t hl, pll, tl;
+
+	(void)run;
+	if ((h = noise_peer_handshake_hash(p, &hl)))
+		json_hex(j, "handshake_hash", h, hl);
+	if ((pl = noise_peer_payload(p, &pll)))
+		json_hex(j, c->s.outbound ? "payload2" : "payload1", pl, pll);
+	if ((t = noise_peer_transport(p, &tl)))
+		json_hex(j, "transport", t, tl);
+}
+
+static void noise_result_text(struct run *run, struct run_conn *c, FILE *f)
+{
+	struct noise_peer *p = conn_peer(c);
+	const uint8_t *h, *pl, *t;
+	size_t hl, pll, tl;
+
+	(void)run;
+	if ((h = noise_peer_handshake_hash(p, &hl)))
+		text_hex(f, "handshake_hash", h, hl);
+	if ((pl = noise_peer_payload(p, &pll)))
+		text_hex(f, c->s.outbound ? "payload2" : "payload1", pl, pll);
+	if ((t = noise_peer_transport(p, &tl)))
+		text_hex(f, "transport", t, tl);
+}
+
+static void noise_on_events(struct run *run, struct run_conn *c)
+{
+	struct noise_peer *p = conn_peer(c);
+	struct noise_peer_event ev;
+	struct jobj j;
+
+	while (noise_peer_next_event(p, &ev)) {
+		if (ev.type == NOISE_PEER_EV_MSG_SENT || ev.type == NOISE_PEER_EV_MSG_RECV)
+			((struct noise_conn *)c)->expect = expect_after(ev.msg);
+		if (ev.type == NOISE_PEER_EV_FAILED)
+			c->fail_note = noise_stage(c);
+		if (ev.type == NOISE_PEER_EV_SUCCESS || ev.type == NOISE_PEER_EV_FAILED)
+			continue; /* reported once, as the result */
+		if (run->rep.json) {
+			if (ev.type == NOISE_PEER_EV_HANDSHAKE_DONE) {
+				const uint8_t *h;
+				size_t hl;
+				run_json_begin(run, &j, "handshake", c);
+				if ((h = noise_peer_handshake_hash(p, &hl)))
+					json_hex(&j, "handshake_hash", h, hl);
+			} else {
+				run_json_begin(run, &j,
+					       ev.type == NOISE_PEER_EV_MSG_SENT ? "sent" : "recv",
+					       c);
+				jstr(&j, "message", msg_name(ev.msg));
+				juint(&j, "length", ev.length);
+			}
+			report_end(&j);
+		} else if (run->rep.verbose && ev.type != NOISE_PEER_EV_HANDSHAKE_DONE) {
+			report_text(&run->rep, "  %s %s %s (%zu bytes)", c->s.name,
+				    ev.type == NOISE_PEER_EV_MSG_SENT ? "->" : "<-",
+				    msg_name(ev.msg), ev.length);
+		}
+	}
+}
+
+static const struct run_proto noise_proto = {
+	.name = "noise",
+	.conn_size = sizeof(struct noise_conn),
+	.core_ops = &net_noise_core_ops,
+	.conn_init = noise_conn_init,
+	.note_sep = " on ",
+	.on_events = noise_on_events,
+	.stage = noise_stage,
+	.result_json = noise_result_json,
+	.result_text = noise_result_text,
+};
 
 int cmd_noise(struct cli_opts *o)
 {
-	(void)o;
-	fprintf(stderr, "peershake: noise: not built yet\n");
-	return EXIT_RUNTIME;
+	struct noise_ctx ctx;
+	struct noise_peer_config *cfg = &ctx.cfg;
+	struct run run;
+	int status;
+
+	memset(&ctx, 0, sizeof(ctx));
+	if ((status = psk_load(cfg->psk, o)) != 0)
+		goto out;
+	cfg->protocol = o->protocol;
+	cfg->rng = cry_rng;
+	if ((status = hex_arg(&ctx.bufs[0], &cfg->prologue_len, o->prologue_hex)) != 0 ||
+	    (status = hex_arg(&ctx.bufs[1], &cfg->payload1_len, o->payload1_hex)) != 0 ||
+	    (status = hex_arg(&ctx.bufs[2], &cfg->payload2_len, o->payload2_hex)) != 0 ||
+	    (status = hex_arg(&ctx.bufs[3], &cfg->transport_len, o->transport_hex)) != 0)
+		goto out;
+	cfg->prologue = ctx.bufs[0];
+	cfg->payload1 = ctx.bufs[1];
+	cfg->payload2 = ctx.bufs[2];
+	cfg->transport = ctx.bufs[3];
+
+	/* Refuse what the peer would refuse later, before any connection: a
+	 * protocol name we cannot run, a payload too large for its message. */
+	{
+		struct noise_peer probe;
+		int r = noise_peer_init(&probe, NOISE_PEER_INITIATOR, cfg, 0);
+		noise_peer_free(&probe);
+		if (r == PS_OK) {
+			struct noise_peer_config c2 = *cfg;
+			c2.payload1_len = 0; /* payload2 is the responder's */
+			r = noise_peer_init(&probe, NOISE_PEER_RESPONDER, &c2, 0);
+			noise_peer_free(&probe);
+		}
+		if (r != PS_OK) {
+			fprintf(stderr, "peershake: %s: %s\n",
+				r == PS_ERR_TOO_LARGE
+					? "a payload makes its message exceed 65535 bytes"
+					: "cannot run that Noise protocol",
+				ps_strerror(r));
+			status = EXIT_USAGE;
+			goto out;
+		}
+	}
+	status = run_exec(&run, o, &noise_proto, &ctx);
+out:
+	cry_memzero(cfg->psk, sizeof(cfg->psk));
+	for (size_t i = 0; i < 4; i++)
+		free(ctx.bufs[i]);
+	return status;
 }

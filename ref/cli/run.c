@@ -46,7 +46,8 @@ static void failure_reason(const struct run *run, const struct run_conn *c, char
 		snprintf(buf, cap, "closed by peer before %s", run->proto->stage(c));
 		break;
 	default:
-		snprintf(buf, cap, "%s%s%s", ps_errname(s->err), note ? ": " : "",
+		/* "decrypt-failed on message 2", "bad-magic: wrong network magic" */
+		snprintf(buf, cap, "%s%s%s", ps_errname(s->err), note ? run->proto->note_sep : "",
 			 note ? note : "");
 		break;
 	}

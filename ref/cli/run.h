@@ -38,6 +38,10 @@ struct run_proto {
 	void (*conn_init)(struct run *run, struct run_conn *c);
 	/* drain and report the core's events */
 	void (*on_events)(struct run *run, struct run_conn *c);
+	/* between an error's name and the core's note: ": " for a reason
+	 * ("bad-magic: wrong network magic"), " on " for a place
+	 * ("decrypt-failed on message 2") */
+	const char *note_sep;
 	/* what the connection was waiting for when it failed ("version") */
 	const char *(*stage)(const struct run_conn *c);
 	/* the protocol's fields of a result: JSON, or text after the peer name */

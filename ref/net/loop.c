@@ -17,8 +17,14 @@ struct watcher {
 	void *ctx;
 };
 
+struct due {
+	uint64_t deadline_ns;
+	int id;
+};
+
 struct net_loop {
 	struct watcher *w;
+	struct due *due;   /* the timers due in a turn, earliest first */
 	size_t cap, count; /* slots and live watchers */
 	int *free_ids;	   /* stack of free slots */
 	size_t nfree;
@@ -81,6 +87,7 @@ void net_loop_destroy(struct net_loop *loop)
 	free(loop->free_ids);
 	free(loop->pfd);
 	free(loop->pfd_id);
+	free(loop->due);
 	free(loop);
 }
 
@@ -104,6 +111,12 @@ static int grow(struct net_loop *loop)
 	if (!(pfd_id = realloc(loop->pfd_id, cap * sizeof(*pfd_id))))
 		return PS_ERR_NOMEM;
 	loop->pfd_id = pfd_id;
+	{
+		struct due *due = realloc(loop->due, cap * sizeof(*due));
+		if (!due)
+			return PS_ERR_NOMEM;
+		loop->due = due;
+	}
 	/* new slots are dead and go on the free stack, lowest id on top */
 	for (size_t i = cap; i > loop->cap; i--) {
 		loop->w[i - 1].live = false;
@@ -156,6 +169,15 @@ int net_loop_signalled(const struct net_loop *loop)
 	return caught_signal;
 }
 
+static int due_cmp(const void *a, const void *b)
+{
+	const struct due *x = a, *y = b;
+
+	if (x->deadline_ns != y->deadline_ns)
+		return x->deadline_ns < y->deadline_ns ? -1 : 1;
+	return x->id - y->id;
+}
+
 int net_loop_run(struct net_loop *loop)
 {
 	while (!loop->stop && loop->count > 0 && !caught_signal) {
@@ -200,8 +222,15 @@ int net_loop_run(struct net_loop *loop)
 				continue;
 			w->cb(loop, w->ctx, loop->pfd[k].revents, now);
 		}
-		for (size_t i = 0; i < loop->cap; i++) {
-			struct watcher *w = &loop->w[i];
+		/* deadlines: earliest first, each still due when its turn comes
+		 * (an earlier callback may have moved or removed it) */
+		n = 0;
+		for (size_t i = 0; i < loop->cap; i++)
+			if (loop->w[i].live && loop->w[i].deadline_ns <= now)
+				loop->due[n++] = (struct due){ loop->w[i].deadline_ns, (int)i };
+		qsort(loop->due, n, sizeof(loop->due[0]), due_cmp);
+		for (size_t k = 0; k < n; k++) {
+			struct watcher *w = &loop->w[loop->due[k].id];
 			if (w->live && w->deadline_ns <= now)
 				w->cb(loop, w->ctx, 0, now);
 		}
