@@ -21,7 +21,10 @@
 struct noise_conn {
 	struct run_conn rc; /* first */
 	struct net_noise_core core;
-	const char *expect; /* the message awaited, from the events seen so far */
+	/* the message a failure is about: the one last received (it
+	 * authenticated, then failed a check, as a low-order key or a wrong
+	 * echo), else the one awaited after the last sent */
+	const char *at;
 };
 
 struct noise_ctx {
@@ -132,26 +135,35 @@ static const char *noise_stage(const struct run_conn *c)
 {
 	const struct noise_conn *nc = (const struct noise_conn *)c;
 
-	if (nc->expect)
-		return nc->expect;
+	if (nc->at)
+		return nc->at;
 	return c->s.outbound ? "message 2" : "message 1";
 }
 
-/* What comes after message m was sent or received. */
-static const char *expect_after(enum noise_peer_msg m)
+static const char *msg_words(enum noise_peer_msg m)
 {
 	switch (m) {
 	case NOISE_PEER_MSG1:
-		return "message 2";
+		return "message 1";
 	case NOISE_PEER_MSG2:
-		return "the transport message";
+		return "message 2";
 	case NOISE_PEER_TRANSPORT:
-		return "the echo";
+		return "the transport message";
 	case NOISE_PEER_ECHO:
+		return "the echo";
 	case NOISE_PEER_MSG_NONE:
 	default:
 		return "the end";
 	}
+}
+
+/* What comes after message m was sent. */
+static enum noise_peer_msg msg_next(enum noise_peer_msg m)
+{
+	return m == NOISE_PEER_MSG1	   ? NOISE_PEER_MSG2
+	       : m == NOISE_PEER_MSG2	   ? NOISE_PEER_TRANSPORT
+	       : m == NOISE_PEER_TRANSPORT ? NOISE_PEER_ECHO
+					   : NOISE_PEER_MSG_NONE;
 }
 
 static const char *msg_name(enum noise_peer_msg m)
@@ -227,8 +239,10 @@ static void noise_on_events(struct run *run, struct run_conn *c)
 	struct jobj j;
 
 	while (noise_peer_next_event(p, &ev)) {
-		if (ev.type == NOISE_PEER_EV_MSG_SENT || ev.type == NOISE_PEER_EV_MSG_RECV)
-			((struct noise_conn *)c)->expect = expect_after(ev.msg);
+		if (ev.type == NOISE_PEER_EV_MSG_SENT)
+			((struct noise_conn *)c)->at = msg_words(msg_next(ev.msg));
+		if (ev.type == NOISE_PEER_EV_MSG_RECV)
+			((struct noise_conn *)c)->at = msg_words(ev.msg);
 		if (ev.type == NOISE_PEER_EV_FAILED)
 			c->fail_note = noise_stage(c);
 		if (ev.type == NOISE_PEER_EV_SUCCESS || ev.type == NOISE_PEER_EV_FAILED)
