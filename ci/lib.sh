@@ -5,6 +5,20 @@ export PS_ROOT
 export PS_CACHE=${PS_CACHE:-$HOME/.cache/peershake}
 cd "$PS_ROOT"
 
+# The public vectors are read in place, never copied: PS_SHARED_VECTORS, else
+# ../shared/vectors beside this checkout, else beside the checkout this one
+# was cloned from (a local clone of a working tree). Absent: tests skip.
+if [ -z "${PS_SHARED_VECTORS:-}" ]; then
+	for cand in "$PS_ROOT/../shared/vectors" \
+		"$(git -C "$PS_ROOT" remote get-url origin 2>/dev/null || true)/../shared/vectors"; do
+		if [ -d "$cand" ] && [[ $cand == /* ]]; then
+			PS_SHARED_VECTORS=$(cd "$cand" && pwd)
+			export PS_SHARED_VECTORS
+			break
+		fi
+	done
+fi
+
 ps_banner() { printf '\n==== %s ====\n' "$*"; }
 
 # Print the environment first, as secp256k1's ci.sh does: a red run is
@@ -21,6 +35,7 @@ ps_print_env() {
 		fi
 	done
 	echo "nproc:    $(nproc)"
+	echo "vectors:  ${PS_SHARED_VECTORS:-absent (the public-vector tests will skip)}"
 }
 
 # ps_build PRESET: configure and build a CMake preset (debug or release).
