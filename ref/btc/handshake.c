@@ -72,9 +72,13 @@ int btc_hs_send(struct btc_hs *hs, const struct btc_msg *m)
 	struct ps_wcur w = ps_wcur_make(hs->out + hs->out_len, sizeof(hs->out) - hs->out_len);
 	struct btc_event ev;
 	uint8_t *start = w.p;
+	uint8_t magic[4];
 	int r;
 
-	if ((r = btc_msg_encode(&w, hs->cfg.magic, m)) != PS_OK)
+	memcpy(magic, hs->cfg.magic, 4);
+	if (hs->cfg.bugs & BTC_BUG_WRONG_MAGIC)
+		magic[0] ^= 0xff;
+	if ((r = btc_msg_encode(&w, magic, m)) != PS_OK)
 		return r;
 	hs->out_len += (size_t)(w.p - start);
 
@@ -96,15 +100,20 @@ static int send_empty(struct btc_hs *hs, enum btc_cmd cmd)
 	return btc_hs_send(hs, &m);
 }
 
-static int send_version(struct btc_hs *hs)
+/* A user agent of n 'x's for the UA bugs (n <= 257). */
+static const char long_ua[] =
+	"/xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+	"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+	"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+	"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx/";
+
+static void version_fill(struct btc_hs *hs, struct btc_msg *m, size_t ua_len)
 {
 	const struct btc_hs_config *c = &hs->cfg;
-	struct btc_msg m;
-	struct btc_version *v = &m.u.version;
-	int r;
+	struct btc_version *v = &m->u.version;
 
-	memset(&m, 0, sizeof(m));
-	m.cmd = BTC_CMD_VERSION;
+	memset(m, 0, sizeof(*m));
+	m->cmd = BTC_CMD_VERSION;
 	v->version = c->version;
 	v->services = c->services;
 	v->timestamp = c->unix_time;
@@ -113,16 +122,191 @@ static int send_version(struct btc_hs *hs)
 	v->addr_recv = c->peer;
 	v->addr_from.services = c->services;
 	v->nonce = hs->nonce;
+	if ((c->bugs & BTC_BUG_REUSE_NONCE) && hs->got_version)
+		v->nonce = hs->peer.nonce;
 	v->user_agent = (const uint8_t *)c->user_agent;
 	v->user_agent_len = strlen(c->user_agent);
+	if (ua_len) {
+		v->user_agent = (const uint8_t *)long_ua;
+		v->user_agent_len = ua_len;
+	}
 	v->start_height = c->start_height;
 	v->relay = c->relay ? 1 : 0;
 	v->present = BTC_VERSION_HAS_FROM_NONCE | BTC_VERSION_HAS_USER_AGENT |
 		     BTC_VERSION_HAS_HEIGHT | BTC_VERSION_HAS_RELAY;
+	if (c->bugs & BTC_BUG_NO_RELAY)
+		v->present &= ~(unsigned)BTC_VERSION_HAS_RELAY;
+	if (c->bugs & BTC_BUG_VERSION_NO_HEIGHT)
+		v->present = BTC_VERSION_HAS_FROM_NONCE | BTC_VERSION_HAS_USER_AGENT;
+	if (c->bugs & BTC_BUG_VERSION_SHORT)
+		v->present = 0;
+}
+
+/* Our version, then the header mutations the bugs ask for, made on the
+ * queued bytes. Returns PS_OK or PS_ERR_NOBUF. */
+static int send_version_bytes(struct btc_hs *hs, uint64_t mutate, size_t ua_len)
+{
+	struct btc_msg m;
+	size_t at = hs->out_len;
+	uint8_t *h;
+	int r;
+
+	version_fill(hs, &m, ua_len);
 	if ((r = btc_hs_send(hs, &m)) != PS_OK)
 		return r;
-	hs->sent_version = true;
+	h = hs->out + at;
+	if (mutate & BTC_BUG_BAD_CHECKSUM)
+		h[20] ^= 0x01;
+	if (mutate & BTC_BUG_CMD_NOT_PADDED)
+		h[4 + 8] = 'X'; /* "version\0X\0\0\0" */
+	if (mutate & BTC_BUG_CMD_NONPRINTABLE)
+		h[4 + 6] = 0x01; /* "versio\x01" */
+	if (mutate & BTC_BUG_LENGTH_LARGER)
+		ps_store_u32le(h + 16, ps_load_u32le(h + 16) + 1);
+	if (mutate & BTC_BUG_LENGTH_SMALLER)
+		ps_store_u32le(h + 16, ps_load_u32le(h + 16) - 1);
+	if (mutate & (BTC_BUG_OVERSIZE | BTC_BUG_MAX_SIZE)) {
+		/* the header alone: the payload it announces never comes */
+		ps_store_u32le(h + 16,
+			       (mutate & BTC_BUG_OVERSIZE) ? BTC_MAX_PAYLOAD + 1 : BTC_MAX_PAYLOAD);
+		hs->out_len = at + BTC_HEADER_LEN;
+	}
+	if (mutate & BTC_BUG_GARBAGE_AFTER) {
+		static const uint8_t junk[8] = { 0xde, 0xad, 0xbe, 0xef, 0xde, 0xad, 0xbe, 0xef };
+		if (sizeof(hs->out) - hs->out_len < sizeof(junk))
+			return PS_ERR_NOBUF;
+		memcpy(hs->out + hs->out_len, junk, sizeof(junk));
+		hs->out_len += sizeof(junk);
+	}
 	return PS_OK;
+}
+
+/* One message of the --bug send=CMD@WHEN kind. */
+static int send_injected(struct btc_hs *hs, const struct btc_inject *in)
+{
+	struct btc_msg m;
+	static const uint8_t four[4] = { 1, 2, 3, 4 };
+
+	memset(&m, 0, sizeof(m));
+	m.cmd = in->cmd;
+	switch (in->cmd) {
+	case BTC_CMD_VERSION:
+		return send_version_bytes(hs, 0, 0);
+	case BTC_CMD_PING:
+	case BTC_CMD_PONG:
+		hs->cfg.rng(hs->cfg.rng_ctx, (uint8_t *)&m.u.ping.nonce, sizeof(m.u.ping.nonce));
+		m.u.ping.has_nonce = true;
+		break;
+	case BTC_CMD_SENDTXRCNCL:
+		m.u.sendtxrcncl.version = 1; /* BIP 330 */
+		hs->cfg.rng(hs->cfg.rng_ctx, (uint8_t *)&m.u.sendtxrcncl.salt,
+			    sizeof(m.u.sendtxrcncl.salt));
+		break;
+	case BTC_CMD_SENDCMPCT:
+		m.u.sendcmpct.version = 2; /* BIP 152, as Core sends it */
+		break;
+	case BTC_CMD_FEEFILTER:
+		m.u.feerate = 1000;
+		break;
+	case BTC_CMD_REJECT:
+		m.u.reject.message = (const uint8_t *)"version";
+		m.u.reject.message_len = 7;
+		m.u.reject.code = 0x11; /* REJECT_OBSOLETE */
+		m.u.reject.reason = (const uint8_t *)"peershake";
+		m.u.reject.reason_len = 9;
+		break;
+	case BTC_CMD_UNKNOWN:
+		memset(m.command, 0, sizeof(m.command));
+		if (!in->empty_command) {
+			memcpy(m.command, "unknowncmd", 10);
+			m.payload = four;
+			m.payload_len = sizeof(four);
+		}
+		break;
+	case BTC_CMD_VERACK:
+	case BTC_CMD_WTXIDRELAY:
+	case BTC_CMD_SENDADDRV2:
+	case BTC_CMD_SENDHEADERS:
+	case BTC_CMD_GETADDR:
+	case BTC_CMD_COUNT_:
+	default:
+		break;
+	}
+	return btc_hs_send(hs, &m);
+}
+
+static int send_injected_at(struct btc_hs *hs, enum btc_when when)
+{
+	int r;
+
+	for (size_t i = 0; i < hs->cfg.ninject; i++)
+		if (hs->cfg.inject[i].when == when &&
+		    (r = send_injected(hs, &hs->cfg.inject[i])) != PS_OK)
+			return r;
+	return PS_OK;
+}
+
+/* What we send first: ours is the version (with whatever the bugs do to
+ * it and around it). */
+static int send_version(struct btc_hs *hs)
+{
+	uint64_t bugs = hs->cfg.bugs;
+	/* drop-class mutations: a spoiled version, then a correct one */
+	const uint64_t spoil =
+		BTC_BUG_BAD_CHECKSUM | BTC_BUG_CMD_NOT_PADDED | BTC_BUG_CMD_NONPRINTABLE;
+	const uint64_t frame = BTC_BUG_LENGTH_LARGER | BTC_BUG_LENGTH_SMALLER | BTC_BUG_OVERSIZE |
+			       BTC_BUG_MAX_SIZE | BTC_BUG_GARBAGE_AFTER;
+	int r;
+
+	hs->sent_version = true;
+	if (bugs & BTC_BUG_SILENT)
+		return PS_OK;
+	if ((r = send_injected_at(hs, BTC_BEFORE_VERSION)) != PS_OK)
+		return r;
+	if ((bugs & BTC_BUG_VERACK_FIRST) && (r = send_empty(hs, BTC_CMD_VERACK)) != PS_OK)
+		return r;
+	if (bugs & spoil) {
+		if ((r = send_version_bytes(hs, bugs & spoil, 0)) != PS_OK)
+			return r;
+	}
+	if (bugs & BTC_BUG_UA_257) {
+		if ((r = send_version_bytes(hs, 0, BTC_MAX_SUBVERSION + 1)) != PS_OK)
+			return r;
+	}
+	if ((r = send_version_bytes(hs, bugs & frame,
+				    (bugs & BTC_BUG_UA_256) ? BTC_MAX_SUBVERSION : 0)) != PS_OK)
+		return r;
+	if ((bugs & BTC_BUG_DUPLICATE_VERSION) && (r = send_version_bytes(hs, 0, 0)) != PS_OK)
+		return r;
+	if ((bugs & BTC_BUG_EARLY_VERACK) && (r = send_empty(hs, BTC_CMD_VERACK)) != PS_OK)
+		return r;
+	return PS_OK;
+}
+
+/* After their version: feature negotiation and our verack. */
+static int send_verack(struct btc_hs *hs, int32_t common)
+{
+	uint64_t bugs = hs->cfg.bugs;
+	int r;
+
+	if (bugs & BTC_BUG_SILENT)
+		return PS_OK;
+	/* Core: "if (greatest_common_version >= WTXID_RELAY_VERSION) push
+	 * WTXIDRELAY"; "if (greatest_common_version >= 70016) push SENDADDRV2" */
+	if (common >= BTC_WTXID_RELAY_VERSION && !(bugs & BTC_BUG_NO_FEATURES)) {
+		if ((r = send_empty(hs, BTC_CMD_WTXIDRELAY)) != PS_OK ||
+		    (r = send_empty(hs, BTC_CMD_SENDADDRV2)) != PS_OK)
+			return r;
+	}
+	if ((r = send_injected_at(hs, BTC_BEFORE_VERACK)) != PS_OK)
+		return r;
+	if (bugs & (BTC_BUG_NO_VERACK | BTC_BUG_EARLY_VERACK | BTC_BUG_VERACK_FIRST))
+		return PS_OK; /* none, or sent already */
+	if ((r = send_empty(hs, BTC_CMD_VERACK)) != PS_OK)
+		return r;
+	if ((bugs & BTC_BUG_VERACK_TWICE) && (r = send_empty(hs, BTC_CMD_VERACK)) != PS_OK)
+		return r;
+	return send_injected_at(hs, BTC_AFTER_VERACK);
 }
 
 int btc_hs_init(struct btc_hs *hs, enum btc_role role, const struct btc_hs_config *cfg,
@@ -196,15 +380,8 @@ static int on_version(struct btc_hs *hs, const struct btc_version *v)
 
 	if (!hs->sent_version && (r = send_version(hs)) != PS_OK)
 		return hs_fail(hs, r, "output queue full");
-	/* Core: "if (greatest_common_version >= WTXID_RELAY_VERSION) push
-	 * WTXIDRELAY"; "if (greatest_common_version >= 70016) push SENDADDRV2" */
 	common = v->version < c->version ? v->version : c->version;
-	if (common >= BTC_WTXID_RELAY_VERSION) {
-		if ((r = send_empty(hs, BTC_CMD_WTXIDRELAY)) != PS_OK ||
-		    (r = send_empty(hs, BTC_CMD_SENDADDRV2)) != PS_OK)
-			return hs_fail(hs, r, "output queue full");
-	}
-	if ((r = send_empty(hs, BTC_CMD_VERACK)) != PS_OK)
+	if ((r = send_verack(hs, common)) != PS_OK)
 		return hs_fail(hs, r, "output queue full");
 	return PS_OK;
 }

@@ -40,6 +40,47 @@ enum btc_role { BTC_INITIATOR, BTC_RESPONDER };
 
 enum btc_outcome { BTC_PENDING, BTC_SUCCESS, BTC_PARTIAL, BTC_FAILED };
 
+/* Deliberate misbehaviour, for conformance and resistance testing (peershake
+ * --bug). Each changes what we send, never how we parse what we receive. */
+enum {
+	BTC_BUG_BAD_CHECKSUM = 1 << 0,	     /* version with a wrong checksum, then a correct one */
+	BTC_BUG_WRONG_MAGIC = 1 << 1,	     /* every message with another magic */
+	BTC_BUG_LENGTH_LARGER = 1 << 2,	     /* version header announces one byte more */
+	BTC_BUG_LENGTH_SMALLER = 1 << 3,     /* version header announces one byte less */
+	BTC_BUG_OVERSIZE = 1 << 4,	     /* version header announces 4,000,001; no payload */
+	BTC_BUG_MAX_SIZE = 1 << 5,	     /* version header announces 4,000,000; no payload */
+	BTC_BUG_CMD_NOT_PADDED = 1 << 6,     /* "version\0X..." then a correct version */
+	BTC_BUG_CMD_NONPRINTABLE = 1 << 7,   /* "versio\x01n" then a correct version */
+	BTC_BUG_EARLY_VERACK = 1 << 8,	     /* verack right after our version, not after theirs */
+	BTC_BUG_VERACK_FIRST = 1 << 9,	     /* verack before our version */
+	BTC_BUG_DUPLICATE_VERSION = 1 << 10, /* our version twice */
+	BTC_BUG_REUSE_NONCE = 1 << 11,	     /* responder: our version carries the peer's nonce */
+	BTC_BUG_NO_RELAY = 1 << 12,	     /* version without the relay byte */
+	BTC_BUG_VERSION_SHORT = 1 << 13,     /* version with the four required fields only */
+	BTC_BUG_VERSION_NO_HEIGHT = 1 << 14, /* version ending after the user agent */
+	BTC_BUG_UA_256 = 1 << 15,	     /* a user agent of exactly 256 bytes */
+	BTC_BUG_UA_257 = 1 << 16,	     /* a user agent of 257 bytes, then a correct version */
+	BTC_BUG_GARBAGE_AFTER = 1 << 17,     /* 8 bytes of garbage after the version payload */
+	BTC_BUG_NO_VERACK = 1 << 18,	     /* never send verack */
+	BTC_BUG_VERACK_TWICE = 1 << 19,	     /* verack twice */
+	BTC_BUG_SILENT = 1 << 20,	     /* send nothing at all */
+	BTC_BUG_NO_FEATURES = 1 << 21,	     /* no wtxidrelay/sendaddrv2 even at 70016 */
+};
+
+/* When an injected message goes out, relative to our own handshake messages. */
+enum btc_when { BTC_BEFORE_VERSION, BTC_BEFORE_VERACK, BTC_AFTER_VERACK };
+
+/* A message to send besides the handshake's own (peershake --bug send=CMD@WHEN).
+ * cmd UNKNOWN sends "unknowncmd" with 4 bytes, or with empty_command an
+ * all-NUL command (valid for Core: an unknown message). */
+struct btc_inject {
+	enum btc_cmd cmd;
+	enum btc_when when;
+	bool empty_command;
+};
+
+#define BTC_MAX_INJECT 8
+
 /* What one side announces and how it behaves. */
 struct btc_hs_config {
 	uint8_t magic[4];
@@ -58,6 +99,9 @@ struct btc_hs_config {
 	void *nonce_ctx;
 	ps_rng_fn rng;
 	void *rng_ctx;
+	uint64_t bugs; /* BTC_BUG_* */
+	struct btc_inject inject[BTC_MAX_INJECT];
+	size_t ninject;
 };
 
 enum btc_ev_type {

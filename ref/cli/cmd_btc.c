@@ -209,6 +209,11 @@ int cmd_btc(struct cli_opts *o)
 	ctx.cfg.is_local_nonce = is_local_nonce;
 	ctx.cfg.nonce_ctx = &run;
 	ctx.cfg.rng = cry_rng;
+	ctx.cfg.bugs = o->bugs.btc;
+	memcpy(ctx.cfg.inject, o->bugs.inject, sizeof(ctx.cfg.inject));
+	ctx.cfg.ninject = o->bugs.ninject;
+	if (o->bugs.obsolete_version)
+		ctx.cfg.version = BTC_MIN_PEER_VERSION - 1;
 	if (!o->port)
 		o->port = o->network->port;
 	return run_exec(&run, o, &btc_proto, &ctx);

@@ -294,11 +294,24 @@ int cmd_noise(struct cli_opts *o)
 		goto out;
 	cfg->protocol = o->protocol;
 	cfg->rng = cry_rng;
+	cfg->bugs = o->bugs.noise;
+	if (o->bugs.wrong_psk)
+		cfg->psk[0] ^= 0x01;
 	if ((status = hex_arg(&ctx.bufs[0], &cfg->prologue_len, o->prologue_hex)) != 0 ||
 	    (status = hex_arg(&ctx.bufs[1], &cfg->payload1_len, o->payload1_hex)) != 0 ||
 	    (status = hex_arg(&ctx.bufs[2], &cfg->payload2_len, o->payload2_hex)) != 0 ||
 	    (status = hex_arg(&ctx.bufs[3], &cfg->transport_len, o->transport_hex)) != 0)
 		goto out;
+	if (o->bugs.wrong_prologue) {
+		/* one byte more than agreed */
+		uint8_t *p = realloc(ctx.bufs[0], cfg->prologue_len + 1);
+		if (!p) {
+			status = EXIT_RUNTIME;
+			goto out;
+		}
+		p[cfg->prologue_len++] = 0x5a;
+		ctx.bufs[0] = p;
+	}
 	cfg->prologue = ctx.bufs[0];
 	cfg->payload1 = ctx.bufs[1];
 	cfg->payload2 = ctx.bufs[2];

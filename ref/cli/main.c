@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "cli/bugs.h"
 #include "cli/cmd.h"
 #include "cli/opts.h"
 #include "crypto/crypto.h"
@@ -29,6 +30,10 @@ int main(int argc, char **argv)
 		break;
 	case MODE_VERSION:
 		printf("peershake %s\n", PS_VERSION_STRING);
+		r = 0;
+		break;
+	case MODE_LIST_BUGS:
+		bug_list(stdout);
 		r = 0;
 		break;
 	case MODE_SWEEP:

@@ -133,6 +133,8 @@ enum {
 	OPT_PAYLOAD2,
 	OPT_TRANSPORT,
 	OPT_PROTOCOL,
+	OPT_BUG,
+	OPT_LIST_BUGS,
 };
 
 static const struct option longopts[] = {
@@ -163,6 +165,8 @@ static const struct option longopts[] = {
 	{ "payload2", required_argument, NULL, OPT_PAYLOAD2 },
 	{ "transport", required_argument, NULL, OPT_TRANSPORT },
 	{ "protocol", required_argument, NULL, OPT_PROTOCOL },
+	{ "bug", required_argument, NULL, OPT_BUG },
+	{ "list-bugs", no_argument, NULL, OPT_LIST_BUGS },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -339,6 +343,13 @@ int cli_parse(struct cli_opts *o, int argc, char **argv)
 			o->protocol = optarg;
 			saw_noise = true;
 			break;
+		case OPT_BUG:
+			if (bug_add(&o->bugs, optarg) != 0)
+				return EXIT_USAGE;
+			break;
+		case OPT_LIST_BUGS:
+			o->mode = MODE_LIST_BUGS;
+			return 0;
 		case ':':
 			return usage_error("option '%s' needs a value", argv[optind - 1]);
 		case '?':
@@ -405,6 +416,10 @@ int cli_parse(struct cli_opts *o, int argc, char **argv)
 		bad_opt = "a Bitcoin option was given to a noise subcommand";
 	if (o->mode != MODE_NOISE_CONNECT && o->mode != MODE_NOISE_LISTEN && saw_noise)
 		bad_opt = "a Noise option was given to a Bitcoin mode";
+	if ((o->mode == MODE_NOISE_CONNECT || o->mode == MODE_NOISE_LISTEN) && o->bugs.any_btc)
+		bad_opt = "a Bitcoin --bug was given to a noise subcommand";
+	if (o->mode != MODE_NOISE_CONNECT && o->mode != MODE_NOISE_LISTEN && o->bugs.any_noise)
+		bad_opt = "a Noise --bug was given to a Bitcoin mode";
 	if (o->mode != MODE_BTC_LISTEN && o->mode != MODE_NOISE_LISTEN && saw_listen_only)
 		bad_opt = "--count and --connect are for listen";
 	if (bad_opt)

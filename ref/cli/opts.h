@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "btc/params.h"
+#include "cli/bugs.h"
 
 /* Exit statuses, documented in --help and the README. */
 enum {
@@ -29,6 +30,7 @@ enum cli_mode {
 	MODE_NOISE_LISTEN,
 	MODE_HELP,
 	MODE_VERSION,
+	MODE_LIST_BUGS,
 };
 
 struct cli_opts {
@@ -64,6 +66,9 @@ struct cli_opts {
 	const char *payload2_hex;
 	const char *transport_hex;
 	const char *protocol;
+
+	/* --bug: deliberate misbehaviour */
+	struct bug_set bugs;
 };
 
 /* Parse argv into o. On a usage error print one line naming what was wrong

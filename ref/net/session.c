@@ -62,14 +62,36 @@ static void finish(struct net_session *s, uint64_t now_ns)
 	s->ops->on_done(s->ctx, s);
 }
 
-/* Write what the core has queued. PS_OK (possibly partial) or an error. */
-static int flush(struct net_session *s)
+/* Write what the core has queued, as the shape allows. PS_OK (possibly
+ * partial), PS_ERR_CLOSED after a deliberate close mid-message, or an error. */
+static int flush(struct net_session *s, uint64_t now_ns)
 {
+	const struct net_shape *sh = &s->shape;
 	const uint8_t *p;
 	size_t n;
 
 	while ((n = s->core_ops->output(s->core, &p)) > 0) {
-		ssize_t w = send(s->fd, p, n, MSG_NOSIGNAL);
+		bool shaped = false;
+		ssize_t w;
+
+		if (now_ns < s->next_write_ns)
+			return PS_OK;
+		if (sh->close_mid) {
+			/* half of the first message, then we hang up */
+			(void)send(s->fd, p, n / 2 ? n / 2 : 1, MSG_NOSIGNAL);
+			return PS_ERR_CLOSED;
+		}
+		if (sh->split_at && s->bytes_sent < sh->split_at) {
+			size_t left = (size_t)(sh->split_at - s->bytes_sent);
+			if (n > left)
+				n = left;
+			shaped = true;
+		}
+		if (sh->chunk && n > sh->chunk) {
+			n = sh->chunk;
+			shaped = true;
+		}
+		w = send(s->fd, p, n, MSG_NOSIGNAL);
 		if (w < 0) {
 			if (errno == EAGAIN || errno == EWOULDBLOCK)
 				return PS_OK;
@@ -78,6 +100,12 @@ static int flush(struct net_session *s)
 			return net_errno_to_ps(errno);
 		}
 		s->core_ops->consume(s->core, (size_t)w);
+		s->bytes_sent += (uint64_t)w;
+		if (shaped || sh->chunk) {
+			s->next_write_ns = now_ns + sh->gap_ns;
+			if (sh->gap_ns)
+				return PS_OK;
+		}
 	}
 	return PS_OK;
 }
@@ -103,6 +131,7 @@ static bool advance(struct net_session *s, uint64_t now_ns)
 	short events = POLLIN;
 	int err = PS_OK;
 	enum net_outcome o = s->core_ops->outcome(s->core, &err);
+	uint64_t deadline;
 	bool pending_out;
 
 	if (s->state == NET_SESS_OPEN && o != NET_PENDING) {
@@ -126,14 +155,19 @@ static bool advance(struct net_session *s, uint64_t now_ns)
 		finish(s, now_ns);
 		return false;
 	}
+	deadline = s->state == NET_SESS_OPEN ? s->core_ops->expiry(s->core) : s->linger_until;
+	if (pending_out && now_ns < s->next_write_ns) {
+		/* a shaped write waits: wake for it, not for POLLOUT */
+		if (s->next_write_ns < deadline)
+			deadline = s->next_write_ns;
+		pending_out = false;
+	}
 	if (pending_out)
 		events |= POLLOUT;
 	if (s->state == NET_SESS_DRAINING)
-		events = POLLOUT;
+		events = pending_out ? POLLOUT : 0;
 	net_watch_set_events(s->loop, s->watch_id, events);
-	net_watch_set_deadline(s->loop, s->watch_id,
-			       s->state == NET_SESS_OPEN ? s->core_ops->expiry(s->core)
-							 : s->linger_until);
+	net_watch_set_deadline(s->loop, s->watch_id, deadline);
 	return true;
 }
 
@@ -161,7 +195,8 @@ static void core_start(struct net_session *s, uint64_t now_ns)
 		return;
 	}
 	s->ops->on_events(s->ctx, s);
-	if ((r = flush(s)) != PS_OK)
+	s->next_write_ns = now_ns + s->shape.stall_ns;
+	if ((r = flush(s, now_ns)) != PS_OK)
 		core_close(s, r, now_ns);
 	(void)advance(s, now_ns);
 }
@@ -209,7 +244,7 @@ static void on_io(struct net_loop *loop, void *ctx, short revents, uint64_t now_
 	if (revents & (POLLIN | POLLHUP | POLLERR))
 		on_readable(s, now_ns);
 	if (s->state != NET_SESS_DRAINING || s->linger_until > now_ns)
-		if ((r = flush(s)) != PS_OK)
+		if ((r = flush(s, now_ns)) != PS_OK)
 			core_close(s, r, now_ns);
 	(void)advance(s, now_ns);
 }
@@ -228,6 +263,7 @@ static void setup(struct net_session *s, struct net_loop *loop, const struct soc
 	net_addr_format(s->name, addr);
 	s->core_ops = p->core_ops;
 	s->core = p->core;
+	s->shape = p->shape;
 	s->linger_ns = p->linger_ns;
 	s->ops = p->ops;
 	s->ctx = p->ctx;

@@ -62,6 +62,16 @@ struct net_session_ops {
 	void (*on_done)(void *ctx, struct net_session *s);
 };
 
+/* How we write, for the transport-level misbehaviours (peershake --bug):
+ * all zero is "as fast as the socket takes it". */
+struct net_shape {
+	uint64_t stall_ns; /* send nothing for this long after the connection is up */
+	size_t chunk;	   /* write at most this many bytes at once (1: byte at a time) */
+	size_t split_at;   /* the first write stops after this many bytes (12: header split) */
+	uint64_t gap_ns;   /* the pause after each shaped write */
+	bool close_mid;	   /* send half of the first message, then close */
+};
+
 enum net_session_state {
 	NET_SESS_CONNECTING,
 	NET_SESS_OPEN,	   /* handshake running */
@@ -91,7 +101,10 @@ struct net_session {
 	void *core;
 	const struct net_session_ops *ops;
 	void *ctx;
-	void *user; /* the caller's; kept across setup */
+	struct net_shape shape;
+	uint64_t bytes_sent;
+	uint64_t next_write_ns; /* shaped writes wait until then */
+	void *user;		/* the caller's; kept across setup */
 };
 
 /* What a session needs besides its socket. */
@@ -102,6 +115,7 @@ struct net_session_params {
 	uint64_t linger_ns;  /* keep a successful connection open this long */
 	const struct net_session_ops *ops;
 	void *ctx;
+	struct net_shape shape;
 };
 
 /* Start an outbound session to addr: connect, then start the core.

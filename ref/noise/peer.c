@@ -106,6 +106,68 @@ static void undo_frame(struct noise_peer *p, size_t msg_len)
 	p->out_len -= NOISE_FRAME_HDR + msg_len;
 }
 
+/* The --bug mutations of the frame just queued: msg_len bytes at the end of
+ * the output, after their 2-byte header. Returns PS_OK or PS_ERR_NOMEM. */
+PS_MUST_CHECK static int misbehave(struct noise_peer *p, enum noise_peer_msg which, size_t msg_len)
+{
+	uint64_t b = p->cfg.bugs;
+	uint8_t *hdr = p->out + p->out_len - msg_len - NOISE_FRAME_HDR,
+		*msg = hdr + NOISE_FRAME_HDR;
+	bool first = which == (p->role == NOISE_PEER_INITIATOR ? NOISE_PEER_MSG1 : NOISE_PEER_MSG2);
+	bool hs_msg = which == NOISE_PEER_MSG1 || which == NOISE_PEER_MSG2;
+
+	if (msg_len == 0)
+		return PS_OK;
+	if ((which == NOISE_PEER_MSG1 && (b & NOISE_BUG_FLIP_MSG1)) ||
+	    (which == NOISE_PEER_MSG2 && (b & NOISE_BUG_FLIP_MSG2)) ||
+	    (!hs_msg && (b & NOISE_BUG_FLIP_TRANSPORT)))
+		msg[msg_len - 1] ^= 0x01;
+	if ((which == NOISE_PEER_MSG1 && (b & NOISE_BUG_FLIP_MSG1_E)) ||
+	    (which == NOISE_PEER_MSG2 && (b & NOISE_BUG_FLIP_MSG2_E)))
+		msg[0] ^= 0x01;
+	if (hs_msg && first && (b & NOISE_BUG_LOW_ORDER_E) && msg_len >= NOISE_DHLEN)
+		memset(msg, 0, NOISE_DHLEN); /* X25519's zero point: every DH with it is 0 */
+	if ((which == NOISE_PEER_MSG1 && (b & NOISE_BUG_TRUNCATE_MSG1)) ||
+	    (which == NOISE_PEER_MSG2 && (b & NOISE_BUG_TRUNCATE_MSG2))) {
+		msg_len--;
+		p->out_len--;
+		if (noise_frame_put_header(hdr, msg_len) != PS_OK)
+			return PS_ERR_INVALID_STATE;
+	}
+	if (first && (b & NOISE_BUG_OVERSIZE_PREFIX) &&
+	    noise_frame_put_header(hdr, NOISE_MAX_MSG) != PS_OK)
+		return PS_ERR_INVALID_STATE;
+	if (first && (b & NOISE_BUG_ZERO_FRAME)) {
+		/* an empty frame goes before the message: make room for it */
+		uint8_t *copy, *where;
+		int r;
+		if (!(copy = malloc(NOISE_FRAME_HDR + msg_len)))
+			return PS_ERR_NOMEM;
+		memcpy(copy, hdr, NOISE_FRAME_HDR + msg_len);
+		p->out_len -= NOISE_FRAME_HDR + msg_len;
+		if ((r = reserve_frame(p, 0, &where)) != PS_OK ||
+		    (r = reserve_frame(p, msg_len, &where)) != PS_OK) {
+			free(copy);
+			return r;
+		}
+		memcpy(where - NOISE_FRAME_HDR, copy, NOISE_FRAME_HDR + msg_len);
+		free(copy);
+	}
+	if (which == NOISE_PEER_MSG1 && (b & NOISE_BUG_REPLAY_MSG1)) {
+		uint8_t *again, *copy;
+		int r;
+		if (!(copy = malloc(msg_len)))
+			return PS_ERR_NOMEM;
+		memcpy(copy, p->out + p->out_len - msg_len, msg_len);
+		r = reserve_frame(p, msg_len, &again);
+		if (r == PS_OK)
+			memcpy(again, copy, msg_len);
+		free(copy);
+		return r;
+	}
+	return PS_OK;
+}
+
 PS_MUST_CHECK static int send_handshake(struct noise_peer *p, enum noise_peer_msg which,
 					const uint8_t *payload, size_t payload_len)
 {
@@ -120,7 +182,7 @@ PS_MUST_CHECK static int send_handshake(struct noise_peer *p, enum noise_peer_ms
 		return r;
 	}
 	push_event(p, NOISE_PEER_EV_MSG_SENT, which, n, PS_OK);
-	return PS_OK;
+	return misbehave(p, which, n);
 }
 
 PS_MUST_CHECK static int send_transport(struct noise_peer *p, enum noise_peer_msg which,
@@ -137,7 +199,7 @@ PS_MUST_CHECK static int send_transport(struct noise_peer *p, enum noise_peer_ms
 		return r;
 	}
 	push_event(p, NOISE_PEER_EV_MSG_SENT, which, n, PS_OK);
-	return PS_OK;
+	return misbehave(p, which, n);
 }
 
 /* Split(): c1 carries initiator -> responder, c2 the other way. */
@@ -229,8 +291,19 @@ PS_MUST_CHECK static int on_message(struct noise_peer *p, uint8_t **msg, size_t 
 		/* -> c1(T), then <- c2(T) */
 		if ((r = read_transport(p, NOISE_PEER_TRANSPORT, msg, len)) != PS_OK)
 			return r;
-		if ((r = send_transport(p, NOISE_PEER_ECHO, p->got_transport,
-					p->got_transport_len)) != PS_OK)
+		if (c->bugs & NOISE_BUG_NO_ECHO) {
+			succeed(p);
+			return PS_OK;
+		}
+		if (c->bugs & NOISE_BUG_ALTER_ECHO) {
+			/* a valid transport message, but not the plaintext received */
+			static const uint8_t other[] = "not what you sent";
+			r = send_transport(p, NOISE_PEER_ECHO, other, sizeof(other) - 1);
+		} else {
+			r = send_transport(p, NOISE_PEER_ECHO, p->got_transport,
+					   p->got_transport_len);
+		}
+		if (r != PS_OK)
 			return r;
 		succeed(p);
 		return PS_OK;
@@ -426,6 +499,8 @@ bool noise_peer_next_event(struct noise_peer *p, struct noise_peer_event *ev)
 size_t noise_peer_output(const struct noise_peer *p, const uint8_t **data)
 {
 	*data = p->out ? p->out + p->out_off : NULL;
+	if (p->cfg.bugs & NOISE_BUG_SILENT)
+		return 0; /* --bug silent: made, never sent */
 	return p->out_len - p->out_off;
 }
 

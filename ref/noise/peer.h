@@ -55,6 +55,26 @@ enum noise_peer_role { NOISE_PEER_INITIATOR, NOISE_PEER_RESPONDER };
 
 enum noise_peer_outcome { NOISE_PEER_PENDING, NOISE_PEER_SUCCESS, NOISE_PEER_FAILED };
 
+/* Deliberate misbehaviour, for conformance and resistance testing (peershake
+ * --bug): each spoils what we send, never what we accept. "Our first
+ * message" is msg1 for the initiator, msg2 for the responder. */
+enum {
+	NOISE_BUG_FLIP_MSG1 = 1 << 0,	    /* flip a bit of msg1's last byte (its tag) */
+	NOISE_BUG_FLIP_MSG1_E = 1 << 1,	    /* flip a bit of msg1's ephemeral key */
+	NOISE_BUG_FLIP_MSG2 = 1 << 2,	    /* flip a bit of msg2's tag */
+	NOISE_BUG_FLIP_MSG2_E = 1 << 3,	    /* flip a bit of msg2's ephemeral key */
+	NOISE_BUG_FLIP_TRANSPORT = 1 << 4,  /* flip a bit of our transport message's tag */
+	NOISE_BUG_TRUNCATE_MSG1 = 1 << 5,   /* msg1 one byte short, framed as such */
+	NOISE_BUG_TRUNCATE_MSG2 = 1 << 6,   /* msg2 one byte short, framed as such */
+	NOISE_BUG_OVERSIZE_PREFIX = 1 << 7, /* our first message framed as 65535 bytes */
+	NOISE_BUG_REPLAY_MSG1 = 1 << 8,	    /* initiator: msg1 sent twice */
+	NOISE_BUG_LOW_ORDER_E = 1 << 9,	    /* our ephemeral key sent as all zeros */
+	NOISE_BUG_ALTER_ECHO = 1 << 10,	    /* responder: echo another plaintext */
+	NOISE_BUG_NO_ECHO = 1 << 11,	    /* responder: never echo */
+	NOISE_BUG_SILENT = 1 << 12,	    /* send nothing at all */
+	NOISE_BUG_ZERO_FRAME = 1 << 13,	    /* an empty frame before our first message */
+};
+
 struct noise_peer_config {
 	/* "Noise_NNpsk2_25519_<cipher>_<hash>", the "Noise_" prefix optional;
 	 * NULL = NOISE_PEER_DEFAULT_PROTOCOL. The pattern must be NNpsk2. */
@@ -72,6 +92,7 @@ struct noise_peer_config {
 	uint64_t timeout_ns; /* deadline for the whole exchange, from init; 0 = none */
 	ps_rng_fn rng;	     /* the ephemeral key */
 	void *rng_ctx;
+	uint64_t bugs; /* NOISE_BUG_* */
 };
 
 /* Which message an event is about. */
