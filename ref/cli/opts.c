@@ -49,6 +49,7 @@ void cli_usage(FILE *f)
 		"      --dns-server H:P     ask this DNS server instead of the system's\n"
 		"      --max-concurrent N   connections open at once (fd limit - 64)\n"
 		"      --linger MS          keep a successful connection open MS, answering pings\n"
+		"      --source IP          connect from this local address\n"
 		"      --count N            listen: exit after N successful handshakes\n"
 		"      --connect TARGET     listen: also connect out (repeatable)\n"
 		"\n"
@@ -135,6 +136,7 @@ enum {
 	OPT_PROTOCOL,
 	OPT_BUG,
 	OPT_LIST_BUGS,
+	OPT_SOURCE,
 };
 
 static const struct option longopts[] = {
@@ -167,6 +169,7 @@ static const struct option longopts[] = {
 	{ "protocol", required_argument, NULL, OPT_PROTOCOL },
 	{ "bug", required_argument, NULL, OPT_BUG },
 	{ "list-bugs", no_argument, NULL, OPT_LIST_BUGS },
+	{ "source", required_argument, NULL, OPT_SOURCE },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -346,6 +349,9 @@ int cli_parse(struct cli_opts *o, int argc, char **argv)
 		case OPT_BUG:
 			if (bug_add(&o->bugs, optarg) != 0)
 				return EXIT_USAGE;
+			break;
+		case OPT_SOURCE:
+			o->source = optarg;
 			break;
 		case OPT_LIST_BUGS:
 			o->mode = MODE_LIST_BUGS;

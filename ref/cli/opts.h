@@ -56,6 +56,7 @@ struct cli_opts {
 	char *const *targets;
 	size_t ntargets;
 	const char **connect; /* listen: also connect out to these */
+	const char *source;   /* connect from this address */
 	size_t nconnect;
 
 	/* Noise */

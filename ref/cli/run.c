@@ -130,6 +130,16 @@ static void on_done(void *ctx, struct net_session *s)
 {
 	struct run *run = ctx;
 	struct run_conn *c = s->user;
+	struct jobj j;
+
+	/* who ended the connection, and how long after the result: a peer
+	 * that disconnects after the handshake shows here */
+	if (run->rep.json && s->started) {
+		run_json_begin(run, &j, "closed", c);
+		jstr(&j, "by", s->peer_closed ? "peer" : "us");
+		juint(&j, "after_result_ms", (s->closed_ns - s->end_ns) / 1000000u);
+		report_end(&j);
+	}
 
 	if (c->prev)
 		c->prev->next = c->next;
@@ -176,6 +186,7 @@ static struct net_session_params session_params(struct run *run, struct run_conn
 		.ops = &session_ops,
 		.ctx = run,
 		.shape = run->o->bugs.shape,
+		.source = run->has_source ? &run->source : NULL,
 	};
 	return p;
 }
@@ -466,6 +477,15 @@ int run_exec(struct run *run, struct cli_opts *o, const struct run_proto *proto,
 		run->max_active = limit > 96 ? limit - 64 : 32;
 		if (o->max_concurrent && o->max_concurrent < run->max_active)
 			run->max_active = o->max_concurrent;
+	}
+	if (o->source) {
+		if (!net_addr_numeric(&run->source, o->source, 0)) {
+			fprintf(stderr, "peershake: bad --source '%s': want a numeric IP address\n",
+				o->source);
+			status = EXIT_USAGE;
+			goto out;
+		}
+		run->has_source = true;
 	}
 	if (listen && (status = start_listen(run)) != 0)
 		goto out;

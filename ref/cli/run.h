@@ -60,6 +60,8 @@ struct run {
 	size_t active, max_active;
 	struct run_conn *conns; /* live connections */
 	int listen_fd, listen_watch;
+	struct sockaddr_storage source; /* --source */
+	bool has_source;
 	bool usage_failure; /* a target did not resolve */
 	bool runtime_failure;
 	void *proto_ctx; /* the protocol's own state */

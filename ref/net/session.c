@@ -51,6 +51,7 @@ static void finish(struct net_session *s, uint64_t now_ns)
 		report(s, o, err, now_ns);
 	}
 	s->state = NET_SESS_DONE;
+	s->closed_ns = now_ns;
 	if (s->started)
 		s->core_ops->release(s->core);
 	if (s->watch_id >= 0)
@@ -217,6 +218,7 @@ static void on_readable(struct net_session *s, uint64_t now_ns)
 		}
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
 			return;
+		s->peer_closed = true;
 		core_close(s, n == 0 ? PS_ERR_CLOSED : net_errno_to_ps(errno), now_ns);
 		return;
 	}
@@ -280,7 +282,7 @@ int net_session_connect(struct net_session *s, struct net_loop *loop,
 	setup(s, loop, addr, p);
 	s->outbound = true;
 	s->state = NET_SESS_CONNECTING;
-	if ((r = net_sock_connect(&s->fd, addr)) != PS_OK) {
+	if ((r = net_sock_connect(&s->fd, addr, p->source)) != PS_OK) {
 		fail_early(s, r, net_now_ns());
 		return PS_OK;
 	}

@@ -95,8 +95,10 @@ struct net_session {
 	uint64_t linger_until;
 	int err; /* why it ended: PS_OK after a success, else PS_ERR_* */
 	enum net_outcome outcome;
-	bool reported; /* on_result was called */
-	bool started;  /* the core's start was called */
+	bool reported;	    /* on_result was called */
+	bool peer_closed;   /* the peer ended the connection (EOF or reset) */
+	uint64_t closed_ns; /* when the connection ended */
+	bool started;	    /* the core's start was called */
 	const struct net_core_ops *core_ops;
 	void *core;
 	const struct net_session_ops *ops;
@@ -116,6 +118,7 @@ struct net_session_params {
 	const struct net_session_ops *ops;
 	void *ctx;
 	struct net_shape shape;
+	const struct sockaddr_storage *source; /* outbound: bind to this first, or NULL */
 };
 
 /* Start an outbound session to addr: connect, then start the core.

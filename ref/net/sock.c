@@ -36,13 +36,20 @@ int net_errno_to_ps(int err)
 	}
 }
 
-int net_sock_connect(int *fd, const struct sockaddr_storage *ss)
+int net_sock_connect(int *fd, const struct sockaddr_storage *ss,
+		     const struct sockaddr_storage *source)
 {
 	int s = socket(ss->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	int one = 1;
 
 	if (s < 0)
 		return PS_ERR_SYSTEM;
+	if (source && bind(s, (const struct sockaddr *)source, ss_len(source)) != 0) {
+		int e = errno;
+		close(s);
+		errno = e;
+		return PS_ERR_SYSTEM;
+	}
 	/* handshake messages are small and answered: do not wait on Nagle */
 	(void)setsockopt(s, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	if (connect(s, (const struct sockaddr *)ss, ss_len(ss)) != 0 && errno != EINPROGRESS) {

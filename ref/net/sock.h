@@ -13,10 +13,12 @@
 
 #define NET_ADDRSTRLEN 64 /* "[ffff:...:ffff]:65535" and a NUL */
 
-/* Start a non-blocking connect to ss. *fd gets the socket; the connect may
- * still be in progress (wait for POLLOUT, then net_sock_error).
+/* Start a non-blocking connect to ss, from source when not NULL (bound
+ * first, any port). *fd gets the socket; the connect may still be in
+ * progress (wait for POLLOUT, then net_sock_error).
  * PS_OK, PS_ERR_REFUSED, PS_ERR_UNREACHABLE, PS_ERR_SYSTEM. */
-PS_MUST_CHECK int net_sock_connect(int *fd, const struct sockaddr_storage *ss);
+PS_MUST_CHECK int net_sock_connect(int *fd, const struct sockaddr_storage *ss,
+				   const struct sockaddr_storage *source);
 
 /* A non-blocking listening socket on ss (SO_REUSEADDR). *fd gets it.
  * PS_OK, PS_ERR_SYSTEM (errno tells). */

@@ -291,7 +291,7 @@ static void connect_accept(const struct sockaddr_storage *where)
 	assert_int_equal(afd, -1);
 
 	target = lss;
-	assert_int_equal(net_sock_connect(&cfd, &target), PS_OK);
+	assert_int_equal(net_sock_connect(&cfd, &target, NULL), PS_OK);
 	assert_true(cfd >= 0);
 	assert_true(is_nonblocking(cfd));
 	assert_true(is_cloexec(cfd));
@@ -404,7 +404,7 @@ static void test_connect_refused(void **state)
 	assert_int_equal(bind(holder, (struct sockaddr *)&ss, sizeof(struct sockaddr_in)), 0);
 	target = bound(holder);
 
-	r = net_sock_connect(&fd, &target);
+	r = net_sock_connect(&fd, &target, NULL);
 	if (r == PS_OK) {
 		short rev = wait_for(fd, POLLOUT);
 		assert_true(rev != 0);
@@ -430,7 +430,7 @@ static void test_connect_to_closed_listener(void **state)
 	assert_int_equal(net_sock_listen(&lfd, &ss, 1), PS_OK);
 	target = bound(lfd);
 	close(lfd);
-	r = net_sock_connect(&fd, &target);
+	r = net_sock_connect(&fd, &target, NULL);
 	if (r == PS_OK) {
 		assert_true(wait_for(fd, POLLOUT) != 0);
 		assert_int_equal(net_sock_error(fd), PS_ERR_REFUSED);
@@ -460,7 +460,7 @@ static void test_sock_errors(void **state)
 	/* an address family there is no socket for */
 	memset(&ss, 0, sizeof(ss));
 	ss.ss_family = AF_UNSPEC;
-	assert_int_equal(net_sock_connect(&fd, &ss), PS_ERR_SYSTEM);
+	assert_int_equal(net_sock_connect(&fd, &ss, NULL), PS_ERR_SYSTEM);
 	assert_int_equal(fd, -1);
 	assert_int_equal(net_sock_listen(&fd, &ss, 1), PS_ERR_SYSTEM);
 	assert_int_equal(fd, -1);
