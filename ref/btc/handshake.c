@@ -386,9 +386,13 @@ static int on_version(struct btc_hs *hs, const struct btc_version *v)
 	return PS_OK;
 }
 
+/* The messages Core takes only between version and verack. sendtxrcncl is
+ * not among them for us: Core checks "if (!m_txreconciliation) ... ignored,
+ * as our node does not have txreconciliation enabled" before its after-verack
+ * check, and reconciliation is off by default; so is it here. */
 static bool is_pre_verack_feature(enum btc_cmd cmd)
 {
-	return cmd == BTC_CMD_WTXIDRELAY || cmd == BTC_CMD_SENDADDRV2 || cmd == BTC_CMD_SENDTXRCNCL;
+	return cmd == BTC_CMD_WTXIDRELAY || cmd == BTC_CMD_SENDADDRV2;
 }
 
 static int dispatch(struct btc_hs *hs, const struct btc_msg *m)
@@ -415,6 +419,8 @@ static int dispatch(struct btc_hs *hs, const struct btc_msg *m)
 			ev_simple(hs, BTC_EV_RECV, 0, "ignored: redundant version", false);
 		else if (is_pre_verack_feature(m->cmd))
 			ev_simple(hs, BTC_EV_RECV, 0, "feature negotiation", false);
+		else if (m->cmd == BTC_CMD_SENDTXRCNCL)
+			ev_simple(hs, BTC_EV_RECV, 0, "ignored: txreconciliation off", false);
 		else
 			/* Core: "Unsupported message prior to verack" */
 			ev_simple(hs, BTC_EV_RECV, 0, "ignored: before verack", false);

@@ -1026,11 +1026,11 @@ static void test_close(void **state)
 }
 
 /* Core: "wtxidrelay received after verack from peer=%d; disconnecting" (and
- * sendaddrv2, sendtxrcncl); before verack they are feature negotiation. */
+ * sendaddrv2); before verack they are feature negotiation. sendtxrcncl is
+ * tested below: with reconciliation off, Core ignores it everywhere. */
 static void test_feature_after_verack(void **state)
 {
-	static const enum btc_cmd features[] = { BTC_CMD_WTXIDRELAY, BTC_CMD_SENDADDRV2,
-						 BTC_CMD_SENDTXRCNCL };
+	static const enum btc_cmd features[] = { BTC_CMD_WTXIDRELAY, BTC_CMD_SENDADDRV2 };
 
 	(void)state;
 	for (size_t f = 0; f < N(features); f++) {
@@ -1069,6 +1069,36 @@ static void test_feature_after_verack(void **state)
 		(void)feed(&r, T0, buf, n);
 		assert_int_equal(r.nlog, before + 2);
 	}
+}
+
+/* Core: "if (!m_txreconciliation) { ... sendtxrcncl from peer=%d ignored, as
+ * our node does not have txreconciliation enabled" comes before its
+ * after-verack disconnect, and reconciliation is off by default. */
+static void test_sendtxrcncl_ignored(void **state)
+{
+	struct peer i, r;
+	uint8_t buf[BTC_HS_OUTBUF];
+	struct btc_msg m;
+	size_t n, before;
+
+	(void)state;
+	memset(&m, 0, sizeof(m));
+	m.cmd = BTC_CMD_SENDTXRCNCL;
+	m.u.sendtxrcncl.version = 1;
+	n = enc(buf, sizeof(buf), REGTEST, &m);
+	pair(&i, &r);
+	start(&i, BTC_INITIATOR, T0);
+	start(&r, BTC_RESPONDER, T0);
+	transfer(&i, &r, T0, &i.seed, 30);
+	assert_int_equal(feed(&r, T0, buf, n), PS_OK);
+	assert_string_equal(r.log[r.nlog - 1].note, "ignored: txreconciliation off");
+	run(&i, &r, T0, 1, 30);
+	assert_int_equal(btc_hs_outcome(&r.hs), BTC_SUCCESS);
+	before = r.nlog;
+	assert_int_equal(feed(&r, T0, buf, n), PS_OK);
+	assert_int_equal(r.nlog, before + 1);
+	assert_int_equal(r.log[before].type, BTC_EV_RECV);
+	assert_int_equal(r.hs.state, BTC_HS_DONE);
 }
 
 static void test_ping_pong(void **state)
@@ -1469,6 +1499,7 @@ int main(void)
 		cmocka_unit_test(test_timeouts),
 		cmocka_unit_test(test_close),
 		cmocka_unit_test(test_feature_after_verack),
+		cmocka_unit_test(test_sendtxrcncl_ignored),
 		cmocka_unit_test(test_ping_pong),
 		cmocka_unit_test(test_output_bounded),
 		cmocka_unit_test(test_events_never_lose_outcome),
