@@ -319,7 +319,12 @@ int btc_hs_init(struct btc_hs *hs, enum btc_role role, const struct btc_hs_confi
 	hs->role = role;
 	hs->state = BTC_HS_EXPECT_VERSION;
 	hs->outcome = BTC_PENDING;
-	hs->deadline_ns = cfg->timeout_ns ? now_ns + cfg->timeout_ns : UINT64_MAX;
+	/* Saturating: now_ns + timeout_ns past 2^64 would wrap to a deadline
+	 * already passed (found by fuzz/btc_hs_initiator; noise_peer saturates
+	 * the same way). */
+	hs->deadline_ns = UINT64_MAX;
+	if (cfg->timeout_ns && now_ns < UINT64_MAX - cfg->timeout_ns)
+		hs->deadline_ns = now_ns + cfg->timeout_ns;
 	cfg->rng(cfg->rng_ctx, (uint8_t *)&hs->nonce, sizeof(hs->nonce));
 	/* Core: "an inbound peer gets our version only after we receive theirs". */
 	if (role == BTC_INITIATOR)

@@ -1,0 +1,375 @@
+/*
+ * drive.c - see drive.h.
+ */
+#include "drive.h"
+
+#include "btc/params.h"
+#include "btc/wire.h"
+
+#define LOCAL_NONCE UINT64_C(0x1122334455667788)
+
+static bool is_local_nonce(void *ctx, uint64_t nonce)
+{
+	(void)ctx;
+	return nonce == LOCAL_NONCE;
+}
+
+void fuzz_btc_config(struct btc_hs_config *cfg, const uint8_t magic[4], struct fuzz_rng *rng)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	memcpy(cfg->magic, magic, 4);
+	cfg->version = BTC_PROTOCOL_VERSION;
+	cfg->services = BTC_NODE_NETWORK | BTC_NODE_WITNESS;
+	cfg->user_agent = "/peershake-fuzz:0.1/";
+	cfg->relay = true;
+	cfg->unix_time = 1700000000;
+	cfg->is_local_nonce = is_local_nonce;
+	cfg->rng = fuzz_rng_fill;
+	cfg->rng_ctx = rng;
+}
+
+bool fuzz_btc_event_eq(const struct btc_event *a, const struct btc_event *b)
+{
+	if (a->type != b->type || a->cmd != b->cmd || a->length != b->length || a->err != b->err ||
+	    strcmp(a->command, b->command) != 0)
+		return false;
+	if (!a->note || !b->note)
+		return a->note == b->note;
+	return strcmp(a->note, b->note) == 0;
+}
+
+static const int32_t versions[] = { 70016, 70015, 70001, 60001, 31800, 31799, 0, -1, 70017 };
+static const uint64_t services[] = { 0, 1, 9, 0x409, 8, 0xc09, UINT64_MAX };
+
+static void netaddr(struct fdp *f, struct btc_netaddr *a)
+{
+	a->services = fdp_u64(f);
+	fdp_bytes(f, a->ip, sizeof(a->ip));
+	a->port = fdp_u16(f);
+}
+
+size_t fuzz_btc_message(struct fdp *f, const uint8_t magic[4], uint8_t *out, size_t cap)
+{
+	uint8_t kind = fdp_u8(f);
+	struct btc_msg m;
+	struct ps_wcur w = ps_wcur_make(out, cap);
+	size_t n;
+
+	memset(&m, 0, sizeof(m));
+	m.cmd = (enum btc_cmd)(kind % (BTC_CMD_COUNT_ + 1));
+	if (m.cmd == BTC_CMD_COUNT_ || (kind & 0x80)) {
+		/* raw payload under a known or an arbitrary command */
+		if (m.cmd == BTC_CMD_COUNT_)
+			fdp_bytes(f, m.command, BTC_COMMAND_LEN);
+		else if (btc_command_set(m.command, btc_cmd_name(m.cmd)) != PS_OK)
+			return 0;
+		m.cmd = BTC_CMD_UNKNOWN;
+		m.payload = fdp_view(f, 600, &m.payload_len);
+		return btc_msg_encode(&w, magic, &m) == PS_OK ? (size_t)(w.p - out) : 0;
+	}
+	switch (m.cmd) {
+	case BTC_CMD_VERSION: {
+		struct btc_version *v = &m.u.version;
+		uint8_t sel = fdp_u8(f);
+		size_t i = fdp_below(f, sizeof(versions) / sizeof(versions[0]) + 1);
+		v->version = i < sizeof(versions) / sizeof(versions[0]) ? versions[i]
+									 : (int32_t)fdp_u32(f);
+		i = fdp_below(f, sizeof(services) / sizeof(services[0]) + 1);
+		v->services = i < sizeof(services) / sizeof(services[0]) ? services[i] : fdp_u64(f);
+		v->timestamp = (int64_t)fdp_u64(f);
+		netaddr(f, &v->addr_recv);
+		/* the groups present: none, up to nonce, user agent, height, relay */
+		static const unsigned presets[] = {
+			0,
+			BTC_VERSION_HAS_FROM_NONCE,
+			BTC_VERSION_HAS_FROM_NONCE | BTC_VERSION_HAS_USER_AGENT,
+			BTC_VERSION_HAS_FROM_NONCE | BTC_VERSION_HAS_USER_AGENT |
+				BTC_VERSION_HAS_HEIGHT,
+			BTC_VERSION_HAS_FROM_NONCE | BTC_VERSION_HAS_USER_AGENT |
+				BTC_VERSION_HAS_HEIGHT | BTC_VERSION_HAS_RELAY,
+		};
+		v->present = presets[sel % 5 == 0 ? 4 : (sel >> 3) % 5];
+		netaddr(f, &v->addr_from);
+		v->nonce = (sel & 0x80) ? LOCAL_NONCE : fdp_u64(f);
+		v->user_agent = fdp_view(f, BTC_MAX_SUBVERSION, &n);
+		v->user_agent_len = n;
+		v->start_height = (int32_t)fdp_u32(f);
+		v->relay = fdp_u8(f);
+		break;
+	}
+	case BTC_CMD_SENDTXRCNCL:
+		m.u.sendtxrcncl.version = fdp_u32(f);
+		m.u.sendtxrcncl.salt = fdp_u64(f);
+		break;
+	case BTC_CMD_SENDCMPCT:
+		m.u.sendcmpct.announce = fdp_u8(f);
+		m.u.sendcmpct.version = fdp_u64(f);
+		break;
+	case BTC_CMD_PING:
+	case BTC_CMD_PONG:
+		m.u.ping.has_nonce = m.cmd == BTC_CMD_PONG || (kind & 0x40);
+		m.u.ping.nonce = fdp_u64(f);
+		break;
+	case BTC_CMD_FEEFILTER:
+		m.u.feerate = (int64_t)fdp_u64(f);
+		break;
+	case BTC_CMD_REJECT: {
+		m.u.reject.message = fdp_view(f, BTC_COMMAND_LEN, &m.u.reject.message_len);
+		m.u.reject.code = fdp_u8(f);
+		m.u.reject.reason = fdp_view(f, 111, &m.u.reject.reason_len);
+		if (kind & 0x40)
+			m.u.reject.data = fdp_view(f, 32, &m.u.reject.data_len);
+		break;
+	}
+	default:
+		break;
+	}
+	return btc_msg_encode(&w, magic, &m) == PS_OK ? (size_t)(w.p - out) : 0;
+}
+
+/* ---- the handshake driver --------------------------------------------------- */
+
+struct model {
+	enum btc_role role;
+	uint64_t last_expiry;
+	enum btc_outcome outcome;
+	unsigned n_success, n_failed, n_disconnect, n_version;
+	/* what we sent, as consumed, reassembled and checked */
+	uint8_t sent[4 * BTC_HS_OUTBUF];
+	size_t sent_len;
+	unsigned sent_msgs;
+	bool sent_version, sent_verack;
+};
+
+static void check(const struct btc_hs *hs, struct model *md)
+{
+	const uint8_t *p;
+	uint64_t e = btc_hs_expiry(hs);
+
+	FUZZ_ASSERT(btc_hs_output(hs, &p) == hs->out_len && p == hs->out);
+	FUZZ_ASSERT(hs->out_len <= BTC_HS_OUTBUF);
+	FUZZ_ASSERT(hs->ev_count <= BTC_HS_EVENTS);
+	FUZZ_ASSERT(hs->hdr_len <= BTC_HEADER_LEN);
+	FUZZ_ASSERT(!hs->in_payload || hs->payload_seen <= hs->cur.length);
+	/* never SUCCESS without both version and verack (and ours sent) */
+	if (hs->outcome == BTC_SUCCESS)
+		FUZZ_ASSERT(hs->got_version && hs->got_verack && hs->sent_version);
+	if (hs->outcome == BTC_PARTIAL)
+		FUZZ_ASSERT(hs->got_version && !hs->got_verack);
+	switch (hs->state) {
+	case BTC_HS_EXPECT_VERSION:
+		FUZZ_ASSERT(!hs->got_version && hs->outcome == BTC_PENDING);
+		break;
+	case BTC_HS_EXPECT_VERACK:
+		FUZZ_ASSERT(hs->got_version && hs->sent_version && !hs->got_verack);
+		FUZZ_ASSERT(hs->outcome == BTC_PENDING);
+		break;
+	case BTC_HS_DONE:
+		FUZZ_ASSERT(hs->outcome == BTC_SUCCESS);
+		break;
+	case BTC_HS_CLOSED:
+		FUZZ_ASSERT(hs->outcome != BTC_PENDING && hs->err < 0);
+		break;
+	default:
+		fuzz_fail(__FILE__, __LINE__, "state out of range");
+	}
+	/* an outcome, once known, does not change */
+	FUZZ_ASSERT(md->outcome == BTC_PENDING || md->outcome == hs->outcome);
+	md->outcome = hs->outcome;
+	/* expiry monotone: the deadline never moves earlier; once none, none */
+	FUZZ_ASSERT(e >= md->last_expiry);
+	md->last_expiry = e;
+	/* the responder answers only a version (Core: inbound peers wait) */
+	if (md->role == BTC_RESPONDER && !hs->got_version)
+		FUZZ_ASSERT(hs->out_len == 0 && hs->bytes_out == 0 && !hs->sent_version);
+	if (md->role == BTC_INITIATOR)
+		FUZZ_ASSERT(hs->sent_version);
+}
+
+static void drain(struct btc_hs *hs, struct model *md)
+{
+	struct btc_event ev;
+
+	while (btc_hs_next_event(hs, &ev)) {
+		FUZZ_ASSERT(strlen(ev.command) <= BTC_COMMAND_LEN);
+		switch (ev.type) {
+		case BTC_EV_SUCCESS:
+			FUZZ_ASSERT(++md->n_success == 1 && hs->outcome == BTC_SUCCESS);
+			FUZZ_ASSERT(md->n_version == 1);
+			break;
+		case BTC_EV_FAILED:
+			FUZZ_ASSERT(++md->n_failed == 1 && md->n_success == 0);
+			FUZZ_ASSERT(hs->outcome == BTC_FAILED || hs->outcome == BTC_PARTIAL);
+			FUZZ_ASSERT(ev.err < 0);
+			break;
+		case BTC_EV_DISCONNECT:
+			FUZZ_ASSERT(++md->n_disconnect == 1 && md->n_success == 1);
+			FUZZ_ASSERT(ev.err < 0);
+			break;
+		case BTC_EV_VERSION:
+			FUZZ_ASSERT(++md->n_version == 1 && hs->got_version);
+			break;
+		case BTC_EV_DROPPED:
+			FUZZ_ASSERT(ev.err < 0);
+			break;
+		case BTC_EV_SENT:
+		case BTC_EV_RECV:
+			FUZZ_ASSERT(md->n_failed == 0 && md->n_disconnect == 0);
+			break;
+		default:
+			fuzz_fail(__FILE__, __LINE__, "event type out of range");
+		}
+	}
+}
+
+/* What we send must itself be well-formed: each message decodes, version
+ * first and once, verack after it. */
+static void consume(struct btc_hs *hs, struct model *md, size_t n)
+{
+	const uint8_t *p;
+	size_t avail = btc_hs_output(hs, &p), off = 0;
+
+	if (n > avail)
+		n = avail;
+	if (n > sizeof(md->sent) - md->sent_len) {
+		md->sent_len = 0; /* a long exchange: stop checking what we sent */
+		md->sent_msgs = 1000;
+	}
+	if (n <= sizeof(md->sent) - md->sent_len) {
+		memcpy(md->sent + md->sent_len, p, n);
+		md->sent_len += n;
+	}
+	btc_hs_consume(hs, n);
+	FUZZ_ASSERT(hs->out_len == avail - n);
+	if (md->sent_msgs >= 1000)
+		return;
+	for (;;) {
+		struct btc_msg m;
+		size_t used;
+		int r = btc_msg_decode(&m, &used, hs->cfg.magic, md->sent + off, md->sent_len - off);
+
+		if (r == PS_ERR_NEED_MORE)
+			break;
+		FUZZ_ASSERT(r == PS_OK);
+		FUZZ_ASSERT(m.cmd != BTC_CMD_UNKNOWN);
+		FUZZ_ASSERT((m.cmd == BTC_CMD_VERSION) == (md->sent_msgs == 0));
+		if (m.cmd == BTC_CMD_VERSION) {
+			FUZZ_ASSERT(m.u.version.nonce == hs->nonce);
+			md->sent_version = true;
+		}
+		if (m.cmd == BTC_CMD_VERACK) {
+			FUZZ_ASSERT(md->sent_version && !md->sent_verack && hs->got_version);
+			md->sent_verack = true;
+		}
+		md->sent_msgs++;
+		off += used;
+	}
+	memmove(md->sent, md->sent + off, md->sent_len - off);
+	md->sent_len -= off;
+}
+
+static uint64_t later(uint64_t now, uint64_t d)
+{
+	return now > UINT64_MAX - d ? UINT64_MAX : now + d;
+}
+
+void fuzz_btc_hs_run(enum btc_role role, const uint8_t *data, size_t size)
+{
+	static struct btc_hs hs;
+	static struct model md;
+	static uint8_t msg[BTC_HEADER_LEN + 1024];
+	struct fdp f = fdp_make(data, size);
+	struct btc_hs_config cfg;
+	struct fuzz_rng rng = { fdp_u64(&f) };
+	uint8_t conf = fdp_u8(&f);
+	const uint8_t *magic = btc_networks[conf % btc_network_count].magic;
+	uint64_t now = (conf & 0x80) ? fdp_u64(&f) : UINT64_C(1000000000);
+	size_t n, len;
+	int r;
+
+	fuzz_btc_config(&cfg, magic, &rng);
+	if (conf & 0x08)
+		cfg.version = (int32_t)fdp_u32(&f);
+	if (conf & 0x10)
+		cfg.required_services = fdp_u64(&f);
+	if (conf & 0x20)
+		cfg.timeout_ns = fdp_u64(&f) >> (fdp_u8(&f) & 63);
+	cfg.relay = conf & 0x40;
+
+	memset(&md, 0, sizeof(md));
+	md.role = role;
+	r = btc_hs_init(&hs, role, &cfg, now);
+	FUZZ_ASSERT(r == PS_OK);
+	/* a deadline, if any, lies ahead of the start */
+	FUZZ_ASSERT(btc_hs_expiry(&hs) > now || btc_hs_expiry(&hs) == UINT64_MAX);
+	check(&hs, &md);
+
+	for (unsigned ops = 0; ops < 64 && fdp_left(&f) > 0; ops++) {
+		uint8_t op = fdp_u8(&f);
+		const uint8_t *raw;
+		bool timed = true; /* the op called the machine with now */
+
+		switch (op % 10) {
+		case 0:
+		case 1:
+		case 2: /* a well-formed message, in one to three pieces */
+			n = fuzz_btc_message(&f, magic, msg, sizeof(msg));
+			timed = n > 0;
+			for (size_t off = 0, k; off < n; off += k) {
+				k = (op & 0x30) ? 1 + fdp_below(&f, n - off) : n - off;
+				(void)btc_hs_input(&hs, now, msg + off, k);
+				check(&hs, &md);
+			}
+			break;
+		case 3: /* raw bytes */
+			raw = fdp_view(&f, 1024, &len);
+			r = btc_hs_input(&hs, now, raw, len);
+			FUZZ_ASSERT(r == PS_OK || r == hs.err);
+			break;
+		case 4: /* time passes */
+			now = later(now, (uint64_t)fdp_u32(&f) << (fdp_u8(&f) & 31));
+			if (op & 0x10)
+				btc_hs_handle_expiry(&hs, now);
+			else
+				(void)btc_hs_input(&hs, now, msg, 0);
+			break;
+		case 5:
+		case 6: /* the transport sends some of the output */
+			consume(&hs, &md, fdp_below(&f, hs.out_len + 2));
+			timed = false;
+			break;
+		case 7:
+			drain(&hs, &md);
+			timed = false;
+			break;
+		case 8: /* after success, a ping of our own (as --linger does) */
+			timed = false;
+			if (hs.state == BTC_HS_DONE) {
+				struct btc_msg m;
+				memset(&m, 0, sizeof(m));
+				m.cmd = BTC_CMD_PING;
+				m.u.ping.has_nonce = true;
+				m.u.ping.nonce = fdp_u64(&f);
+				r = btc_hs_send(&hs, &m);
+				FUZZ_ASSERT(r == PS_OK || r == PS_ERR_NOBUF);
+			}
+			break;
+		default: /* the connection ends */
+			timed = false;
+			if ((op & 0xf0) == 0xf0)
+				btc_hs_close(&hs, (op & 1) ? PS_ERR_CLOSED : PS_ERR_SYSTEM);
+			break;
+		}
+		check(&hs, &md);
+		/* a call at or past the deadline leaves nothing pending */
+		if (timed)
+			FUZZ_ASSERT(btc_hs_expiry(&hs) > now || btc_hs_expiry(&hs) == UINT64_MAX);
+	}
+	drain(&hs, &md);
+	consume(&hs, &md, hs.out_len);
+	btc_hs_close(&hs, PS_ERR_CLOSED);
+	check(&hs, &md);
+	drain(&hs, &md);
+	FUZZ_ASSERT(hs.outcome != BTC_PENDING);
+	FUZZ_ASSERT(md.n_success == (hs.outcome == BTC_SUCCESS));
+}

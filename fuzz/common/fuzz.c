@@ -1,0 +1,56 @@
+/*
+ * fuzz.c - the shared helpers of fuzz.h.
+ */
+#include "fuzz.h"
+
+void fuzz_fail(const char *file, int line, const char *what)
+{
+	fprintf(stderr, "%s:%d: fuzz invariant failed: %s\n", file, line, what);
+	abort();
+}
+
+void fuzz_crypto_init(void)
+{
+	static bool done;
+
+	if (done)
+		return;
+	if (cry_init() != PS_OK)
+		fuzz_fail(__FILE__, __LINE__, "cry_init");
+	done = true;
+}
+
+void fuzz_rng_fill(void *ctx, uint8_t *out, size_t n)
+{
+	struct fuzz_rng *r = ctx;
+
+	while (n) {
+		uint64_t z = (r->s += UINT64_C(0x9e3779b97f4a7c15));
+		size_t k = n < 8 ? n : 8;
+
+		z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
+		z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
+		z ^= z >> 31;
+		for (size_t i = 0; i < k; i++)
+			out[i] = (uint8_t)(z >> (8 * i));
+		out += k;
+		n -= k;
+	}
+}
+
+static FILE *saved_stderr, *devnull;
+
+void fuzz_stderr_mute(void)
+{
+	if (!devnull && !(devnull = fopen("/dev/null", "w")))
+		return;
+	if (!saved_stderr)
+		saved_stderr = stderr;
+	stderr = devnull;
+}
+
+void fuzz_stderr_restore(void)
+{
+	if (saved_stderr)
+		stderr = saved_stderr;
+}
