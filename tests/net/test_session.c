@@ -67,6 +67,11 @@ struct rec {
 	uint64_t core_now_ns, core_timeout_ns;
 	char name[NET_ADDRSTRLEN], local[NET_ADDRSTRLEN];
 	void *user;
+	/* at on_done */
+	bool peer_closed;
+	uint64_t closed_ns, bytes_sent;
+	char got[64]; /* every byte the core was given */
+	size_t got_len;
 };
 
 struct fake {
@@ -102,6 +107,8 @@ struct world {
 	struct rec rec[2];				     /* [0] outbound, [1] inbound */
 	struct fake_cfg cfg[2];				     /* the cores */
 	uint64_t timeout_ns[2];				     /* session timeouts */
+	struct net_shape shape[2];			     /* how each side writes */
+	const struct sockaddr_storage *source;		     /* outbound: bind first */
 	uint64_t linger_ns[2];				     /* session lingers */
 	bool no_on_connected;				     /* session ops without on_connected */
 	const struct net_session_ops *ops[2];		     /* a test's own, or NULL */
@@ -173,6 +180,11 @@ static void check_life(const struct rec *r)
 		assert_int_not_equal(r->err, PS_OK);
 	assert_true(r->end_ns >= r->start_ns);
 	assert_true(r->done_ns >= r->end_ns);
+	/* the connection ended once the result was known, before on_done */
+	assert_true(r->closed_ns >= r->end_ns);
+	assert_true(r->closed_ns <= r->done_ns);
+	if (!r->started)
+		assert_int_equal(r->bytes_sent, 0);
 }
 
 /* ---- the fake core ---- */
@@ -245,6 +257,8 @@ static int fake_input(void *core, uint64_t now_ns, const uint8_t *data, size_t l
 	(void)now_ns;
 	f->rec->inputs++;
 	assert_true(len > 0);
+	for (size_t i = 0; i < len && f->rec->got_len + 1 < sizeof(f->rec->got); i++)
+		f->rec->got[f->rec->got_len++] = (char)data[i];
 	/* the session stops reading once the core says it has ended */
 	assert_false(f->closed);
 	if (f->cfg.mode == F_SILENT)
@@ -426,6 +440,9 @@ static void cb_done(void *ctx, struct net_session *s)
 	c->rec->dones++;
 	mark(c->rec, 'd');
 	c->rec->done_ns = net_now_ns();
+	c->rec->peer_closed = s->peer_closed;
+	c->rec->closed_ns = s->closed_ns;
+	c->rec->bytes_sent = s->bytes_sent;
 	assert_int_equal(s->state, NET_SESS_DONE);
 	assert_int_equal(s->fd, -1);
 	assert_int_equal(s->watch_id, -1);
@@ -482,6 +499,8 @@ static struct net_session_params params(struct world *w, struct conn *c, int sid
 		       : w->no_on_connected ? &session_ops_no_connected
 					    : &session_ops,
 		.ctx = c,
+		.shape = w->shape[side],
+		.source = side == 0 ? w->source : NULL,
 	};
 	return p;
 }
@@ -660,6 +679,10 @@ static void test_success(void **state)
 	}
 	assert_int_equal(w.rec[0].pongs, 1);
 	assert_int_equal(w.rec[1].pings, 1);
+	assert_int_equal(w.rec[0].bytes_sent, 5);
+	assert_int_equal(w.rec[1].bytes_sent, 5);
+	assert_string_equal(w.rec[0].got, "pong\n");
+	assert_string_equal(w.rec[1].got, "ping\n");
 	/* the outbound session is named for where it went; the inbound for
 	 * where it came from, which is the outbound's local end */
 	net_addr_format(want, &w.laddr);
@@ -705,6 +728,11 @@ static void test_fail_on_input(void **state)
 	assert_int_equal(w.rec[0].close_reason, PS_ERR_CLOSED);
 	/* the close reached the core before the result was known */
 	assert_true(pos(&w.rec[0], 'k') < pos(&w.rec[0], 'r'));
+	/* who hung up */
+	assert_true(w.rec[0].peer_closed);
+	assert_false(w.rec[1].peer_closed);
+	assert_int_equal(w.rec[0].bytes_sent, 5);
+	assert_int_equal(w.rec[1].bytes_sent, 0);
 	world_free(&w);
 }
 
@@ -983,6 +1011,189 @@ static void test_linger_ended_by_core(void **state)
 	world_free(&w);
 }
 
+/* ---- shaped writes (peershake --bug transport shaping) ---- */
+
+/* Byte at a time with a gap: five writes, the last at least four gaps
+ * after the first; the responder reads more than once and still succeeds. */
+static void test_shape_byte_at_a_time(void **state)
+{
+	struct world w;
+	const uint64_t gap = 5 * MS;
+
+	(void)state;
+	world_init(&w, true);
+	w.shape[0].chunk = 1;
+	w.shape[0].gap_ns = gap;
+	pair(&w);
+	assert_int_equal(w.rec[0].outcome, NET_SUCCESS);
+	assert_int_equal(w.rec[1].outcome, NET_SUCCESS);
+	assert_int_equal(w.rec[0].bytes_sent, 5);
+	assert_string_equal(w.rec[1].got, "ping\n");
+	assert_true(w.rec[1].inputs >= 2);
+	assert_true(w.rec[1].end_ns >= w.rec[0].connected_ns + 4 * gap);
+	world_free(&w);
+}
+
+/* Byte at a time without a gap: every byte its own send, as fast as the
+ * socket takes them. */
+static void test_shape_chunk_no_gap(void **state)
+{
+	struct world w;
+
+	(void)state;
+	world_init(&w, true);
+	w.shape[1].chunk = 2;
+	pair(&w);
+	assert_int_equal(w.rec[0].outcome, NET_SUCCESS);
+	assert_int_equal(w.rec[1].outcome, NET_SUCCESS);
+	assert_int_equal(w.rec[1].bytes_sent, 5);
+	assert_string_equal(w.rec[0].got, "pong\n");
+	world_free(&w);
+}
+
+/* The first write stops at split_at; the rest follows after the gap. */
+static void test_shape_split(void **state)
+{
+	struct world w;
+	const uint64_t gap = 30 * MS;
+
+	(void)state;
+	world_init(&w, true);
+	w.shape[0].split_at = 2;
+	w.shape[0].gap_ns = gap;
+	pair(&w);
+	assert_int_equal(w.rec[0].outcome, NET_SUCCESS);
+	assert_int_equal(w.rec[1].outcome, NET_SUCCESS);
+	assert_string_equal(w.rec[1].got, "ping\n");
+	assert_true(w.rec[1].inputs >= 2);
+	assert_true(w.rec[1].end_ns >= w.rec[0].connected_ns + gap);
+	world_free(&w);
+}
+
+/* Nothing is sent for stall_ns after the connection is up. */
+static void test_shape_stall(void **state)
+{
+	struct world w;
+	const uint64_t stall = 40 * MS;
+
+	(void)state;
+	world_init(&w, true);
+	w.shape[0].stall_ns = stall;
+	pair(&w);
+	assert_int_equal(w.rec[0].outcome, NET_SUCCESS);
+	assert_int_equal(w.rec[1].outcome, NET_SUCCESS);
+	assert_true(w.rec[1].end_ns >= w.rec[0].connected_ns + stall);
+	world_free(&w);
+}
+
+/* A stall longer than the core's deadline: the core's expiry still wins. */
+static void test_shape_stall_past_expiry(void **state)
+{
+	struct world w;
+
+	(void)state;
+	world_init(&w, true);
+	w.shape[0].stall_ns = 60 * SEC;
+	w.cfg[0].expiry_in = 30 * MS;
+	w.cfg[1].mode = F_SILENT;
+	pair(&w);
+	assert_int_equal(w.rec[0].outcome, NET_FAILED);
+	assert_int_equal(w.rec[0].err, PS_ERR_TIMEOUT);
+	assert_int_equal(w.rec[0].bytes_sent, 0);
+	assert_int_equal(w.rec[1].got_len, 0);
+	world_free(&w);
+}
+
+/* Half of the first message, then we hang up: our core is closed (closed,
+ * not by the peer), the peer gets the half and the close. The fake
+ * responder decides SUCCESS on the ping, before it writes: that stands. */
+static void test_shape_close_mid(void **state)
+{
+	for (int side = 0; side < 2; side++) {
+		struct world w;
+
+		(void)state;
+		world_init(&w, true);
+		w.shape[side].close_mid = true;
+		pair(&w);
+		assert_int_equal(w.rec[1 - side].outcome, NET_FAILED);
+		assert_int_equal(w.rec[1 - side].err, PS_ERR_CLOSED);
+		if (side == 0) {
+			assert_int_equal(w.rec[0].outcome, NET_FAILED);
+			assert_int_equal(w.rec[0].err, PS_ERR_CLOSED);
+		} else {
+			assert_int_equal(w.rec[1].outcome, NET_SUCCESS);
+		}
+		assert_false(w.rec[side].peer_closed);
+		assert_true(w.rec[1 - side].peer_closed);
+		assert_int_equal(w.rec[side].closes, 1);
+		assert_int_equal(w.rec[side].close_reason, PS_ERR_CLOSED);
+		/* "ping\n" or "pong\n": two bytes of five reached the peer */
+		assert_int_equal(w.rec[1 - side].got_len, 2);
+		assert_memory_equal(w.rec[1 - side].got, side == 0 ? "pi" : "po", 2);
+		world_free(&w);
+	}
+}
+
+/* ---- the source address ---- */
+
+static void test_source(void **state)
+{
+	struct world w;
+	struct sockaddr_storage src;
+	int probe;
+	bool have_127_0_0_2;
+
+	(void)state;
+	/* 127.0.0.2 is loopback too, where the kernel has all of 127/8 */
+	assert_true(net_addr_numeric(&src, "127.0.0.2", 0));
+	probe = socket(AF_INET, SOCK_STREAM, 0);
+	assert_true(probe >= 0);
+	have_127_0_0_2 = bind(probe, (struct sockaddr *)&src, sizeof(struct sockaddr_in)) == 0;
+	close(probe);
+	if (!have_127_0_0_2)
+		assert_true(net_addr_numeric(&src, "127.0.0.1", 0));
+
+	world_init(&w, true);
+	w.source = &src;
+	pair(&w);
+	assert_int_equal(w.rec[0].outcome, NET_SUCCESS);
+	assert_int_equal(w.rec[1].outcome, NET_SUCCESS);
+	if (have_127_0_0_2) {
+		assert_int_equal(strncmp(w.rec[0].local, "127.0.0.2:", 10), 0);
+		assert_int_equal(strncmp(w.rec[1].name, "127.0.0.2:", 10), 0);
+	} else {
+		printf("note: 127.0.0.2 cannot be bound here; source 127.0.0.1 only\n");
+	}
+	world_free(&w);
+}
+
+/* A source we cannot bind (not ours; or the other family): FAILED with a
+ * system error, before any connect, the core never started. */
+static void test_source_unbindable(void **state)
+{
+	static const char *bad[] = { "192.0.2.1", "::1" };
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct world w;
+		struct sockaddr_storage src, to;
+		int lfd = idle_listener(&to);
+
+		assert_true(net_addr_numeric(&src, bad[i], 0));
+		world_init(&w, false);
+		w.source = &src;
+		world_connect(&w, &to);
+		world_run(&w);
+		check_life(&w.rec[0]);
+		assert_int_equal(w.rec[0].outcome, NET_FAILED);
+		assert_int_equal(w.rec[0].err, PS_ERR_SYSTEM);
+		assert_string_equal(w.rec[0].seq, "rd");
+		world_free(&w);
+		close(lfd);
+	}
+}
+
 /* ---- abort ---- */
 
 static void abort_all(struct world *w)
@@ -1115,6 +1326,14 @@ int main(void)
 		cmocka_unit_test(test_linger),
 		cmocka_unit_test(test_peer_closes_during_linger),
 		cmocka_unit_test(test_linger_ended_by_core),
+		cmocka_unit_test(test_shape_byte_at_a_time),
+		cmocka_unit_test(test_shape_chunk_no_gap),
+		cmocka_unit_test(test_shape_split),
+		cmocka_unit_test(test_shape_stall),
+		cmocka_unit_test(test_shape_stall_past_expiry),
+		cmocka_unit_test(test_shape_close_mid),
+		cmocka_unit_test(test_source),
+		cmocka_unit_test(test_source_unbindable),
 		cmocka_unit_test(test_abort_connecting),
 		cmocka_unit_test(test_abort_open),
 		cmocka_unit_test(test_abort_lingering),

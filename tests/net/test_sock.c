@@ -440,6 +440,54 @@ static void test_connect_to_closed_listener(void **state)
 	}
 }
 
+/* connect from a source address: bound first, any port. */
+static void test_connect_from_source(void **state)
+{
+	struct sockaddr_storage ss = v4("127.0.0.1", 0), lss, src, peer;
+	char a[NET_ADDRSTRLEN];
+	int lfd = -1, cfd = -1, afd = -1;
+	bool have2;
+
+	(void)state;
+	assert_int_equal(net_sock_listen(&lfd, &ss, 8), PS_OK);
+	lss = bound(lfd);
+
+	/* 127.0.0.2 where the kernel routes all of 127/8, else 127.0.0.1 */
+	src = v4("127.0.0.2", 0);
+	{
+		int probe = socket(AF_INET, SOCK_STREAM, 0);
+		assert_true(probe >= 0);
+		have2 = bind(probe, (struct sockaddr *)&src, sizeof(struct sockaddr_in)) == 0;
+		close(probe);
+	}
+	if (!have2)
+		src = v4("127.0.0.1", 0);
+	assert_int_equal(net_sock_connect(&cfd, &lss, &src), PS_OK);
+	assert_true(wait_for(cfd, POLLOUT) & POLLOUT);
+	assert_int_equal(net_sock_error(cfd), PS_OK);
+	net_sock_local(a, cfd);
+	assert_int_equal(strncmp(a, have2 ? "127.0.0.2:" : "127.0.0.1:", 10), 0);
+	assert_true(wait_for(lfd, POLLIN) & POLLIN);
+	assert_int_equal(net_sock_accept(&afd, &peer, lfd), PS_OK);
+	assert_int_equal(memcmp(&((struct sockaddr_in *)&peer)->sin_addr,
+				&((struct sockaddr_in *)&src)->sin_addr, 4),
+			 0);
+	close(afd);
+	close(cfd);
+
+	/* a source that is not ours, or of the other family: a system error
+	 * before any connect, nothing leaked */
+	cfd = -1;
+	src = v4("192.0.2.1", 0);
+	assert_int_equal(net_sock_connect(&cfd, &lss, &src), PS_ERR_SYSTEM);
+	assert_int_equal(errno, EADDRNOTAVAIL);
+	assert_int_equal(cfd, -1);
+	src = v6("::1", 0);
+	assert_int_equal(net_sock_connect(&cfd, &lss, &src), PS_ERR_SYSTEM);
+	assert_int_equal(cfd, -1);
+	close(lfd);
+}
+
 static void test_sock_errors(void **state)
 {
 	struct sockaddr_storage ss;
@@ -537,6 +585,7 @@ int main(void)
 		cmocka_unit_test(test_connect_accept_v6),
 		cmocka_unit_test(test_connect_refused),
 		cmocka_unit_test(test_connect_to_closed_listener),
+		cmocka_unit_test(test_connect_from_source),
 		cmocka_unit_test(test_sock_errors),
 		cmocka_unit_test(test_sock_local),
 		cmocka_unit_test(test_raise_nofile),
