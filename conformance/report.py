@@ -380,6 +380,7 @@ def style():
         "ol.log .k{color:#6a1b9a}ol.log .raw{color:#555;font-style:italic}",
         "span.badge{display:inline-block;padding:1px 8px;border-radius:3px}",
         ".status-missing{color:#8a1c1c}",
+        "td.note{white-space:pre-wrap}",
     ]
     for o, (bg, fg) in COLOURS.items():
         rules.append(f".{css_class(o)}{{background:{bg};color:{fg}}}")
@@ -526,7 +527,7 @@ def write_case_page(run, r, path):
     if o in SKIPPED:
         body.append(f"<tr><th>Skipped</th><td>{h(run.skip_reason(r))}</td></tr>")
     if r.get("note"):
-        body.append(f"<tr><th>Note</th><td class=\"note\"><pre>{h(r['note'])}</pre></td></tr>")
+        body.append(f"<tr><th>Note</th><td class=\"note\">{h(r['note'])}</td></tr>")
     body.append("</table>")
     body.append("<h2>Log</h2>")
     body.append(render_log(run, r))

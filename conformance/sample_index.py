@@ -7,13 +7,15 @@ Writes OUTDIR/index.json (format 1, the schema conformance/run.py writes)
 and the log files it names under OUTDIR/logs/, for the report generator's
 tests (bats/report.bats). The sample is fixed (no clock, no randomness):
 
-  - two protocols: btc (4 cases) and noise (3 cases);
+  - two protocols: btc (4 cases) and noise (4 cases);
   - four targets: bcoin and bitcoind (btc; bitcoind is "missing", so all its
     results are Missing), flynn and dissononce (noise);
   - every outcome word: Pass, Non-strict, Fail, Info, Unimplemented, Missing;
   - text that needs escaping in every output (< > & " ' | # and a newline)
     and a JSON Lines log with one line that is not JSON;
-  - one result without a log file.
+  - one result without a log file, and one cell without a result (flynn has
+    none for CF-NN-004), which the matrices show as "-";
+  - a log line with a <script> element, which no page may carry unescaped.
 
 Standard library only.
 """
@@ -80,6 +82,11 @@ CASES = [
      "reference": "message > 65535 bytes rejected",
      "source": "Noise spec rev 34, section 3 (message format)",
      "expect": "abort"},
+    {"id": "CF-NN-004", "protocol": "noise", "kind": "conformance", "role": "initiator",
+     "arrow": "<- e, ee, psk, -> transport(nonce reused)",
+     "reference": "replayed nonce -> decrypt fails, abort",
+     "source": "Noise spec rev 34, section 5.1 (CipherState nonces)",
+     "expect": "abort"},
 ]
 
 # (target, case, outcome, observed, duration_ms, note, log?)
@@ -103,6 +110,8 @@ RESULTS = [
     ("dissononce", "CF-NN-002", "Fail", "handshake", 91,
      "expected divergence? no: PSK mismatch went unnoticed", True),
     ("dissononce", "CF-NN-003", "Pass", "abort", 20, "", False),
+    # flynn has no result for CF-NN-004: a gap the report shows as "-"
+    ("dissononce", "CF-NN-004", "Pass", "abort", 15, "", True),
 ]
 
 
@@ -130,6 +139,7 @@ def noise_log(target, case, outcome, observed):
         f"--prologue 'peershake' --payload '<hello & bye>'\n"
         f"exit: {'89' if outcome == 'Unimplemented' else '0'}\n"
         f"stderr: {'UNIMPLEMENTED' if outcome == 'Unimplemented' else ''}\n"
+        f"stdout: <script>alert('not escaped')</script>\n"
         f"observed: {observed}\n"
     )
 
