@@ -1,0 +1,717 @@
+/*
+ * test_opts.c - ref/cli/opts: cli_parse over tables of argument vectors.
+ *
+ * Every usage error returns EXIT_USAGE and prints exactly one line to
+ * stderr (captured here through a temporary file on fd 2); every good form
+ * returns 0 and fills the right fields. getopt keeps global state: optind
+ * is set to 0 (glibc: full re-initialisation) before each call. argv is
+ * built fresh for each call (getopt permutes it) and o.connect, which
+ * cli_parse allocates, is freed after each.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "btc/params.h"
+#include "cli/opts.h"
+#include "testutil.h"
+
+#define MAXARGS 32
+
+struct parsed {
+	int r;
+	struct cli_opts o;
+	char err[1024]; /* what went to stderr */
+	/* the vector cli_parse saw (o.targets points into it) */
+	char *argv[MAXARGS + 1];
+	char buf[4096];
+};
+
+/* Split spec on '|' into argv after "peershake" (so arguments may hold
+ * spaces; "" is an empty argument, written as two bars or a trailing one). */
+static int build_argv(struct parsed *p, const char *spec)
+{
+	size_t len = strlen(spec);
+	int argc = 0;
+
+	assert_true(len + sizeof("peershake") + 1 < sizeof(p->buf));
+	strcpy(p->buf, "peershake");
+	p->argv[argc++] = p->buf;
+	if (len) {
+		char *s = p->buf + sizeof("peershake");
+		memcpy(s, spec, len + 1);
+		p->argv[argc++] = s;
+		for (char *c = s; *c; c++)
+			if (*c == '|') {
+				*c = 0;
+				assert_true(argc < MAXARGS);
+				p->argv[argc++] = c + 1;
+			}
+	}
+	p->argv[argc] = NULL;
+	return argc;
+}
+
+static void parse(struct parsed *p, const char *spec)
+{
+	int argc, saved;
+	FILE *tmp = tmpfile();
+	size_t n;
+
+	memset(p, 0, sizeof(*p));
+	argc = build_argv(p, spec);
+	assert_non_null(tmp);
+	fflush(stderr);
+	saved = dup(STDERR_FILENO);
+	assert_true(saved >= 0);
+	assert_true(dup2(fileno(tmp), STDERR_FILENO) >= 0);
+	optind = 0; /* glibc: re-initialise getopt completely */
+	p->r = cli_parse(&p->o, argc, p->argv);
+	fflush(stderr);
+	assert_true(dup2(saved, STDERR_FILENO) >= 0);
+	close(saved);
+	rewind(tmp);
+	n = fread(p->err, 1, sizeof(p->err) - 1, tmp);
+	p->err[n] = 0;
+	fclose(tmp);
+}
+
+static void done(struct parsed *p)
+{
+	free(p->o.connect);
+	p->o.connect = NULL;
+}
+
+static size_t lines(const char *s)
+{
+	size_t k = 0;
+
+	for (; *s; s++)
+		k += *s == '\n';
+	return k;
+}
+
+/* ---- usage errors ---- */
+
+static void test_usage_errors(void **state)
+{
+	static const struct {
+		const char *argv; /* '|' separates arguments */
+		const char *says; /* a fragment of the one line on stderr */
+	} cases[] = {
+		/* nothing, unknown, missing values */
+		{ "", "nothing to do" },
+		{ "--bogus|seed.example", "unknown option" },
+		{ "-x|seed.example", "unknown option" },
+		{ "seed.example|-t", "needs a value" },
+		{ "seed.example|--timeout", "needs a value" },
+		{ "btc|connect|1.2.3.4|--magic", "needs a value" },
+		/* timeout */
+		{ "-t|0|seed.example", "bad timeout" },
+		{ "-t|abc|seed.example", "bad timeout" },
+		{ "-t|-5|seed.example", "bad timeout" },
+		{ "-t|+5|seed.example", "bad timeout" },
+		{ "-t| 5|seed.example", "bad timeout" },
+		{ "-t|5ms|seed.example", "bad timeout" },
+		{ "-t||seed.example", "bad timeout" },
+		{ "-t|86400001|seed.example", "bad timeout" },
+		{ "-t|99999999999999999999999|seed.example", "bad timeout" },
+		/* network, port, magic */
+		{ "-n|foonet|seed.example", "unknown network" },
+		{ "-p|0|seed.example", "bad port" },
+		{ "-p|65536|seed.example", "bad port" },
+		{ "-p|x|seed.example", "bad port" },
+		{ "-p|-1|seed.example", "bad port" },
+		{ "--magic|0a0b0c0|btc|connect|1.2.3.4", "bad magic" },
+		{ "--magic|0a0b0c0d0|btc|connect|1.2.3.4", "bad magic" },
+		{ "--magic|zzzzzzzz|btc|connect|1.2.3.4", "bad magic" },
+		{ "--magic||btc|connect|1.2.3.4", "bad magic" },
+		/* numbers */
+		{ "--services|-1|btc|connect|1.2.3.4", "bad services" },
+		{ "--services|0x|btc|connect|1.2.3.4", "bad services" },
+		{ "--services|12abc|btc|connect|1.2.3.4", "bad services" },
+		{ "--services|18446744073709551616|btc|connect|1.2.3.4", "bad services" },
+		{ "--require-services|x|btc|connect|1.2.3.4", "bad services" },
+		{ "--protocol-version|2147483648|btc|connect|1.2.3.4", "bad protocol version" },
+		{ "--protocol-version|x|btc|connect|1.2.3.4", "bad protocol version" },
+		{ "--protocol-version||btc|connect|1.2.3.4", "bad protocol version" },
+		{ "--start-height|1.5|btc|connect|1.2.3.4", "bad start height" },
+		{ "--start-height|-2147483649|btc|connect|1.2.3.4", "bad start height" },
+		{ "--relay|2|btc|connect|1.2.3.4", "bad relay" },
+		{ "--relay|yes|btc|connect|1.2.3.4", "bad relay" },
+		{ "--relay||btc|connect|1.2.3.4", "bad relay" },
+		{ "--dns-server|1.2.3.4|seed.example", "bad DNS server" },
+		{ "--dns-server||seed.example", "bad DNS server" },
+		{ "--dns-server|[::1|seed.example", "bad DNS server" },
+		{ "--max-concurrent|0|seed.example", "max-concurrent" },
+		{ "--max-concurrent|1000001|seed.example", "max-concurrent" },
+		{ "--linger|-1|btc|connect|1.2.3.4", "bad linger" },
+		{ "--linger|86400001|btc|connect|1.2.3.4", "bad linger" },
+		{ "--count|0|btc|listen|127.0.0.1:0", "bad count" },
+		{ "--count|4294967296|btc|listen|127.0.0.1:0", "bad count" },
+		/* hex */
+		{ "--prologue|abc|noise|connect|127.0.0.1:1", "not hex" },
+		{ "--payload1|zz|noise|connect|127.0.0.1:1", "not hex" },
+		{ "--payload2|0g|noise|connect|127.0.0.1:1", "not hex" },
+		{ "--transport|0 |noise|connect|127.0.0.1:1", "not hex" },
+		/* subcommands */
+		{ "btc", "needs 'connect' or 'listen'" },
+		{ "noise", "needs 'connect' or 'listen'" },
+		{ "btc|dance|1.2.3.4", "unknown subcommand" },
+		{ "btc|connect", "at least one target" },
+		{ "noise|connect", "at least one target" },
+		{ "noise|connect|127.0.0.1:1|127.0.0.1:2", "noise connect takes one" },
+		{ "btc|listen", "listen takes one" },
+		{ "btc|listen|127.0.0.1:1|127.0.0.1:2", "listen takes one" },
+		{ "noise|listen", "listen takes one" },
+		/* options of the other mode */
+		{ "-n|regtest|noise|connect|127.0.0.1:1", "Bitcoin option" },
+		{ "noise|connect|127.0.0.1:1|--services|1", "Bitcoin option" },
+		{ "noise|listen|127.0.0.1:0|--magic|0a0b0c0d", "Bitcoin option" },
+		{ "noise|connect|127.0.0.1:1|-p|1", "Bitcoin option" },
+		{ "--psk-file|/dev/null|btc|connect|1.2.3.4", "Noise option" },
+		{ "--psk-env|X|seed.example", "Noise option" },
+		{ "--prologue|00|btc|listen|127.0.0.1:0", "Noise option" },
+		{ "--protocol|Noise_NNpsk2_25519_ChaChaPoly_SHA256|btc|connect|1.2.3.4",
+		  "Noise option" },
+		{ "--count|1|btc|connect|1.2.3.4", "are for listen" },
+		{ "--connect|1.2.3.4|btc|connect|5.6.7.8", "are for listen" },
+		{ "--count|1|seed.example", "are for listen" },
+		{ "--connect|1.2.3.4|noise|connect|127.0.0.1:1", "are for listen" },
+		/* --bug */
+		{ "--bug|nonsense|btc|connect|1.2.3.4", "--bug" },
+		{ "--bug|wrong-psk|btc|connect|1.2.3.4", "Noise --bug" },
+		{ "--bug|bad-checksum|noise|connect|127.0.0.1:1", "Bitcoin --bug" },
+		{ "--bug|stall=x|btc|connect|1.2.3.4", "stall" },
+		/* targets */
+		{ "btc|connect|[::1", "bad target" },
+		{ "btc|connect|1.2.3.4:0", "bad target" },
+		{ "btc|connect|1.2.3.4:65536", "bad target" },
+		{ "btc|connect|1.2.3.4|bad host", "bad target" },
+		{ "noise|connect|[::1]x", "bad target" },
+		/* the legacy form: DNS_SEED [PORT] [TIMEOUT_MS] */
+		{ "seed.example|8333|5000|extra", "too many arguments" },
+		{ "seed.example|0", "bad port" },
+		{ "seed.example|port", "bad port" },
+		{ "seed.example|8333|0", "bad timeout" },
+		{ "seed.example|8333|soon", "bad timeout" },
+		{ "-t|100|seed.example|8333|200", "timeout given twice" },
+		{ "seed.example:8333", "bad DNS seed" },
+		{ "[::1]:8333", "bad DNS seed" },
+		{ "bad seed", "bad DNS seed" },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct parsed p;
+
+		parse(&p, cases[i].argv);
+		if (p.r != EXIT_USAGE)
+			fail_msg("'%s': returned %d, want %d (EXIT_USAGE)", cases[i].argv, p.r,
+				 EXIT_USAGE);
+		if (lines(p.err) != 1)
+			fail_msg("'%s': %zu lines on stderr, want one: %s", cases[i].argv,
+				 lines(p.err), p.err);
+		if (strncmp(p.err, "peershake: ", 11) != 0)
+			fail_msg("'%s': stderr does not start 'peershake: ': %s", cases[i].argv,
+				 p.err);
+		if (!strstr(p.err, cases[i].says))
+			fail_msg("'%s': stderr '%s' does not say '%s'", cases[i].argv, p.err,
+				 cases[i].says);
+		done(&p);
+	}
+}
+
+/* A user agent of 256 bytes is fine, 257 is not. */
+static void test_user_agent_length(void **state)
+{
+	char spec[400], ua[258];
+	struct parsed p;
+
+	(void)state;
+	memset(ua, 'u', 256);
+	ua[256] = 0;
+	snprintf(spec, sizeof(spec), "--user-agent|%s|btc|connect|1.2.3.4", ua);
+	parse(&p, spec);
+	assert_int_equal(p.r, 0);
+	assert_int_equal(strlen(p.o.user_agent), 256);
+	done(&p);
+
+	ua[256] = 'u';
+	ua[257] = 0;
+	snprintf(spec, sizeof(spec), "--user-agent|%s|btc|connect|1.2.3.4", ua);
+	parse(&p, spec);
+	assert_int_equal(p.r, EXIT_USAGE);
+	assert_int_equal(lines(p.err), 1);
+	assert_non_null(strstr(p.err, "over 256 bytes"));
+	done(&p);
+
+	parse(&p, "--user-agent||btc|connect|1.2.3.4");
+	assert_int_equal(p.r, 0);
+	assert_string_equal(p.o.user_agent, "");
+	done(&p);
+}
+
+/* ---- good forms ---- */
+
+static void check_defaults(const struct cli_opts *o)
+{
+	const struct btc_network *main_net = btc_network_find("mainnet");
+
+	assert_false(o->json);
+	assert_false(o->verbose);
+	assert_true(o->progress);
+	assert_int_equal(o->timeout_ms, 5000);
+	assert_ptr_equal(o->network, main_net);
+	assert_memory_equal(o->magic, main_net->magic, 4);
+	assert_int_equal(o->port, 0);
+	assert_int_equal(o->version, BTC_PROTOCOL_VERSION);
+	assert_int_equal(o->services, BTC_NODE_NETWORK | BTC_NODE_WITNESS);
+	assert_non_null(o->user_agent);
+	assert_int_equal(strncmp(o->user_agent, "/peershake:", 11), 0);
+	assert_int_equal(o->start_height, 0);
+	assert_true(o->relay);
+	assert_int_equal(o->require_services, 0);
+	assert_null(o->dns_server);
+	assert_int_equal(o->linger_ms, 0);
+	assert_int_equal(o->count, 0);
+	assert_int_equal(o->max_concurrent, 0);
+	assert_int_equal(o->nconnect, 0);
+	assert_null(o->source);
+	assert_null(o->psk_file);
+	assert_null(o->psk_env);
+	assert_null(o->prologue_hex);
+	assert_null(o->payload1_hex);
+	assert_null(o->payload2_hex);
+	assert_null(o->transport_hex);
+	assert_null(o->protocol);
+	assert_int_equal(o->bugs.btc, 0);
+	assert_int_equal(o->bugs.noise, 0);
+}
+
+static void test_sweep(void **state)
+{
+	struct parsed p;
+
+	(void)state;
+	parse(&p, "seed.bitcoin.sipa.be");
+	assert_int_equal(p.r, 0);
+	assert_string_equal(p.err, "");
+	assert_int_equal(p.o.mode, MODE_SWEEP);
+	check_defaults(&p.o);
+	assert_int_equal(p.o.ntargets, 1);
+	assert_string_equal(p.o.targets[0], "seed.bitcoin.sipa.be");
+	done(&p);
+
+	parse(&p, "seed.example|18333");
+	assert_int_equal(p.r, 0);
+	assert_int_equal(p.o.mode, MODE_SWEEP);
+	assert_int_equal(p.o.port, 18333);
+	assert_int_equal(p.o.timeout_ms, 5000);
+	assert_int_equal(p.o.ntargets, 1);
+	assert_string_equal(p.o.targets[0], "seed.example");
+	done(&p);
+
+	parse(&p, "seed.example|18333|2500");
+	assert_int_equal(p.r, 0);
+	assert_int_equal(p.o.port, 18333);
+	assert_int_equal(p.o.timeout_ms, 2500);
+	done(&p);
+
+	/* --timeout with no positional timeout; options after the seed */
+	parse(&p, "seed.example|8333|-t|100|-j");
+	assert_int_equal(p.r, 0);
+	assert_int_equal(p.o.timeout_ms, 100);
+	assert_int_equal(p.o.port, 8333);
+	assert_true(p.o.json);
+	assert_string_equal(p.o.targets[0], "seed.example");
+	done(&p);
+
+	/* Bitcoin options apply to the sweep */
+	parse(&p, "-n|testnet3|--dns-server|127.0.0.1:5353|--max-concurrent|10|localhost");
+	assert_int_equal(p.r, 0);
+	assert_int_equal(p.o.mode, MODE_SWEEP);
+	assert_ptr_equal(p.o.network, btc_network_find("testnet3"));
+	assert_memory_equal(p.o.magic, btc_network_find("testnet3")->magic, 4);
+	assert_string_equal(p.o.dns_server, "127.0.0.1:5353");
+	assert_int_equal(p.o.max_concurrent, 10);
+	done(&p);
+
+	/* the largest values allowed */
+	parse(&p, "seed.example|65535|86400000");
+	assert_int_equal(p.r, 0);
+	assert_int_equal(p.o.port, 65535);
+	assert_int_equal(p.o.timeout_ms, 86400000);
+	done(&p);
+}
+
+static void test_btc_connect(void **state)
+{
+	struct parsed p;
+
+	(void)state;
+	parse(&p, "-j|-v|--no-progress|btc|connect|1.2.3.4|[::1]:18444|host.example:1|::1");
+	assert_int_equal(p.r, 0);
+	assert_int_equal(p.o.mode, MODE_BTC_CONNECT);
+	assert_true(p.o.json);
+	assert_true(p.o.verbose);
+	assert_false(p.o.progress);
+	assert_int_equal(p.o.ntargets, 4);
+	assert_string_equal(p.o.targets[0], "1.2.3.4");
+	assert_string_equal(p.o.targets[1], "[::1]:18444");
+	assert_string_equal(p.o.targets[2], "host.example:1");
+	assert_string_equal(p.o.targets[3], "::1");
+	done(&p);
+
+	/* options after the subcommand (getopt permutes); short flags joined;
+	 * --opt=value */
+	parse(&p, "btc|connect|-vj|127.0.0.1|--timeout=250|-n|regtest|-p|18444");
+	assert_int_equal(p.r, 0);
+	assert_int_equal(p.o.mode, MODE_BTC_CONNECT);
+	assert_true(p.o.json);
+	assert_true(p.o.verbose);
+	assert_int_equal(p.o.timeout_ms, 250);
+	assert_ptr_equal(p.o.network, btc_network_find("regtest"));
+	assert_memory_equal(p.o.magic, btc_network_find("regtest")->magic, 4);
+	assert_int_equal(p.o.port, 18444);
+	assert_int_equal(p.o.ntargets, 1);
+	assert_string_equal(p.o.targets[0], "127.0.0.1");
+	done(&p);
+
+	/* every Bitcoin field */
+	parse(&p, "--magic|0A0b0c0D|--protocol-version|70015|--services|0x409|"
+		  "--user-agent|/x:1/|--start-height|-5|--relay|0|--require-services|1|"
+		  "--linger|250|--source|127.0.0.2|btc|connect|1.2.3.4");
+	assert_int_equal(p.r, 0);
+	assert_int_equal(p.o.magic[0], 0x0a);
+	assert_int_equal(p.o.magic[1], 0x0b);
+	assert_int_equal(p.o.magic[2], 0x0c);
+	assert_int_equal(p.o.magic[3], 0x0d);
+	assert_int_equal(p.o.version, 70015);
+	assert_int_equal(p.o.services, 0x409);
+	assert_string_equal(p.o.user_agent, "/x:1/");
+	assert_int_equal(p.o.start_height, -5);
+	assert_false(p.o.relay);
+	assert_int_equal(p.o.require_services, 1);
+	assert_int_equal(p.o.linger_ms, 250);
+	assert_string_equal(p.o.source, "127.0.0.2");
+	done(&p);
+
+	/* services in decimal, at the extremes; relay 1 */
+	parse(&p, "--services|1033|--relay|1|btc|connect|1.2.3.4");
+	assert_int_equal(p.r, 0);
+	assert_int_equal(p.o.services, 1033);
+	assert_true(p.o.relay);
+	done(&p);
+	parse(&p, "--services|0|btc|connect|1.2.3.4");
+	assert_int_equal(p.r, 0);
+	assert_int_equal(p.o.services, 0);
+	done(&p);
+	parse(&p, "--services|18446744073709551615|btc|connect|1.2.3.4");
+	assert_int_equal(p.r, 0);
+	assert_int_equal(p.o.services, UINT64_MAX);
+	done(&p);
+	parse(&p, "--services|0xFFFFFFFFFFFFFFFF|btc|connect|1.2.3.4");
+	assert_int_equal(p.r, 0);
+	assert_int_equal(p.o.services, UINT64_MAX);
+	done(&p);
+
+	/* --magic after -n wins, -n after --magic wins */
+	parse(&p, "-n|signet|--magic|01020304|btc|connect|1.2.3.4");
+	assert_int_equal(p.r, 0);
+	assert_int_equal(p.o.magic[0], 1);
+	assert_int_equal(p.o.magic[3], 4);
+	done(&p);
+	parse(&p, "--magic|01020304|-n|signet|btc|connect|1.2.3.4");
+	assert_int_equal(p.r, 0);
+	assert_memory_equal(p.o.magic, btc_network_find("signet")->magic, 4);
+	done(&p);
+
+	/* a Bitcoin --bug */
+	parse(&p, "--bug|bad-checksum|--bug|stall=10|btc|connect|1.2.3.4");
+	assert_int_equal(p.r, 0);
+	assert_int_not_equal(p.o.bugs.btc, 0);
+	assert_true(p.o.bugs.any_btc);
+	assert_int_equal(p.o.bugs.shape.stall_ns, 10 * UINT64_C(1000000));
+	done(&p);
+}
+
+static void test_btc_listen(void **state)
+{
+	struct parsed p;
+
+	(void)state;
+	parse(&p, "--count|3|--connect|1.2.3.4|--connect|[::1]:1|btc|listen|127.0.0.1:0");
+	assert_int_equal(p.r, 0);
+	assert_int_equal(p.o.mode, MODE_BTC_LISTEN);
+	assert_string_equal(p.o.listen, "127.0.0.1:0");
+	assert_int_equal(p.o.count, 3);
+	assert_int_equal(p.o.nconnect, 2);
+	assert_string_equal(p.o.connect[0], "1.2.3.4");
+	assert_string_equal(p.o.connect[1], "[::1]:1");
+	assert_null(p.o.connect[2]);
+	assert_int_equal(p.o.ntargets, 0);
+	done(&p);
+
+	parse(&p, "btc|listen|[::]:8333|--count|4294967295");
+	assert_int_equal(p.r, 0);
+	assert_int_equal(p.o.mode, MODE_BTC_LISTEN);
+	assert_string_equal(p.o.listen, "[::]:8333");
+	assert_int_equal(p.o.count, 4294967295u);
+	/* listen changes nothing else */
+	assert_int_equal(p.o.timeout_ms, 5000);
+	assert_int_equal(p.o.nconnect, 0);
+	assert_int_equal(p.o.port, 0);
+	done(&p);
+}
+
+static void test_noise(void **state)
+{
+	struct parsed p;
+
+	(void)state;
+	parse(&p, "noise|connect|127.0.0.1:9000|--psk-env|MY_PSK|--prologue|00ff|--payload1||"
+		  "--payload2|AA|--transport|0102|--protocol|"
+		  "Noise_NNpsk2_25519_ChaChaPoly_SHA256|--linger|10|--dns-server|[::1]:53");
+	assert_int_equal(p.r, 0);
+	assert_int_equal(p.o.mode, MODE_NOISE_CONNECT);
+	assert_int_equal(p.o.ntargets, 1);
+	assert_string_equal(p.o.targets[0], "127.0.0.1:9000");
+	assert_string_equal(p.o.psk_env, "MY_PSK");
+	assert_null(p.o.psk_file);
+	assert_string_equal(p.o.prologue_hex, "00ff");
+	assert_string_equal(p.o.payload1_hex, "");
+	assert_string_equal(p.o.payload2_hex, "AA");
+	assert_string_equal(p.o.transport_hex, "0102");
+	assert_string_equal(p.o.protocol, "Noise_NNpsk2_25519_ChaChaPoly_SHA256");
+	assert_int_equal(p.o.linger_ms, 10);
+	assert_string_equal(p.o.dns_server, "[::1]:53");
+	done(&p);
+
+	parse(&p, "--psk-file|/tmp/psk|--count|1|--connect|127.0.0.1:9|noise|listen|[::1]:0");
+	assert_int_equal(p.r, 0);
+	assert_int_equal(p.o.mode, MODE_NOISE_LISTEN);
+	assert_string_equal(p.o.listen, "[::1]:0");
+	assert_string_equal(p.o.psk_file, "/tmp/psk");
+	assert_int_equal(p.o.count, 1);
+	assert_int_equal(p.o.nconnect, 1);
+	done(&p);
+
+	/* Noise --bugs, and the switches both protocols share */
+	parse(&p, "--bug|wrong-psk|--bug|byte-at-a-time|--bug|silent|noise|connect|h:1");
+	assert_int_equal(p.r, 0);
+	assert_true(p.o.bugs.wrong_psk);
+	assert_int_equal(p.o.bugs.shape.chunk, 1);
+	assert_true(p.o.bugs.any_noise);
+	assert_false(p.o.bugs.any_btc);
+	done(&p);
+	parse(&p, "--bug|close-mid-message|btc|connect|1.2.3.4");
+	assert_int_equal(p.r, 0);
+	assert_true(p.o.bugs.shape.close_mid);
+	done(&p);
+}
+
+static void test_help_version(void **state)
+{
+	static const struct {
+		const char *argv;
+		enum cli_mode mode;
+	} cases[] = {
+		{ "-h", MODE_HELP },
+		{ "--help", MODE_HELP },
+		{ "-V", MODE_VERSION },
+		{ "--version", MODE_VERSION },
+		{ "--list-bugs", MODE_LIST_BUGS },
+		/* they win over what follows, even nonsense */
+		{ "--help|--bogus", MODE_HELP },
+		{ "btc|connect|--version", MODE_VERSION },
+		{ "-j|-h|-t|0", MODE_HELP },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct parsed p;
+		parse(&p, cases[i].argv);
+		if (p.r != 0 || p.o.mode != cases[i].mode)
+			fail_msg("'%s': returned %d mode %d, want 0 mode %d", cases[i].argv, p.r,
+				 p.o.mode, cases[i].mode);
+		assert_string_equal(p.err, "");
+		done(&p);
+	}
+}
+
+/* The same vector twice gives the same result: no state leaks between
+ * calls (the previous call's connect list, getopt's position). */
+static void test_repeatable(void **state)
+{
+	struct parsed a, b;
+
+	(void)state;
+	parse(&a, "--connect|1.2.3.4|--count|2|btc|listen|127.0.0.1:0");
+	parse(&b, "--connect|1.2.3.4|--count|2|btc|listen|127.0.0.1:0");
+	assert_int_equal(a.r, 0);
+	assert_int_equal(b.r, 0);
+	assert_int_equal(a.o.nconnect, 1);
+	assert_int_equal(b.o.nconnect, 1);
+	assert_int_equal(b.o.count, 2);
+	done(&a);
+	done(&b);
+	/* a usage error, then a good vector */
+	parse(&a, "-t|0|seed.example");
+	assert_int_equal(a.r, EXIT_USAGE);
+	done(&a);
+	parse(&a, "seed.example");
+	assert_int_equal(a.r, 0);
+	assert_int_equal(a.o.timeout_ms, 5000);
+	done(&a);
+}
+
+static void test_usage_text(void **state)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	(void)state;
+	assert_non_null(f);
+	cli_usage(f);
+	fclose(f);
+	assert_non_null(strstr(buf, "usage: peershake DNS_SEED [PORT] [TIMEOUT_MS]"));
+	assert_non_null(strstr(buf, "btc connect"));
+	assert_non_null(strstr(buf, "noise listen"));
+	assert_non_null(strstr(buf, "Exit status"));
+	/* every long option is documented */
+	{
+		static const char *opts[] = {
+			"--json",
+			"--verbose",
+			"--timeout",
+			"--no-progress",
+			"--network",
+			"--magic",
+			"--port",
+			"--protocol-version",
+			"--services",
+			"--user-agent",
+			"--start-height",
+			"--relay",
+			"--require-services",
+			"--dns-server",
+			"--max-concurrent",
+			"--linger",
+			"--source",
+			"--count",
+			"--connect",
+			"--psk-file",
+			"--psk-env",
+			"--prologue",
+			"--payload1",
+			"--payload2",
+			"--transport",
+			"--protocol",
+		};
+		for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++)
+			if (!strstr(buf, opts[i]))
+				fail_msg("--help does not mention %s", opts[i]);
+	}
+	free(buf);
+}
+
+/* The misbehaviour switches are options like the others: --help lists
+ * them. */
+static void test_usage_text_bugs(void **state)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	bool ok;
+
+	(void)state;
+	assert_non_null(f);
+	cli_usage(f);
+	fclose(f);
+	ok = strstr(buf, "--bug") && strstr(buf, "--list-bugs");
+	free(buf);
+	if (!ok) {
+		printf("KNOWN BUG ref/cli/opts.c cli_usage: --bug NAME and --list-bugs are "
+		       "accepted but --help does not mention them\n");
+		skip();
+	}
+}
+
+/* "decimal or 0x hex" (opts.c parse_u64): a leading zero is decimal, not
+ * octal. */
+static void test_numbers_are_not_octal(void **state)
+{
+	struct parsed p;
+
+	(void)state;
+	parse(&p, "-t|010|seed.example");
+	if (p.r == 0 && p.o.timeout_ms == 8) {
+		done(&p);
+		printf("KNOWN BUG ref/cli/opts.c parse_u64: strtoull(s, &end, 0) reads a "
+		       "leading 0 as octal: --timeout 010 is 8 ms, --services 010 is 8; "
+		       "'09' is refused\n");
+		skip();
+	}
+	assert_true(p.r == EXIT_USAGE || p.o.timeout_ms == 10);
+	done(&p);
+}
+
+/* "Strict ... the whole string": no leading white space of any kind. */
+static void test_numbers_no_leading_space(void **state)
+{
+	struct parsed p;
+
+	(void)state;
+	parse(&p, "-t|\t5|seed.example");
+	if (p.r == 0) {
+		done(&p);
+		printf("KNOWN BUG ref/cli/opts.c parse_u64: only ' ' is refused before a "
+		       "number; strtoull skips '\\t', '\\n' ... so --timeout $'\\t5' is 5\n");
+		skip();
+	}
+	assert_int_equal(p.r, EXIT_USAGE);
+	done(&p);
+}
+
+/* The one line names the option that was wrong, also inside a group of
+ * short flags. */
+static void test_unknown_short_option_named(void **state)
+{
+	struct parsed p;
+
+	(void)state;
+	parse(&p, "-xj|seed.example");
+	assert_int_equal(p.r, EXIT_USAGE);
+	if (!strstr(p.err, "-x") && !strstr(p.err, "'x'")) {
+		printf("KNOWN BUG ref/cli/opts.c cli_parse: an unknown short option in a "
+		       "group is named by argv[optind - 1] (said: %.*s); use optopt\n",
+		       (int)strcspn(p.err, "\n"), p.err);
+		done(&p);
+		skip();
+	}
+	done(&p);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_usage_errors),
+		cmocka_unit_test(test_user_agent_length),
+		cmocka_unit_test(test_sweep),
+		cmocka_unit_test(test_btc_connect),
+		cmocka_unit_test(test_btc_listen),
+		cmocka_unit_test(test_noise),
+		cmocka_unit_test(test_help_version),
+		cmocka_unit_test(test_repeatable),
+		cmocka_unit_test(test_usage_text),
+		cmocka_unit_test(test_usage_text_bugs),
+		cmocka_unit_test(test_numbers_are_not_octal),
+		cmocka_unit_test(test_numbers_no_leading_space),
+		cmocka_unit_test(test_unknown_short_option_named),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
