@@ -194,7 +194,8 @@ def describe(command, payload):
         try:
             r = bm.msg_reject.msg_deser(io.BytesIO(payload))
             ev["reject"] = {"message": r.message.decode("ascii", "backslashreplace"),
-                            "code": r.ccode,
+                            # python-bitcoinlib gives the code as one byte of bytes
+                            "code": r.ccode[0] if isinstance(r.ccode, bytes) else r.ccode,
                             "reason": r.reason.decode("ascii", "backslashreplace")}
         except SerializationError:
             pass

@@ -292,8 +292,11 @@ static int send_verack(struct btc_hs *hs, int32_t common)
 	if (bugs & BTC_BUG_SILENT)
 		return PS_OK;
 	/* Core: "if (greatest_common_version >= WTXID_RELAY_VERSION) push
-	 * WTXIDRELAY"; "if (greatest_common_version >= 70016) push SENDADDRV2" */
-	if (common >= BTC_WTXID_RELAY_VERSION && !(bugs & BTC_BUG_NO_FEATURES)) {
+	 * WTXIDRELAY"; "if (greatest_common_version >= 70016) push SENDADDRV2".
+	 * After an early verack they would come after verack: that is the
+	 * other bug (wtxidrelay-after-verack), so none are sent. */
+	if (common >= BTC_WTXID_RELAY_VERSION &&
+	    !(bugs & (BTC_BUG_NO_FEATURES | BTC_BUG_EARLY_VERACK | BTC_BUG_VERACK_FIRST))) {
 		if ((r = send_empty(hs, BTC_CMD_WTXIDRELAY)) != PS_OK ||
 		    (r = send_empty(hs, BTC_CMD_SENDADDRV2)) != PS_OK)
 			return r;
