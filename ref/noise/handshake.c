@@ -293,6 +293,8 @@ int noise_hs_write_message(struct noise_hs *hs, uint8_t *out, size_t cap, size_t
 		case NOISE_TOK_E: /* e */
 			if ((r = generate_ephemeral(&w)) != PS_OK)
 				break;
+			if (w.zero_e)
+				memset(w.e.pub, 0, NOISE_DHLEN);
 			memcpy(out + off, w.e.pub, NOISE_DHLEN);
 			off += NOISE_DHLEN;
 			mix_hash(&w.ss, w.e.pub, NOISE_DHLEN);

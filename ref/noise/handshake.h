@@ -86,6 +86,10 @@ struct noise_hs {
 	enum noise_hs_action action;
 	ps_rng_fn rng;
 	void *rng_ctx;
+	/* Misbehaviour (peershake --bug low-order-e): the e token sends and
+	 * hashes the all-zero point instead of our ephemeral public key, so the
+	 * message authenticates and the peer meets the low-order key in its DH. */
+	bool zero_e;
 };
 
 /* Initialize(handshake_pattern, initiator, prologue, s, e, rs, re) with the

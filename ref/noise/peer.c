@@ -125,8 +125,6 @@ PS_MUST_CHECK static int misbehave(struct noise_peer *p, enum noise_peer_msg whi
 	if ((which == NOISE_PEER_MSG1 && (b & NOISE_BUG_FLIP_MSG1_E)) ||
 	    (which == NOISE_PEER_MSG2 && (b & NOISE_BUG_FLIP_MSG2_E)))
 		msg[0] ^= 0x01;
-	if (hs_msg && first && (b & NOISE_BUG_LOW_ORDER_E) && msg_len >= NOISE_DHLEN)
-		memset(msg, 0, NOISE_DHLEN); /* X25519's zero point: every DH with it is 0 */
 	if ((which == NOISE_PEER_MSG1 && (b & NOISE_BUG_TRUNCATE_MSG1)) ||
 	    (which == NOISE_PEER_MSG2 && (b & NOISE_BUG_TRUNCATE_MSG2))) {
 		msg_len--;
@@ -291,10 +289,8 @@ PS_MUST_CHECK static int on_message(struct noise_peer *p, uint8_t **msg, size_t 
 		/* -> c1(T), then <- c2(T) */
 		if ((r = read_transport(p, NOISE_PEER_TRANSPORT, msg, len)) != PS_OK)
 			return r;
-		if (c->bugs & NOISE_BUG_NO_ECHO) {
-			succeed(p);
-			return PS_OK;
-		}
+		if (c->bugs & NOISE_BUG_NO_ECHO)
+			return PS_OK; /* hold the connection, say nothing: our deadline ends it */
 		if (c->bugs & NOISE_BUG_ALTER_ECHO) {
 			/* a valid transport message, but not the plaintext received */
 			static const uint8_t other[] = "not what you sent";
@@ -460,6 +456,7 @@ int noise_peer_init(struct noise_peer *p, enum noise_peer_role role,
 	hc.rng_ctx = cfg->rng_ctx;
 	if ((r = noise_hs_init(&p->hs, &hc)) != PS_OK)
 		goto fail;
+	p->hs.zero_e = (cfg->bugs & NOISE_BUG_LOW_ORDER_E) != 0;
 
 	/* Every message within 65535 bytes, checked before anything is sent. */
 	r = PS_ERR_TOO_LARGE;
