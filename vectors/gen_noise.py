@@ -19,9 +19,9 @@ Oracles (Debian packages):
     handshake hash of every vector must be identical in both, and every
     "fail" case must fail in both.
 
-Messages over 65535 bytes: the specification (section 3: "Noise messages ...
-are less than or equal to 65535 bytes") forbids them, dissononce does not
-check. The oversize cases are messages dissononce produced without the check
+Messages over 65535 bytes: the specification (section 3: "All Noise messages
+are less than or equal to 65535 bytes in length") forbids them, dissononce
+does not check. The oversize cases are messages dissononce produced without the check
 (well formed but for their size; the generator verifies that they decrypt);
 the expected behaviour (refuse to write, refuse to read) is the
 specification's.
