@@ -687,6 +687,26 @@ static void test_noise_start_fails(void **state)
 	world_free(&w);
 }
 
+/* No session timeout (0): the adapters hand the cores what is left of "no
+ * deadline" and the cores saturate it; both handshakes still complete. */
+static void test_no_timeout(void **state)
+{
+	for (int proto = P_BTC; proto <= P_NOISE; proto++) {
+		struct world w;
+
+		(void)state;
+		world_init(&w, (enum proto)proto, (enum proto)proto);
+		w.cfg[0].timeout_ns = 0;
+		w.cfg[1].timeout_ns = 0;
+		pair(&w);
+		assert_int_equal(w.rec[0].outcome, NET_SUCCESS);
+		assert_int_equal(w.rec[1].outcome, NET_SUCCESS);
+		/* far in the future, not a short deadline */
+		assert_true(w.rec[0].core_timeout_ns > UINT64_MAX / 2);
+		world_free(&w);
+	}
+}
+
 /* ---- across protocols ---- */
 
 /* A Bitcoin initiator at a Noise responder: neither succeeds, both end
@@ -743,6 +763,7 @@ int main(void)
 		cmocka_unit_test(test_noise_responder_timeout),
 		cmocka_unit_test(test_noise_responder_short_frame),
 		cmocka_unit_test(test_noise_start_fails),
+		cmocka_unit_test(test_no_timeout),
 		cmocka_unit_test(test_btc_to_noise),
 		cmocka_unit_test(test_noise_to_btc),
 	};
