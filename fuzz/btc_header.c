@@ -50,7 +50,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int r;
 
 	memset(&h, 0xa5, sizeof(h));
-	before = h;
+	memcpy(&before, &h, sizeof(before));
 	r = btc_header_decode(&h, data, size);
 	if (size < BTC_HEADER_LEN) {
 		FUZZ_ASSERT(r == PS_ERR_NEED_MORE);

@@ -59,7 +59,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			}
 		}
 		memset(&m, 0x3c, sizeof(m));
-		before = m;
+		memcpy(&before, &m, sizeof(before));
 		r = btc_msg_decode(&m, &used, magic, p, left);
 		if (r == PS_ERR_BAD_CHECKSUM || r == PS_ERR_BAD_COMMAND) {
 			/* Core drops the message and reads on */

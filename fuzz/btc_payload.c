@@ -39,7 +39,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	payload = fdp_rest(&f, &len);
 
 	memset(&m, 0x5a, sizeof(m));
-	before = m;
+	memcpy(&before, &m, sizeof(before));
 	r = btc_payload_decode(&m, cmd, command, payload, len);
 	if (r != PS_OK) {
 		FUZZ_ASSERT(r == PS_ERR_MALFORMED || r == PS_ERR_NONCANONICAL ||

@@ -242,7 +242,10 @@ int cry_aead_encrypt(enum cry_aead_id id, uint8_t *out, const uint8_t key[32],
 		return PS_ERR_UNSUPPORTED;
 #ifdef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
 	(void)key, (void)nonce, (void)ad, (void)adlen;
-	memmove(out, pt, ptlen);
+	/* pt may be NULL with ptlen 0 (an empty payload): memmove must not
+	 * see it (found by fuzz/noise_msg2, UBSan nonnull-attribute). */
+	if (ptlen)
+		memmove(out, pt, ptlen);
 	memset(out + ptlen, 0, CRY_AEAD_TAGLEN);
 	return PS_OK;
 #else

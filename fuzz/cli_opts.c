@@ -1,0 +1,76 @@
+/*
+ * cli_opts - the command-line parser (cli_parse, getopt_long underneath):
+ * argv is the input split at NUL bytes. Checked: it returns 0 or
+ * EXIT_USAGE (EXIT_RUNTIME only without memory); on success the mode is
+ * set and consistent (targets for connect and the sweep, one listen
+ * address for listen, --connect only with listen), numbers in their ranges,
+ * the network and magic agree unless --magic was given, and every target
+ * parses as an endpoint. getopt keeps state between calls: optind = 0 resets
+ * it fully (glibc). Usage errors go to a muted stderr.
+ *
+ * Input: arguments separated by NUL bytes (at most 24).
+ */
+#include "fuzz.h"
+
+#include <getopt.h>
+
+#include "cli/opts.h"
+#include "core/endpoint.h"
+
+#define MAX_ARGS 24
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static char buf[4096 + 1];
+	char *argv[MAX_ARGS + 2];
+	struct cli_opts o;
+	size_t len = size < sizeof(buf) - 1 ? size : sizeof(buf) - 1;
+	int argc = 1, r;
+
+	memcpy(buf, data, len);
+	buf[len] = 0;
+	argv[0] = (char *)"peershake";
+	for (size_t i = 0; i < len && argc < MAX_ARGS + 1;) {
+		argv[argc++] = buf + i;
+		i += strlen(buf + i) + 1;
+	}
+	argv[argc] = NULL;
+
+	optind = 0;
+	fuzz_stderr_mute();
+	r = cli_parse(&o, argc, argv);
+	fuzz_stderr_restore();
+	FUZZ_ASSERT(r == 0 || r == EXIT_USAGE || r == EXIT_RUNTIME);
+	if (r == 0) {
+		FUZZ_ASSERT(o.mode != MODE_NONE);
+		FUZZ_ASSERT(o.timeout_ms >= 1 && o.timeout_ms <= 86400000);
+		FUZZ_ASSERT(o.network != NULL);
+		FUZZ_ASSERT(o.user_agent && strlen(o.user_agent) <= BTC_MAX_SUBVERSION);
+		switch (o.mode) {
+		case MODE_SWEEP:
+		case MODE_BTC_CONNECT:
+		case MODE_NOISE_CONNECT:
+			FUZZ_ASSERT(o.ntargets >= 1 && o.targets);
+			FUZZ_ASSERT(o.mode != MODE_NOISE_CONNECT || o.ntargets == 1);
+			FUZZ_ASSERT(o.nconnect == 0 && o.count == 0);
+			for (size_t i = 0; i < o.ntargets; i++) {
+				struct ps_endpoint ep;
+				FUZZ_ASSERT(ps_endpoint_parse(&ep, o.targets[i]) == PS_OK);
+			}
+			break;
+		case MODE_BTC_LISTEN:
+		case MODE_NOISE_LISTEN:
+			FUZZ_ASSERT(o.listen != NULL);
+			break;
+		case MODE_HELP:
+		case MODE_VERSION:
+			break;
+		default:
+			fuzz_fail(__FILE__, __LINE__, "mode out of range");
+		}
+		for (size_t i = 0; i < o.nconnect; i++)
+			FUZZ_ASSERT(o.connect[i] != NULL);
+	}
+	free(o.connect);
+	return 0;
+}
