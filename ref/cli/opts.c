@@ -1,5 +1,6 @@
 #include "cli/opts.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
@@ -82,28 +83,35 @@ __attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt, ..
 	return EXIT_USAGE;
 }
 
-/* Strict unsigned parse: decimal or 0x hex, the whole string, <= max. */
+/* Strict unsigned parse: decimal or 0x hex, the whole string, <= max. No
+ * sign, no space, and a leading 0 is decimal, never octal ("010" is ten). */
 static bool parse_u64(const char *s, uint64_t max, uint64_t *out)
 {
+	int base = 10;
 	char *end;
 	unsigned long long v;
 
-	if (!*s || *s == '-' || *s == '+' || *s == ' ')
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+		base = 16;
+		s += 2;
+	}
+	if (!isxdigit((unsigned char)s[0]) || (base == 10 && !isdigit((unsigned char)s[0])))
 		return false;
 	errno = 0;
-	v = strtoull(s, &end, 0);
+	v = strtoull(s, &end, base);
 	if (errno || *end || v > max)
 		return false;
 	*out = v;
 	return true;
 }
 
+/* A decimal int32, an optional leading '-', nothing else. */
 static bool parse_i32(const char *s, int32_t *out)
 {
 	char *end;
 	long v;
 
-	if (!*s)
+	if (!isdigit((unsigned char)(s[0] == '-' ? s[1] : s[0])))
 		return false;
 	errno = 0;
 	v = strtol(s, &end, 10);
@@ -357,9 +365,15 @@ int cli_parse(struct cli_opts *o, int argc, char **argv)
 			o->mode = MODE_LIST_BUGS;
 			return 0;
 		case ':':
+			if (optopt && optopt < 256)
+				return usage_error("option '-%c' needs a value", optopt);
 			return usage_error("option '%s' needs a value", argv[optind - 1]);
 		case '?':
 		default:
+			/* getopt names a short option in optopt; argv[optind - 1]
+			 * is then the whole group ("-xj") or the next word */
+			if (optopt && optopt < 256)
+				return usage_error("unknown option '-%c'", optopt);
 			return usage_error("unknown option '%s'", argv[optind - 1]);
 		}
 	}
@@ -430,6 +444,19 @@ int cli_parse(struct cli_opts *o, int argc, char **argv)
 		bad_opt = "--count and --connect are for listen";
 	if (bad_opt)
 		return usage_error("%s", bad_opt);
+	for (size_t k = 0; k < o->nconnect; k++) {
+		struct ps_endpoint ep;
+		if (ps_endpoint_parse(&ep, o->connect[k]) != PS_OK)
+			return usage_error(
+				"bad --connect '%s': want HOST, HOST:PORT or [IPV6]:PORT",
+				o->connect[k]);
+	}
+	if (o->source) {
+		struct ps_endpoint ep;
+		if (ps_endpoint_parse(&ep, o->source) != PS_OK || ep.has_port)
+			return usage_error("bad --source '%s': want a numeric IP address",
+					   o->source);
+	}
 	for (i = 0; i < (int)o->ntargets; i++) {
 		struct ps_endpoint ep;
 		if (ps_endpoint_parse(&ep, o->targets[i]) != PS_OK)

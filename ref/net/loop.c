@@ -32,7 +32,8 @@ struct net_loop {
 	int *pfd_id;
 	bool stop;
 	bool handle_signals;
-	sigset_t run_mask; /* the mask inside ppoll */
+	sigset_t run_mask;   /* the mask inside ppoll */
+	sigset_t saved_mask; /* the mask before us, restored at destroy */
 };
 
 static volatile sig_atomic_t caught_signal;
@@ -58,6 +59,7 @@ struct net_loop *net_loop_create(bool handle_signals)
 		return NULL;
 	loop->handle_signals = handle_signals;
 	sigprocmask(SIG_SETMASK, NULL, &loop->run_mask);
+	loop->saved_mask = loop->run_mask;
 	if (handle_signals) {
 		struct sigaction sa;
 		sigset_t block;
@@ -83,6 +85,8 @@ void net_loop_destroy(struct net_loop *loop)
 {
 	if (!loop)
 		return;
+	if (loop->handle_signals)
+		sigprocmask(SIG_SETMASK, &loop->saved_mask, NULL);
 	free(loop->w);
 	free(loop->free_ids);
 	free(loop->pfd);
@@ -180,6 +184,7 @@ static int due_cmp(const void *a, const void *b)
 
 int net_loop_run(struct net_loop *loop)
 {
+	loop->stop = false; /* a stop ends one run, not the loop (redis aeMain) */
 	while (!loop->stop && loop->count > 0 && !caught_signal) {
 		uint64_t now = net_now_ns(), first = UINT64_MAX;
 		struct timespec ts, *tsp = NULL;
