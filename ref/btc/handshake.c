@@ -462,6 +462,33 @@ static int dispatch(struct btc_hs *hs, const struct btc_msg *m)
 	}
 }
 
+/* The payload size of a fixed-layout message, -1 for the others. */
+static int fixed_len(enum btc_cmd cmd)
+{
+	switch (cmd) {
+	case BTC_CMD_VERACK:
+	case BTC_CMD_WTXIDRELAY:
+	case BTC_CMD_SENDADDRV2:
+	case BTC_CMD_SENDHEADERS:
+	case BTC_CMD_GETADDR:
+		return 0;
+	case BTC_CMD_PING:
+	case BTC_CMD_PONG:
+	case BTC_CMD_FEEFILTER:
+		return 8;
+	case BTC_CMD_SENDCMPCT:
+		return 9;
+	case BTC_CMD_SENDTXRCNCL:
+		return 12;
+	case BTC_CMD_UNKNOWN:
+	case BTC_CMD_VERSION:
+	case BTC_CMD_REJECT:
+	case BTC_CMD_COUNT_:
+	default:
+		return -1;
+	}
+}
+
 /* The whole message is in: check it as Core does, then act on it. */
 static int finish_message(struct btc_hs *hs)
 {
@@ -489,6 +516,10 @@ static int finish_message(struct btc_hs *hs)
 	}
 	cmd = btc_cmd_from_bytes(hs->cur.command);
 	r = btc_payload_decode(&m, cmd, hs->cur.command, hs->keep, kept);
+	/* Core's handlers read the fields they need and never check that the
+	 * payload is used up: a verack with a stray byte is still a verack. */
+	if (r == PS_ERR_TRAILING && fixed_len(cmd) >= 0)
+		r = btc_payload_decode(&m, cmd, hs->cur.command, hs->keep, (size_t)fixed_len(cmd));
 	if (r != PS_OK && cmd == BTC_CMD_VERSION && hs->state == BTC_HS_EXPECT_VERSION &&
 	    kept >= VERSION_HEAD_LEN &&
 	    btc_payload_decode(&m, cmd, hs->cur.command, hs->keep, VERSION_HEAD_LEN) == PS_OK) {

@@ -600,11 +600,12 @@ static void test_bad_checksum_dropped(void **state)
 	buf[20] ^= 1;
 	assert_int_equal(feed(&r, T0, buf, n), PS_OK);
 	assert_int_equal(r.log[before + 3].err, PS_ERR_BAD_CHECKSUM);
-	/* a payload that does not parse: dropped, kept */
-	n = enc_raw(buf, REGTEST, "verack\0\0\0\0\0\0", (const uint8_t *)"x", 1);
+	/* a payload that does not parse (a ping of 3 bytes: Core's read of
+	 * the nonce throws): dropped, kept */
+	n = enc_raw(buf, REGTEST, "ping\0\0\0\0\0\0\0\0", (const uint8_t *)"xyz", 3);
 	assert_int_equal(feed(&r, T0, buf, n), PS_OK);
 	assert_int_equal(r.log[before + 4].type, BTC_EV_DROPPED);
-	assert_int_equal(r.log[before + 4].err, PS_ERR_TRAILING);
+	assert_int_equal(r.log[before + 4].err, PS_ERR_MALFORMED);
 	assert_int_equal(r.hs.state, BTC_HS_EXPECT_VERACK);
 	assert_int_equal(take(&r, out), 0);
 
@@ -1101,6 +1102,31 @@ static void test_sendtxrcncl_ignored(void **state)
 	assert_int_equal(r.hs.state, BTC_HS_DONE);
 }
 
+/* Core processes a fixed-layout message with extra payload bytes: its
+ * handlers read what they need (here: a verack carrying one byte). */
+static void test_verack_with_trailing_byte(void **state)
+{
+	struct peer i, r;
+	uint8_t buf[64];
+	struct btc_header h;
+	struct ps_wcur w = ps_wcur_make(buf, sizeof(buf));
+	static const uint8_t extra[1] = { 0xee };
+
+	(void)state;
+	pair(&i, &r);
+	start(&i, BTC_INITIATOR, T0);
+	start(&r, BTC_RESPONDER, T0);
+	transfer(&i, &r, T0, &i.seed, 30);
+	memcpy(h.magic, REGTEST, 4);
+	assert_int_equal(btc_command_set(h.command, "verack"), PS_OK);
+	h.length = 1;
+	btc_checksum(h.checksum, extra, 1);
+	assert_int_equal(btc_header_encode(&w, &h), PS_OK);
+	assert_int_equal(ps_put_bytes(&w, extra, 1), PS_OK);
+	assert_int_equal(feed(&r, T0, buf, (size_t)(w.p - buf)), PS_OK);
+	assert_int_equal(btc_hs_outcome(&r.hs), BTC_SUCCESS);
+}
+
 static void test_ping_pong(void **state)
 {
 	struct peer i, r;
@@ -1500,6 +1526,7 @@ int main(void)
 		cmocka_unit_test(test_close),
 		cmocka_unit_test(test_feature_after_verack),
 		cmocka_unit_test(test_sendtxrcncl_ignored),
+		cmocka_unit_test(test_verack_with_trailing_byte),
 		cmocka_unit_test(test_ping_pong),
 		cmocka_unit_test(test_output_bounded),
 		cmocka_unit_test(test_events_never_lose_outcome),
