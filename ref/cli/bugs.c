@@ -82,7 +82,7 @@ static const struct bug bugs[] = {
 	{ "sendaddrv2-after-verack", P_BTC, K_INJECT, 0, "sendaddrv2@after-verack",
 	  "sendaddrv2 after our verack (Core: disconnect)" },
 	{ "sendtxrcncl-after-verack", P_BTC, K_INJECT, 0, "sendtxrcncl@after-verack",
-	  "sendtxrcncl after our verack (Core: disconnect)" },
+	  "sendtxrcncl after our verack (Core, reconciliation off: ignored)" },
 	{ "send=CMD@WHEN", P_BTC, K_INJECT, 0, NULL,
 	  "send CMD (version verack ping pong getaddr sendheaders feefilter sendcmpct "
 	  "wtxidrelay sendaddrv2 sendtxrcncl reject unknown empty) before-version, "
