@@ -84,6 +84,7 @@ for src in "$ROOT"/fuzz/*.c; do
 		fi
 		d=$(dict_of "$name")
 		[ -n "$d" ] && cp "$d" "$OUT/$out.dict"
+		[ -f "$ROOT/fuzz/$name.options" ] && cp "$ROOT/fuzz/$name.options" "$OUT/$out.options"
 		n=$((n + 1))
 	done
 done
