@@ -167,6 +167,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		now = fdp_u64(&f);
 	c.rng = fuzz_rng_fill;
 	c.rng_ctx = &rng;
+	/* the misbehaviour switches (peershake --bug): on when the RNG seed's
+	 * top byte is 0xbb; what we send is then wrong on purpose */
+	if ((rng.s >> 56) == 0xbb) {
+		c.bugs = rng.s & ((UINT64_C(1) << 14) - 1);
+		md.unchecked = true;
+	}
 
 	r = noise_peer_init(&peer, role, &c, now);
 	if (r != PS_OK) {

@@ -131,6 +131,7 @@ size_t fuzz_btc_message(struct fdp *f, const uint8_t magic[4], uint8_t *out, siz
 
 struct model {
 	enum btc_role role;
+	bool misbehave; /* cfg.bugs or injections: our output is wrong on purpose */
 	uint64_t last_expiry;
 	enum btc_outcome outcome;
 	unsigned n_success, n_failed, n_disconnect, n_version;
@@ -153,7 +154,8 @@ static void check(const struct btc_hs *hs, struct model *md)
 	FUZZ_ASSERT(!hs->in_payload || hs->payload_seen <= hs->cur.length);
 	/* never SUCCESS without both version and verack (and ours sent) */
 	if (hs->outcome == BTC_SUCCESS)
-		FUZZ_ASSERT(hs->got_version && hs->got_verack && hs->sent_version);
+		FUZZ_ASSERT(hs->got_version && hs->got_verack &&
+			    (hs->sent_version || (hs->cfg.bugs & BTC_BUG_SILENT)));
 	if (hs->outcome == BTC_PARTIAL)
 		FUZZ_ASSERT(hs->got_version && !hs->got_verack);
 	switch (hs->state) {
@@ -161,7 +163,8 @@ static void check(const struct btc_hs *hs, struct model *md)
 		FUZZ_ASSERT(!hs->got_version && hs->outcome == BTC_PENDING);
 		break;
 	case BTC_HS_EXPECT_VERACK:
-		FUZZ_ASSERT(hs->got_version && hs->sent_version && !hs->got_verack);
+		FUZZ_ASSERT(hs->got_version && !hs->got_verack);
+		FUZZ_ASSERT(hs->sent_version || (hs->cfg.bugs & BTC_BUG_SILENT));
 		FUZZ_ASSERT(hs->outcome == BTC_PENDING);
 		break;
 	case BTC_HS_DONE:
@@ -179,6 +182,8 @@ static void check(const struct btc_hs *hs, struct model *md)
 	/* expiry monotone: the deadline never moves earlier; once none, none */
 	FUZZ_ASSERT(e >= md->last_expiry);
 	md->last_expiry = e;
+	if (md->misbehave)
+		return;
 	/* the responder answers only a version (Core: inbound peers wait) */
 	if (md->role == BTC_RESPONDER && !hs->got_version)
 		FUZZ_ASSERT(hs->out_len == 0 && hs->bytes_out == 0 && !hs->sent_version);
@@ -241,7 +246,7 @@ static void consume(struct btc_hs *hs, struct model *md, size_t n)
 	}
 	btc_hs_consume(hs, n);
 	FUZZ_ASSERT(hs->out_len == avail - n);
-	if (md->sent_msgs >= 1000)
+	if (md->sent_msgs >= 1000 || md->misbehave)
 		return;
 	for (;;) {
 		struct btc_msg m;
@@ -287,7 +292,22 @@ void fuzz_btc_hs_run(enum btc_role role, const uint8_t *data, size_t size)
 	size_t n, len;
 	int r;
 
+	memset(&md, 0, sizeof(md));
 	fuzz_btc_config(&cfg, magic, &rng);
+	/* The reference peer's misbehaviour switches (peershake --bug): on when
+	 * the RNG seed's top byte is 0xbb (the input layout stays as it was),
+	 * the switches and injections from its other bits. Our own output is
+	 * then deliberately wrong: only the state machine's invariants hold. */
+	md.misbehave = (rng.s >> 56) == 0xbb;
+	if (md.misbehave) {
+		cfg.bugs = rng.s & ((UINT64_C(1) << 22) - 1);
+		cfg.ninject = (rng.s >> 22) & 3;
+		for (size_t i = 0; i < cfg.ninject; i++) {
+			cfg.inject[i].cmd = (enum btc_cmd)((rng.s >> (24 + 8 * i)) % BTC_CMD_COUNT_);
+			cfg.inject[i].when = (enum btc_when)((rng.s >> (28 + 8 * i)) % 3);
+			cfg.inject[i].empty_command = (rng.s >> (31 + 8 * i)) & 1;
+		}
+	}
 	if (conf & 0x08)
 		cfg.version = (int32_t)fdp_u32(&f);
 	if (conf & 0x10)
@@ -296,7 +316,6 @@ void fuzz_btc_hs_run(enum btc_role role, const uint8_t *data, size_t size)
 		cfg.timeout_ns = fdp_u64(&f) >> (fdp_u8(&f) & 63);
 	cfg.relay = conf & 0x40;
 
-	memset(&md, 0, sizeof(md));
 	md.role = role;
 	r = btc_hs_init(&hs, role, &cfg, now);
 	FUZZ_ASSERT(r == PS_OK);

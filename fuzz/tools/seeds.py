@@ -97,6 +97,19 @@ def main():
         if valid and raw[4:16].rstrip(b"\0") == b"version" and net in veracks and i % 4 == 0:
             for role in ("initiator", "responder"):
                 put("btc_hs_" + role, hs_ops(net, [raw, veracks[net]]), "vec")
+    # the misbehaviour switches: RNG seed 0xbb.., one switch per seed
+    ver = [(net, raw) for net, raw, ok in vec if ok and raw[4:16].rstrip(b"\0") == b"version"
+           and net == "regtest"][:1]
+    for bit in range(22):
+        for net, raw in ver:
+            for role in ("initiator", "responder"):
+                b = hs_ops(net, [raw, veracks[net]])
+                put("btc_hs_" + role, struct.pack("<Q", 0xbb << 56 | 1 << bit) + b[8:], "bug%d" % bit)
+    for bit in range(14):
+        for role in (0, 1):
+            put("noise_peer", struct.pack("<Q", 0xbb << 56 | 1 << bit) + bytes([role]) + bytes(32) +
+                b"\x02ab\x02cd\x02ef" + bytes([0x88, 0x30]) + bytes(48) + bytes([5, 0xff, 6]),
+                "bug%d" % bit)
     for v in (0, 1, 0xfc, 0xfd, 0xffff, 0x10000, 0x2000000, 0x2000001, 2**32, 2**64 - 1):
         if v < 0xfd:
             cs = bytes([v])
