@@ -99,7 +99,7 @@ def main():
                 put("btc_hs_" + role, hs_ops(net, [raw, veracks[net]]), "vec")
     # the misbehaviour switches: RNG seed 0xbb.., one switch per seed
     ver = [(net, raw) for net, raw, ok in vec if ok and raw[4:16].rstrip(b"\0") == b"version"
-           and net == "regtest"][:1]
+           and net in veracks][:1]
     for bit in range(22):
         for net, raw in ver:
             for role in ("initiator", "responder"):
