@@ -64,6 +64,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			break;
 		case MODE_HELP:
 		case MODE_VERSION:
+		case MODE_LIST_BUGS:
 			break;
 		default:
 			fuzz_fail(__FILE__, __LINE__, "mode out of range");

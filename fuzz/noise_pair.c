@@ -21,6 +21,50 @@
 
 #include "noise/peer.h"
 
+/* noise_hs_init refuses a configuration that does not fit the pattern,
+ * and leaves the state wiped. */
+static void init_misused(struct noise_hs *hs, const struct noise_hs_config *good, unsigned how)
+{
+	static const uint8_t key[NOISE_DHLEN] = { 9 };
+	struct noise_hs_config c = *good;
+	int r;
+
+	switch (how % 7) {
+	case 0: /* one PSK too many */
+		c.n_psks++;
+		break;
+	case 1: /* no static key where one is needed, or one where none is */
+		c.s = c.s ? NULL : key;
+		if (c.s)
+			return; /* an unused static key is allowed */
+		break;
+	case 2: /* rs where no pre-message lists it, or none where one does */
+		c.rs = c.rs ? NULL : key;
+		break;
+	case 3:
+		c.re = c.re ? NULL : key;
+		break;
+	case 4: /* no way to make an ephemeral */
+		c.rng = NULL;
+		c.e = NULL;
+		break;
+	case 5: /* a prologue length without a prologue */
+		c.prologue = NULL;
+		c.prologue_len = 1;
+		break;
+	default:
+		c.protocol = NULL;
+		break;
+	}
+	r = noise_hs_init(hs, &c);
+	if (how % 7 == 1 && c.s == NULL && r == PS_OK) {
+		/* the pattern does not use our static key after all */
+		noise_hs_wipe(hs);
+		return;
+	}
+	FUZZ_ASSERT(r == PS_ERR_INVALID_ARG);
+}
+
 static void hs_pair(struct fdp *f)
 {
 	static struct fuzz_noise_pair pair;
@@ -30,16 +74,41 @@ static void hs_pair(struct fdp *f)
 	struct noise_cs cs[2][2];
 	const uint8_t *h0, *h1;
 	size_t l0, l1;
+	uint8_t misuse;
 
 	fuzz_noise_pair_make(f, &pair, true);
+	misuse = fdp_u8(f);
 	for (int side = 0; side < 2; side++) {
 		fuzz_noise_hs_config(&c, &pair, side == 0);
+		if (misuse & 1)
+			init_misused(&hs[side], &c, misuse >> 1);
 		FUZZ_ASSERT(noise_hs_init(&hs[side], &c) == PS_OK);
 	}
 	for (size_t i = 0; i < pair.proto.pattern.n_msgs; i++) {
 		int w = noise_pattern_initiator_sends(i) ? 0 : 1;
 		size_t plen, n, glen;
 		const uint8_t *payload = fdp_view(f, 300, &plen);
+
+		if (misuse & 0x10) {
+			/* out of turn, too small a buffer, split too early: refused,
+			 * nothing changes */
+			static struct noise_hs snap[2];
+			size_t fixed = noise_hs_message_len(&hs[w], 0);
+			memcpy(snap, hs, sizeof(snap));
+			FUZZ_ASSERT(noise_hs_read_message(&hs[w], got, sizeof(got), &glen, msg, 100) ==
+				    PS_ERR_INVALID_STATE);
+			FUZZ_ASSERT(noise_hs_write_message(&hs[!w], msg, sizeof(msg), &n, NULL, 0) ==
+				    PS_ERR_INVALID_STATE);
+			if (fixed + plen > 0)
+				FUZZ_ASSERT(noise_hs_write_message(&hs[w], msg, fixed + plen - 1, &n,
+								   payload, plen) == PS_ERR_NOBUF);
+			FUZZ_ASSERT(noise_hs_write_message(&hs[w], msg, sizeof(msg), &n, payload,
+							   NOISE_MAX_MSG - fixed + 1) ==
+				    PS_ERR_TOO_LARGE);
+			FUZZ_ASSERT(noise_hs_split(&hs[w], &cs[0][0], &cs[0][1]) ==
+				    PS_ERR_INVALID_STATE);
+			FUZZ_ASSERT(memcmp(snap, hs, sizeof(snap)) == 0);
+		}
 
 		FUZZ_ASSERT(noise_hs_action(&hs[w]) == NOISE_HS_WRITE_MESSAGE);
 		FUZZ_ASSERT(noise_hs_action(&hs[!w]) == NOISE_HS_READ_MESSAGE);
@@ -63,6 +132,7 @@ static void hs_pair(struct fdp *f)
 		FUZZ_ASSERT(noise_hs_split(&hs[side], &cs[side][0], &cs[side][1]) == PS_OK);
 		FUZZ_ASSERT(noise_hs_action(&hs[side]) == NOISE_HS_DONE);
 	}
+	FUZZ_ASSERT(noise_hs_message_len(&hs[0], 5) == 0);
 	h0 = noise_hs_handshake_hash(&hs[0], &l0);
 	h1 = noise_hs_handshake_hash(&hs[1], &l1);
 	FUZZ_ASSERT(l0 == l1 && memcmp(h0, h1, l0) == 0);

@@ -124,6 +124,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		noise_ss_wipe(&ss);
 	}
 
+	/* encryption's refusals: too large, too small a buffer; nothing moves */
+	{
+		struct noise_cs e2;
+		size_t k = 4242, need = noise_cs_has_key(&before) ? NOISE_TAGLEN : 0;
+		memcpy(&e2, &before, sizeof(e2));
+		FUZZ_ASSERT(noise_cs_encrypt_with_ad(&e2, out, sizeof(out), &k, ad, adlen, ct,
+						     NOISE_MAX_MSG - need + 1) == PS_ERR_TOO_LARGE);
+		if (len + need > 0 && len <= NOISE_MAX_MSG - need)
+			FUZZ_ASSERT(noise_cs_encrypt_with_ad(&e2, out, len + need - 1, &k, ad, adlen,
+							     ct, len) == PS_ERR_NOBUF);
+		FUZZ_ASSERT(k == 4242 && memcmp(&e2, &before, sizeof(e2)) == 0);
+	}
+
 	/* rekey keeps n and the two sides in step */
 	if (noise_cs_has_key(&before) && (mode & 4)) {
 		struct noise_cs a = before, b = before;
