@@ -365,16 +365,21 @@ int cli_parse(struct cli_opts *o, int argc, char **argv)
 			o->mode = MODE_LIST_BUGS;
 			return 0;
 		case ':':
-			if (optopt && optopt < 256)
-				return usage_error("option '-%c' needs a value", optopt);
-			return usage_error("option '%s' needs a value", argv[optind - 1]);
 		case '?':
-		default:
-			/* getopt names a short option in optopt; argv[optind - 1]
-			 * is then the whole group ("-xj") or the next word */
-			if (optopt && optopt < 256)
+		default: {
+			/* A long option is named as typed ("--timeout"); a short
+			 * one by optopt, since argv[optind - 1] may then be a group
+			 * ("-xj") or the next word. */
+			const char *word = argv[optind - 1];
+			bool is_long = strncmp(word, "--", 2) == 0;
+			if (c == ':' && is_long)
+				return usage_error("option '%s' needs a value", word);
+			if (c == ':')
+				return usage_error("option '-%c' needs a value", optopt);
+			if (!is_long && optopt > 0 && optopt < 256)
 				return usage_error("unknown option '-%c'", optopt);
-			return usage_error("unknown option '%s'", argv[optind - 1]);
+			return usage_error("unknown option '%s'", word);
+		}
 		}
 	}
 
