@@ -14,6 +14,7 @@
 
 #include <getopt.h>
 
+#include "cli/bugs.h"
 #include "cli/opts.h"
 #include "core/endpoint.h"
 
@@ -39,6 +40,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	optind = 0;
 	fuzz_stderr_mute();
 	r = cli_parse(&o, argc, argv);
+	/* what main() prints for these modes, to the muted stream */
+	if (r == 0 && o.mode == MODE_HELP)
+		cli_usage(stderr);
+	if (r == 0 && o.mode == MODE_LIST_BUGS)
+		bug_list(stderr);
 	fuzz_stderr_restore();
 	FUZZ_ASSERT(r == 0 || r == EXIT_USAGE || r == EXIT_RUNTIME);
 	if (r == 0) {

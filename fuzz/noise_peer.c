@@ -39,6 +39,11 @@ static void check(struct noise_peer *p, struct model *md)
 
 	FUZZ_ASSERT(e >= md->last_expiry);
 	md->last_expiry = e;
+	{
+		size_t pl;
+		(void)noise_peer_payload(p, &pl);
+		FUZZ_ASSERT(pl <= NOISE_MAX_MSG);
+	}
 	FUZZ_ASSERT(p->ev_count <= NOISE_PEER_EVENTS);
 	FUZZ_ASSERT(p->hdr_len <= 2 && p->body_len <= p->body_need);
 	switch (noise_peer_outcome(p)) {
@@ -249,6 +254,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	check(&peer, &md);
 	drain(&peer, &md);
 	FUZZ_ASSERT(md.success + md.failed == 1);
+	FUZZ_ASSERT(strcmp(noise_peer_outcome_name(noise_peer_outcome(&peer)), "PENDING") != 0);
 	noise_peer_free(&peer);
 	return 0;
 }

@@ -391,4 +391,5 @@ void fuzz_btc_hs_run(enum btc_role role, const uint8_t *data, size_t size)
 	drain(&hs, &md);
 	FUZZ_ASSERT(hs.outcome != BTC_PENDING);
 	FUZZ_ASSERT(md.n_success == (hs.outcome == BTC_SUCCESS));
+	FUZZ_ASSERT(strcmp(btc_outcome_name(btc_hs_outcome(&hs)), "PENDING") != 0);
 }
