@@ -27,8 +27,11 @@ static void push_event(struct noise_peer *p, enum noise_peer_ev_type type, enum 
 {
 	struct noise_peer_event *e;
 
-	/* An exchange makes at most six events; the ring holds eight. */
-	if (p->ev_count == NOISE_PEER_EVENTS)
+	/* An honest exchange makes at most six events; the ring holds eight.
+	 * A misbehaving one (--bug replay-msg1, a held no-echo responder) may
+	 * make more: the last slot is kept for the one SUCCESS or FAILED. */
+	bool final = type == NOISE_PEER_EV_SUCCESS || type == NOISE_PEER_EV_FAILED;
+	if (p->ev_count >= NOISE_PEER_EVENTS - (final ? 0 : 1))
 		return;
 	e = &p->ev[(p->ev_head + p->ev_count++) % NOISE_PEER_EVENTS];
 	e->type = type;
@@ -249,6 +252,8 @@ PS_MUST_CHECK static int read_transport(struct noise_peer *p, enum noise_peer_ms
 
 	if ((r = noise_cs_decrypt_with_ad(&p->recv, *msg, len, &got, NULL, 0, *msg, len)) != PS_OK)
 		return r;
+	/* a peer held by --bug no-echo may take a second transport message */
+	release(&p->got_transport, p->got_transport_len);
 	p->got_transport = *msg;
 	p->got_transport_len = got;
 	*msg = NULL;
