@@ -63,7 +63,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			}
 			FUZZ_ASSERT(v == rv && (size_t)(c.p - before.p) == used);
 			FUZZ_ASSERT(btc_compactsize_encode(&w, v) == PS_OK);
-			FUZZ_ASSERT((size_t)(w.p - buf) == used && memcmp(buf, before.p, used) == 0);
+			FUZZ_ASSERT((size_t)(w.p - buf) == used &&
+				    memcmp(buf, before.p, used) == 0);
 			/* too small a buffer: refused, nothing written */
 			w = ps_wcur_make(buf, used - 1);
 			FUZZ_ASSERT(btc_compactsize_encode(&w, v) == PS_ERR_NOBUF && w.p == buf);
@@ -92,7 +93,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				FUZZ_ASSERT((size_t)(w.p - out) == used + len);
 				FUZZ_ASSERT(memcmp(out, before.p, used + len) == 0);
 				w = ps_wcur_make(out, used + len - 1);
-				FUZZ_ASSERT(btc_varstr_encode(&w, s, len) == PS_ERR_NOBUF && w.p == out);
+				FUZZ_ASSERT(btc_varstr_encode(&w, s, len) == PS_ERR_NOBUF &&
+					    w.p == out);
 			}
 			break;
 		}

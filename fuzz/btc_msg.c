@@ -77,7 +77,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		FUZZ_ASSERT(used == BTC_HEADER_LEN + ps_load_u32le(p + 16) && used <= left);
 		FUZZ_ASSERT(memcmp(p, magic, 4) == 0 && btc_command_valid(p + 4));
-		FUZZ_ASSERT(m.payload == p + BTC_HEADER_LEN && m.payload_len == used - BTC_HEADER_LEN);
+		FUZZ_ASSERT(m.payload == p + BTC_HEADER_LEN &&
+			    m.payload_len == used - BTC_HEADER_LEN);
 
 		/* round trip, where the format is canonical (not a version
 		 * with bytes after its relay flag) */

@@ -69,8 +69,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		snprintf(back, sizeof(back), e.has_port ? "[%s]:%u" : "[%s]", e.host,
 			 (unsigned)e.port);
 	else
-		snprintf(back, sizeof(back), e.has_port ? "%s:%u" : "%s", e.host,
-			 (unsigned)e.port);
+		snprintf(back, sizeof(back), e.has_port ? "%s:%u" : "%s", e.host, (unsigned)e.port);
 	FUZZ_ASSERT(ps_endpoint_parse(&again, back) == PS_OK);
 	FUZZ_ASSERT(strcmp(again.host, e.host) == 0 && again.port == e.port);
 	FUZZ_ASSERT(again.has_port == e.has_port && again.bracketed == e.bracketed);

@@ -37,13 +37,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memset(out, 0xcc, sizeof(out));
 	r = ps_hex_decode(out, cap, &n, s, len);
 	if (len % 2 || !ok) {
-		FUZZ_ASSERT(r == PS_ERR_MALFORMED || (len % 2 == 0 && cap < len / 2 && r == PS_ERR_NOBUF));
+		FUZZ_ASSERT(r == PS_ERR_MALFORMED ||
+			    (len % 2 == 0 && cap < len / 2 && r == PS_ERR_NOBUF));
 	} else if (cap < len / 2) {
 		FUZZ_ASSERT(r == PS_ERR_NOBUF);
 	} else {
 		FUZZ_ASSERT(r == PS_OK && n == len / 2);
 		for (size_t i = 0; i < n; i++)
-			FUZZ_ASSERT(out[i] == (nibble((uint8_t)s[2 * i]) << 4 | nibble((uint8_t)s[2 * i + 1])));
+			FUZZ_ASSERT(out[i] == (nibble((uint8_t)s[2 * i]) << 4 |
+					       nibble((uint8_t)s[2 * i + 1])));
 		ps_hex_encode(text, out, n);
 		FUZZ_ASSERT(strlen(text) == len);
 		for (size_t i = 0; i < len; i++) {

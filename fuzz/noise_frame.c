@@ -33,7 +33,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			FUZZ_ASSERT(avail < 2 || noise_frame_declared_len(s + off) > avail - 2);
 			if (avail == len - off)
 				break; /* the stream ends inside a frame */
-			cut = len; /* the rest arrives */
+			cut = len;     /* the rest arrives */
 			continue;
 		}
 		FUZZ_ASSERT(r == PS_OK);

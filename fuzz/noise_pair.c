@@ -95,13 +95,14 @@ static void hs_pair(struct fdp *f)
 			static struct noise_hs snap[2];
 			size_t fixed = noise_hs_message_len(&hs[w], 0);
 			memcpy(snap, hs, sizeof(snap));
-			FUZZ_ASSERT(noise_hs_read_message(&hs[w], got, sizeof(got), &glen, msg, 100) ==
-				    PS_ERR_INVALID_STATE);
-			FUZZ_ASSERT(noise_hs_write_message(&hs[!w], msg, sizeof(msg), &n, NULL, 0) ==
-				    PS_ERR_INVALID_STATE);
+			FUZZ_ASSERT(noise_hs_read_message(&hs[w], got, sizeof(got), &glen, msg,
+							  100) == PS_ERR_INVALID_STATE);
+			FUZZ_ASSERT(noise_hs_write_message(&hs[!w], msg, sizeof(msg), &n, NULL,
+							   0) == PS_ERR_INVALID_STATE);
 			if (fixed + plen > 0)
-				FUZZ_ASSERT(noise_hs_write_message(&hs[w], msg, fixed + plen - 1, &n,
-								   payload, plen) == PS_ERR_NOBUF);
+				FUZZ_ASSERT(noise_hs_write_message(&hs[w], msg, fixed + plen - 1,
+								   &n, payload,
+								   plen) == PS_ERR_NOBUF);
 			FUZZ_ASSERT(noise_hs_write_message(&hs[w], msg, sizeof(msg), &n, payload,
 							   NOISE_MAX_MSG - fixed + 1) ==
 				    PS_ERR_TOO_LARGE);
@@ -112,7 +113,8 @@ static void hs_pair(struct fdp *f)
 
 		FUZZ_ASSERT(noise_hs_action(&hs[w]) == NOISE_HS_WRITE_MESSAGE);
 		FUZZ_ASSERT(noise_hs_action(&hs[!w]) == NOISE_HS_READ_MESSAGE);
-		FUZZ_ASSERT(noise_hs_message_len(&hs[w], plen) == noise_hs_message_len(&hs[!w], plen));
+		FUZZ_ASSERT(noise_hs_message_len(&hs[w], plen) ==
+			    noise_hs_message_len(&hs[!w], plen));
 		FUZZ_ASSERT(noise_hs_write_message(&hs[w], msg, sizeof(msg), &n, payload, plen) ==
 			    PS_OK);
 		FUZZ_ASSERT(n == noise_hs_message_len(&hs[!w], plen));

@@ -38,7 +38,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fdp_bytes(&f, key, sizeof(key));
 	sel = fdp_u8(&f);
 	cipher = (sel & 1) && cry_aead_available(CRY_AEAD_AESGCM) ? NOISE_CIPHER_AESGCM
-								   : NOISE_CIPHER_CHACHAPOLY;
+								  : NOISE_CIPHER_CHACHAPOLY;
 	nonce = fdp_u64(&f);
 	if (sel & 2) /* near the end of the nonce space */
 		nonce = UINT64_MAX - (nonce & 3);
@@ -83,7 +83,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		} else if (cap < len) {
 			FUZZ_ASSERT(r == PS_ERR_NOBUF);
 		} else {
-			FUZZ_ASSERT(r == PS_OK && got == len && (len == 0 || !memcmp(out, ct, len)));
+			FUZZ_ASSERT(r == PS_OK && got == len &&
+				    (len == 0 || !memcmp(out, ct, len)));
 		}
 		FUZZ_ASSERT(dec.n == before.n);
 	} else if (r != PS_OK) {
@@ -102,7 +103,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		else
 			FUZZ_ASSERT(r == PS_ERR_DECRYPT && !must);
 	} else {
-		FUZZ_ASSERT(nonce != NOISE_NONCE_MAX && len >= NOISE_TAGLEN && len <= NOISE_MAX_MSG);
+		FUZZ_ASSERT(nonce != NOISE_NONCE_MAX && len >= NOISE_TAGLEN &&
+			    len <= NOISE_MAX_MSG);
 		FUZZ_ASSERT(got == len - NOISE_TAGLEN && dec.n == nonce + 1);
 		if (must)
 			FUZZ_ASSERT(got == ptlen && (got == 0 || memcmp(out, pt, got) == 0));
@@ -132,8 +134,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_ASSERT(noise_cs_encrypt_with_ad(&e2, out, sizeof(out), &k, ad, adlen, ct,
 						     NOISE_MAX_MSG - need + 1) == PS_ERR_TOO_LARGE);
 		if (len + need > 0 && len <= NOISE_MAX_MSG - need)
-			FUZZ_ASSERT(noise_cs_encrypt_with_ad(&e2, out, len + need - 1, &k, ad, adlen,
-							     ct, len) == PS_ERR_NOBUF);
+			FUZZ_ASSERT(noise_cs_encrypt_with_ad(&e2, out, len + need - 1, &k, ad,
+							     adlen, ct, len) == PS_ERR_NOBUF);
 		FUZZ_ASSERT(k == 4242 && memcmp(&e2, &before, sizeof(e2)) == 0);
 	}
 
@@ -144,10 +146,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_ASSERT(noise_cs_rekey(&a) == PS_OK && noise_cs_rekey(&b) == PS_OK);
 		FUZZ_ASSERT(a.n == before.n && memcmp(a.k, b.k, NOISE_KEYLEN) == 0);
 		if (before.n != NOISE_NONCE_MAX && len <= 1024) {
-			FUZZ_ASSERT(noise_cs_encrypt_with_ad(&a, ct, sizeof(ct), &k1, ad, adlen, out,
-							     len) == PS_OK);
-			FUZZ_ASSERT(noise_cs_decrypt_with_ad(&b, out, sizeof(out), &k2, ad, adlen, ct,
-							     k1) == PS_OK);
+			FUZZ_ASSERT(noise_cs_encrypt_with_ad(&a, ct, sizeof(ct), &k1, ad, adlen,
+							     out, len) == PS_OK);
+			FUZZ_ASSERT(noise_cs_decrypt_with_ad(&b, out, sizeof(out), &k2, ad, adlen,
+							     ct, k1) == PS_OK);
 			FUZZ_ASSERT(k2 == len);
 		}
 	} else if (!noise_cs_has_key(&before)) {

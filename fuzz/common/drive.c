@@ -73,7 +73,7 @@ size_t fuzz_btc_message(struct fdp *f, const uint8_t magic[4], uint8_t *out, siz
 		uint8_t sel = fdp_u8(f);
 		size_t i = fdp_below(f, sizeof(versions) / sizeof(versions[0]) + 1);
 		v->version = i < sizeof(versions) / sizeof(versions[0]) ? versions[i]
-									 : (int32_t)fdp_u32(f);
+									: (int32_t)fdp_u32(f);
 		i = fdp_below(f, sizeof(services) / sizeof(services[0]) + 1);
 		v->services = i < sizeof(services) / sizeof(services[0]) ? services[i] : fdp_u64(f);
 		v->timestamp = (int64_t)fdp_u64(f);
@@ -251,7 +251,8 @@ static void consume(struct btc_hs *hs, struct model *md, size_t n)
 	for (;;) {
 		struct btc_msg m;
 		size_t used;
-		int r = btc_msg_decode(&m, &used, hs->cfg.magic, md->sent + off, md->sent_len - off);
+		int r = btc_msg_decode(&m, &used, hs->cfg.magic, md->sent + off,
+				       md->sent_len - off);
 
 		if (r == PS_ERR_NEED_MORE)
 			break;
@@ -303,7 +304,8 @@ void fuzz_btc_hs_run(enum btc_role role, const uint8_t *data, size_t size)
 		cfg.bugs = rng.s & ((UINT64_C(1) << 22) - 1);
 		cfg.ninject = (rng.s >> 22) & 3;
 		for (size_t i = 0; i < cfg.ninject; i++) {
-			cfg.inject[i].cmd = (enum btc_cmd)((rng.s >> (24 + 8 * i)) % BTC_CMD_COUNT_);
+			cfg.inject[i].cmd =
+				(enum btc_cmd)((rng.s >> (24 + 8 * i)) % BTC_CMD_COUNT_);
 			cfg.inject[i].when = (enum btc_when)((rng.s >> (28 + 8 * i)) % 3);
 			cfg.inject[i].empty_command = (rng.s >> (31 + 8 * i)) & 1;
 		}

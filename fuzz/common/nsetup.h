@@ -23,10 +23,10 @@ void fuzz_noise_protocol(struct fdp *f, struct noise_protocol *proto, bool any_p
 /* Everything both sides of one handshake need. */
 struct fuzz_noise_pair {
 	struct noise_protocol proto;
-	bool statics; /* the pattern uses static keys (s_* set) */
-	uint8_t s_i[NOISE_DHLEN], s_r[NOISE_DHLEN];	  /* static private keys */
+	bool statics;				    /* the pattern uses static keys (s_* set) */
+	uint8_t s_i[NOISE_DHLEN], s_r[NOISE_DHLEN]; /* static private keys */
 	uint8_t s_i_pub[NOISE_DHLEN], s_r_pub[NOISE_DHLEN];
-	uint8_t e_i[NOISE_DHLEN], e_r[NOISE_DHLEN];	  /* for pre-message ephemerals */
+	uint8_t e_i[NOISE_DHLEN], e_r[NOISE_DHLEN]; /* for pre-message ephemerals */
 	uint8_t e_i_pub[NOISE_DHLEN], e_r_pub[NOISE_DHLEN];
 	uint8_t psks[NOISE_MAX_PSKS][NOISE_PSKLEN];
 	uint8_t prologue[64];

@@ -56,8 +56,10 @@ static void run_pattern(const char *name)
 	}
 	for (size_t m = 0; m < proto.pattern.n_msgs; m++) {
 		int w = noise_pattern_initiator_sends(m) ? 0 : 1;
-		assert_int_equal(noise_hs_write_message(&hs[w], msg, sizeof(msg), &n, NULL, 0), PS_OK);
-		assert_int_equal(noise_hs_read_message(&hs[!w], got, sizeof(got), &g, msg, n), PS_OK);
+		assert_int_equal(noise_hs_write_message(&hs[w], msg, sizeof(msg), &n, NULL, 0),
+				 PS_OK);
+		assert_int_equal(noise_hs_read_message(&hs[!w], got, sizeof(got), &g, msg, n),
+				 PS_OK);
 		assert_int_equal(g, 0);
 	}
 	noise_hs_wipe(&hs[0]);
