@@ -126,8 +126,8 @@ static void hs_pair(struct fdp *f)
 	if (pair.statics) {
 		const uint8_t *rs0 = noise_hs_remote_static(&hs[0]);
 		const uint8_t *rs1 = noise_hs_remote_static(&hs[1]);
-		FUZZ_ASSERT(!rs0 || memcmp(rs0, pair.s_r_pub, NOISE_DHLEN) == 0);
-		FUZZ_ASSERT(!rs1 || memcmp(rs1, pair.s_i_pub, NOISE_DHLEN) == 0);
+		FUZZ_ASSERT(!rs0 || memcmp(rs0, hs[1].s.pub, NOISE_DHLEN) == 0);
+		FUZZ_ASSERT(!rs1 || memcmp(rs1, hs[0].s.pub, NOISE_DHLEN) == 0);
 	}
 	for (int side = 0; side < 2; side++) {
 		FUZZ_ASSERT(noise_hs_action(&hs[side]) == NOISE_HS_SPLIT);

@@ -42,10 +42,21 @@ void fuzz_noise_protocol(struct fdp *f, struct noise_protocol *proto, bool any_p
 		abort();
 }
 
-static void keypair(struct fdp *f, uint8_t priv[NOISE_DHLEN], uint8_t pub[NOISE_DHLEN])
+static bool lists(const uint8_t *tok, size_t n, uint8_t t)
+{
+	for (size_t i = 0; i < n; i++)
+		if (tok[i] == t)
+			return true;
+	return false;
+}
+
+/* A private key from the input; its public key only when a pre-message
+ * needs it (noise_hs_init derives our own again: each X25519 costs as much
+ * as the rest of a handshake message). */
+static void keypair(struct fdp *f, uint8_t priv[NOISE_DHLEN], uint8_t pub[NOISE_DHLEN], bool need)
 {
 	fdp_bytes(f, priv, NOISE_DHLEN);
-	if (cry_x25519_base(pub, priv) != PS_OK)
+	if (need && cry_x25519_base(pub, priv) != PS_OK)
 		abort();
 }
 
@@ -67,25 +78,17 @@ void fuzz_noise_pair_make(struct fdp *f, struct fuzz_noise_pair *pair, bool any_
 			    p->msg[i].tok[t] == NOISE_TOK_SE || p->msg[i].tok[t] == NOISE_TOK_SS)
 				pair->statics = true;
 	if (pair->statics) {
-		keypair(f, pair->s_i, pair->s_i_pub);
-		keypair(f, pair->s_r, pair->s_r_pub);
+		keypair(f, pair->s_i, pair->s_i_pub, lists(p->pre_i, p->n_pre_i, NOISE_TOK_S));
+		keypair(f, pair->s_r, pair->s_r_pub, lists(p->pre_r, p->n_pre_r, NOISE_TOK_S));
 	}
 	if (pair->proto.pattern.n_pre_i || pair->proto.pattern.n_pre_r) {
-		keypair(f, pair->e_i, pair->e_i_pub);
-		keypair(f, pair->e_r, pair->e_r_pub);
+		keypair(f, pair->e_i, pair->e_i_pub, lists(p->pre_i, p->n_pre_i, NOISE_TOK_E));
+		keypair(f, pair->e_r, pair->e_r_pub, lists(p->pre_r, p->n_pre_r, NOISE_TOK_E));
 	}
 	for (size_t i = 0; i < pair->proto.pattern.n_psks; i++)
 		fdp_bytes(f, pair->psks[i], NOISE_PSKLEN);
 	pair->prologue_len = fdp_below(f, sizeof(pair->prologue) + 1);
 	fdp_bytes(f, pair->prologue, pair->prologue_len);
-}
-
-static bool lists(const uint8_t *tok, size_t n, uint8_t t)
-{
-	for (size_t i = 0; i < n; i++)
-		if (tok[i] == t)
-			return true;
-	return false;
 }
 
 void fuzz_noise_hs_config(struct noise_hs_config *c, struct fuzz_noise_pair *pair, bool initiator)

@@ -25,7 +25,8 @@ struct fuzz_noise_pair {
 	struct noise_protocol proto;
 	bool statics;				    /* the pattern uses static keys (s_* set) */
 	uint8_t s_i[NOISE_DHLEN], s_r[NOISE_DHLEN]; /* static private keys */
-	uint8_t s_i_pub[NOISE_DHLEN], s_r_pub[NOISE_DHLEN];
+	uint8_t s_i_pub[NOISE_DHLEN], s_r_pub[NOISE_DHLEN]; /* set only where a */
+	/* pre-message lists the key; otherwise read them from noise_hs.s.pub */
 	uint8_t e_i[NOISE_DHLEN], e_r[NOISE_DHLEN]; /* for pre-message ephemerals */
 	uint8_t e_i_pub[NOISE_DHLEN], e_r_pub[NOISE_DHLEN];
 	uint8_t psks[NOISE_MAX_PSKS][NOISE_PSKLEN];
