@@ -2,7 +2,9 @@
  * hex - ps_hex_decode / ps_hex_encode (the CLI's --prologue, --payload1,
  * --payload2, --transport and PSK text): decode agrees with a reference,
  * writes nothing on error, and what decodes re-encodes to the same digits
- * in lower case.
+ * in lower case. ps_key_parse (the PSK file and variable: n raw bytes, or
+ * 2n hex digits and any CR/LF after them) against a reference, on the same
+ * text, with n from the selector.
  *
  * Input: cap selector (1) | text.
  */
@@ -16,6 +18,33 @@ static int nibble(uint8_t c)
 		return c - '0';
 	c = (uint8_t)(c | 0x20);
 	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* ps_key_parse against a reference */
+static void check_key(size_t n, const uint8_t *buf, size_t len)
+{
+	uint8_t key[64 + 1];
+	size_t t = len;
+	bool ok = len == n;
+
+	if (!ok) {
+		while (t > 0 && (buf[t - 1] == '\n' || buf[t - 1] == '\r'))
+			t--;
+		ok = t == 2 * n;
+		for (size_t i = 0; ok && i < t; i++)
+			ok = nibble(buf[i]) >= 0;
+	}
+	memset(key, 0xcc, sizeof(key));
+	FUZZ_ASSERT(ps_key_parse(key, n, buf, len) == (ok ? PS_OK : PS_ERR_MALFORMED));
+	for (size_t i = 0; i < n; i++) {
+		if (!ok)
+			FUZZ_ASSERT(key[i] == 0xcc);
+		else if (len == n)
+			FUZZ_ASSERT(key[i] == buf[i]);
+		else
+			FUZZ_ASSERT(key[i] == (nibble(buf[2 * i]) << 4 | nibble(buf[2 * i + 1])));
+	}
+	FUZZ_ASSERT(key[n] == 0xcc);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -60,5 +89,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		for (size_t i = 0; i < sizeof(out); i++)
 			FUZZ_ASSERT(out[i] == 0xcc);
 	}
+	check_key((sel & 0x3f) ? (size_t)(sel & 0x3f) : 32, (const uint8_t *)s, len);
 	return 0;
 }

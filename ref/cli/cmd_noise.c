@@ -38,22 +38,6 @@ static struct noise_peer *conn_peer(struct run_conn *c)
 }
 
 /* A PSK as 32 raw bytes, or 64 hex digits with an optional newline. */
-static int psk_parse(uint8_t psk[NOISE_PSKLEN], const uint8_t *buf, size_t len)
-{
-	size_t n;
-
-	if (len == NOISE_PSKLEN) {
-		memcpy(psk, buf, NOISE_PSKLEN);
-		return PS_OK;
-	}
-	while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r'))
-		len--;
-	if (len != 2 * NOISE_PSKLEN ||
-	    ps_hex_decode(psk, NOISE_PSKLEN, &n, (const char *)buf, len) != PS_OK)
-		return PS_ERR_MALFORMED;
-	return PS_OK;
-}
-
 static int psk_load(uint8_t psk[NOISE_PSKLEN], const struct cli_opts *o)
 {
 	uint8_t buf[256];
@@ -76,7 +60,7 @@ static int psk_load(uint8_t psk[NOISE_PSKLEN], const struct cli_opts *o)
 				o->psk_file);
 			return EXIT_USAGE;
 		}
-		r = psk_parse(psk, buf, len);
+		r = ps_key_parse(psk, NOISE_PSKLEN, buf, len);
 		cry_memzero(buf, sizeof(buf));
 		if (r != PS_OK) {
 			fprintf(stderr,
@@ -98,7 +82,8 @@ static int psk_load(uint8_t psk[NOISE_PSKLEN], const struct cli_opts *o)
 			return EXIT_USAGE;
 		}
 		len = strlen(val);
-		if (len != 2 * NOISE_PSKLEN || psk_parse(psk, (const uint8_t *)val, len) != PS_OK) {
+		if (len != 2 * NOISE_PSKLEN ||
+		    ps_key_parse(psk, NOISE_PSKLEN, (const uint8_t *)val, len) != PS_OK) {
 			fprintf(stderr,
 				"peershake: PSK in $%s is %zu characters: want 64 hex digits\n",
 				var, len);

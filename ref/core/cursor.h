@@ -89,16 +89,6 @@ static inline void ps_store_u64le(uint8_t *p, uint64_t v)
 
 /* ---- read cursor: each returns PS_OK or PS_ERR_NEED_MORE (cursor unchanged) */
 
-PS_MUST_CHECK static inline int ps_get_bytes(struct ps_rcur *c, uint8_t *out, size_t n)
-{
-	if (ps_rcur_left(c) < n)
-		return PS_ERR_NEED_MORE;
-	if (n)
-		memcpy(out, c->p, n);
-	c->p += n;
-	return PS_OK;
-}
-
 /* A view into the input: *out points at the next n bytes, which are skipped. */
 PS_MUST_CHECK static inline int ps_get_view(struct ps_rcur *c, const uint8_t **out, size_t n)
 {
@@ -114,15 +104,6 @@ PS_MUST_CHECK static inline int ps_get_u8(struct ps_rcur *c, uint8_t *out)
 	if (ps_rcur_left(c) < 1)
 		return PS_ERR_NEED_MORE;
 	*out = *c->p++;
-	return PS_OK;
-}
-
-PS_MUST_CHECK static inline int ps_get_u16be(struct ps_rcur *c, uint16_t *out)
-{
-	if (ps_rcur_left(c) < 2)
-		return PS_ERR_NEED_MORE;
-	*out = ps_load_u16be(c->p);
-	c->p += 2;
 	return PS_OK;
 }
 
@@ -165,38 +146,11 @@ PS_MUST_CHECK static inline int ps_put_bytes(struct ps_wcur *c, const uint8_t *i
 	return PS_OK;
 }
 
-PS_MUST_CHECK static inline int ps_put_zeros(struct ps_wcur *c, size_t n)
-{
-	if (ps_wcur_left(c) < n)
-		return PS_ERR_NOBUF;
-	memset(c->p, 0, n);
-	c->p += n;
-	return PS_OK;
-}
-
 PS_MUST_CHECK static inline int ps_put_u8(struct ps_wcur *c, uint8_t v)
 {
 	if (ps_wcur_left(c) < 1)
 		return PS_ERR_NOBUF;
 	*c->p++ = v;
-	return PS_OK;
-}
-
-PS_MUST_CHECK static inline int ps_put_u16be(struct ps_wcur *c, uint16_t v)
-{
-	if (ps_wcur_left(c) < 2)
-		return PS_ERR_NOBUF;
-	ps_store_u16be(c->p, v);
-	c->p += 2;
-	return PS_OK;
-}
-
-PS_MUST_CHECK static inline int ps_put_u16le(struct ps_wcur *c, uint16_t v)
-{
-	if (ps_wcur_left(c) < 2)
-		return PS_ERR_NOBUF;
-	ps_store_u16le(c->p, v);
-	c->p += 2;
 	return PS_OK;
 }
 

@@ -129,6 +129,42 @@ static void test_encode(void **state)
 	assert_memory_equal(back, all, 256);
 }
 
+/* ps_key_parse: n raw bytes, or 2n hex digits and any CR/LF after them */
+static void test_key_parse(void **state)
+{
+	uint8_t key[4], raw[4] = { '\n', 'a', 0, 0xff };
+	const uint8_t *hexkey = (const uint8_t *)"00ff10Ab";
+
+	(void)state;
+	/* exactly n bytes are the key, whatever they are */
+	assert_int_equal(ps_key_parse(key, 4, raw, 4), PS_OK);
+	assert_memory_equal(key, raw, 4);
+
+	/* 2n hex digits, bare or with a line end of any kind */
+	static const char *const ok[] = { "00ff10Ab", "00ff10Ab\n", "00ff10Ab\r\n",
+					  "00ff10Ab\n\n\r" };
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		memset(key, 0, sizeof(key));
+		assert_int_equal(ps_key_parse(key, 4, (const uint8_t *)ok[i], strlen(ok[i])),
+				 PS_OK);
+		assert_memory_equal(key, "\x00\xff\x10\xab", 4);
+	}
+
+	/* wrong lengths, non-hex digits, other white space: refused, key untouched */
+	static const char *const bad[] = { "",		 "00ff10A",    "00ff10Ab0", "00ff10Ab0\n",
+					   " 00ff10Ab",	 "00ff10Ab ",  "00ff10Ag",  "\n00ff10Ab",
+					   "00ff\n10Ab", "00ff10Ab\t", "0xff10Ab" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		memset(key, 0xaa, sizeof(key));
+		assert_int_equal(ps_key_parse(key, 4, (const uint8_t *)bad[i], strlen(bad[i])),
+				 PS_ERR_MALFORMED);
+		assert_memory_equal(key, "\xaa\xaa\xaa\xaa", 4);
+	}
+	/* a 4-byte text is taken raw even when it looks like hex */
+	assert_int_equal(ps_key_parse(key, 4, hexkey, 4), PS_OK);
+	assert_memory_equal(key, "00ff", 4);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -136,6 +172,7 @@ int main(void)
 		cmocka_unit_test(test_decode_errors),
 		cmocka_unit_test(test_decode_every_byte_value),
 		cmocka_unit_test(test_encode),
+		cmocka_unit_test(test_key_parse),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
