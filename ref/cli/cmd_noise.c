@@ -37,7 +37,8 @@ static struct noise_peer *conn_peer(struct run_conn *c)
 	return &((struct noise_conn *)c)->core.peer;
 }
 
-/* A PSK as 32 raw bytes, or 64 hex digits with an optional newline. */
+/* The PSK from --psk-file (32 raw bytes, or 64 hex digits and a line end)
+ * or from the variable (64 hex digits); 0 or EXIT_USAGE, with the reason. */
 static int psk_load(uint8_t psk[NOISE_PSKLEN], const struct cli_opts *o)
 {
 	uint8_t buf[256];

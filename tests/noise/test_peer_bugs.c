@@ -5,7 +5,6 @@
  * no-echo responder held open and fed more transport messages must neither
  * leak nor lose its final event.
  */
-#include <stdlib.h>
 #include <string.h>
 
 #include "noise/frame.h"
@@ -34,15 +33,11 @@ static void drain(struct side *s)
 }
 
 /* Move whatever from has queued to to; returns the bytes moved. */
-static size_t pump(struct side *from, struct side *to, uint8_t *keep, size_t *keep_len)
+static size_t pump(struct side *from, struct side *to)
 {
 	const uint8_t *out;
 	size_t n = noise_peer_output(&from->p, &out);
 
-	if (n && keep) {
-		memcpy(keep, out, n);
-		*keep_len = n;
-	}
 	if (n) {
 		int r = noise_peer_input(&to->p, T0, out, n);
 		/* an error is the one the peer ended with */
@@ -81,7 +76,7 @@ static void start(struct side *i, struct side *r, uint64_t ibugs, uint64_t rbugs
 static void run(struct side *i, struct side *r)
 {
 	for (int k = 0; k < 8; k++)
-		if (!pump(i, r, NULL, NULL) && !pump(r, i, NULL, NULL))
+		if (!pump(i, r) && !pump(r, i))
 			break;
 }
 
@@ -156,9 +151,9 @@ static void test_no_echo_held(void **state)
 
 	(void)state;
 	start(&i, &r, 0, NOISE_BUG_NO_ECHO);
-	(void)pump(&i, &r, NULL, NULL); /* msg1 */
-	(void)pump(&r, &i, NULL, NULL); /* msg2 */
-	(void)pump(&i, &r, NULL, NULL); /* the transport message, held */
+	(void)pump(&i, &r); /* msg1 */
+	(void)pump(&r, &i); /* msg2 */
+	(void)pump(&i, &r); /* the transport message, held */
 	assert_int_equal(noise_peer_outcome(&r.p), NOISE_PEER_PENDING);
 	assert_int_equal(r.finals, 0);
 	for (int k = 0; k < 2 * NOISE_PEER_EVENTS; k++) {
