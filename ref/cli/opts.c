@@ -65,6 +65,11 @@ void cli_usage(FILE *f)
 		"      --protocol NAME      another hash: Noise_NNpsk2_25519_ChaChaPoly_SHA256 "
 		"...\n"
 		"\n"
+		"Misbehaviour (conformance and resistance testing):\n"
+		"      --bug NAME           misbehave as NAME (repeatable); a switch for another\n"
+		"                           protocol or role than the mode's is refused\n"
+		"      --list-bugs          list every switch with its protocol and role\n"
+		"\n"
 		"Exit status: 0 at least one handshake succeeded; 1 none succeeded;\n"
 		"2 usage error (bad option or argument, a name that does not resolve or\n"
 		"resolves to no address); 3 runtime error (cannot bind, no descriptors).\n",
@@ -195,13 +200,315 @@ static bool is_hex(const char *s)
 	return true;
 }
 
+/* What the options said about the mode, checked once the mode is known. */
+struct seen {
+	bool btc, noise, listen_only, timeout;
+};
+
+static bool mode_is_noise(enum cli_mode m)
+{
+	return m == MODE_NOISE_CONNECT || m == MODE_NOISE_LISTEN;
+}
+
+static bool mode_is_listen(enum cli_mode m)
+{
+	return m == MODE_BTC_LISTEN || m == MODE_NOISE_LISTEN;
+}
+
+static const char *mode_name(enum cli_mode m)
+{
+	switch (m) {
+	case MODE_SWEEP:
+		return "the DNS-seed sweep";
+	case MODE_BTC_CONNECT:
+		return "btc connect";
+	case MODE_BTC_LISTEN:
+		return "btc listen";
+	case MODE_NOISE_CONNECT:
+		return "noise connect";
+	case MODE_NOISE_LISTEN:
+		return "noise listen";
+	case MODE_NONE:
+	case MODE_HELP:
+	case MODE_VERSION:
+	case MODE_LIST_BUGS:
+	default:
+		return "this mode";
+	}
+}
+
+/* The option c with its value: 0, EXIT_USAGE (said why), or 1 when the
+ * mode is decided by the option alone (--help, --version, --list-bugs). */
+static int take_option(struct cli_opts *o, struct seen *seen, int c, const char *arg)
+{
+	uint64_t u;
+
+	switch (c) {
+	case 'h':
+		o->mode = MODE_HELP;
+		return 1;
+	case 'V':
+		o->mode = MODE_VERSION;
+		return 1;
+	case OPT_LIST_BUGS:
+		o->mode = MODE_LIST_BUGS;
+		return 1;
+	case 'j':
+		o->json = true;
+		return 0;
+	case 'v':
+		o->verbose = true;
+		return 0;
+	case 't':
+		if (!parse_u64(arg, 86400000, &u) || u == 0)
+			return usage_error("bad timeout '%s': want milliseconds, 1..86400000", arg);
+		o->timeout_ms = u;
+		seen->timeout = true;
+		return 0;
+	case OPT_DNS_SERVER: {
+		struct ps_endpoint ep;
+		if (ps_endpoint_parse(&ep, arg) != PS_OK || !ep.has_port)
+			return usage_error("bad DNS server '%s': want HOST:PORT", arg);
+		o->dns_server = arg;
+		return 0;
+	}
+	case OPT_MAX_CONCURRENT:
+		if (!parse_u64(arg, 1000000, &u) || u == 0)
+			return usage_error("bad --max-concurrent '%s'", arg);
+		o->max_concurrent = (size_t)u;
+		return 0;
+	case OPT_LINGER:
+		if (!parse_u64(arg, 86400000, &u))
+			return usage_error("bad linger '%s': want milliseconds", arg);
+		o->linger_ms = u;
+		return 0;
+	case OPT_COUNT:
+		if (!parse_u64(arg, UINT32_MAX, &u) || u == 0)
+			return usage_error("bad count '%s': want a positive number", arg);
+		o->count = u;
+		seen->listen_only = true;
+		return 0;
+	case OPT_CONNECT:
+		o->connect[o->nconnect++] = arg;
+		seen->listen_only = true;
+		return 0;
+	case OPT_NO_PROGRESS:
+		o->progress = false;
+		return 0;
+	case OPT_BUG:
+		return bug_add(&o->bugs, arg) != 0 ? EXIT_USAGE : 0;
+	case OPT_SOURCE:
+		o->source = arg;
+		return 0;
+	default:
+		break;
+	}
+	return -1; /* not a common option */
+}
+
+/* A Bitcoin option: 0, EXIT_USAGE, or -1 when c is not one. */
+static int take_btc_option(struct cli_opts *o, struct seen *seen, int c, const char *arg)
+{
+	switch (c) {
+	case 'n':
+		if (!(o->network = btc_network_find(arg)))
+			return usage_error("unknown network '%s': want mainnet, testnet3, "
+					   "testnet4, signet or regtest",
+					   arg);
+		memcpy(o->magic, o->network->magic, 4);
+		break;
+	case 'p':
+		if (ps_port_parse(&o->port, arg, strlen(arg)) != PS_OK)
+			return usage_error("bad port '%s': want 1..65535", arg);
+		break;
+	case OPT_MAGIC: {
+		size_t n;
+		if (strlen(arg) != 8 || ps_hex_decode(o->magic, 4, &n, arg, 8) != PS_OK)
+			return usage_error("bad magic '%s': want 8 hex digits", arg);
+		break;
+	}
+	case OPT_PROTOCOL_VERSION:
+		if (!parse_i32(arg, &o->version))
+			return usage_error("bad protocol version '%s'", arg);
+		break;
+	case OPT_SERVICES:
+	case OPT_REQUIRE_SERVICES:
+		if (!parse_u64(arg, UINT64_MAX,
+			       c == OPT_SERVICES ? &o->services : &o->require_services))
+			return usage_error("bad services '%s': want a number", arg);
+		break;
+	case OPT_USER_AGENT:
+		if (strlen(arg) > BTC_MAX_SUBVERSION)
+			return usage_error("user agent '%.40s...' is over 256 bytes", arg);
+		o->user_agent = arg;
+		break;
+	case OPT_START_HEIGHT:
+		if (!parse_i32(arg, &o->start_height))
+			return usage_error("bad start height '%s'", arg);
+		break;
+	case OPT_RELAY:
+		if (strcmp(arg, "0") && strcmp(arg, "1"))
+			return usage_error("bad relay flag '%s': want 0 or 1", arg);
+		o->relay = arg[0] == '1';
+		break;
+	default:
+		return -1;
+	}
+	seen->btc = true;
+	return 0;
+}
+
+/* A Noise option: 0, EXIT_USAGE, or -1 when c is not one. */
+static int take_noise_option(struct cli_opts *o, struct seen *seen, int c, const char *arg)
+{
+	switch (c) {
+	case OPT_PSK_FILE:
+		o->psk_file = arg;
+		break;
+	case OPT_PSK_ENV:
+		o->psk_env = arg;
+		break;
+	case OPT_PROLOGUE:
+	case OPT_PAYLOAD1:
+	case OPT_PAYLOAD2:
+	case OPT_TRANSPORT:
+		if (!is_hex(arg))
+			return usage_error("'%s' is not hex (want an even number of hex digits)",
+					   arg);
+		if (c == OPT_PROLOGUE)
+			o->prologue_hex = arg;
+		else if (c == OPT_PAYLOAD1)
+			o->payload1_hex = arg;
+		else if (c == OPT_PAYLOAD2)
+			o->payload2_hex = arg;
+		else
+			o->transport_hex = arg;
+		break;
+	case OPT_PROTOCOL:
+		o->protocol = arg;
+		break;
+	default:
+		return -1;
+	}
+	seen->noise = true;
+	return 0;
+}
+
+/* getopt's complaint about argv[optind - 1], in words. */
+static int bad_option(int c, char **argv)
+{
+	/* A long option is named as typed ("--timeout"); a short one by
+	 * optopt, since argv[optind - 1] may then be a group ("-xj") or the
+	 * next word. */
+	const char *word = argv[optind - 1];
+	bool is_long = strncmp(word, "--", 2) == 0;
+
+	if (c == ':' && is_long)
+		return usage_error("option '%s' needs a value", word);
+	if (c == ':')
+		return usage_error("option '-%c' needs a value", optopt);
+	if (!is_long && optopt > 0 && optopt < 256)
+		return usage_error("unknown option '-%c'", optopt);
+	return usage_error("unknown option '%s'", word);
+}
+
+/* "btc|noise connect|listen ..." after the options. */
+static int take_subcommand(struct cli_opts *o, int argc, char **argv)
+{
+	bool btc = argv[0][0] == 'b';
+
+	if (argc < 2)
+		return usage_error("'%s' needs 'connect' or 'listen'", argv[0]);
+	if (strcmp(argv[1], "connect") == 0) {
+		o->mode = btc ? MODE_BTC_CONNECT : MODE_NOISE_CONNECT;
+		if (argc < 3)
+			return usage_error("%s connect needs at least one target", argv[0]);
+		o->targets = argv + 2;
+		o->ntargets = (size_t)argc - 2;
+		if (!btc && o->ntargets != 1)
+			return usage_error("%s", "noise connect takes one HOST:PORT");
+		return 0;
+	}
+	if (strcmp(argv[1], "listen") == 0) {
+		o->mode = btc ? MODE_BTC_LISTEN : MODE_NOISE_LISTEN;
+		if (argc != 3)
+			return usage_error("%s listen takes one ADDR:PORT", argv[0]);
+		o->listen = argv[2];
+		return 0;
+	}
+	return usage_error("unknown subcommand '%s': want connect or listen", argv[1]);
+}
+
+/* peershake DNS_SEED [PORT] [TIMEOUT_MS], as the original exercise. */
+static int take_sweep(struct cli_opts *o, const struct seen *seen, int argc, char **argv)
+{
+	struct ps_endpoint ep;
+	uint64_t u;
+
+	o->mode = MODE_SWEEP;
+	if (argc > 3)
+		return usage_error("too many arguments ('%s')", argv[3]);
+	o->targets = argv;
+	o->ntargets = 1;
+	if (argc >= 2 && ps_port_parse(&o->port, argv[1], strlen(argv[1])) != PS_OK)
+		return usage_error("bad port '%s': want 1..65535", argv[1]);
+	if (argc >= 3) {
+		if (seen->timeout)
+			return usage_error("%s", "timeout given twice (argument and --timeout)");
+		if (!parse_u64(argv[2], 86400000, &u) || u == 0)
+			return usage_error("bad timeout '%s': want milliseconds, 1..86400000",
+					   argv[2]);
+		o->timeout_ms = u;
+	}
+	/* a DNS seed is a name: refuse what cannot be one */
+	if (ps_endpoint_parse(&ep, argv[0]) != PS_OK || ep.has_port)
+		return usage_error("bad DNS seed '%s': want a host name", argv[0]);
+	return 0;
+}
+
+/* Options that do not belong to the mode are mistakes, not no-ops; so are
+ * switches for a protocol or role the mode does not run. */
+static int check_mode(const struct cli_opts *o, const struct seen *seen)
+{
+	bool noise = mode_is_noise(o->mode), listen = mode_is_listen(o->mode);
+	unsigned roles = listen ? BUG_RESPONDER : BUG_INITIATOR;
+
+	if (noise && seen->btc)
+		return usage_error("%s", "a Bitcoin option was given to a noise subcommand");
+	if (!noise && seen->noise)
+		return usage_error("%s", "a Noise option was given to a Bitcoin mode");
+	if (!listen && seen->listen_only)
+		return usage_error("%s", "--count and --connect are for listen");
+	if (listen && o->nconnect)
+		roles |= BUG_INITIATOR;
+	if (bug_check(&o->bugs, noise ? BUG_NOISE : BUG_BTC, roles, mode_name(o->mode)) != 0)
+		return EXIT_USAGE;
+	return 0;
+}
+
+/* Every address the user gave parses. */
+static int check_addresses(const struct cli_opts *o)
+{
+	struct ps_endpoint ep;
+
+	for (size_t k = 0; k < o->nconnect; k++)
+		if (ps_endpoint_parse(&ep, o->connect[k]) != PS_OK)
+			return usage_error(
+				"bad --connect '%s': want HOST, HOST:PORT or [IPV6]:PORT",
+				o->connect[k]);
+	if (o->source && (ps_endpoint_parse(&ep, o->source) != PS_OK || ep.has_port))
+		return usage_error("bad --source '%s': want a numeric IP address", o->source);
+	for (size_t i = 0; i < o->ntargets; i++)
+		if (ps_endpoint_parse(&ep, o->targets[i]) != PS_OK)
+			return usage_error("bad target '%s': want HOST, HOST:PORT or [IPV6]:PORT",
+					   o->targets[i]);
+	return 0;
+}
+
 int cli_parse(struct cli_opts *o, int argc, char **argv)
 {
-	bool saw_btc = false, saw_noise = false, saw_listen_only = false;
-	bool saw_timeout = false;
-	const char *bad_opt = NULL;
-	uint64_t u;
-	int c, i;
+	struct seen seen = { 0 };
+	int c, r;
 
 	memset(o, 0, sizeof(*o));
 	o->timeout_ms = 5000;
@@ -218,255 +525,29 @@ int cli_parse(struct cli_opts *o, int argc, char **argv)
 
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":hVjvt:n:p:", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'h':
-			o->mode = MODE_HELP;
+		if (c == ':' || c == '?')
+			return bad_option(c, argv);
+		if ((r = take_option(o, &seen, c, optarg)) < 0 &&
+		    (r = take_btc_option(o, &seen, c, optarg)) < 0 &&
+		    (r = take_noise_option(o, &seen, c, optarg)) < 0)
+			return bad_option('?', argv);
+		if (r == 1)
 			return 0;
-		case 'V':
-			o->mode = MODE_VERSION;
-			return 0;
-		case 'j':
-			o->json = true;
-			break;
-		case 'v':
-			o->verbose = true;
-			break;
-		case 't':
-			if (!parse_u64(optarg, 86400000, &u) || u == 0)
-				return usage_error(
-					"bad timeout '%s': want milliseconds, 1..86400000", optarg);
-			o->timeout_ms = u;
-			saw_timeout = true;
-			break;
-		case 'n':
-			if (!(o->network = btc_network_find(optarg)))
-				return usage_error("unknown network '%s': want mainnet, testnet3, "
-						   "testnet4, signet or regtest",
-						   optarg);
-			memcpy(o->magic, o->network->magic, 4);
-			saw_btc = true;
-			break;
-		case 'p': {
-			if (ps_port_parse(&o->port, optarg, strlen(optarg)) != PS_OK)
-				return usage_error("bad port '%s': want 1..65535", optarg);
-			saw_btc = true;
-			break;
-		}
-		case OPT_MAGIC: {
-			size_t n;
-			if (strlen(optarg) != 8 ||
-			    ps_hex_decode(o->magic, 4, &n, optarg, 8) != PS_OK)
-				return usage_error("bad magic '%s': want 8 hex digits", optarg);
-			saw_btc = true;
-			break;
-		}
-		case OPT_PROTOCOL_VERSION:
-			if (!parse_i32(optarg, &o->version))
-				return usage_error("bad protocol version '%s'", optarg);
-			saw_btc = true;
-			break;
-		case OPT_SERVICES:
-			if (!parse_u64(optarg, UINT64_MAX, &o->services))
-				return usage_error("bad services '%s': want a number", optarg);
-			saw_btc = true;
-			break;
-		case OPT_USER_AGENT:
-			if (strlen(optarg) > BTC_MAX_SUBVERSION)
-				return usage_error("user agent '%.40s...' is over 256 bytes",
-						   optarg);
-			o->user_agent = optarg;
-			saw_btc = true;
-			break;
-		case OPT_START_HEIGHT:
-			if (!parse_i32(optarg, &o->start_height))
-				return usage_error("bad start height '%s'", optarg);
-			saw_btc = true;
-			break;
-		case OPT_RELAY:
-			if (strcmp(optarg, "0") && strcmp(optarg, "1"))
-				return usage_error("bad relay flag '%s': want 0 or 1", optarg);
-			o->relay = optarg[0] == '1';
-			saw_btc = true;
-			break;
-		case OPT_REQUIRE_SERVICES:
-			if (!parse_u64(optarg, UINT64_MAX, &o->require_services))
-				return usage_error("bad services '%s': want a number", optarg);
-			saw_btc = true;
-			break;
-		case OPT_DNS_SERVER: {
-			struct ps_endpoint ep;
-			if (ps_endpoint_parse(&ep, optarg) != PS_OK || !ep.has_port)
-				return usage_error("bad DNS server '%s': want HOST:PORT", optarg);
-			o->dns_server = optarg;
-			break;
-		}
-		case OPT_MAX_CONCURRENT:
-			if (!parse_u64(optarg, 1000000, &u) || u == 0)
-				return usage_error("bad --max-concurrent '%s'", optarg);
-			o->max_concurrent = (size_t)u;
-			break;
-		case OPT_LINGER:
-			if (!parse_u64(optarg, 86400000, &u))
-				return usage_error("bad linger '%s': want milliseconds", optarg);
-			o->linger_ms = u;
-			break;
-		case OPT_COUNT:
-			if (!parse_u64(optarg, UINT32_MAX, &u) || u == 0)
-				return usage_error("bad count '%s': want a positive number",
-						   optarg);
-			o->count = u;
-			saw_listen_only = true;
-			break;
-		case OPT_CONNECT:
-			o->connect[o->nconnect++] = optarg;
-			saw_listen_only = true;
-			break;
-		case OPT_NO_PROGRESS:
-			o->progress = false;
-			break;
-		case OPT_PSK_FILE:
-			o->psk_file = optarg;
-			saw_noise = true;
-			break;
-		case OPT_PSK_ENV:
-			o->psk_env = optarg;
-			saw_noise = true;
-			break;
-		case OPT_PROLOGUE:
-		case OPT_PAYLOAD1:
-		case OPT_PAYLOAD2:
-		case OPT_TRANSPORT:
-			if (!is_hex(optarg))
-				return usage_error(
-					"'%s' is not hex (want an even number of hex digits)",
-					optarg);
-			if (c == OPT_PROLOGUE)
-				o->prologue_hex = optarg;
-			else if (c == OPT_PAYLOAD1)
-				o->payload1_hex = optarg;
-			else if (c == OPT_PAYLOAD2)
-				o->payload2_hex = optarg;
-			else
-				o->transport_hex = optarg;
-			saw_noise = true;
-			break;
-		case OPT_PROTOCOL:
-			o->protocol = optarg;
-			saw_noise = true;
-			break;
-		case OPT_BUG:
-			if (bug_add(&o->bugs, optarg) != 0)
-				return EXIT_USAGE;
-			break;
-		case OPT_SOURCE:
-			o->source = optarg;
-			break;
-		case OPT_LIST_BUGS:
-			o->mode = MODE_LIST_BUGS;
-			return 0;
-		case ':':
-		case '?':
-		default: {
-			/* A long option is named as typed ("--timeout"); a short
-			 * one by optopt, since argv[optind - 1] may then be a group
-			 * ("-xj") or the next word. */
-			const char *word = argv[optind - 1];
-			bool is_long = strncmp(word, "--", 2) == 0;
-			if (c == ':' && is_long)
-				return usage_error("option '%s' needs a value", word);
-			if (c == ':')
-				return usage_error("option '-%c' needs a value", optopt);
-			if (!is_long && optopt > 0 && optopt < 256)
-				return usage_error("unknown option '-%c'", optopt);
-			return usage_error("unknown option '%s'", word);
-		}
-		}
+		if (r != 0)
+			return r;
 	}
 
 	argc -= optind;
 	argv += optind;
 	if (argc == 0)
 		return usage_error("%s", "nothing to do: give a DNS seed or a subcommand");
-
-	if (strcmp(argv[0], "btc") == 0 || strcmp(argv[0], "noise") == 0) {
-		bool btc = argv[0][0] == 'b';
-		if (argc < 2)
-			return usage_error("'%s' needs 'connect' or 'listen'", argv[0]);
-		if (strcmp(argv[1], "connect") == 0) {
-			o->mode = btc ? MODE_BTC_CONNECT : MODE_NOISE_CONNECT;
-			if (argc < 3)
-				return usage_error("%s connect needs at least one target", argv[0]);
-			o->targets = argv + 2;
-			o->ntargets = (size_t)argc - 2;
-			if (!btc && o->ntargets != 1)
-				return usage_error("%s", "noise connect takes one HOST:PORT");
-		} else if (strcmp(argv[1], "listen") == 0) {
-			o->mode = btc ? MODE_BTC_LISTEN : MODE_NOISE_LISTEN;
-			if (argc != 3)
-				return usage_error("%s listen takes one ADDR:PORT", argv[0]);
-			o->listen = argv[2];
-		} else {
-			return usage_error("unknown subcommand '%s': want connect or listen",
-					   argv[1]);
-		}
-	} else {
-		/* peershake DNS_SEED [PORT] [TIMEOUT_MS], as the original exercise */
-		o->mode = MODE_SWEEP;
-		if (argc > 3)
-			return usage_error("too many arguments ('%s')", argv[3]);
-		o->targets = argv;
-		o->ntargets = 1;
-		if (argc >= 2 && ps_port_parse(&o->port, argv[1], strlen(argv[1])) != PS_OK)
-			return usage_error("bad port '%s': want 1..65535", argv[1]);
-		if (argc >= 3) {
-			if (saw_timeout)
-				return usage_error("%s",
-						   "timeout given twice (argument and --timeout)");
-			if (!parse_u64(argv[2], 86400000, &u) || u == 0)
-				return usage_error(
-					"bad timeout '%s': want milliseconds, 1..86400000",
-					argv[2]);
-			o->timeout_ms = u;
-		}
-		/* a DNS seed is a name: refuse what cannot be one */
-		{
-			struct ps_endpoint ep;
-			if (ps_endpoint_parse(&ep, argv[0]) != PS_OK || ep.has_port)
-				return usage_error("bad DNS seed '%s': want a host name", argv[0]);
-		}
-	}
-
-	/* options that do not belong to the mode are mistakes, not no-ops */
-	if ((o->mode == MODE_NOISE_CONNECT || o->mode == MODE_NOISE_LISTEN) && saw_btc)
-		bad_opt = "a Bitcoin option was given to a noise subcommand";
-	if (o->mode != MODE_NOISE_CONNECT && o->mode != MODE_NOISE_LISTEN && saw_noise)
-		bad_opt = "a Noise option was given to a Bitcoin mode";
-	if ((o->mode == MODE_NOISE_CONNECT || o->mode == MODE_NOISE_LISTEN) && o->bugs.any_btc)
-		bad_opt = "a Bitcoin --bug was given to a noise subcommand";
-	if (o->mode != MODE_NOISE_CONNECT && o->mode != MODE_NOISE_LISTEN && o->bugs.any_noise)
-		bad_opt = "a Noise --bug was given to a Bitcoin mode";
-	if (o->mode != MODE_BTC_LISTEN && o->mode != MODE_NOISE_LISTEN && saw_listen_only)
-		bad_opt = "--count and --connect are for listen";
-	if (bad_opt)
-		return usage_error("%s", bad_opt);
-	for (size_t k = 0; k < o->nconnect; k++) {
-		struct ps_endpoint ep;
-		if (ps_endpoint_parse(&ep, o->connect[k]) != PS_OK)
-			return usage_error(
-				"bad --connect '%s': want HOST, HOST:PORT or [IPV6]:PORT",
-				o->connect[k]);
-	}
-	if (o->source) {
-		struct ps_endpoint ep;
-		if (ps_endpoint_parse(&ep, o->source) != PS_OK || ep.has_port)
-			return usage_error("bad --source '%s': want a numeric IP address",
-					   o->source);
-	}
-	for (i = 0; i < (int)o->ntargets; i++) {
-		struct ps_endpoint ep;
-		if (ps_endpoint_parse(&ep, o->targets[i]) != PS_OK)
-			return usage_error("bad target '%s': want HOST, HOST:PORT or [IPV6]:PORT",
-					   o->targets[i]);
-	}
-	return 0;
+	if (strcmp(argv[0], "btc") == 0 || strcmp(argv[0], "noise") == 0)
+		r = take_subcommand(o, argc, argv);
+	else
+		r = take_sweep(o, &seen, argc, argv);
+	if (r != 0)
+		return r;
+	if ((r = check_mode(o, &seen)) != 0)
+		return r;
+	return check_addresses(o);
 }
