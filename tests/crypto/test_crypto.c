@@ -53,9 +53,7 @@ static cJSON *load_json(const char *rel)
 	cJSON *root;
 
 	snprintf(path, sizeof(path), "%s/%s", tu_shared_vectors(), rel);
-	text = tu_read_file(path, &len);
-	if (!text)
-		fail_msg("cannot read %s", path);
+	text = tu_read_vector(rel, &len);
 	root = cJSON_ParseWithLength((const char *)text, len);
 	free(text);
 	if (!root)

@@ -344,19 +344,13 @@ static size_t json_psks(struct buf *psks, const cJSON *obj, const char *key)
  * runs, whatever its pattern. */
 static void run_json_file(const char *rel, bool noise_c)
 {
-	char path[1024];
 	size_t len;
 	uint8_t *text;
 	cJSON *root;
 	const cJSON *it;
 	struct tally t = { 0 };
 
-	snprintf(path, sizeof(path), "%s/%s", tu_shared_vectors(), rel);
-	text = tu_read_file(path, &len);
-	if (!text) {
-		printf("%s: absent, not run\n", rel);
-		return;
-	}
+	text = tu_read_vector(rel, &len);
 	root = cJSON_ParseWithLength((const char *)text, len);
 	free(text);
 	assert_non_null(root);
@@ -448,7 +442,6 @@ static void flynn_complete(struct vector *v, const struct buf *psk)
 
 static void run_flynn_file(const char *rel)
 {
-	char path[1024];
 	size_t len;
 	char *text, *line, *save = NULL;
 	struct tally t = { 0 };
@@ -456,12 +449,7 @@ static void run_flynn_file(const char *rel)
 	struct buf psk = { 0 };
 	bool open = false;
 
-	snprintf(path, sizeof(path), "%s/%s", tu_shared_vectors(), rel);
-	text = (char *)tu_read_file(path, &len);
-	if (!text) {
-		printf("%s: absent, not run\n", rel);
-		return;
-	}
+	text = (char *)tu_read_vector(rel, &len);
 	memset(&v, 0, sizeof(v));
 	/* strtok_r skips empty lines, so a block ends at the next "handshake=". */
 	for (line = strtok_r(text, "\n", &save);; line = strtok_r(NULL, "\n", &save)) {

@@ -12,13 +12,29 @@ const char *tu_shared_vectors(void)
 	const char *dir = getenv("PS_SHARED_VECTORS");
 	struct stat st;
 
-	if (!dir || !*dir)
-		dir = getenv("PS_SHARED_VECTORS_DEFAULT");
+	if (dir && *dir)
+		return dir; /* named: a missing folder or file is a failure */
+	dir = getenv("PS_SHARED_VECTORS_DEFAULT");
 	if (!dir || !*dir)
 		dir = "../shared/vectors";
 	if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
 		return NULL;
 	return dir;
+}
+
+uint8_t *tu_read_vector(const char *rel, size_t *len)
+{
+	const char *dir = tu_shared_vectors();
+	char path[1024];
+	uint8_t *text;
+
+	if (!dir)
+		fail_msg("no shared vectors folder for %s", rel);
+	snprintf(path, sizeof(path), "%s/%s", dir, rel);
+	if (!(text = tu_read_file(path, len)))
+		fail_msg("cannot read vector file %s (PS_SHARED_VECTORS=%s)", path,
+			 getenv("PS_SHARED_VECTORS") ? getenv("PS_SHARED_VECTORS") : "unset");
+	return text;
 }
 
 const char *tu_source_dir(void)

@@ -15,9 +15,16 @@
 
 /* The folder of the public vectors (read in place, never copied): the
  * environment's PS_SHARED_VECTORS, else the build's default (../shared/vectors
- * beside the checkout). NULL when the folder does not exist; the caller then
- * prints why and skips. */
+ * beside the checkout). NULL only when PS_SHARED_VECTORS is not set and the
+ * default folder does not exist: the caller then prints why and skips. A
+ * folder named explicitly is returned as given, present or not, so that a
+ * mistyped path fails instead of passing on nothing. */
 const char *tu_shared_vectors(void);
+
+/* Read the vector file rel (e.g. "noise/snow.txt") of tu_shared_vectors()
+ * whole. A missing or unreadable file fails the test: once the folder is
+ * there (or named), every file a test asks for must be too. */
+uint8_t *tu_read_vector(const char *rel, size_t *len);
 
 /* The project's source folder (PS_SOURCE_DIR from ctest), or "." */
 const char *tu_source_dir(void);
