@@ -1,6 +1,7 @@
 /*
  * cmd_btc.c - the DNS-seed sweep, `btc connect` and `btc listen`: the
- * Bitcoin v1 hooks of the common runner (cli/run.c).
+ * Bitcoin hooks of the common runner (cli/run.c) and the Bitcoin fields of
+ * the lines cli/events.c writes.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -20,9 +21,9 @@ struct btc_ctx {
 	struct btc_hs_config cfg; /* the template every connection starts from */
 };
 
-static struct btc_hs *conn_hs(struct run_conn *c)
+static const struct btc_hs *conn_hs(const struct run_conn *c)
 {
-	return &((struct btc_conn *)c)->core.hs;
+	return &((const struct btc_conn *)c)->core.hs;
 }
 
 /* Core's CheckIncomingNonce: an inbound version carrying the nonce of one
@@ -33,7 +34,7 @@ static bool is_local_nonce(void *ctx, uint64_t nonce)
 
 	for (struct run_conn *c = run->conns; c; c = c->next)
 		if (c->s.outbound && c->s.state == NET_SESS_OPEN && c->s.started &&
-		    conn_hs(c)->state != BTC_HS_CLOSED && conn_hs(c)->nonce == nonce)
+		    !btc_hs_ended(conn_hs(c)) && btc_hs_nonce(conn_hs(c)) == nonce)
 			return true;
 	return false;
 }
@@ -43,13 +44,8 @@ static void btc_conn_init(struct run *run, struct run_conn *c)
 	struct btc_conn *bc = (struct btc_conn *)c;
 	struct btc_ctx *ctx = run->proto_ctx;
 
-	bc->core.cfg = ctx->cfg;
+	bc->core.tmpl = &ctx->cfg;
 	c->core = &bc->core;
-}
-
-static const char *btc_stage(const struct run_conn *c)
-{
-	return ((const struct btc_conn *)c)->core.hs.got_version ? "verack" : "version";
 }
 
 static const char *services_names(uint64_t s, char *buf, size_t cap)
@@ -89,24 +85,35 @@ static void peer_json(struct jobj *j, const struct btc_peer_info *p)
 	jhex64(j, "nonce", p->nonce);
 }
 
-static void btc_result_json(struct run *run, struct run_conn *c, struct jobj *j)
+static void btc_event_json(struct run *run, struct run_conn *c, const struct net_event *ev,
+			   struct jobj *j)
 {
-	struct btc_hs *hs = conn_hs(c);
+	const struct btc_peer_info *p = btc_hs_peer(conn_hs(c));
 
 	(void)run;
-	if (hs->got_version)
-		peer_json(j, &hs->peer);
-	juint(j, "bytes_in", hs->bytes_in);
-	juint(j, "bytes_out", hs->bytes_out);
+	if (ev->kind == NET_EV_PEER && p)
+		peer_json(j, p);
+}
+
+static void btc_result_json(struct run *run, struct run_conn *c, struct jobj *j)
+{
+	const struct btc_hs *hs = conn_hs(c);
+	const struct btc_peer_info *p = btc_hs_peer(hs);
+
+	(void)run;
+	if (p)
+		peer_json(j, p);
+	juint(j, "bytes_in", btc_hs_bytes_in(hs));
+	juint(j, "bytes_out", btc_hs_bytes_out(hs));
 }
 
 static void btc_result_text(struct run *run, struct run_conn *c, FILE *f)
 {
-	const struct btc_peer_info *p = &conn_hs(c)->peer;
+	const struct btc_peer_info *p = btc_hs_peer(conn_hs(c));
 	char names[128];
 
 	(void)run;
-	if (!conn_hs(c)->got_version)
+	if (!p)
 		return;
 	fprintf(f, " version=%d services=0x%016llx", p->version, (unsigned long long)p->services);
 	if (p->services)
@@ -116,79 +123,14 @@ static void btc_result_text(struct run *run, struct run_conn *c, FILE *f)
 	fprintf(f, "\" height=%d relay=%d", p->start_height, p->relay ? 1 : 0);
 }
 
-static void btc_on_events(struct run *run, struct run_conn *c)
-{
-	static const char *const names[] = {
-		[BTC_EV_SENT] = "sent",
-		[BTC_EV_RECV] = "recv",
-		[BTC_EV_DROPPED] = "dropped",
-		[BTC_EV_VERSION] = "version",
-		[BTC_EV_SUCCESS] = "success",
-		[BTC_EV_FAILED] = "failed",
-		[BTC_EV_DISCONNECT] = "disconnect",
-	};
-	struct btc_hs *hs = conn_hs(c);
-	const char *name = c->s.name;
-	struct btc_event ev;
-	struct jobj j;
-
-	while (btc_hs_next_event(hs, &ev)) {
-		if (ev.type == BTC_EV_FAILED)
-			c->fail_note = ev.note;
-		/* SUCCESS and FAILED are reported once, as the result */
-		if (ev.type == BTC_EV_SUCCESS || ev.type == BTC_EV_FAILED)
-			continue;
-		if (run->rep.json) {
-			run_json_begin(run, &j, names[ev.type], c);
-			if (ev.type == BTC_EV_VERSION) {
-				peer_json(&j, &hs->peer);
-			} else {
-				jstr(&j, "command", ev.command);
-				juint(&j, "length", ev.length);
-			}
-			if (ev.err)
-				jstr(&j, "error", ps_errname(ev.err));
-			if (ev.note)
-				jstr(&j, "note", ev.note);
-			report_end(&j);
-			continue;
-		}
-		if (!run->rep.verbose)
-			continue;
-		switch (ev.type) {
-		case BTC_EV_SENT:
-			report_text(&run->rep, "  %s -> %s (%u bytes)", name, ev.command,
-				    ev.length);
-			break;
-		case BTC_EV_RECV:
-			report_text(&run->rep, "  %s <- %s (%u bytes)%s%s", name, ev.command,
-				    ev.length, ev.note ? " " : "", ev.note ? ev.note : "");
-			break;
-		case BTC_EV_DROPPED:
-			report_text(&run->rep, "  %s <- %s (%u bytes) dropped: %s", name,
-				    ev.command, ev.length, ps_errname(ev.err));
-			break;
-		case BTC_EV_DISCONNECT:
-			report_text(&run->rep, "  %s disconnect: %s (%s)", name, ps_errname(ev.err),
-				    ev.note ? ev.note : "");
-			break;
-		case BTC_EV_VERSION:
-		case BTC_EV_SUCCESS:
-		case BTC_EV_FAILED:
-		default:
-			break;
-		}
-	}
-}
-
 static const struct run_proto btc_proto = {
 	.name = "btc",
 	.conn_size = sizeof(struct btc_conn),
 	.core_ops = &net_btc_core_ops,
 	.conn_init = btc_conn_init,
 	.note_sep = ": ",
-	.on_events = btc_on_events,
-	.stage = btc_stage,
+	.msg_key = "command",
+	.event_json = btc_event_json,
 	.result_json = btc_result_json,
 	.result_text = btc_result_text,
 };

@@ -21,10 +21,6 @@
 struct noise_conn {
 	struct run_conn rc; /* first */
 	struct net_noise_core core;
-	/* the message a failure is about: the one last received (it
-	 * authenticated, then failed a check, as a low-order key or a wrong
-	 * echo), else the one awaited after the last sent */
-	const char *at;
 };
 
 struct noise_ctx {
@@ -32,9 +28,9 @@ struct noise_ctx {
 	uint8_t *bufs[4];	      /* prologue, payload1, payload2, transport */
 };
 
-static struct noise_peer *conn_peer(struct run_conn *c)
+static const struct noise_peer *conn_peer(const struct run_conn *c)
 {
-	return &((struct noise_conn *)c)->core.peer;
+	return &((const struct noise_conn *)c)->core.peer;
 }
 
 /* The PSK from --psk-file (32 raw bytes, or 64 hex digits and a line end)
@@ -113,60 +109,8 @@ static void noise_conn_init(struct run *run, struct run_conn *c)
 	struct noise_conn *nc = (struct noise_conn *)c;
 	struct noise_ctx *ctx = run->proto_ctx;
 
-	nc->core.cfg = ctx->cfg;
+	nc->core.tmpl = &ctx->cfg; /* the PSK stays in the one template */
 	c->core = &nc->core;
-}
-
-static const char *noise_stage(const struct run_conn *c)
-{
-	const struct noise_conn *nc = (const struct noise_conn *)c;
-
-	if (nc->at)
-		return nc->at;
-	return c->s.outbound ? "message 2" : "message 1";
-}
-
-static const char *msg_words(enum noise_peer_msg m)
-{
-	switch (m) {
-	case NOISE_PEER_MSG1:
-		return "message 1";
-	case NOISE_PEER_MSG2:
-		return "message 2";
-	case NOISE_PEER_TRANSPORT:
-		return "the transport message";
-	case NOISE_PEER_ECHO:
-		return "the echo";
-	case NOISE_PEER_MSG_NONE:
-	default:
-		return "the end";
-	}
-}
-
-/* What comes after message m was sent. */
-static enum noise_peer_msg msg_next(enum noise_peer_msg m)
-{
-	return m == NOISE_PEER_MSG1	   ? NOISE_PEER_MSG2
-	       : m == NOISE_PEER_MSG2	   ? NOISE_PEER_TRANSPORT
-	       : m == NOISE_PEER_TRANSPORT ? NOISE_PEER_ECHO
-					   : NOISE_PEER_MSG_NONE;
-}
-
-static const char *msg_name(enum noise_peer_msg m)
-{
-	switch (m) {
-	case NOISE_PEER_MSG1:
-		return "msg1";
-	case NOISE_PEER_MSG2:
-		return "msg2";
-	case NOISE_PEER_TRANSPORT:
-		return "transport";
-	case NOISE_PEER_ECHO:
-		return "echo";
-	case NOISE_PEER_MSG_NONE:
-	default:
-		return "none";
-	}
 }
 
 /* hex of (p, n), or "" */
@@ -190,7 +134,7 @@ static void text_hex(FILE *f, const char *key, const uint8_t *p, size_t n)
 
 static void noise_result_json(struct run *run, struct run_conn *c, struct jobj *j)
 {
-	struct noise_peer *p = conn_peer(c);
+	const struct noise_peer *p = conn_peer(c);
 	const uint8_t *h, *pl, *t;
 	size_t hl, pll, tl;
 
@@ -205,7 +149,7 @@ static void noise_result_json(struct run *run, struct run_conn *c, struct jobj *
 
 static void noise_result_text(struct run *run, struct run_conn *c, FILE *f)
 {
-	struct noise_peer *p = conn_peer(c);
+	const struct noise_peer *p = conn_peer(c);
 	const uint8_t *h, *pl, *t;
 	size_t hl, pll, tl;
 
@@ -218,42 +162,15 @@ static void noise_result_text(struct run *run, struct run_conn *c, FILE *f)
 		text_hex(f, "transport", t, tl);
 }
 
-static void noise_on_events(struct run *run, struct run_conn *c)
+static void noise_event_json(struct run *run, struct run_conn *c, const struct net_event *ev,
+			     struct jobj *j)
 {
-	struct noise_peer *p = conn_peer(c);
-	struct noise_peer_event ev;
-	struct jobj j;
+	const uint8_t *h;
+	size_t hl;
 
-	while (noise_peer_next_event(p, &ev)) {
-		if (ev.type == NOISE_PEER_EV_MSG_SENT)
-			((struct noise_conn *)c)->at = msg_words(msg_next(ev.msg));
-		if (ev.type == NOISE_PEER_EV_MSG_RECV)
-			((struct noise_conn *)c)->at = msg_words(ev.msg);
-		if (ev.type == NOISE_PEER_EV_FAILED)
-			c->fail_note = noise_stage(c);
-		if (ev.type == NOISE_PEER_EV_SUCCESS || ev.type == NOISE_PEER_EV_FAILED)
-			continue; /* reported once, as the result */
-		if (run->rep.json) {
-			if (ev.type == NOISE_PEER_EV_HANDSHAKE_DONE) {
-				const uint8_t *h;
-				size_t hl;
-				run_json_begin(run, &j, "handshake", c);
-				if ((h = noise_peer_handshake_hash(p, &hl)))
-					json_hex(&j, "handshake_hash", h, hl);
-			} else {
-				run_json_begin(run, &j,
-					       ev.type == NOISE_PEER_EV_MSG_SENT ? "sent" : "recv",
-					       c);
-				jstr(&j, "message", msg_name(ev.msg));
-				juint(&j, "length", ev.length);
-			}
-			report_end(&j);
-		} else if (run->rep.verbose && ev.type != NOISE_PEER_EV_HANDSHAKE_DONE) {
-			report_text(&run->rep, "  %s %s %s (%zu bytes)", c->s.name,
-				    ev.type == NOISE_PEER_EV_MSG_SENT ? "->" : "<-",
-				    msg_name(ev.msg), ev.length);
-		}
-	}
+	(void)run;
+	if (ev->kind == NET_EV_KEYS && (h = noise_peer_handshake_hash(conn_peer(c), &hl)))
+		json_hex(j, "handshake_hash", h, hl);
 }
 
 static const struct run_proto noise_proto = {
@@ -262,8 +179,8 @@ static const struct run_proto noise_proto = {
 	.core_ops = &net_noise_core_ops,
 	.conn_init = noise_conn_init,
 	.note_sep = " on ",
-	.on_events = noise_on_events,
-	.stage = noise_stage,
+	.msg_key = "message",
+	.event_json = noise_event_json,
 	.result_json = noise_result_json,
 	.result_text = noise_result_text,
 };
@@ -314,6 +231,7 @@ int cmd_noise(struct cli_opts *o)
 			c2.payload1_len = 0; /* payload2 is the responder's */
 			r = noise_peer_init(&probe, NOISE_PEER_RESPONDER, &c2, 0);
 			noise_peer_free(&probe);
+			cry_memzero(&c2, sizeof(c2)); /* a copy of the PSK */
 		}
 		if (r != PS_OK) {
 			fprintf(stderr, "peershake: %s: %s\n",

@@ -132,12 +132,12 @@ FILE *report_line(struct report *r)
 	return r->out;
 }
 
-void report_count(struct report *r, const char *outcome)
+void report_count(struct report *r, enum ps_outcome o)
 {
 	r->done++;
-	if (strcmp(outcome, "SUCCESS") == 0)
+	if (o == PS_SUCCESS)
 		r->success++;
-	else if (strcmp(outcome, "PARTIAL") == 0)
+	else if (o == PS_PARTIAL)
 		r->partial++;
 	else
 		r->failed++;

@@ -14,6 +14,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "core/contract.h"
+
 struct report {
 	FILE *out;
 	bool json;
@@ -51,8 +53,8 @@ void report_text(struct report *r, const char *fmt, ...) __attribute__((format(p
  * The caller writes the line and its newline. */
 FILE *report_line(struct report *r);
 
-/* Count an outcome ("SUCCESS"...) for the summary and the progress line. */
-void report_count(struct report *r, const char *outcome);
+/* Count an outcome for the summary and the progress line. */
+void report_count(struct report *r, enum ps_outcome o);
 
 /* Redraw the progress line (rate-limited). */
 void report_progress(struct report *r);

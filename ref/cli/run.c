@@ -12,106 +12,19 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cli/events.h"
 #include "core/endpoint.h"
-
-void run_json_begin(struct run *run, struct jobj *j, const char *event, const struct run_conn *c)
-{
-	report_begin(&run->rep, j, event);
-	jstr(j, "proto", run->proto->name);
-	jstr(j, "peer", c->s.name);
-}
-
-/* ---- results ---- */
-
-/* The reason a handshake did not succeed, in words. */
-static void failure_reason(const struct run *run, const struct run_conn *c, char *buf, size_t cap)
-{
-	const struct net_session *s = &c->s;
-	const char *note = c->fail_note;
-
-	switch (s->err) {
-	case PS_ERR_REFUSED:
-		snprintf(buf, cap, "refused");
-		break;
-	case PS_ERR_UNREACHABLE:
-		snprintf(buf, cap, "unreachable");
-		break;
-	case PS_ERR_TIMEOUT:
-		if (!s->connected_ns)
-			snprintf(buf, cap, "timed out connecting");
-		else
-			snprintf(buf, cap, "timed out waiting for %s", run->proto->stage(c));
-		break;
-	case PS_ERR_CLOSED:
-		snprintf(buf, cap, "closed by peer before %s", run->proto->stage(c));
-		break;
-	default:
-		/* "decrypt-failed on message 2", "bad-magic: wrong network magic" */
-		snprintf(buf, cap, "%s%s%s", ps_errname(s->err), note ? run->proto->note_sep : "",
-			 note ? note : "");
-		break;
-	}
-}
-
-static void report_result(struct run *run, struct run_conn *c)
-{
-	struct net_session *s = &c->s;
-	const char *outcome = net_outcome_name(s->outcome);
-	uint64_t ms = (s->end_ns - s->start_ns) / 1000000u;
-	char why[200];
-	struct jobj j;
-
-	report_count(&run->rep, outcome);
-	why[0] = 0;
-	if (s->outcome != NET_SUCCESS)
-		failure_reason(run, c, why, sizeof(why));
-
-	if (run->rep.json) {
-		run_json_begin(run, &j, "result", c);
-		jstr(&j, "direction", s->outbound ? "outbound" : "inbound");
-		jstr(&j, "result", outcome);
-		if (s->outcome != NET_SUCCESS) {
-			jstr(&j, "reason", ps_errname(s->err));
-			jstr(&j, "detail", why);
-		}
-		if (s->started)
-			run->proto->result_json(run, c, &j);
-		juint(&j, "duration_ms", ms);
-		report_end(&j);
-	} else {
-		FILE *f = report_line(&run->rep);
-		fprintf(f, "%-8s %s ", outcome, s->name);
-		if (s->started)
-			run->proto->result_text(run, c, f);
-		if (why[0])
-			fprintf(f, " %s", why);
-		fprintf(f, " (%llu ms)\n", (unsigned long long)ms);
-		fflush(f);
-	}
-	report_progress(&run->rep);
-}
 
 /* ---- session callbacks ---- */
 
 static void on_connected(void *ctx, struct net_session *s)
 {
-	struct run *run = ctx;
-	struct jobj j;
-
-	if (run->rep.json) {
-		run_json_begin(run, &j, "connected", s->user);
-		jstr(&j, "local", s->local);
-		report_end(&j);
-	} else if (run->rep.verbose) {
-		report_text(&run->rep, "  %s connected from %s", s->name, s->local);
-	}
+	events_connected(ctx, s->user);
 }
 
-static void on_events(void *ctx, struct net_session *s)
+static void on_event(void *ctx, struct net_session *s, const struct net_event *ev)
 {
-	struct run *run = ctx;
-
-	run->proto->on_events(run, s->user);
+	events_peer(ctx, s->user, ev);
 }
 
 static void start_queued(struct run *run);
@@ -121,7 +34,7 @@ static void on_result(void *ctx, struct net_session *s)
 	struct run *run = ctx;
 	bool listen = run->o->mode == MODE_BTC_LISTEN || run->o->mode == MODE_NOISE_LISTEN;
 
-	report_result(run, s->user);
+	events_result(run, s->user);
 	if (listen && run->o->count && run->rep.success >= run->o->count)
 		net_loop_stop(run->loop);
 }
@@ -130,16 +43,8 @@ static void on_done(void *ctx, struct net_session *s)
 {
 	struct run *run = ctx;
 	struct run_conn *c = s->user;
-	struct jobj j;
 
-	/* who ended the connection, and how long after the result: a peer
-	 * that disconnects after the handshake shows here */
-	if (run->rep.json && s->started) {
-		run_json_begin(run, &j, "closed", c);
-		jstr(&j, "by", s->peer_closed ? "peer" : "us");
-		juint(&j, "after_result_ms", (s->closed_ns - s->end_ns) / 1000000u);
-		report_end(&j);
-	}
+	events_closed(run, c);
 
 	if (c->prev)
 		c->prev->next = c->next;
@@ -154,7 +59,7 @@ static void on_done(void *ctx, struct net_session *s)
 
 static const struct net_session_ops session_ops = {
 	.on_connected = on_connected,
-	.on_events = on_events,
+	.on_event = on_event,
 	.on_result = on_result,
 	.on_done = on_done,
 };
@@ -191,22 +96,6 @@ static struct net_session_params session_params(struct run *run, struct run_conn
 	return p;
 }
 
-static void report_started(struct run *run, const char *name, bool outbound)
-{
-	struct jobj j;
-
-	run->rep.total++;
-	if (run->rep.json) {
-		report_begin(&run->rep, &j, "started");
-		jstr(&j, "proto", run->proto->name);
-		jstr(&j, "peer", name);
-		jstr(&j, "direction", outbound ? "outbound" : "inbound");
-		report_end(&j);
-	} else {
-		report_text(&run->rep, "%-8s %s", "STARTED", name);
-	}
-}
-
 /* Start queued addresses while descriptors allow. */
 static void start_queued(struct run *run)
 {
@@ -221,7 +110,7 @@ static void start_queued(struct run *run)
 			return;
 		}
 		net_addr_format(name, ss);
-		report_started(run, name, true);
+		events_started(run, name, true);
 		p = session_params(run, c);
 		if (net_session_connect(&c->s, run->loop, ss, &p) != PS_OK)
 			run->runtime_failure = true;
@@ -254,39 +143,17 @@ static void on_resolved(void *ctx, int err, const char *detail,
 {
 	struct name_query *q = ctx;
 	struct run *run = q->run;
-	struct jobj j;
 
 	if (err != PS_OK) {
 		run->usage_failure = true;
 		fprintf(stderr, "peershake: %s: %s%s%s%s\n", q->name,
 			err == PS_ERR_DNS_EMPTY ? "resolves to no address" : "does not resolve",
 			detail ? " (" : "", detail ? detail : "", detail ? ")" : "");
-		if (run->rep.json) {
-			report_begin(&run->rep, &j, "dns_error");
-			jstr(&j, "name", q->name);
-			jstr(&j, "error", ps_errname(err));
-			if (detail)
-				jstr(&j, "detail", detail);
-			report_end(&j);
-		}
+		events_dns_error(run, q->name, err, detail);
 		free(q);
 		return;
 	}
-	if (run->rep.json) {
-		char a[NET_ADDRSTRLEN];
-		report_begin(&run->rep, &j, "resolved");
-		jstr(&j, "name", q->name);
-		juint(&j, "count", n);
-		fputs(",\"addresses\":[", run->rep.out);
-		for (size_t i = 0; i < n; i++) {
-			net_addr_format(a, &addrs[i]);
-			fprintf(run->rep.out, "%s\"%s\"", i ? "," : "", a);
-		}
-		fputc(']', run->rep.out);
-		report_end(&j);
-	} else if (run->rep.verbose) {
-		report_text(&run->rep, "  %s resolved to %zu addresses", q->name, n);
-	}
+	events_resolved(run, q->name, addrs, n);
 	for (size_t i = 0; i < n; i++)
 		if (enqueue(run, &addrs[i]) != PS_OK)
 			run->runtime_failure = true;
@@ -360,7 +227,7 @@ static void on_accept(struct net_loop *loop, void *ctx, short revents, uint64_t 
 			continue;
 		}
 		net_addr_format(name, &ss);
-		report_started(run, name, false);
+		events_started(run, name, false);
 		p = session_params(run, c);
 		if (net_session_accept(&c->s, run->loop, fd, &ss, &p) != PS_OK)
 			run->runtime_failure = true;
@@ -399,7 +266,6 @@ static int start_listen(struct run *run)
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof(ss);
 	char name[NET_ADDRSTRLEN];
-	struct jobj j;
 
 	if (!listen_addr(&ss, run->o->listen)) {
 		fprintf(stderr, "peershake: bad listen address '%s': want IP:PORT or [IPV6]:PORT\n",
@@ -420,40 +286,11 @@ static int start_listen(struct run *run)
 	if (run->listen_watch < 0)
 		return EXIT_RUNTIME;
 	net_addr_format(name, &ss);
-	if (run->rep.json) {
-		report_begin(&run->rep, &j, "listening");
-		jstr(&j, "proto", run->proto->name);
-		jstr(&j, "addr", name);
-		juint(&j, "port", net_addr_port(&ss));
-		report_end(&j);
-	} else {
-		report_text(&run->rep, "LISTENING %s", name);
-	}
+	events_listening(run, name, net_addr_port(&ss));
 	return 0;
 }
 
 /* ---- the run ---- */
-
-static void report_summary(struct run *run)
-{
-	struct report *r = &run->rep;
-	struct jobj j;
-
-	if (r->json) {
-		report_begin(r, &j, "summary");
-		jstr(&j, "proto", run->proto->name);
-		juint(&j, "peers", r->done);
-		juint(&j, "success", r->success);
-		juint(&j, "partial", r->partial);
-		juint(&j, "failed", r->failed);
-		juint(&j, "duration_ms", report_ms(r));
-		report_end(&j);
-	} else {
-		report_text(r, "Summary: %zu peers: Success %zu, Partial %zu, Failed %zu (%llu ms)",
-			    r->done, r->success, r->partial, r->failed,
-			    (unsigned long long)report_ms(r));
-	}
-}
 
 int run_exec(struct run *run, struct cli_opts *o, const struct run_proto *proto, void *proto_ctx)
 {
@@ -508,7 +345,7 @@ int run_exec(struct run *run, struct cli_opts *o, const struct run_proto *proto,
 	/* stopped early (signal, --count): end what is still running */
 	while (run->conns)
 		net_session_abort(&run->conns->s, PS_ERR_CLOSED);
-	report_summary(run);
+	events_summary(run);
 
 	if (run->usage_failure)
 		status = EXIT_USAGE;

@@ -2,7 +2,8 @@
  * run.h - what every peershake mode shares: targets (numeric or resolved
  * with c-ares), a queue of addresses started as descriptors allow, the
  * listening socket, the list of live connections, results, the summary and
- * the exit status. A protocol plugs in through struct run_proto.
+ * the exit status. A protocol plugs in through struct run_proto; every
+ * line printed is written by cli/events.c.
  */
 #ifndef PS_CLI_RUN_H
 #define PS_CLI_RUN_H
@@ -21,13 +22,12 @@
 struct run;
 
 /* One connection. A protocol allocates proto->conn_size bytes whose first
- * member is this struct, the core behind it. */
+ * member is this struct, the core's adapter behind it. */
 struct run_conn {
 	struct net_session s;
 	struct run_conn *prev, *next;
 	struct run *run;
 	void *core;
-	const char *fail_note; /* the core's words on why it failed, or NULL */
 };
 
 struct run_proto {
@@ -36,14 +36,16 @@ struct run_proto {
 	const struct net_core_ops *core_ops;
 	/* set up c->core (the config the core starts from) */
 	void (*conn_init)(struct run *run, struct run_conn *c);
-	/* drain and report the core's events */
-	void (*on_events)(struct run *run, struct run_conn *c);
 	/* between an error's name and the core's note: ": " for a reason
 	 * ("bad-magic: wrong network magic"), " on " for a place
 	 * ("decrypt-failed on message 2") */
 	const char *note_sep;
-	/* what the connection was waiting for when it failed ("version") */
-	const char *(*stage)(const struct run_conn *c);
+	/* the JSON key of a message's name in sent/recv/dropped ("command") */
+	const char *msg_key;
+	/* the protocol's fields of a NET_EV_PEER ("version") or NET_EV_KEYS
+	 * ("handshake") line */
+	void (*event_json)(struct run *run, struct run_conn *c, const struct net_event *ev,
+			   struct jobj *j);
 	/* the protocol's fields of a result: JSON, or text after the peer name */
 	void (*result_json)(struct run *run, struct run_conn *c, struct jobj *j);
 	void (*result_text)(struct run *run, struct run_conn *c, FILE *f);
@@ -71,9 +73,5 @@ struct run {
  * all connections are over (connect), --count successes or a signal
  * (listen). Returns the exit status. */
 int run_exec(struct run *run, struct cli_opts *o, const struct run_proto *proto, void *proto_ctx);
-
-/* The common fields of every peer event: begin a JSON line with event,
- * t_ms, proto and peer. */
-void run_json_begin(struct run *run, struct jobj *j, const char *event, const struct run_conn *c);
 
 #endif

@@ -1,9 +1,14 @@
 /*
  * cores.h - the protocol cores as struct net_core_ops, for net/session.
  *
- * Each adapter holds the core and the configuration it starts from; the
- * session fills in what only the connection knows (the peer's address, our
- * role, what is left of the deadline).
+ * Each adapter holds its core and points at the configuration template it
+ * starts from (shared by every connection, owned and wiped by the caller);
+ * at start the session fills in what only the connection knows (the peer's
+ * address, our role, what is left of the deadline) in a copy that dies, and
+ * is wiped, inside start. No secret is kept per connection outside the
+ * core, and release() wipes the core.
+ *
+ * A third protocol is one core (core/contract.h) plus one adapter here.
  */
 #ifndef PS_NET_CORES_H
 #define PS_NET_CORES_H
@@ -12,18 +17,19 @@
 #include "net/session.h"
 #include "noise/peer.h"
 
-/* Bitcoin v1: role from the session's direction; cfg.peer, cfg.unix_time
- * and cfg.timeout_ns are set at start. */
+/* Bitcoin: role from the session's direction; the peer's address, the
+ * clock's unix time and the deadline are set at start. */
 struct net_btc_core {
-	struct btc_hs_config cfg;
+	const struct btc_hs_config *tmpl;
 	struct btc_hs hs;
 };
 extern const struct net_core_ops net_btc_core_ops;
 
-/* Noise NNpsk2: role from the session's direction; cfg.timeout_ns set at
- * start. release() wipes and frees the peer. */
+/* Noise NNpsk2: role from the session's direction; the deadline is set at
+ * start. tmpl holds the PSK: it is copied into the peer's handshake state
+ * at start and into nothing else. */
 struct net_noise_core {
-	struct noise_peer_config cfg;
+	const struct noise_peer_config *tmpl;
 	struct noise_peer peer;
 };
 extern const struct net_core_ops net_noise_core_ops;

@@ -8,29 +8,30 @@
 #define READ_CHUNK 16384
 #define DRAIN_NS   (1000u * 1000000u) /* at most 1 s to flush the last bytes */
 
-const char *net_outcome_name(enum net_outcome o)
+/* Hand every event the core has on, once each, in order. While the
+ * exchange is pending, remember what it waits for: once it has ended, that
+ * is what it was waiting for ("timed out waiting for verack"). */
+static void drain(struct net_session *s)
 {
-	switch (o) {
-	case NET_SUCCESS:
-		return "SUCCESS";
-	case NET_PARTIAL:
-		return "PARTIAL";
-	case NET_FAILED:
-		return "FAILED";
-	case NET_PENDING:
-	default:
-		return "PENDING";
-	}
+	struct net_event ev;
+	int err;
+
+	while (s->core_ops->next_event(s->core, &ev))
+		s->ops->on_event(s->ctx, s, &ev);
+	if (s->core_ops->outcome(s->core, &err) == PS_PENDING)
+		s->waiting = s->core_ops->waiting_for(s->core);
 }
 
 /* The outcome is known: tell the caller once. */
-static void report(struct net_session *s, enum net_outcome o, int err, uint64_t now_ns)
+static void report(struct net_session *s, enum ps_outcome o, int err, uint64_t now_ns)
 {
 	if (s->reported)
 		return;
 	s->reported = true;
 	s->outcome = o;
 	s->err = err;
+	if (s->started)
+		s->note = s->core_ops->note(s->core);
 	s->end_ns = now_ns;
 	s->ops->on_result(s->ctx, s);
 }
@@ -43,11 +44,11 @@ static void finish(struct net_session *s, uint64_t now_ns)
 		return;
 	if (!s->reported) {
 		int err = s->err;
-		enum net_outcome o = NET_FAILED;
+		enum ps_outcome o = PS_FAILED;
 		if (s->started)
 			o = s->core_ops->outcome(s->core, &err);
-		if (o == NET_PENDING)
-			o = NET_FAILED;
+		if (o == PS_PENDING)
+			o = PS_FAILED;
 		report(s, o, err, now_ns);
 	}
 	s->state = NET_SESS_DONE;
@@ -115,7 +116,7 @@ static int flush(struct net_session *s, uint64_t now_ns)
 static void core_close(struct net_session *s, int reason, uint64_t now_ns)
 {
 	s->core_ops->close(s->core, reason);
-	s->ops->on_events(s->ctx, s);
+	drain(s);
 	if (s->state != NET_SESS_OPEN) {
 		/* closed while lingering or draining: nothing left to send */
 		s->state = NET_SESS_DRAINING;
@@ -131,13 +132,13 @@ static bool advance(struct net_session *s, uint64_t now_ns)
 	const uint8_t *p;
 	short events = POLLIN;
 	int err = PS_OK;
-	enum net_outcome o = s->core_ops->outcome(s->core, &err);
+	enum ps_outcome o = s->core_ops->outcome(s->core, &err);
 	uint64_t deadline;
 	bool pending_out;
 
-	if (s->state == NET_SESS_OPEN && o != NET_PENDING) {
+	if (s->state == NET_SESS_OPEN && o != PS_PENDING) {
 		report(s, o, err, now_ns);
-		if (o == NET_SUCCESS && s->linger_ns) {
+		if (o == PS_SUCCESS && s->linger_ns) {
 			s->state = NET_SESS_LINGER;
 			s->linger_until = now_ns + s->linger_ns;
 		} else {
@@ -175,7 +176,7 @@ static bool advance(struct net_session *s, uint64_t now_ns)
 static void fail_early(struct net_session *s, int err, uint64_t now_ns)
 {
 	s->err = err;
-	report(s, NET_FAILED, err, now_ns);
+	report(s, PS_FAILED, err, now_ns);
 	finish(s, now_ns);
 }
 
@@ -195,7 +196,7 @@ static void core_start(struct net_session *s, uint64_t now_ns)
 		fail_early(s, r, now_ns);
 		return;
 	}
-	s->ops->on_events(s->ctx, s);
+	drain(s);
 	s->next_write_ns = now_ns + s->shape.stall_ns;
 	if ((r = flush(s, now_ns)) != PS_OK)
 		core_close(s, r, now_ns);
@@ -213,7 +214,7 @@ static void on_readable(struct net_session *s, uint64_t now_ns)
 		if (n > 0) {
 			/* an error ends the core's handshake; advance() sees it */
 			(void)s->core_ops->input(s->core, now_ns, buf, (size_t)n);
-			s->ops->on_events(s->ctx, s);
+			drain(s);
 			continue;
 		}
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
@@ -241,7 +242,7 @@ static void on_io(struct net_loop *loop, void *ctx, short revents, uint64_t now_
 	}
 	if (revents == 0 && s->state == NET_SESS_OPEN) {
 		s->core_ops->handle_expiry(s->core, now_ns);
-		s->ops->on_events(s->ctx, s);
+		drain(s);
 	}
 	if (revents & (POLLIN | POLLHUP | POLLERR))
 		on_readable(s, now_ns);
@@ -269,7 +270,7 @@ static void setup(struct net_session *s, struct net_loop *loop, const struct soc
 	s->linger_ns = p->linger_ns;
 	s->ops = p->ops;
 	s->ctx = p->ctx;
-	s->outcome = NET_PENDING;
+	s->outcome = PS_PENDING;
 	s->start_ns = net_now_ns();
 	s->deadline_ns = p->timeout_ns ? s->start_ns + p->timeout_ns : UINT64_MAX;
 }
@@ -320,6 +321,6 @@ void net_session_abort(struct net_session *s, int reason)
 		return;
 	}
 	s->core_ops->close(s->core, reason);
-	s->ops->on_events(s->ctx, s);
+	drain(s);
 	finish(s, now);
 }

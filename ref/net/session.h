@@ -2,10 +2,11 @@
  * session.h - one TCP connection driving a sans-I/O protocol core.
  *
  * The session is the thin shell around a core (struct btc_hs, struct
- * noise_peer, ...): it connects (or takes an accepted socket), reads into the
- * core, writes the core's output, turns the core's expiry into the watcher's
- * deadline and tells the caller when the core has events. It never prints
- * and knows nothing of either protocol: a core plugs in through
+ * noise_peer, ...; core/contract.h): it connects (or takes an accepted
+ * socket), reads into the core, writes the core's output, turns the core's
+ * expiry into the watcher's deadline, pulls the core's events and hands
+ * each on once, in protocol-neutral terms (struct net_event). It never
+ * prints and knows nothing of either protocol: a core plugs in through
  * struct net_core_ops (see net/cores.h for the two adapters).
  */
 #ifndef PS_NET_SESSION_H
@@ -15,47 +16,74 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "core/contract.h"
 #include "core/err.h"
 #include "net/loop.h"
 #include "net/sock.h"
 
 struct net_session;
 
-/* A handshake's outcome, common to the protocols. PARTIAL: Bitcoin's "their
- * version, no verack". */
-enum net_outcome { NET_PENDING, NET_SUCCESS, NET_PARTIAL, NET_FAILED };
+/* What a core reported, in the terms every protocol shares: the session
+ * pulls these through net_core_ops.next_event and hands each on once. */
+enum net_ev_kind {
+	NET_EV_SENT,	   /* a message went into the output queue: msg, length, bytes */
+	NET_EV_RECV,	   /* a message arrived and was taken: msg, length, bytes, note */
+	NET_EV_DROPPED,	   /* a message arrived and was dropped: msg, length, bytes, err, note */
+	NET_EV_PEER,	   /* what the peer told of itself arrived (Bitcoin: its version) */
+	NET_EV_KEYS,	   /* the keys are agreed (Noise: Split) */
+	NET_EV_DISCONNECT, /* after success the peer broke a rule: err, note */
+	NET_EV_SUCCESS,	   /* the exchange succeeded (reported as the result) */
+	NET_EV_FAILED	   /* the exchange ended otherwise: err, note (reported as the result) */
+};
 
-/* "SUCCESS", "PARTIAL", "FAILED", "PENDING". */
-const char *net_outcome_name(enum net_outcome o);
+#define NET_EV_MSG_LEN 16
 
-/* The four calls of a sans-I/O core and its clock, as function pointers. */
+struct net_event {
+	enum net_ev_kind kind;
+	char msg[NET_EV_MSG_LEN]; /* the message: "version", "msg1"; printable, "" if none */
+	uint64_t length;	  /* the length its frame announces */
+	uint64_t bytes;		  /* the bytes it took on the wire */
+	int err;		  /* PS_ERR_* for DROPPED, DISCONNECT, FAILED */
+	const char *note;	  /* the core's static words, or NULL */
+};
+
+/* A sans-I/O core (core/contract.h) as function pointers. */
 struct net_core_ops {
 	/* The connection is up: set the core up (an initiator queues its first
 	 * message). timeout_ns: what is left of the session's deadline. */
 	int (*start)(void *core, const struct net_session *s, uint64_t now_ns, uint64_t timeout_ns);
 	int (*input)(void *core, uint64_t now_ns, const uint8_t *data, size_t len);
+	/* the next event into *ev; false when there is none */
+	bool (*next_event)(void *core, struct net_event *ev);
 	size_t (*output)(void *core, const uint8_t **p);
 	void (*consume)(void *core, size_t n);
 	uint64_t (*expiry)(void *core);
 	void (*handle_expiry)(void *core, uint64_t now_ns);
 	void (*close)(void *core, int reason);
 	/* the outcome so far and, when not SUCCESS, its PS_ERR_* */
-	enum net_outcome (*outcome)(void *core, int *err);
+	enum ps_outcome (*outcome)(void *core, int *err);
 	/* true once the core takes no more input (failed, or disconnected
 	 * after success) */
 	bool (*ended)(void *core);
-	/* free what the core holds; called once, after on_result, before
-	 * on_done, only if start was called */
+	/* the core's words on why it ended, or NULL */
+	const char *(*note)(void *core);
+	/* what the exchange waits for now ("verack", "message 2"), or NULL */
+	const char *(*waiting_for)(void *core);
+	/* events the core could not keep */
+	uint64_t (*events_lost)(void *core);
+	/* wipe and free what the core holds; called once, after on_result,
+	 * before on_done, only if start was called */
 	void (*release)(void *core);
 };
 
 struct net_session_ops {
 	/* the TCP connection is up (outbound) or accepted (inbound) */
 	void (*on_connected)(void *ctx, struct net_session *s);
-	/* the core may have events: drain them */
-	void (*on_events)(void *ctx, struct net_session *s);
-	/* the outcome is known (s->outcome, s->err); called once, before a
-	 * successful connection lingers */
+	/* one event of the core, in order; SUCCESS and FAILED too (the
+	 * result follows through on_result) */
+	void (*on_event)(void *ctx, struct net_session *s, const struct net_event *ev);
+	/* the outcome is known (s->outcome, s->err, s->note, s->waiting);
+	 * called once, before a successful connection lingers */
 	void (*on_result)(void *ctx, struct net_session *s);
 	/* the session is over and its socket closed; s may be freed now, and
 	 * the session code touches s no more */
@@ -94,7 +122,9 @@ struct net_session {
 	uint64_t linger_ns;
 	uint64_t linger_until;
 	int err; /* why it ended: PS_OK after a success, else PS_ERR_* */
-	enum net_outcome outcome;
+	enum ps_outcome outcome;
+	const char *note;    /* the core's words on why, or NULL */
+	const char *waiting; /* what the exchange last waited for, or NULL */
 	bool reported;	    /* on_result was called */
 	bool peer_closed;   /* the peer ended the connection (EOF or reset) */
 	uint64_t closed_ns; /* when the connection ended */

@@ -1,0 +1,287 @@
+#include "cli/events.h"
+
+#include <string.h>
+
+#include "cli/run.h"
+
+/* The common fields of every peer line: event, t_ms, proto, peer. */
+static void begin_peer(struct run *run, struct jobj *j, const char *event, const char *peer)
+{
+	report_begin(&run->rep, j, event);
+	jstr(j, "proto", run->proto->name);
+	jstr(j, "peer", peer);
+}
+
+void events_listening(struct run *run, const char *addr, uint16_t port)
+{
+	struct jobj j;
+
+	if (!run->rep.json) {
+		report_text(&run->rep, "LISTENING %s", addr);
+		return;
+	}
+	report_begin(&run->rep, &j, "listening");
+	jstr(&j, "proto", run->proto->name);
+	jstr(&j, "addr", addr);
+	juint(&j, "port", port);
+	report_end(&j);
+}
+
+void events_resolved(struct run *run, const char *name, const struct sockaddr_storage *addrs,
+		     size_t n)
+{
+	char a[NET_ADDRSTRLEN];
+	struct jobj j;
+
+	if (!run->rep.json) {
+		if (run->rep.verbose)
+			report_text(&run->rep, "  %s resolved to %zu addresses", name, n);
+		return;
+	}
+	report_begin(&run->rep, &j, "resolved");
+	jstr(&j, "name", name);
+	juint(&j, "count", n);
+	fputs(",\"addresses\":[", run->rep.out);
+	for (size_t i = 0; i < n; i++) {
+		net_addr_format(a, &addrs[i]);
+		fprintf(run->rep.out, "%s\"%s\"", i ? "," : "", a);
+	}
+	fputc(']', run->rep.out);
+	report_end(&j);
+}
+
+void events_dns_error(struct run *run, const char *name, int err, const char *detail)
+{
+	struct jobj j;
+
+	if (!run->rep.json)
+		return;
+	report_begin(&run->rep, &j, "dns_error");
+	jstr(&j, "name", name);
+	jstr(&j, "error", ps_errname(err));
+	if (detail)
+		jstr(&j, "detail", detail);
+	report_end(&j);
+}
+
+void events_started(struct run *run, const char *peer, bool outbound)
+{
+	struct jobj j;
+
+	run->rep.total++; /* for the progress line */
+	if (!run->rep.json) {
+		report_text(&run->rep, "%-8s %s", "STARTED", peer);
+		return;
+	}
+	begin_peer(run, &j, "started", peer);
+	jstr(&j, "direction", outbound ? "outbound" : "inbound");
+	report_end(&j);
+}
+
+void events_connected(struct run *run, const struct run_conn *c)
+{
+	struct jobj j;
+
+	if (!run->rep.json) {
+		if (run->rep.verbose)
+			report_text(&run->rep, "  %s connected from %s", c->s.name, c->s.local);
+		return;
+	}
+	begin_peer(run, &j, "connected", c->s.name);
+	jstr(&j, "local", c->s.local);
+	report_end(&j);
+}
+
+/* The line of each kind; SUCCESS and FAILED have none (the result is). */
+static const char *kind_event(enum net_ev_kind k)
+{
+	switch (k) {
+	case NET_EV_SENT:
+		return "sent";
+	case NET_EV_RECV:
+		return "recv";
+	case NET_EV_DROPPED:
+		return "dropped";
+	case NET_EV_PEER:
+		return "version";
+	case NET_EV_KEYS:
+		return "handshake";
+	case NET_EV_DISCONNECT:
+		return "disconnect";
+	case NET_EV_SUCCESS:
+	case NET_EV_FAILED:
+	default:
+		return NULL;
+	}
+}
+
+static void peer_text(struct run *run, const struct run_conn *c, const struct net_event *ev)
+{
+	const char *name = c->s.name;
+
+	switch (ev->kind) {
+	case NET_EV_SENT:
+		report_text(&run->rep, "  %s -> %s (%llu bytes)", name, ev->msg,
+			    (unsigned long long)ev->length);
+		break;
+	case NET_EV_RECV:
+		report_text(&run->rep, "  %s <- %s (%llu bytes)%s%s", name, ev->msg,
+			    (unsigned long long)ev->length, ev->note ? " " : "",
+			    ev->note ? ev->note : "");
+		break;
+	case NET_EV_DROPPED:
+		report_text(&run->rep, "  %s <- %s (%llu bytes) dropped: %s", name, ev->msg,
+			    (unsigned long long)ev->length, ps_errname(ev->err));
+		break;
+	case NET_EV_DISCONNECT:
+		report_text(&run->rep, "  %s disconnect: %s (%s)", name, ps_errname(ev->err),
+			    ev->note ? ev->note : "");
+		break;
+	case NET_EV_PEER:
+	case NET_EV_KEYS:
+	case NET_EV_SUCCESS:
+	case NET_EV_FAILED:
+	default:
+		break;
+	}
+}
+
+void events_peer(struct run *run, struct run_conn *c, const struct net_event *ev)
+{
+	const char *event = kind_event(ev->kind);
+	struct jobj j;
+
+	if (!event)
+		return;
+	if (!run->rep.json) {
+		if (run->rep.verbose)
+			peer_text(run, c, ev);
+		return;
+	}
+	begin_peer(run, &j, event, c->s.name);
+	if (ev->kind == NET_EV_SENT || ev->kind == NET_EV_RECV || ev->kind == NET_EV_DROPPED) {
+		jstr(&j, run->proto->msg_key, ev->msg);
+		juint(&j, "length", ev->length);
+		juint(&j, "bytes", ev->bytes);
+	}
+	if (ev->kind == NET_EV_PEER || ev->kind == NET_EV_KEYS)
+		run->proto->event_json(run, c, ev, &j);
+	if (ev->err)
+		jstr(&j, "error", ps_errname(ev->err));
+	if (ev->note)
+		jstr(&j, "note", ev->note);
+	report_end(&j);
+}
+
+/* The reason a handshake did not succeed, in words. */
+static void failure_reason(const struct run *run, const struct run_conn *c, char *buf, size_t cap)
+{
+	const struct net_session *s = &c->s;
+	const char *note = s->note;
+
+	switch (s->err) {
+	case PS_ERR_REFUSED:
+		snprintf(buf, cap, "refused");
+		break;
+	case PS_ERR_UNREACHABLE:
+		snprintf(buf, cap, "unreachable");
+		break;
+	case PS_ERR_TIMEOUT:
+		if (!s->connected_ns)
+			snprintf(buf, cap, "timed out connecting");
+		else if (s->waiting)
+			snprintf(buf, cap, "timed out waiting for %s", s->waiting);
+		else
+			snprintf(buf, cap, "timed out%s%s", note ? ", " : "", note ? note : "");
+		break;
+	case PS_ERR_CLOSED:
+		if (s->waiting)
+			snprintf(buf, cap, "closed by peer before %s", s->waiting);
+		else
+			snprintf(buf, cap, "closed by peer%s%s", note ? ", " : "",
+				 note ? note : "");
+		break;
+	default:
+		/* "decrypt-failed on message 2", "bad-magic: wrong network magic" */
+		snprintf(buf, cap, "%s%s%s", ps_errname(s->err), note ? run->proto->note_sep : "",
+			 note ? note : "");
+		break;
+	}
+}
+
+void events_result(struct run *run, struct run_conn *c)
+{
+	struct net_session *s = &c->s;
+	const char *outcome = ps_outcome_name(s->outcome);
+	uint64_t ms = (s->end_ns - s->start_ns) / 1000000u;
+	uint64_t lost = s->started ? s->core_ops->events_lost(s->core) : 0;
+	char why[200];
+	struct jobj j;
+
+	report_count(&run->rep, s->outcome);
+	why[0] = 0;
+	if (s->outcome != PS_SUCCESS)
+		failure_reason(run, c, why, sizeof(why));
+
+	if (run->rep.json) {
+		begin_peer(run, &j, "result", s->name);
+		jstr(&j, "direction", s->outbound ? "outbound" : "inbound");
+		jstr(&j, "result", outcome);
+		if (s->outcome != PS_SUCCESS) {
+			jstr(&j, "reason", ps_errname(s->err));
+			jstr(&j, "detail", why);
+		}
+		if (s->started)
+			run->proto->result_json(run, c, &j);
+		if (lost)
+			juint(&j, "events_lost", lost);
+		juint(&j, "duration_ms", ms);
+		report_end(&j);
+	} else {
+		FILE *f = report_line(&run->rep);
+		fprintf(f, "%-8s %s ", outcome, s->name);
+		if (s->started)
+			run->proto->result_text(run, c, f);
+		if (why[0])
+			fprintf(f, " %s", why);
+		fprintf(f, " (%llu ms)\n", (unsigned long long)ms);
+		fflush(f);
+	}
+	report_progress(&run->rep);
+}
+
+void events_closed(struct run *run, const struct run_conn *c)
+{
+	const struct net_session *s = &c->s;
+	struct jobj j;
+
+	/* who ended the connection, and how long after the result: a peer
+	 * that disconnects after the handshake shows here */
+	if (!run->rep.json || !s->started)
+		return;
+	begin_peer(run, &j, "closed", s->name);
+	jstr(&j, "by", s->peer_closed ? "peer" : "us");
+	juint(&j, "after_result_ms", (s->closed_ns - s->end_ns) / 1000000u);
+	report_end(&j);
+}
+
+void events_summary(struct run *run)
+{
+	struct report *r = &run->rep;
+	struct jobj j;
+
+	if (!r->json) {
+		report_text(r, "Summary: %zu peers: Success %zu, Partial %zu, Failed %zu (%llu ms)",
+			    r->done, r->success, r->partial, r->failed,
+			    (unsigned long long)report_ms(r));
+		return;
+	}
+	report_begin(r, &j, "summary");
+	jstr(&j, "proto", run->proto->name);
+	juint(&j, "peers", r->done);
+	juint(&j, "success", r->success);
+	juint(&j, "partial", r->partial);
+	juint(&j, "failed", r->failed);
+	juint(&j, "duration_ms", report_ms(r));
+	report_end(&j);
+}

@@ -1,0 +1,53 @@
+/*
+ * events.h - every line peershake prints about a run and its peers, as
+ * text or as JSON Lines: the event table of the README is written here and
+ * nowhere else.
+ *
+ * The protocol adds only its own fields, through struct run_proto
+ * (cli/run.h): the "version" fields of a Bitcoin peer, the handshake hash
+ * of a Noise exchange, and the fields of a result.
+ */
+#ifndef PS_CLI_EVENTS_H
+#define PS_CLI_EVENTS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "net/session.h"
+
+struct run;
+struct run_conn;
+
+/* listening: proto, addr, port */
+void events_listening(struct run *run, const char *addr, uint16_t port);
+
+/* resolved: name, count, addresses (verbose text: one line) */
+void events_resolved(struct run *run, const char *name, const struct sockaddr_storage *addrs,
+		     size_t n);
+
+/* dns_error: name, error, detail (JSON only; the usage error itself goes
+ * to stderr from the caller) */
+void events_dns_error(struct run *run, const char *name, int err, const char *detail);
+
+/* started: proto, peer, direction (text: "STARTED  peer") */
+void events_started(struct run *run, const char *peer, bool outbound);
+
+/* connected: local (verbose text: one line) */
+void events_connected(struct run *run, const struct run_conn *c);
+
+/* One event of a connection's core: sent, recv, dropped, version,
+ * handshake, disconnect (SUCCESS and FAILED are the result's). */
+void events_peer(struct run *run, struct run_conn *c, const struct net_event *ev);
+
+/* result: the outcome, why, the protocol's fields, how long it took */
+void events_result(struct run *run, struct run_conn *c);
+
+/* closed: by whom, how long after the result (JSON only) */
+void events_closed(struct run *run, const struct run_conn *c);
+
+/* summary: peers and outcomes */
+void events_summary(struct run *run);
+
+#endif
