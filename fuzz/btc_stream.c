@@ -19,6 +19,7 @@
 #include "drive.h"
 
 #include "btc/params.h"
+#include "btc/v1.h"
 #include "btc/wire.h"
 
 #define MAX_STREAM 16384

@@ -4,6 +4,7 @@
 #include "drive.h"
 
 #include "btc/params.h"
+#include "btc/v1.h"
 #include "btc/wire.h"
 
 #define LOCAL_NONCE UINT64_C(0x1122334455667788)

@@ -49,7 +49,7 @@ static void btc_conn_init(struct run *run, struct run_conn *c)
 
 static const char *btc_stage(const struct run_conn *c)
 {
-	return ((const struct btc_conn *)c)->core.hs.got_version ? "verack" : "version";
+	return btc_hs_peer(&((const struct btc_conn *)c)->core.hs) ? "verack" : "version";
 }
 
 static const char *services_names(uint64_t s, char *buf, size_t cap)
@@ -94,19 +94,19 @@ static void btc_result_json(struct run *run, struct run_conn *c, struct jobj *j)
 	struct btc_hs *hs = conn_hs(c);
 
 	(void)run;
-	if (hs->got_version)
-		peer_json(j, &hs->peer);
-	juint(j, "bytes_in", hs->bytes_in);
-	juint(j, "bytes_out", hs->bytes_out);
+	if (btc_hs_peer(hs))
+		peer_json(j, btc_hs_peer(hs));
+	juint(j, "bytes_in", btc_hs_bytes_in(hs));
+	juint(j, "bytes_out", btc_hs_bytes_out(hs));
 }
 
 static void btc_result_text(struct run *run, struct run_conn *c, FILE *f)
 {
-	const struct btc_peer_info *p = &conn_hs(c)->peer;
+	const struct btc_peer_info *p = btc_hs_peer(conn_hs(c));
 	char names[128];
 
 	(void)run;
-	if (!conn_hs(c)->got_version)
+	if (!p)
 		return;
 	fprintf(f, " version=%d services=0x%016llx", p->version, (unsigned long long)p->services);
 	if (p->services)
@@ -140,8 +140,8 @@ static void btc_on_events(struct run *run, struct run_conn *c)
 			continue;
 		if (run->rep.json) {
 			run_json_begin(run, &j, names[ev.type], c);
-			if (ev.type == BTC_EV_VERSION) {
-				peer_json(&j, &hs->peer);
+			if (ev.type == BTC_EV_VERSION && btc_hs_peer(hs)) {
+				peer_json(&j, btc_hs_peer(hs));
 			} else {
 				jstr(&j, "command", ev.command);
 				juint(&j, "length", ev.length);

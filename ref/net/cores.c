@@ -50,16 +50,16 @@ static enum net_outcome btc_outcome(void *core, int *err)
 {
 	const struct btc_hs *hs = &((struct net_btc_core *)core)->hs;
 
-	*err = hs->err;
+	*err = btc_hs_error(hs);
 	switch (btc_hs_outcome(hs)) {
-	case BTC_SUCCESS:
+	case PS_SUCCESS:
 		*err = PS_OK;
 		return NET_SUCCESS;
-	case BTC_PARTIAL:
+	case PS_PARTIAL:
 		return NET_PARTIAL;
-	case BTC_FAILED:
+	case PS_FAILED:
 		return NET_FAILED;
-	case BTC_PENDING:
+	case PS_PENDING:
 	default:
 		return NET_PENDING;
 	}
@@ -67,7 +67,7 @@ static enum net_outcome btc_outcome(void *core, int *err)
 
 static bool btc_ended(void *core)
 {
-	return ((struct net_btc_core *)core)->hs.state == BTC_HS_CLOSED;
+	return btc_hs_ended(&((struct net_btc_core *)core)->hs);
 }
 
 static void btc_release(void *core)
