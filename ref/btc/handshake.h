@@ -120,9 +120,11 @@ enum btc_ev_type {
  * queued, bytes what the frame took of the queue (header + payload +
  * anything appended, or the header alone when a switch cut the payload).
  * RECV and DROPPED: the message's header fields, and bytes the input it
- * took (24 + payload). FAILED from a header that ended the connection:
- * that header, bytes 24; other events about a message carry its command
- * and length with bytes 0 (its RECV counted them). */
+ * took (24 + payload). A FAILED or DISCONNECT that a message or header
+ * ended without a RECV or DROPPED for it: that message's fields and the
+ * bytes it took (24 for a header). Other events about a message carry its
+ * command and length with bytes 0 (its RECV counted them); events about
+ * none (a timeout, a close) carry none. */
 struct btc_event {
 	enum btc_ev_type type;
 	enum btc_cmd cmd;		   /* btc_cmd_from_bytes of the command field */

@@ -230,6 +230,16 @@ static size_t enc_raw(uint8_t *buf, const uint8_t magic[4], const char cmd[12],
 	return 24 + plen;
 }
 
+static void m_ping_into(uint8_t *buf, size_t *n)
+{
+	struct btc_msg m;
+	memset(&m, 0, sizeof(m));
+	m.cmd = BTC_CMD_PING;
+	m.u.ping.has_nonce = true;
+	m.u.ping.nonce = 7;
+	*n = enc(buf, 64, REGTEST, &m);
+}
+
 /* ---- expected event sequences ------------------------------------------------ */
 
 struct want_ev {
@@ -1065,6 +1075,145 @@ static void test_deadline_normal_timeout_fires(void **state)
 	assert_int_equal(btc_hs_outcome(&hs), PS_FAILED);
 }
 
+/* core/contract.h: "Input after the end is ignored and returns PS_OK"; the
+ * PS_ERR_* comes only from the call during which the handshake ended. */
+static void expect_ignored(struct peer *p, const uint8_t *b, size_t n, int err)
+{
+	size_t nlog = p->nlog;
+	uint64_t in = btc_hs_bytes_in(&p->hs), msgs = btc_hs_msgs_in(&p->hs);
+	uint8_t out[BTC_HS_OUTBUF];
+
+	(void)take(p, out);
+	assert_true(btc_hs_ended(&p->hs));
+	assert_int_equal(feed(p, T0, b, n), PS_OK);
+	assert_int_equal(feed(p, T0 + 3600 * SEC, b, n), PS_OK);
+	assert_int_equal(p->nlog, nlog);
+	assert_int_equal(take(p, out), 0);
+	assert_true(btc_hs_bytes_in(&p->hs) == in && btc_hs_msgs_in(&p->hs) == msgs);
+	assert_int_equal(btc_hs_error(&p->hs), err);
+	assert_null(btc_hs_waiting_for(&p->hs));
+}
+
+static void test_input_after_end(void **state)
+{
+	struct peer i, r;
+	uint8_t buf[BTC_HS_OUTBUF];
+
+	(void)state;
+	/* after a FAILED (wrong magic) */
+	pair(&i, &r);
+	memcpy(i.cfg.magic, MAINNET, 4);
+	start(&i, BTC_INITIATOR, T0);
+	start(&r, BTC_RESPONDER, T0);
+	size_t n = take(&i, buf);
+	assert_int_equal(feed(&r, T0, buf, n), PS_ERR_BAD_MAGIC);
+	assert_int_equal(btc_hs_outcome(&r.hs), PS_FAILED);
+	expect_ignored(&r, buf, n, PS_ERR_BAD_MAGIC);
+	memcpy(buf, REGTEST, 4); /* now with the right magic: still ignored */
+	expect_ignored(&r, buf, n, PS_ERR_BAD_MAGIC);
+
+	/* after a timeout */
+	pair(&i, &r);
+	r.cfg.timeout_ns = SEC;
+	start(&i, BTC_INITIATOR, T0);
+	start(&r, BTC_RESPONDER, T0);
+	n = take(&i, buf);
+	assert_int_equal(feed(&r, T0 + SEC, buf, n), PS_ERR_TIMEOUT);
+	expect_ignored(&r, buf, n, PS_ERR_TIMEOUT);
+
+	/* after a DISCONNECT that followed success */
+	pair(&i, &r);
+	start(&i, BTC_INITIATOR, T0);
+	start(&r, BTC_RESPONDER, T0);
+	run(&i, &r, T0, 1, 50);
+	n = enc_empty(buf, BTC_CMD_WTXIDRELAY);
+	assert_int_equal(feed(&r, T0, buf, n), PS_ERR_PROTOCOL);
+	assert_int_equal(btc_hs_outcome(&r.hs), PS_SUCCESS);
+	expect_ignored(&r, buf, n, PS_ERR_PROTOCOL);
+	n = enc_empty(buf, BTC_CMD_VERACK);
+	expect_ignored(&r, buf, n, PS_ERR_PROTOCOL);
+
+	/* after a close that followed success: no error at all */
+	pair(&i, &r);
+	start(&i, BTC_INITIATOR, T0);
+	start(&r, BTC_RESPONDER, T0);
+	run(&i, &r, T0, 2, 50);
+	btc_hs_close(&i.hs, PS_ERR_CLOSED);
+	drain(&i);
+	m_ping_into(buf, &n);
+	expect_ignored(&i, buf, n, PS_OK);
+	assert_int_equal(btc_hs_outcome(&i.hs), PS_SUCCESS);
+	assert_null(btc_hs_note(&i.hs));
+}
+
+/* The accessors through a handshake's life. */
+static void test_accessors(void **state)
+{
+	struct peer i, r;
+	uint8_t buf[BTC_HS_OUTBUF];
+
+	(void)state;
+	pair(&i, &r);
+	start(&i, BTC_INITIATOR, T0);
+	start(&r, BTC_RESPONDER, T0);
+	for (int k = 0; k < 2; k++) {
+		const struct btc_hs *hs = k ? &r.hs : &i.hs;
+		assert_int_equal(btc_hs_outcome(hs), PS_PENDING);
+		assert_int_equal(btc_hs_error(hs), PS_OK);
+		assert_false(btc_hs_ended(hs));
+		assert_null(btc_hs_note(hs));
+		assert_string_equal(btc_hs_waiting_for(hs), "version");
+		assert_null(btc_hs_peer(hs));
+		assert_int_equal(btc_hs_events_lost(hs), 0);
+		assert_true(btc_hs_bytes_in(hs) == 0 && btc_hs_bytes_out(hs) == 0);
+		assert_true(btc_hs_msgs_in(hs) == 0 && btc_hs_rx_pending(hs) == 0);
+	}
+	/* the responder has the initiator's version, not yet its verack */
+	size_t n = take(&i, buf);
+	assert_int_equal(feed(&r, T0, buf, n - 1), PS_OK);
+	assert_int_equal(btc_hs_rx_pending(&r.hs), n - 1);
+	assert_int_equal(feed(&r, T0, buf + n - 1, 1), PS_OK);
+	assert_int_equal(btc_hs_rx_pending(&r.hs), 0);
+	assert_true(btc_hs_msgs_in(&r.hs) == 1 && btc_hs_bytes_in(&r.hs) == n);
+	assert_string_equal(btc_hs_waiting_for(&r.hs), "verack");
+	assert_true(peer_of(&r.hs)->nonce == btc_hs_nonce(&i.hs));
+	assert_true(btc_hs_nonce(&i.hs) != btc_hs_nonce(&r.hs));
+	run(&i, &r, T0, 3, 20);
+	for (int k = 0; k < 2; k++) {
+		const struct btc_hs *hs = k ? &r.hs : &i.hs;
+		assert_int_equal(btc_hs_outcome(hs), PS_SUCCESS);
+		assert_int_equal(btc_hs_error(hs), PS_OK);
+		assert_false(btc_hs_ended(hs));
+		assert_null(btc_hs_waiting_for(hs));
+		assert_null(btc_hs_note(hs));
+	}
+	assert_true(btc_hs_bytes_out(&i.hs) == btc_hs_bytes_in(&r.hs));
+
+	/* a FAILED: its error and its note */
+	pair(&i, &r);
+	i.cfg.version = 31799;
+	start(&i, BTC_INITIATOR, T0);
+	start(&r, BTC_RESPONDER, T0);
+	n = take(&i, buf);
+	assert_int_equal(feed(&r, T0, buf, n), PS_ERR_OBSOLETE_VERSION);
+	assert_true(btc_hs_ended(&r.hs));
+	assert_int_equal(btc_hs_error(&r.hs), PS_ERR_OBSOLETE_VERSION);
+	assert_string_equal(btc_hs_note(&r.hs), "version below 31800");
+	assert_string_equal(r.log[r.nlog - 1].note, btc_hs_note(&r.hs));
+	assert_null(btc_hs_waiting_for(&r.hs));
+	assert_null(btc_hs_peer(&r.hs));
+
+	/* the header that ends it: its note, its 24 bytes */
+	pair(&i, &r);
+	start(&r, BTC_RESPONDER, T0);
+	n = enc_raw(buf, MAINNET, "version\0\0\0\0\0", buf, 0);
+	assert_int_equal(feed(&r, T0, buf, n), PS_ERR_BAD_MAGIC);
+	assert_string_equal(btc_hs_note(&r.hs), "wrong network magic");
+	assert_int_equal(r.log[0].type, BTC_EV_FAILED);
+	assert_int_equal(r.log[0].bytes, BTC_HEADER_LEN);
+	assert_string_equal(r.log[0].command, "version");
+}
+
 static void test_close(void **state)
 {
 	struct peer i, r;
@@ -1624,6 +1773,8 @@ int main(void)
 		cmocka_unit_test(test_deadline_never_behind),
 		cmocka_unit_test(test_deadline_normal_timeout_fires),
 		cmocka_unit_test(test_close),
+		cmocka_unit_test(test_input_after_end),
+		cmocka_unit_test(test_accessors),
 		cmocka_unit_test(test_feature_after_verack),
 		cmocka_unit_test(test_sendtxrcncl_ignored),
 		cmocka_unit_test(test_verack_with_trailing_byte),

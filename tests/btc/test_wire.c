@@ -907,6 +907,8 @@ static void test_fixed_every_truncation_and_trailing(void **state)
 			memcpy(p, b.p, len);
 			free(b.p);
 		}
+		/* the size wire.c owns is the layout's (BIP 31/130/152/330/339) */
+		assert_int_equal(btc_payload_fixed_len(cmd), (int)len);
 		expect_payload(cmd, p, len, PS_OK, &m);
 		assert_int_equal(m.cmd, cmd);
 		assert_int_equal(m.payload_len, len);
@@ -921,6 +923,43 @@ static void test_fixed_every_truncation_and_trailing(void **state)
 		memset(p + len, 0, 8);
 		expect_payload(cmd, p, len + 1, PS_ERR_TRAILING, &m);
 		expect_payload(cmd, p, len + 8, PS_ERR_TRAILING, &m);
+	}
+}
+
+/* Every command is fixed-layout or not, and the fixed cases above are all
+ * the fixed ones. */
+static void test_payload_fixed_len(void **state)
+{
+	size_t nfixed = 0;
+
+	(void)state;
+	for (int c = 0; c < BTC_CMD_COUNT_; c++)
+		if (btc_payload_fixed_len((enum btc_cmd)c) >= 0)
+			nfixed++;
+	assert_int_equal(nfixed, sizeof(fixed_cases) / sizeof(fixed_cases[0]));
+	assert_int_equal(btc_payload_fixed_len(BTC_CMD_VERSION), -1);
+	assert_int_equal(btc_payload_fixed_len(BTC_CMD_REJECT), -1);
+	assert_int_equal(btc_payload_fixed_len(BTC_CMD_UNKNOWN), -1);
+	assert_int_equal(btc_payload_fixed_len(BTC_CMD_COUNT_), -1);
+}
+
+/* Validate first, write second: a feefilter or ping cut short writes
+ * nothing, whatever was in the output before. */
+static void test_failed_fixed_decode_writes_nothing(void **state)
+{
+	static const enum btc_cmd cmds[] = { BTC_CMD_FEEFILTER, BTC_CMD_PING, BTC_CMD_PONG };
+	const uint8_t p[8] = { 1, 2, 3, 4, 5, 6, 7, 8 };
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+		for (size_t n = (cmds[i] == BTC_CMD_PING); n < 8; n++) {
+			struct btc_msg m;
+			memset(&m, 0x5c, sizeof(m));
+			assert_int_equal(payload_decode(&m, cmds[i], btc_cmd_name(cmds[i]), p, n),
+					 PS_ERR_MALFORMED);
+			for (size_t k = 0; k < sizeof(m); k++)
+				assert_int_equal(((const uint8_t *)&m)[k], 0x5c);
+		}
 	}
 }
 
@@ -1485,6 +1524,8 @@ int main(void)
 		cmocka_unit_test(test_version_user_agent_limit),
 		cmocka_unit_test(test_version_trailing),
 		cmocka_unit_test(test_fixed_every_truncation_and_trailing),
+		cmocka_unit_test(test_payload_fixed_len),
+		cmocka_unit_test(test_failed_fixed_decode_writes_nothing),
 		cmocka_unit_test(test_fixed_values),
 		cmocka_unit_test(test_unknown_payload),
 		cmocka_unit_test(test_reject),
