@@ -162,8 +162,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_ASSERT(btc_hs_msgs_in(&a.hs) == complete && !bad_header);
 		FUZZ_ASSERT(btc_hs_bytes_in(&a.hs) == len);
 		FUZZ_ASSERT(btc_hs_rx_pending(&a.hs) == len - whole);
-		FUZZ_ASSERT(len - whole < BTC_HEADER_LEN || len - whole < BTC_HEADER_LEN + next_len);
-	} else if (btc_hs_error(&a.hs) == PS_ERR_BAD_MAGIC || btc_hs_error(&a.hs) == PS_ERR_TOO_LARGE) {
+		FUZZ_ASSERT(len - whole < BTC_HEADER_LEN ||
+			    len - whole < BTC_HEADER_LEN + next_len);
+	} else if (btc_hs_error(&a.hs) == PS_ERR_BAD_MAGIC ||
+		   btc_hs_error(&a.hs) == PS_ERR_TOO_LARGE) {
 		FUZZ_ASSERT(btc_hs_msgs_in(&a.hs) == complete && bad_header);
 	} else {
 		FUZZ_ASSERT(btc_hs_msgs_in(&a.hs) <= complete);

@@ -32,7 +32,8 @@ static void ev_init(struct btc_event *ev, enum btc_ev_type type,
 	if (!command)
 		return;
 	for (i = 0; i < BTC_COMMAND_LEN && command[i] != 0; i++)
-		ev->command[i] = (command[i] >= 0x20 && command[i] <= 0x7e) ? (char)command[i] : '?';
+		ev->command[i] =
+			(command[i] >= 0x20 && command[i] <= 0x7e) ? (char)command[i] : '?';
 	ev->command[i] = 0;
 	ev->cmd = btc_cmd_from_bytes(command);
 }
@@ -397,7 +398,8 @@ static int dispatch(struct btc_hs *hs, const struct btc_msg *m, const struct btc
 		if (is_pre_verack_feature(m->cmd)) {
 			/* Core: "%s received after verack from peer=%d; disconnecting" */
 			ev_recv(hs, rx, NULL);
-			return hs_fail(hs, PS_ERR_PROTOCOL, "feature negotiation after verack", rx, 0);
+			return hs_fail(hs, PS_ERR_PROTOCOL, "feature negotiation after verack", rx,
+				       0);
 		}
 		if (m->cmd == BTC_CMD_VERSION)
 			ev_recv(hs, rx, "ignored: redundant version");
@@ -465,7 +467,8 @@ int btc_hs_input(struct btc_hs *hs, uint64_t now_ns, const uint8_t *data, size_t
 		return hs->err;
 	hs->bytes_in += len;
 	while (len > 0) {
-		struct ps_wcur w = ps_wcur_make(hs->out + hs->out_len, sizeof(hs->out) - hs->out_len);
+		struct ps_wcur w =
+			ps_wcur_make(hs->out + hs->out_len, sizeof(hs->out) - hs->out_len);
 		struct btc_rx_msg rx;
 		size_t used = 0;
 		bool got = false;

@@ -5,8 +5,8 @@
 /* drop-class rewrites: a spoiled version goes out first, then a correct one */
 #define SPOIL (BTC_BUG_BAD_CHECKSUM | BTC_BUG_CMD_NOT_PADDED | BTC_BUG_CMD_NONPRINTABLE)
 /* framing rewrites of our one version */
-#define FRAME                                                                          \
-	(BTC_BUG_LENGTH_LARGER | BTC_BUG_LENGTH_SMALLER | BTC_BUG_OVERSIZE | BTC_BUG_MAX_SIZE | \
+#define FRAME                                                                                      \
+	(BTC_BUG_LENGTH_LARGER | BTC_BUG_LENGTH_SMALLER | BTC_BUG_OVERSIZE | BTC_BUG_MAX_SIZE |    \
 	 BTC_BUG_GARBAGE_AFTER)
 /* switches after which our verack is not sent after their version */
 #define NO_LATE_VERACK (BTC_BUG_NO_VERACK | BTC_BUG_EARLY_VERACK | BTC_BUG_VERACK_FIRST)

@@ -73,7 +73,7 @@ void btc_mis_inject_msg(const struct btc_hs_config *c, const struct btc_inject *
  * switches in rewrite, and for every frame the wrong magic if asked. *n
  * becomes the frame's new size (a header alone, or garbage appended).
  * PS_ERR_NOBUF when what is appended does not fit (nothing changed). */
-PS_MUST_CHECK int btc_mis_rewrite(const struct btc_hs_config *c, uint64_t rewrite,
-				  uint8_t *frame, size_t *n, size_t cap);
+PS_MUST_CHECK int btc_mis_rewrite(const struct btc_hs_config *c, uint64_t rewrite, uint8_t *frame,
+				  size_t *n, size_t cap);
 
 #endif

@@ -53,9 +53,9 @@ struct btc_rx_msg {
 					   * next call into the transport */
 	size_t kept;			  /* min(length, BTC_HS_KEEP) */
 	uint64_t bytes;			  /* input bytes the message took (v1: 24 + length) */
-	int verdict;	  /* PS_OK, or why Core drops it and keeps the connection:
-			   * PS_ERR_BAD_CHECKSUM, PS_ERR_BAD_COMMAND */
-	const char *note; /* static words on a drop or a fatal error, or NULL */
+	int verdict;			  /* PS_OK, or why Core drops it and keeps the connection:
+					   * PS_ERR_BAD_CHECKSUM, PS_ERR_BAD_COMMAND */
+	const char *note;		  /* static words on a drop or a fatal error, or NULL */
 };
 
 struct btc_transport;

@@ -172,7 +172,8 @@ static int v1_write(struct btc_transport *t, struct ps_wcur *out,
 	memcpy(h.command, command, BTC_COMMAND_LEN);
 	h.length = (uint32_t)len;
 	btc_checksum(h.checksum, payload, len);
-	if ((r = btc_header_encode(&w, &h)) != PS_OK || (r = ps_put_bytes(&w, payload, len)) != PS_OK)
+	if ((r = btc_header_encode(&w, &h)) != PS_OK ||
+	    (r = ps_put_bytes(&w, payload, len)) != PS_OK)
 		return r;
 	*out = w;
 	return PS_OK;

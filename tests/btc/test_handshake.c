@@ -7,7 +7,9 @@
  * of SENT/RECV/VERSION/SUCCESS events is asserted for every chunking.
  * Hostile input (bad magic, oversize, bad checksum, obsolete version, self
  * connection, missing services, features after verack) is hand-built and
- * fed to one side, checking what Bitcoin Core does (protocol-notes.md).
+ * fed to one side, checking what Bitcoin Core does (src/net.cpp V1Transport,
+ * src/net_processing.cpp ProcessMessage; the quotes are above the checks in
+ * ref/btc).
  */
 #include <stdio.h>
 #include <stdlib.h>

@@ -182,8 +182,7 @@ static void test_sent_matches_queue_every_injection(void **state)
 			for (int when = BTC_BEFORE_VERSION; when <= BTC_AFTER_VERACK; when++)
 				for (int empty = 0; empty < 2; empty++) {
 					struct btc_inject in = { (enum btc_cmd)cmd,
-								 (enum btc_when)when,
-								 empty != 0 };
+								 (enum btc_when)when, empty != 0 };
 					run(&mis, &hon, (enum btc_role)role, 0, &in);
 				}
 }
