@@ -15,9 +15,8 @@
 
 #include "btc/handshake.h"
 #include "btc/misbehave.h"
+#include "hs_config.h"
 #include "testutil.h"
-
-static const uint8_t REGTEST[4] = { 0xfa, 0xbf, 0xb5, 0xda };
 
 #define T0	UINT64_C(1000000000000)
 #define MAX_OUT 8192
@@ -37,24 +36,9 @@ struct side {
 
 static void side_config(struct side *s, uint64_t seed, const char *ua)
 {
-	struct btc_hs_config *c = &s->cfg;
-
 	memset(s, 0, sizeof(*s));
 	s->seed = seed;
-	memcpy(c->magic, REGTEST, 4);
-	c->version = BTC_PROTOCOL_VERSION;
-	c->services = BTC_NODE_NETWORK | BTC_NODE_WITNESS;
-	c->user_agent = ua;
-	c->relay = true;
-	c->unix_time = 1700000000;
-	c->peer.ip[10] = 0xff;
-	c->peer.ip[11] = 0xff;
-	c->peer.ip[12] = 127;
-	c->peer.ip[15] = 1;
-	c->peer.port = 18444;
-	c->timeout_ns = UINT64_C(60000000000);
-	c->rng = tu_rng;
-	c->rng_ctx = &s->seed;
+	hs_test_config(&s->cfg, &s->seed, ua);
 }
 
 static void collect(struct side *s)
