@@ -35,7 +35,6 @@ static void ev_init(struct btc_event *ev, enum btc_ev_type type,
 		ev->command[i] =
 			(command[i] >= 0x20 && command[i] <= 0x7e) ? (char)command[i] : '?';
 	ev->command[i] = 0;
-	ev->cmd = btc_cmd_from_bytes(command);
 }
 
 /* An event about rx (the message that caused it; NULL for none), counting
@@ -71,6 +70,7 @@ static void ev_sent(struct btc_hs *hs, const uint8_t *frame, size_t n)
 
 	if (hs->tr.ops->describe(&hs->tr, command, &length, frame, n) == PS_OK) {
 		ev_init(&ev, BTC_EV_SENT, command);
+		ev.cmd = btc_cmd_from_bytes(command);
 		ev.length = length;
 	} else {
 		ev_init(&ev, BTC_EV_SENT, NULL);
