@@ -55,7 +55,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		switch (sel & 3) {
 		case 0: /* CompactSize */
 			want = compactsize_ref(c.p, ps_rcur_left(&c), &rv, &used);
-			r = btc_compactsize_decode(&c, &v);
+			r = btc_compactsize_decode(&v, &c);
 			FUZZ_ASSERT(r == want);
 			if (r != PS_OK) {
 				FUZZ_ASSERT(c.p == before.p);
@@ -80,7 +80,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				want = PS_ERR_TOO_LARGE;
 			else if (want == PS_OK && ps_rcur_left(&c) - used < rv)
 				want = PS_ERR_NEED_MORE;
-			r = btc_varstr_decode(&c, &s, &len, max);
+			r = btc_varstr_decode(&s, &len, &c, max);
 			FUZZ_ASSERT(r == want);
 			if (r != PS_OK) {
 				FUZZ_ASSERT(c.p == before.p);
@@ -102,7 +102,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			struct btc_netaddr a;
 			uint8_t out[26];
 
-			r = btc_netaddr_decode(&c, &a);
+			r = btc_netaddr_decode(&a, &c);
 			if (size - (size_t)(before.p - data) < 26) {
 				FUZZ_ASSERT(r == PS_ERR_NEED_MORE && c.p == before.p);
 				return 0;
@@ -121,7 +121,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				return 0;
 			FUZZ_ASSERT(btc_compactsize_encode(&w, x) == PS_OK);
 			rc = ps_rcur_make(buf, (size_t)(w.p - buf));
-			r = btc_compactsize_decode(&rc, &v);
+			r = btc_compactsize_decode(&v, &rc);
 			if (x > BTC_MAX_COMPACTSIZE) {
 				FUZZ_ASSERT(r == PS_ERR_TOO_LARGE && rc.p == buf);
 			} else {

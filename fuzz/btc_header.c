@@ -10,6 +10,7 @@
 #include "fuzz.h"
 
 #include "btc/params.h"
+#include "btc/v1.h"
 #include "btc/wire.h"
 
 /* Core: printable up to the first NUL, only NULs after it. */

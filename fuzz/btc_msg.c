@@ -17,6 +17,7 @@
 #include "fuzz.h"
 
 #include "btc/params.h"
+#include "btc/v1.h"
 #include "btc/wire.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -62,7 +62,10 @@ class Testnet4Params(bitcoin.TestNetParams):
     DEFAULT_PORT = 48333
 
 
-NETWORKS = [  # name, python-bitcoinlib params, Core's magic (protocol-notes.md)
+# name, python-bitcoinlib params, Core's magic: pchMessageStart in Bitcoin Core
+# v31.1 src/kernel/chainparams.cpp (CMainParams, CTestNetParams, CTestNet4Params,
+# SigNetParams for the default challenge, CRegTestParams)
+NETWORKS = [
     ("mainnet", bitcoin.MainParams(), "f9beb4d9"),
     ("testnet3", bitcoin.TestNetParams(), "0b110907"),
     ("testnet4", Testnet4Params(), "1c163f28"),

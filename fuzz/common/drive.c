@@ -4,6 +4,7 @@
 #include "drive.h"
 
 #include "btc/params.h"
+#include "btc/v1.h"
 #include "btc/wire.h"
 
 #define LOCAL_NONCE UINT64_C(0x1122334455667788)
@@ -30,8 +31,8 @@ void fuzz_btc_config(struct btc_hs_config *cfg, const uint8_t magic[4], struct f
 
 bool fuzz_btc_event_eq(const struct btc_event *a, const struct btc_event *b)
 {
-	if (a->type != b->type || a->cmd != b->cmd || a->length != b->length || a->err != b->err ||
-	    strcmp(a->command, b->command) != 0)
+	if (a->type != b->type || a->cmd != b->cmd || a->length != b->length ||
+	    a->bytes != b->bytes || a->err != b->err || strcmp(a->command, b->command) != 0)
 		return false;
 	if (!a->note || !b->note)
 		return a->note == b->note;
@@ -131,10 +132,14 @@ size_t fuzz_btc_message(struct fdp *f, const uint8_t magic[4], uint8_t *out, siz
 
 struct model {
 	enum btc_role role;
+	const uint8_t *magic;
 	bool misbehave; /* cfg.bugs or injections: our output is wrong on purpose */
+	bool silent;	/* BTC_BUG_SILENT: nothing at all goes out */
 	uint64_t last_expiry;
-	enum btc_outcome outcome;
+	enum ps_outcome outcome;
 	unsigned n_success, n_failed, n_disconnect, n_version;
+	/* what the events account for: SENT bytes, and input bytes */
+	uint64_t ev_sent_bytes, ev_in_bytes;
 	/* what we sent, as consumed, reassembled and checked */
 	uint8_t sent[4 * BTC_HS_OUTBUF];
 	size_t sent_len;
@@ -142,89 +147,135 @@ struct model {
 	bool sent_version, sent_verack;
 };
 
+static bool is(const char *a, const char *b)
+{
+	return a && strcmp(a, b) == 0;
+}
+
+/* The invariants, through the accessors only (no field of struct btc_hs). */
 static void check(const struct btc_hs *hs, struct model *md)
 {
-	const uint8_t *p;
+	const uint8_t *p = NULL;
+	size_t queued = btc_hs_output(hs, &p);
 	uint64_t e = btc_hs_expiry(hs);
+	enum ps_outcome oc = btc_hs_outcome(hs);
+	const char *w = btc_hs_waiting_for(hs);
+	bool have = btc_hs_peer(hs) != NULL;
+	/* our version went out (or nothing may) */
+	bool sent = btc_hs_bytes_out(hs) + queued > 0 || md->silent;
 
-	FUZZ_ASSERT(btc_hs_output(hs, &p) == hs->out_len && p == hs->out);
-	FUZZ_ASSERT(hs->out_len <= BTC_HS_OUTBUF);
-	FUZZ_ASSERT(hs->ev_count <= BTC_HS_EVENTS);
-	FUZZ_ASSERT(hs->hdr_len <= BTC_HEADER_LEN);
-	FUZZ_ASSERT(!hs->in_payload || hs->payload_seen <= hs->cur.length);
+	FUZZ_ASSERT(p != NULL && queued <= BTC_HS_OUTBUF);
+	/* the framer holds a header, or a header and its payload so far */
+	FUZZ_ASSERT(btc_hs_rx_pending(hs) <= BTC_HEADER_LEN + BTC_MAX_PAYLOAD);
 	/* never SUCCESS without both version and verack (and ours sent) */
-	if (hs->outcome == BTC_SUCCESS)
-		FUZZ_ASSERT(hs->got_version && hs->got_verack &&
-			    (hs->sent_version || (hs->cfg.bugs & BTC_BUG_SILENT)));
-	if (hs->outcome == BTC_PARTIAL)
-		FUZZ_ASSERT(hs->got_version && !hs->got_verack);
-	switch (hs->state) {
-	case BTC_HS_EXPECT_VERSION:
-		FUZZ_ASSERT(!hs->got_version && hs->outcome == BTC_PENDING);
-		break;
-	case BTC_HS_EXPECT_VERACK:
-		FUZZ_ASSERT(hs->got_version && !hs->got_verack);
-		FUZZ_ASSERT(hs->sent_version || (hs->cfg.bugs & BTC_BUG_SILENT));
-		FUZZ_ASSERT(hs->outcome == BTC_PENDING);
-		break;
-	case BTC_HS_DONE:
-		FUZZ_ASSERT(hs->outcome == BTC_SUCCESS);
-		break;
-	case BTC_HS_CLOSED:
-		FUZZ_ASSERT(hs->outcome != BTC_PENDING && hs->err < 0);
-		break;
-	default:
-		fuzz_fail(__FILE__, __LINE__, "state out of range");
+	if (oc == PS_SUCCESS)
+		FUZZ_ASSERT(have && sent);
+	if (oc == PS_PARTIAL)
+		FUZZ_ASSERT(have && btc_hs_ended(hs));
+	if (!btc_hs_ended(hs)) {
+		FUZZ_ASSERT(btc_hs_error(hs) == PS_OK && btc_hs_note(hs) == NULL);
+		if (is(w, "version"))
+			FUZZ_ASSERT(!have && oc == PS_PENDING);
+		else if (is(w, "verack"))
+			FUZZ_ASSERT(have && sent && oc == PS_PENDING);
+		else
+			FUZZ_ASSERT(w == NULL && oc == PS_SUCCESS);
+	} else {
+		FUZZ_ASSERT(w == NULL && oc != PS_PENDING);
+		/* a FAILED has its error; after success, a DISCONNECT's or none */
+		FUZZ_ASSERT(oc == PS_SUCCESS ? btc_hs_error(hs) <= 0 : btc_hs_error(hs) < 0);
 	}
 	/* an outcome, once known, does not change */
-	FUZZ_ASSERT(md->outcome == BTC_PENDING || md->outcome == hs->outcome);
-	md->outcome = hs->outcome;
+	FUZZ_ASSERT(md->outcome == PS_PENDING || md->outcome == oc);
+	md->outcome = oc;
 	/* expiry monotone: the deadline never moves earlier; once none, none */
 	FUZZ_ASSERT(e >= md->last_expiry);
 	md->last_expiry = e;
 	if (md->misbehave)
 		return;
 	/* the responder answers only a version (Core: inbound peers wait) */
-	if (md->role == BTC_RESPONDER && !hs->got_version)
-		FUZZ_ASSERT(hs->out_len == 0 && hs->bytes_out == 0 && !hs->sent_version);
+	if (md->role == BTC_RESPONDER && !have)
+		FUZZ_ASSERT(queued == 0 && btc_hs_bytes_out(hs) == 0);
 	if (md->role == BTC_INITIATOR)
-		FUZZ_ASSERT(hs->sent_version);
+		FUZZ_ASSERT(btc_hs_bytes_out(hs) + queued > 0);
+}
+
+/* btc_hs_input under the contract: PS_OK, or the error of the end it
+ * brought; after the end, PS_OK and nothing changes. */
+static void input(struct btc_hs *hs, struct model *md, uint64_t now, const uint8_t *b, size_t n)
+{
+	bool ended = btc_hs_ended(hs);
+	uint64_t in = btc_hs_bytes_in(hs), msgs = btc_hs_msgs_in(hs);
+	int r = btc_hs_input(hs, now, b, n);
+
+	if (ended) {
+		FUZZ_ASSERT(r == PS_OK && btc_hs_bytes_in(hs) == in && btc_hs_msgs_in(hs) == msgs);
+	} else {
+		FUZZ_ASSERT(r == PS_OK || (btc_hs_ended(hs) && r == btc_hs_error(hs)));
+		FUZZ_ASSERT(r == PS_OK || r < 0);
+	}
+	check(hs, md);
 }
 
 static void drain(struct btc_hs *hs, struct model *md)
 {
 	struct btc_event ev;
+	const uint8_t *p;
+	unsigned held = 0;
 
 	while (btc_hs_next_event(hs, &ev)) {
+		held++;
 		FUZZ_ASSERT(strlen(ev.command) <= BTC_COMMAND_LEN);
 		switch (ev.type) {
 		case BTC_EV_SUCCESS:
-			FUZZ_ASSERT(++md->n_success == 1 && hs->outcome == BTC_SUCCESS);
+			FUZZ_ASSERT(++md->n_success == 1 && btc_hs_outcome(hs) == PS_SUCCESS);
 			FUZZ_ASSERT(md->n_version == 1);
 			break;
 		case BTC_EV_FAILED:
 			FUZZ_ASSERT(++md->n_failed == 1 && md->n_success == 0);
-			FUZZ_ASSERT(hs->outcome == BTC_FAILED || hs->outcome == BTC_PARTIAL);
-			FUZZ_ASSERT(ev.err < 0);
+			FUZZ_ASSERT(btc_hs_outcome(hs) == PS_FAILED ||
+				    btc_hs_outcome(hs) == PS_PARTIAL);
+			FUZZ_ASSERT(ev.err < 0 && ev.err == btc_hs_error(hs));
+			FUZZ_ASSERT(ev.note == btc_hs_note(hs));
+			md->ev_in_bytes += ev.bytes;
 			break;
 		case BTC_EV_DISCONNECT:
 			FUZZ_ASSERT(++md->n_disconnect == 1 && md->n_success == 1);
-			FUZZ_ASSERT(ev.err < 0);
+			FUZZ_ASSERT(ev.err < 0 && ev.err == btc_hs_error(hs));
+			FUZZ_ASSERT(ev.note == btc_hs_note(hs));
+			md->ev_in_bytes += ev.bytes; /* a header that ended it */
 			break;
 		case BTC_EV_VERSION:
-			FUZZ_ASSERT(++md->n_version == 1 && hs->got_version);
+			FUZZ_ASSERT(++md->n_version == 1 && btc_hs_peer(hs) != NULL);
 			break;
 		case BTC_EV_DROPPED:
 			FUZZ_ASSERT(ev.err < 0);
+			FUZZ_ASSERT(ev.bytes == BTC_HEADER_LEN + (uint64_t)ev.length);
+			md->ev_in_bytes += ev.bytes;
 			break;
 		case BTC_EV_SENT:
+			FUZZ_ASSERT(md->n_failed == 0 && md->n_disconnect == 0);
+			FUZZ_ASSERT(ev.bytes >= BTC_HEADER_LEN);
+			md->ev_sent_bytes += ev.bytes;
+			break;
 		case BTC_EV_RECV:
 			FUZZ_ASSERT(md->n_failed == 0 && md->n_disconnect == 0);
+			FUZZ_ASSERT(ev.bytes == BTC_HEADER_LEN + (uint64_t)ev.length);
+			md->ev_in_bytes += ev.bytes;
 			break;
 		default:
 			fuzz_fail(__FILE__, __LINE__, "event type out of range");
 		}
 	}
+	/* the ring only fills between drains: this is the most it held */
+	FUZZ_ASSERT(held <= BTC_HS_EVENTS);
+	if (btc_hs_events_lost(hs) > 0)
+		return;
+	/* with no event lost, the SENT events add up to what was queued, and
+	 * the input events plus the partial message to what was taken */
+	FUZZ_ASSERT(md->ev_sent_bytes == btc_hs_bytes_out(hs) + btc_hs_output(hs, &p));
+	if (!btc_hs_ended(hs))
+		FUZZ_ASSERT(md->ev_in_bytes + btc_hs_rx_pending(hs) == btc_hs_bytes_in(hs));
 }
 
 /* What we send must itself be well-formed: each message decodes, version
@@ -245,14 +296,13 @@ static void consume(struct btc_hs *hs, struct model *md, size_t n)
 		md->sent_len += n;
 	}
 	btc_hs_consume(hs, n);
-	FUZZ_ASSERT(hs->out_len == avail - n);
+	FUZZ_ASSERT(btc_hs_output(hs, &p) == avail - n);
 	if (md->sent_msgs >= 1000 || md->misbehave)
 		return;
 	for (;;) {
 		struct btc_msg m;
 		size_t used;
-		int r = btc_msg_decode(&m, &used, hs->cfg.magic, md->sent + off,
-				       md->sent_len - off);
+		int r = btc_msg_decode(&m, &used, md->magic, md->sent + off, md->sent_len - off);
 
 		if (r == PS_ERR_NEED_MORE)
 			break;
@@ -260,11 +310,11 @@ static void consume(struct btc_hs *hs, struct model *md, size_t n)
 		FUZZ_ASSERT(m.cmd != BTC_CMD_UNKNOWN);
 		FUZZ_ASSERT((m.cmd == BTC_CMD_VERSION) == (md->sent_msgs == 0));
 		if (m.cmd == BTC_CMD_VERSION) {
-			FUZZ_ASSERT(m.u.version.nonce == hs->nonce);
+			FUZZ_ASSERT(m.u.version.nonce == btc_hs_nonce(hs));
 			md->sent_version = true;
 		}
 		if (m.cmd == BTC_CMD_VERACK) {
-			FUZZ_ASSERT(md->sent_version && !md->sent_verack && hs->got_version);
+			FUZZ_ASSERT(md->sent_version && !md->sent_verack && btc_hs_peer(hs));
 			md->sent_verack = true;
 		}
 		md->sent_msgs++;
@@ -290,10 +340,12 @@ void fuzz_btc_hs_run(enum btc_role role, const uint8_t *data, size_t size)
 	uint8_t conf = fdp_u8(&f);
 	const uint8_t *magic = btc_networks[conf % btc_network_count].magic;
 	uint64_t now = (conf & 0x80) ? fdp_u64(&f) : UINT64_C(1000000000);
+	const uint8_t *out;
 	size_t n, len;
 	int r;
 
 	memset(&md, 0, sizeof(md));
+	md.magic = magic;
 	fuzz_btc_config(&cfg, magic, &rng);
 	/* The reference peer's misbehaviour switches (peershake --bug): on when
 	 * the RNG seed's top byte is 0xbb (the input layout stays as it was),
@@ -319,6 +371,7 @@ void fuzz_btc_hs_run(enum btc_role role, const uint8_t *data, size_t size)
 	cfg.relay = conf & 0x40;
 
 	md.role = role;
+	md.silent = (cfg.bugs & BTC_BUG_SILENT) != 0;
 	r = btc_hs_init(&hs, role, &cfg, now);
 	FUZZ_ASSERT(r == PS_OK);
 	/* a deadline, if any, lies ahead of the start */
@@ -338,25 +391,23 @@ void fuzz_btc_hs_run(enum btc_role role, const uint8_t *data, size_t size)
 			timed = n > 0;
 			for (size_t off = 0, k; off < n; off += k) {
 				k = (op & 0x30) ? 1 + fdp_below(&f, n - off) : n - off;
-				(void)btc_hs_input(&hs, now, msg + off, k);
-				check(&hs, &md);
+				input(&hs, &md, now, msg + off, k);
 			}
 			break;
 		case 3: /* raw bytes */
 			raw = fdp_view(&f, 1024, &len);
-			r = btc_hs_input(&hs, now, raw, len);
-			FUZZ_ASSERT(r == PS_OK || r == hs.err);
+			input(&hs, &md, now, raw, len);
 			break;
 		case 4: /* time passes */
 			now = later(now, (uint64_t)fdp_u32(&f) << (fdp_u8(&f) & 31));
 			if (op & 0x10)
 				btc_hs_handle_expiry(&hs, now);
 			else
-				(void)btc_hs_input(&hs, now, msg, 0);
+				input(&hs, &md, now, msg, 0);
 			break;
 		case 5:
 		case 6: /* the transport sends some of the output */
-			consume(&hs, &md, fdp_below(&f, hs.out_len + 2));
+			consume(&hs, &md, fdp_below(&f, btc_hs_output(&hs, &out) + 2));
 			timed = false;
 			break;
 		case 7:
@@ -365,7 +416,7 @@ void fuzz_btc_hs_run(enum btc_role role, const uint8_t *data, size_t size)
 			break;
 		case 8: /* after success, a ping of our own (as --linger does) */
 			timed = false;
-			if (hs.state == BTC_HS_DONE) {
+			if (btc_hs_outcome(&hs) == PS_SUCCESS && !btc_hs_ended(&hs)) {
 				struct btc_msg m;
 				memset(&m, 0, sizeof(m));
 				m.cmd = BTC_CMD_PING;
@@ -387,11 +438,11 @@ void fuzz_btc_hs_run(enum btc_role role, const uint8_t *data, size_t size)
 			FUZZ_ASSERT(btc_hs_expiry(&hs) > now || btc_hs_expiry(&hs) == UINT64_MAX);
 	}
 	drain(&hs, &md);
-	consume(&hs, &md, hs.out_len);
+	consume(&hs, &md, btc_hs_output(&hs, &out));
 	btc_hs_close(&hs, PS_ERR_CLOSED);
 	check(&hs, &md);
 	drain(&hs, &md);
-	FUZZ_ASSERT(hs.outcome != BTC_PENDING);
-	FUZZ_ASSERT(md.n_success == (hs.outcome == BTC_SUCCESS));
-	FUZZ_ASSERT(strcmp(btc_outcome_name(btc_hs_outcome(&hs)), "PENDING") != 0);
+	FUZZ_ASSERT(btc_hs_ended(&hs) && btc_hs_outcome(&hs) != PS_PENDING);
+	FUZZ_ASSERT(md.n_success == (btc_hs_outcome(&hs) == PS_SUCCESS));
+	FUZZ_ASSERT(strcmp(ps_outcome_name(btc_hs_outcome(&hs)), "PENDING") != 0);
 }

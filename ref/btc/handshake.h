@@ -9,12 +9,17 @@
  *   -> wtxidrelay, sendaddrv2 (>= 70016)
  *   -> verack
  *
- * Four calls drive it, as in picotls/ngtcp2: btc_hs_input (bytes in),
- * btc_hs_next_event (events out), btc_hs_output / btc_hs_consume (bytes to
- * send). Time comes in as now_ns (a monotonic clock) on every call; the
- * nonce comes from the RNG callback given at init. Memory is fixed: the
- * struct holds everything, payloads beyond what a handshake message needs
- * are hashed as they stream by and never buffered.
+ * It is a core in the shape of OpenSSH's ssh_api.h (ssh_input_append,
+ * ssh_packet_next, ssh_output_ptr / ssh_output_consume) and obeys
+ * core/contract.h: btc_hs_input (bytes in), btc_hs_next_event (events
+ * out), btc_hs_output / btc_hs_consume (bytes to send), btc_hs_expiry /
+ * btc_hs_handle_expiry, and the accessors below. Time comes in as now_ns (a
+ * monotonic clock) on every call; the nonce comes from the RNG callback
+ * given at init. Memory is fixed: the struct holds everything, the
+ * transport's state included (btc/transport.h, v1 framing in btc/v1.h);
+ * payloads beyond BTC_HS_KEEP bytes are hashed as they stream by and never
+ * buffered. The switches of struct btc_hs_config (bugs, inject) are applied
+ * by btc/misbehave.c.
  *
  * SUCCESS: we have their version and their verack and have sent both ours.
  * PARTIAL: their version arrived, their verack did not.
@@ -28,17 +33,13 @@
 #include <stdint.h>
 
 #include "btc/params.h"
+#include "btc/transport.h"
 #include "btc/wire.h"
+#include "core/contract.h"
 #include "core/err.h"
-#include "crypto/crypto.h"
 
-#define BTC_HS_KEEP   512  /* payload bytes kept for decoding (version needs 344) */
 #define BTC_HS_OUTBUF 2048 /* output queue: a handshake writes about 250 bytes */
 #define BTC_HS_EVENTS 16
-
-enum btc_role { BTC_INITIATOR, BTC_RESPONDER };
-
-enum btc_outcome { BTC_PENDING, BTC_SUCCESS, BTC_PARTIAL, BTC_FAILED };
 
 /* Deliberate misbehaviour, for conformance and resistance testing (peershake
  * --bug). Each changes what we send, never how we parse what we receive. */
@@ -105,20 +106,31 @@ struct btc_hs_config {
 };
 
 enum btc_ev_type {
-	BTC_EV_SENT,	  /* a message was queued for sending: cmd, length */
+	BTC_EV_SENT,	  /* a message was queued for sending: cmd, length, bytes */
 	BTC_EV_RECV,	  /* a complete, valid message arrived: cmd, length, note */
 	BTC_EV_DROPPED,	  /* a message was dropped (Core drops it too): err */
-	BTC_EV_VERSION,	  /* their version arrived and was accepted: see btc_hs.peer */
+	BTC_EV_VERSION,	  /* their version arrived and was accepted: btc_hs_peer */
 	BTC_EV_SUCCESS,	  /* handshake complete */
 	BTC_EV_FAILED,	  /* handshake over without success: err (and outcome) */
 	BTC_EV_DISCONNECT /* after success, the peer broke a rule: err, note */
 };
 
+/* SENT events describe the frame as it went into the output queue, after
+ * any switch rewrote it: command and length are the header's fields as
+ * queued, bytes what the frame took of the queue (header + payload +
+ * anything appended, or the header alone when a switch cut the payload).
+ * RECV and DROPPED: the message's header fields, and bytes the input it
+ * took (24 + payload). A FAILED or DISCONNECT that a message or header
+ * ended without a RECV or DROPPED for it: that message's fields and the
+ * bytes it took (24 for a header). Other events about a message carry its
+ * command and length with bytes 0 (its RECV counted them); events about
+ * none (a timeout, a close) carry none. */
 struct btc_event {
 	enum btc_ev_type type;
-	enum btc_cmd cmd;
+	enum btc_cmd cmd;		   /* btc_cmd_from_bytes of the command field */
 	char command[BTC_COMMAND_LEN + 1]; /* printable copy, non-printables as '?' */
-	uint32_t length;
+	uint32_t length;		   /* the header's length field */
+	uint64_t bytes;
 	int err;	  /* PS_ERR_* for DROPPED, FAILED, DISCONNECT */
 	const char *note; /* static text or NULL ("ignored: before version") */
 };
@@ -136,35 +148,33 @@ struct btc_peer_info {
 	size_t user_agent_len;
 };
 
+/* ---- the state: public for sizing only ---------------------------------------
+ * Callers allocate struct btc_hs (it holds everything, no heap) and reach
+ * it only through the functions below: nothing outside ref/btc reads its
+ * fields, which may change with any commit. */
+
 enum btc_hs_state {
 	BTC_HS_EXPECT_VERSION, /* nothing from them yet (we may have sent ours) */
 	BTC_HS_EXPECT_VERACK,  /* their version arrived; ours and our verack sent */
 	BTC_HS_DONE,	       /* success; still answers ping */
-	BTC_HS_CLOSED	       /* failed or disconnected: input is ignored */
+	BTC_HS_CLOSED	       /* failed, disconnected or closed: input is ignored */
 };
 
 struct btc_hs {
 	struct btc_hs_config cfg;
 	enum btc_role role;
 	enum btc_hs_state state;
-	enum btc_outcome outcome;
-	int err;
-	uint64_t nonce; /* the nonce in our version */
+	enum ps_outcome outcome;
+	int err;	  /* PS_OK, or what ended it */
+	const char *note; /* the words of the FAILED or DISCONNECT that ended it */
+	uint64_t nonce;	  /* the nonce in our version */
 	uint64_t deadline_ns;
-	bool sent_version, got_version, got_verack;
+	bool sent_version, got_version;
 	struct btc_peer_info peer;
 
-	/* receive side: a header, then up to BTC_HS_KEEP payload bytes */
-	uint8_t hdr[BTC_HEADER_LEN];
-	size_t hdr_len;
-	struct btc_header cur;
-	bool in_payload;
-	uint32_t payload_seen;
-	uint8_t keep[BTC_HS_KEEP];
-	struct cry_hash_ctx sum;
+	struct btc_transport tr; /* framing, limits; the receive buffer */
 	uint64_t bytes_in, msgs_in;
 
-	/* send side */
 	uint8_t out[BTC_HS_OUTBUF];
 	size_t out_len;
 	uint64_t bytes_out;
@@ -181,12 +191,15 @@ PS_MUST_CHECK int btc_hs_init(struct btc_hs *hs, enum btc_role role,
 			      const struct btc_hs_config *cfg, uint64_t now_ns);
 
 /* Feed len received bytes. All are consumed; the state and events change.
- * Returns PS_OK, or the PS_ERR_* that ended the handshake now (also
- * reported as a FAILED or DISCONNECT event). Input after the end is ignored. */
+ * Returns PS_OK, or the PS_ERR_* that ended the handshake during this call
+ * (also reported as a FAILED or DISCONNECT event). Input after the end is
+ * ignored and returns PS_OK (core/contract.h). */
 PS_MUST_CHECK int btc_hs_input(struct btc_hs *hs, uint64_t now_ns, const uint8_t *data, size_t len);
 
 /* The peer closed its side (reason PS_ERR_CLOSED) or the transport failed
- * (reason): ends a pending handshake as PARTIAL or FAILED. */
+ * (reason): ends a pending handshake as PARTIAL or FAILED. After success it
+ * only ends the input (btc_hs_ended); the outcome stays SUCCESS and
+ * btc_hs_error PS_OK. */
 void btc_hs_close(struct btc_hs *hs, int reason);
 
 /* The time at which btc_hs_handle_expiry must be called, UINT64_MAX for none. */
@@ -204,14 +217,53 @@ size_t btc_hs_output(const struct btc_hs *hs, const uint8_t **p);
 /* n bytes of the output were sent. */
 void btc_hs_consume(struct btc_hs *hs, size_t n);
 
-/* PENDING until the handshake is over; then SUCCESS, PARTIAL or FAILED. */
-enum btc_outcome btc_hs_outcome(const struct btc_hs *hs);
+/* ---- accessors (core/contract.h) ---- */
 
-/* "SUCCESS", "PARTIAL", "FAILED", "PENDING". */
-const char *btc_outcome_name(enum btc_outcome o);
+/* PENDING until the handshake is over; then SUCCESS, PARTIAL or FAILED.
+ * A DISCONNECT after success leaves it SUCCESS. */
+enum ps_outcome btc_hs_outcome(const struct btc_hs *hs);
 
-/* Queue a message of our own (used after the handshake and by tools).
- * PS_ERR_NOBUF when the queue is full. */
+/* PS_OK, or the PS_ERR_* that ended it: a FAILED's, or a DISCONNECT's after
+ * success. PS_OK after a plain success, closed or not. */
+int btc_hs_error(const struct btc_hs *hs);
+
+/* True once input is no longer taken: failed, or disconnected or closed
+ * after success. */
+bool btc_hs_ended(const struct btc_hs *hs);
+
+/* The static note of the FAILED or DISCONNECT that ended it ("wrong network
+ * magic"), or NULL. */
+const char *btc_hs_note(const struct btc_hs *hs);
+
+/* "version" before their version, "verack" after it, NULL once done or
+ * ended. */
+const char *btc_hs_waiting_for(const struct btc_hs *hs);
+
+/* Informational events dropped because the ring was full (VERSION,
+ * SUCCESS, FAILED and one DISCONNECT never are), and pongs dropped because
+ * the output queue was. */
+uint64_t btc_hs_events_lost(const struct btc_hs *hs);
+
+/* What their version said, once it was accepted; NULL before. */
+const struct btc_peer_info *btc_hs_peer(const struct btc_hs *hs);
+
+/* The nonce of our version. */
+uint64_t btc_hs_nonce(const struct btc_hs *hs);
+
+/* Bytes taken by btc_hs_input before the end, and bytes consumed from the
+ * output. */
+uint64_t btc_hs_bytes_in(const struct btc_hs *hs);
+uint64_t btc_hs_bytes_out(const struct btc_hs *hs);
+
+/* Messages the transport completed (valid or dropped), and the input bytes
+ * it holds of one not yet complete: with them bytes_in splits into whole
+ * messages and a partial one (for tests and fuzzers). */
+uint64_t btc_hs_msgs_in(const struct btc_hs *hs);
+size_t btc_hs_rx_pending(const struct btc_hs *hs);
+
+/* Queue a message of our own (used after the handshake and by tools),
+ * logged as a SENT event. PS_ERR_NOBUF when the queue is full,
+ * PS_ERR_INVALID_STATE before the transport can carry messages. */
 PS_MUST_CHECK int btc_hs_send(struct btc_hs *hs, const struct btc_msg *m);
 
 #endif

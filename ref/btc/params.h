@@ -1,6 +1,11 @@
 /*
  * params.h - Bitcoin network parameters and the protocol constants the
- * handshake depends on (values from Bitcoin Core, see protocol-notes.md).
+ * handshake depends on, as Bitcoin Core v31.1 defines them: the magics
+ * (pchMessageStart) and ports (nDefaultPort) in src/kernel/chainparams.cpp
+ * (CMainParams, CTestNetParams, CTestNet4Params, SigNetParams for the
+ * default signet challenge, CRegTestParams); the versions in
+ * src/node/protocol_version.h; the size limits in src/net.h; the service
+ * bits in src/protocol.h (ServiceFlags).
  */
 #ifndef PS_BTC_PARAMS_H
 #define PS_BTC_PARAMS_H
@@ -9,10 +14,10 @@
 #include <stdint.h>
 
 #define BTC_PROTOCOL_VERSION	70016	 /* src/node/protocol_version.h PROTOCOL_VERSION */
-#define BTC_MIN_PEER_VERSION	31800	 /* MIN_PEER_PROTO_VERSION */
-#define BTC_WTXID_RELAY_VERSION 70016	 /* WTXID_RELAY_VERSION */
-#define BTC_MAX_PAYLOAD		4000000u /* MAX_PROTOCOL_MESSAGE_LENGTH */
-#define BTC_MAX_SUBVERSION	256u	 /* MAX_SUBVERSION_LENGTH */
+#define BTC_MIN_PEER_VERSION	31800	 /* src/node/protocol_version.h MIN_PEER_PROTO_VERSION */
+#define BTC_WTXID_RELAY_VERSION 70016	 /* src/node/protocol_version.h WTXID_RELAY_VERSION */
+#define BTC_MAX_PAYLOAD		4000000u /* src/net.h MAX_PROTOCOL_MESSAGE_LENGTH */
+#define BTC_MAX_SUBVERSION	256u	 /* src/net.h MAX_SUBVERSION_LENGTH */
 
 /* Service bits (src/protocol.h). */
 #define BTC_NODE_NETWORK	 (UINT64_C(1) << 0)

@@ -47,19 +47,6 @@ bool btc_command_valid(const uint8_t cmd[BTC_COMMAND_LEN])
 	return true;
 }
 
-int btc_header_check(const struct btc_header *h, const uint8_t magic[4])
-{
-	if (memcmp(h->magic, magic, 4) != 0)
-		return PS_ERR_BAD_MAGIC;
-	/* net.cpp: "if (hdr.nMessageSize > MAX_SIZE || hdr.nMessageSize >
-	 * MAX_PROTOCOL_MESSAGE_LENGTH) ... return -1" (disconnect). */
-	if (h->length > BTC_MAX_PAYLOAD)
-		return PS_ERR_TOO_LARGE;
-	if (!btc_command_valid(h->command))
-		return PS_ERR_BAD_COMMAND;
-	return PS_OK;
-}
-
 int btc_command_set(uint8_t cmd[BTC_COMMAND_LEN], const char *name)
 {
 	size_t n = strlen(name);
@@ -81,7 +68,7 @@ void btc_checksum(uint8_t out[4], const uint8_t *payload, size_t len)
 
 /* ---- CompactSize and strings ---- */
 
-int btc_compactsize_decode(struct ps_rcur *c, uint64_t *out)
+int btc_compactsize_decode(uint64_t *out, struct ps_rcur *c)
 {
 	struct ps_rcur t = *c;
 	uint8_t tag;
@@ -145,13 +132,13 @@ int btc_compactsize_encode(struct ps_wcur *w, uint64_t v)
 	return ps_put_bytes(w, buf, n);
 }
 
-int btc_varstr_decode(struct ps_rcur *c, const uint8_t **str, size_t *len, size_t max)
+int btc_varstr_decode(const uint8_t **str, size_t *len, struct ps_rcur *c, size_t max)
 {
 	struct ps_rcur t = *c;
 	uint64_t n;
 	int r;
 
-	if ((r = btc_compactsize_decode(&t, &n)) != PS_OK)
+	if ((r = btc_compactsize_decode(&n, &t)) != PS_OK)
 		return r;
 	/* LIMITED_STRING: "String length limit exceeded" before reading. */
 	if (n > max)
@@ -178,25 +165,25 @@ int btc_varstr_encode(struct ps_wcur *w, const uint8_t *str, size_t len)
 
 /* ---- network address ---- */
 
-int btc_netaddr_decode(struct ps_rcur *c, struct btc_netaddr *out)
+int btc_netaddr_decode(struct btc_netaddr *out, struct ps_rcur *c)
 {
-	if (ps_rcur_left(c) < 26)
+	if (ps_rcur_left(c) < BTC_NETADDR_LEN)
 		return PS_ERR_NEED_MORE;
 	out->services = ps_load_u64le(c->p);
 	memcpy(out->ip, c->p + 8, 16);
 	out->port = ps_load_u16be(c->p + 24);
-	c->p += 26;
+	c->p += BTC_NETADDR_LEN;
 	return PS_OK;
 }
 
 int btc_netaddr_encode(struct ps_wcur *w, const struct btc_netaddr *a)
 {
-	if (ps_wcur_left(w) < 26)
+	if (ps_wcur_left(w) < BTC_NETADDR_LEN)
 		return PS_ERR_NOBUF;
 	ps_store_u64le(w->p, a->services);
 	memcpy(w->p + 8, a->ip, 16);
 	ps_store_u16be(w->p + 24, a->port);
-	w->p += 26;
+	w->p += BTC_NETADDR_LEN;
 	return PS_OK;
 }
 
@@ -250,20 +237,20 @@ static int version_decode(struct btc_version *v, struct ps_rcur *c)
 		return PS_ERR_MALFORMED;
 	v->version = (int32_t)u32;
 	if (ps_get_u64le(c, &v->services) != PS_OK || ps_get_u64le(c, &u64) != PS_OK ||
-	    btc_netaddr_decode(c, &v->addr_recv) != PS_OK)
+	    btc_netaddr_decode(&v->addr_recv, c) != PS_OK)
 		return PS_ERR_MALFORMED;
 	v->timestamp = (int64_t)u64;
 
 	if (ps_rcur_left(c) == 0)
 		return PS_OK;
-	if (btc_netaddr_decode(c, &v->addr_from) != PS_OK || ps_get_u64le(c, &v->nonce) != PS_OK)
+	if (btc_netaddr_decode(&v->addr_from, c) != PS_OK || ps_get_u64le(c, &v->nonce) != PS_OK)
 		return PS_ERR_MALFORMED;
 	v->present |= BTC_VERSION_HAS_FROM_NONCE;
 
 	if (ps_rcur_left(c) == 0)
 		return PS_OK;
 	{
-		int r = btc_varstr_decode(c, &v->user_agent, &v->user_agent_len,
+		int r = btc_varstr_decode(&v->user_agent, &v->user_agent_len, c,
 					  BTC_MAX_SUBVERSION);
 		if (r == PS_ERR_NEED_MORE)
 			return PS_ERR_MALFORMED;
@@ -297,11 +284,11 @@ static int reject_decode(struct btc_reject *rj, struct ps_rcur *c)
 	memset(rj, 0, sizeof(*rj));
 	/* BIP 61: message (var_str, at most 12), ccode, reason (var_str,
 	 * Core's MAX_REJECT_MESSAGE_LENGTH 111), optional data. */
-	if ((r = btc_varstr_decode(c, &rj->message, &rj->message_len, BTC_COMMAND_LEN)) != PS_OK)
+	if ((r = btc_varstr_decode(&rj->message, &rj->message_len, c, BTC_COMMAND_LEN)) != PS_OK)
 		return r == PS_ERR_NEED_MORE ? PS_ERR_MALFORMED : r;
 	if (ps_get_u8(c, &rj->code) != PS_OK)
 		return PS_ERR_MALFORMED;
-	if ((r = btc_varstr_decode(c, &rj->reason, &rj->reason_len, 111)) != PS_OK)
+	if ((r = btc_varstr_decode(&rj->reason, &rj->reason_len, c, 111)) != PS_OK)
 		return r == PS_ERR_NEED_MORE ? PS_ERR_MALFORMED : r;
 	if (ps_rcur_left(c) == 32) {
 		rj->data = c->p;
@@ -349,14 +336,19 @@ int btc_payload_decode(struct btc_msg *out, enum btc_cmd cmd,
 		/* BIP 31: a ping without a nonce is valid from old peers. */
 		if (len == 0 && cmd == BTC_CMD_PING)
 			break;
-		if (ps_get_u64le(&c, &m.u.ping.nonce) != PS_OK)
+		if (ps_get_u64le(&c, &m.u.ping.nonce) != PS_OK) {
 			r = PS_ERR_MALFORMED;
+			break;
+		}
 		m.u.ping.has_nonce = true;
 		break;
 	case BTC_CMD_FEEFILTER: {
 		uint64_t fee;
-		if (ps_get_u64le(&c, &fee) != PS_OK)
+		/* validate first, write second: fee is unset after a failed read */
+		if (ps_get_u64le(&c, &fee) != PS_OK) {
 			r = PS_ERR_MALFORMED;
+			break;
+		}
 		m.u.feerate = (int64_t)fee;
 		break;
 	}
@@ -374,6 +366,32 @@ int btc_payload_decode(struct btc_msg *out, enum btc_cmd cmd,
 		return PS_ERR_TRAILING;
 	*out = m;
 	return PS_OK;
+}
+
+int btc_payload_fixed_len(enum btc_cmd cmd)
+{
+	switch (cmd) {
+	case BTC_CMD_VERACK:
+	case BTC_CMD_WTXIDRELAY:
+	case BTC_CMD_SENDADDRV2:
+	case BTC_CMD_SENDHEADERS:
+	case BTC_CMD_GETADDR:
+		return 0;
+	case BTC_CMD_PING:
+	case BTC_CMD_PONG:
+	case BTC_CMD_FEEFILTER:
+		return 8;
+	case BTC_CMD_SENDCMPCT:
+		return 1 + 8;
+	case BTC_CMD_SENDTXRCNCL:
+		return 4 + 8;
+	case BTC_CMD_UNKNOWN:
+	case BTC_CMD_VERSION:
+	case BTC_CMD_REJECT:
+	case BTC_CMD_COUNT_:
+	default:
+		return -1;
+	}
 }
 
 static int version_encode(struct ps_wcur *w, const struct btc_version *v)
@@ -488,35 +506,4 @@ int btc_msg_encode(struct ps_wcur *w, const uint8_t magic[4], const struct btc_m
 		return r;
 	w->p = payload + plen;
 	return PS_OK;
-}
-
-int btc_msg_decode(struct btc_msg *out, size_t *used, const uint8_t magic[4], const uint8_t *in,
-		   size_t len)
-{
-	struct btc_header h;
-	uint8_t sum[4];
-	int r;
-
-	*used = 0;
-	if ((r = btc_header_decode(&h, in, len)) != PS_OK)
-		return r;
-	r = btc_header_check(&h, magic);
-	if (r == PS_ERR_BAD_MAGIC || r == PS_ERR_TOO_LARGE)
-		return r;
-	if (len - BTC_HEADER_LEN < h.length)
-		return PS_ERR_NEED_MORE;
-	*used = BTC_HEADER_LEN + (size_t)h.length;
-	/* Core (net.cpp GetReceivedMessage) checks the checksum first ("Header
-	 * error: Wrong checksum"), then the command ("Header error: Invalid
-	 * message type"); both drop the message. */
-	btc_checksum(sum, in + BTC_HEADER_LEN, h.length);
-	if (memcmp(sum, h.checksum, 4) != 0)
-		return PS_ERR_BAD_CHECKSUM;
-	if (r == PS_ERR_BAD_COMMAND)
-		return r;
-	r = btc_payload_decode(out, btc_cmd_from_bytes(h.command), h.command, in + BTC_HEADER_LEN,
-			       h.length);
-	if (r != PS_OK)
-		*used = 0;
-	return r;
 }

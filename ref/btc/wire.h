@@ -4,11 +4,16 @@
  * Framing: magic (4) | command (12, ASCII, NUL-padded) | length (4, LE) |
  * checksum (4: first bytes of SHA256d(payload)) | payload.
  *
- * Decoders take (in, len) and fill an output struct whose pointers are views
- * into the input. On any error they write nothing and consume nothing.
- * Returns are PS_OK or the PS_ERR_* listed above each prototype.
- * Encoders write into a struct ps_wcur and return PS_OK or PS_ERR_NOBUF,
- * leaving the cursor unchanged on failure.
+ * One argument order across this header: the output first, then the input.
+ * Buffer decoders are *_decode(out, in, len); cursor decoders are
+ * *_decode(out, cursor, ...) and advance the cursor. They fill an output
+ * whose pointers are views into the input, and on any error write nothing
+ * and consume nothing. Returns are PS_OK or the PS_ERR_* listed above each
+ * prototype. Encoders take the write cursor first (it is their output),
+ * return PS_OK or PS_ERR_NOBUF, and leave the cursor unchanged on failure.
+ *
+ * The v1 framing rules (magic, size limit, checksum, Core's drop order) are
+ * the v1 transport's, in btc/v1.h; this file is the codec under it.
  */
 #ifndef PS_BTC_WIRE_H
 #define PS_BTC_WIRE_H
@@ -24,6 +29,11 @@
 #define BTC_COMMAND_LEN	    12
 #define BTC_MAX_COMPACTSIZE 0x02000000u /* MAX_SIZE in Core's serialize.h */
 
+/* Payload bytes a transport keeps of each message for decoding: a version
+ * needs at most 4+8+8+26+26+8+3+256+4+1 = 344. Longer payloads are hashed
+ * as they stream by and never buffered. */
+#define BTC_HS_KEEP 512
+
 /* ---- header ------------------------------------------------------------- */
 
 struct btc_header {
@@ -33,18 +43,12 @@ struct btc_header {
 	uint8_t checksum[4];
 };
 
-/* Decode the 24 header bytes. No semantic checks (see btc_header_check).
+/* Decode the 24 header bytes. No semantic checks (btc/v1.h: btc_header_check).
  * PS_ERR_NEED_MORE: len < 24. */
 PS_MUST_CHECK int btc_header_decode(struct btc_header *out, const uint8_t *in, size_t len);
 
 /* Write the 24 header bytes as given (no checksum computed). PS_ERR_NOBUF. */
 PS_MUST_CHECK int btc_header_encode(struct ps_wcur *w, const struct btc_header *h);
-
-/* Check a decoded header the way Bitcoin Core does, in its order: magic
- * (PS_ERR_BAD_MAGIC, Core disconnects), length over BTC_MAX_PAYLOAD
- * (PS_ERR_TOO_LARGE, Core disconnects before reading the payload), command
- * (PS_ERR_BAD_COMMAND, Core drops the message and keeps the connection). */
-PS_MUST_CHECK int btc_header_check(const struct btc_header *h, const uint8_t magic[4]);
 
 /* True when cmd is printable ASCII (0x20..0x7e) followed only by NULs (twelve
  * NULs included): CMessageHeader::IsMessageTypeValid. */
@@ -61,14 +65,14 @@ void btc_checksum(uint8_t out[4], const uint8_t *payload, size_t len);
 /* Decode a CompactSize at the cursor. PS_ERR_NEED_MORE; PS_ERR_NONCANONICAL
  * (not the shortest encoding: Core's "non-canonical ReadCompactSize()");
  * PS_ERR_TOO_LARGE (above BTC_MAX_COMPACTSIZE: "size too large"). */
-PS_MUST_CHECK int btc_compactsize_decode(struct ps_rcur *c, uint64_t *out);
+PS_MUST_CHECK int btc_compactsize_decode(uint64_t *out, struct ps_rcur *c);
 
 /* Encode v in its shortest form. PS_ERR_NOBUF. */
 PS_MUST_CHECK int btc_compactsize_encode(struct ps_wcur *w, uint64_t v);
 
 /* Decode a CompactSize-prefixed string of at most max bytes as a view.
  * PS_ERR_NEED_MORE, PS_ERR_NONCANONICAL, PS_ERR_TOO_LARGE (length > max). */
-PS_MUST_CHECK int btc_varstr_decode(struct ps_rcur *c, const uint8_t **str, size_t *len,
+PS_MUST_CHECK int btc_varstr_decode(const uint8_t **str, size_t *len, struct ps_rcur *c,
 				    size_t max);
 
 PS_MUST_CHECK int btc_varstr_encode(struct ps_wcur *w, const uint8_t *str, size_t len);
@@ -81,7 +85,10 @@ struct btc_netaddr {
 	uint16_t port;	/* host order; big-endian on the wire */
 };
 
-PS_MUST_CHECK int btc_netaddr_decode(struct ps_rcur *c, struct btc_netaddr *out);
+#define BTC_NETADDR_LEN 26 /* services (8) | ip (16) | port (2) */
+
+/* PS_ERR_NEED_MORE (fewer than 26 bytes). */
+PS_MUST_CHECK int btc_netaddr_decode(struct btc_netaddr *out, struct ps_rcur *c);
 PS_MUST_CHECK int btc_netaddr_encode(struct ps_wcur *w, const struct btc_netaddr *a);
 
 /* ---- messages ------------------------------------------------------------- */
@@ -117,6 +124,10 @@ enum {
 	BTC_VERSION_HAS_HEIGHT = 1 << 2,
 	BTC_VERSION_HAS_RELAY = 1 << 3,
 };
+
+/* version, services, timestamp, addr_recv: the fields every version has,
+ * and all Core reads before it judges the peer's services and version. */
+#define BTC_VERSION_REQUIRED_LEN (4 + 8 + 8 + BTC_NETADDR_LEN)
 
 struct btc_version {
 	int32_t version;
@@ -183,6 +194,14 @@ PS_MUST_CHECK int btc_payload_decode(struct btc_msg *out, enum btc_cmd cmd,
 				     const uint8_t command[BTC_COMMAND_LEN], const uint8_t *payload,
 				     size_t len);
 
+/* The payload size of a fixed-layout command (verack 0, ping 8, sendcmpct 9,
+ * sendtxrcncl 12, ...), or -1 for the variable ones (version, reject,
+ * unknown). A ping may also be empty (BIP 31); this is its size with a
+ * nonce. btc_payload_decode refuses a longer payload with PS_ERR_TRAILING;
+ * decoding the first btc_payload_fixed_len bytes is reading "the fields the
+ * handler needs", as Core's handlers do. */
+int btc_payload_fixed_len(enum btc_cmd cmd);
+
 /* Encode a known message's payload (cmd must not be UNKNOWN). For version,
  * the fields in `present` are written in order and stop at the first absent
  * one, as an old peer would send them. PS_ERR_NOBUF, PS_ERR_INVALID_ARG. */
@@ -192,14 +211,5 @@ PS_MUST_CHECK int btc_payload_encode(struct ps_wcur *w, const struct btc_msg *m)
  * PS_ERR_NOBUF, PS_ERR_INVALID_ARG. */
 PS_MUST_CHECK int btc_msg_encode(struct ps_wcur *w, const uint8_t magic[4],
 				 const struct btc_msg *m);
-
-/* Decode one whole message from the start of (in, len) for magic: header,
- * header checks, checksum, payload. *used gets the bytes the message takes
- * (header + length), set also for PS_ERR_BAD_CHECKSUM and PS_ERR_BAD_COMMAND
- * so a stream can drop the message as Core does; 0 otherwise.
- * PS_ERR_NEED_MORE, PS_ERR_BAD_MAGIC, PS_ERR_TOO_LARGE, PS_ERR_BAD_COMMAND,
- * PS_ERR_BAD_CHECKSUM, and the payload errors of btc_payload_decode. */
-PS_MUST_CHECK int btc_msg_decode(struct btc_msg *out, size_t *used, const uint8_t magic[4],
-				 const uint8_t *in, size_t len);
 
 #endif

@@ -1,9 +1,8 @@
 /*
  * test_params.c - ref/btc/params: networks and Bitcoin Core's constants.
  *
- * Values from Bitcoin Core (src/kernel/chainparams.cpp pchMessageStart and
- * nDefaultPort, src/node/protocol_version.h, src/net.h), as listed in
- * protocol-notes.md.
+ * Values from Bitcoin Core v31.1 (src/kernel/chainparams.cpp pchMessageStart
+ * and nDefaultPort, src/node/protocol_version.h, src/net.h, src/protocol.h).
  */
 #include <string.h>
 
@@ -76,7 +75,8 @@ static void test_constants(void **state)
 	assert_true(BTC_NODE_COMPACT_FILTERS == 64);
 	assert_true(BTC_NODE_NETWORK_LIMITED == 1024);
 	assert_true(BTC_NODE_P2P_V2 == 2048);
-	/* Core v31.1 announced 0xc09 on regtest (protocol-notes.md) */
+	/* Core v31.1 announces 0xc09 on regtest: NETWORK | WITNESS |
+	 * NETWORK_LIMITED | P2P_V2 (src/protocol.h ServiceFlags) */
 	assert_true((BTC_NODE_NETWORK | BTC_NODE_WITNESS | BTC_NODE_NETWORK_LIMITED |
 		     BTC_NODE_P2P_V2) == 0xc09);
 }

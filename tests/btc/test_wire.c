@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "btc/params.h"
+#include "btc/v1.h"
 #include "btc/wire.h"
 #include "crypto/crypto.h"
 #include "testutil.h"
@@ -347,7 +348,7 @@ static void test_compactsize_decode(void **state)
 			struct ps_rcur c = ps_rcur_make(buf, b.len + extra), before = c;
 			uint64_t v;
 			memset(&v, 0xAA, sizeof(v));
-			int r = btc_compactsize_decode(&c, &v);
+			int r = btc_compactsize_decode(&v, &c);
 			if (r != cs_cases[i].err)
 				fail_msg("%s: got %s, want %s", cs_cases[i].hex, ps_errname(r),
 					 ps_errname(cs_cases[i].err));
@@ -365,7 +366,7 @@ static void test_compactsize_decode(void **state)
 			struct ps_rcur c = ps_rcur_make(buf, n);
 			uint64_t v;
 			memset(&v, 0xAA, sizeof(v));
-			assert_int_equal(btc_compactsize_decode(&c, &v), PS_ERR_NEED_MORE);
+			assert_int_equal(btc_compactsize_decode(&v, &c), PS_ERR_NEED_MORE);
 			assert_ptr_equal(c.p, buf);
 			assert_true(is_pattern(&v, sizeof(v)));
 		}
@@ -411,7 +412,7 @@ static void test_compactsize_encode(void **state)
 		/* what we write, we read back (up to MAX_SIZE) */
 		struct ps_rcur c = ps_rcur_make(buf, want.len);
 		uint64_t v = 0;
-		int r = btc_compactsize_decode(&c, &v);
+		int r = btc_compactsize_decode(&v, &c);
 		if (cs_encs[i].value <= BTC_MAX_COMPACTSIZE) {
 			assert_int_equal(r, PS_OK);
 			assert_true(v == cs_encs[i].value);
@@ -432,7 +433,7 @@ static void test_compactsize_encode(void **state)
 			assert_int_equal(n, v < 0xfd ? 1 : v <= 0xffff ? 3 : 5);
 			struct ps_rcur c = ps_rcur_make(buf, n);
 			uint64_t back;
-			assert_int_equal(btc_compactsize_decode(&c, &back), PS_OK);
+			assert_int_equal(btc_compactsize_decode(&back, &c), PS_OK);
 			assert_true(back == v);
 			assert_int_equal(ps_rcur_left(&c), 0);
 		}
@@ -453,7 +454,7 @@ static void test_varstr(void **state)
 	       "abcX",
 	       5);
 	struct ps_rcur c = ps_rcur_make(buf, 5);
-	assert_int_equal(btc_varstr_decode(&c, &s, &len, 3), PS_OK);
+	assert_int_equal(btc_varstr_decode(&s, &len, &c, 3), PS_OK);
 	assert_int_equal(len, 3);
 	assert_ptr_equal(s, buf + 1); /* a view into the input */
 	assert_int_equal(ps_rcur_left(&c), 1);
@@ -463,7 +464,7 @@ static void test_varstr(void **state)
 		c = ps_rcur_make(buf, n);
 		memset(&s, 0xAA, sizeof(s));
 		memset(&len, 0xAA, sizeof(len));
-		assert_int_equal(btc_varstr_decode(&c, &s, &len, 256), PS_ERR_NEED_MORE);
+		assert_int_equal(btc_varstr_decode(&s, &len, &c, 256), PS_ERR_NEED_MORE);
 		assert_ptr_equal(c.p, buf);
 		assert_true(is_pattern(&s, sizeof(s)));
 		assert_true(is_pattern(&len, sizeof(len)));
@@ -473,12 +474,12 @@ static void test_varstr(void **state)
 	 * throws before reading the bytes) */
 	c = ps_rcur_make(buf, 4);
 	memset(&len, 0xAA, sizeof(len));
-	assert_int_equal(btc_varstr_decode(&c, &s, &len, 2), PS_ERR_TOO_LARGE);
+	assert_int_equal(btc_varstr_decode(&s, &len, &c, 2), PS_ERR_TOO_LARGE);
 	assert_ptr_equal(c.p, buf);
 	assert_true(is_pattern(&len, sizeof(len)));
 	memcpy(buf, "\xfd\x01\x01", 3); /* 257, no bytes follow */
 	c = ps_rcur_make(buf, 3);
-	assert_int_equal(btc_varstr_decode(&c, &s, &len, 256), PS_ERR_TOO_LARGE);
+	assert_int_equal(btc_varstr_decode(&s, &len, &c, 256), PS_ERR_TOO_LARGE);
 	assert_ptr_equal(c.p, buf);
 
 	/* non-canonical length */
@@ -487,13 +488,13 @@ static void test_varstr(void **state)
 	       "abc",
 	       6);
 	c = ps_rcur_make(buf, 6);
-	assert_int_equal(btc_varstr_decode(&c, &s, &len, 256), PS_ERR_NONCANONICAL);
+	assert_int_equal(btc_varstr_decode(&s, &len, &c, 256), PS_ERR_NONCANONICAL);
 	assert_ptr_equal(c.p, buf);
 
 	/* empty string */
 	buf[0] = 0;
 	c = ps_rcur_make(buf, 1);
-	assert_int_equal(btc_varstr_decode(&c, &s, &len, 0), PS_OK);
+	assert_int_equal(btc_varstr_decode(&s, &len, &c, 0), PS_OK);
 	assert_int_equal(len, 0);
 	assert_int_equal(ps_rcur_left(&c), 0);
 
@@ -511,7 +512,7 @@ static void test_varstr(void **state)
 	assert_ptr_equal(w.p, buf + 303);
 	assert_memory_equal(buf, "\xfd\x2c\x01", 3);
 	c = ps_rcur_make(buf, 303);
-	assert_int_equal(btc_varstr_decode(&c, &s, &len, 300), PS_OK);
+	assert_int_equal(btc_varstr_decode(&s, &len, &c, 300), PS_OK);
 	assert_int_equal(len, 300);
 	assert_memory_equal(s, str, 300);
 }
@@ -531,12 +532,12 @@ static void test_netaddr(void **state)
 	for (size_t n = 0; n < sizeof(wire); n++) {
 		struct ps_rcur c = ps_rcur_make(wire, n);
 		memset(&a, 0xAA, sizeof(a));
-		assert_int_equal(btc_netaddr_decode(&c, &a), PS_ERR_NEED_MORE);
+		assert_int_equal(btc_netaddr_decode(&a, &c), PS_ERR_NEED_MORE);
 		assert_ptr_equal(c.p, wire);
 		assert_true(is_pattern(&a, sizeof(a)));
 	}
 	struct ps_rcur c = ps_rcur_make(wire, sizeof(wire));
-	assert_int_equal(btc_netaddr_decode(&c, &a), PS_OK);
+	assert_int_equal(btc_netaddr_decode(&a, &c), PS_OK);
 	assert_int_equal(ps_rcur_left(&c), 0);
 	assert_true(a.services == 0x409);
 	assert_memory_equal(a.ip, wire + 8, 16);
@@ -906,6 +907,8 @@ static void test_fixed_every_truncation_and_trailing(void **state)
 			memcpy(p, b.p, len);
 			free(b.p);
 		}
+		/* the size wire.c owns is the layout's (BIP 31/130/152/330/339) */
+		assert_int_equal(btc_payload_fixed_len(cmd), (int)len);
 		expect_payload(cmd, p, len, PS_OK, &m);
 		assert_int_equal(m.cmd, cmd);
 		assert_int_equal(m.payload_len, len);
@@ -920,6 +923,43 @@ static void test_fixed_every_truncation_and_trailing(void **state)
 		memset(p + len, 0, 8);
 		expect_payload(cmd, p, len + 1, PS_ERR_TRAILING, &m);
 		expect_payload(cmd, p, len + 8, PS_ERR_TRAILING, &m);
+	}
+}
+
+/* Every command is fixed-layout or not, and the fixed cases above are all
+ * the fixed ones. */
+static void test_payload_fixed_len(void **state)
+{
+	size_t nfixed = 0;
+
+	(void)state;
+	for (int c = 0; c < BTC_CMD_COUNT_; c++)
+		if (btc_payload_fixed_len((enum btc_cmd)c) >= 0)
+			nfixed++;
+	assert_int_equal(nfixed, sizeof(fixed_cases) / sizeof(fixed_cases[0]));
+	assert_int_equal(btc_payload_fixed_len(BTC_CMD_VERSION), -1);
+	assert_int_equal(btc_payload_fixed_len(BTC_CMD_REJECT), -1);
+	assert_int_equal(btc_payload_fixed_len(BTC_CMD_UNKNOWN), -1);
+	assert_int_equal(btc_payload_fixed_len(BTC_CMD_COUNT_), -1);
+}
+
+/* Validate first, write second: a feefilter or ping cut short writes
+ * nothing, whatever was in the output before. */
+static void test_failed_fixed_decode_writes_nothing(void **state)
+{
+	static const enum btc_cmd cmds[] = { BTC_CMD_FEEFILTER, BTC_CMD_PING, BTC_CMD_PONG };
+	const uint8_t p[8] = { 1, 2, 3, 4, 5, 6, 7, 8 };
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+		for (size_t n = (cmds[i] == BTC_CMD_PING); n < 8; n++) {
+			struct btc_msg m;
+			memset(&m, 0x5c, sizeof(m));
+			assert_int_equal(payload_decode(&m, cmds[i], btc_cmd_name(cmds[i]), p, n),
+					 PS_ERR_MALFORMED);
+			for (size_t k = 0; k < sizeof(m); k++)
+				assert_int_equal(((const uint8_t *)&m)[k], 0x5c);
+		}
 	}
 }
 
@@ -1484,6 +1524,8 @@ int main(void)
 		cmocka_unit_test(test_version_user_agent_limit),
 		cmocka_unit_test(test_version_trailing),
 		cmocka_unit_test(test_fixed_every_truncation_and_trailing),
+		cmocka_unit_test(test_payload_fixed_len),
+		cmocka_unit_test(test_failed_fixed_decode_writes_nothing),
 		cmocka_unit_test(test_fixed_values),
 		cmocka_unit_test(test_unknown_payload),
 		cmocka_unit_test(test_reject),

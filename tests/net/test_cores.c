@@ -181,9 +181,10 @@ static void cb_result(void *ctx, struct net_session *s)
 		return;
 	if (c->proto == P_BTC) {
 		const struct net_btc_core *b = &c->core.btc;
-		r->got_version = b->hs.got_version;
-		r->got_verack = b->hs.got_verack;
-		r->peer = b->hs.peer;
+		r->got_version = btc_hs_peer(&b->hs) != NULL;
+		r->got_verack = btc_hs_outcome(&b->hs) == PS_SUCCESS;
+		if (btc_hs_peer(&b->hs))
+			r->peer = *btc_hs_peer(&b->hs);
 		r->addr_recv = b->cfg.peer;
 		r->core_timeout_ns = b->cfg.timeout_ns;
 		r->unix_time = b->cfg.unix_time;

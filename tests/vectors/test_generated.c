@@ -49,6 +49,7 @@
 #include <string.h>
 
 #include "btc/params.h"
+#include "btc/v1.h"
 #include "btc/wire.h"
 #include "core/err.h"
 #include "crypto/crypto.h"

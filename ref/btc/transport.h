@@ -1,0 +1,110 @@
+/*
+ * transport.h - what the Bitcoin handshake needs of a P2P transport.
+ *
+ * Bitcoin Core keeps the transports (net.cpp V1Transport, V2Transport)
+ * apart from message processing (net_processing.cpp ProcessMessage): the
+ * transport frames, limits and (for BIP 324) encrypts; the layer above sees
+ * whole messages. Here too: btc/handshake.c speaks to a struct
+ * btc_transport only through its ops table, and btc/v1.c is the v1 framing
+ * (magic | command | length | checksum | payload).
+ *
+ * The interface is shaped for a BIP 324 v2 transport as well:
+ *  - a pre-message phase: open() may queue bytes of its own (v2: the
+ *    64-byte ElligatorSwift key and 0..4095 bytes of garbage) and read() may
+ *    queue more in answer to the peer's (the terminator, the version
+ *    packet); until ready() the transport carries no message, and the
+ *    handshake holds back its own.
+ *  - decrypted lengths and contents: read() hands up a message with its
+ *    announced length, the first BTC_HS_KEEP bytes of its contents, and a
+ *    verdict; the size limit is the transport's (v1: the header's length
+ *    field, v2: the decrypted length, both checked before any content is
+ *    buffered). Decoy packets are skipped inside read().
+ *  - message types: command[] is always the 12-byte NUL-padded form; a
+ *    transport with short ids (v2) maps them to it.
+ *  - switching: read() may replace t->ops and the state in t->u (a
+ *    responder's "detect" state, after Core's V1_PREFIX_LEN = 16 bytes:
+ *    magic + "version\0\0\0\0\0" is v1, anything else v2). The handshake
+ *    calls through t->ops on every call, so it follows.
+ * Memory is fixed: every transport's state is a member of the union in
+ * struct btc_transport, held inside struct btc_hs; no allocation.
+ */
+#ifndef PS_BTC_TRANSPORT_H
+#define PS_BTC_TRANSPORT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "btc/v1.h"
+#include "btc/wire.h"
+#include "core/cursor.h"
+#include "core/err.h"
+
+enum btc_role { BTC_INITIATOR, BTC_RESPONDER };
+
+enum btc_transport_kind { BTC_TRANSPORT_V1 };
+
+/* A message the transport took from the input, complete. */
+struct btc_rx_msg {
+	uint8_t command[BTC_COMMAND_LEN]; /* raw, as received */
+	enum btc_cmd cmd;		  /* btc_cmd_from_bytes(command), computed once */
+	uint32_t length;		  /* the announced payload length */
+	const uint8_t *payload;		  /* the first `kept` payload bytes; valid until the
+					   * next call into the transport */
+	size_t kept;			  /* min(length, BTC_HS_KEEP) */
+	uint64_t bytes;			  /* input bytes the message took (v1: 24 + length) */
+	int verdict;			  /* PS_OK, or why Core drops it and keeps the connection:
+					   * PS_ERR_BAD_CHECKSUM, PS_ERR_BAD_COMMAND */
+	const char *note;		  /* static words on a drop or a fatal error, or NULL */
+};
+
+struct btc_transport;
+
+struct btc_transport_ops {
+	const char *name; /* "v1" */
+
+	/* Take input from (in, len) until one message is complete or the
+	 * input is used up; *used gets the bytes taken. PS_OK with *got true:
+	 * *msg is the message (verdict inside). PS_OK with *got false: all
+	 * len bytes are taken and no message is complete yet. A fatal
+	 * PS_ERR_* (PS_ERR_BAD_MAGIC, PS_ERR_TOO_LARGE, ...) ends the
+	 * connection: msg->note says why, msg->command, msg->length and
+	 * msg->bytes describe what ended it. Bytes the transport must send of
+	 * its own go to out (v1 has none): PS_ERR_NOBUF when they do not fit. */
+	int (*read)(struct btc_transport *t, struct btc_rx_msg *msg, bool *got, size_t *used,
+		    struct ps_wcur *out, const uint8_t *in, size_t len);
+
+	/* Frame one message (command, payload) into out. PS_ERR_NOBUF
+	 * (cursor unchanged). Only while ready(). */
+	int (*write)(struct btc_transport *t, struct ps_wcur *out,
+		     const uint8_t command[BTC_COMMAND_LEN], const uint8_t *payload, size_t len);
+
+	/* What the n bytes at frame, one frame as write() queued it and a
+	 * switch may have rewritten it, say: the command and the length
+	 * field. PS_ERR_MALFORMED when n is too short to say. */
+	int (*describe)(const struct btc_transport *t, uint8_t command[BTC_COMMAND_LEN],
+			uint32_t *length, const uint8_t *frame, size_t n);
+
+	/* True once messages can be written (v1: always; v2: after the key
+	 * exchange). */
+	bool (*ready)(const struct btc_transport *t);
+
+	/* Input bytes taken for a message not yet complete. */
+	size_t (*rx_pending)(const struct btc_transport *t);
+};
+
+struct btc_transport {
+	const struct btc_transport_ops *ops;
+	union {
+		struct btc_v1 v1;
+	} u;
+};
+
+/* Set t up as a transport of kind for magic in role, queueing into out
+ * whatever it sends first (v1: nothing). PS_ERR_INVALID_ARG (unknown
+ * kind), PS_ERR_NOBUF. */
+PS_MUST_CHECK int btc_transport_open(struct btc_transport *t, enum btc_transport_kind kind,
+				     const uint8_t magic[4], enum btc_role role,
+				     struct ps_wcur *out);
+
+#endif

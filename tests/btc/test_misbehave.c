@@ -1,0 +1,331 @@
+/*
+ * test_misbehave.c - ref/btc/misbehave: the switches of peershake --bug, and
+ * the SENT events they leave.
+ *
+ * For every BTC_BUG_* bit and every send=CMD@WHEN injection, in both roles,
+ * a misbehaving core runs a handshake in memory against an honest one. The
+ * events must describe the bytes that actually went out: (a) the SENT
+ * events' bytes add up to everything drained from btc_hs_output, and (b)
+ * walking the drained stream frame by frame (by each event's bytes), each
+ * SENT event's length and command are the header fields found at that
+ * offset, after the switch rewrote them.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "btc/handshake.h"
+#include "btc/misbehave.h"
+#include "hs_config.h"
+#include "testutil.h"
+
+#define T0	UINT64_C(1000000000000)
+#define MAX_OUT 8192
+#define MAX_EV	64
+#define NBUGS	22 /* BTC_BUG_BAD_CHECKSUM (1 << 0) .. BTC_BUG_NO_FEATURES (1 << 21) */
+_Static_assert(BTC_BUG_NO_FEATURES == 1 << (NBUGS - 1), "a BTC_BUG_* bit this test misses");
+
+struct side {
+	struct btc_hs hs;
+	struct btc_hs_config cfg;
+	uint64_t seed;
+	uint8_t stream[MAX_OUT]; /* everything drained from btc_hs_output */
+	size_t slen;
+	struct btc_event sent[MAX_EV];
+	size_t nsent;
+};
+
+static void side_config(struct side *s, uint64_t seed, const char *ua)
+{
+	memset(s, 0, sizeof(*s));
+	s->seed = seed;
+	hs_test_config(&s->cfg, &s->seed, ua);
+}
+
+static void collect(struct side *s)
+{
+	struct btc_event ev;
+
+	while (btc_hs_next_event(&s->hs, &ev)) {
+		if (ev.type != BTC_EV_SENT)
+			continue;
+		assert_true(s->nsent < MAX_EV);
+		s->sent[s->nsent++] = ev;
+	}
+	assert_int_equal(btc_hs_events_lost(&s->hs), 0);
+}
+
+/* from's output, all of it, into to; returns how much moved. */
+static size_t pump(struct side *from, struct side *to)
+{
+	const uint8_t *p;
+	size_t n = btc_hs_output(&from->hs, &p);
+
+	assert_true(n <= MAX_OUT - from->slen);
+	memcpy(from->stream + from->slen, p, n);
+	from->slen += n;
+	(void)btc_hs_input(&to->hs, T0, p, n); /* the honest side may fail: fine */
+	btc_hs_consume(&from->hs, n);
+	collect(from);
+	collect(to);
+	return n;
+}
+
+static void printable(char out[BTC_COMMAND_LEN + 1], const uint8_t *cmd)
+{
+	size_t i;
+
+	for (i = 0; i < BTC_COMMAND_LEN && cmd[i] != 0; i++)
+		out[i] = (cmd[i] >= 0x20 && cmd[i] <= 0x7e) ? (char)cmd[i] : '?';
+	out[i] = 0;
+}
+
+/* (a) and (b) of the file comment, for one side. */
+static void check_sent(const struct side *s, const char *what)
+{
+	uint64_t sum = 0;
+	size_t off = 0;
+
+	for (size_t k = 0; k < s->nsent; k++)
+		sum += s->sent[k].bytes;
+	if (sum != s->slen)
+		fail_msg("%s: SENT events add up to %llu bytes, %zu were queued", what,
+			 (unsigned long long)sum, s->slen);
+	for (size_t k = 0; k < s->nsent; k++) {
+		const struct btc_event *ev = &s->sent[k];
+		char cmd[BTC_COMMAND_LEN + 1];
+
+		assert_true(ev->bytes >= BTC_HEADER_LEN);
+		assert_true(s->slen - off >= ev->bytes);
+		if (ps_load_u32le(s->stream + off + 16) != ev->length)
+			fail_msg("%s: SENT #%zu %s says length %u, its header %u", what, k,
+				 ev->command, ev->length, ps_load_u32le(s->stream + off + 16));
+		printable(cmd, s->stream + off + 4);
+		assert_string_equal(ev->command, cmd);
+		assert_int_equal(ev->cmd, btc_cmd_from_bytes(s->stream + off + 4));
+		off += (size_t)ev->bytes;
+	}
+	assert_int_equal(off, s->slen);
+}
+
+/* A handshake of a core with cfg.bugs = bugs (and one injection) in role
+ * against an honest one, until both are quiet; checks both sides' SENT
+ * events. mis and hon are left for the caller to look at. */
+static void run(struct side *mis, struct side *hon, enum btc_role role, uint64_t bugs,
+		const struct btc_inject *inject)
+{
+	char what[96];
+
+	side_config(mis, 11, "/mis:1/");
+	side_config(hon, 22, "/hon:2/");
+	mis->cfg.bugs = bugs;
+	if (inject) {
+		mis->cfg.inject[0] = *inject;
+		mis->cfg.ninject = 1;
+	}
+	assert_int_equal(btc_hs_init(&mis->hs, role, &mis->cfg, T0), PS_OK);
+	assert_int_equal(btc_hs_init(&hon->hs,
+				     role == BTC_INITIATOR ? BTC_RESPONDER : BTC_INITIATOR,
+				     &hon->cfg, T0),
+			 PS_OK);
+	collect(mis);
+	collect(hon);
+	for (int turn = 0; turn < 20; turn++) {
+		size_t moved = role == BTC_INITIATOR ? pump(mis, hon) + pump(hon, mis)
+						     : pump(hon, mis) + pump(mis, hon);
+		if (moved == 0)
+			break;
+	}
+	snprintf(what, sizeof(what), "role %d bugs %#llx inject %d@%d%s", (int)role,
+		 (unsigned long long)bugs, inject ? (int)inject->cmd : -1,
+		 inject ? (int)inject->when : -1, inject && inject->empty_command ? " empty" : "");
+	check_sent(mis, what);
+	check_sent(hon, what);
+}
+
+static struct side mis, hon;
+
+static void test_sent_matches_queue_every_switch(void **state)
+{
+	(void)state;
+	for (int role = BTC_INITIATOR; role <= BTC_RESPONDER; role++) {
+		run(&mis, &hon, (enum btc_role)role, 0, NULL);
+		assert_int_equal(btc_hs_outcome(&mis.hs), PS_SUCCESS);
+		assert_int_equal(btc_hs_outcome(&hon.hs), PS_SUCCESS);
+		for (int bit = 0; bit < NBUGS; bit++)
+			run(&mis, &hon, (enum btc_role)role, UINT64_C(1) << bit, NULL);
+		/* all of them at once */
+		run(&mis, &hon, (enum btc_role)role, (UINT64_C(1) << NBUGS) - 1, NULL);
+	}
+}
+
+static void test_sent_matches_queue_every_injection(void **state)
+{
+	(void)state;
+	for (int role = BTC_INITIATOR; role <= BTC_RESPONDER; role++)
+		for (int cmd = 0; cmd < BTC_CMD_COUNT_; cmd++)
+			for (int when = BTC_BEFORE_VERSION; when <= BTC_AFTER_VERACK; when++)
+				for (int empty = 0; empty < 2; empty++) {
+					struct btc_inject in = { (enum btc_cmd)cmd,
+								 (enum btc_when)when, empty != 0 };
+					run(&mis, &hon, (enum btc_role)role, 0, &in);
+				}
+}
+
+/* The SENT event of our version under each framing switch, from what the
+ * switch promises (handshake.h), in both roles. */
+static const struct btc_event *our_version(const struct side *s, size_t nth)
+{
+	for (size_t k = 0; k < s->nsent; k++)
+		if (strcmp(s->sent[k].command, "version") == 0 && nth-- == 0)
+			return &s->sent[k];
+	fail_msg("no version #%zu among %zu SENT events", nth, s->nsent);
+	return NULL;
+}
+
+static void test_framing_switches_logged_as_sent(void **state)
+{
+	/* "/mis:1/": a version payload of 86 + 7 bytes */
+	const uint32_t plen = 86 + 7;
+
+	(void)state;
+	for (int role = BTC_INITIATOR; role <= BTC_RESPONDER; role++) {
+		const struct btc_event *v;
+
+		/* "version header announces 4,000,001; no payload" */
+		run(&mis, &hon, (enum btc_role)role, BTC_BUG_OVERSIZE, NULL);
+		v = our_version(&mis, 0);
+		assert_int_equal(v->length, BTC_MAX_PAYLOAD + 1);
+		assert_int_equal(v->bytes, BTC_HEADER_LEN);
+		/* "version header announces 4,000,000; no payload" */
+		run(&mis, &hon, (enum btc_role)role, BTC_BUG_MAX_SIZE, NULL);
+		v = our_version(&mis, 0);
+		assert_int_equal(v->length, BTC_MAX_PAYLOAD);
+		assert_int_equal(v->bytes, BTC_HEADER_LEN);
+		/* "version header announces one byte more" / "less" */
+		run(&mis, &hon, (enum btc_role)role, BTC_BUG_LENGTH_LARGER, NULL);
+		v = our_version(&mis, 0);
+		assert_int_equal(v->length, plen + 1);
+		assert_int_equal(v->bytes, BTC_HEADER_LEN + plen);
+		run(&mis, &hon, (enum btc_role)role, BTC_BUG_LENGTH_SMALLER, NULL);
+		v = our_version(&mis, 0);
+		assert_int_equal(v->length, plen - 1);
+		assert_int_equal(v->bytes, BTC_HEADER_LEN + plen);
+		/* "8 bytes of garbage after the version payload" */
+		run(&mis, &hon, (enum btc_role)role, BTC_BUG_GARBAGE_AFTER, NULL);
+		v = our_version(&mis, 0);
+		assert_int_equal(v->length, plen);
+		assert_int_equal(v->bytes, BTC_HEADER_LEN + plen + 8);
+		/* "a user agent of exactly 256 bytes": 80 + 3 + 256 + 4 + 1 */
+		run(&mis, &hon, (enum btc_role)role, BTC_BUG_UA_256, NULL);
+		v = our_version(&mis, 0);
+		assert_int_equal(v->length, 86 + 2 + 256);
+		/* "version with the four required fields only" */
+		run(&mis, &hon, (enum btc_role)role, BTC_BUG_VERSION_SHORT, NULL);
+		assert_int_equal(our_version(&mis, 0)->length, BTC_VERSION_REQUIRED_LEN);
+	}
+}
+
+/* The hooks' plan: what goes out around the honest messages. */
+static void test_hooks(void **state)
+{
+	struct btc_hs_config c;
+	struct btc_mis_send s[BTC_MIS_MAX], ours;
+
+	(void)state;
+	memset(&c, 0, sizeof(c));
+	/* honest: our version as built, features, one verack, nothing else */
+	assert_true(btc_mis_our_version(&c, &ours));
+	assert_int_equal(ours.kind, BTC_MIS_VERSION);
+	assert_true(ours.rewrite == 0 && ours.ua_len == 0);
+	for (int at = BTC_MIS_BEFORE_VERSION; at <= BTC_MIS_AFTER_VERACK; at++)
+		assert_int_equal(btc_mis_extra(&c, (enum btc_mis_point)at, s), 0);
+	assert_true(btc_mis_features(&c));
+	assert_int_equal(btc_mis_veracks(&c), 1);
+
+	/* silent: nothing at all */
+	c.bugs = BTC_BUG_SILENT | BTC_BUG_VERACK_TWICE | BTC_BUG_DUPLICATE_VERSION;
+	c.inject[0].cmd = BTC_CMD_PING;
+	c.inject[0].when = BTC_BEFORE_VERSION;
+	c.ninject = 1;
+	assert_false(btc_mis_our_version(&c, &ours));
+	for (int at = BTC_MIS_BEFORE_VERSION; at <= BTC_MIS_AFTER_VERACK; at++)
+		assert_int_equal(btc_mis_extra(&c, (enum btc_mis_point)at, s), 0);
+	assert_false(btc_mis_features(&c));
+	assert_int_equal(btc_mis_veracks(&c), 0);
+
+	/* "verack before our version": no verack later, no features, and the
+	 * after-verack injections go with the verack they follow */
+	c.bugs = BTC_BUG_VERACK_FIRST;
+	c.inject[0].when = BTC_AFTER_VERACK;
+	assert_int_equal(btc_mis_extra(&c, BTC_MIS_BEFORE_VERSION, s), 1);
+	assert_int_equal(s[0].kind, BTC_MIS_VERACK);
+	assert_int_equal(btc_mis_veracks(&c), 0);
+	assert_false(btc_mis_features(&c));
+	assert_int_equal(btc_mis_extra(&c, BTC_MIS_AFTER_VERACK, s), 0);
+	c.bugs = BTC_BUG_VERACK_TWICE;
+	assert_int_equal(btc_mis_veracks(&c), 2);
+	assert_int_equal(btc_mis_extra(&c, BTC_MIS_AFTER_VERACK, s), 1);
+	assert_int_equal(s[0].kind, BTC_MIS_INJECT);
+	assert_ptr_equal(s[0].inject, &c.inject[0]);
+
+	/* an injected version is one of ours, unrewritten */
+	c.bugs = BTC_BUG_LENGTH_LARGER;
+	c.inject[0].cmd = BTC_CMD_VERSION;
+	c.inject[0].when = BTC_BEFORE_VERACK;
+	assert_int_equal(btc_mis_extra(&c, BTC_MIS_BEFORE_VERACK, s), 1);
+	assert_int_equal(s[0].kind, BTC_MIS_VERSION);
+	assert_true(s[0].rewrite == 0);
+	assert_true(btc_mis_our_version(&c, &ours));
+	assert_true(ours.rewrite == BTC_BUG_LENGTH_LARGER);
+}
+
+/* The frame rewrite on its own: bounds and NOBUF leave the frame as it was. */
+static void test_rewrite_bounds(void **state)
+{
+	struct btc_hs_config c;
+	uint8_t frame[BTC_HEADER_LEN + 8 + 8], copy[sizeof(frame)];
+	size_t n = BTC_HEADER_LEN + 4;
+
+	(void)state;
+	memset(&c, 0, sizeof(c));
+	for (size_t i = 0; i < sizeof(frame); i++)
+		frame[i] = (uint8_t)i;
+	ps_store_u32le(frame + 16, 4);
+	memcpy(copy, frame, sizeof(frame));
+	c.bugs = BTC_BUG_WRONG_MAGIC;
+	/* no room for the 8 bytes of garbage: refused, untouched */
+	assert_int_equal(btc_mis_rewrite(&c, BTC_BUG_GARBAGE_AFTER, frame, &n, n + 7),
+			 PS_ERR_NOBUF);
+	assert_int_equal(n, BTC_HEADER_LEN + 4);
+	assert_memory_equal(frame, copy, sizeof(frame));
+	/* shorter than a header: not a frame */
+	n = BTC_HEADER_LEN - 1;
+	assert_int_equal(btc_mis_rewrite(&c, 0, frame, &n, sizeof(frame)), PS_ERR_INVALID_ARG);
+	assert_memory_equal(frame, copy, sizeof(frame));
+	/* room: appended, magic flipped, length field kept */
+	n = BTC_HEADER_LEN + 4;
+	assert_int_equal(btc_mis_rewrite(&c, BTC_BUG_GARBAGE_AFTER, frame, &n, n + 8), PS_OK);
+	assert_int_equal(n, BTC_HEADER_LEN + 4 + 8);
+	assert_int_equal(frame[0], copy[0] ^ 0xff);
+	assert_int_equal(ps_load_u32le(frame + 16), 4);
+	/* oversize cuts to the header, then garbage fits where the payload was */
+	memcpy(frame, copy, sizeof(frame));
+	n = BTC_HEADER_LEN + 4;
+	assert_int_equal(btc_mis_rewrite(&c, BTC_BUG_OVERSIZE | BTC_BUG_GARBAGE_AFTER, frame, &n,
+					 BTC_HEADER_LEN + 8),
+			 PS_OK);
+	assert_int_equal(n, BTC_HEADER_LEN + 8);
+	assert_int_equal(ps_load_u32le(frame + 16), BTC_MAX_PAYLOAD + 1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_sent_matches_queue_every_switch),
+		cmocka_unit_test(test_sent_matches_queue_every_injection),
+		cmocka_unit_test(test_framing_switches_logged_as_sent),
+		cmocka_unit_test(test_hooks),
+		cmocka_unit_test(test_rewrite_bounds),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
