@@ -138,11 +138,12 @@ static enum net_outcome noise_outcome(void *core, int *err)
 
 	*err = noise_peer_error(p);
 	switch (noise_peer_outcome(p)) {
-	case NOISE_PEER_SUCCESS:
+	case PS_SUCCESS:
 		return NET_SUCCESS;
-	case NOISE_PEER_FAILED:
+	case PS_FAILED:
 		return NET_FAILED;
-	case NOISE_PEER_PENDING:
+	case PS_PENDING:
+	case PS_PARTIAL:
 	default:
 		return NET_PENDING;
 	}
@@ -151,7 +152,7 @@ static enum net_outcome noise_outcome(void *core, int *err)
 static bool noise_ended(void *core)
 {
 	/* after SUCCESS or FAILED the peer ignores input */
-	return noise_peer_outcome(&((struct net_noise_core *)core)->peer) != NOISE_PEER_PENDING;
+	return noise_peer_ended(&((struct net_noise_core *)core)->peer);
 }
 
 static void noise_release(void *core)

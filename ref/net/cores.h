@@ -21,7 +21,8 @@ struct net_btc_core {
 extern const struct net_core_ops net_btc_core_ops;
 
 /* Noise NNpsk2: role from the session's direction; cfg.timeout_ns set at
- * start. release() wipes and frees the peer. */
+ * start. release() wipes the peer (it allocates nothing: the struct holds
+ * its buffers, see noise/peer.h). */
 struct net_noise_core {
 	struct noise_peer_config cfg;
 	struct noise_peer peer;

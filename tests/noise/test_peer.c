@@ -84,7 +84,7 @@ static size_t move(struct side *from, struct side *to, uint64_t *rng, size_t max
 			chunk = n;
 		/* a failure shows in the receiver's outcome and events */
 		if (noise_peer_input(&to->peer, NOW + 1, data, chunk) != PS_OK)
-			assert_int_equal(noise_peer_outcome(&to->peer), NOISE_PEER_FAILED);
+			assert_int_equal(noise_peer_outcome(&to->peer), PS_FAILED);
 		noise_peer_consume(&from->peer, chunk);
 		moved += chunk;
 	}
@@ -115,8 +115,8 @@ static void assert_success(struct side *i, struct side *r, size_t hashlen)
 	const uint8_t *hi, *hr, *p;
 	size_t hil, hrl, n;
 
-	assert_int_equal(noise_peer_outcome(&i->peer), NOISE_PEER_SUCCESS);
-	assert_int_equal(noise_peer_outcome(&r->peer), NOISE_PEER_SUCCESS);
+	assert_int_equal(noise_peer_outcome(&i->peer), PS_SUCCESS);
+	assert_int_equal(noise_peer_outcome(&r->peer), PS_SUCCESS);
 	hi = noise_peer_handshake_hash(&i->peer, &hil);
 	hr = noise_peer_handshake_hash(&r->peer, &hrl);
 	assert_int_equal(hil, hashlen);
@@ -269,7 +269,7 @@ static void test_sizes(void **state)
 static void assert_failed(struct side *s, int err)
 {
 	drain_events(s);
-	assert_int_equal(noise_peer_outcome(&s->peer), NOISE_PEER_FAILED);
+	assert_int_equal(noise_peer_outcome(&s->peer), PS_FAILED);
 	assert_int_equal(noise_peer_error(&s->peer), err);
 	assert_true(s->n_ev >= 1);
 	assert_int_equal(s->ev[s->n_ev - 1].type, NOISE_PEER_EV_FAILED);
@@ -287,7 +287,7 @@ static void test_wrong_psk(void **state)
 	pair(&i, &r, NULL, 1, 2);
 	run(&i, &r, 3, 50);
 	assert_failed(&i, PS_ERR_DECRYPT);
-	assert_int_equal(noise_peer_outcome(&r.peer), NOISE_PEER_PENDING);
+	assert_int_equal(noise_peer_outcome(&r.peer), PS_PENDING);
 	noise_peer_close(&r.peer, PS_ERR_CLOSED);
 	assert_failed(&r, PS_ERR_CLOSED);
 	finish(&i, &r);
@@ -307,7 +307,7 @@ static void test_wrong_prologue(void **state)
 	start(&r, NOISE_PEER_RESPONDER, &cr);
 	run(&i, &r, 3, 50);
 	assert_failed(&r, PS_ERR_DECRYPT);
-	assert_int_equal(noise_peer_outcome(&i.peer), NOISE_PEER_PENDING);
+	assert_int_equal(noise_peer_outcome(&i.peer), PS_PENDING);
 	finish(&i, &r);
 }
 
@@ -491,7 +491,7 @@ static void test_timeout(void **state)
 	pair(&i, &r, NULL, 1, 1);
 	assert_int_equal(noise_peer_expiry(&r.peer), NOW + 5000000000u);
 	noise_peer_handle_expiry(&r.peer, NOW + 4999999999u);
-	assert_int_equal(noise_peer_outcome(&r.peer), NOISE_PEER_PENDING);
+	assert_int_equal(noise_peer_outcome(&r.peer), PS_PENDING);
 	noise_peer_handle_expiry(&r.peer, NOW + 5000000000u);
 	assert_failed(&r, PS_ERR_TIMEOUT);
 	/* input past the deadline: timeout too */
@@ -508,7 +508,7 @@ static void test_timeout(void **state)
 		start(&i, NOISE_PEER_RESPONDER, &c);
 		assert_int_equal(noise_peer_expiry(&i.peer), UINT64_MAX);
 		noise_peer_handle_expiry(&i.peer, UINT64_MAX - 1);
-		assert_int_equal(noise_peer_outcome(&i.peer), NOISE_PEER_PENDING);
+		assert_int_equal(noise_peer_outcome(&i.peer), PS_PENDING);
 		noise_peer_free(&i.peer);
 	}
 }
@@ -586,7 +586,7 @@ static void test_init_errors(void **state)
 	assert_int_equal(noise_peer_init(&p, (enum noise_peer_role)7, &c, NOW), PS_ERR_INVALID_ARG);
 	assert_int_equal(noise_peer_init(&p, NOISE_PEER_RESPONDER, &c, NOW), PS_OK);
 	assert_string_equal(p.proto.name, NOISE_PEER_DEFAULT_PROTOCOL);
-	assert_string_equal(noise_peer_outcome_name(noise_peer_outcome(&p)), "PENDING");
+	assert_string_equal(ps_outcome_name(noise_peer_outcome(&p)), "PENDING");
 	/* the config's PSK copy inside the peer is wiped */
 	for (size_t k = 0; k < sizeof(p.cfg.psk); k++)
 		assert_int_equal(p.cfg.psk[k], 0);
