@@ -3,13 +3,62 @@
  * noise_frame_decode over a stream cut where the input says (a frame split
  * across reads must wait, not fail), noise_frame_encode for the round trip
  * (in place and copied), noise_frame_put_header and
- * noise_frame_declared_len at and past the 65535 limit.
+ * noise_frame_declared_len at and past the 65535 limit; and the streaming
+ * reader (struct noise_frame_reader, the peer's framer) over the same
+ * stream in the same cut: the same frames as noise_frame_decode finds, and
+ * a frame shorter than the smallest acceptable refused at its header, with
+ * no body byte buffered.
  *
  * Input: cut (2) | stream of frames...
  */
 #include "fuzz.h"
 
 #include "noise/frame.h"
+
+/* The reader over s, delivered up to cut and then the rest, accepting no
+ * message under min_len: each frame it yields is the one decode finds at
+ * that offset. */
+static void reader_walk(const uint8_t *s, size_t len, size_t cut, size_t min_len)
+{
+	static struct noise_frame_reader rd;
+	size_t pos = 0, off = 0; /* pos: where the current frame starts */
+
+	noise_frame_reader_init(&rd);
+	while (off < len) {
+		size_t end = off < cut ? cut : len, mlen = 7, used = 9, dl, du;
+		uint8_t *msg = NULL;
+		const uint8_t *dm;
+		int r = noise_frame_read(&rd, &msg, &mlen, &used, s + off, end - off, min_len);
+
+		FUZZ_ASSERT(used <= end - off);
+		off += used;
+		if (r == PS_ERR_NEED_MORE) {
+			FUZZ_ASSERT(off == end && msg == NULL && mlen == 7);
+			continue;
+		}
+		if (r == PS_ERR_BAD_SIZE) {
+			/* at the header, before any byte of the body; and again */
+			FUZZ_ASSERT(off == pos + 2 && noise_frame_declared_len(s + pos) < min_len);
+			FUZZ_ASSERT(rd.have == 0 && msg == NULL && mlen == 7);
+			FUZZ_ASSERT(noise_frame_read(&rd, &msg, &mlen, &used, s + off, len - off,
+						     min_len) == PS_ERR_BAD_SIZE &&
+				    used == 0);
+			return;
+		}
+		FUZZ_ASSERT(r == PS_OK && mlen >= min_len);
+		FUZZ_ASSERT(noise_frame_decode(&dm, &dl, &du, s + pos, len - pos) == PS_OK);
+		FUZZ_ASSERT(dl == mlen && du == off - pos && (dl == 0 || memcmp(dm, msg, dl) == 0));
+		pos = off;
+	}
+	/* the stream ends at a frame's end, or inside one */
+	if (pos < len) {
+		const uint8_t *dm;
+		size_t dl, du;
+		FUZZ_ASSERT(noise_frame_decode(&dm, &dl, &du, s + pos, len - pos) ==
+			    PS_ERR_NEED_MORE);
+	}
+	noise_frame_reader_wipe(&rd);
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -21,6 +70,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (cut > len)
 		cut = len;
+	reader_walk(s, len, cut, 0);
+	reader_walk(s, len, cut, cut % 64);
 	while (off < len) {
 		const uint8_t *msg = (const uint8_t *)1;
 		size_t mlen = 7, used = 9, n;

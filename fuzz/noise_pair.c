@@ -229,7 +229,7 @@ static void peer_pair(struct fdp *f)
 			break;
 	}
 	for (int i = 0; i < 2; i++) {
-		FUZZ_ASSERT(noise_peer_outcome(&peer[i]) == NOISE_PEER_SUCCESS);
+		FUZZ_ASSERT(noise_peer_outcome(&peer[i]) == PS_SUCCESS);
 		FUZZ_ASSERT(success[i] == 1 && failed[i] == 0);
 		hh[i] = noise_peer_handshake_hash(&peer[i], &hl[i]);
 		FUZZ_ASSERT(hh[i] != NULL);

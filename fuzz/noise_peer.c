@@ -7,11 +7,14 @@
  * partial sends of the output, event drains, closes.
  *
  * Invariants after every step: at most one SUCCESS and one FAILED event,
- * never both; HANDSHAKE_DONE before SUCCESS; SUCCESS only in DONE, with the
- * handshake hash, and for the initiator an echo equal to what it sent;
- * nothing queued after a failure; the expiry monotone and never behind a
- * timed call; everything sent is well-framed, each message the exact size
- * its place in the exchange demands.
+ * never both; HANDSHAKE_DONE before SUCCESS; SUCCESS only once ended, with
+ * the handshake hash, and for the initiator an echo equal to what it sent;
+ * nothing queued after a failure; a note after a failure and never before,
+ * something waited for while pending (except by a held no-echo responder);
+ * the expiry monotone and never behind a timed call; the MSG_SENT events'
+ * bytes add up to what the output hands out (bugs or not); everything
+ * sent is well-framed, each message the exact size its place in the
+ * exchange demands.
  *
  * Built twice: null AEAD and real crypto (noise_peer_realcrypto).
  *
@@ -24,8 +27,12 @@
 #include "noise/peer.h"
 
 struct model {
+	enum noise_peer_role role;
+	const struct noise_peer_config *cfg;
 	unsigned success, failed, done, sent;
 	uint64_t last_expiry;
+	uint64_t sent_bytes; /* the MSG_SENT events' bytes */
+	uint64_t out_bytes;  /* what noise_peer_output handed out and we consumed */
 	uint8_t buf[4 * 1024 + 8];
 	size_t len;
 	bool unchecked;
@@ -36,6 +43,7 @@ static void check(struct noise_peer *p, struct model *md)
 	const uint8_t *out;
 	size_t n = noise_peer_output(p, &out);
 	uint64_t e = noise_peer_expiry(p);
+	const char *waiting = noise_peer_waiting_for(p), *note = noise_peer_note(p);
 
 	FUZZ_ASSERT(e >= md->last_expiry);
 	md->last_expiry = e;
@@ -45,34 +53,42 @@ static void check(struct noise_peer *p, struct model *md)
 		FUZZ_ASSERT(pl <= NOISE_MAX_MSG);
 	}
 	FUZZ_ASSERT(p->ev_count <= NOISE_PEER_EVENTS);
-	FUZZ_ASSERT(p->hdr_len <= 2 && p->body_len <= p->body_need);
+	FUZZ_ASSERT(p->rx.hdr_len <= 2 && p->rx.have <= p->rx.need);
+	FUZZ_ASSERT(p->out.off <= p->out.len && p->out.len <= sizeof(p->out.buf));
 	switch (noise_peer_outcome(p)) {
-	case NOISE_PEER_SUCCESS: {
+	case PS_SUCCESS: {
 		size_t hl;
-		FUZZ_ASSERT(p->state == NOISE_PEER_DONE);
+		FUZZ_ASSERT(noise_peer_ended(p) && !waiting && !note);
 		FUZZ_ASSERT(noise_peer_handshake_hash(p, &hl) && (hl == 32 || hl == 64));
 		FUZZ_ASSERT(noise_peer_error(p) == PS_OK);
-		if (p->role == NOISE_PEER_INITIATOR) {
+		if (md->role == NOISE_PEER_INITIATOR) {
 			size_t tl;
 			const uint8_t *t = noise_peer_transport(p, &tl);
-			FUZZ_ASSERT(tl == p->cfg.transport_len);
-			FUZZ_ASSERT(tl == 0 || memcmp(t, p->cfg.transport, tl) == 0);
+			FUZZ_ASSERT(tl == md->cfg->transport_len);
+			FUZZ_ASSERT(tl == 0 || memcmp(t, md->cfg->transport, tl) == 0);
 		}
 		break;
 	}
-	case NOISE_PEER_FAILED:
-		FUZZ_ASSERT(p->state == NOISE_PEER_CLOSED && noise_peer_error(p) < 0);
+	case PS_FAILED:
+		FUZZ_ASSERT(noise_peer_ended(p) && noise_peer_error(p) < 0);
+		FUZZ_ASSERT(!waiting && note != NULL);
 		FUZZ_ASSERT(n == 0); /* queued output dropped */
 		break;
-	default:
-		FUZZ_ASSERT(p->state != NOISE_PEER_DONE && p->state != NOISE_PEER_CLOSED);
+	case PS_PENDING:
+		FUZZ_ASSERT(!noise_peer_ended(p) && !note);
+		/* only a responder holding the connection waits for nothing */
+		FUZZ_ASSERT(waiting || (md->role == NOISE_PEER_RESPONDER &&
+					(md->cfg->bugs & NOISE_BUG_NO_ECHO)));
 		break;
+	default:
+		fuzz_fail(__FILE__, __LINE__, "outcome out of range");
 	}
 }
 
 static void drain(struct noise_peer *p, struct model *md)
 {
 	struct noise_peer_event ev;
+	const uint8_t *out;
 
 	while (noise_peer_next_event(p, &ev)) {
 		switch (ev.type) {
@@ -86,14 +102,26 @@ static void drain(struct noise_peer *p, struct model *md)
 			FUZZ_ASSERT(++md->done == 1);
 			break;
 		case NOISE_PEER_EV_MSG_SENT:
+			FUZZ_ASSERT(ev.msg >= NOISE_PEER_MSG1 && ev.msg <= NOISE_PEER_EMPTY);
+			FUZZ_ASSERT(ev.length <= NOISE_MAX_MSG && ev.bytes >= 2);
+			/* only --bug oversize-prefix declares more than it sends */
+			FUZZ_ASSERT(ev.bytes == 2 + ev.length ||
+				    (md->cfg->bugs & NOISE_BUG_OVERSIZE_PREFIX));
+			md->sent_bytes += ev.bytes;
+			break;
 		case NOISE_PEER_EV_MSG_RECV:
 			FUZZ_ASSERT(ev.msg >= NOISE_PEER_MSG1 && ev.msg <= NOISE_PEER_ECHO);
-			FUZZ_ASSERT(ev.length <= NOISE_MAX_MSG);
+			FUZZ_ASSERT(ev.length <= NOISE_MAX_MSG && ev.bytes == 2 + ev.length);
 			break;
 		default:
 			fuzz_fail(__FILE__, __LINE__, "event type out of range");
 		}
 	}
+	/* every byte handed out was announced by a MSG_SENT event, and every
+	 * event's bytes are in the queue (unless a failure dropped it, or
+	 * events were lost) */
+	if (noise_peer_outcome(p) != PS_FAILED && noise_peer_events_lost(p) == 0)
+		FUZZ_ASSERT(md->out_bytes + noise_peer_output(p, &out) == md->sent_bytes);
 }
 
 /* What we send: frames, each the size its place demands. */
@@ -111,6 +139,7 @@ static void consume(struct noise_peer *p, struct model *md, size_t n)
 		md->len += n;
 	}
 	noise_peer_consume(p, n);
+	md->out_bytes += n;
 	FUZZ_ASSERT(noise_peer_output(p, &out) == avail - n);
 	while (!md->unchecked) {
 		const uint8_t *msg;
@@ -119,15 +148,17 @@ static void consume(struct noise_peer *p, struct model *md, size_t n)
 		if (noise_frame_decode(&msg, &mlen, &used, md->buf + off, md->len - off) != PS_OK)
 			break;
 		md->sent++;
-		if (p->role == NOISE_PEER_INITIATOR)
-			want = md->sent == 1 ? 48 + p->cfg.payload1_len : 16 + p->cfg.transport_len;
+		if (md->role == NOISE_PEER_INITIATOR)
+			want = md->sent == 1 ? 48 + md->cfg->payload1_len
+					     : 16 + md->cfg->transport_len;
 		else
-			want = md->sent == 1 ? 48 + p->cfg.payload2_len : mlen;
+			want = md->sent == 1 ? 48 + md->cfg->payload2_len : mlen;
 		FUZZ_ASSERT(md->sent <= 2 && mlen == want);
 		/* the null AEAD shows the initiator's P1 after its e */
-		if (cry_fuzzing_build() && p->role == NOISE_PEER_INITIATOR && md->sent == 1)
-			FUZZ_ASSERT(p->cfg.payload1_len == 0 ||
-				    memcmp(msg + 32, p->cfg.payload1, p->cfg.payload1_len) == 0);
+		if (cry_fuzzing_build() && md->role == NOISE_PEER_INITIATOR && md->sent == 1)
+			FUZZ_ASSERT(md->cfg->payload1_len == 0 ||
+				    memcmp(msg + 32, md->cfg->payload1, md->cfg->payload1_len) ==
+					    0);
 		off += used;
 	}
 	if (!md->unchecked) {
@@ -159,6 +190,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fuzz_crypto_init();
 	memset(&c, 0, sizeof(c));
 	memset(&md, 0, sizeof(md));
+	md.role = role;
+	md.cfg = &c;
 	c.protocol = protocols[(sel >> 1) % 5];
 	fdp_bytes(&f, c.psk, sizeof(c.psk));
 	c.prologue_len = (sel & 0x40) ? fdp_below(&f, sizeof(prologue) + 1) : 0;
@@ -254,7 +287,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	check(&peer, &md);
 	drain(&peer, &md);
 	FUZZ_ASSERT(md.success + md.failed == 1);
-	FUZZ_ASSERT(strcmp(noise_peer_outcome_name(noise_peer_outcome(&peer)), "PENDING") != 0);
+	FUZZ_ASSERT(strcmp(ps_outcome_name(noise_peer_outcome(&peer)), "PENDING") != 0);
 	noise_peer_free(&peer);
 	return 0;
 }

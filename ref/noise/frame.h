@@ -6,6 +6,10 @@
  *   +--------+--------+------------------------+
  *   | len hi | len lo |  len bytes of message  |
  *   +--------+--------+------------------------+
+ *
+ * Two ways in: noise_frame_decode takes a frame out of bytes that are all
+ * there (tests, fuzzers, a datagram); struct noise_frame_reader takes a TCP
+ * stream in any cut and hands out whole frames (the peer's only framer).
  */
 #ifndef PS_NOISE_FRAME_H
 #define PS_NOISE_FRAME_H
@@ -40,5 +44,41 @@ PS_MUST_CHECK int noise_frame_put_header(uint8_t hdr[NOISE_FRAME_HDR], size_t ms
  * msg_len + 2). On error nothing is written. */
 PS_MUST_CHECK int noise_frame_encode(uint8_t *out, size_t cap, size_t *out_len, const uint8_t *msg,
 				     size_t msg_len);
+
+/* An incremental reader: bytes of a stream in, whole frames out. At most one
+ * frame is buffered (in the struct: no allocation). Its declared length is
+ * checked against the smallest message the caller can accept as soon as the
+ * 2-byte header is in, before a byte of the body is buffered. */
+struct noise_frame_reader {
+	uint8_t hdr[NOISE_FRAME_HDR];
+	size_t hdr_len; /* header bytes in: 0, 1 or 2 */
+	size_t need;	/* once the header is in: the declared length */
+	size_t have;	/* body bytes buffered, <= need */
+	uint8_t body[NOISE_MAX_MSG];
+};
+
+/* An empty reader, waiting for the first header byte. */
+void noise_frame_reader_init(struct noise_frame_reader *r);
+
+/* Take bytes of (data, len) towards the next frame; *used is how many were
+ * taken (every call sets it). min_len is the smallest message the caller
+ * accepts now (0: any).
+ * Returns
+ * - PS_OK: a frame is complete. *msg points at its message inside r->body
+ *   (the caller may change it in place, as to decrypt it) and stays valid
+ *   until the next call; *msg_len is its length. *used stops at the frame's
+ *   end: the bytes after it belong to the next frame, call again for them.
+ * - PS_ERR_NEED_MORE: every byte was taken (*used == len), no frame is
+ *   complete yet.
+ * - PS_ERR_BAD_SIZE: the header declares fewer than min_len bytes. Refused
+ *   when its second byte arrives, before any body byte is buffered; *used
+ *   counts the header bytes taken by this call. The reader keeps refusing
+ *   (*used 0) until noise_frame_reader_init.
+ * *msg and *msg_len are written only on PS_OK. */
+PS_MUST_CHECK int noise_frame_read(struct noise_frame_reader *r, uint8_t **msg, size_t *msg_len,
+				   size_t *used, const uint8_t *data, size_t len, size_t min_len);
+
+/* Wipe what is buffered; the reader is empty again (as after init). */
+void noise_frame_reader_wipe(struct noise_frame_reader *r);
 
 #endif

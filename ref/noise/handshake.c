@@ -206,7 +206,7 @@ int noise_hs_init(struct noise_hs *hs, const struct noise_hs_config *cfg)
 	if (!cfg->rs != !has_token(their_pre, n_their_pre, NOISE_TOK_S) ||
 	    !cfg->re != !has_token(their_pre, n_their_pre, NOISE_TOK_E))
 		goto fail;
-	if (!cfg->e && !cfg->rng)
+	if (!cfg->e && (!cfg->rng || cfg->e_pub))
 		goto fail;
 	if (cfg->prologue_len && !cfg->prologue)
 		goto fail;
@@ -215,6 +215,8 @@ int noise_hs_init(struct noise_hs *hs, const struct noise_hs_config *cfg)
 		goto fail;
 	if (cfg->e && (r = keypair_from_private(&hs->e, cfg->e)) != PS_OK)
 		goto fail;
+	if (cfg->e_pub) /* the test seam: a public key that is not e's */
+		memcpy(hs->e.pub, cfg->e_pub, NOISE_DHLEN);
 	if (cfg->rs) {
 		memcpy(hs->rs, cfg->rs, NOISE_DHLEN);
 		hs->has_rs = true;
@@ -293,8 +295,6 @@ int noise_hs_write_message(struct noise_hs *hs, uint8_t *out, size_t cap, size_t
 		case NOISE_TOK_E: /* e */
 			if ((r = generate_ephemeral(&w)) != PS_OK)
 				break;
-			if (w.zero_e)
-				memset(w.e.pub, 0, NOISE_DHLEN);
 			memcpy(out + off, w.e.pub, NOISE_DHLEN);
 			off += NOISE_DHLEN;
 			mix_hash(&w.ss, w.e.pub, NOISE_DHLEN);

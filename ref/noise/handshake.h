@@ -65,8 +65,15 @@ struct noise_hs_config {
 	/* One PSK per "psk" token of the pattern, in token order. */
 	const uint8_t (*psks)[NOISE_PSKLEN];
 	size_t n_psks;
-	const uint8_t *s;  /* our static private key (32 bytes), or NULL */
-	const uint8_t *e;  /* a fixed ephemeral private key (test vectors), or NULL */
+	const uint8_t *s; /* our static private key (32 bytes), or NULL */
+	const uint8_t *e; /* a fixed ephemeral private key (test vectors), or NULL */
+	/* Test and misbehaviour seam, NULL in every honest use: with e, our
+	 * ephemeral public key is taken to be these 32 bytes instead of the one
+	 * e derives. The e token then sends and hashes them (the message still
+	 * authenticates), while every DH uses e's private key: the peer meets
+	 * this key in its own DH. peershake --bug low-order-e passes the
+	 * all-zero point. */
+	const uint8_t *e_pub;
 	const uint8_t *rs; /* their static public key, only if a pre-message lists it */
 	const uint8_t *re; /* their ephemeral public key, only if a pre-message lists it */
 	ps_rng_fn rng;	   /* for the ephemeral key when e is NULL */
@@ -86,10 +93,6 @@ struct noise_hs {
 	enum noise_hs_action action;
 	ps_rng_fn rng;
 	void *rng_ctx;
-	/* Misbehaviour (peershake --bug low-order-e): the e token sends and
-	 * hashes the all-zero point instead of our ephemeral public key, so the
-	 * message authenticates and the peer meets the low-order key in its DH. */
-	bool zero_e;
 };
 
 /* Initialize(handshake_pattern, initiator, prologue, s, e, rs, re) with the
@@ -97,7 +100,8 @@ struct noise_hs {
  * (initiator's first; in PSK mode an "e" also does MixKey).
  * Returns PS_OK; PS_ERR_INVALID_ARG (n_psks is not the pattern's count of psk
  * tokens; s missing where the pattern uses ours; rs or re missing where a
- * pre-message lists them, or given where none does; neither e nor rng);
+ * pre-message lists them, or given where none does; neither e nor rng;
+ * e_pub without e);
  * PS_ERR_CRYPTO. On error hs is wiped. */
 PS_MUST_CHECK int noise_hs_init(struct noise_hs *hs, const struct noise_hs_config *cfg);
 

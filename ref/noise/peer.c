@@ -7,15 +7,20 @@
  *   responder:  ........................... EXPECT_MSG1
  *               -> e + P1; <- e, ee, psk + P2; Split ... EXPECT_TRANSPORT
  *               -> c1(T); <- c2(T) ........... DONE
+ *                         (--bug no-echo: HOLD, until close or deadline)
+ *
+ * Framing is noise/frame.c's reader; what a --bug changes in what we send
+ * is noise/misbehave.c's. This file builds what an honest peer sends.
  */
 #include "noise/peer.h"
 
-#include <stdlib.h>
 #include <string.h>
 
 #include "noise/frame.h"
+#include "noise/misbehave.h"
 
 static const char nnpsk2[] = "NNpsk2";
+static const char held_note[] = "after the transport message, echo withheld";
 
 static bool pending(const struct noise_peer *p)
 {
@@ -23,7 +28,7 @@ static bool pending(const struct noise_peer *p)
 }
 
 static void push_event(struct noise_peer *p, enum noise_peer_ev_type type, enum noise_peer_msg msg,
-		       size_t length, int err)
+		       size_t length, size_t bytes, int err)
 {
 	struct noise_peer_event *e;
 
@@ -31,22 +36,50 @@ static void push_event(struct noise_peer *p, enum noise_peer_ev_type type, enum 
 	 * A misbehaving one (--bug replay-msg1, a held no-echo responder) may
 	 * make more: the last slot is kept for the one SUCCESS or FAILED. */
 	bool final = type == NOISE_PEER_EV_SUCCESS || type == NOISE_PEER_EV_FAILED;
-	if (p->ev_count >= NOISE_PEER_EVENTS - (final ? 0 : 1))
+	if (p->ev_count >= NOISE_PEER_EVENTS - (final ? 0 : 1)) {
+		p->ev_lost++;
 		return;
+	}
 	e = &p->ev[(p->ev_head + p->ev_count++) % NOISE_PEER_EVENTS];
 	e->type = type;
 	e->msg = msg;
 	e->length = length;
+	e->bytes = bytes;
 	e->err = err;
 }
 
-static void release(uint8_t **buf, size_t len)
+/* The message the state reads next (HOLD: more transport messages). */
+static enum noise_peer_msg expected(const struct noise_peer *p)
 {
-	if (*buf) {
-		cry_memzero(*buf, len);
-		free(*buf);
+	switch (p->state) {
+	case NOISE_PEER_EXPECT_MSG1:
+		return NOISE_PEER_MSG1;
+	case NOISE_PEER_EXPECT_MSG2:
+		return NOISE_PEER_MSG2;
+	case NOISE_PEER_EXPECT_TRANSPORT:
+	case NOISE_PEER_HOLD:
+		return NOISE_PEER_TRANSPORT;
+	case NOISE_PEER_EXPECT_ECHO:
+		return NOISE_PEER_ECHO;
+	default:
+		return NOISE_PEER_MSG_NONE;
 	}
-	*buf = NULL;
+}
+
+static const char *msg_words(enum noise_peer_msg m)
+{
+	switch (m) {
+	case NOISE_PEER_MSG1:
+		return "message 1";
+	case NOISE_PEER_MSG2:
+		return "message 2";
+	case NOISE_PEER_TRANSPORT:
+		return "the transport message";
+	case NOISE_PEER_ECHO:
+		return "the echo";
+	default:
+		return NULL;
+	}
 }
 
 static void wipe_keys(struct noise_peer *p)
@@ -56,116 +89,74 @@ static void wipe_keys(struct noise_peer *p)
 	noise_cs_wipe(&p->recv);
 }
 
-static int fail(struct noise_peer *p, int err)
+static void drop_output(struct noise_peer *p)
+{
+	cry_memzero(p->out.buf, p->out.len);
+	p->out.off = p->out.len = 0;
+}
+
+/* End the exchange with err. on_frame: a frame being read failed (its size,
+ * its tag, a check after it), so the failure is about the message the
+ * state reads; else the deadline or the close came while it waited. The
+ * state does not move until a message is fully handled, so it still names
+ * the message a failure is about. */
+static int fail(struct noise_peer *p, int err, bool on_frame)
 {
 	if (!pending(p))
 		return err;
+	p->note = p->state == NOISE_PEER_HOLD && !on_frame ? held_note : msg_words(expected(p));
 	p->state = NOISE_PEER_CLOSED;
-	p->outcome = NOISE_PEER_FAILED;
+	p->outcome = PS_FAILED;
 	p->err = err;
 	wipe_keys(p);
-	release(&p->body, p->body_need);
-	p->body_need = p->body_len = p->hdr_len = 0;
-	release(&p->out, p->out_len);
-	p->out_len = p->out_off = 0;
-	push_event(p, NOISE_PEER_EV_FAILED, NOISE_PEER_MSG_NONE, 0, err);
+	noise_frame_reader_wipe(&p->rx);
+	drop_output(p);
+	push_event(p, NOISE_PEER_EV_FAILED, NOISE_PEER_MSG_NONE, 0, 0, err);
 	return err;
 }
 
 static void succeed(struct noise_peer *p)
 {
 	p->state = NOISE_PEER_DONE;
-	p->outcome = NOISE_PEER_SUCCESS;
+	p->outcome = PS_SUCCESS;
 	wipe_keys(p);
-	push_event(p, NOISE_PEER_EV_SUCCESS, NOISE_PEER_MSG_NONE, 0, PS_OK);
+	push_event(p, NOISE_PEER_EV_SUCCESS, NOISE_PEER_MSG_NONE, 0, 0, PS_OK);
 }
 
-/* Append a frame for a msg_len-byte message to the output; *msg is where its
- * body goes. undo_frame takes it back if the body cannot be made. */
-PS_MUST_CHECK static int reserve_frame(struct noise_peer *p, size_t msg_len, uint8_t **msg)
+/* Where the body of a msg_len-byte message goes: after a 2-byte prefix at
+ * the end of the queue. Nothing is queued until send_frame. */
+PS_MUST_CHECK static int frame_room(struct noise_peer *p, size_t msg_len, uint8_t **msg)
 {
-	size_t queued = p->out_len - p->out_off;
-	uint8_t hdr[NOISE_FRAME_HDR], *buf;
-	int r;
+	struct noise_peer_queue *q = &p->out;
 
-	if ((r = noise_frame_put_header(hdr, msg_len)) != PS_OK)
-		return r;
-	buf = malloc(queued + NOISE_FRAME_HDR + msg_len);
-	if (!buf)
-		return PS_ERR_NOMEM;
-	if (queued)
-		memcpy(buf, p->out + p->out_off, queued);
-	free(p->out);
-	memcpy(buf + queued, hdr, NOISE_FRAME_HDR);
-	p->out = buf;
-	p->out_off = 0;
-	p->out_len = queued + NOISE_FRAME_HDR + msg_len;
-	*msg = buf + queued + NOISE_FRAME_HDR;
+	if (sizeof(q->buf) - q->len < NOISE_FRAME_HDR ||
+	    sizeof(q->buf) - q->len - NOISE_FRAME_HDR < msg_len)
+		return PS_ERR_NOBUF;
+	*msg = q->buf + q->len + NOISE_FRAME_HDR;
 	return PS_OK;
 }
 
-static void undo_frame(struct noise_peer *p, size_t msg_len)
+/* Queue the msg_len-byte message `which` that frame_room placed, let the
+ * --bug switches rewrite it, and report every frame now queued in its
+ * place as it is there. */
+PS_MUST_CHECK static int send_frame(struct noise_peer *p, enum noise_peer_msg which, size_t msg_len)
 {
-	p->out_len -= NOISE_FRAME_HDR + msg_len;
-}
+	struct noise_peer_queue *q = &p->out;
+	struct noise_misbehave_out frames[NOISE_MISBEHAVE_MAX_FRAMES];
+	size_t start = q->len, n = 1;
+	int r;
 
-/* The --bug mutations of the frame just queued: msg_len bytes at the end of
- * the output, after their 2-byte header. Returns PS_OK or PS_ERR_NOMEM. */
-PS_MUST_CHECK static int misbehave(struct noise_peer *p, enum noise_peer_msg which, size_t msg_len)
-{
-	uint64_t b = p->cfg.bugs;
-	uint8_t *hdr = p->out + p->out_len - msg_len - NOISE_FRAME_HDR,
-		*msg = hdr + NOISE_FRAME_HDR;
-	bool first = which == (p->role == NOISE_PEER_INITIATOR ? NOISE_PEER_MSG1 : NOISE_PEER_MSG2);
-	bool hs_msg = which == NOISE_PEER_MSG1 || which == NOISE_PEER_MSG2;
-
-	if (msg_len == 0)
-		return PS_OK;
-	if ((which == NOISE_PEER_MSG1 && (b & NOISE_BUG_FLIP_MSG1)) ||
-	    (which == NOISE_PEER_MSG2 && (b & NOISE_BUG_FLIP_MSG2)) ||
-	    (!hs_msg && (b & NOISE_BUG_FLIP_TRANSPORT)))
-		msg[msg_len - 1] ^= 0x01;
-	if ((which == NOISE_PEER_MSG1 && (b & NOISE_BUG_FLIP_MSG1_E)) ||
-	    (which == NOISE_PEER_MSG2 && (b & NOISE_BUG_FLIP_MSG2_E)))
-		msg[0] ^= 0x01;
-	if ((which == NOISE_PEER_MSG1 && (b & NOISE_BUG_TRUNCATE_MSG1)) ||
-	    (which == NOISE_PEER_MSG2 && (b & NOISE_BUG_TRUNCATE_MSG2))) {
-		msg_len--;
-		p->out_len--;
-		if (noise_frame_put_header(hdr, msg_len) != PS_OK)
-			return PS_ERR_INVALID_STATE;
-	}
-	if (first && (b & NOISE_BUG_OVERSIZE_PREFIX) &&
-	    noise_frame_put_header(hdr, NOISE_MAX_MSG) != PS_OK)
-		return PS_ERR_INVALID_STATE;
-	if (first && (b & NOISE_BUG_ZERO_FRAME)) {
-		/* an empty frame goes before the message: make room for it */
-		uint8_t *copy, *where;
-		int r;
-		if (!(copy = malloc(NOISE_FRAME_HDR + msg_len)))
-			return PS_ERR_NOMEM;
-		memcpy(copy, hdr, NOISE_FRAME_HDR + msg_len);
-		p->out_len -= NOISE_FRAME_HDR + msg_len;
-		if ((r = reserve_frame(p, 0, &where)) != PS_OK ||
-		    (r = reserve_frame(p, msg_len, &where)) != PS_OK) {
-			free(copy);
-			return r;
-		}
-		memcpy(where - NOISE_FRAME_HDR, copy, NOISE_FRAME_HDR + msg_len);
-		free(copy);
-	}
-	if (which == NOISE_PEER_MSG1 && (b & NOISE_BUG_REPLAY_MSG1)) {
-		uint8_t *again, *copy;
-		int r;
-		if (!(copy = malloc(msg_len)))
-			return PS_ERR_NOMEM;
-		memcpy(copy, p->out + p->out_len - msg_len, msg_len);
-		r = reserve_frame(p, msg_len, &again);
-		if (r == PS_OK)
-			memcpy(again, copy, msg_len);
-		free(copy);
+	if ((r = noise_frame_put_header(q->buf + start, msg_len)) != PS_OK)
 		return r;
-	}
+	q->len += NOISE_FRAME_HDR + msg_len;
+	frames[0] = (struct noise_misbehave_out){ which, start, NOISE_FRAME_HDR + msg_len };
+	if (p->cfg.bugs &&
+	    (r = noise_misbehave_frame(frames, &n, q, start, p->cfg.bugs, p->role, which)) != PS_OK)
+		return r;
+	for (size_t i = 0; i < n; i++)
+		push_event(p, NOISE_PEER_EV_MSG_SENT, frames[i].msg,
+			   noise_frame_declared_len(q->buf + frames[i].off), frames[i].bytes,
+			   PS_OK);
 	return PS_OK;
 }
 
@@ -176,14 +167,11 @@ PS_MUST_CHECK static int send_handshake(struct noise_peer *p, enum noise_peer_ms
 	uint8_t *msg;
 	int r;
 
-	if ((r = reserve_frame(p, len, &msg)) != PS_OK)
+	if ((r = frame_room(p, len, &msg)) != PS_OK)
 		return r;
-	if ((r = noise_hs_write_message(&p->hs, msg, len, &n, payload, payload_len)) != PS_OK) {
-		undo_frame(p, len);
+	if ((r = noise_hs_write_message(&p->hs, msg, len, &n, payload, payload_len)) != PS_OK)
 		return r;
-	}
-	push_event(p, NOISE_PEER_EV_MSG_SENT, which, n, PS_OK);
-	return misbehave(p, which, n);
+	return send_frame(p, which, n);
 }
 
 PS_MUST_CHECK static int send_transport(struct noise_peer *p, enum noise_peer_msg which,
@@ -193,14 +181,11 @@ PS_MUST_CHECK static int send_transport(struct noise_peer *p, enum noise_peer_ms
 	uint8_t *msg;
 	int r;
 
-	if ((r = reserve_frame(p, len, &msg)) != PS_OK)
+	if ((r = frame_room(p, len, &msg)) != PS_OK)
 		return r;
-	if ((r = noise_cs_encrypt_with_ad(&p->send, msg, len, &n, NULL, 0, pt, pt_len)) != PS_OK) {
-		undo_frame(p, len);
+	if ((r = noise_cs_encrypt_with_ad(&p->send, msg, len, &n, NULL, 0, pt, pt_len)) != PS_OK)
 		return r;
-	}
-	push_event(p, NOISE_PEER_EV_MSG_SENT, which, n, PS_OK);
-	return misbehave(p, which, n);
+	return send_frame(p, which, n);
 }
 
 /* Split(): c1 carries initiator -> responder, c2 the other way. */
@@ -218,7 +203,7 @@ PS_MUST_CHECK static int split_now(struct noise_peer *p)
 	cry_memzero(&c2, sizeof(c2));
 	h = noise_hs_handshake_hash(&p->hs, &p->hash_len);
 	memcpy(p->hash, h, p->hash_len);
-	push_event(p, NOISE_PEER_EV_HANDSHAKE_DONE, NOISE_PEER_MSG_NONE, 0, PS_OK);
+	push_event(p, NOISE_PEER_EV_HANDSHAKE_DONE, NOISE_PEER_MSG_NONE, 0, 0, PS_OK);
 	return PS_OK;
 }
 
@@ -226,50 +211,47 @@ PS_MUST_CHECK static int split_now(struct noise_peer *p)
 PS_MUST_CHECK static int read_handshake(struct noise_peer *p, enum noise_peer_msg which,
 					const uint8_t *msg, size_t len)
 {
-	size_t cap = len - noise_hs_message_len(&p->hs, 0), got;
-	uint8_t *payload = malloc(cap ? cap : 1);
+	size_t got;
 	int r;
 
-	if (!payload)
-		return PS_ERR_NOMEM;
-	if ((r = noise_hs_read_message(&p->hs, payload, cap, &got, msg, len)) != PS_OK) {
-		free(payload);
+	if ((r = noise_hs_read_message(&p->hs, p->payload, sizeof(p->payload), &got, msg, len)) !=
+	    PS_OK)
 		return r;
-	}
-	p->payload = payload;
+	p->has_payload = true;
 	p->payload_len = got;
-	push_event(p, NOISE_PEER_EV_MSG_RECV, which, len, PS_OK);
+	push_event(p, NOISE_PEER_EV_MSG_RECV, which, len, NOISE_FRAME_HDR + len, PS_OK);
 	return PS_OK;
 }
 
-/* Decrypt a transport message in place; the buffer is kept for
- * noise_peer_transport (*msg is taken). */
+/* Decrypt a transport message in place (it is in the reader's buffer), then
+ * keep its plaintext for noise_peer_transport. A failed one leaves what was
+ * kept before (a held responder may read several). */
 PS_MUST_CHECK static int read_transport(struct noise_peer *p, enum noise_peer_msg which,
-					uint8_t **msg, size_t len)
+					uint8_t *msg, size_t len)
 {
 	size_t got;
 	int r;
 
-	if ((r = noise_cs_decrypt_with_ad(&p->recv, *msg, len, &got, NULL, 0, *msg, len)) != PS_OK)
+	if ((r = noise_cs_decrypt_with_ad(&p->recv, msg, len, &got, NULL, 0, msg, len)) != PS_OK)
 		return r;
-	/* a peer held by --bug no-echo may take a second transport message */
-	release(&p->got_transport, p->got_transport_len);
-	p->got_transport = *msg;
-	p->got_transport_len = got;
-	*msg = NULL;
-	push_event(p, NOISE_PEER_EV_MSG_RECV, which, len, PS_OK);
+	memcpy(p->transport, msg, got);
+	p->has_transport = true;
+	p->transport_len = got;
+	push_event(p, NOISE_PEER_EV_MSG_RECV, which, len, NOISE_FRAME_HDR + len, PS_OK);
 	return PS_OK;
 }
 
-PS_MUST_CHECK static int on_message(struct noise_peer *p, uint8_t **msg, size_t len)
+PS_MUST_CHECK static int on_message(struct noise_peer *p, uint8_t *msg, size_t len)
 {
 	const struct noise_peer_config *c = &p->cfg;
+	const uint8_t *echo;
+	size_t echo_len;
 	int r;
 
 	switch (p->state) {
 	case NOISE_PEER_EXPECT_MSG1:
 		/* -> e + P1 */
-		if ((r = read_handshake(p, NOISE_PEER_MSG1, *msg, len)) != PS_OK)
+		if ((r = read_handshake(p, NOISE_PEER_MSG1, msg, len)) != PS_OK)
 			return r;
 		/* <- e, ee, psk + P2 */
 		if ((r = send_handshake(p, NOISE_PEER_MSG2, c->payload2, c->payload2_len)) != PS_OK)
@@ -280,7 +262,7 @@ PS_MUST_CHECK static int on_message(struct noise_peer *p, uint8_t **msg, size_t 
 		return PS_OK;
 	case NOISE_PEER_EXPECT_MSG2:
 		/* <- e, ee, psk + P2 */
-		if ((r = read_handshake(p, NOISE_PEER_MSG2, *msg, len)) != PS_OK)
+		if ((r = read_handshake(p, NOISE_PEER_MSG2, msg, len)) != PS_OK)
 			return r;
 		if ((r = split_now(p)) != PS_OK)
 			return r;
@@ -294,26 +276,25 @@ PS_MUST_CHECK static int on_message(struct noise_peer *p, uint8_t **msg, size_t 
 		/* -> c1(T), then <- c2(T) */
 		if ((r = read_transport(p, NOISE_PEER_TRANSPORT, msg, len)) != PS_OK)
 			return r;
-		if (c->bugs & NOISE_BUG_NO_ECHO)
-			return PS_OK; /* hold the connection, say nothing: our deadline ends it */
-		if (c->bugs & NOISE_BUG_ALTER_ECHO) {
-			/* a valid transport message, but not the plaintext received */
-			static const uint8_t other[] = "not what you sent";
-			r = send_transport(p, NOISE_PEER_ECHO, other, sizeof(other) - 1);
-		} else {
-			r = send_transport(p, NOISE_PEER_ECHO, p->got_transport,
-					   p->got_transport_len);
+		echo = p->transport;
+		echo_len = p->transport_len;
+		if (c->bugs && !noise_misbehave_echo(&echo, &echo_len, c->bugs)) {
+			p->state = NOISE_PEER_HOLD;
+			return PS_OK;
 		}
-		if (r != PS_OK)
+		if ((r = send_transport(p, NOISE_PEER_ECHO, echo, echo_len)) != PS_OK)
 			return r;
 		succeed(p);
 		return PS_OK;
+	case NOISE_PEER_HOLD:
+		/* more of c1: read, answered by nothing */
+		return read_transport(p, NOISE_PEER_TRANSPORT, msg, len);
 	case NOISE_PEER_EXPECT_ECHO:
 		/* <- c2(T): authenticated first, then compared */
 		if ((r = read_transport(p, NOISE_PEER_ECHO, msg, len)) != PS_OK)
 			return r;
-		if (p->got_transport_len != c->transport_len ||
-		    !cry_memeq(p->got_transport, c->transport, c->transport_len))
+		if (p->transport_len != c->transport_len ||
+		    !cry_memeq(p->transport, c->transport, c->transport_len))
 			return PS_ERR_ECHO_MISMATCH;
 		succeed(p);
 		return PS_OK;
@@ -330,42 +311,12 @@ static size_t min_message_len(const struct noise_peer *p)
 	case NOISE_PEER_EXPECT_MSG2:
 		return noise_hs_message_len(&p->hs, 0);
 	case NOISE_PEER_EXPECT_TRANSPORT:
+	case NOISE_PEER_HOLD:
 	case NOISE_PEER_EXPECT_ECHO:
 		return NOISE_TAGLEN;
 	default:
 		return 0;
 	}
-}
-
-/* The 2-byte header is in: check the declared length, make room for it. */
-PS_MUST_CHECK static int start_body(struct noise_peer *p)
-{
-	size_t n = noise_frame_declared_len(p->hdr);
-
-	/* A message shorter than its fixed part (keys and tags) can never
-	 * verify: refused before a byte of it is buffered. */
-	if (n < min_message_len(p))
-		return PS_ERR_BAD_SIZE;
-	p->body = malloc(n ? n : 1);
-	if (!p->body)
-		return PS_ERR_NOMEM;
-	p->body_need = n;
-	p->body_len = 0;
-	return PS_OK;
-}
-
-/* The body is complete: hand it to the state, then forget it. */
-PS_MUST_CHECK static int end_body(struct noise_peer *p)
-{
-	uint8_t *msg = p->body;
-	size_t len = p->body_need;
-	int r;
-
-	p->body = NULL;
-	p->body_need = p->body_len = p->hdr_len = 0;
-	r = on_message(p, &msg, len);
-	release(&msg, len);
-	return r;
 }
 
 int noise_peer_input(struct noise_peer *p, uint64_t now_ns, const uint8_t *data, size_t len)
@@ -376,25 +327,22 @@ int noise_peer_input(struct noise_peer *p, uint64_t now_ns, const uint8_t *data,
 	if (!pending(p))
 		return PS_OK;
 	if (now_ns >= p->deadline_ns)
-		return fail(p, PS_ERR_TIMEOUT);
+		return fail(p, PS_ERR_TIMEOUT, false);
 	while (off < len && pending(p)) {
-		if (p->hdr_len < NOISE_FRAME_HDR) {
-			p->hdr[p->hdr_len++] = data[off++];
-			if (p->hdr_len < NOISE_FRAME_HDR)
-				continue;
-			if ((r = start_body(p)) != PS_OK)
-				return fail(p, r);
-		} else {
-			size_t take = p->body_need - p->body_len;
+		uint8_t *msg;
+		size_t msg_len, used;
 
-			if (take > len - off)
-				take = len - off;
-			memcpy(p->body + p->body_len, data + off, take);
-			p->body_len += take;
-			off += take;
-		}
-		if (p->body_len == p->body_need && (r = end_body(p)) != PS_OK)
-			return fail(p, r);
+		/* A message shorter than its fixed part (keys and tags) can never
+		 * verify: the reader refuses it before a byte of it is buffered. */
+		r = noise_frame_read(&p->rx, &msg, &msg_len, &used, data + off, len - off,
+				     min_message_len(p));
+		off += used;
+		if (r == PS_ERR_NEED_MORE)
+			break;
+		if (r == PS_OK)
+			r = on_message(p, msg, msg_len);
+		if (r != PS_OK)
+			return fail(p, r, true);
 	}
 	return PS_OK;
 }
@@ -433,6 +381,7 @@ int noise_peer_init(struct noise_peer *p, enum noise_peer_role role,
 		    const struct noise_peer_config *cfg, uint64_t now_ns)
 {
 	struct noise_hs_config hc = { 0 };
+	uint8_t e[NOISE_DHLEN];
 	int r = PS_ERR_INVALID_ARG;
 
 	memset(p, 0, sizeof(*p));
@@ -450,6 +399,7 @@ int noise_peer_init(struct noise_peer *p, enum noise_peer_role role,
 	p->deadline_ns = UINT64_MAX;
 	if (cfg->timeout_ns && now_ns < UINT64_MAX - cfg->timeout_ns)
 		p->deadline_ns = now_ns + cfg->timeout_ns;
+	noise_frame_reader_init(&p->rx);
 
 	hc.protocol = &p->proto;
 	hc.initiator = role == NOISE_PEER_INITIATOR;
@@ -459,9 +409,17 @@ int noise_peer_init(struct noise_peer *p, enum noise_peer_role role,
 	hc.n_psks = 1;
 	hc.rng = cfg->rng;
 	hc.rng_ctx = cfg->rng_ctx;
-	if ((r = noise_hs_init(&p->hs, &hc)) != PS_OK)
+	/* --bug low-order-e: the HandshakeState's test seam, a public key that
+	 * is not our e's. It wants the private key given, so it is drawn here
+	 * (the only draw of the exchange: the same bytes as in e's token). */
+	if ((hc.e_pub = noise_misbehave_e_pub(cfg->bugs)) != NULL) {
+		cfg->rng(cfg->rng_ctx, e, sizeof(e));
+		hc.e = e;
+	}
+	r = noise_hs_init(&p->hs, &hc);
+	cry_memzero(e, sizeof(e));
+	if (r != PS_OK)
 		goto fail;
-	p->hs.zero_e = (cfg->bugs & NOISE_BUG_LOW_ORDER_E) != 0;
 
 	/* Every message within 65535 bytes, checked before anything is sent. */
 	r = PS_ERR_TOO_LARGE;
@@ -500,22 +458,19 @@ bool noise_peer_next_event(struct noise_peer *p, struct noise_peer_event *ev)
 
 size_t noise_peer_output(const struct noise_peer *p, const uint8_t **data)
 {
-	*data = p->out ? p->out + p->out_off : NULL;
-	if (p->cfg.bugs & NOISE_BUG_SILENT)
-		return 0; /* --bug silent: made, never sent */
-	return p->out_len - p->out_off;
+	*data = p->out.buf + p->out.off;
+	return p->out.len - p->out.off;
 }
 
 void noise_peer_consume(struct noise_peer *p, size_t n)
 {
-	if (n > p->out_len - p->out_off)
-		n = p->out_len - p->out_off;
-	p->out_off += n;
-	if (p->out_off == p->out_len) {
-		free(p->out);
-		p->out = NULL;
-		p->out_off = p->out_len = 0;
-	}
+	struct noise_peer_queue *q = &p->out;
+
+	if (n > q->len - q->off)
+		n = q->len - q->off;
+	q->off += n;
+	if (q->off == q->len)
+		q->off = q->len = 0; /* drained: the next frame starts at the front */
 }
 
 uint64_t noise_peer_expiry(const struct noise_peer *p)
@@ -526,15 +481,15 @@ uint64_t noise_peer_expiry(const struct noise_peer *p)
 void noise_peer_handle_expiry(struct noise_peer *p, uint64_t now_ns)
 {
 	if (pending(p) && now_ns >= p->deadline_ns)
-		(void)fail(p, PS_ERR_TIMEOUT);
+		(void)fail(p, PS_ERR_TIMEOUT, false);
 }
 
 void noise_peer_close(struct noise_peer *p, int reason)
 {
-	(void)fail(p, reason);
+	(void)fail(p, reason, false);
 }
 
-enum noise_peer_outcome noise_peer_outcome(const struct noise_peer *p)
+enum ps_outcome noise_peer_outcome(const struct noise_peer *p)
 {
 	return p->outcome;
 }
@@ -544,16 +499,44 @@ int noise_peer_error(const struct noise_peer *p)
 	return p->err;
 }
 
-const char *noise_peer_outcome_name(enum noise_peer_outcome o)
+bool noise_peer_ended(const struct noise_peer *p)
 {
-	switch (o) {
-	case NOISE_PEER_SUCCESS:
-		return "SUCCESS";
-	case NOISE_PEER_FAILED:
-		return "FAILED";
-	case NOISE_PEER_PENDING:
+	return !pending(p);
+}
+
+const char *noise_peer_note(const struct noise_peer *p)
+{
+	return p->outcome == PS_FAILED ? p->note : NULL;
+}
+
+const char *noise_peer_waiting_for(const struct noise_peer *p)
+{
+	if (!pending(p) || p->state == NOISE_PEER_HOLD)
+		return NULL;
+	return msg_words(expected(p));
+}
+
+uint64_t noise_peer_events_lost(const struct noise_peer *p)
+{
+	return p->ev_lost;
+}
+
+const char *noise_peer_msg_name(enum noise_peer_msg m)
+{
+	switch (m) {
+	case NOISE_PEER_MSG1:
+		return "msg1";
+	case NOISE_PEER_MSG2:
+		return "msg2";
+	case NOISE_PEER_TRANSPORT:
+		return "transport";
+	case NOISE_PEER_ECHO:
+		return "echo";
+	case NOISE_PEER_EMPTY:
+		return "empty";
+	case NOISE_PEER_MSG_NONE:
 	default:
-		return "PENDING";
+		return "none";
 	}
 }
 
@@ -566,21 +549,17 @@ const uint8_t *noise_peer_handshake_hash(const struct noise_peer *p, size_t *len
 const uint8_t *noise_peer_payload(const struct noise_peer *p, size_t *len)
 {
 	*len = p->payload_len;
-	return p->payload;
+	return p->has_payload ? p->payload : NULL;
 }
 
 const uint8_t *noise_peer_transport(const struct noise_peer *p, size_t *len)
 {
-	*len = p->got_transport_len;
-	return p->got_transport;
+	*len = p->transport_len;
+	return p->has_transport ? p->transport : NULL;
 }
 
 void noise_peer_free(struct noise_peer *p)
 {
 	wipe_keys(p);
-	release(&p->body, p->body_need);
-	release(&p->payload, p->payload_len);
-	release(&p->got_transport, p->got_transport_len);
-	release(&p->out, p->out_len);
 	cry_memzero(p, sizeof(*p));
 }

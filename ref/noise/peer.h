@@ -13,24 +13,29 @@
  *                            (echo)          <- c2(T as received)
  *   checks echo == T: SUCCESS                SUCCESS once the echo is queued
  *
- * Four calls drive it, as btc/handshake.h: noise_peer_input (bytes in),
- * noise_peer_next_event (events out), noise_peer_output / noise_peer_consume
- * (bytes to send). Time comes in as now_ns (monotonic) on every call; the
+ * The core obeys core/contract.h (prefix noise_peer): noise_peer_input
+ * (bytes in), noise_peer_next_event (events out), noise_peer_output /
+ * noise_peer_consume (bytes to send), expiry, close, and accessors for every
+ * question. Time comes in as now_ns (monotonic) on every call; the
  * ephemeral key comes from the RNG callback of the config.
  *
- * Memory: the struct is small (about 2 KiB); the big buffers are allocated
- * lazily, each to the exact size needed, and released by noise_peer_free:
- * - receive: at most one framed message is ever buffered. Its 2-byte header
- *   is kept in the struct; the declared length is checked against the
+ * Memory: none is allocated. The struct holds fixed buffers sized by the
+ * protocol's bounds, so the caller allocates it once per connection:
+ * sizeof(struct noise_peer) is 395456 bytes on x86-64 (about 386 KiB;
+ * 1608 bytes plus up to four heap buffers before). Of that:
+ * - receive (struct noise_frame_reader, noise/frame.h): at most one framed
+ *   message, <= 65535 bytes. Its declared length is checked against the
  *   smallest message the state accepts before a byte of the body is
- *   buffered, then exactly that many bytes are allocated (<= 65535). Bytes
- *   past the current frame are not buffered: they are parsed as the next
- *   frame after this one has been processed.
- * - send: the queued framed messages (one, in any honest exchange; two only
- *   if the caller has not consumed the previous one when the next is made).
- * - the received handshake payload and transport plaintext, exact size,
- *   kept for the accessors after SUCCESS.
- * Out of memory ends the handshake with PS_ERR_NOMEM.
+ *   buffered. Bytes past the current frame are not buffered: they are
+ *   parsed as the next frame after this one has been processed.
+ * - send: NOISE_PEER_OUT_MAX bytes, for everything one exchange can have
+ *   queued at once when the caller drains nothing: an empty frame (--bug
+ *   zero-frame), msg1, its copy (--bug replay-msg1) and the transport
+ *   message behind them, each up to 2 + 65535 bytes. Frames are appended;
+ *   the queue starts over when it is drained. No frame is copied to make
+ *   room for another.
+ * - the received handshake payload and transport plaintext, kept for the
+ *   accessors after SUCCESS.
  *
  * Failure wipes the handshake and transport keys and the PSK at once and
  * drops queued output; SUCCESS wipes them too (the peer sends nothing more).
@@ -42,37 +47,39 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/contract.h"
 #include "core/err.h"
 #include "crypto/crypto.h"
 #include "noise/cipher.h"
+#include "noise/frame.h"
 #include "noise/handshake.h"
 #include "noise/pattern.h"
 
 #define NOISE_PEER_DEFAULT_PROTOCOL "Noise_NNpsk2_25519_ChaChaPoly_BLAKE2s"
-#define NOISE_PEER_EVENTS	    8
 
 enum noise_peer_role { NOISE_PEER_INITIATOR, NOISE_PEER_RESPONDER };
 
-enum noise_peer_outcome { NOISE_PEER_PENDING, NOISE_PEER_SUCCESS, NOISE_PEER_FAILED };
-
 /* Deliberate misbehaviour, for conformance and resistance testing (peershake
- * --bug): each spoils what we send, never what we accept. "Our first
- * message" is msg1 for the initiator, msg2 for the responder. */
+ * --bug), applied by noise/misbehave.c: each spoils what we send, never what
+ * we accept. "Our first message" is msg1 for the initiator, msg2 for the
+ * responder. The role in brackets is the one in which the switch changes
+ * anything on the wire; in the other role it does nothing. */
 enum {
-	NOISE_BUG_FLIP_MSG1 = 1 << 0,	    /* flip a bit of msg1's last byte (its tag) */
-	NOISE_BUG_FLIP_MSG1_E = 1 << 1,	    /* flip a bit of msg1's ephemeral key */
-	NOISE_BUG_FLIP_MSG2 = 1 << 2,	    /* flip a bit of msg2's tag */
-	NOISE_BUG_FLIP_MSG2_E = 1 << 3,	    /* flip a bit of msg2's ephemeral key */
-	NOISE_BUG_FLIP_TRANSPORT = 1 << 4,  /* flip a bit of our transport message's tag */
-	NOISE_BUG_TRUNCATE_MSG1 = 1 << 5,   /* msg1 one byte short, framed as such */
-	NOISE_BUG_TRUNCATE_MSG2 = 1 << 6,   /* msg2 one byte short, framed as such */
-	NOISE_BUG_OVERSIZE_PREFIX = 1 << 7, /* our first message framed as 65535 bytes */
-	NOISE_BUG_REPLAY_MSG1 = 1 << 8,	    /* initiator: msg1 sent twice */
-	NOISE_BUG_LOW_ORDER_E = 1 << 9,	    /* our ephemeral key sent as all zeros */
-	NOISE_BUG_ALTER_ECHO = 1 << 10,	    /* responder: echo another plaintext */
-	NOISE_BUG_NO_ECHO = 1 << 11,	    /* responder: never echo */
-	NOISE_BUG_SILENT = 1 << 12,	    /* send nothing at all */
-	NOISE_BUG_ZERO_FRAME = 1 << 13,	    /* an empty frame before our first message */
+	NOISE_BUG_FLIP_MSG1 = 1 << 0,	/* [initiator] flip a bit of msg1's last byte (its tag) */
+	NOISE_BUG_FLIP_MSG1_E = 1 << 1, /* [initiator] flip a bit of msg1's ephemeral key */
+	NOISE_BUG_FLIP_MSG2 = 1 << 2,	/* [responder] flip a bit of msg2's tag */
+	NOISE_BUG_FLIP_MSG2_E = 1 << 3, /* [responder] flip a bit of msg2's ephemeral key */
+	NOISE_BUG_FLIP_TRANSPORT = 1 << 4,  /* [both] flip a bit of the tag of our transport
+					     * message (initiator) or echo (responder) */
+	NOISE_BUG_TRUNCATE_MSG1 = 1 << 5,   /* [initiator] msg1 one byte short, framed as such */
+	NOISE_BUG_TRUNCATE_MSG2 = 1 << 6,   /* [responder] msg2 one byte short, framed as such */
+	NOISE_BUG_OVERSIZE_PREFIX = 1 << 7, /* [both] our first message framed as 65535 bytes */
+	NOISE_BUG_REPLAY_MSG1 = 1 << 8,	    /* [initiator] msg1 sent twice */
+	NOISE_BUG_LOW_ORDER_E = 1 << 9,	    /* [both] our ephemeral key sent as all zeros */
+	NOISE_BUG_ALTER_ECHO = 1 << 10,	    /* [responder] echo another plaintext */
+	NOISE_BUG_NO_ECHO = 1 << 11,	    /* [responder] never echo (hold the connection) */
+	NOISE_BUG_SILENT = 1 << 12,	    /* [both] send nothing at all */
+	NOISE_BUG_ZERO_FRAME = 1 << 13,	    /* [both] an empty frame before our first message */
 };
 
 struct noise_peer_config {
@@ -101,12 +108,13 @@ enum noise_peer_msg {
 	NOISE_PEER_MSG1,      /* -> e + P1 */
 	NOISE_PEER_MSG2,      /* <- e, ee, psk + P2 */
 	NOISE_PEER_TRANSPORT, /* -> c1(T) */
-	NOISE_PEER_ECHO	      /* <- c2(T) */
+	NOISE_PEER_ECHO,      /* <- c2(T) */
+	NOISE_PEER_EMPTY      /* an empty frame (sent only under --bug zero-frame) */
 };
 
 enum noise_peer_ev_type {
-	NOISE_PEER_EV_MSG_SENT,	      /* a message was queued for sending: msg, length */
-	NOISE_PEER_EV_MSG_RECV,	      /* a message arrived and authenticated: msg, length */
+	NOISE_PEER_EV_MSG_SENT,	      /* a frame was queued for sending: msg, length, bytes */
+	NOISE_PEER_EV_MSG_RECV,	      /* a message arrived and authenticated: msg, length, bytes */
 	NOISE_PEER_EV_HANDSHAKE_DONE, /* Split() done: noise_peer_handshake_hash */
 	NOISE_PEER_EV_SUCCESS,	      /* exchange complete: the accessors below */
 	NOISE_PEER_EV_FAILED	      /* exchange over without success: err */
@@ -115,8 +123,16 @@ enum noise_peer_ev_type {
 struct noise_peer_event {
 	enum noise_peer_ev_type type;
 	enum noise_peer_msg msg; /* MSG_SENT, MSG_RECV; NONE otherwise */
-	size_t length;		 /* MSG_SENT, MSG_RECV: the Noise message, without the frame */
-	int err;		 /* FAILED: PS_ERR_* */
+	/* MSG_SENT: what the frame's 2-byte prefix declares, as queued (after
+	 * any --bug rewrote it); MSG_RECV: the message's length. */
+	size_t length;
+	/* MSG_SENT: the bytes this frame put in the output queue (prefix and
+	 * body as queued; an oversize prefix declares more than follows);
+	 * MSG_RECV: 2 + length. The MSG_SENT bytes of an exchange add up to
+	 * what noise_peer_output hands out (unless a failure dropped the queue
+	 * or events were lost). */
+	size_t bytes;
+	int err; /* FAILED: PS_ERR_* */
 };
 
 /* Named for what each expects next. */
@@ -125,16 +141,35 @@ enum noise_peer_state {
 	NOISE_PEER_EXPECT_MSG2,	     /* initiator, msg1 queued */
 	NOISE_PEER_EXPECT_TRANSPORT, /* responder, msg2 queued, split */
 	NOISE_PEER_EXPECT_ECHO,	     /* initiator, transport queued */
+	NOISE_PEER_HOLD,	     /* responder under --bug no-echo: the transport message
+				      * came, its echo is withheld; more transport messages are
+				      * read and answered by nothing, until close or deadline */
 	NOISE_PEER_DONE,	     /* SUCCESS; further input is ignored */
 	NOISE_PEER_CLOSED	     /* FAILED; further input is ignored */
+};
+
+#define NOISE_PEER_EVENTS 8
+/* The largest payload a handshake message can carry (65535 - e - tag), and
+ * the largest transport plaintext (65535 - tag). */
+#define NOISE_PEER_MAX_PAYLOAD	 (NOISE_MAX_MSG - NOISE_DHLEN - NOISE_TAGLEN)
+#define NOISE_PEER_MAX_TRANSPORT (NOISE_MAX_MSG - NOISE_TAGLEN)
+/* The output queue: an empty frame, then three whole frames (msg1, its
+ * replay, the transport message), none of them drained yet. */
+#define NOISE_PEER_OUT_MAX (NOISE_FRAME_HDR + 3 * NOISE_FRAME_MAX)
+
+/* The frames queued for sending; out[off .. len) waits. */
+struct noise_peer_queue {
+	size_t off, len;
+	uint8_t buf[NOISE_PEER_OUT_MAX];
 };
 
 struct noise_peer {
 	struct noise_peer_config cfg; /* cfg.psk wiped: the key lives in hs */
 	enum noise_peer_role role;
 	enum noise_peer_state state;
-	enum noise_peer_outcome outcome;
+	enum ps_outcome outcome;
 	int err;
+	const char *note;     /* after a failure: the message it is about */
 	uint64_t deadline_ns; /* UINT64_MAX: none */
 
 	struct noise_protocol proto;
@@ -143,24 +178,19 @@ struct noise_peer {
 	uint8_t hash[NOISE_MAXHASHLEN];
 	size_t hash_len; /* 0 until HANDSHAKE_DONE */
 
-	/* receive: one frame at a time */
-	uint8_t hdr[2];
-	size_t hdr_len;
-	uint8_t *body; /* allocated to body_need bytes once the header is in */
-	size_t body_need, body_len;
-
-	/* kept for the accessors */
-	uint8_t *payload; /* P1 (responder) or P2 (initiator) */
-	size_t payload_len;
-	uint8_t *got_transport; /* T received (responder) or the echo (initiator) */
-	size_t got_transport_len;
-
-	/* send */
-	uint8_t *out;
-	size_t out_len, out_off;
-
 	struct noise_peer_event ev[NOISE_PEER_EVENTS];
 	unsigned ev_head, ev_count;
+	uint64_t ev_lost;
+
+	/* kept for the accessors */
+	bool has_payload, has_transport;
+	size_t payload_len, transport_len;
+	uint8_t payload[NOISE_PEER_MAX_PAYLOAD];     /* P1 (responder) or P2 (initiator) */
+	uint8_t transport[NOISE_PEER_MAX_TRANSPORT]; /* T received (responder), the echo
+						      * (initiator) */
+
+	struct noise_frame_reader rx; /* receive: one frame at a time */
+	struct noise_peer_queue out;  /* send */
 };
 
 /* Set up peer for role with cfg at time now_ns. The initiator queues msg1 at
@@ -170,7 +200,7 @@ struct noise_peer {
  * nonzero length); PS_ERR_MALFORMED / PS_ERR_UNSUPPORTED (protocol name does
  * not parse, pattern not NNpsk2, cipher or hash unsupported);
  * PS_ERR_TOO_LARGE (a payload would make its message exceed 65535 bytes);
- * PS_ERR_NOMEM; PS_ERR_CRYPTO. On error nothing needs freeing. */
+ * PS_ERR_CRYPTO. On error nothing needs freeing. */
 PS_MUST_CHECK int noise_peer_init(struct noise_peer *peer, enum noise_peer_role role,
 				  const struct noise_peer_config *cfg, uint64_t now_ns);
 
@@ -179,8 +209,8 @@ PS_MUST_CHECK int noise_peer_init(struct noise_peer *peer, enum noise_peer_role 
  * reported as a FAILED event): PS_ERR_BAD_SIZE (a message shorter than its
  * fixed part), PS_ERR_DECRYPT (a tag did not verify: wrong PSK, prologue,
  * tampering), PS_ERR_DH (a low-order ephemeral key), PS_ERR_ECHO_MISMATCH,
- * PS_ERR_TIMEOUT (now_ns past the deadline), PS_ERR_NOMEM. Input after the
- * end is ignored (PS_OK). */
+ * PS_ERR_TIMEOUT (now_ns past the deadline). Input after the end is ignored
+ * (PS_OK). */
 PS_MUST_CHECK int noise_peer_input(struct noise_peer *peer, uint64_t now_ns, const uint8_t *data,
 				   size_t len);
 
@@ -205,14 +235,41 @@ void noise_peer_handle_expiry(struct noise_peer *peer, uint64_t now_ns);
  * the end. */
 void noise_peer_close(struct noise_peer *peer, int reason);
 
-/* PENDING until the exchange is over; then SUCCESS or FAILED. */
-enum noise_peer_outcome noise_peer_outcome(const struct noise_peer *peer);
+/* PS_PENDING until the exchange is over; then PS_SUCCESS or PS_FAILED (never
+ * PS_PARTIAL). */
+enum ps_outcome noise_peer_outcome(const struct noise_peer *peer);
 
 /* The PS_ERR_* of a FAILED exchange (PS_OK otherwise). */
 int noise_peer_error(const struct noise_peer *peer);
 
-/* "SUCCESS", "FAILED", "PENDING". */
-const char *noise_peer_outcome_name(enum noise_peer_outcome o);
+/* True once the exchange is over (SUCCESS or FAILED): input is ignored from
+ * then on. A responder holding the connection (--bug no-echo) has not ended. */
+bool noise_peer_ended(const struct noise_peer *peer);
+
+/* After a failure, the message it is about, as words: "message 1",
+ * "message 2", "the transport message" or "the echo". That is the message
+ * that was being read when a frame failed (its size, its tag, a low-order
+ * key in it or in the DH that follows it, a wrong echo), else the one the
+ * exchange waited for when the deadline passed or the connection closed.
+ * A responder holding the connection under --bug no-echo waits for nothing:
+ * a close or the deadline there gives "after the transport message, echo
+ * withheld". NULL before a failure, and after SUCCESS. Static text. */
+const char *noise_peer_note(const struct noise_peer *peer);
+
+/* What the exchange waits for now, in the same words as noise_peer_note:
+ * "message 1", "message 2", "the transport message", "the echo". NULL once
+ * it ended, and while a responder holds the connection (--bug no-echo):
+ * it then waits for nothing. Static text. */
+const char *noise_peer_waiting_for(const struct noise_peer *peer);
+
+/* Events dropped because the ring (NOISE_PEER_EVENTS) was full: only a
+ * misbehaving exchange can make that many undrained. The last slot is kept
+ * for the one SUCCESS or FAILED, which is never dropped. */
+uint64_t noise_peer_events_lost(const struct noise_peer *peer);
+
+/* The short name of a message, as in JSON: "msg1", "msg2", "transport",
+ * "echo", "empty" (the empty frame of --bug zero-frame), "none". Never NULL. */
+const char *noise_peer_msg_name(enum noise_peer_msg m);
 
 /* The handshake hash (32 or 64 bytes), from HANDSHAKE_DONE on; NULL before. */
 const uint8_t *noise_peer_handshake_hash(const struct noise_peer *peer, size_t *len);
@@ -222,12 +279,13 @@ const uint8_t *noise_peer_handshake_hash(const struct noise_peer *peer, size_t *
 const uint8_t *noise_peer_payload(const struct noise_peer *peer, size_t *len);
 
 /* The transport plaintext received: for the responder the initiator's T
- * (which it echoed), for the initiator the echo (equal to T on SUCCESS).
- * NULL (and *len 0) before it arrived. */
+ * (which it echoed; under --bug no-echo the last one held), for the
+ * initiator the echo (equal to T on SUCCESS). NULL (and *len 0) before it
+ * arrived. */
 const uint8_t *noise_peer_transport(const struct noise_peer *peer, size_t *len);
 
-/* Wipe every secret and free the buffers. The peer may be freed after a
- * failed init too (it is then a no-op). */
+/* Wipe every secret and every buffer (received, kept, queued). The peer may
+ * be freed after a failed init too (it is then a no-op), and twice. */
 void noise_peer_free(struct noise_peer *peer);
 
 #endif

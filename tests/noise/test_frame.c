@@ -2,7 +2,10 @@
  * test_frame.c - the 2-byte big-endian length framing: every truncation of
  * a frame is NEED_MORE and writes nothing; complete frames decode with the
  * bytes after them left alone; 0 and 65535 are the limits; encoding refuses
- * more than 65535 and short buffers without writing.
+ * more than 65535 and short buffers without writing. The streaming reader:
+ * a stream cut at every point gives the same frames; a frame under the
+ * smallest acceptable length is refused at its header with no body byte
+ * buffered, and stays refused; the largest frame fits.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -124,13 +127,148 @@ static void test_roundtrip(void **state)
 	}
 }
 
+/* Three frames (5 bytes, empty, 3 bytes) in one stream. */
+static const uint8_t stream[] = { 0x00, 0x05, 'h',  'e',  'l', 'l', 'o',
+				  0x00, 0x00, 0x00, 0x03, 'a', 'b', 'c' };
+static const struct {
+	const char *msg;
+	size_t len, end; /* the frame's message, and where it ends in the stream */
+} frames[] = { { "hello", 5, 7 }, { "", 0, 9 }, { "abc", 3, 14 } };
+
+/* Feed (data, len) to r, checking each frame against frames[*k]. */
+static void feed(struct noise_frame_reader *r, size_t *k, size_t *pos, const uint8_t *data,
+		 size_t len)
+{
+	size_t off = 0;
+
+	while (off < len) {
+		uint8_t *msg = NULL;
+		size_t mlen = 777, used = 888;
+		int rc = noise_frame_read(r, &msg, &mlen, &used, data + off, len - off, 0);
+
+		assert_true(used <= len - off);
+		off += used;
+		*pos += used;
+		if (rc == PS_ERR_NEED_MORE) {
+			assert_int_equal(off, len); /* everything taken */
+			assert_null(msg);	    /* nothing written */
+			assert_int_equal(mlen, 777);
+			continue;
+		}
+		assert_int_equal(rc, PS_OK);
+		assert_true(*k < sizeof(frames) / sizeof(frames[0]));
+		assert_int_equal(mlen, frames[*k].len);
+		assert_memory_equal(msg, frames[*k].msg, mlen);
+		assert_int_equal(*pos, frames[*k].end); /* stopped at the frame's end */
+		(*k)++;
+	}
+}
+
+/* The stream in two pieces cut at every point, then one byte at a time. */
+static void test_reader_cuts(void **state)
+{
+	static struct noise_frame_reader r;
+	(void)state;
+
+	for (size_t cut = 0; cut <= sizeof(stream); cut++) {
+		size_t k = 0, pos = 0;
+		noise_frame_reader_init(&r);
+		feed(&r, &k, &pos, stream, cut);
+		feed(&r, &k, &pos, stream + cut, sizeof(stream) - cut);
+		assert_int_equal(k, 3);
+	}
+	{
+		size_t k = 0, pos = 0;
+		noise_frame_reader_init(&r);
+		for (size_t i = 0; i < sizeof(stream); i++)
+			feed(&r, &k, &pos, stream + i, 1);
+		assert_int_equal(k, 3);
+	}
+}
+
+/* A frame declaring less than min_len: refused when the header's second
+ * byte arrives, the body not buffered; refused again until init. One
+ * declaring exactly min_len is taken. */
+static void test_reader_min_len(void **state)
+{
+	static struct noise_frame_reader r;
+	static const uint8_t short_frame[] = { 0x00, 0x2f, 0xaa, 0xbb }; /* 47 */
+	static const uint8_t ok_frame[] = { 0x00, 0x02, 0xaa, 0xbb };
+	uint8_t *msg = NULL;
+	size_t mlen = 777, used = 888;
+	(void)state;
+
+	noise_frame_reader_init(&r);
+	assert_int_equal(noise_frame_read(&r, &msg, &mlen, &used, short_frame, 1, 48),
+			 PS_ERR_NEED_MORE);
+	assert_int_equal(used, 1);
+	assert_int_equal(noise_frame_read(&r, &msg, &mlen, &used, short_frame + 1, 3, 48),
+			 PS_ERR_BAD_SIZE);
+	assert_int_equal(used, 1); /* the header's second byte, no body byte */
+	assert_int_equal(r.have, 0);
+	assert_null(msg);
+	assert_int_equal(mlen, 777);
+	assert_int_equal(noise_frame_read(&r, &msg, &mlen, &used, short_frame + 2, 2, 48),
+			 PS_ERR_BAD_SIZE);
+	assert_int_equal(used, 0);
+
+	/* in one piece: the header only is taken */
+	noise_frame_reader_init(&r);
+	assert_int_equal(noise_frame_read(&r, &msg, &mlen, &used, short_frame, 4, 48),
+			 PS_ERR_BAD_SIZE);
+	assert_int_equal(used, 2);
+
+	noise_frame_reader_init(&r);
+	assert_int_equal(noise_frame_read(&r, &msg, &mlen, &used, ok_frame, 4, 2), PS_OK);
+	assert_int_equal(used, 4);
+	assert_int_equal(mlen, 2);
+	assert_memory_equal(msg, ok_frame + 2, 2);
+	/* an empty frame where any length is fine; refused where one is not */
+	assert_int_equal(noise_frame_read(&r, &msg, &mlen, &used, (const uint8_t *)"\0\0", 2, 0),
+			 PS_OK);
+	assert_int_equal(mlen, 0);
+	assert_int_equal(noise_frame_read(&r, &msg, &mlen, &used, (const uint8_t *)"\0\0", 2, 1),
+			 PS_ERR_BAD_SIZE);
+}
+
+/* 65535 bytes, the most a header declares, fit the reader; wipe empties it. */
+static void test_reader_largest(void **state)
+{
+	static struct noise_frame_reader r;
+	uint8_t *big = malloc(NOISE_FRAME_MAX + 1), *msg;
+	size_t mlen, used;
+	(void)state;
+
+	assert_non_null(big);
+	memset(big, 0x3c, NOISE_FRAME_MAX + 1);
+	big[0] = big[1] = 0xff;
+	noise_frame_reader_init(&r);
+	assert_int_equal(noise_frame_read(&r, &msg, &mlen, &used, big, 1000, 0), PS_ERR_NEED_MORE);
+	assert_int_equal(
+		noise_frame_read(&r, &msg, &mlen, &used, big + 1000, NOISE_FRAME_MAX + 1 - 1000, 0),
+		PS_OK);
+	assert_int_equal(used, NOISE_FRAME_MAX - 1000); /* the byte after it is left */
+	assert_int_equal(mlen, NOISE_MAX_MSG);
+	assert_int_equal(msg[0], 0x3c);
+	assert_int_equal(msg[NOISE_MAX_MSG - 1], 0x3c);
+
+	/* half a frame, wiped: the next bytes start a new frame */
+	assert_int_equal(noise_frame_read(&r, &msg, &mlen, &used, big, 100, 0), PS_ERR_NEED_MORE);
+	noise_frame_reader_wipe(&r);
+	assert_int_equal(r.body[50], 0);
+	assert_int_equal(noise_frame_read(&r, &msg, &mlen, &used, stream, sizeof(stream), 0),
+			 PS_OK);
+	assert_int_equal(mlen, 5);
+	free(big);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_decode),
-		cmocka_unit_test(test_limits),
-		cmocka_unit_test(test_encode),
-		cmocka_unit_test(test_roundtrip),
+		cmocka_unit_test(test_decode),	       cmocka_unit_test(test_limits),
+		cmocka_unit_test(test_encode),	       cmocka_unit_test(test_roundtrip),
+		cmocka_unit_test(test_reader_cuts),    cmocka_unit_test(test_reader_min_len),
+		cmocka_unit_test(test_reader_largest),
 	};
 	return cmocka_run_group_tests_name("noise frame", tests, NULL, NULL);
 }

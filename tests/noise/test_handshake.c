@@ -6,9 +6,12 @@
  * every position of msg1, msg2 and a transport message fails (Monocypher
  * `box[i]++; ASSERT_KO`); wrong PSK fails the initiator on msg2; wrong
  * prologue fails the responder on msg1; low-order ephemeral keys give
- * PS_ERR_DH; misuse and limits; secrets wiped at Split.
+ * PS_ERR_DH; misuse and limits; secrets wiped at Split; the e_pub test
+ * seam (the public key e sends, as --bug low-order-e uses it).
  * Every pattern of the tables, with psk modifiers, under the four hashes:
  * both sides agree on h and the transport keys.
+ * (NULL, 0) is a valid empty payload everywhere (the regression
+ * fuzz/regressions/noise_msg2/null-payload-encrypt).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -583,6 +586,141 @@ static void test_aesgcm(void **state)
 	run_pattern("Noise_XXpsk3_25519_AESGCM_BLAKE2b");
 }
 
+/* The e_pub seam: with a fixed e, the e token sends and hashes e_pub instead
+ * of e's public key. Given e's own public key, nothing changes; given the
+ * all-zero point, msg1 still authenticates (its sender and its reader hash
+ * the same bytes) and the responder's ee gives zero. Without e: refused. */
+static void test_e_pub_seam(void **state)
+{
+	static const uint8_t e[32] = { 0x42, 0x17 }, zero[32] = { 0 };
+	uint8_t pub[32], honest[128], forged[128], pt[64], m2[128];
+	struct noise_protocol proto;
+	struct noise_hs_config c = { 0 };
+	struct noise_hs hs, r, before;
+	size_t hl, fl, pl, n;
+	uint64_t seed = 2;
+	(void)state;
+
+	assert_int_equal(noise_protocol_parse(&proto, NNPSK2, strlen(NNPSK2)), PS_OK);
+	assert_int_equal(cry_x25519_base(pub, e), PS_OK);
+	c.protocol = &proto;
+	c.initiator = true;
+	c.prologue = prologue;
+	c.prologue_len = sizeof(prologue);
+	c.psks = (const uint8_t(*)[32])psk_a;
+	c.n_psks = 1;
+	c.rng = tu_rng;
+	c.rng_ctx = &seed;
+
+	c.e_pub = zero; /* a public key without the private key it stands for */
+	assert_int_equal(noise_hs_init(&hs, &c), PS_ERR_INVALID_ARG);
+
+	c.e = e;
+	c.e_pub = NULL;
+	assert_int_equal(noise_hs_init(&hs, &c), PS_OK);
+	assert_int_equal(noise_hs_write_message(&hs, honest, sizeof(honest), &hl, payload1,
+						sizeof(payload1)),
+			 PS_OK);
+	noise_hs_wipe(&hs);
+	assert_memory_equal(honest, pub, 32);
+
+	c.e_pub = pub; /* the true key: the same message */
+	assert_int_equal(noise_hs_init(&hs, &c), PS_OK);
+	assert_int_equal(noise_hs_write_message(&hs, forged, sizeof(forged), &fl, payload1,
+						sizeof(payload1)),
+			 PS_OK);
+	noise_hs_wipe(&hs);
+	assert_int_equal(fl, hl);
+	assert_memory_equal(forged, honest, hl);
+
+	c.e_pub = zero;
+	assert_int_equal(noise_hs_init(&hs, &c), PS_OK);
+	assert_memory_equal(noise_hs_local_ephemeral(&hs), zero, 32);
+	assert_int_equal(noise_hs_write_message(&hs, forged, sizeof(forged), &fl, payload1,
+						sizeof(payload1)),
+			 PS_OK);
+	assert_int_equal(fl, hl);
+	assert_memory_equal(forged, zero, 32);
+	/* the responder reads it: the tag verifies over the zero key */
+	c.initiator = false;
+	c.e = NULL;
+	c.e_pub = NULL;
+	assert_int_equal(noise_hs_init(&r, &c), PS_OK);
+	assert_int_equal(noise_hs_read_message(&r, pt, sizeof(pt), &pl, forged, fl), PS_OK);
+	assert_int_equal(pl, sizeof(payload1));
+	assert_memory_equal(pt, payload1, pl);
+	/* and cannot answer: DH(e_r, 0) is all zeros */
+	memcpy(&before, &r, sizeof(before));
+	assert_int_equal(noise_hs_write_message(&r, m2, sizeof(m2), &n, NULL, 0), PS_ERR_DH);
+	assert_memory_equal(&r, &before, sizeof(before));
+	noise_hs_wipe(&hs);
+	noise_hs_wipe(&r);
+}
+
+/* (NULL, 0) as an empty payload reached the fuzz-only null AEAD of crypto.c,
+ * which passed the NULL to memmove (undefined even for 0 bytes; UBSan's
+ * nonnull-attribute check aborted noise_msg2). The null AEAD now copies
+ * only a non-empty plaintext. It exists only in the fuzz build, so the
+ * exact crash replays there (ci/fuzz-smoke runs fuzz/regressions/); this
+ * pins the contract the fix relies on in every build: (NULL, 0) is a valid
+ * empty payload for cry_aead_encrypt, noise_cs_encrypt_with_ad and
+ * noise_hs_write_message, in each message of a three-message pattern (the
+ * regression's shape: the initiator writes its third message with no
+ * payload). */
+static void test_aead_null_empty(void **state)
+{
+	uint8_t key[32] = { 1 }, nonce[12] = { 0 }, out[16], back[1];
+
+	(void)state;
+	memset(out, 0x55, sizeof(out));
+	assert_int_equal(cry_aead_encrypt(CRY_AEAD_CHACHAPOLY, out, key, nonce, NULL, 0, NULL, 0),
+			 PS_OK);
+	assert_int_equal(cry_aead_decrypt(CRY_AEAD_CHACHAPOLY, back, key, nonce, NULL, 0, out, 16),
+			 PS_OK);
+}
+
+static void run_null_payloads(const char *name)
+{
+	static const uint8_t psk[1][32] = { { 7 } };
+	struct noise_protocol proto;
+	struct noise_hs hs[2];
+	struct noise_hs_config c;
+	uint8_t s[2][32] = { { 1 }, { 2 } }, msg[256], got[256];
+	uint64_t seed[2] = { 11, 12 };
+	size_t n, g;
+
+	assert_int_equal(noise_protocol_parse(&proto, name, strlen(name)), PS_OK);
+	for (int i = 0; i < 2; i++) {
+		memset(&c, 0, sizeof(c));
+		c.protocol = &proto;
+		c.initiator = i == 0;
+		c.psks = psk;
+		c.n_psks = proto.pattern.n_psks;
+		c.s = strstr(name, "_XX") ? s[i] : NULL;
+		c.rng = tu_rng;
+		c.rng_ctx = &seed[i];
+		assert_int_equal(noise_hs_init(&hs[i], &c), PS_OK);
+	}
+	for (size_t m = 0; m < proto.pattern.n_msgs; m++) {
+		int w = noise_pattern_initiator_sends(m) ? 0 : 1;
+		assert_int_equal(noise_hs_write_message(&hs[w], msg, sizeof(msg), &n, NULL, 0),
+				 PS_OK);
+		assert_int_equal(noise_hs_read_message(&hs[!w], got, sizeof(got), &g, msg, n),
+				 PS_OK);
+		assert_int_equal(g, 0);
+	}
+	noise_hs_wipe(&hs[0]);
+	noise_hs_wipe(&hs[1]);
+}
+
+static void test_handshake_null_payloads(void **state)
+{
+	(void)state;
+	run_null_payloads("Noise_NNpsk2_25519_ChaChaPoly_BLAKE2s");
+	run_null_payloads("Noise_XX_25519_ChaChaPoly_BLAKE2s");
+	run_null_payloads("Noise_XXpsk3_25519_ChaChaPoly_SHA256");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -599,6 +737,9 @@ int main(void)
 		cmocka_unit_test(test_split_wipes),
 		cmocka_unit_test(test_every_pattern),
 		cmocka_unit_test(test_aesgcm),
+		cmocka_unit_test(test_e_pub_seam),
+		cmocka_unit_test(test_aead_null_empty),
+		cmocka_unit_test(test_handshake_null_payloads),
 	};
 
 	if (cry_init() != PS_OK)

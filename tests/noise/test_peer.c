@@ -3,7 +3,10 @@
  * memory, the bytes passed in random chunk sizes, agree on the handshake
  * hash, the payloads and the echo; every failure ends as FAILED with its
  * reason (wrong PSK, wrong prologue, a byte changed anywhere, a short frame,
- * a wrong echo, timeout, close); init refuses what it cannot run.
+ * a wrong echo, timeout, close); init refuses what it cannot run. In every
+ * state of both roles, what the exchange waits for and, after a failure,
+ * the message it is about (noise_peer_waiting_for, noise_peer_note); input
+ * after the end is ignored.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -84,7 +87,7 @@ static size_t move(struct side *from, struct side *to, uint64_t *rng, size_t max
 			chunk = n;
 		/* a failure shows in the receiver's outcome and events */
 		if (noise_peer_input(&to->peer, NOW + 1, data, chunk) != PS_OK)
-			assert_int_equal(noise_peer_outcome(&to->peer), NOISE_PEER_FAILED);
+			assert_int_equal(noise_peer_outcome(&to->peer), PS_FAILED);
 		noise_peer_consume(&from->peer, chunk);
 		moved += chunk;
 	}
@@ -115,8 +118,8 @@ static void assert_success(struct side *i, struct side *r, size_t hashlen)
 	const uint8_t *hi, *hr, *p;
 	size_t hil, hrl, n;
 
-	assert_int_equal(noise_peer_outcome(&i->peer), NOISE_PEER_SUCCESS);
-	assert_int_equal(noise_peer_outcome(&r->peer), NOISE_PEER_SUCCESS);
+	assert_int_equal(noise_peer_outcome(&i->peer), PS_SUCCESS);
+	assert_int_equal(noise_peer_outcome(&r->peer), PS_SUCCESS);
 	hi = noise_peer_handshake_hash(&i->peer, &hil);
 	hr = noise_peer_handshake_hash(&r->peer, &hrl);
 	assert_int_equal(hil, hashlen);
@@ -269,12 +272,20 @@ static void test_sizes(void **state)
 static void assert_failed(struct side *s, int err)
 {
 	drain_events(s);
-	assert_int_equal(noise_peer_outcome(&s->peer), NOISE_PEER_FAILED);
+	assert_int_equal(noise_peer_outcome(&s->peer), PS_FAILED);
 	assert_int_equal(noise_peer_error(&s->peer), err);
 	assert_true(s->n_ev >= 1);
 	assert_int_equal(s->ev[s->n_ev - 1].type, NOISE_PEER_EV_FAILED);
 	assert_int_equal(s->ev[s->n_ev - 1].err, err);
 	assert_int_equal(noise_peer_expiry(&s->peer), UINT64_MAX);
+}
+
+static void assert_note(const struct side *s, const char *words)
+{
+	assert_true(noise_peer_ended(&s->peer));
+	assert_null(noise_peer_waiting_for(&s->peer));
+	assert_non_null(noise_peer_note(&s->peer));
+	assert_string_equal(noise_peer_note(&s->peer), words);
 }
 
 /* psk2 is mixed into msg2: the initiator finds out; the responder then
@@ -287,9 +298,11 @@ static void test_wrong_psk(void **state)
 	pair(&i, &r, NULL, 1, 2);
 	run(&i, &r, 3, 50);
 	assert_failed(&i, PS_ERR_DECRYPT);
-	assert_int_equal(noise_peer_outcome(&r.peer), NOISE_PEER_PENDING);
+	assert_note(&i, "message 2");
+	assert_int_equal(noise_peer_outcome(&r.peer), PS_PENDING);
 	noise_peer_close(&r.peer, PS_ERR_CLOSED);
 	assert_failed(&r, PS_ERR_CLOSED);
+	assert_note(&r, "the transport message");
 	finish(&i, &r);
 }
 
@@ -307,7 +320,8 @@ static void test_wrong_prologue(void **state)
 	start(&r, NOISE_PEER_RESPONDER, &cr);
 	run(&i, &r, 3, 50);
 	assert_failed(&r, PS_ERR_DECRYPT);
-	assert_int_equal(noise_peer_outcome(&i.peer), NOISE_PEER_PENDING);
+	assert_note(&r, "message 1");
+	assert_int_equal(noise_peer_outcome(&i.peer), PS_PENDING);
 	finish(&i, &r);
 }
 
@@ -323,6 +337,7 @@ static void test_short_frames(void **state)
 	assert_int_equal(noise_peer_input(&r.peer, NOW, short_msg1, 1), PS_OK);
 	assert_int_equal(noise_peer_input(&r.peer, NOW, short_msg1 + 1, 1), PS_ERR_BAD_SIZE);
 	assert_failed(&r, PS_ERR_BAD_SIZE);
+	assert_note(&r, "message 1");
 	/* after the end, input is ignored */
 	assert_int_equal(noise_peer_input(&r.peer, NOW, short_msg1, 2), PS_OK);
 	finish(&i, &r);
@@ -332,6 +347,7 @@ static void test_short_frames(void **state)
 	assert_int_equal(noise_peer_input(&i.peer, NOW, (const uint8_t *)"\0\0", 2),
 			 PS_ERR_BAD_SIZE);
 	assert_failed(&i, PS_ERR_BAD_SIZE);
+	assert_note(&i, "message 2");
 	finish(&i, &r);
 }
 
@@ -342,6 +358,8 @@ static void test_short_frames(void **state)
  * times out or sees the close). */
 static void flip_and_check(unsigned which)
 {
+	static const char *const about[] = { "message 1", "message 2", "the transport message",
+					     "the echo" };
 	static struct side i, r;
 	size_t len = 0;
 
@@ -375,6 +393,7 @@ static void flip_and_check(unsigned which)
 		if (err != PS_ERR_DECRYPT && err != PS_ERR_DH)
 			fail_msg("message %u byte %zu: %s", which, pos, ps_errname(err));
 		assert_failed(to, err);
+		assert_note(to, about[which]);
 		free(copy);
 		finish(&i, &r);
 	}
@@ -443,6 +462,7 @@ static void test_echo_mismatch(void **state)
 	assert_int_equal(noise_frame_encode(buf, sizeof(buf), &blen, buf + 2, blen), PS_OK);
 	assert_int_equal(noise_peer_input(&i.peer, NOW, buf, blen), PS_ERR_ECHO_MISMATCH);
 	assert_failed(&i, PS_ERR_ECHO_MISMATCH);
+	assert_note(&i, "the echo"); /* it authenticated, then differed */
 	assert_string_equal(ps_errname(PS_ERR_ECHO_MISMATCH), "echo-mismatch");
 	noise_hs_wipe(&hs);
 	noise_peer_free(&i.peer);
@@ -478,6 +498,7 @@ static void test_low_order_ephemeral(void **state)
 	assert_int_equal(noise_frame_put_header(frame, 32 + n), PS_OK);
 	assert_int_equal(noise_peer_input(&r.peer, NOW, frame, 2 + 32 + n), PS_ERR_DH);
 	assert_failed(&r, PS_ERR_DH);
+	assert_note(&r, "message 1"); /* it authenticated; the DH after it failed */
 	assert_string_equal(ps_errname(PS_ERR_DH), "bad-dh");
 	assert_int_equal(noise_peer_output(&r.peer, &out), 0);
 	noise_peer_free(&r.peer);
@@ -491,7 +512,7 @@ static void test_timeout(void **state)
 	pair(&i, &r, NULL, 1, 1);
 	assert_int_equal(noise_peer_expiry(&r.peer), NOW + 5000000000u);
 	noise_peer_handle_expiry(&r.peer, NOW + 4999999999u);
-	assert_int_equal(noise_peer_outcome(&r.peer), NOISE_PEER_PENDING);
+	assert_int_equal(noise_peer_outcome(&r.peer), PS_PENDING);
 	noise_peer_handle_expiry(&r.peer, NOW + 5000000000u);
 	assert_failed(&r, PS_ERR_TIMEOUT);
 	/* input past the deadline: timeout too */
@@ -508,7 +529,7 @@ static void test_timeout(void **state)
 		start(&i, NOISE_PEER_RESPONDER, &c);
 		assert_int_equal(noise_peer_expiry(&i.peer), UINT64_MAX);
 		noise_peer_handle_expiry(&i.peer, UINT64_MAX - 1);
-		assert_int_equal(noise_peer_outcome(&i.peer), NOISE_PEER_PENDING);
+		assert_int_equal(noise_peer_outcome(&i.peer), PS_PENDING);
 		noise_peer_free(&i.peer);
 	}
 }
@@ -561,6 +582,139 @@ static void test_output_backlog(void **state)
 	finish(&i, &r);
 }
 
+static void assert_waiting(const struct side *s, const char *words)
+{
+	assert_false(noise_peer_ended(&s->peer));
+	assert_int_equal(noise_peer_outcome(&s->peer), PS_PENDING);
+	assert_null(noise_peer_note(&s->peer));
+	assert_string_equal(noise_peer_waiting_for(&s->peer), words);
+}
+
+static void assert_ended_well(const struct side *s)
+{
+	assert_true(noise_peer_ended(&s->peer));
+	assert_int_equal(noise_peer_outcome(&s->peer), PS_SUCCESS);
+	assert_null(noise_peer_waiting_for(&s->peer));
+	assert_null(noise_peer_note(&s->peer));
+}
+
+/* What each side waits for in each state of an honest exchange; at the end
+ * nothing, no note, and input is ignored: PS_OK, no event, no output. */
+static void test_states_in_words(void **state)
+{
+	static struct side i, r;
+	struct noise_peer_event ev;
+	const uint8_t *data;
+	uint64_t rng = 1;
+	(void)state;
+
+	pair(&i, &r, NULL, 1, 1);
+	assert_waiting(&i, "message 2");
+	assert_waiting(&r, "message 1");
+	move(&i, &r, &rng, 1000); /* msg1 */
+	assert_waiting(&i, "message 2");
+	assert_waiting(&r, "the transport message");
+	move(&r, &i, &rng, 1000); /* msg2 */
+	assert_waiting(&i, "the echo");
+	move(&i, &r, &rng, 1000); /* the transport message; the echo is queued */
+	assert_ended_well(&r);
+	move(&r, &i, &rng, 1000); /* the echo */
+	assert_ended_well(&i);
+
+	drain_events(&i);
+	drain_events(&r);
+	for (int k = 0; k < 2; k++) {
+		struct side *s = k ? &r : &i;
+		assert_int_equal(noise_peer_input(&s->peer, NOW, (const uint8_t *)"\0\0\0\x10x", 5),
+				 PS_OK);
+		assert_false(noise_peer_next_event(&s->peer, &ev));
+		assert_int_equal(noise_peer_output(&s->peer, &data), 0);
+		noise_peer_close(&s->peer, PS_ERR_CLOSED); /* no effect after SUCCESS */
+		assert_ended_well(s);
+		assert_int_equal(noise_peer_error(&s->peer), PS_OK);
+		assert_int_equal(noise_peer_events_lost(&s->peer), 0);
+	}
+	finish(&i, &r);
+}
+
+/* The connection closes, or the deadline passes, in each state: the
+ * failure is about what the side waited for. */
+static void test_notes_on_close_and_timeout(void **state)
+{
+	static const char *const waits[4][2] = {
+		/* initiator, responder, after `step` messages went across */
+		{ "message 2", "message 1" },
+		{ "message 2", "the transport message" },
+		{ "the echo", "the transport message" },
+		{ "the echo", NULL }, /* the responder succeeded */
+	};
+	static struct side i, r;
+	(void)state;
+
+	for (unsigned step = 0; step < 4; step++)
+		for (int timeout = 0; timeout < 2; timeout++) {
+			uint64_t rng = 1;
+
+			pair(&i, &r, NULL, 1, 1);
+			for (unsigned m = 0; m < step; m++)
+				move(m % 2 ? &r : &i, m % 2 ? &i : &r, &rng, 1000);
+			for (int k = 0; k < 2; k++) {
+				struct side *s = k ? &r : &i;
+				if (!waits[step][k]) {
+					assert_ended_well(s);
+					continue;
+				}
+				assert_waiting(s, waits[step][k]);
+				if (timeout)
+					noise_peer_handle_expiry(&s->peer, NOW + 5000000000u);
+				else
+					noise_peer_close(&s->peer, PS_ERR_CLOSED);
+				assert_failed(s, timeout ? PS_ERR_TIMEOUT : PS_ERR_CLOSED);
+				assert_note(s, waits[step][k]);
+				/* input after the end: ignored */
+				assert_int_equal(
+					noise_peer_input(&s->peer, NOW, (const uint8_t *)"\0", 1),
+					PS_OK);
+				assert_note(s, waits[step][k]);
+			}
+			finish(&i, &r);
+		}
+}
+
+/* A responder sending the all-zero e (--bug low-order-e): msg2 reaches
+ * the initiator, whose DH fails on it. */
+static void test_low_order_responder(void **state)
+{
+	static struct side i, r;
+	struct noise_peer_config ci, cr;
+	uint64_t rng = 1;
+	(void)state;
+
+	config(&ci, NULL, 1, &i.seed);
+	config(&cr, NULL, 1, &r.seed);
+	cr.bugs = NOISE_BUG_LOW_ORDER_E;
+	start(&i, NOISE_PEER_INITIATOR, &ci);
+	start(&r, NOISE_PEER_RESPONDER, &cr);
+	move(&i, &r, &rng, 1000);
+	move(&r, &i, &rng, 1000);
+	assert_failed(&i, PS_ERR_DH);
+	assert_note(&i, "message 2");
+	assert_waiting(&r, "the transport message");
+	finish(&i, &r);
+}
+
+static void test_msg_names(void **state)
+{
+	(void)state;
+	assert_string_equal(noise_peer_msg_name(NOISE_PEER_MSG1), "msg1");
+	assert_string_equal(noise_peer_msg_name(NOISE_PEER_MSG2), "msg2");
+	assert_string_equal(noise_peer_msg_name(NOISE_PEER_TRANSPORT), "transport");
+	assert_string_equal(noise_peer_msg_name(NOISE_PEER_ECHO), "echo");
+	assert_string_equal(noise_peer_msg_name(NOISE_PEER_EMPTY), "empty");
+	assert_string_equal(noise_peer_msg_name(NOISE_PEER_MSG_NONE), "none");
+	assert_string_equal(noise_peer_msg_name((enum noise_peer_msg)99), "none");
+}
+
 static void test_init_errors(void **state)
 {
 	static struct noise_peer p;
@@ -586,7 +740,7 @@ static void test_init_errors(void **state)
 	assert_int_equal(noise_peer_init(&p, (enum noise_peer_role)7, &c, NOW), PS_ERR_INVALID_ARG);
 	assert_int_equal(noise_peer_init(&p, NOISE_PEER_RESPONDER, &c, NOW), PS_OK);
 	assert_string_equal(p.proto.name, NOISE_PEER_DEFAULT_PROTOCOL);
-	assert_string_equal(noise_peer_outcome_name(noise_peer_outcome(&p)), "PENDING");
+	assert_string_equal(ps_outcome_name(noise_peer_outcome(&p)), "PENDING");
 	/* the config's PSK copy inside the peer is wiped */
 	for (size_t k = 0; k < sizeof(p.cfg.psk); k++)
 		assert_int_equal(p.cfg.psk[k], 0);
@@ -609,6 +763,10 @@ int main(void)
 		cmocka_unit_test(test_close),
 		cmocka_unit_test(test_output_backlog),
 		cmocka_unit_test(test_init_errors),
+		cmocka_unit_test(test_states_in_words),
+		cmocka_unit_test(test_notes_on_close_and_timeout),
+		cmocka_unit_test(test_low_order_responder),
+		cmocka_unit_test(test_msg_names),
 	};
 
 	if (cry_init() != PS_OK)

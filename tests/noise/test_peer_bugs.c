@@ -1,12 +1,18 @@
 /*
  * test_peer_bugs.c - the misbehaviour switches of noise/peer (NOISE_BUG_*):
  * each spoils what one side sends, and the other side must refuse it with
- * the right error. Also the paths the noise_peer fuzz harness found: a
- * no-echo responder held open and fed more transport messages must neither
- * leak nor lose its final event.
+ * the right error; each changes the wire in the roles peer.h names and in
+ * no other; whatever they do, the MSG_SENT events describe exactly the
+ * bytes handed out (every frame its event, each event's length the prefix
+ * found on the wire, the bytes adding up). Also the paths the noise_peer
+ * fuzz harness found: a no-echo responder held open and fed more transport
+ * messages must neither leak nor lose its final event; the events it
+ * cannot keep are counted; what it waits for and what its failure is about
+ * are said right.
  */
 #include <string.h>
 
+#include "core/cursor.h"
 #include "noise/frame.h"
 #include "noise/peer.h"
 #include "testutil.h"
@@ -136,6 +142,230 @@ static void test_responder_spoils(void **state)
 	expect(0, NOISE_BUG_ALTER_ECHO, PS_ERR_ECHO_MISMATCH, PS_OK);
 }
 
+/* ---- the MSG_SENT events against the wire ---- */
+
+struct wire_side {
+	struct noise_peer p;
+	uint64_t seed;
+	uint8_t wire[1024]; /* everything noise_peer_output handed out */
+	size_t wire_len;
+	uint8_t flight[1024]; /* of that, what the other side has not had yet */
+	size_t flight_off, flight_len;
+	struct noise_peer_event sent[32]; /* the MSG_SENT events, in order */
+	size_t n_sent;
+};
+
+static void wire_start(struct wire_side *s, enum noise_peer_role role, uint64_t bugs)
+{
+	static const uint8_t psk[32] = { 9, 8, 7 };
+	static const uint8_t t[] = "the transport plaintext", p1[] = "P1", p2[] = "P2!";
+	struct noise_peer_config c;
+
+	memset(s, 0, sizeof(*s));
+	s->seed = role == NOISE_PEER_INITIATOR ? 5 : 6;
+	memset(&c, 0, sizeof(c));
+	memcpy(c.psk, psk, sizeof(psk));
+	c.payload1 = p1;
+	c.payload1_len = sizeof(p1) - 1;
+	c.payload2 = p2;
+	c.payload2_len = sizeof(p2) - 1;
+	c.transport = t;
+	c.transport_len = sizeof(t) - 1;
+	c.timeout_ns = 1000000000u;
+	c.rng = tu_rng;
+	c.rng_ctx = &s->seed;
+	c.bugs = bugs;
+	assert_int_equal(noise_peer_init(&s->p, role, &c, T0), PS_OK);
+}
+
+/* Take all s has to send (onto its wire log and in flight), and its events. */
+static void wire_collect(struct wire_side *s)
+{
+	struct noise_peer_event ev;
+	const uint8_t *out;
+	size_t n = noise_peer_output(&s->p, &out);
+
+	assert_true(n <= sizeof(s->wire) - s->wire_len);
+	memcpy(s->wire + s->wire_len, out, n);
+	memcpy(s->flight + s->flight_len, out, n);
+	s->wire_len += n;
+	s->flight_len += n;
+	noise_peer_consume(&s->p, n);
+	while (noise_peer_next_event(&s->p, &ev))
+		if (ev.type == NOISE_PEER_EV_MSG_SENT) {
+			assert_true(s->n_sent < sizeof(s->sent) / sizeof(s->sent[0]));
+			s->sent[s->n_sent++] = ev;
+		}
+}
+
+/* Run the exchange one byte at a time, everything sent collected after
+ * each byte (so no output is ever left queued when a side fails), until
+ * nothing moves; then both sides close. */
+static void wire_run(struct wire_side *i, struct wire_side *r)
+{
+	for (;;) {
+		struct wire_side *from;
+
+		wire_collect(i);
+		wire_collect(r);
+		from = i->flight_off < i->flight_len ? i : r->flight_off < r->flight_len ? r : NULL;
+		if (!from)
+			break;
+		{
+			int rc = noise_peer_input(from == i ? &r->p : &i->p, T0 + 1,
+						  from->flight + from->flight_off++, 1);
+			assert_true(rc == PS_OK ||
+				    rc == noise_peer_error(from == i ? &r->p : &i->p));
+		}
+	}
+	noise_peer_close(&i->p, PS_ERR_CLOSED);
+	noise_peer_close(&r->p, PS_ERR_CLOSED);
+	wire_collect(i);
+	wire_collect(r);
+}
+
+/* Every frame handed out had its MSG_SENT event, in order: each event's
+ * length is the prefix at its offset on the wire, its bytes take us to the
+ * next frame, and they add up to the whole wire. */
+static void assert_events_match_wire(const struct wire_side *s, uint64_t ib, uint64_t rb)
+{
+	size_t off = 0;
+
+	assert_int_equal(noise_peer_events_lost(&s->p), 0);
+	for (size_t k = 0; k < s->n_sent; k++) {
+		const struct noise_peer_event *ev = &s->sent[k];
+
+		if (s->wire_len - off < 2 || ev->bytes > s->wire_len - off || ev->bytes < 2)
+			fail_msg("bugs %llx/%llx: event %zu (%zu bytes) past the wire's %zu",
+				 (unsigned long long)ib, (unsigned long long)rb, k, ev->bytes,
+				 s->wire_len);
+		if (ps_load_u16be(s->wire + off) != ev->length)
+			fail_msg("bugs %llx/%llx: event %zu says length %zu, the prefix %u",
+				 (unsigned long long)ib, (unsigned long long)rb, k, ev->length,
+				 ps_load_u16be(s->wire + off));
+		off += ev->bytes;
+	}
+	if (off != s->wire_len)
+		fail_msg("bugs %llx/%llx: events sum to %zu bytes, the wire has %zu",
+			 (unsigned long long)ib, (unsigned long long)rb, off, s->wire_len);
+}
+
+static struct wire_side wi, wr;
+
+/* Every switch and every pair of them, on the initiator, the responder
+ * and both. */
+static void test_sent_events_are_the_wire(void **state)
+{
+	(void)state;
+	for (int a = -1; a < 14; a++)
+		for (int b = a; b < 14; b++) {
+			uint64_t bugs =
+				(a < 0 ? 0 : UINT64_C(1) << a) | (b < 0 ? 0 : UINT64_C(1) << b);
+
+			for (int who = 0; who < 3; who++) {
+				uint64_t ib = who != 1 ? bugs : 0, rb = who != 0 ? bugs : 0;
+
+				wire_start(&wi, NOISE_PEER_INITIATOR, ib);
+				wire_start(&wr, NOISE_PEER_RESPONDER, rb);
+				wire_run(&wi, &wr);
+				assert_events_match_wire(&wi, ib, rb);
+				assert_events_match_wire(&wr, ib, rb);
+				noise_peer_free(&wi.p);
+				noise_peer_free(&wr.p);
+			}
+		}
+}
+
+/* --bug silent: nothing goes out, so no MSG_SENT event at all; zero-frame
+ * and replay-msg1 each add a frame of their own. */
+static void test_sent_events_per_frame(void **state)
+{
+	(void)state;
+	wire_start(&wi, NOISE_PEER_INITIATOR, NOISE_BUG_SILENT);
+	wire_start(&wr, NOISE_PEER_RESPONDER, NOISE_BUG_SILENT);
+	wire_run(&wi, &wr);
+	assert_int_equal(wi.wire_len + wr.wire_len, 0);
+	assert_int_equal(wi.n_sent + wr.n_sent, 0);
+	noise_peer_free(&wi.p);
+	noise_peer_free(&wr.p);
+
+	wire_start(&wi, NOISE_PEER_INITIATOR, NOISE_BUG_ZERO_FRAME | NOISE_BUG_REPLAY_MSG1);
+	wire_collect(&wi);
+	assert_int_equal(wi.n_sent, 3);
+	assert_int_equal(wi.sent[0].msg, NOISE_PEER_EMPTY);
+	assert_int_equal(wi.sent[0].length, 0);
+	assert_int_equal(wi.sent[0].bytes, 2);
+	assert_int_equal(wi.sent[1].msg, NOISE_PEER_MSG1);
+	assert_int_equal(wi.sent[1].length, 48 + 2);
+	assert_int_equal(wi.sent[1].bytes, 2 + 48 + 2);
+	assert_int_equal(wi.sent[2].msg, NOISE_PEER_MSG1);
+	assert_int_equal(wi.sent[2].bytes, 2 + 48 + 2);
+	noise_peer_free(&wi.p);
+
+	/* the prefix says 65535, the frame holds its real body */
+	wire_start(&wr, NOISE_PEER_RESPONDER, NOISE_BUG_OVERSIZE_PREFIX | NOISE_BUG_TRUNCATE_MSG2);
+	wire_start(&wi, NOISE_PEER_INITIATOR, 0);
+	wire_run(&wi, &wr);
+	assert_int_equal(wr.n_sent, 1);
+	assert_int_equal(wr.sent[0].msg, NOISE_PEER_MSG2);
+	assert_int_equal(wr.sent[0].length, NOISE_MAX_MSG);
+	assert_int_equal(wr.sent[0].bytes, 2 + 48 + 3 - 1);
+	noise_peer_free(&wi.p);
+	noise_peer_free(&wr.p);
+}
+
+/* The roles in which each switch changes the wire, as peer.h says: there
+ * the side's bytes differ from an honest run, elsewhere they are the same. */
+static void test_switch_roles(void **state)
+{
+	static const struct {
+		uint64_t bit;
+		bool initiator, responder;
+	} roles[] = {
+		{ NOISE_BUG_FLIP_MSG1, true, false },	  { NOISE_BUG_FLIP_MSG1_E, true, false },
+		{ NOISE_BUG_FLIP_MSG2, false, true },	  { NOISE_BUG_FLIP_MSG2_E, false, true },
+		{ NOISE_BUG_FLIP_TRANSPORT, true, true }, { NOISE_BUG_TRUNCATE_MSG1, true, false },
+		{ NOISE_BUG_TRUNCATE_MSG2, false, true }, { NOISE_BUG_OVERSIZE_PREFIX, true, true },
+		{ NOISE_BUG_REPLAY_MSG1, true, false },	  { NOISE_BUG_LOW_ORDER_E, true, true },
+		{ NOISE_BUG_ALTER_ECHO, false, true },	  { NOISE_BUG_NO_ECHO, false, true },
+		{ NOISE_BUG_SILENT, true, true },	  { NOISE_BUG_ZERO_FRAME, true, true },
+	};
+	static uint8_t honest[2][1024];
+	size_t honest_len[2];
+	(void)state;
+
+	assert_int_equal(sizeof(roles) / sizeof(roles[0]), 14); /* every NOISE_BUG_* */
+	wire_start(&wi, NOISE_PEER_INITIATOR, 0);
+	wire_start(&wr, NOISE_PEER_RESPONDER, 0);
+	wire_run(&wi, &wr);
+	memcpy(honest[0], wi.wire, wi.wire_len);
+	memcpy(honest[1], wr.wire, wr.wire_len);
+	honest_len[0] = wi.wire_len;
+	honest_len[1] = wr.wire_len;
+	noise_peer_free(&wi.p);
+	noise_peer_free(&wr.p);
+
+	for (size_t k = 0; k < sizeof(roles) / sizeof(roles[0]); k++)
+		for (int side = 0; side < 2; side++) {
+			const struct wire_side *s = side ? &wr : &wi;
+			bool applies = side ? roles[k].responder : roles[k].initiator;
+			bool same;
+
+			wire_start(&wi, NOISE_PEER_INITIATOR, side ? 0 : roles[k].bit);
+			wire_start(&wr, NOISE_PEER_RESPONDER, side ? roles[k].bit : 0);
+			wire_run(&wi, &wr);
+			same = s->wire_len == honest_len[side] &&
+			       memcmp(s->wire, honest[side], s->wire_len) == 0;
+			if (same == applies)
+				fail_msg("bug %llx as %s: the wire %s",
+					 (unsigned long long)roles[k].bit,
+					 side ? "responder" : "initiator",
+					 same ? "is the honest one" : "changed");
+			noise_peer_free(&wi.p);
+			noise_peer_free(&wr.p);
+		}
+}
+
 /* The fuzz findings (fuzz/regressions/noise_peer/no-echo-*): a no-echo
  * responder holds the connection open, so the initiator may send it more
  * transport messages. Each one decrypts (the initiator's send CipherState
@@ -154,22 +384,81 @@ static void test_no_echo_held(void **state)
 	(void)pump(&i, &r); /* msg1 */
 	(void)pump(&r, &i); /* msg2 */
 	(void)pump(&i, &r); /* the transport message, held */
-	assert_int_equal(noise_peer_outcome(&r.p), NOISE_PEER_PENDING);
+	assert_int_equal(noise_peer_outcome(&r.p), PS_PENDING);
 	assert_int_equal(r.finals, 0);
+	/* it waits for nothing, has not ended, has no failure to speak of */
+	assert_null(noise_peer_waiting_for(&r.p));
+	assert_false(noise_peer_ended(&r.p));
+	assert_null(noise_peer_note(&r.p));
+	assert_string_equal(noise_peer_waiting_for(&i.p), "the echo");
 	for (int k = 0; k < 2 * NOISE_PEER_EVENTS; k++) {
 		assert_int_equal(noise_cs_encrypt_with_ad(&i.p.send, frame + 2, sizeof(frame) - 2,
 							  &len, NULL, 0, pt, sizeof(pt) - 1),
 				 PS_OK);
 		assert_int_equal(noise_frame_put_header(frame, len), PS_OK);
 		assert_int_equal(noise_peer_input(&r.p, T0, frame, 2 + len), PS_OK);
-		assert_int_equal(noise_peer_outcome(&r.p), NOISE_PEER_PENDING);
+		assert_int_equal(noise_peer_outcome(&r.p), PS_PENDING);
 	}
+	/* 2 * NOISE_PEER_EVENTS MSG_RECV, never drained: the ring keeps
+	 * NOISE_PEER_EVENTS - 1 of them (its last slot is the final event's),
+	 * the others are counted */
+	assert_int_equal(noise_peer_events_lost(&r.p),
+			 2 * NOISE_PEER_EVENTS - (NOISE_PEER_EVENTS - 1));
 	/* closed with the ring full (never drained since), then drained */
 	noise_peer_close(&r.p, PS_ERR_CLOSED);
 	drain(&r);
 	assert_int_equal(r.finals, 1);
 	assert_int_equal(r.err, PS_ERR_CLOSED);
+	assert_int_equal(noise_peer_events_lost(&r.p),
+			 2 * NOISE_PEER_EVENTS - (NOISE_PEER_EVENTS - 1));
+	/* the transport message did arrive: the failure is after it */
+	assert_string_equal(noise_peer_note(&r.p), "after the transport message, echo withheld");
+	assert_null(noise_peer_waiting_for(&r.p));
 	finish(&i, &r);
+}
+
+/* `noise listen --bug no-echo` against an honest initiator: whether the
+ * initiator closes or the responder's deadline passes, the responder's
+ * failure is after the transport message, not before it; a bad frame
+ * while it holds is about a transport message; the initiator's is about
+ * the echo it never got. */
+static void test_no_echo_notes(void **state)
+{
+	static struct side i, r;
+	(void)state;
+
+	for (int how = 0; how < 3; how++) {
+		start(&i, &r, 0, NOISE_BUG_NO_ECHO);
+		run(&i, &r);
+		assert_int_equal(noise_peer_outcome(&r.p), PS_PENDING);
+		assert_null(noise_peer_waiting_for(&r.p));
+		if (how == 0) {
+			noise_peer_close(&r.p, PS_ERR_CLOSED);
+			assert_string_equal(noise_peer_note(&r.p),
+					    "after the transport message, echo withheld");
+		} else if (how == 1) {
+			noise_peer_handle_expiry(&r.p, T0 + 1000000000u);
+			assert_int_equal(noise_peer_error(&r.p), PS_ERR_TIMEOUT);
+			assert_string_equal(noise_peer_note(&r.p),
+					    "after the transport message, echo withheld");
+		} else {
+			/* a frame that does not decrypt */
+			static const uint8_t junk[2 + 16] = { 0, 16 };
+			assert_int_equal(noise_peer_input(&r.p, T0, junk, sizeof(junk)),
+					 PS_ERR_DECRYPT);
+			assert_string_equal(noise_peer_note(&r.p), "the transport message");
+		}
+		/* the transport plaintext it held is still there */
+		{
+			size_t n;
+			assert_non_null(noise_peer_transport(&r.p, &n));
+			assert_int_equal(n, sizeof("transport") - 1);
+		}
+		noise_peer_handle_expiry(&i.p, T0 + 1000000000u);
+		assert_string_equal(noise_peer_note(&i.p), "the echo");
+		finish(&i, &r);
+		assert_int_equal(i.err, PS_ERR_TIMEOUT);
+	}
 }
 
 int main(void)
@@ -179,6 +468,10 @@ int main(void)
 		cmocka_unit_test(test_initiator_spoils),
 		cmocka_unit_test(test_responder_spoils),
 		cmocka_unit_test(test_no_echo_held),
+		cmocka_unit_test(test_no_echo_notes),
+		cmocka_unit_test(test_sent_events_are_the_wire),
+		cmocka_unit_test(test_sent_events_per_frame),
+		cmocka_unit_test(test_switch_roles),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

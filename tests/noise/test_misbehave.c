@@ -1,0 +1,295 @@
+/*
+ * test_misbehave.c - the --bug rewrites of noise/misbehave.c, on a known
+ * frame: each switch does what its line in peer.h says (flip the tag's last
+ * byte or e's first, one byte short and framed so, a 65535 prefix, an empty
+ * frame before, a copy after with an honest prefix, nothing at all), only
+ * for the message and role it names; the frames reported are the ones in
+ * the queue; frames queued before are not touched; a queue without room
+ * refuses and is left as it was. The echo and e switches too.
+ */
+#include <string.h>
+
+#include "noise/frame.h"
+#include "noise/misbehave.h"
+#include "testutil.h"
+
+#define BODY 48
+
+static struct noise_peer_queue q;
+
+/* One honest frame at offset start: prefix 00 30, body 01 02 .. 30. */
+static void put_frame(size_t start)
+{
+	q.len = start;
+	q.buf[q.len++] = 0x00;
+	q.buf[q.len++] = BODY;
+	for (size_t i = 0; i < BODY; i++)
+		q.buf[q.len++] = (uint8_t)(i + 1);
+}
+
+static void body(uint8_t out[BODY])
+{
+	for (size_t i = 0; i < BODY; i++)
+		out[i] = (uint8_t)(i + 1);
+}
+
+/* Rewrite the frame at start for bugs, which and role. */
+static size_t rewrite(struct noise_misbehave_out *f, size_t start, uint64_t bugs,
+		      enum noise_peer_role role, enum noise_peer_msg which)
+{
+	size_t n = 99;
+
+	put_frame(start);
+	assert_int_equal(noise_misbehave_frame(f, &n, &q, start, bugs, role, which), PS_OK);
+	return n;
+}
+
+static void assert_frame(const struct noise_misbehave_out *f, enum noise_peer_msg msg, size_t off,
+			 size_t bytes)
+{
+	assert_int_equal(f->msg, msg);
+	assert_int_equal(f->off, off);
+	assert_int_equal(f->bytes, bytes);
+}
+
+/* Switches that do not name this message or role leave it alone. */
+static void test_untouched(void **state)
+{
+	static const struct {
+		uint64_t bugs;
+		enum noise_peer_role role;
+		enum noise_peer_msg which;
+	} cases[] = {
+		{ 0, NOISE_PEER_INITIATOR, NOISE_PEER_MSG1 },
+		{ NOISE_BUG_FLIP_MSG2 | NOISE_BUG_FLIP_MSG2_E | NOISE_BUG_TRUNCATE_MSG2,
+		  NOISE_PEER_INITIATOR, NOISE_PEER_MSG1 },
+		{ NOISE_BUG_FLIP_MSG1 | NOISE_BUG_FLIP_MSG1_E | NOISE_BUG_TRUNCATE_MSG1 |
+			  NOISE_BUG_REPLAY_MSG1,
+		  NOISE_PEER_RESPONDER, NOISE_PEER_MSG2 },
+		/* only our first message gets the prefix and the empty frame */
+		{ NOISE_BUG_OVERSIZE_PREFIX | NOISE_BUG_ZERO_FRAME, NOISE_PEER_INITIATOR,
+		  NOISE_PEER_TRANSPORT },
+		{ NOISE_BUG_OVERSIZE_PREFIX | NOISE_BUG_ZERO_FRAME, NOISE_PEER_RESPONDER,
+		  NOISE_PEER_ECHO },
+		/* the echo and e switches act elsewhere */
+		{ NOISE_BUG_ALTER_ECHO | NOISE_BUG_NO_ECHO | NOISE_BUG_LOW_ORDER_E,
+		  NOISE_PEER_RESPONDER, NOISE_PEER_ECHO },
+		{ NOISE_BUG_FLIP_TRANSPORT, NOISE_PEER_INITIATOR, NOISE_PEER_MSG1 },
+	};
+	struct noise_misbehave_out f[NOISE_MISBEHAVE_MAX_FRAMES];
+	uint8_t want[2 + BODY];
+	(void)state;
+
+	want[0] = 0;
+	want[1] = BODY;
+	body(want + 2);
+	for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+		assert_int_equal(rewrite(f, 0, cases[k].bugs, cases[k].role, cases[k].which), 1);
+		assert_frame(&f[0], cases[k].which, 0, 2 + BODY);
+		assert_int_equal(q.len, 2 + BODY);
+		assert_memory_equal(q.buf, want, sizeof(want));
+	}
+}
+
+static void test_flips(void **state)
+{
+	struct noise_misbehave_out f[NOISE_MISBEHAVE_MAX_FRAMES];
+	uint8_t want[2 + BODY];
+	(void)state;
+
+	want[0] = 0;
+	want[1] = BODY;
+	/* the tag: the last byte */
+	body(want + 2);
+	want[2 + BODY - 1] ^= 0x01;
+	assert_int_equal(rewrite(f, 0, NOISE_BUG_FLIP_MSG1, NOISE_PEER_INITIATOR, NOISE_PEER_MSG1),
+			 1);
+	assert_memory_equal(q.buf, want, sizeof(want));
+	assert_int_equal(rewrite(f, 0, NOISE_BUG_FLIP_MSG2, NOISE_PEER_RESPONDER, NOISE_PEER_MSG2),
+			 1);
+	assert_memory_equal(q.buf, want, sizeof(want));
+	assert_int_equal(
+		rewrite(f, 0, NOISE_BUG_FLIP_TRANSPORT, NOISE_PEER_INITIATOR, NOISE_PEER_TRANSPORT),
+		1);
+	assert_memory_equal(q.buf, want, sizeof(want));
+	assert_int_equal(
+		rewrite(f, 0, NOISE_BUG_FLIP_TRANSPORT, NOISE_PEER_RESPONDER, NOISE_PEER_ECHO), 1);
+	assert_memory_equal(q.buf, want, sizeof(want));
+	assert_frame(&f[0], NOISE_PEER_ECHO, 0, 2 + BODY);
+
+	/* e: the first byte of the message */
+	body(want + 2);
+	want[2] ^= 0x01;
+	assert_int_equal(
+		rewrite(f, 0, NOISE_BUG_FLIP_MSG1_E, NOISE_PEER_INITIATOR, NOISE_PEER_MSG1), 1);
+	assert_memory_equal(q.buf, want, sizeof(want));
+	assert_int_equal(
+		rewrite(f, 0, NOISE_BUG_FLIP_MSG2_E, NOISE_PEER_RESPONDER, NOISE_PEER_MSG2), 1);
+	assert_memory_equal(q.buf, want, sizeof(want));
+}
+
+static void test_truncate_and_prefix(void **state)
+{
+	struct noise_misbehave_out f[NOISE_MISBEHAVE_MAX_FRAMES];
+	uint8_t want[2 + BODY];
+	(void)state;
+
+	/* one byte short, and framed as such */
+	want[0] = 0;
+	want[1] = BODY - 1;
+	body(want + 2);
+	assert_int_equal(
+		rewrite(f, 0, NOISE_BUG_TRUNCATE_MSG1, NOISE_PEER_INITIATOR, NOISE_PEER_MSG1), 1);
+	assert_int_equal(q.len, 2 + BODY - 1);
+	assert_memory_equal(q.buf, want, 2 + BODY - 1);
+	assert_frame(&f[0], NOISE_PEER_MSG1, 0, 2 + BODY - 1);
+	assert_int_equal(
+		rewrite(f, 0, NOISE_BUG_TRUNCATE_MSG2, NOISE_PEER_RESPONDER, NOISE_PEER_MSG2), 1);
+	assert_memory_equal(q.buf, want, 2 + BODY - 1);
+
+	/* 65535 declared, the body as it was */
+	want[0] = want[1] = 0xff;
+	for (int role = 0; role < 2; role++) {
+		enum noise_peer_msg m = role ? NOISE_PEER_MSG2 : NOISE_PEER_MSG1;
+		assert_int_equal(
+			rewrite(f, 0, NOISE_BUG_OVERSIZE_PREFIX, (enum noise_peer_role)role, m), 1);
+		assert_int_equal(q.len, 2 + BODY);
+		assert_memory_equal(q.buf, want, sizeof(want));
+		assert_frame(&f[0], m, 0, 2 + BODY);
+	}
+}
+
+/* The empty frame goes before, the copy after (with an honest prefix); a
+ * frame queued before them is not touched. */
+static void test_extra_frames(void **state)
+{
+	struct noise_misbehave_out f[NOISE_MISBEHAVE_MAX_FRAMES];
+	uint8_t frame[2 + BODY], cut[2 + BODY]; /* cut: the first 2 + BODY - 1 */
+	const size_t s = 10;
+	(void)state;
+
+	frame[0] = 0;
+	frame[1] = BODY;
+	body(frame + 2);
+	cut[0] = 0;
+	cut[1] = BODY - 1;
+	body(cut + 2);
+
+	memset(q.buf, 0xee, s);
+	assert_int_equal(rewrite(f, s, NOISE_BUG_ZERO_FRAME, NOISE_PEER_RESPONDER, NOISE_PEER_MSG2),
+			 2);
+	assert_frame(&f[0], NOISE_PEER_EMPTY, s, 2);
+	assert_frame(&f[1], NOISE_PEER_MSG2, s + 2, 2 + BODY);
+	assert_int_equal(q.len, s + 2 + 2 + BODY);
+	assert_int_equal(q.buf[s - 1], 0xee);
+	assert_int_equal(q.buf[s], 0);
+	assert_int_equal(q.buf[s + 1], 0);
+	assert_memory_equal(q.buf + s + 2, frame, sizeof(frame));
+
+	assert_int_equal(
+		rewrite(f, s, NOISE_BUG_REPLAY_MSG1, NOISE_PEER_INITIATOR, NOISE_PEER_MSG1), 2);
+	assert_frame(&f[0], NOISE_PEER_MSG1, s, 2 + BODY);
+	assert_frame(&f[1], NOISE_PEER_MSG1, s + 2 + BODY, 2 + BODY);
+	assert_int_equal(q.len, s + 2 * (2 + BODY));
+	assert_memory_equal(q.buf + s, frame, sizeof(frame));
+	assert_memory_equal(q.buf + s + 2 + BODY, frame, sizeof(frame));
+
+	/* all three, on a truncated message under an oversize prefix: the
+	 * copy's prefix tells its true length */
+	assert_int_equal(rewrite(f, s,
+				 NOISE_BUG_ZERO_FRAME | NOISE_BUG_REPLAY_MSG1 |
+					 NOISE_BUG_TRUNCATE_MSG1 | NOISE_BUG_OVERSIZE_PREFIX,
+				 NOISE_PEER_INITIATOR, NOISE_PEER_MSG1),
+			 3);
+	assert_frame(&f[0], NOISE_PEER_EMPTY, s, 2);
+	assert_frame(&f[1], NOISE_PEER_MSG1, s + 2, 2 + BODY - 1);
+	assert_frame(&f[2], NOISE_PEER_MSG1, s + 2 + 2 + BODY - 1, 2 + BODY - 1);
+	assert_int_equal(q.len, s + 2 + 2 * (2 + BODY - 1));
+	assert_int_equal(q.buf[s + 2], 0xff);
+	assert_int_equal(q.buf[s + 3], 0xff);
+	assert_memory_equal(q.buf + s + 4, cut + 2, BODY - 1);
+	assert_memory_equal(q.buf + s + 2 + 2 + BODY - 1, cut, 2 + BODY - 1);
+}
+
+/* --bug silent: made, never queued; whatever else is set. */
+static void test_silent(void **state)
+{
+	struct noise_misbehave_out f[NOISE_MISBEHAVE_MAX_FRAMES];
+	(void)state;
+
+	assert_int_equal(rewrite(f, 7,
+				 NOISE_BUG_SILENT | NOISE_BUG_ZERO_FRAME | NOISE_BUG_REPLAY_MSG1,
+				 NOISE_PEER_INITIATOR, NOISE_PEER_MSG1),
+			 0);
+	assert_int_equal(q.len, 7);
+	assert_int_equal(rewrite(f, 0, NOISE_BUG_SILENT, NOISE_PEER_RESPONDER, NOISE_PEER_ECHO), 0);
+	assert_int_equal(q.len, 0);
+}
+
+/* No room for the extra frame: refused, the queue as it was. */
+static void test_no_room(void **state)
+{
+	static uint8_t before[sizeof(q.buf)];
+	struct noise_misbehave_out f[NOISE_MISBEHAVE_MAX_FRAMES];
+	size_t n = 99;
+	(void)state;
+
+	for (int k = 0; k < 2; k++) {
+		uint64_t bugs = k ? NOISE_BUG_ZERO_FRAME | NOISE_BUG_FLIP_MSG1
+				  : NOISE_BUG_REPLAY_MSG1 | NOISE_BUG_FLIP_MSG1;
+		size_t start = sizeof(q.buf) - (2 + BODY) - (k ? 1 : 2 + BODY - 1);
+
+		put_frame(start);
+		memcpy(before, q.buf, sizeof(q.buf));
+		assert_int_equal(noise_misbehave_frame(f, &n, &q, start, bugs, NOISE_PEER_INITIATOR,
+						       NOISE_PEER_MSG1),
+				 PS_ERR_NOBUF);
+		assert_int_equal(n, 99);
+		assert_int_equal(q.len, start + 2 + BODY);
+		assert_memory_equal(q.buf, before, sizeof(q.buf));
+	}
+	/* exactly enough room */
+	put_frame(sizeof(q.buf) - 2 * (2 + BODY));
+	assert_int_equal(noise_misbehave_frame(f, &n, &q, sizeof(q.buf) - 2 * (2 + BODY),
+					       NOISE_BUG_REPLAY_MSG1, NOISE_PEER_INITIATOR,
+					       NOISE_PEER_MSG1),
+			 PS_OK);
+	assert_int_equal(q.len, sizeof(q.buf));
+}
+
+static void test_echo_and_e(void **state)
+{
+	static const uint8_t got[] = "what came", zero[32] = { 0 };
+	const uint8_t *pt = got;
+	size_t len = sizeof(got);
+	(void)state;
+
+	assert_true(noise_misbehave_echo(&pt, &len, NOISE_BUG_FLIP_TRANSPORT));
+	assert_ptr_equal(pt, got);
+	assert_int_equal(len, sizeof(got));
+	assert_false(noise_misbehave_echo(&pt, &len, NOISE_BUG_NO_ECHO));
+	assert_false(noise_misbehave_echo(&pt, &len, NOISE_BUG_NO_ECHO | NOISE_BUG_ALTER_ECHO));
+	assert_ptr_equal(pt, got);
+	assert_true(noise_misbehave_echo(&pt, &len, NOISE_BUG_ALTER_ECHO));
+	assert_int_equal(len, strlen("not what you sent"));
+	assert_memory_equal(pt, "not what you sent", len);
+
+	assert_null(noise_misbehave_e_pub(0));
+	assert_null(noise_misbehave_e_pub(~(uint64_t)NOISE_BUG_LOW_ORDER_E));
+	assert_non_null(noise_misbehave_e_pub(NOISE_BUG_LOW_ORDER_E));
+	assert_memory_equal(noise_misbehave_e_pub(NOISE_BUG_LOW_ORDER_E), zero, 32);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_untouched),
+		cmocka_unit_test(test_flips),
+		cmocka_unit_test(test_truncate_and_prefix),
+		cmocka_unit_test(test_extra_frames),
+		cmocka_unit_test(test_silent),
+		cmocka_unit_test(test_no_room),
+		cmocka_unit_test(test_echo_and_e),
+	};
+	return cmocka_run_group_tests_name("noise misbehave", tests, NULL, NULL);
+}
