@@ -17,19 +17,14 @@ setup() {
 	[ -x "$PS_PYTHON" ] || skip "$PS_PYTHON is not installed"
 }
 
-teardown() {
-	for p in "$BATS_TEST_TMPDIR"/*.pid; do
-		[ -e "$p" ] && ps_stop_pid "$p" 5 || true
-	done
-}
-
 # wire PROTO ROLE: every switch of PROTO given to the ROLE side. The driver
-# bounds every wait itself; timeout is the backstop.
+# starts and stops its peershake processes itself (by their PIDs) and bounds
+# every wait; timeout is the backstop (on SIGTERM the driver kills what it
+# started). The cases' logs and recordings stay in $BATS_TEST_TMPDIR/cases.
 wire() {
 	[ -x "$PEERSHAKE" ] || skip "peershake is not built ($PEERSHAKE): cmake --preset debug && cmake --build --preset debug"
 	run timeout -k 10 240 "$PS_PYTHON" "$DRIVER" run --peershake "$PEERSHAKE" \
 		--proto "$1" --role "$2" --keep "$BATS_TEST_TMPDIR/cases"
-	echo "$output"
 	assert_success
 	assert_output --regexp 'summary: [1-9][0-9]* case\(s\), [0-9]+ PASS, 0 FAIL'
 	refute_output --partial "FAIL "
@@ -54,7 +49,6 @@ wire() {
 # check ARGS...: the checker on canned files in $BATS_TEST_TMPDIR
 check() {
 	run "$PS_PYTHON" "$DRIVER" check "$@"
-	echo "$output"
 }
 
 # Two Bitcoin messages, made by hand: a verack (regtest magic, no payload;
@@ -183,4 +177,28 @@ EOF
 	check --proto noise --events "$d/noise.json" --sent "$d/noise.bin"
 	assert_failure
 	assert_output --partial "18 byte(s) on the wire after the 1 sent event(s), at offset 50: 0010"
+}
+
+@test "the checker is not vacuous: a message queued long before the peer closed must be on the wire" {
+	local d=$BATS_TEST_TMPDIR
+	btc_wire
+	head -c 50 "$d/btc.bin" >"$d/btc.cut" # the ping cut after 26 of its 32 bytes
+	log() {                               # PING_T_MS: the ping queued then, the peer closed at 1500
+		cat >"$d/t.json" <<-EOF
+			{"event":"sent","t_ms":0,"command":"verack","length":0,"bytes":24}
+			{"event":"sent","t_ms":$1,"command":"ping","length":8,"bytes":32}
+			{"event":"closed","t_ms":1500,"by":"peer"}
+		EOF
+	}
+	log 1400
+	check --proto btc --events "$d/t.json" --sent "$d/btc.cut" --prefix-ok
+	assert_success
+	log 900
+	check --proto btc --events "$d/t.json" --sent "$d/btc.cut" --prefix-ok
+	assert_failure
+	assert_output --partial "'bytes' 32 in the event, 26 byte(s) on the wire from there (queued 600 ms before the peer closed)"
+	# without the other side closing first, never
+	log 1400
+	check --proto btc --events "$d/t.json" --sent "$d/btc.cut"
+	assert_failure
 }

@@ -23,8 +23,9 @@ for both sides:
   (b) the `bytes` add up to the bytes recorded. When the other side closed
       first (its direction ended first at the proxy, and the side's own
       `closed` event says "by":"peer") the recording may be a prefix of
-      what was queued: every event recorded in full must match, and no
-      byte may lie beyond the events.
+      what was queued: every event recorded in full must match, no byte
+      may lie beyond the events, and the first event cut short must have
+      been queued at most 500 ms (its t_ms) before that closed event.
   (c) walking the bytes that side received, each `recv`/`dropped` event in
       order has the header (Bitcoin: command and length) or prefix (Noise)
       found there, `bytes` is that frame (24 or 2 plus its length), and the
@@ -40,7 +41,8 @@ to its first NUL, a non-printable byte shown as '?'. So "version\\0X\\0\\0\\0"
 
 check: the same checks on a given event log (JSON Lines) and recordings:
 --sent the bytes that side sent, --recv the bytes it received, --prefix-ok
-when the other side closed first. Used by bats/wire.bats to show that the
+when the other side closed first (the 500 ms window then ends at the log's
+closed event, where it has one with a t_ms). Used by bats/wire.bats to show that the
 checker fails on a wrong log.
 
 --infer-bytes (diagnosis only, never in the tests): an event without a
@@ -71,6 +73,9 @@ NOISE_HDR = 2
 TIMEOUT_MS = 1500  # peershake -t: stalling switches end by this deadline
 LINGER_MS = 200  # btc --linger: post-verack messages are still read
 STALL = "stall=200"
+# A message queued this long before the peer closed must be on the wire; the
+# slowest switch (byte-at-a-time, 1 ms a byte) writes a version in ~200 ms.
+WINDOW_MS = 500
 PSK_VAR = "WIRE_EVENTS_PSK"
 
 # bounds on every wait (seconds)
@@ -152,18 +157,40 @@ def event_bytes(proto, e, where, infer):
     return b, None
 
 
+def unwritten_diff(e, where, have, prefix_ok):
+    """Event e is not all on the wire (have bytes from its offset). Excused
+    only when the other side closed first (prefix_ok: True, or the t_ms of
+    the side's own closed event) and, where times are known, the event was
+    queued at most WINDOW_MS before that close; a message queued earlier
+    had time to go out while the peer was there. None when excused."""
+    if prefix_ok is True:
+        return None
+    if prefix_ok is not False and prefix_ok is not None:
+        t = e.get("t_ms")
+        if not isinstance(t, (int, float)):
+            return None
+        if prefix_ok - t <= WINDOW_MS:
+            return None
+        return "%s: %s (queued %d ms before the peer closed)" % (
+            where,
+            have,
+            prefix_ok - t,
+        )
+    return "%s: %s" % (where, have)
+
+
 def check_sent(proto, events, wire, prefix_ok, infer=False, side=""):
-    """Rules (a) and (b). Returns the first difference or None."""
+    """Rules (a) and (b). prefix_ok: False, True, or the t_ms of the side's
+    closed event when the other side closed first. Returns the first
+    difference or None."""
     hl = hdr_len(proto)
     off = 0
     sent = [e for e in events if e.get("event") == "sent"]
     for i, e in enumerate(sent):
         where = "%ssent #%d %s at offset %d" % (side, i + 1, json.dumps(name_of(proto, e)), off)
         if len(wire) - off < hl:
-            if prefix_ok:
-                # queued, not written before the other side closed
-                return None
-            return "%s: only %d byte(s) on the wire from there" % (where, len(wire) - off)
+            # queued; not written, or cut when the other side closed
+            return unwritten_diff(e, where, "only %d byte(s) on the wire from there" % (len(wire) - off), prefix_ok)
         d = header_diff(proto, e, wire, off, where)
         if d:
             return d
@@ -171,12 +198,11 @@ def check_sent(proto, events, wire, prefix_ok, infer=False, side=""):
         if d:
             return d
         if len(wire) - off < n:
-            if prefix_ok:
-                return None
-            return "%s: 'bytes' %d in the event, %d byte(s) on the wire from there" % (
+            return unwritten_diff(
+                e,
                 where,
-                n,
-                len(wire) - off,
+                "'bytes' %d in the event, %d byte(s) on the wire from there" % (n, len(wire) - off),
+                prefix_ok,
             )
         off += n
     if off < len(wire):
@@ -216,11 +242,22 @@ def check_recv(proto, events, wire, infer=False, side=""):
 
 
 def closed_by(events):
-    """'peer' or 'us' from the side's closed event, None without one."""
+    """(by, t_ms) of the side's closed event: by is 'peer' or 'us'; (None,
+    None) without one."""
     for e in events:
         if e.get("event") == "closed":
-            return e.get("by")
-    return None
+            return e.get("by"), e.get("t_ms")
+    return None, None
+
+
+def prefix_allowed(other_ended_first, events):
+    """The other side closed first: its direction ended first at the proxy
+    and this side's closed event says "by":"peer". Then the t_ms of that
+    event (True when it has none); else False."""
+    by, t = closed_by(events)
+    if not other_ended_first or by != "peer":
+        return False
+    return t if isinstance(t, (int, float)) else True
 
 
 def read_events(path):
@@ -491,8 +528,8 @@ def run_case(peershake, case, workdir, infer):
     # A side's recording may be a prefix of what it queued only when the
     # other side closed first: at the proxy, the other direction's source
     # ended first, and the side itself reports the close as the peer's.
-    l_first = proxy.ended.get("l2c", 99) < proxy.ended.get("c2l", 99) and closed_by(cev) == "peer"
-    c_first = proxy.ended.get("c2l", 99) < proxy.ended.get("l2c", 99) and closed_by(lev) == "peer"
+    l_first = prefix_allowed(proxy.ended.get("l2c", 99) < proxy.ended.get("c2l", 99), cev)
+    c_first = prefix_allowed(proxy.ended.get("c2l", 99) < proxy.ended.get("l2c", 99), lev)
     mis = "connect" if role == "initiator" else "listen"
     tag = {"connect": "connect", "listen": "listen"}
     for t in tag:
@@ -562,7 +599,13 @@ def cmd_check(a):
     diff = err
     if not diff and a.sent is not None:
         with open(a.sent, "rb") as f:
-            diff = check_sent(a.proto, events, f.read(), a.prefix_ok, a.infer_bytes)
+            prefix = False
+            if a.prefix_ok:
+                # the other side closed first; the window runs to this
+                # side's closed event where the log has one with a time
+                t = closed_by(events)[1]
+                prefix = t if isinstance(t, (int, float)) else True
+            diff = check_sent(a.proto, events, f.read(), prefix, a.infer_bytes)
     if not diff and a.recv is not None:
         with open(a.recv, "rb") as f:
             diff = check_recv(a.proto, events, f.read(), a.infer_bytes)
