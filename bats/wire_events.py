@@ -250,6 +250,15 @@ def closed_by(events):
     return None, None
 
 
+def bytes_sent_of(events):
+    """The bytes_sent of the side's closed event (what reached its socket),
+    or None."""
+    for e in events:
+        if e.get("event") == "closed":
+            return e.get("bytes_sent")
+    return None
+
+
 def prefix_allowed(other_ended_first, events):
     """The other side closed first: its direction ended first at the proxy
     and this side's closed event says "by":"peer". Then the t_ms of that
@@ -541,6 +550,15 @@ def run_case(peershake, case, workdir, infer):
             ev, out, inp, other_first = cev, c2l, l2c, l_first
         else:
             ev, out, inp, other_first = lev, l2c, c2l, c_first
+        # the closed event says how many bytes reached the socket: that
+        # must be what the proxy saw; when we hung up ourselves mid-message
+        # (close-mid-message), the log says so, and the recording may then
+        # be the prefix it names
+        sent_total = bytes_sent_of(ev)
+        if sent_total is not None and sent_total != len(out):
+            return "%sclosed says bytes_sent %d, %d byte(s) on the wire" % (tag[side], sent_total, len(out))
+        if sent_total is not None and closed_by(ev)[0] == "us" and other_first is False:
+            other_first = True
         diff = check_sent(proto, ev, out, other_first, infer, tag[side])
         if diff:
             return diff

@@ -262,6 +262,9 @@ void events_closed(struct run *run, const struct run_conn *c)
 	begin_peer(run, &j, "closed", s->name);
 	jstr(&j, "by", s->peer_closed ? "peer" : "us");
 	juint(&j, "after_result_ms", (s->closed_ns - s->end_ns) / 1000000u);
+	/* what reached the socket: less than the sent events' bytes when the
+	 * connection ended with output queued, or a switch cut a message */
+	juint(&j, "bytes_sent", s->bytes_sent);
 	report_end(&j);
 }
 

@@ -29,14 +29,37 @@ static void on_event(void *ctx, struct net_session *s, const struct net_event *e
 
 static void start_queued(struct run *run);
 
+/* --count reached: accept and start nothing more, end the handshakes still
+ * running, and let the connections that have their result send what they
+ * queued (and linger) before the loop runs out of watchers. Stopping the
+ * loop at once would drop output the events already reported as sent. */
+static void wind_down(struct run *run, struct run_conn *current)
+{
+	struct run_conn *c, *next;
+
+	run->stopping = true;
+	run->qhead = run->qlen;
+	if (run->listen_watch >= 0)
+		net_watch_del(run->loop, run->listen_watch);
+	run->listen_watch = -1;
+	if (run->listen_fd >= 0)
+		close(run->listen_fd);
+	run->listen_fd = -1;
+	for (c = run->conns; c; c = next) {
+		next = c->next;
+		if (c != current && !c->s.reported)
+			net_session_abort(&c->s, PS_ERR_CLOSED);
+	}
+}
+
 static void on_result(void *ctx, struct net_session *s)
 {
 	struct run *run = ctx;
 	bool listen = run->o->mode == MODE_BTC_LISTEN || run->o->mode == MODE_NOISE_LISTEN;
 
 	events_result(run, s->user);
-	if (listen && run->o->count && run->rep.success >= run->o->count)
-		net_loop_stop(run->loop);
+	if (listen && run->o->count && run->rep.success >= run->o->count && !run->stopping)
+		wind_down(run, s->user);
 }
 
 static void on_done(void *ctx, struct net_session *s)
@@ -99,7 +122,7 @@ static struct net_session_params session_params(struct run *run, struct run_conn
 /* Start queued addresses while descriptors allow. */
 static void start_queued(struct run *run)
 {
-	while (run->qhead < run->qlen && run->active < run->max_active) {
+	while (!run->stopping && run->qhead < run->qlen && run->active < run->max_active) {
 		struct sockaddr_storage *ss = &run->queue[run->qhead++];
 		struct run_conn *c = conn_new(run);
 		struct net_session_params p;
@@ -231,6 +254,8 @@ static void on_accept(struct net_loop *loop, void *ctx, short revents, uint64_t 
 		p = session_params(run, c);
 		if (net_session_accept(&c->s, run->loop, fd, &ss, &p) != PS_OK)
 			run->runtime_failure = true;
+		if (run->stopping)
+			return; /* that one reached --count: the listener is gone */
 	}
 }
 

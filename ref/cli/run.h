@@ -65,6 +65,7 @@ struct run {
 	struct sockaddr_storage source; /* --source */
 	bool has_source;
 	bool usage_failure; /* a target did not resolve */
+	bool stopping;	    /* --count reached: the rest wind down */
 	bool runtime_failure;
 	void *proto_ctx; /* the protocol's own state */
 };

@@ -38,9 +38,12 @@ static int btc_input(void *core, uint64_t now_ns, const uint8_t *data, size_t le
 static bool btc_next_event(void *core, struct net_event *out)
 {
 	static const enum net_ev_kind kinds[] = {
-		[BTC_EV_SENT] = NET_EV_SENT,	     [BTC_EV_RECV] = NET_EV_RECV,
-		[BTC_EV_DROPPED] = NET_EV_DROPPED,   [BTC_EV_VERSION] = NET_EV_PEER,
-		[BTC_EV_SUCCESS] = NET_EV_SUCCESS,   [BTC_EV_FAILED] = NET_EV_FAILED,
+		[BTC_EV_SENT] = NET_EV_SENT,
+		[BTC_EV_RECV] = NET_EV_RECV,
+		[BTC_EV_DROPPED] = NET_EV_DROPPED,
+		[BTC_EV_VERSION] = NET_EV_PEER,
+		[BTC_EV_SUCCESS] = NET_EV_SUCCESS,
+		[BTC_EV_FAILED] = NET_EV_FAILED,
 		[BTC_EV_DISCONNECT] = NET_EV_DISCONNECT,
 	};
 	struct btc_event ev;

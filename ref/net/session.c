@@ -72,15 +72,19 @@ static int flush(struct net_session *s, uint64_t now_ns)
 	const uint8_t *p;
 	size_t n;
 
-	while ((n = s->core_ops->output(s->core, &p)) > 0) {
+	while (!s->cut && (n = s->core_ops->output(s->core, &p)) > 0) {
 		bool shaped = false;
 		ssize_t w;
 
 		if (now_ns < s->next_write_ns)
 			return PS_OK;
 		if (sh->close_mid) {
-			/* half of the first message, then we hang up */
-			(void)send(s->fd, p, n / 2 ? n / 2 : 1, MSG_NOSIGNAL);
+			/* half of the first message, then we hang up: the half
+			 * that went out is counted, and nothing more is sent */
+			w = send(s->fd, p, n / 2 ? n / 2 : 1, MSG_NOSIGNAL);
+			if (w > 0)
+				s->bytes_sent += (uint64_t)w;
+			s->cut = true;
 			return PS_ERR_CLOSED;
 		}
 		if (sh->split_at && s->bytes_sent < sh->split_at) {
@@ -151,7 +155,7 @@ static bool advance(struct net_session *s, uint64_t now_ns)
 		s->state = NET_SESS_DRAINING;
 		s->linger_until = now_ns + DRAIN_NS;
 	}
-	pending_out = s->core_ops->output(s->core, &p) > 0;
+	pending_out = !s->cut && s->core_ops->output(s->core, &p) > 0;
 	if ((s->state == NET_SESS_DRAINING && !pending_out) ||
 	    (s->state != NET_SESS_OPEN && now_ns >= s->linger_until)) {
 		finish(s, now_ns);

@@ -125,16 +125,17 @@ struct net_session {
 	enum ps_outcome outcome;
 	const char *note;    /* the core's words on why, or NULL */
 	const char *waiting; /* what the exchange last waited for, or NULL */
-	bool reported;	    /* on_result was called */
-	bool peer_closed;   /* the peer ended the connection (EOF or reset) */
-	uint64_t closed_ns; /* when the connection ended */
-	bool started;	    /* the core's start was called */
+	bool reported;	     /* on_result was called */
+	bool peer_closed;    /* the peer ended the connection (EOF or reset) */
+	uint64_t closed_ns;  /* when the connection ended */
+	bool started;	     /* the core's start was called */
 	const struct net_core_ops *core_ops;
 	void *core;
 	const struct net_session_ops *ops;
 	void *ctx;
 	struct net_shape shape;
-	uint64_t bytes_sent;
+	uint64_t bytes_sent;	/* what went out on the socket */
+	bool cut;		/* close_mid: we hung up mid-message; nothing more goes out */
 	uint64_t next_write_ns; /* shaped writes wait until then */
 	void *user;		/* the caller's; kept across setup */
 };

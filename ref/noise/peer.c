@@ -89,12 +89,6 @@ static void wipe_keys(struct noise_peer *p)
 	noise_cs_wipe(&p->recv);
 }
 
-static void drop_output(struct noise_peer *p)
-{
-	cry_memzero(p->out.buf, p->out.len);
-	p->out.off = p->out.len = 0;
-}
-
 /* End the exchange with err. on_frame: a frame being read failed (its size,
  * its tag, a check after it), so the failure is about the message the
  * state reads; else the deadline or the close came while it waited. The
@@ -110,7 +104,9 @@ static int fail(struct noise_peer *p, int err, bool on_frame)
 	p->err = err;
 	wipe_keys(p);
 	noise_frame_reader_wipe(&p->rx);
-	drop_output(p);
+	/* What is queued was reported sent (MSG_SENT) and holds no secret:
+	 * it still goes out, as it would have had the caller written it
+	 * before this input came; nothing more is queued. */
 	push_event(p, NOISE_PEER_EV_FAILED, NOISE_PEER_MSG_NONE, 0, 0, err);
 	return err;
 }

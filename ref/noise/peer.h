@@ -38,7 +38,9 @@
  *   accessors after SUCCESS.
  *
  * Failure wipes the handshake and transport keys and the PSK at once and
- * drops queued output; SUCCESS wipes them too (the peer sends nothing more).
+ * queues nothing more; what was queued before (and reported as MSG_SENT)
+ * stays queued for the caller to send, so the event log stays true.
+ * SUCCESS wipes the keys too (the peer sends nothing more).
  */
 #ifndef PS_NOISE_PEER_H
 #define PS_NOISE_PEER_H
