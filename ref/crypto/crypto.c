@@ -6,6 +6,7 @@
  * ChaCha20 stream a copy. Nowhere else in the tree may test that macro.
  */
 #include "crypto/crypto.h"
+#include "crypto/secp.h"
 
 #include <blake2.h>
 #include <sodium.h>
@@ -18,7 +19,11 @@ _Static_assert(sizeof(blake2s_state) <= 384, "blake2s state fits");
 
 int cry_init(void)
 {
-	return sodium_init() < 0 ? PS_ERR_CRYPTO : PS_OK;
+	if (sodium_init() < 0)
+		return PS_ERR_CRYPTO;
+	/* libsecp256k1's context, so that a failure shows here and not as
+	 * the first key generation's */
+	return cry_secp_init();
 }
 
 bool cry_fuzzing_build(void)

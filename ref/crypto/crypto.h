@@ -25,7 +25,8 @@
 #define CRY_MAXHASHLEN	64
 #define CRY_MAXBLOCKLEN 128
 
-/* Initialise the libraries. Returns PS_OK or PS_ERR_CRYPTO. Idempotent. */
+/* Initialise the libraries (libsodium, and libsecp256k1's context:
+ * cry_secp_init). Returns PS_OK or PS_ERR_CRYPTO. Idempotent. */
 PS_MUST_CHECK int cry_init(void);
 
 /* True when the build is the fuzz-only one with a null AEAD. */
@@ -113,7 +114,8 @@ PS_MUST_CHECK int cry_aead_encrypt(enum cry_aead_id id, uint8_t *out, const uint
 				   const uint8_t nonce[12], const uint8_t *ad, size_t adlen,
 				   const uint8_t *pt, size_t ptlen);
 
-/* Decrypt (ct, ctlen) (ctlen >= 16) into out (ctlen - 16 bytes). The tag is
+/* Decrypt (ct, ctlen) (ctlen >= 16) into out (ctlen - 16 bytes); out may
+ * equal ct. The tag is
  * checked before any plaintext is produced; on failure out holds zeros. Returns PS_OK,
  * PS_ERR_DECRYPT, PS_ERR_BAD_SIZE (ctlen < 16), PS_ERR_UNSUPPORTED. */
 PS_MUST_CHECK int cry_aead_decrypt(enum cry_aead_id id, uint8_t *out, const uint8_t key[32],

@@ -45,6 +45,11 @@ static const secp256k1_context *ctx(void)
 	return g_ctx;
 }
 
+int cry_secp_init(void)
+{
+	return ctx() ? PS_OK : PS_ERR_CRYPTO;
+}
+
 bool cry_secp_priv_valid(const uint8_t priv[32])
 {
 	const secp256k1_context *c = ctx();
@@ -73,7 +78,9 @@ int cry_secp_pubkey_x(uint8_t x[32], const uint8_t priv[32])
 	uint8_t ser[33];
 	size_t serlen = sizeof(ser);
 
-	if (!c || !secp256k1_ec_pubkey_create(c, &pk, priv))
+	if (!c)
+		return PS_ERR_CRYPTO;
+	if (!secp256k1_ec_pubkey_create(c, &pk, priv))
 		return PS_ERR_INVALID_ARG;
 	if (!secp256k1_ec_pubkey_serialize(c, ser, &serlen, &pk, SECP256K1_EC_COMPRESSED))
 		return PS_ERR_CRYPTO;
@@ -114,13 +121,17 @@ int cry_secp_ecdh_x(uint8_t out[32], const uint8_t priv[32], const uint8_t x[32]
 	const secp256k1_context *c = ctx();
 	secp256k1_pubkey pk;
 
+	if (!c) {
+		cry_memzero(out, CRY_SECP_XLEN);
+		return PS_ERR_CRYPTO;
+	}
 	if (!lift_x(&pk, x)) {
 		cry_memzero(out, CRY_SECP_XLEN);
 		return PS_ERR_MALFORMED;
 	}
 	/* 0 only for an invalid scalar: the group has prime order, so
 	 * priv * P is never the point at infinity for a valid priv. */
-	if (!c || !secp256k1_ecdh(c, out, &pk, priv, ecdh_copy_x, NULL)) {
+	if (!secp256k1_ecdh(c, out, &pk, priv, ecdh_copy_x, NULL)) {
 		cry_memzero(out, CRY_SECP_XLEN);
 		return PS_ERR_INVALID_ARG;
 	}

@@ -34,6 +34,12 @@
 
 /* ---- secp256k1 keys (secp.c) ------------------------------------------------- */
 
+/* Make the shared libsecp256k1 context (once; cry_init calls this, and
+ * every function below makes it on first use otherwise). Returns PS_OK, or
+ * PS_ERR_CRYPTO when libsecp256k1 could not make or randomise it; every
+ * function below then returns PS_ERR_CRYPTO (or false). */
+PS_MUST_CHECK int cry_secp_init(void);
+
 /* A private key from rng: 32 bytes drawn and redrawn until they are a valid
  * scalar (1..n-1; a redraw happens with probability about 2^-128). Returns
  * PS_OK, or PS_ERR_CRYPTO when 64 draws in a row were invalid (an RNG that
@@ -43,8 +49,8 @@ PS_MUST_CHECK int cry_secp_keygen(uint8_t priv[32], ps_rng_fn rng, void *rng_ctx
 /* True when priv is a valid private key (1..n-1). */
 bool cry_secp_priv_valid(const uint8_t priv[32]);
 
-/* x = the X coordinate of priv*G. Returns PS_OK, or PS_ERR_INVALID_ARG when
- * priv is not a valid private key. */
+/* x = the X coordinate of priv*G. Returns PS_OK, PS_ERR_INVALID_ARG when
+ * priv is not a valid private key, or PS_ERR_CRYPTO (no context). */
 PS_MUST_CHECK int cry_secp_pubkey_x(uint8_t x[32], const uint8_t priv[32]);
 
 /* True when x (0..p-1) is the X coordinate of a point: BIP340's lift_x
@@ -53,7 +59,8 @@ bool cry_secp_x_valid(const uint8_t x[32]);
 
 /* X-only ECDH: out = x(priv * lift_x(x)) (either lift gives the same X).
  * Returns PS_OK; PS_ERR_INVALID_ARG when priv is not a valid private key;
- * PS_ERR_MALFORMED when x is not a valid X coordinate (out zeroed). */
+ * PS_ERR_MALFORMED when x is not a valid X coordinate; PS_ERR_CRYPTO (no
+ * context). out is zeroed on every error. */
 PS_MUST_CHECK int cry_secp_ecdh_x(uint8_t out[32], const uint8_t priv[32], const uint8_t x[32]);
 
 /* ---- ElligatorSwift (ellswift.c) ---------------------------------------------- */
@@ -87,8 +94,9 @@ PS_MUST_CHECK int cry_ellswift_create(uint8_t priv[32], uint8_t ell[64], ps_rng_
 				      void *rng_ctx);
 
 /* ellswift_ecdh_xonly(ell_theirs, priv) of the BIP:
- * out = x(priv * lift_x(XSwiftEC(u, t))). Returns PS_OK, or
- * PS_ERR_INVALID_ARG when priv is not a valid private key (out zeroed). */
+ * out = x(priv * lift_x(XSwiftEC(u, t))). Returns PS_OK, PS_ERR_INVALID_ARG
+ * when priv is not a valid private key, or PS_ERR_CRYPTO; out zeroed on
+ * error. */
 PS_MUST_CHECK int cry_ellswift_ecdh_xonly(uint8_t out[32], const uint8_t ell_theirs[64],
 					  const uint8_t priv[32]);
 
@@ -98,8 +106,8 @@ PS_MUST_CHECK int cry_ellswift_ecdh_xonly(uint8_t out[32], const uint8_t ell_the
  *                 ellswift_initiator || ellswift_responder || x)
  * with x = cry_ellswift_ecdh_xonly(ell_theirs, priv) and the initiator's
  * encoding first (ours when initiating). The X coordinate is wiped. Returns
- * PS_OK, or PS_ERR_INVALID_ARG when priv is not a valid private key
- * (secret zeroed). */
+ * PS_OK, PS_ERR_INVALID_ARG when priv is not a valid private key, or
+ * PS_ERR_CRYPTO; secret zeroed on error. */
 PS_MUST_CHECK int cry_bip324_ecdh(uint8_t secret[32], const uint8_t priv[32],
 				  const uint8_t ell_theirs[64], const uint8_t ell_ours[64],
 				  bool initiating);
