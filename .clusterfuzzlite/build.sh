@@ -30,7 +30,7 @@ INC=(-I"$ROOT/ref" -I"$ROOT/fuzz/common")
 for inc in /usr/include /usr/local/include; do [ -f "$inc/blake2.h" ] && INC+=(-I"$inc") && break; done
 # the crypto libraries, statically where an archive exists
 LIBS=()
-for l in sodium b2; do
+for l in sodium b2 secp256k1 gmp; do
 	a=$(find /usr/lib /usr/local/lib -name "lib$l.a" 2>/dev/null | head -n1)
 	if [ -n "$a" ]; then LIBS+=("$a"); else LIBS+=("-l$l"); fi
 done

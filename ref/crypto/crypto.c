@@ -2,10 +2,11 @@
  * crypto.c - thin wrappers over libsodium and libb2.
  *
  * FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION: the AEAD becomes a copy with an
- * all-zero tag (and a tag check that accepts only zeros). Nowhere else in the
- * tree may test that macro.
+ * all-zero tag (and a tag check that accepts only zeros), and the raw
+ * ChaCha20 stream a copy. Nowhere else in the tree may test that macro.
  */
 #include "crypto/crypto.h"
+#include "crypto/secp.h"
 
 #include <blake2.h>
 #include <sodium.h>
@@ -18,7 +19,11 @@ _Static_assert(sizeof(blake2s_state) <= 384, "blake2s state fits");
 
 int cry_init(void)
 {
-	return sodium_init() < 0 ? PS_ERR_CRYPTO : PS_OK;
+	if (sodium_init() < 0)
+		return PS_ERR_CRYPTO;
+	/* libsecp256k1's context, so that a failure shows here and not as
+	 * the first key generation's */
+	return cry_secp_init();
 }
 
 bool cry_fuzzing_build(void)
@@ -286,6 +291,79 @@ int cry_aead_decrypt(enum cry_aead_id id, uint8_t *out, const uint8_t key[32],
 						  key);
 	return r == 0 ? PS_OK : PS_ERR_DECRYPT;
 #endif
+}
+
+/* ---- ChaCha20 and HKDF ---- */
+
+int cry_chacha20_xor_ic(uint8_t *out, const uint8_t *in, size_t len, const uint8_t key[32],
+			const uint8_t nonce[12], uint32_t counter)
+{
+	uint64_t blocks = ((uint64_t)len + CRY_CHACHA20_BLOCKLEN - 1) / CRY_CHACHA20_BLOCKLEN;
+
+	/* libsodium aborts (sodium_misuse) when the 32-bit block counter would
+	 * wrap; refuse first, as an error the caller can handle. */
+	if (blocks > ((uint64_t)1 << 32) - counter)
+		return PS_ERR_INVALID_ARG;
+	if (!len)
+		return PS_OK;
+#ifdef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
+	/* The BIP324 length cipher: an all-zero keystream lets a fuzzer write
+	 * the lengths it wants. Its rekeying draws zeros too, consistently. */
+	(void)key, (void)nonce;
+	memmove(out, in, len);
+	return PS_OK;
+#else
+	return crypto_stream_chacha20_ietf_xor_ic(out, in, len, nonce, counter, key) == 0
+		       ? PS_OK
+		       : PS_ERR_CRYPTO;
+#endif
+}
+
+void cry_hkdf_sha256_extract(uint8_t prk[32], const uint8_t *salt, size_t saltlen,
+			     const uint8_t *ikm, size_t ikmlen)
+{
+	static const uint8_t none[1];
+	crypto_auth_hmacsha256_state st;
+
+	/* crypto_auth_hmacsha256_init takes a key of any length (hashed first
+	 * when longer than a block, zero-padded otherwise), as HMAC specifies;
+	 * its pointers are declared nonnull even for length 0. */
+	crypto_auth_hmacsha256_init(&st, saltlen ? salt : none, saltlen);
+	if (ikmlen)
+		crypto_auth_hmacsha256_update(&st, ikm, ikmlen);
+	crypto_auth_hmacsha256_final(&st, prk);
+	sodium_memzero(&st, sizeof(st));
+}
+
+int cry_hkdf_sha256_expand(uint8_t *out, size_t outlen, const uint8_t prk[32], const uint8_t *info,
+			   size_t infolen)
+{
+	crypto_auth_hmacsha256_state st;
+	uint8_t t[CRY_SHA256_LEN] = { 0 };
+	size_t done = 0, tlen = 0;
+	uint8_t i = 0;
+
+	/* RFC 5869 section 2.3: "L  length of output keying material in
+	 * octets (<= 255*HashLen)" */
+	if (outlen > 255 * CRY_SHA256_LEN)
+		return PS_ERR_INVALID_ARG;
+	while (done < outlen) {
+		size_t n = outlen - done < CRY_SHA256_LEN ? outlen - done : CRY_SHA256_LEN;
+
+		i++;
+		crypto_auth_hmacsha256_init(&st, prk, CRY_SHA256_LEN);
+		crypto_auth_hmacsha256_update(&st, t, tlen);
+		if (infolen)
+			crypto_auth_hmacsha256_update(&st, info, infolen);
+		crypto_auth_hmacsha256_update(&st, &i, 1);
+		crypto_auth_hmacsha256_final(&st, t);
+		tlen = CRY_SHA256_LEN;
+		memcpy(out + done, t, n);
+		done += n;
+	}
+	sodium_memzero(&st, sizeof(st));
+	sodium_memzero(t, sizeof(t));
+	return PS_OK;
 }
 
 /* ---- randomness and secrets ---- */

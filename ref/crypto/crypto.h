@@ -3,8 +3,12 @@
  *
  * Nothing else in peershake includes <sodium.h> or <blake2.h>. The fuzz-only
  * switch FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION lives in crypto.c and
- * nowhere else: under it the AEAD is a plain copy with an all-zero tag, so
- * mutated ciphertexts reach the parsers behind it.
+ * nowhere else: under it the AEAD is a plain copy with an all-zero tag, and
+ * the raw ChaCha20 stream a plain copy (an all-zero keystream), so mutated
+ * ciphertexts and encrypted lengths reach the parsers behind them.
+ *
+ * secp256k1 and ElligatorSwift (libsecp256k1, GMP) have their own header,
+ * crypto/secp.h, in the same layer.
  */
 #ifndef PS_CRYPTO_CRYPTO_H
 #define PS_CRYPTO_CRYPTO_H
@@ -21,7 +25,8 @@
 #define CRY_MAXHASHLEN	64
 #define CRY_MAXBLOCKLEN 128
 
-/* Initialise the libraries. Returns PS_OK or PS_ERR_CRYPTO. Idempotent. */
+/* Initialise the libraries (libsodium, and libsecp256k1's context:
+ * cry_secp_init). Returns PS_OK or PS_ERR_CRYPTO. Idempotent. */
 PS_MUST_CHECK int cry_init(void);
 
 /* True when the build is the fuzz-only one with a null AEAD. */
@@ -109,12 +114,43 @@ PS_MUST_CHECK int cry_aead_encrypt(enum cry_aead_id id, uint8_t *out, const uint
 				   const uint8_t nonce[12], const uint8_t *ad, size_t adlen,
 				   const uint8_t *pt, size_t ptlen);
 
-/* Decrypt (ct, ctlen) (ctlen >= 16) into out (ctlen - 16 bytes). The tag is
+/* Decrypt (ct, ctlen) (ctlen >= 16) into out (ctlen - 16 bytes); out may
+ * equal ct. The tag is
  * checked before any plaintext is produced; on failure out holds zeros. Returns PS_OK,
  * PS_ERR_DECRYPT, PS_ERR_BAD_SIZE (ctlen < 16), PS_ERR_UNSUPPORTED. */
 PS_MUST_CHECK int cry_aead_decrypt(enum cry_aead_id id, uint8_t *out, const uint8_t key[32],
 				   const uint8_t nonce[12], const uint8_t *ad, size_t adlen,
 				   const uint8_t *ct, size_t ctlen);
+
+/* ---- ChaCha20 and HKDF (BIP324) ------------------------------------------------ */
+
+#define CRY_CHACHA20_KEYLEN   32
+#define CRY_CHACHA20_NONCELEN 12
+#define CRY_CHACHA20_BLOCKLEN 64
+
+/* out = in XOR the RFC 8439 ChaCha20 keystream for (key, 96-bit nonce),
+ * starting at 64-byte block number counter (RFC 8439 section 2.4). out may
+ * equal in; in may be NULL only with len 0. Fuzz builds: a plain copy (the
+ * keystream is all zeros). Returns PS_OK, or PS_ERR_INVALID_ARG when the
+ * 32-bit block counter would wrap inside (len bytes from counter). */
+PS_MUST_CHECK int cry_chacha20_xor_ic(uint8_t *out, const uint8_t *in, size_t len,
+				      const uint8_t key[32], const uint8_t nonce[12],
+				      uint32_t counter);
+
+#define CRY_SHA256_LEN 32
+
+/* HKDF-Extract (RFC 5869 section 2.2) with HMAC-SHA-256:
+ * prk = HMAC-SHA-256(salt, ikm). salt may be NULL with saltlen 0 (RFC 5869:
+ * then a string of HashLen zeros, which HMAC pads to the same key). */
+void cry_hkdf_sha256_extract(uint8_t prk[32], const uint8_t *salt, size_t saltlen,
+			     const uint8_t *ikm, size_t ikmlen);
+
+/* HKDF-Expand (RFC 5869 section 2.3) with HMAC-SHA-256: outlen bytes of
+ * T(1) || T(2) || ... with T(i) = HMAC(prk, T(i-1) || info || i). Returns
+ * PS_OK, or PS_ERR_INVALID_ARG when outlen > 255 * 32 (RFC 5869: "L <= 255*HashLen"),
+ * out untouched. */
+PS_MUST_CHECK int cry_hkdf_sha256_expand(uint8_t *out, size_t outlen, const uint8_t prk[32],
+					 const uint8_t *info, size_t infolen);
 
 /* ---- randomness and secrets ---------------------------------------------------- */
 
