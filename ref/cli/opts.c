@@ -47,6 +47,11 @@ void cli_usage(FILE *f)
 		"      --start-height N     our start height (0)\n"
 		"      --relay 0|1          our relay flag (1)\n"
 		"      --require-services N connect: refuse peers lacking these bits\n"
+		"      --v2transport 0|1|auto  BIP324: connect and the sweep: 0 v1 (default),\n"
+		"                           1 v2, auto v2 then one v1 retry if the peer closes\n"
+		"                           before a v2 byte; listen: 1 v1 and v2 (default),\n"
+		"                           0 v1 only\n"
+		"      --v2-garbage N       bytes of v2 garbage after our key, 0..4095 (random)\n"
 		"      --dns-server H:P     ask this DNS server instead of the system's\n"
 		"      --max-concurrent N   connections open at once (fd limit - 64)\n"
 		"      --linger MS          keep a successful connection open MS, answering pings\n"
@@ -150,6 +155,8 @@ enum {
 	OPT_BUG,
 	OPT_LIST_BUGS,
 	OPT_SOURCE,
+	OPT_V2TRANSPORT,
+	OPT_V2_GARBAGE,
 };
 
 static const struct option longopts[] = {
@@ -183,6 +190,8 @@ static const struct option longopts[] = {
 	{ "bug", required_argument, NULL, OPT_BUG },
 	{ "list-bugs", no_argument, NULL, OPT_LIST_BUGS },
 	{ "source", required_argument, NULL, OPT_SOURCE },
+	{ "v2transport", required_argument, NULL, OPT_V2TRANSPORT },
+	{ "v2-garbage", required_argument, NULL, OPT_V2_GARBAGE },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -202,7 +211,7 @@ static bool is_hex(const char *s)
 
 /* What the options said about the mode, checked once the mode is known. */
 struct seen {
-	bool btc, noise, listen_only, timeout;
+	bool btc, noise, listen_only, timeout, v2transport;
 };
 
 static bool mode_is_noise(enum cli_mode m)
@@ -351,6 +360,24 @@ static int take_btc_option(struct cli_opts *o, struct seen *seen, int c, const c
 			return usage_error("bad relay flag '%s': want 0 or 1", arg);
 		o->relay = arg[0] == '1';
 		break;
+	case OPT_V2TRANSPORT:
+		if (strcmp(arg, "0") == 0)
+			o->v2transport = CLI_V2_OFF;
+		else if (strcmp(arg, "1") == 0)
+			o->v2transport = CLI_V2_ON;
+		else if (strcmp(arg, "auto") == 0)
+			o->v2transport = CLI_V2_AUTO;
+		else
+			return usage_error("bad --v2transport '%s': want 0, 1 or auto", arg);
+		seen->v2transport = true;
+		break;
+	case OPT_V2_GARBAGE: {
+		uint64_t u;
+		if (!parse_u64(arg, 4095, &u))
+			return usage_error("bad --v2-garbage '%s': want 0..4095 bytes", arg);
+		o->v2_garbage = (int)u;
+		break;
+	}
 	default:
 		return -1;
 	}
@@ -468,7 +495,7 @@ static int take_sweep(struct cli_opts *o, const struct seen *seen, int argc, cha
 
 /* Options that do not belong to the mode are mistakes, not no-ops; so are
  * switches for a protocol or role the mode does not run. */
-static int check_mode(const struct cli_opts *o, const struct seen *seen)
+static int check_mode(struct cli_opts *o, const struct seen *seen)
 {
 	bool noise = mode_is_noise(o->mode), listen = mode_is_listen(o->mode);
 	unsigned roles = listen ? BUG_RESPONDER : BUG_INITIATOR;
@@ -479,6 +506,13 @@ static int check_mode(const struct cli_opts *o, const struct seen *seen)
 		return usage_error("%s", "a Noise option was given to a Bitcoin mode");
 	if (!listen && seen->listen_only)
 		return usage_error("%s", "--count and --connect are for listen");
+	if (listen && o->v2transport == CLI_V2_AUTO)
+		return usage_error("%s", "--v2transport auto is for connecting: listen takes 0 "
+					 "(v1 only) or 1 (v1 and v2)");
+	if (!seen->v2transport)
+		o->v2transport = listen ? CLI_V2_ON : CLI_V2_OFF;
+	if (o->v2_garbage >= 0 && o->v2transport == CLI_V2_OFF)
+		return usage_error("%s", "--v2-garbage does nothing with --v2transport 0");
 	if (listen && o->nconnect)
 		roles |= BUG_INITIATOR;
 	if (bug_check(&o->bugs, noise ? BUG_NOISE : BUG_BTC, roles, mode_name(o->mode)) != 0)
@@ -519,6 +553,7 @@ int cli_parse(struct cli_opts *o, int argc, char **argv)
 	o->relay = true;
 	o->services = BTC_NODE_NETWORK | BTC_NODE_WITNESS;
 	o->progress = true;
+	o->v2_garbage = -1;
 	o->connect = calloc((size_t)argc + 1, sizeof(char *));
 	if (!o->connect)
 		return EXIT_RUNTIME;

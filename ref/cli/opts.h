@@ -33,6 +33,9 @@ enum cli_mode {
 	MODE_LIST_BUGS,
 };
 
+/* --v2transport: BIP324 v2 off (v1), on, or v2 with one v1 retry. */
+enum cli_v2 { CLI_V2_OFF, CLI_V2_ON, CLI_V2_AUTO };
+
 struct cli_opts {
 	enum cli_mode mode;
 	bool json;
@@ -48,6 +51,8 @@ struct cli_opts {
 	int32_t start_height;
 	bool relay;
 	uint64_t require_services;
+	enum cli_v2 v2transport; /* connect/sweep: OFF by default; listen: ON (v1 and v2) */
+	int v2_garbage;		 /* our v2 garbage length, 0..4095; -1: random, as Core */
 	const char *dns_server;
 	uint64_t linger_ms;
 	uint64_t count; /* listen: stop after this many successful handshakes */
