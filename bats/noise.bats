@@ -278,3 +278,18 @@ tamper() {
 	[ "$(cat "$BATS_TEST_TMPDIR/resp.status")" -eq 0 ]
 	[ "$(jq -s 'map(select(.event=="result" and .result=="SUCCESS")) | length' "$BATS_TEST_TMPDIR/resp.out")" -eq 20 ]
 }
+
+# The result says where the exchange stood: a no-echo responder received
+# the transport message and withheld its echo, so its failure is not
+# "before the transport message" (the text it printed before issue 10).
+@test "a no-echo responder's failure says the transport message came and the echo was withheld" {
+	responder peershake --psk-file "$BATS_FILE_TMPDIR/psk" --bug no-echo -t 3000
+	initiator peershake --psk-file "$BATS_FILE_TMPDIR/psk" --transport 74657374 -t 500
+	[ "$ISTATUS" -eq 1 ]
+	run jq -r 'select(.event=="result") | .detail' "$BATS_TEST_TMPDIR/init.out"
+	assert_output "timed out waiting for the echo"
+	ps_wait_log "$BATS_TEST_TMPDIR/resp.out" '"event":"result"' 10
+	run jq -r 'select(.event=="result") | "\(.result) \(.transport) \(.detail)"' "$BATS_TEST_TMPDIR/resp.out"
+	assert_output "FAILED 74657374 closed by peer, after the transport message, echo withheld"
+	refute_output --partial "before the transport message"
+}
