@@ -452,13 +452,17 @@ static void world_free(struct world *w)
 
 /* ---- events ---- */
 
-/* The i-th event of kind k (NULL if fewer). */
+/* The i-th event of kind k; fewer fail the test. */
 static const struct net_event *nth(const struct rec *r, enum net_ev_kind k, size_t i)
 {
+	static const struct net_event none;
+	size_t want = i;
+
 	for (size_t j = 0; j < r->nev; j++)
 		if (r->ev[j].kind == k && i-- == 0)
 			return &r->ev[j];
-	return NULL;
+	fail_msg("no event %zu of kind %d among %zu", want, k, r->nev);
+	return &none; /* not reached */
 }
 
 static uint64_t sum_bytes(const struct rec *r, enum net_ev_kind k)
