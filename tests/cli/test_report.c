@@ -306,12 +306,12 @@ static void test_counts(void **state)
 	report_init(&r, false, false, false);
 	assert_ptr_equal(r.out, stdout);
 	assert_int_equal(r.done + r.success + r.partial + r.failed, 0);
-	report_count(&r, "SUCCESS");
-	report_count(&r, "SUCCESS");
-	report_count(&r, "PARTIAL");
-	report_count(&r, "FAILED");
-	report_count(&r, "PENDING"); /* anything else is a failure */
-	report_count(&r, "success"); /* case matters */
+	report_count(&r, PS_SUCCESS);
+	report_count(&r, PS_SUCCESS);
+	report_count(&r, PS_PARTIAL);
+	report_count(&r, PS_FAILED);
+	report_count(&r, PS_PENDING);	       /* anything else is a failure */
+	report_count(&r, (enum ps_outcome)99); /* even what is no outcome */
 	assert_int_equal(r.done, 6);
 	assert_int_equal(r.success, 2);
 	assert_int_equal(r.partial, 1);
@@ -376,12 +376,12 @@ static void test_progress(void **state)
 
 	report_progress(&r); /* drawn */
 	assert_true(r.progress_shown);
-	report_count(&r, "SUCCESS");
+	report_count(&r, PS_SUCCESS);
 	report_progress(&r);		 /* too soon after the last: not drawn */
 	report_text(&r, "%s", "a line"); /* clears it first */
 	assert_false(r.progress_shown);
-	report_count(&r, "FAILED");
-	report_count(&r, "PARTIAL");
+	report_count(&r, PS_FAILED);
+	report_count(&r, PS_PARTIAL);
 	report_progress(&r);	   /* all done: drawn whatever the time */
 	report_begin(&r, &j, "x"); /* clears it too */
 	report_end(&j);

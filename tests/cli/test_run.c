@@ -1,8 +1,12 @@
 /*
- * test_run.c - ref/cli/run: run_exec with a fake protocol over loopback.
+ * test_run.c - ref/cli/run (and the lines cli/events.c writes for it):
+ * run_exec with a fake protocol over loopback, and once with the real
+ * Noise core and adapter.
  *
- * The fake protocol's core says "ping\n" and succeeds on "pong\n" (as an
- * initiator) or answers "ping\n" with "pong\n" (as a responder). run_exec
+ * The fake protocol's core (tests/support/fakecore.h) says "ping\n" and
+ * succeeds on "pong\n" (as an initiator) or answers "ping\n" with "pong\n"
+ * (as a responder), with an event per line; it expires at the session's
+ * --timeout. run_exec
  * owns its loop, so the other end lives in a forked child: a TCP listener
  * that answers pings and a UDP DNS responder (peer.test -> 127.0.0.1,
  * anything else NXDOMAIN), both on sockets the parent opened first so
@@ -28,153 +32,24 @@
 
 #include "cli/opts.h"
 #include "cli/run.h"
+#include "crypto/crypto.h"
+#include "fakecore.h"
+#include "loopback.h"
+#include "net/cores.h"
 #include "net/sock.h"
 #include "testutil.h"
 
-/* ---- the fake protocol ---- */
+/* ---- the fake protocol: tests/support/fakecore.h ---- */
 
-struct fake_core {
-	bool initiator;
-	enum net_outcome outcome;
-	int err;
-	bool closed;
-	char in[32];
-	size_t in_len;
-	char out[32];
-	size_t out_len;
-	uint64_t expiry;
-};
-
-static int fc_start(void *core, const struct net_session *s, uint64_t now_ns, uint64_t timeout_ns)
-{
-	struct fake_core *f = core;
-
-	f->initiator = s->outbound;
-	f->outcome = NET_PENDING;
-	f->expiry = now_ns + timeout_ns;
-	if (f->initiator) {
-		memcpy(f->out, "ping\n", 5);
-		f->out_len = 5;
-	}
-	return PS_OK;
-}
-
-static int fc_input(void *core, uint64_t now_ns, const uint8_t *data, size_t len)
-{
-	struct fake_core *f = core;
-
-	(void)now_ns;
-	for (size_t i = 0; i < len && f->outcome == NET_PENDING; i++) {
-		if (data[i] != '\n') {
-			if (f->in_len + 1 < sizeof(f->in))
-				f->in[f->in_len++] = (char)data[i];
-			continue;
-		}
-		f->in[f->in_len] = 0;
-		f->in_len = 0;
-		if (f->initiator && strcmp(f->in, "pong") == 0) {
-			f->outcome = NET_SUCCESS;
-		} else if (!f->initiator && strcmp(f->in, "ping") == 0) {
-			memcpy(f->out + f->out_len, "pong\n", 5);
-			f->out_len += 5;
-			f->outcome = NET_SUCCESS;
-		} else {
-			f->outcome = NET_FAILED;
-			f->err = PS_ERR_PROTOCOL;
-			f->closed = true;
-		}
-	}
-	return f->outcome == NET_FAILED ? f->err : PS_OK;
-}
-
-static size_t fc_output(void *core, const uint8_t **p)
-{
-	struct fake_core *f = core;
-
-	*p = (const uint8_t *)f->out;
-	return f->out_len;
-}
-
-static void fc_consume(void *core, size_t n)
-{
-	struct fake_core *f = core;
-
-	memmove(f->out, f->out + n, f->out_len - n);
-	f->out_len -= n;
-}
-
-static uint64_t fc_expiry(void *core)
-{
-	struct fake_core *f = core;
-
-	return f->outcome == NET_PENDING ? f->expiry : UINT64_MAX;
-}
-
-static void fc_handle_expiry(void *core, uint64_t now_ns)
-{
-	struct fake_core *f = core;
-
-	if (f->outcome == NET_PENDING && now_ns >= f->expiry) {
-		f->outcome = NET_FAILED;
-		f->err = PS_ERR_TIMEOUT;
-		f->closed = true;
-	}
-}
-
-static void fc_close(void *core, int reason)
-{
-	struct fake_core *f = core;
-
-	if (f->outcome == NET_PENDING) {
-		f->outcome = NET_FAILED;
-		f->err = reason;
-	}
-	f->closed = true;
-	f->out_len = 0;
-}
-
-static enum net_outcome fc_outcome(void *core, int *err)
-{
-	struct fake_core *f = core;
-
-	*err = f->err;
-	return f->outcome;
-}
-
-static bool fc_ended(void *core)
-{
-	struct fake_core *f = core;
-
-	return f->closed;
-}
-
-static int releases;
-
-static void fc_release(void *core)
-{
-	(void)core;
-	releases++;
-}
-
-static const struct net_core_ops fc_ops = {
-	.start = fc_start,
-	.input = fc_input,
-	.output = fc_output,
-	.consume = fc_consume,
-	.expiry = fc_expiry,
-	.handle_expiry = fc_handle_expiry,
-	.close = fc_close,
-	.outcome = fc_outcome,
-	.ended = fc_ended,
-	.release = fc_release,
-};
+static struct tu_fake_cfg fake_cfg; /* every connection's; reset before each test */
+static struct tu_fake_log fake_log; /* every connection's; reset by run() */
 
 struct fake_conn {
 	struct run_conn rc; /* first */
-	struct fake_core core;
+	struct tu_fake core;
 };
 
-static int conn_inits, event_calls;
+static int conn_inits;
 
 static void fp_conn_init(struct run *run, struct run_conn *c)
 {
@@ -182,19 +57,16 @@ static void fp_conn_init(struct run *run, struct run_conn *c)
 
 	assert_int_equal(*(int *)run->proto_ctx, 0x5eed);
 	conn_inits++;
+	tu_fake_init(&fc->core, &fake_cfg, &fake_log);
 	c->core = &fc->core;
 }
 
-static void fp_on_events(struct run *run, struct run_conn *c)
+static void fp_event_json(struct run *run, struct run_conn *c, const struct net_event *ev,
+			  struct jobj *j)
 {
-	(void)run, (void)c;
-	event_calls++;
-}
-
-static const char *fp_stage(const struct run_conn *c)
-{
-	(void)c;
-	return "pong";
+	(void)run, (void)c, (void)j;
+	/* only for a PEER or KEYS event, which the fake core never makes */
+	fail_msg("event_json called for an event of kind %d", ev->kind);
 }
 
 static void fp_result_json(struct run *run, struct run_conn *c, struct jobj *j)
@@ -212,13 +84,109 @@ static void fp_result_text(struct run *run, struct run_conn *c, FILE *f)
 static const struct run_proto fake_proto = {
 	.name = "fake",
 	.conn_size = sizeof(struct fake_conn),
-	.core_ops = &fc_ops,
+	.core_ops = &tu_fake_ops,
 	.conn_init = fp_conn_init,
-	.on_events = fp_on_events,
 	.note_sep = ": ",
-	.stage = fp_stage,
+	.msg_key = "line",
+	.event_json = fp_event_json,
 	.result_json = fp_result_json,
 	.result_text = fp_result_text,
+};
+
+static int reset_fake(void **state)
+{
+	(void)state;
+	memset(&fake_cfg, 0, sizeof(fake_cfg));
+	fake_cfg.mode = TU_FAKE_BY_ROLE;
+	fake_cfg.expiry_from_timeout = true; /* the session's --timeout */
+	conn_inits = 0;
+	return 0;
+}
+
+/* ---- a Noise protocol: the real core and adapter (net/cores.h) ---- */
+
+/* The initiator's deadline: shorter than the run's --timeout, so that it
+ * gives up (and closes) while the responder still holds. */
+#define NOISE_INITIATOR_NS (300 * TU_MS)
+
+struct noise_conn {
+	struct run_conn rc; /* first */
+	struct net_noise_core core;
+};
+
+struct noise_ctx {
+	struct noise_peer_config cfg; /* the template */
+	uint64_t seed;
+	int results;
+};
+
+static const uint8_t NOISE_T[] = "held, not echoed";
+
+static int np_start(void *core, const struct net_session *s, uint64_t now_ns, uint64_t timeout_ns)
+{
+	return net_noise_core_ops.start(core, s, now_ns,
+					s->outbound ? NOISE_INITIATOR_NS : timeout_ns);
+}
+
+static struct net_core_ops np_ops; /* net_noise_core_ops with np_start */
+
+static void np_conn_init(struct run *run, struct run_conn *c)
+{
+	struct noise_conn *nc = (struct noise_conn *)c;
+	struct noise_ctx *ctx = run->proto_ctx;
+
+	/* what --bug no-echo parsed into; the template says the same */
+	assert_int_equal(run->o->bugs.noise, NOISE_BUG_NO_ECHO);
+	nc->core.tmpl = &ctx->cfg;
+	c->core = &nc->core;
+}
+
+static void np_event_json(struct run *run, struct run_conn *c, const struct net_event *ev,
+			  struct jobj *j)
+{
+	const uint8_t *h;
+	size_t n;
+
+	(void)run;
+	assert_int_equal(ev->kind, NET_EV_KEYS);
+	h = noise_peer_handshake_hash(&((struct noise_conn *)c)->core.peer, &n);
+	assert_non_null(h);
+	juint(j, "hash_len", n);
+}
+
+/* Both results are in: stop the listening run (nothing would succeed). */
+static void np_result(struct run *run)
+{
+	struct noise_ctx *ctx = run->proto_ctx;
+
+	if (++ctx->results == 2)
+		net_loop_stop(run->loop);
+}
+
+static void np_result_json(struct run *run, struct run_conn *c, struct jobj *j)
+{
+	(void)c;
+	jstr(j, "noise", "yes");
+	np_result(run);
+}
+
+static void np_result_text(struct run *run, struct run_conn *c, FILE *f)
+{
+	(void)c;
+	fputs("noise=yes", f);
+	np_result(run);
+}
+
+static const struct run_proto noise_proto = {
+	.name = "noise",
+	.conn_size = sizeof(struct noise_conn),
+	.core_ops = &np_ops,
+	.conn_init = np_conn_init,
+	.note_sep = " on ",
+	.msg_key = "message",
+	.event_json = np_event_json,
+	.result_json = np_result_json,
+	.result_text = np_result_text,
 };
 
 /* ---- the peer, in a child process ---- */
@@ -332,12 +300,9 @@ static void child(int lfd, int ufd, int ctl)
 static void peer_start(struct peer *pr)
 {
 	struct sockaddr_storage ss;
-	socklen_t len = sizeof(ss);
-	int lfd = -1, ufd, pipefd[2];
+	socklen_t len;
+	int lfd = tu_listen_loopback(&ss, 16), ufd, pipefd[2];
 
-	assert_true(net_addr_numeric(&ss, "127.0.0.1", 0));
-	assert_int_equal(net_sock_listen(&lfd, &ss, 16), PS_OK);
-	assert_int_equal(getsockname(lfd, (struct sockaddr *)&ss, &len), 0);
 	pr->tcp_port = net_addr_port(&ss);
 
 	ufd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
@@ -378,13 +343,8 @@ static void peer_stop(struct peer *pr)
 static int refused_port(uint16_t *port)
 {
 	struct sockaddr_storage ss;
-	socklen_t len = sizeof(ss);
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int fd = tu_hold_port(&ss, false);
 
-	assert_true(fd >= 0);
-	assert_true(net_addr_numeric(&ss, "127.0.0.1", 0));
-	assert_int_equal(bind(fd, (struct sockaddr *)&ss, sizeof(struct sockaddr_in)), 0);
-	assert_int_equal(getsockname(fd, (struct sockaddr *)&ss, &len), 0);
 	*port = net_addr_port(&ss);
 	return fd;
 }
@@ -415,11 +375,12 @@ static char *slurp(FILE *f)
 	return buf;
 }
 
-/* Parse argv (as test_opts does) and run it with the fake protocol. */
-static void run(struct outcome *res, const char *spec)
+/* Parse argv (as test_opts does) and run it with proto. */
+static void run_with(struct outcome *res, const char *spec, const struct run_proto *proto,
+		     void *ctx)
 {
 	char buf[1024], *argv[32];
-	int argc = 0, saved_out, saved_err, ctx = 0x5eed;
+	int argc = 0, saved_out, saved_err;
 	FILE *fout = tmpfile(), *ferr = tmpfile();
 	struct cli_opts o;
 	struct run r;
@@ -448,7 +409,7 @@ static void run(struct outcome *res, const char *spec)
 	res->status = cli_parse(&o, argc, argv);
 	if (res->status == 0) {
 		o.progress = false;
-		res->status = run_exec(&r, &o, &fake_proto, &ctx);
+		res->status = run_exec(&r, &o, proto, ctx);
 	}
 	fflush(stdout);
 	fflush(stderr);
@@ -474,6 +435,15 @@ static void run(struct outcome *res, const char *spec)
 		}
 		free(copy);
 	}
+}
+
+/* The same with the fake protocol, its log reset first. */
+static void run(struct outcome *res, const char *spec)
+{
+	int ctx = 0x5eed;
+
+	memset(&fake_log, 0, sizeof(fake_log));
+	run_with(res, spec, &fake_proto, &ctx);
 }
 
 static void outcome_free(struct outcome *res)
@@ -537,7 +507,6 @@ static void test_connect_json(void **state)
 	snprintf(good, sizeof(good), "127.0.0.1:%u", pr.tcp_port);
 	snprintf(bad, sizeof(bad), "127.0.0.1:%u", rport);
 	snprintf(spec, sizeof(spec), "-j|btc|connect|%s|%s", good, bad);
-	releases = conn_inits = 0;
 	run(&res, spec);
 	peer_stop(&pr);
 	close(holder);
@@ -545,7 +514,8 @@ static void test_connect_json(void **state)
 	assert_int_equal(res.status, EXIT_HANDSHAKE_OK);
 	assert_string_equal(res.err, "");
 	assert_int_equal(conn_inits, 2);
-	assert_int_equal(releases, 1); /* the refused one never started */
+	assert_int_equal(fake_log.starts, 1); /* the refused one never started */
+	assert_int_equal(fake_log.releases, 1);
 	assert_int_equal(count(&res, "started"), 2);
 	assert_int_equal(count(&res, "result"), 2);
 	assert_int_equal(count(&res, "summary"), 1);
@@ -574,6 +544,25 @@ static void test_connect_json(void **state)
 	assert_string_equal(sfield(ev, "reason"), "refused");
 	assert_string_equal(sfield(ev, "detail"), "refused");
 	assert_null(sfield(ev, "fake")); /* never started: no protocol fields */
+
+	assert_null(sfield(ev, "events_lost")); /* none lost: no field */
+
+	/* the core's events, one line each, the message under msg_key */
+	assert_int_equal(count(&res, "sent"), 1);
+	assert_int_equal(count(&res, "recv"), 1);
+	ev = find(&res, "sent", good);
+	assert_non_null(ev);
+	assert_string_equal(sfield(ev, "proto"), "fake");
+	assert_string_equal(sfield(ev, "line"), "ping");
+	assert_true(nfield(ev, "length") == 4);
+	assert_true(nfield(ev, "bytes") == 5);
+	assert_null(sfield(ev, "error"));
+	ev = find(&res, "recv", good);
+	assert_non_null(ev);
+	assert_string_equal(sfield(ev, "line"), "pong");
+	assert_true(nfield(ev, "length") == 4);
+	assert_true(nfield(ev, "bytes") == 5);
+	assert_null(find(&res, "sent", bad));
 
 	ev = find(&res, "closed", good);
 	assert_non_null(ev);
@@ -753,15 +742,165 @@ static void test_listen_count(void **state)
 	outcome_free(&res);
 }
 
+/* A peer that takes the connection and never answers (a listener nobody
+ * accepts from): the initiator times out waiting for its pong, and the
+ * result says so, in JSON and in text. */
+static void test_timeout_waiting(void **state)
+{
+	struct outcome res;
+	struct sockaddr_storage ss;
+	int lfd = tu_listen_loopback(&ss, 16);
+	char spec[200], peer[32], want[100];
+	const cJSON *ev;
+
+	(void)state;
+	snprintf(peer, sizeof(peer), "127.0.0.1:%u", net_addr_port(&ss));
+	snprintf(spec, sizeof(spec), "-j|--timeout|100|btc|connect|%s", peer);
+	run(&res, spec);
+	assert_int_equal(res.status, EXIT_NO_HANDSHAKE);
+	ev = find(&res, "result", peer);
+	assert_non_null(ev);
+	assert_string_equal(sfield(ev, "result"), "FAILED");
+	assert_string_equal(sfield(ev, "reason"), "timeout");
+	assert_string_equal(sfield(ev, "detail"), "timed out waiting for " TU_FAKE_WAIT_PONG);
+	assert_true(nfield(ev, "duration_ms") >= 100);
+	assert_int_equal(fake_log.releases, 1);
+	outcome_free(&res);
+
+	snprintf(spec, sizeof(spec), "--timeout|100|btc|connect|%s", peer);
+	run(&res, spec);
+	close(lfd);
+	assert_int_equal(res.status, EXIT_NO_HANDSHAKE);
+	snprintf(want, sizeof(want), "FAILED   %s fake=yes timed out waiting for pong (", peer);
+	if (!strstr(res.out, want))
+		fail_msg("no '%s' in:\n%s", want, res.out);
+	outcome_free(&res);
+}
+
+/* A core that lost events (ten pings queued at once: the ring keeps seven)
+ * says so in its result line, with the core's count; the lines of the
+ * events it kept are printed. */
+static void test_events_lost_json(void **state)
+{
+	struct peer pr;
+	struct outcome res;
+	char spec[200], good[32];
+	const cJSON *ev;
+
+	(void)state;
+	fake_cfg.burst = 10;
+	peer_start(&pr);
+	snprintf(good, sizeof(good), "127.0.0.1:%u", pr.tcp_port);
+	snprintf(spec, sizeof(spec), "-j|btc|connect|%s", good);
+	run(&res, spec);
+	peer_stop(&pr);
+	assert_int_equal(res.status, EXIT_HANDSHAKE_OK);
+	assert_int_equal(fake_log.lost, 10 - (TU_FAKE_EVENTS - 1));
+	assert_int_equal(count(&res, "sent"), TU_FAKE_EVENTS - 1);
+	ev = find(&res, "result", good);
+	assert_non_null(ev);
+	assert_string_equal(sfield(ev, "result"), "SUCCESS");
+	assert_true(nfield(ev, "events_lost") == (double)fake_log.lost);
+	outcome_free(&res);
+}
+
+/* `noise listen --bug no-echo`, with the run also connecting to itself:
+ * the responder takes the transport message and holds it; the initiator
+ * (given a shorter deadline) gives up waiting for the echo and closes. The
+ * responder then waited for nothing (noise/peer.h: a held responder's
+ * waiting_for is NULL), so its result is "closed by peer" and the core's
+ * note, never "before the transport message", which it had already. */
+static void test_noise_no_echo_closed(void **state)
+{
+	struct noise_ctx ctx;
+	struct outcome res;
+	struct sockaddr_storage ss;
+	int holder = tu_hold_port(&ss, true);
+	char spec[200], addr[32];
+	const cJSON *ini = NULL, *resp = NULL;
+	const char *detail;
+
+	(void)state;
+	np_ops = net_noise_core_ops;
+	np_ops.start = np_start;
+	memset(&ctx, 0, sizeof(ctx));
+	for (unsigned i = 0; i < NOISE_PSKLEN; i++)
+		ctx.cfg.psk[i] = (uint8_t)(0x30 + i);
+	ctx.cfg.transport = NOISE_T;
+	ctx.cfg.transport_len = sizeof(NOISE_T) - 1;
+	ctx.cfg.rng = tu_rng;
+	ctx.seed = 77;
+	ctx.cfg.rng_ctx = &ctx.seed;
+	ctx.cfg.bugs = NOISE_BUG_NO_ECHO;
+	snprintf(addr, sizeof(addr), "127.0.0.1:%u", net_addr_port(&ss));
+	snprintf(spec, sizeof(spec), "-j|--timeout|5000|--bug|no-echo|--connect|%s|noise|listen|%s",
+		 addr, addr);
+	run_with(&res, spec, &noise_proto, &ctx);
+	close(holder);
+	cry_memzero(ctx.cfg.psk, sizeof(ctx.cfg.psk));
+
+	assert_int_equal(res.status, EXIT_NO_HANDSHAKE);
+	assert_int_equal(ctx.results, 2);
+	for (size_t i = 0; i < res.nevents; i++) {
+		const cJSON *ev = res.events[i];
+		if (strcmp(sfield(ev, "event"), "result") != 0)
+			continue;
+		if (strcmp(sfield(ev, "direction"), "outbound") == 0)
+			ini = ev;
+		else
+			resp = ev;
+	}
+	assert_non_null(ini);
+	assert_non_null(resp);
+	/* the initiator: out of time waiting for the echo */
+	assert_string_equal(sfield(ini, "result"), "FAILED");
+	assert_string_equal(sfield(ini, "reason"), "timeout");
+	assert_string_equal(sfield(ini, "detail"), "timed out waiting for the echo");
+	/* the responder: the transport message came, no echo went out */
+	assert_int_equal(count(&res, "handshake"), 2);
+	{
+		size_t trans_in = 0, echo_out = 0;
+		for (size_t i = 0; i < res.nevents; i++) {
+			const cJSON *ev = res.events[i];
+			const char *m = sfield(ev, "message");
+			if (!m || strcmp(sfield(ev, "peer"), sfield(resp, "peer")) != 0)
+				continue;
+			trans_in += strcmp(sfield(ev, "event"), "recv") == 0 &&
+				    strcmp(m, "transport") == 0;
+			echo_out +=
+				strcmp(sfield(ev, "event"), "sent") == 0 && strcmp(m, "echo") == 0;
+		}
+		assert_int_equal(trans_in, 1);
+		assert_int_equal(echo_out, 0);
+	}
+	assert_string_equal(sfield(resp, "result"), "FAILED");
+	assert_string_equal(sfield(resp, "reason"), "closed");
+	detail = sfield(resp, "detail");
+	assert_non_null(detail);
+	if (strncmp(detail, "closed by peer", 14) != 0 || strstr(detail, "before") ||
+	    !strstr(detail, "echo withheld"))
+		fail_msg("a held no-echo responder closed by its initiator reports '%s'", detail);
+	outcome_free(&res);
+}
+
+static int group_setup(void **state)
+{
+	(void)state;
+	return cry_init() == PS_OK ? 0 : -1;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_connect_json),
-		cmocka_unit_test(test_connect_text_none),
-		cmocka_unit_test(test_queue_one_at_a_time),
-		cmocka_unit_test(test_dns_names),
-		cmocka_unit_test(test_usage_failures),
-		cmocka_unit_test(test_listen_count),
+		cmocka_unit_test_setup(test_connect_json, reset_fake),
+		cmocka_unit_test_setup(test_connect_text_none, reset_fake),
+		cmocka_unit_test_setup(test_queue_one_at_a_time, reset_fake),
+		cmocka_unit_test_setup(test_dns_names, reset_fake),
+		cmocka_unit_test_setup(test_usage_failures, reset_fake),
+		cmocka_unit_test_setup(test_listen_count, reset_fake),
+		cmocka_unit_test_setup(test_timeout_waiting, reset_fake),
+		cmocka_unit_test_setup(test_events_lost_json, reset_fake),
+		cmocka_unit_test_setup(test_noise_no_echo_closed, reset_fake),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cmocka_run_group_tests(tests, group_setup, NULL);
 }

@@ -14,7 +14,6 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <poll.h>
-#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -23,11 +22,12 @@
 
 #include "net/dns.h"
 #include "net/loop.h"
+#include "loopback.h"
 #include "net/sock.h"
 #include "testutil.h"
 
-#define SEC	 UINT64_C(1000000000)
-#define GUARD_NS (10 * SEC)
+#define SEC	 TU_SEC
+#define GUARD_NS TU_GUARD_NS
 #define MAXADDR	 8
 
 /* ---- the responder ---- */
@@ -209,12 +209,7 @@ static bool responder_start(struct responder *r, struct net_loop *loop, const ch
 
 static void responder_stop(struct responder *r)
 {
-	if (r->id >= 0)
-		net_watch_del(r->loop, r->id);
-	r->id = -1;
-	if (r->fd >= 0)
-		close(r->fd);
-	r->fd = -1;
+	tu_unwatch_close(r->loop, &r->id, &r->fd);
 }
 
 /* ---- the queries ---- */
@@ -247,14 +242,9 @@ struct result {
 	size_t n;
 };
 
-static void on_alarm(int sig)
-{
-	static const char msg[] = "test_dns: net_loop_run did not return after the resolver "
-				  "was destroyed: a watcher was left behind\n";
-	(void)sig;
-	(void)!write(STDERR_FILENO, msg, sizeof(msg) - 1);
-	_exit(1);
-}
+#define LEFT_BEHIND                                                                                \
+	"test_dns: net_loop_run did not return after the resolver was destroyed: a watcher "       \
+	"was left behind"
 
 static void on_guard(struct net_loop *loop, void *ctx, short revents, uint64_t now_ns)
 {
@@ -365,10 +355,7 @@ static void resolve(struct fixture *f, struct result *res, const char *name, uin
 /* Run until torn down (or the guard fires: a failure). */
 static void fixture_run(struct fixture *f)
 {
-	signal(SIGALRM, on_alarm);
-	alarm(GUARD_NS / SEC + 20);
-	assert_int_equal(net_loop_run(f->loop), PS_OK);
-	alarm(0);
+	tu_run_bounded(f->loop, GUARD_NS / SEC + 20, LEFT_BEHIND);
 	if (f->guard_fired)
 		fail_msg("resolution did not end within %u s (%u queries seen)",
 			 (unsigned)(GUARD_NS / SEC), f->resp.queries);
@@ -595,10 +582,7 @@ static void test_bad_server(void **state)
 	}
 	net_dns_destroy(NULL);
 	/* creating and destroying left nothing in the loop: it returns at once */
-	signal(SIGALRM, on_alarm);
-	alarm(20);
-	assert_int_equal(net_loop_run(loop), PS_OK);
-	alarm(0);
+	tu_run_bounded(loop, 20, LEFT_BEHIND);
 	net_loop_destroy(loop);
 }
 
