@@ -64,17 +64,33 @@ void events_dns_error(struct run *run, const char *name, int err, const char *de
 	report_end(&j);
 }
 
-void events_started(struct run *run, const char *peer, bool outbound)
+void events_started(struct run *run, const char *peer, bool outbound, unsigned attempt)
 {
 	struct jobj j;
 
-	run->rep.total++; /* for the progress line */
+	if (!attempt)
+		run->rep.total++; /* for the progress line: a retry is the same peer */
 	if (!run->rep.json) {
 		report_text(&run->rep, "%-8s %s", "STARTED", peer);
 		return;
 	}
 	begin_peer(run, &j, "started", peer);
 	jstr(&j, "direction", outbound ? "outbound" : "inbound");
+	if (attempt)
+		juint(&j, "attempt", attempt);
+	report_end(&j);
+}
+
+void events_retry(struct run *run, const struct run_conn *c, const char *why)
+{
+	struct jobj j;
+
+	if (!run->rep.json) {
+		report_text(&run->rep, "%-8s %s %s", "RETRY", c->s.name, why);
+		return;
+	}
+	begin_peer(run, &j, "retry", c->s.name);
+	jstr(&j, "reason", why);
 	report_end(&j);
 }
 
@@ -89,6 +105,8 @@ void events_connected(struct run *run, const struct run_conn *c)
 	}
 	begin_peer(run, &j, "connected", c->s.name);
 	jstr(&j, "local", c->s.local);
+	if (run->proto->connected_json)
+		run->proto->connected_json(run, c, &j);
 	report_end(&j);
 }
 
@@ -274,9 +292,13 @@ void events_summary(struct run *run)
 	struct jobj j;
 
 	if (!r->json) {
-		report_text(r, "Summary: %zu peers: Success %zu, Partial %zu, Failed %zu (%llu ms)",
-			    r->done, r->success, r->partial, r->failed,
-			    (unsigned long long)report_ms(r));
+		FILE *f = report_line(r);
+		fprintf(f, "Summary: %zu peers: Success %zu, Partial %zu, Failed %zu", r->done,
+			r->success, r->partial, r->failed);
+		if (run->proto->summary)
+			run->proto->summary(run, NULL, f);
+		fprintf(f, " (%llu ms)\n", (unsigned long long)report_ms(r));
+		fflush(f);
 		return;
 	}
 	report_begin(r, &j, "summary");
@@ -285,6 +307,8 @@ void events_summary(struct run *run)
 	juint(&j, "success", r->success);
 	juint(&j, "partial", r->partial);
 	juint(&j, "failed", r->failed);
+	if (run->proto->summary)
+		run->proto->summary(run, &j, NULL);
 	juint(&j, "duration_ms", report_ms(r));
 	report_end(&j);
 }

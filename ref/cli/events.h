@@ -31,8 +31,13 @@ void events_resolved(struct run *run, const char *name, const struct sockaddr_st
  * to stderr from the caller) */
 void events_dns_error(struct run *run, const char *name, int err, const char *detail);
 
-/* started: proto, peer, direction (text: "STARTED  peer") */
-void events_started(struct run *run, const char *peer, bool outbound);
+/* started: proto, peer, direction, attempt when a retry (text: "STARTED
+ * peer") */
+void events_started(struct run *run, const char *peer, bool outbound, unsigned attempt);
+
+/* retry: the protocol dials c's peer once more: why (text: "RETRY  peer
+ * why") */
+void events_retry(struct run *run, const struct run_conn *c, const char *why);
 
 /* connected: local (verbose text: one line) */
 void events_connected(struct run *run, const struct run_conn *c);

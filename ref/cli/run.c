@@ -52,12 +52,24 @@ static void wind_down(struct run *run, struct run_conn *current)
 	}
 }
 
+static int enqueue(struct run *run, const struct sockaddr_storage *ss, unsigned attempt);
+
 static void on_result(void *ctx, struct net_session *s)
 {
 	struct run *run = ctx;
+	struct run_conn *c = s->user;
 	bool listen = run->o->mode == MODE_BTC_LISTEN || run->o->mode == MODE_NOISE_LISTEN;
+	const char *why;
 
-	events_result(run, s->user);
+	if (s->outbound && !run->stopping && run->proto->retry &&
+	    (why = run->proto->retry(run, c)) != NULL) {
+		/* one more attempt, reported as such; this one has no result */
+		events_retry(run, c, why);
+		if (enqueue(run, &s->addr, c->attempt + 1) != PS_OK)
+			run->runtime_failure = true;
+		return;
+	}
+	events_result(run, c);
 	if (listen && run->o->count && run->rep.success >= run->o->count && !run->stopping)
 		wind_down(run, s->user);
 }
@@ -87,7 +99,7 @@ static const struct net_session_ops session_ops = {
 	.on_done = on_done,
 };
 
-static struct run_conn *conn_new(struct run *run)
+static struct run_conn *conn_new(struct run *run, unsigned attempt)
 {
 	struct run_conn *c = calloc(1, run->proto->conn_size);
 
@@ -95,6 +107,7 @@ static struct run_conn *conn_new(struct run *run)
 		return NULL;
 	c->run = run;
 	c->s.user = c;
+	c->attempt = attempt;
 	run->proto->conn_init(run, c);
 	c->next = run->conns;
 	if (run->conns)
@@ -123,8 +136,9 @@ static struct net_session_params session_params(struct run *run, struct run_conn
 static void start_queued(struct run *run)
 {
 	while (!run->stopping && run->qhead < run->qlen && run->active < run->max_active) {
-		struct sockaddr_storage *ss = &run->queue[run->qhead++];
-		struct run_conn *c = conn_new(run);
+		struct run_target *t = &run->queue[run->qhead++];
+		struct sockaddr_storage *ss = &t->addr;
+		struct run_conn *c = conn_new(run, t->attempt);
 		struct net_session_params p;
 		char name[NET_ADDRSTRLEN];
 
@@ -133,24 +147,26 @@ static void start_queued(struct run *run)
 			return;
 		}
 		net_addr_format(name, ss);
-		events_started(run, name, true);
+		events_started(run, name, true, t->attempt);
 		p = session_params(run, c);
 		if (net_session_connect(&c->s, run->loop, ss, &p) != PS_OK)
 			run->runtime_failure = true;
 	}
 }
 
-static int enqueue(struct run *run, const struct sockaddr_storage *ss)
+static int enqueue(struct run *run, const struct sockaddr_storage *ss, unsigned attempt)
 {
 	if (run->qlen == run->qcap) {
 		size_t cap = run->qcap ? run->qcap * 2 : 64;
-		struct sockaddr_storage *q = realloc(run->queue, cap * sizeof(*q));
+		struct run_target *q = realloc(run->queue, cap * sizeof(*q));
 		if (!q)
 			return PS_ERR_NOMEM;
 		run->queue = q;
 		run->qcap = cap;
 	}
-	run->queue[run->qlen++] = *ss;
+	run->queue[run->qlen].addr = *ss;
+	run->queue[run->qlen].attempt = attempt;
+	run->qlen++;
 	return PS_OK;
 }
 
@@ -178,7 +194,7 @@ static void on_resolved(void *ctx, int err, const char *detail,
 	}
 	events_resolved(run, q->name, addrs, n);
 	for (size_t i = 0; i < n; i++)
-		if (enqueue(run, &addrs[i]) != PS_OK)
+		if (enqueue(run, &addrs[i], 0) != PS_OK)
 			run->runtime_failure = true;
 	free(q);
 	net_raise_nofile(run->qlen - run->qhead + run->active + 64);
@@ -199,7 +215,7 @@ static int add_target(struct run *run, const char *target, uint16_t default_port
 	if (port == 0)
 		return PS_ERR_INVALID_ARG;
 	if (net_addr_numeric(&ss, ep.host, port))
-		return enqueue(run, &ss);
+		return enqueue(run, &ss, 0);
 	if (ep.bracketed)
 		return PS_ERR_INVALID_ARG;
 	if (!run->dns) {
@@ -245,12 +261,12 @@ static void on_accept(struct net_loop *loop, void *ctx, short revents, uint64_t 
 			net_watch_set_deadline(run->loop, run->listen_watch, now_ns + 100000000u);
 			return;
 		}
-		if (!(c = conn_new(run))) {
+		if (!(c = conn_new(run, 0))) {
 			close(fd);
 			continue;
 		}
 		net_addr_format(name, &ss);
-		events_started(run, name, false);
+		events_started(run, name, false, 0);
 		p = session_params(run, c);
 		if (net_session_accept(&c->s, run->loop, fd, &ss, &p) != PS_OK)
 			run->runtime_failure = true;

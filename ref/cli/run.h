@@ -28,14 +28,31 @@ struct run_conn {
 	struct run_conn *prev, *next;
 	struct run *run;
 	void *core;
+	unsigned attempt; /* 0, then 1 for a retry the protocol asked for */
+};
+
+/* A queued outbound address and which attempt it is. */
+struct run_target {
+	struct sockaddr_storage addr;
+	unsigned attempt;
 };
 
 struct run_proto {
 	const char *name; /* "btc", "noise": the JSON "proto" field */
 	size_t conn_size; /* sizeof the protocol's connection struct */
 	const struct net_core_ops *core_ops;
-	/* set up c->core (the config the core starts from) */
+	/* set up c->core (the config the core starts from; c->attempt says
+	 * which attempt this is) */
 	void (*conn_init)(struct run *run, struct run_conn *c);
+	/* the result of outbound connection c is known: return the words of
+	 * why it should be dialled once more (its result is then not
+	 * reported, a "retry" line is), or NULL. May be NULL. */
+	const char *(*retry)(struct run *run, const struct run_conn *c);
+	/* the protocol's fields of a "connected" line. May be NULL. */
+	void (*connected_json)(struct run *run, const struct run_conn *c, struct jobj *j);
+	/* the protocol's fields of the summary: JSON (j) or text (appended
+	 * to the summary line, f). May be NULL. */
+	void (*summary)(struct run *run, struct jobj *j, FILE *f);
 	/* between an error's name and the core's note: ": " for a reason
 	 * ("bad-magic: wrong network magic"), " on " for a place
 	 * ("decrypt-failed on message 2") */
@@ -57,7 +74,7 @@ struct run {
 	struct report rep;
 	struct net_loop *loop;
 	struct net_dns *dns;
-	struct sockaddr_storage *queue;
+	struct run_target *queue;
 	size_t qhead, qlen, qcap;
 	size_t active, max_active;
 	struct run_conn *conns; /* live connections */

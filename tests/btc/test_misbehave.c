@@ -63,7 +63,9 @@ static size_t pump(struct side *from, struct side *to)
 	assert_true(n <= MAX_OUT - from->slen);
 	memcpy(from->stream + from->slen, p, n);
 	from->slen += n;
-	(void)btc_hs_input(&to->hs, T0, p, n); /* the honest side may fail: fine */
+	if (btc_hs_input(&to->hs, T0, p, n) != PS_OK) {
+		/* the honest side may fail: its events say how */
+	}
 	btc_hs_consume(&from->hs, n);
 	collect(from);
 	collect(to);
