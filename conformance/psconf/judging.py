@@ -271,6 +271,17 @@ def expand_recv(alt, common):
     return tuple(skeleton), feats
 
 
+def show_alt(alt, common):
+    """A recv= alternative in words, "features" expanded at `common`."""
+    names = []
+    for it in alt:
+        if it == "features":
+            names += list(BTC_FEATURES) if common >= WTXID_RELAY_VERSION else []
+        else:
+            names.append(it)
+    return ", ".join(names) or "nothing"
+
+
 def check_btc(case, obs):
     tl = obs.timeline
     out = []
@@ -316,7 +327,7 @@ def check_btc(case, obs):
                 rule = "features:low-version" if v < WTXID_RELAY_VERSION else "recv"
                 out.append(Violation(rule, f"common version {v}: {', '.join(extra)} sent (got {shown})"))
         else:
-            want = " or ".join(", ".join(a) or "nothing" for a in case.msgs.recv)
+            want = " or ".join(show_alt(a, v) for a in case.msgs.recv)
             out.append(Violation("recv", f"expected {want}; got {shown}"))
 
     # feature messages only between the target's version and its verack
@@ -445,14 +456,7 @@ def expected_text(case, obs=None):
     parts = [f"ending {case.expect}"]
     if case.protocol == "btc":
         v = common_version(case, obs) if obs is not None else case.our_version
-        alts = []
-        for a in case.msgs.recv:
-            sk, feats = expand_recv(a, v)
-            names = [x for x in a if x != "features"]
-            if "features" in a:
-                i = a.index("features")
-                names[i:i] = sorted(feats & set(BTC_FEATURES), reverse=True)
-            alts.append(", ".join(names) or "nothing")
+        alts = [show_alt(a, v) for a in case.msgs.recv]
         parts.append("recv " + " or ".join(alts) + (f" (common version {v})" if any("features" in a for a in case.msgs.recv) else ""))
         if case.msgs.post:
             parts.append("after our verack " + ", ".join(case.msgs.post))

@@ -336,9 +336,12 @@ class NoiseShim(NoiseTarget):
     stdout, exit 0 on success, non-zero with `error: TOKEN` on stderr, 89
     for unimplemented."""
 
-    def setup(self):
+    def __init__(self, cfg, ctx):
+        super().__init__(cfg, ctx)
         self.cmd = [os.path.join(ROOT, c) if c.startswith(("build/", "conformance/")) else c
-                    for c in self.cfg["shim"]]
+                    for c in cfg["shim"]]
+
+    def setup(self):
         if not os.path.exists(self.cmd[-1]) and not shutil.which(self.cmd[0]):
             self.missing(f"shim not built: {self.cmd}")
             return
