@@ -142,6 +142,15 @@ class TheCatalogue(unittest.TestCase):
             for e in c.endings:
                 self.assertIn(e, btc if c.protocol == "btc" else noise, c.id)
 
+    def test_expected_core_in_step(self):
+        """EXPECTED-CORE.md has one row per Bitcoin case, with the case's
+        role, ending and msgs as the catalogue has them."""
+        with open(os.path.join(catalogue.HERE, "EXPECTED-CORE.md"), encoding="utf-8") as f:
+            rows = [line.split(" | ") for line in f if line.startswith(("| CF-V1-", "| RS-V1-"))]
+        got = {r[0][2:]: (r[1], r[2], r[3].strip("`")) for r in rows}
+        want = {c.id: (c.role, c.expect, c.msgs.text) for c in self.cases if c.protocol == "btc"}
+        self.assertEqual(got, want)
+
     def test_quick(self):
         ids = catalogue.load_quick(cases=self.cases)
         self.assertGreater(len(ids), 5)
