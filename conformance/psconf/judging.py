@@ -23,7 +23,7 @@ that the pong echoes our ping's nonce is not checkable from the log today.
 
 import dataclasses
 
-from .catalogue import BTC_FEATURES, BTC_HANDSHAKE, Case
+from .catalogue import BTC_FEATURES, BTC_HANDSHAKE
 
 OUTCOMES = ("Pass", "Non-strict", "Fail", "Info", "Unimplemented", "Missing")
 

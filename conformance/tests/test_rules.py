@@ -53,8 +53,8 @@ BTC_BREAKS = {
     "first-version": (case(STD), btc(f">version:103 <getheaders:69 {CORE_HANDSHAKE} >wtxidrelay >sendaddrv2 "
                                      f">verack =SUCCESS {CORE_POST} #us"),
                       ["early:getheaders", "first-version"]),
-    "early": (case(STD), btc(f">version:103 <version:102 V <wtxidrelay <sendaddrv2 <sendcmpct:9 <verack "
-                             f">wtxidrelay >sendaddrv2 >verack =SUCCESS <ping:8 #us"),
+    "early": (case(STD), btc(">version:103 <version:102 V <wtxidrelay <sendaddrv2 <sendcmpct:9 <verack "
+                             ">wtxidrelay >sendaddrv2 >verack =SUCCESS <ping:8 #us"),
               ["early:sendcmpct"]),
     "unexpected": (case(STD), btc(f"{CORE_RESPONDER.replace('#us', '')} <inv:37 #us"),
                    ["unexpected:inv"]),
@@ -199,7 +199,7 @@ class CoreHolds(unittest.TestCase):
                 f">sendaddrv2 >verack =SUCCESS {CORE_POST} #us")
         self.assertEqual(rules(case(STD), o), [])
         c = case(STD, switches="--protocol-version 70015")
-        o = btc(f">version:103 <version:102 V <sendtxrcncl:12 <verack >verack =SUCCESS #us")
+        o = btc(">version:103 <version:102 V <sendtxrcncl:12 <verack >verack =SUCCESS #us")
         self.assertEqual(rules(c, o), ["features:low-version"])
 
     def test_may(self):

@@ -11,7 +11,7 @@ import unittest
 
 from canned import STD, case
 from psconf import catalogue, judging, runner, targets
-from psconf.procs import started, wait_for
+from psconf.procs import started
 
 
 class Scratch(unittest.TestCase):
