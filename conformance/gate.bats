@@ -21,17 +21,19 @@ setup_file() {
 	/usr/bin/python3 "$ROOT/conformance/report.py" "$OUT" >"$BATS_FILE_TMPDIR/report.log" 2>&1 || true
 }
 
-@test "the catalogue parses: at least 60 Bitcoin and 25 Noise cases, unique IDs, every field" {
-	run /usr/bin/python3 - "$ROOT/conformance/cases.txt" <<'PY'
+@test "the catalogue parses: at least 60 Bitcoin and 25 Noise cases, unique IDs, every field, every case's messages" {
+	run /usr/bin/python3 - "$ROOT/conformance" <<'PY'
 import sys
-sys.path.insert(0, sys.argv[1].rsplit("/", 1)[0])
-import run
-cases = run.load_cases(sys.argv[1])
+sys.path.insert(0, sys.argv[1])
+from psconf import catalogue
+cases = catalogue.load_cases()
+catalogue.load_quick(cases=cases)
 btc = [c for c in cases if c.protocol == "btc"]
 noise = [c for c in cases if c.protocol == "noise"]
 assert len(btc) >= 60 and len(noise) >= 25, (len(btc), len(noise))
 for c in cases:
     assert c.id[:3] in ("CF-", "RS-") and c.arrow and c.expect and c.reference and c.source, c.id
+    assert c.msgs.recv and (c.protocol == "btc" or c.msgs.tester), c.id
 print(len(btc), len(noise))
 PY
 	assert_success
@@ -50,12 +52,15 @@ PY
 @test "quick gate: every target, no Fail" {
 	cat "$BATS_FILE_TMPDIR/run.log"
 	[ -f "$OUT/index.json" ]
-	run jq -r '.results[] | select(.outcome=="Fail") | "\(.target) \(.case): expected \(.expected), observed \(.observed)"' "$OUT/index.json"
+	run jq -r '.results[] | select(.outcome=="Fail") | "\(.target) \(.case): \(.note)\n  Expected: \(.expectation)\n  Actual: \(.actual)"' "$OUT/index.json"
 	assert_output ""
 	# every target with a status, every case of its protocol with a result
 	run jq -e '[.targets[].name] | length >= 7' "$OUT/index.json"
 	assert_success
 	run jq -e '(.results | length) > 0 and all(.results[]; .outcome as $o | ["Pass","Non-strict","Info","Unimplemented","Missing"] | index($o))' "$OUT/index.json"
+	assert_success
+	# every result says what was expected and what was received
+	run jq -e 'all(.results[]; (.expectation | length) > 0 and (.actual | length) > 0 and (.violations | type) == "array")' "$OUT/index.json"
 	assert_success
 }
 

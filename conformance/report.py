@@ -17,9 +17,13 @@ into OUTDIR:
   html/index.html           the matrix as a self-contained page (inline CSS,
                             no script, no external resource), each cell
                             coloured by outcome and linked to
-  html/TARGET/ID.html       one page per result: the case, expected and
-                            observed behaviour, outcome, duration, note and
-                            the log (OUTDIR/<log>)
+  html/TARGET/ID.html       one page per result: the case, what was
+                            expected and what was received ("Expected:",
+                            "Actual:", the message rules broken), outcome,
+                            duration, note and the log (OUTDIR/<log>)
+
+matrix.md ends with every result's Expected / Actual; JUnit and TAP carry
+them for the results that are not a plain Pass.
 
 The summary table is printed to stdout too. Outcome words are Autobahn's:
 Pass, Non-strict, Fail, Info, Unimplemented, Missing. Exit status: 0 when the
@@ -36,7 +40,8 @@ import sys
 import urllib.parse
 import xml.etree.ElementTree as ET
 
-OUTCOMES = ["Pass", "Non-strict", "Fail", "Info", "Unimplemented", "Missing"]
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from psconf.judging import OUTCOMES  # noqa: E402  (the one definition, shared with run.py)
 SKIPPED = ("Unimplemented", "Missing")
 # Cell colours (background, text). Pass and Fail are exact colours that
 # bats/report.bats looks for in a screenshot: keep them in step.
@@ -70,6 +75,21 @@ def safe_name(s):
 
 def one_line(s):
     return " ".join(str(s if s is not None else "").split())
+
+
+def expectation(r):
+    """h2spec's "Expected:" of a result (index.json before the message
+    expectations had only the ending)."""
+    return one_line(r.get("expectation") or r.get("expected", ""))
+
+
+def actual(r):
+    return one_line(r.get("actual") or r.get("observed", "")) or "-"
+
+
+def violations(r):
+    """"rule: detail; ..." of the message rules a result broke."""
+    return "; ".join(f"{v.get('rule', '')}: {v.get('detail', '')}" for v in r.get("violations") or [])
 
 
 class Run:
@@ -195,7 +215,7 @@ def summary_rows(run):
 
 
 def summary_md(run):
-    return md_table(["Target"] + OUTCOMES + ["Total"], summary_rows(run))
+    return md_table(["Target", *OUTCOMES, "Total"], summary_rows(run))
 
 
 def write_markdown(run, path):
@@ -235,9 +255,16 @@ def write_markdown(run, path):
                     f"expected {md(x.get('expected', ''))}, observed {md(x.get('observed', '')) or '-'}")
             if x.get("note"):
                 line += f". {md(x['note'])}"
+            if violations(x):
+                line += f". Violations: {md(violations(x))}"
             out.append(line)
         out.append("")
     out += ["## Summary", ""] + summary_md(run) + [""]
+    out += ["## Expected and actual", ""]
+    out += md_table(["Target", "Case", "Outcome", "Expected", "Actual", "Violations"],
+                    [[md(x["target"]), md(x["case"]), md(x["outcome"]), md(expectation(x)),
+                      md(actual(x)), md(violations(x)) or "-"] for x in ordered_results(run)])
+    out.append("")
     with open(path, "w", encoding="utf-8") as f:
         f.write("\n".join(out))
 
@@ -288,7 +315,9 @@ def write_junit(run, path):
                     "message": x(one_line(f"expected {r.get('expected', '')} "
                                           f"observed {r.get('observed', '')}")),
                     "type": "Fail"})
-                f.text = x(f"reference: {c.get('reference', '')}\n"
+                f.text = x(f"Expected: {expectation(r)}\nActual: {actual(r)}\n"
+                           f"violations: {violations(r) or '-'}\n"
+                           f"reference: {c.get('reference', '')}\n"
                            f"source: {c.get('source', '')}\n"
                            f"note: {r.get('note', '')}\nlog: {r.get('log', '')}")
             elif o in SKIPPED:
@@ -297,6 +326,8 @@ def write_junit(run, path):
                 so = ET.SubElement(tc, "system-out")
                 so.text = x(f"{o}: expected {r.get('expected', '')}, observed "
                             f"{r.get('observed', '')}"
+                            + f"\nExpected: {expectation(r)}\nActual: {actual(r)}"
+                            + (f"\nviolations: {violations(r)}" if violations(r) else "")
                             + (f"\nnote: {r['note']}" if r.get("note") else "")
                             + (f"\nlog: {r['log']}" if r.get("log") else ""))
         totals["tests"] += len(rs)
@@ -348,6 +379,8 @@ def write_tap(run, path):
         if o in ("Fail", "Non-strict", "Info"):
             out += yaml_block([("outcome", o), ("expected", r.get("expected", "")),
                                ("observed", r.get("observed", "")),
+                               ("expectation", expectation(r)), ("actual", actual(r)),
+                               ("violations", violations(r)),
                                ("note", r.get("note", "")), ("log", r.get("log", ""))])
     with open(path, "w", encoding="utf-8") as f:
         f.write("\n".join(out) + "\n")
@@ -440,8 +473,8 @@ def write_index_html(run, path):
                     row += f"<td class=\"cell none\" {attrs}>-</td>"
                     continue
                 o = r["outcome"]
-                tip = one_line(f"{t['name']} {c['id']}: {o}; expected {r.get('expected', '')}, "
-                               f"observed {r.get('observed', '')}"
+                tip = one_line(f"{t['name']} {c['id']}: {o}; Expected: {expectation(r)}. "
+                               f"Actual: {actual(r)}"
                                + (f"; {r['note']}" if r.get("note") else ""))
                 href = urllib.parse.quote(run.page(r))
                 row += (f"<td class=\"cell {css_class(o)}\" {attrs} data-outcome=\"{h(o)}\">"
@@ -516,7 +549,10 @@ def write_case_page(run, r, path):
             ("Target", r["target"]), ("Target version", t.get("version", "") or "-"),
             ("Target status", t.get("status", "")
              + (f": {t['reason']}" if t.get("reason") else "")),
-            ("Expected", r.get("expected", "")), ("Observed", r.get("observed", "") or "-")]
+            ("Expected ending", r.get("expected", "")),
+            ("Observed ending", r.get("observed", "") or "-"),
+            ("Expected", expectation(r)), ("Actual", actual(r)),
+            ("Message expectations", c.get("msgs", "") or "-")]
     body = [f"<p><a href=\"../index.html\">&larr; matrix</a></p>",
             f"<h1>{h(r['target'])} {h(c['id'])} "
             f"<span class=\"badge {css_class(o)}\">{h(o)}</span></h1>",
@@ -528,6 +564,11 @@ def write_case_page(run, r, path):
         body.append(f"<tr><th>Skipped</th><td>{h(run.skip_reason(r))}</td></tr>")
     if r.get("note"):
         body.append(f"<tr><th>Note</th><td class=\"note\">{h(r['note'])}</td></tr>")
+    vs = r.get("violations") or []
+    body.append("<tr><th>Violations</th><td class=\"violations\">"
+                + ("<ul>" + "".join(f"<li><code>{h(v.get('rule', ''))}</code> {h(v.get('detail', ''))}</li>"
+                                    for v in vs) + "</ul>" if vs else "none")
+                + "</td></tr>")
     body.append("</table>")
     body.append("<h2>Log</h2>")
     body.append(render_log(run, r))

@@ -1,0 +1,260 @@
+"""The case catalogue: conformance/cases.txt and conformance/quick.txt.
+
+One case per line, nine fields separated by "|":
+
+    ID | protocol | role | arrow | switches | expect | msgs | reference | source
+
+The arrow is the human-readable exchange; `msgs` is the same exchange in the
+one machine-checkable form the judge reads (conformance/README.md,
+"Message expectations"):
+
+    recv=SEQ[/SEQ..]   what the target sends, exactly, in order; "-" nothing.
+                       btc: its handshake messages (version, verack,
+                       wtxidrelay, sendaddrv2, sendtxrcncl), "features"
+                       standing for wtxidrelay + sendaddrv2 when the common
+                       version min(ours, the target's) is >= 70016 and for
+                       nothing below; noise: msg1, msg2, transport, echo.
+    post=CMD[,CMD..]   btc: what must come after our verack, in this order.
+    may=CMD[,CMD..]    btc: what may also come after our verack, beyond the
+                       standing extras (judging.POST_EXTRAS).
+    fields=CHK[,CHK..] btc: checks on the target's version message,
+                       FIELD OP VALUE with OP one of = != >= <= > < and &
+                       (all these bits set); FIELD one of judging's
+                       VERSION_FIELDS.
+    tester=TOK[/TOK..] noise: what our side must conclude: SUCCESS or its
+                       failure reason; "none" when it never got a connection.
+
+Everything not named by a case is decided by the standing rules of
+judging.py (nothing before the target's version, no pong before the
+handshake, no feature messages below 70016, ...).
+"""
+
+import dataclasses
+import os
+import re
+
+HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+CASES_TXT = os.path.join(HERE, "cases.txt")
+QUICK_TXT = os.path.join(HERE, "quick.txt")
+
+PROTOCOLS = ("btc", "noise")
+ROLES = ("responder", "initiator")
+FIELDS = ("id", "protocol", "role", "arrow", "switches", "expect", "msgs", "reference", "source")
+
+# What a recv= item may name, per protocol.
+BTC_HANDSHAKE = ("version", "verack", "wtxidrelay", "sendaddrv2", "sendtxrcncl")
+BTC_FEATURES = ("wtxidrelay", "sendaddrv2")
+NOISE_MESSAGES = ("msg1", "msg2", "transport", "echo")
+NOISE_TESTER = ("SUCCESS", "none", "closed", "timeout", "decrypt-failed", "bad-size", "bad-dh",
+                "echo-mismatch", "bad-psk")
+# The version fields a fields= check can name, and how they are compared.
+VERSION_FIELDS = ("version", "services", "start_height", "relay", "user_agent_len")
+FIELD_OPS = ("!=", ">=", "<=", "=", ">", "<", "&")
+CLAUSES = {"btc": ("recv", "post", "may", "fields"), "noise": ("recv", "tester")}
+# Core's PROTOCOL_VERSION: what peershake announces unless a switch says otherwise.
+DEFAULT_VERSION = 70016
+CMD_RE = re.compile(r"^[a-z0-9]{1,12}$")
+
+
+class CatalogueError(ValueError):
+    """A line of the catalogue that does not parse; the message names it."""
+
+
+@dataclasses.dataclass(frozen=True)
+class FieldCheck:
+    field: str
+    op: str
+    value: int
+
+    def holds(self, actual):
+        if actual is None:
+            return False
+        a, v = int(actual), self.value
+        return {"=": a == v, "!=": a != v, ">=": a >= v, "<=": a <= v, ">": a > v, "<": a < v,
+                "&": a & v == v}[self.op]
+
+    def __str__(self):
+        v = hex(self.value) if self.op == "&" else str(self.value)
+        return f"{self.field}{self.op}{v}"
+
+
+@dataclasses.dataclass(frozen=True)
+class Expectation:
+    """The parsed msgs field."""
+    recv: tuple          # alternatives, each a tuple of items; () is "nothing"
+    post: tuple = ()
+    may: frozenset = frozenset()
+    fields: tuple = ()
+    tester: tuple = ()
+    text: str = ""
+
+    def describe(self):
+        return self.text
+
+
+@dataclasses.dataclass(frozen=True)
+class Case:
+    """One line of cases.txt."""
+    id: str
+    protocol: str
+    role: str
+    arrow: str
+    args: tuple          # peershake arguments
+    target_opts: tuple   # the "target:X" words, without the prefix
+    expect: str          # the ending(s), "a/b" either; "info" not judged
+    msgs: Expectation
+    reference: str
+    source: str
+
+    @property
+    def kind(self):
+        return {"CF": "conformance", "RS": "resistance"}.get(self.id[:2], "conformance")
+
+    @property
+    def endings(self):
+        return tuple(self.expect.split("/"))
+
+    @property
+    def switches(self):
+        return " ".join(self.args + tuple("target:" + t for t in self.target_opts))
+
+    @property
+    def our_version(self):
+        """The protocol version peershake announces in this case (btc)."""
+        args = list(self.args)
+        v = DEFAULT_VERSION
+        for i, a in enumerate(args):
+            if a == "--protocol-version" and i + 1 < len(args):
+                v = int(args[i + 1], 0)
+            if a == "--bug" and i + 1 < len(args) and args[i + 1] == "obsolete-version":
+                v = 31799
+        return v
+
+    def as_json(self):
+        return {"id": self.id, "protocol": self.protocol, "kind": self.kind, "role": self.role,
+                "arrow": self.arrow, "switches": self.switches, "reference": self.reference,
+                "source": self.source, "expect": self.expect, "msgs": self.msgs.text}
+
+
+def _items(text, allowed, what):
+    if text == "-":
+        return ()
+    out = []
+    for it in text.split(","):
+        if it not in allowed:
+            raise CatalogueError(f"{what}: unknown item {it!r} (want one of {', '.join(allowed)})")
+        out.append(it)
+    return tuple(out)
+
+
+def _cmds(text, what):
+    out = []
+    for c in text.split(","):
+        if not CMD_RE.match(c):
+            raise CatalogueError(f"{what}: {c!r} is not a message command")
+        out.append(c)
+    return tuple(out)
+
+
+def _field(text):
+    for op in FIELD_OPS:  # two-character operators first
+        if op in text:
+            name, _, value = text.partition(op)
+            break
+    else:
+        raise CatalogueError(f"fields: {text!r} has no operator ({' '.join(FIELD_OPS)})")
+    if name not in VERSION_FIELDS:
+        raise CatalogueError(f"fields: unknown field {name!r} (want one of {', '.join(VERSION_FIELDS)})")
+    try:
+        v = int(value, 0)
+    except ValueError:
+        raise CatalogueError(f"fields: {text!r}: the value is not a number") from None
+    return FieldCheck(name, op, v)
+
+
+def parse_msgs(text, protocol):
+    """The msgs field of one case -> Expectation; CatalogueError if bad."""
+    allowed = CLAUSES[protocol]
+    seen = {}
+    for clause in text.split():
+        name, eq, value = clause.partition("=")
+        if not eq or not value:
+            raise CatalogueError(f"msgs: {clause!r} is not NAME=VALUE")
+        if name not in allowed:
+            raise CatalogueError(f"msgs: {name}= is not a {protocol} clause (want {', '.join(allowed)})")
+        if name in seen:
+            raise CatalogueError(f"msgs: {name}= given twice")
+        seen[name] = value
+    if "recv" not in seen:
+        raise CatalogueError("msgs: recv= is required")
+    if protocol == "noise" and "tester" not in seen:
+        raise CatalogueError("msgs: tester= is required for a noise case")
+    names = BTC_HANDSHAKE + ("features",) if protocol == "btc" else NOISE_MESSAGES
+    recv = tuple(_items(alt, names, "recv") for alt in seen["recv"].split("/"))
+    post = _cmds(seen["post"], "post") if "post" in seen else ()
+    may = frozenset(_cmds(seen["may"], "may")) if "may" in seen else frozenset()
+    fields = tuple(_field(f) for f in seen["fields"].split(",")) if "fields" in seen else ()
+    tester = ()
+    if "tester" in seen:
+        tester = tuple(seen["tester"].split("/"))
+        for t in tester:
+            if t not in NOISE_TESTER:
+                raise CatalogueError(f"tester: unknown verdict {t!r} (want one of {', '.join(NOISE_TESTER)})")
+    return Expectation(recv=recv, post=post, may=may, fields=fields, tester=tester,
+                       text=" ".join(text.split()))
+
+
+def parse_line(line, where="cases.txt"):
+    """One catalogue line -> Case; CatalogueError naming `where` if bad."""
+    fields = [f.strip() for f in line.split("|")]
+    if len(fields) != len(FIELDS):
+        raise CatalogueError(f"{where}: want {len(FIELDS)} fields separated by '|', got {len(fields)}")
+    d = dict(zip(FIELDS, fields))
+    if d["protocol"] not in PROTOCOLS:
+        raise CatalogueError(f"{where}: protocol {d['protocol']!r} (want {' or '.join(PROTOCOLS)})")
+    if d["role"] not in ROLES:
+        raise CatalogueError(f"{where}: role {d['role']!r} (want {' or '.join(ROLES)})")
+    for k in ("id", "arrow", "expect", "msgs", "reference", "source"):
+        if not d[k]:
+            raise CatalogueError(f"{where}: the {k} field is empty")
+    words = d["switches"].split()
+    try:
+        msgs = parse_msgs(d["msgs"], d["protocol"])
+    except CatalogueError as e:
+        raise CatalogueError(f"{where}: {d['id']}: {e}") from None
+    return Case(id=d["id"], protocol=d["protocol"], role=d["role"], arrow=d["arrow"],
+                args=tuple(w for w in words if not w.startswith("target:")),
+                target_opts=tuple(w[len("target:"):] for w in words if w.startswith("target:")),
+                expect=d["expect"], msgs=msgs, reference=d["reference"], source=d["source"])
+
+
+def parse_cases(lines, name="cases.txt"):
+    """Lines of a catalogue -> [Case]; comments and blank lines skipped."""
+    cases, ids = [], set()
+    for n, line in enumerate(lines, 1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        c = parse_line(line, f"{name}:{n}")
+        if c.id in ids:
+            raise CatalogueError(f"{name}:{n}: duplicate case ID {c.id}")
+        ids.add(c.id)
+        cases.append(c)
+    return cases
+
+
+def load_cases(path=CASES_TXT):
+    with open(path, encoding="utf-8") as f:
+        return parse_cases(f, os.path.basename(path))
+
+
+def load_quick(path=QUICK_TXT, cases=None):
+    """The IDs of quick.txt, in order; with `cases`, each must be one of them."""
+    with open(path, encoding="utf-8") as f:
+        ids = [w for line in f for w in line.split("#", 1)[0].split()]
+    if cases is not None:
+        known = {c.id for c in cases}
+        unknown = [i for i in ids if i not in known]
+        if unknown:
+            raise CatalogueError(f"{os.path.basename(path)}: unknown case IDs: {' '.join(unknown)}")
+    return ids

@@ -1,0 +1,563 @@
+"""Judging: what the target did (an Observation made from the tester's JSON
+Lines), the message-expectation checks, and the outcome.
+
+The outcome words are Autobahn's, defined here once (report.py imports them):
+
+  Pass           as the reference: the ending and every message rule hold
+  Non-strict     a divergence recorded in the target's config, with its reason
+  Fail           an unrecorded divergence (the gate fails)
+  Info           recorded, not judged (the case's expect is "info")
+  Unimplemented  the target has no such role, disables the case, or exits 89
+  Missing        the target is not available
+
+The tester is peershake, the reference peer: its JSON Lines say, in order,
+what it sent (`sent`), what it received and parsed (`recv`), what it
+received and threw away (`dropped`), the target's `version` fields, and its
+own verdict (`result`, `disconnect`). The checks below read nothing else.
+
+What the log cannot show: the payload of a message. `recv` carries the
+command, the announced length and the bytes on the wire, so a `pong` is
+checked for its 8-byte nonce field (BIP 31) but not for the nonce's value:
+that the pong echoes our ping's nonce is not checkable from the log today.
+"""
+
+import dataclasses
+
+from .catalogue import BTC_FEATURES, BTC_HANDSHAKE
+
+OUTCOMES = ("Pass", "Non-strict", "Fail", "Info", "Unimplemented", "Missing")
+
+# --------------------------------------------------------------- the rules
+
+# Every message rule, by its ID (a violation's rule is one of these, or
+# "ID:COMMAND" for the ones marked with a command). A divergence in a
+# target's config names the rules it breaks by ID or by ID:COMMAND.
+BTC_RULES = {
+    "recv": "the target's handshake messages (version, verack) are not the case's recv=",
+    "features:missing": "common version >= 70016 but wtxidrelay/sendaddrv2 missing before the target's verack "
+                        "(Core sends both: net_processing.cpp ProcessMessage(\"version\"))",
+    "features:low-version": "wtxidrelay/sendaddrv2/sendtxrcncl to a peer below 70016 "
+                            "(Core: only if greatest_common_version >= WTXID_RELAY_VERSION)",
+    "order": "ID:COMMAND: a feature message outside the target's version..verack",
+    "once": "ID:COMMAND: a handshake message sent twice (nothing answers a redundant version or verack)",
+    "first-version": "something before the target's version (Core sends nothing before it)",
+    "early": "ID:COMMAND: a message before the handshake completed (before our verack or the target's), "
+             "other than getaddr or the final alert after the target's verack",
+    "unexpected": "ID:COMMAND: after the handshake, a message neither in the standing extras nor in the case's may=",
+    "pong:early": "a pong that answers no ping sent after our verack (Core ignores a ping before the handshake)",
+    "post": "ID:COMMAND: a message the case's post= requires did not come after our verack",
+    "length": "ID:COMMAND: a message whose payload length is not its fixed size",
+    "framing": "ID:COMMAND: the bytes on the wire are not the 24-byte header plus the announced length",
+    "dropped": "ID:COMMAND: the tester threw away a malformed message from the target",
+    "field": "ID:FIELD: a field of the target's version fails a check (standing or the case's fields=)",
+    "tester": "ID:ERROR: the tester ended the connection because the target broke a rule",
+    "log": "ID:events-lost: the tester's event log overflowed; the messages cannot be judged",
+}
+NOISE_RULES = {
+    "recv": "the messages the target sent (and the tester accepted) are not the case's recv=",
+    "length": "ID:MESSAGE: a message of the wrong size (32 + payload + 16 for msg1/msg2, payload + 16 after)",
+    "framing": "ID:MESSAGE: the bytes on the wire are not the 2-byte prefix plus the announced length",
+    "tester": "ID:VERDICT: the tester's own verdict is not the case's tester=",
+    "field": "ID:NAME: a payload the tester received is not what the target was given to send",
+    "log": "ID:events-lost: the tester's event log overflowed",
+}
+
+# After the handshake, what Bitcoin Core v31.1 may send unasked (its
+# SendMessages and the verack handler), each with the common versions it
+# is sent at; getaddr is bcoin's too (to every peer; Core only to its
+# outbound ones). getaddr and the final alert may come as soon as the
+# target's verack is out: Core pushes them in the version handler.
+POST_EXTRAS = {
+    "sendcmpct": lambda v: v >= 70014,   # SHORT_IDS_BLOCKS_VERSION
+    "ping": lambda v: True,
+    "getheaders": lambda v: True,
+    "feefilter": lambda v: v >= 70013,   # FEEFILTER_VERSION
+    "getaddr": lambda v: True,
+    "alert": lambda v: v <= 70012,       # "If the peer is old enough to have the old alert system"
+}
+AFTER_TARGET_VERACK = ("getaddr", "alert")
+WTXID_RELAY_VERSION = 70016
+BIP0031_VERSION = 60000
+MIN_PEER_PROTO_VERSION = 31800
+MAX_SUBVERSION_LENGTH = 256
+BTC_HEADER = 24
+
+
+def fixed_length(command, common):
+    """The payload length a message always has, or None."""
+    if command == "ping":
+        return 8 if common > BIP0031_VERSION else 0
+    return {"verack": 0, "wtxidrelay": 0, "sendaddrv2": 0, "getaddr": 0, "sendheaders": 0,
+            "sendcmpct": 9, "feefilter": 8, "pong": 8, "sendtxrcncl": 12}.get(command)
+
+
+# What the runner gives a Noise target to send, and so what its messages
+# must carry (conformance/noise/README.md, "The protocol on the wire").
+NOISE_PAYLOADS = {"payload1": "a1a1", "payload2": "b0b0", "transport": "74657374"}
+NOISE_PREFIX = 2
+NOISE_DH, NOISE_TAG = 32, 16
+
+
+def noise_length(message):
+    p = {"msg1": NOISE_PAYLOADS["payload1"], "msg2": NOISE_PAYLOADS["payload2"],
+         "transport": NOISE_PAYLOADS["transport"], "echo": NOISE_PAYLOADS["transport"]}[message]
+    n = len(p) // 2 + NOISE_TAG
+    return n + NOISE_DH if message in ("msg1", "msg2") else n
+
+
+# ---------------------------------------------------------- observation
+
+@dataclasses.dataclass
+class Msg:
+    dir: str            # "sent" (by the tester), "recv", "dropped" (from the target)
+    command: str
+    length: int = 0
+    bytes: int = 0
+    error: str = ""
+
+    def show(self):
+        s = self.command or "''"
+        if self.dir == "dropped":
+            return f"!{s}({self.error or 'dropped'})"
+        return f"{s}({self.length})" if self.length else s
+
+
+@dataclasses.dataclass
+class Observation:
+    protocol: str
+    ending: str                       # btc: handshake, handshake+disconnect, disconnect, kept, ...
+    timeline: list = dataclasses.field(default_factory=list)   # [Msg] in log order
+    version: dict = None              # btc: the target's version fields
+    tester: str = ""                  # the tester's verdict: SUCCESS, or its reason; "none"
+    tester_detail: str = ""
+    disconnects: list = dataclasses.field(default_factory=list)  # btc: the tester's disconnect events
+    events_lost: int = 0
+    result: dict = None               # the tester's result event
+    target_verdict: str = ""          # noise: the target's own token
+    target_hash: str = None
+
+    def received(self):
+        return [m for m in self.timeline if m.dir in ("recv", "dropped")]
+
+
+def _msg(e, direction):
+    return Msg(direction, e.get("command", e.get("message", "")) or "", int(e.get("length") or 0),
+               int(e.get("bytes") or 0), e.get("error", ""))
+
+
+def observe_btc(events):
+    """What the target did, as peershake's events (one connection) show it.
+    The ending:
+      handshake             completed, and the connection kept
+      handshake+disconnect  completed, then the target ended the connection
+      disconnect            the target ended it before the handshake completed
+      kept                  no handshake by our deadline, the connection kept
+      no-result             the tester wrote no result
+      anything else         the reason peershake gave (refused, ...)"""
+    obs = Observation("btc", "no-result")
+    # one connection: a listener may see a second one (a target that
+    # reconnects); only the first peer's events count
+    peer = next((e["peer"] for e in events if e.get("event") in ("started", "connected") and "peer" in e), None)
+    events = [e for e in events if peer is None or e.get("peer", peer) == peer]
+    for e in events:
+        ev = e.get("event")
+        if ev in ("sent", "recv", "dropped") and "message" not in e:
+            obs.timeline.append(_msg(e, ev))
+        elif ev == "version" and obs.version is None:
+            obs.version = e
+        elif ev == "disconnect":
+            obs.disconnects.append(e)
+        elif ev == "result" and obs.result is None:
+            obs.result = e
+            obs.events_lost += int(e.get("events_lost") or 0)
+    res = obs.result
+    if res is None:
+        obs.tester = "none"
+        return obs
+    closed = next((e for e in events if e.get("event") == "closed"), None)
+    by_peer = closed is not None and closed.get("by") == "peer"
+    obs.tester = res.get("result", "") if res.get("result") == "SUCCESS" else res.get("reason", "failed")
+    obs.tester_detail = res.get("detail", "")
+    if res.get("result") == "SUCCESS":
+        obs.ending = "handshake+disconnect" if by_peer else "handshake"
+    elif res.get("reason") == "closed":
+        obs.ending = "disconnect"
+    elif res.get("reason") == "timeout":
+        obs.ending = "kept"
+    else:
+        obs.ending = res.get("reason", "") or "failed"
+    return obs
+
+
+def observe_noise(target_verdict, target_hash, tester_events):
+    """The Noise ending: the target's own verdict (`ok` or its error token),
+    `ok` only when the tester succeeded too with the same handshake hash:
+    a target that says ok while the tester failed ends "tester-REASON"."""
+    obs = Observation("noise", target_verdict, target_verdict=target_verdict, target_hash=target_hash)
+    for e in tester_events:
+        ev = e.get("event")
+        if ev in ("sent", "recv") and "message" in e:
+            obs.timeline.append(_msg(e, ev))
+        elif ev == "result" and obs.result is None:
+            obs.result = e
+            obs.events_lost += int(e.get("events_lost") or 0)
+    res = obs.result
+    if res is None:
+        obs.tester = "none"
+    else:
+        obs.tester = "SUCCESS" if res.get("result") == "SUCCESS" else res.get("reason", "failed")
+        obs.tester_detail = res.get("detail", "")
+    if target_verdict == "ok":
+        if obs.tester != "SUCCESS":
+            obs.ending = "tester-" + obs.tester
+        elif (res or {}).get("handshake_hash") != target_hash:
+            obs.ending = "hash-mismatch"
+    return obs
+
+
+# ------------------------------------------------------------ the checks
+
+@dataclasses.dataclass(frozen=True)
+class Violation:
+    rule: str       # "pong:early", "early:reject", "field:version", ...
+    detail: str
+
+    def as_json(self):
+        return {"rule": self.rule, "detail": self.detail}
+
+
+def common_version(case, obs):
+    theirs = (obs.version or {}).get("version")
+    return min(case.our_version, int(theirs)) if theirs is not None else case.our_version
+
+
+def _index(timeline, pred, start=0):
+    for i in range(start, len(timeline)):
+        if pred(timeline[i]):
+            return i
+    return None
+
+
+class BtcPhases:
+    """Where the handshake stands in the timeline: the target's version and
+    verack, and our effective verack (the first we sent after our first
+    version: a verack before our version is ignored by Core)."""
+
+    def __init__(self, tl):
+        self.their_version = _index(tl, lambda m: m.dir == "recv" and m.command == "version")
+        self.their_verack = _index(tl, lambda m: m.dir == "recv" and m.command == "verack")
+        ours = _index(tl, lambda m: m.dir == "sent" and m.command == "version")
+        self.our_verack = None if ours is None else \
+            _index(tl, lambda m: m.dir == "sent" and m.command == "verack", ours + 1)
+
+    def after_our_verack(self, i):
+        return self.our_verack is not None and i > self.our_verack
+
+    def after_their_verack(self, i):
+        return self.their_verack is not None and i > self.their_verack
+
+
+def expand_recv(alt, common):
+    """A recv= alternative -> (the version/verack skeleton, the features)."""
+    skeleton, feats = [], set()
+    for it in alt:
+        if it == "features":
+            if common >= WTXID_RELAY_VERSION:
+                feats.update(BTC_FEATURES)
+        elif it in BTC_FEATURES or it == "sendtxrcncl":
+            feats.add(it)
+        else:
+            skeleton.append(it)
+    return tuple(skeleton), feats
+
+
+def show_alt(alt, common):
+    """A recv= alternative in words, "features" expanded at `common`."""
+    names = []
+    for it in alt:
+        if it == "features":
+            names += list(BTC_FEATURES) if common >= WTXID_RELAY_VERSION else []
+        else:
+            names.append(it)
+    return ", ".join(names) or "nothing"
+
+
+def check_btc(case, obs):
+    tl = obs.timeline
+    out = []
+    v = common_version(case, obs)
+    ph = BtcPhases(tl)
+    got = [(i, m) for i, m in enumerate(tl) if m.dir in ("recv", "dropped")]
+
+    if obs.events_lost:
+        out.append(Violation("log:events-lost", f"{obs.events_lost} events lost: the log is incomplete"))
+
+    # first-version: nothing before the target's version
+    if got and not (got[0][1].dir == "recv" and got[0][1].command == "version"):
+        out.append(Violation("first-version", f"the target's first message was {got[0][1].show()}, not version"))
+
+    # the handshake messages: once each, then against recv=
+    hs = [(i, m.command) for i, m in got if m.dir == "recv" and m.command in BTC_HANDSHAKE]
+    seen, firsts = {}, []
+    for i, c in hs:
+        seen[c] = seen.get(c, 0) + 1
+        if seen[c] == 1:
+            firsts.append((i, c))
+        elif seen[c] == 2:
+            out.append(Violation(f"once:{c}", f"{c} received {sum(1 for _, x in hs if x == c)} times"))
+    act_skeleton = tuple(c for _, c in firsts if c in ("version", "verack"))
+    act_feats = {c for _, c in firsts if c not in ("version", "verack")}
+    alts = [expand_recv(a, v) for a in case.msgs.recv]
+
+    def feats_ok(want, have):
+        # sendtxrcncl is optional wherever the features are sent (Core: with -txreconciliation)
+        return want == have - ({"sendtxrcncl"} if want >= set(BTC_FEATURES) else set())
+
+    if not any(s == act_skeleton and feats_ok(f, act_feats) for s, f in alts):
+        same = [f for s, f in alts if s == act_skeleton]
+        shown = ", ".join(c for _, c in firsts) or "nothing"
+        if same:
+            want = same[0]
+            missing = sorted(want - act_feats)
+            extra = sorted(act_feats - want - ({"sendtxrcncl"} if want >= set(BTC_FEATURES) else set()))
+            if missing:
+                out.append(Violation("features:missing",
+                                     f"common version {v}: {', '.join(missing)} missing (got {shown})"))
+            if extra:
+                rule = "features:low-version" if v < WTXID_RELAY_VERSION else "recv"
+                out.append(Violation(rule, f"common version {v}: {', '.join(extra)} sent (got {shown})"))
+        else:
+            want = " or ".join(show_alt(a, v) for a in case.msgs.recv)
+            out.append(Violation("recv", f"expected {want}; got {shown}"))
+
+    # feature messages only between the target's version and its verack
+    for i, c in firsts:
+        if c in ("version", "verack"):
+            continue
+        if ph.their_version is None or i < ph.their_version or \
+                (ph.their_verack is not None and i > ph.their_verack):
+            out.append(Violation(f"order:{c}", f"{c} outside the target's version..verack"))
+
+    # everything else: before the handshake completed, or after it
+    pings = [i for i, m in enumerate(tl) if m.dir == "sent" and m.command == "ping" and ph.after_our_verack(i)]
+    pongs = 0
+    for i, m in got:
+        if m.dir == "dropped":
+            out.append(Violation(f"dropped:{m.command}", f"the tester dropped {m.show()}"))
+            continue
+        c = m.command
+        if c in BTC_HANDSHAKE:
+            continue
+        if c == "pong":
+            if pongs >= len(pings) or i < pings[pongs]:
+                when = "before the handshake completed" if not ph.after_our_verack(i) else \
+                    "answering no ping sent after our verack"
+                out.append(Violation("pong:early", f"pong {when}"))
+            pongs += 1
+            continue
+        if c in AFTER_TARGET_VERACK and POST_EXTRAS[c](v) and ph.after_their_verack(i):
+            continue
+        if not (ph.after_our_verack(i) and ph.after_their_verack(i)):
+            out.append(Violation(f"early:{c}", f"{m.show()} before the handshake completed"))
+            continue
+        if c in case.msgs.may or c in case.msgs.post or (c in POST_EXTRAS and POST_EXTRAS[c](v)):
+            continue
+        out.append(Violation(f"unexpected:{c}", f"{m.show()} after the handshake (common version {v})"))
+
+    # post=: in order after our verack
+    start = (ph.our_verack + 1) if ph.our_verack is not None else len(tl)
+    for c in case.msgs.post:
+        j = _index(tl, lambda m: m.dir == "recv" and m.command == c, start)
+        if j is None:
+            out.append(Violation(f"post:{c}", f"no {c} after our verack"))
+        else:
+            start = j + 1
+
+    # sizes
+    for i, m in got:
+        if m.dir != "recv":
+            continue
+        want = fixed_length(m.command, v)
+        if want is not None and m.length != want:
+            out.append(Violation(f"length:{m.command}", f"{m.command} with {m.length} bytes of payload, want {want}"))
+        if m.bytes and m.bytes != m.length + BTC_HEADER:
+            out.append(Violation(f"framing:{m.command}",
+                                 f"{m.command}: {m.bytes} bytes on the wire for a {m.length}-byte payload"))
+
+    # the target's version: the standing checks, then the case's
+    if obs.version is not None:
+        fv = version_fields(obs.version)
+        if fv["version"] is not None and fv["version"] < MIN_PEER_PROTO_VERSION:
+            out.append(Violation("field:version", f"version {fv['version']} < MIN_PEER_PROTO_VERSION {MIN_PEER_PROTO_VERSION}"))
+        if fv["user_agent_len"] is not None and fv["user_agent_len"] > MAX_SUBVERSION_LENGTH:
+            out.append(Violation("field:user_agent_len",
+                                 f"user agent of {fv['user_agent_len']} bytes > MAX_SUBVERSION_LENGTH {MAX_SUBVERSION_LENGTH}"))
+        for chk in case.msgs.fields:
+            if not chk.holds(fv.get(chk.field)):
+                out.append(Violation(f"field:{chk.field}", f"{chk.field} is {fv.get(chk.field)}, want {chk}"))
+    elif case.msgs.fields:
+        out.append(Violation("field:version", "no version from the target: " +
+                             ", ".join(str(c) for c in case.msgs.fields) + " not checkable"))
+
+    for d in obs.disconnects:
+        out.append(Violation(f"tester:{d.get('error', 'disconnect')}",
+                             f"the tester disconnected: {d.get('note') or d.get('error', '')}"))
+    return out
+
+
+def version_fields(ev):
+    def num(x):
+        if x is None or isinstance(x, bool):
+            return None if x is None else int(x)
+        return int(x, 0) if isinstance(x, str) else int(x)
+    ua = ev.get("user_agent")
+    return {"version": num(ev.get("version")), "services": num(ev.get("services")),
+            "start_height": num(ev.get("start_height")), "relay": num(ev.get("relay")),
+            "user_agent_len": None if ua is None else len(ua.encode("utf-8", "surrogateescape"))}
+
+
+def check_noise(case, obs):
+    out = []
+    if obs.events_lost:
+        out.append(Violation("log:events-lost", f"{obs.events_lost} events lost: the log is incomplete"))
+    got = [m for m in obs.timeline if m.dir == "recv"]
+    names = tuple(m.command for m in got)
+    if names not in case.msgs.recv:
+        want = " or ".join(", ".join(a) or "nothing" for a in case.msgs.recv)
+        out.append(Violation("recv", f"expected {want}; got {', '.join(names) or 'nothing'}"))
+    for m in got:
+        if m.command in ("msg1", "msg2", "transport", "echo") and m.length != noise_length(m.command):
+            out.append(Violation(f"length:{m.command}",
+                                 f"{m.command} of {m.length} bytes, want {noise_length(m.command)}"))
+        if m.bytes and m.bytes != m.length + NOISE_PREFIX:
+            out.append(Violation(f"framing:{m.command}",
+                                 f"{m.command}: {m.bytes} bytes on the wire for a {m.length}-byte message"))
+    if obs.tester not in case.msgs.tester:
+        out.append(Violation(f"tester:{obs.tester}",
+                             f"the tester concluded {obs.tester}"
+                             + (f" ({obs.tester_detail})" if obs.tester_detail else "")
+                             + f", want {' or '.join(case.msgs.tester)}"))
+    res = obs.result or {}
+    for k in ("payload1", "payload2", "transport"):
+        if k in res and res[k] != NOISE_PAYLOADS[k]:
+            out.append(Violation(f"field:{k}", f"{k} {res[k]!r}, want {NOISE_PAYLOADS[k]!r}"))
+    return out
+
+
+def check(case, obs):
+    """Every message rule for one result -> [Violation] (empty: all hold)."""
+    return check_btc(case, obs) if case.protocol == "btc" else check_noise(case, obs)
+
+
+# ----------------------------------------------------- expected / actual
+
+def expected_text(case, obs=None):
+    """h2spec's "Expected:": the ending and the messages, in words."""
+    parts = [f"ending {case.expect}"]
+    if case.protocol == "btc":
+        v = common_version(case, obs) if obs is not None else case.our_version
+        alts = [show_alt(a, v) for a in case.msgs.recv]
+        parts.append("recv " + " or ".join(alts) + (f" (common version {v})" if any("features" in a for a in case.msgs.recv) else ""))
+        if case.msgs.post:
+            parts.append("after our verack " + ", ".join(case.msgs.post))
+        extras = [c for c, ok in POST_EXTRAS.items() if ok(v)] + sorted(case.msgs.may)
+        parts.append("may " + ", ".join(extras))
+        if case.msgs.fields:
+            parts.append("version " + ", ".join(str(f) for f in case.msgs.fields))
+    else:
+        parts.append("recv " + " or ".join(", ".join(a) or "nothing" for a in case.msgs.recv))
+        parts.append("tester " + " or ".join(case.msgs.tester))
+    return "; ".join(parts)
+
+
+def actual_text(obs):
+    """h2spec's "Actual:": the ending and what the target sent."""
+    parts = [f"ending {obs.ending}"]
+    if obs.protocol == "btc":
+        ph = BtcPhases(obs.timeline)
+        seq = []
+        for i, m in enumerate(obs.timeline):
+            if i == ph.our_verack:
+                seq.append("[our verack]")
+            if m.dir in ("recv", "dropped"):
+                seq.append(m.show())
+        parts.append("recv " + (" ".join(seq) if any(x != "[our verack]" for x in seq) else "nothing"))
+        if obs.version is not None:
+            f = obs.version
+            parts.append(f"version {f.get('version')} services {f.get('services')} "
+                         f"ua {f.get('user_agent')!r} height {f.get('start_height')} relay {f.get('relay')}")
+        parts.append(f"tester {obs.tester}")
+    else:
+        parts.append("recv " + (" ".join(m.show() for m in obs.timeline if m.dir == "recv") or "nothing"))
+        parts.append(f"tester {obs.tester}" + (f" ({obs.tester_detail})" if obs.tester_detail else ""))
+        parts.append(f"target {obs.target_verdict}")
+    return "; ".join(parts)
+
+
+# ---------------------------------------------------------- the outcome
+
+@dataclasses.dataclass
+class Verdict:
+    outcome: str
+    note: str = ""
+    violations: list = dataclasses.field(default_factory=list)
+    expected: str = ""
+    actual: str = ""
+
+
+def rule_matches(pattern, rule):
+    return rule == pattern or rule.startswith(pattern + ":")
+
+
+def skipped(case, target_status, target_reason, roles, disabled, name=""):
+    """Missing or Unimplemented before anything runs, else None."""
+    if target_status != "ok":
+        return Verdict("Missing", target_reason)
+    if case.role not in roles or case.id in disabled:
+        return Verdict("Unimplemented", disabled.get(case.id, f"{name or 'the target'} has no {case.role} role"))
+    return None
+
+
+def judge(case, obs, cfg):
+    """The outcome of one result. `cfg` is the target's config: its
+    "divergences" (per case: the ending "observed", the message "rules" it
+    breaks, the "outcome" and the "reason") and "divergent_rules" (rule ->
+    reason: what the implementation does in every case)."""
+    violations = check(case, obs)
+    v = Verdict("Fail", violations=violations, expected=expected_text(case, obs), actual=actual_text(obs))
+    if obs.ending == "unimplemented":
+        v.outcome, v.note = "Unimplemented", "the target exits 89 for this case"
+        return v
+    if case.expect == "info":
+        v.outcome = "Info"
+        v.note = "; ".join(f"{x.rule}: {x.detail}" for x in violations)
+        return v
+    ending_ok = obs.ending in case.endings
+    if ending_ok and not violations:
+        v.outcome = "Pass"
+        return v
+    wide = cfg.get("divergent_rules", {})
+    div = cfg.get("divergences", {}).get(case.id)
+    div_rules = (div or {}).get("rules", [])
+    div_end = (div or {}).get("observed")
+
+    def by_wide(x):
+        return next((p for p in wide if rule_matches(p, x.rule)), None)
+
+    def by_div(x):
+        return div is not None and any(rule_matches(p, x.rule) for p in div_rules)
+
+    unexplained = [x for x in violations if not by_wide(x) and not by_div(x)]
+    end_recorded = bool(div_end) and obs.ending in div_end.split("/")
+    if (ending_ok or end_recorded) and not unexplained:
+        wide_notes = [f"{p}: {wide[p]}" for p in dict.fromkeys(by_wide(x) for x in violations) if p]
+        if not ending_ok or any(not by_wide(x) for x in violations):
+            v.outcome = div.get("outcome", "Non-strict")
+            v.note = "; ".join([div.get("reason", "")] + wide_notes)
+        else:
+            v.outcome, v.note = "Non-strict", "; ".join(wide_notes)
+        return v
+    why = [] if ending_ok or end_recorded else [f"ending {obs.ending}, expected {case.expect}"]
+    why += [f"{x.rule}: {x.detail}" for x in unexplained]
+    v.note = "unrecorded: " + "; ".join(why) + (f" (recorded: {div.get('reason', '')})" if div else "")
+    return v

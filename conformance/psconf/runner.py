@@ -1,0 +1,254 @@
+"""The runner: every case against every target, one result each, written
+to OUT/index.json (format 1) with one log per result under OUT/logs/.
+
+For a Bitcoin case peershake (the tester) connects to the target with the
+case's switches, or listens with them while the target connects out; the
+tester's JSON Lines are the result's log and what the judge reads. For a
+Noise case both sides print a verdict; the log holds the target's output
+and the tester's JSON Lines.
+"""
+
+import argparse
+import concurrent.futures
+import datetime
+import json
+import os
+import re
+import shutil
+import sys
+import tempfile
+import time
+
+from . import catalogue
+from .judging import Observation, Verdict, judge, observe_btc, observe_noise, skipped, NOISE_PAYLOADS
+from .procs import Sources, first, read_jsonl, read_text, run_logged, started, stop, wait_for
+from .targets import Context, load_targets, peershake_version
+
+HERE = catalogue.HERE
+ROOT = os.path.dirname(HERE)
+PROLOGUE = "7065657273686b"
+# The tester's deadlines: a Bitcoin case 2 s per handshake, then 400 ms
+# kept open so a disconnect after the handshake shows; Noise 2.5 s for us,
+# 2 s for the target (it gives up first and says why).
+BTC_BASE = ["-n", "regtest", "--json", "--no-progress", "-t", "2000", "--linger", "400"]
+NOISE_TESTER_MS = "2500"
+NOISE_TARGET_MS = "2000"
+
+
+class Runner:
+    def __init__(self, peershake, out, jobs=8, initiator_wait=20.0):
+        self.out = os.path.abspath(out)
+        self.peershake = os.path.abspath(peershake)
+        self.jobs = jobs
+        self.initiator_wait = float(initiator_wait)
+        self.work = tempfile.mkdtemp(prefix="peershake-conformance-")
+        self.ctx = Context(self.peershake, self.work)
+        self.sources = Sources()
+        self.psk = os.path.join(self.work, "psk")
+        with open(self.psk, "wb") as f:
+            f.write(bytes(range(1, 33)))
+        self.empty_psk = os.path.join(self.work, "psk.empty")
+        with open(self.empty_psk, "wb"):
+            pass
+
+    def log_path(self, target, case):
+        rel = os.path.join("logs", target.name, f"{case.id}.log")
+        os.makedirs(os.path.join(self.out, os.path.dirname(rel)), exist_ok=True)
+        return rel
+
+    @staticmethod
+    def _header(log, cmd):
+        with open(log, "w", encoding="utf-8") as f:
+            f.write("$ " + " ".join(cmd) + "\n")
+
+    # --- Bitcoin
+
+    def btc_case(self, target, case, log):
+        if case.role == "responder":
+            with target.responder(case) as (host, port):
+                cmd = [self.peershake, "btc", "connect"] + BTC_BASE + \
+                      ["--source", self.sources.next()] + list(case.args) + [f"{host}:{port}"]
+                self._header(log, cmd)
+                run_logged(cmd, log, timeout=120)
+            return observe_btc(read_jsonl(log))
+        # the target initiates: we listen with the case's switches
+        cmd = [self.peershake, "btc", "listen"] + BTC_BASE + list(case.args) + ["127.0.0.1:0"]
+        self._header(log, cmd)
+        with started(cmd, log, append=True) as lp:
+            ev = wait_for(lambda: first(read_jsonl(log), "listening") or lp.poll() is not None, 10)
+            if not isinstance(ev, dict):
+                return Observation("btc", "no-listener", tester="none")
+            with target.initiator(ev["port"], case):
+                wait_for(lambda: first(read_jsonl(log), "closed") or lp.poll() is not None,
+                         self.initiator_wait)
+                stop(lp)  # ours first: the target's end must not be what we observe
+        return observe_btc(read_jsonl(log))
+
+    # --- Noise
+
+    def noise_case(self, target, case, log):
+        d = tempfile.mkdtemp(dir=self.work)
+        t_out, t_err = os.path.join(d, "target.out"), os.path.join(d, "target.err")
+        p_out = os.path.join(d, "peershake.out")
+        psk = self.empty_psk if "empty-psk" in case.target_opts else self.psk
+        proto = [o.split("=", 1)[1] for o in case.target_opts if o.startswith("protocol=")]
+        theirs = ["--psk-file", psk, "--prologue", PROLOGUE, "--timeout-ms", NOISE_TARGET_MS]
+        ours = ["--psk-file", self.psk, "--prologue", PROLOGUE, "-t", NOISE_TESTER_MS]
+        if proto:
+            theirs += ["--protocol", proto[0]]
+            ours += ["--protocol", proto[0]]
+        p1 = ["--payload1", NOISE_PAYLOADS["payload1"], "--transport", NOISE_PAYLOADS["transport"]]
+        p2 = ["--payload2", NOISE_PAYLOADS["payload2"]]
+        returncode = None
+        try:
+            if case.role == "responder":
+                with target.launch("responder", 0, theirs + p2, t_out, t_err) as tp:
+                    port = target.responder_port(t_out, tp)
+                    if port:
+                        cmd = [self.peershake, "noise", "connect", "--json", "--no-progress"] + ours + p1 + \
+                              list(case.args) + [f"127.0.0.1:{port}"]
+                        run_logged(cmd, p_out, timeout=60, append=False)
+                    wait_for(lambda: target.finished(t_out, tp), 10)
+                returncode = tp.returncode
+            else:
+                cmd = [self.peershake, "noise", "listen", "--json", "--no-progress", "--count", "1"] + \
+                      ours + p2 + list(case.args) + ["127.0.0.1:0"]
+                with started(cmd, p_out) as lp:
+                    ev = wait_for(lambda: first(read_jsonl(p_out), "listening") or lp.poll() is not None, 10)
+                    if not isinstance(ev, dict):
+                        return Observation("noise", "no-listener", tester="none")
+                    with target.launch("initiator", ev["port"], theirs + p1, t_out, t_err) as tp:
+                        wait_for(lambda: tp.poll() is not None, 15)
+                    returncode = tp.returncode
+                    wait_for(lambda: first(read_jsonl(p_out), "result") or lp.poll() is not None, 3)
+        finally:
+            with open(log, "w", encoding="utf-8") as f:
+                for name, path in (("target stdout", t_out), ("target stderr", t_err),
+                                   ("peershake", p_out)):
+                    f.write(f"==== {name}\n{read_text(path)}")
+        token, thash = target.verdict(t_out, t_err, returncode)
+        return observe_noise(token, thash, read_jsonl(p_out))
+
+    # --- one result
+
+    def run_one(self, target, case):
+        t0 = time.monotonic()
+        pre = skipped(case, target.status, target.reason, target.roles,
+                      target.cfg.get("disabled", {}), target.name)
+        if pre is not None:
+            return result(target, case, pre, Observation(case.protocol, ""), 0, "")
+        rel = self.log_path(target, case)
+        log = os.path.join(self.out, rel)
+        try:
+            obs = (self.btc_case if case.protocol == "btc" else self.noise_case)(target, case, log)
+        except Exception as e:  # a broken case is a Fail with its reason, never a hang
+            obs = Observation(case.protocol, f"runner-error: {e}", tester="none")
+        v = judge(case, obs, target.cfg)
+        return result(target, case, v, obs, int((time.monotonic() - t0) * 1000), rel)
+
+    def run(self, cases, targets):
+        started_at = datetime.datetime.now(datetime.timezone.utc)
+        t0 = time.monotonic()
+        for t in targets:
+            try:
+                t.setup()
+            except Exception as e:
+                t.missing(f"could not start: {e}")
+        results = {}
+        try:
+            with concurrent.futures.ThreadPoolExecutor(max_workers=self.jobs) as pool:
+                jobs = [((t.name, c.id), pool.submit(self.run_one, t, c))
+                        for t in targets for c in cases if c.protocol == t.protocol]
+                for key, fut in jobs:
+                    results[key] = fut.result()
+        finally:
+            for t in targets:
+                try:
+                    t.teardown()
+                except Exception as e:
+                    print(f"run.py: {t.name}: teardown: {e}", file=sys.stderr)
+        index = {
+            "format": 1,
+            "run": {"started": stamp(started_at),
+                    "finished": stamp(datetime.datetime.now(datetime.timezone.utc)),
+                    "duration_s": round(time.monotonic() - t0, 1),
+                    "peershake": (peershake_version(self.peershake).split() or ["?"])[-1],
+                    "host": os.uname().nodename},
+            "targets": [t.as_json() for t in targets],
+            "cases": [c.as_json() for c in cases],
+            "results": [results[(t.name, c.id)] for t in targets for c in cases
+                        if (t.name, c.id) in results],
+        }
+        with open(os.path.join(self.out, "index.json"), "w", encoding="utf-8") as f:
+            json.dump(index, f, indent=1)
+        shutil.rmtree(self.work, ignore_errors=True)
+        return index
+
+
+def stamp(dt):
+    return dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def result(target, case, verdict: Verdict, obs: Observation, ms, rel):
+    """One entry of index.json's results. `expected`/`observed` are the
+    endings (as before); `expectation`/`actual` say it all in words (h2spec's
+    "Expected:"/"Actual:"); `violations` are the message rules broken."""
+    r = {"target": target.name, "case": case.id, "outcome": verdict.outcome,
+         "expected": case.expect, "observed": obs.ending, "duration_ms": ms, "log": rel,
+         "note": verdict.note, "expectation": verdict.expected or "", "actual": verdict.actual or "",
+         "violations": [v.as_json() for v in verdict.violations]}
+    if verdict.outcome in ("Missing", "Unimplemented"):
+        from .judging import expected_text
+        r["expectation"] = expected_text(case)
+        r["actual"] = "not run"
+    if case.protocol == "noise" and obs.ending:
+        r["target_verdict"] = obs.target_verdict
+        r["tester_verdict"] = obs.tester
+    return r
+
+
+def parse_args(argv=None):
+    ap = argparse.ArgumentParser(prog="run.py", description="Run the conformance catalogue against the targets.")
+    ap.add_argument("--out", default=os.path.join(ROOT, "out", "conformance"))
+    ap.add_argument("--targets", default="", help="comma-separated target names (default: all)")
+    ap.add_argument("--cases", default="", help="regex on case IDs (default: all)")
+    ap.add_argument("--quick", action="store_true", help="only the case IDs listed in quick.txt")
+    ap.add_argument("--jobs", type=int, default=8)
+    ap.add_argument("--initiator-wait", default="20", help="seconds to wait for an initiator target")
+    ap.add_argument("--peershake", default=os.path.join(ROOT, "build", "release", "peershake"))
+    return ap.parse_args(argv)
+
+
+def select(cases, regex="", quick=False, quick_path=catalogue.QUICK_TXT):
+    if regex:
+        cases = [c for c in cases if re.search(regex, c.id)]
+    if quick:
+        ids = set(catalogue.load_quick(quick_path, cases=None))
+        cases = [c for c in cases if c.id in ids]
+    return cases
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    try:
+        all_cases = catalogue.load_cases()
+        catalogue.load_quick(cases=all_cases)
+    except (OSError, catalogue.CatalogueError) as e:
+        print(f"run.py: {e}", file=sys.stderr)
+        return 2
+    cases = select(all_cases, args.cases, args.quick)
+    os.makedirs(args.out, exist_ok=True)
+    shutil.rmtree(os.path.join(args.out, "logs"), ignore_errors=True)
+    runner = Runner(args.peershake, args.out, args.jobs, args.initiator_wait)
+    names = set(filter(None, args.targets.split(",")))
+    try:
+        targets = load_targets(names, runner.ctx)
+    except ValueError as e:
+        print(f"run.py: {e}", file=sys.stderr)
+        return 2
+    index = runner.run(cases, targets)
+    fails = [r for r in index["results"] if r["outcome"] == "Fail"]
+    for r in fails:
+        print(f"FAIL {r['target']} {r['case']}: {r['note']}\n  Expected: {r['expectation']}\n"
+              f"  Actual:   {r['actual']}", file=sys.stderr)
+    return 1 if fails else 0

@@ -1,0 +1,169 @@
+"""The catalogue: cases.txt lines, the msgs field, quick.txt."""
+
+import os
+import tempfile
+import unittest
+
+from canned import case
+from psconf import catalogue
+from psconf.catalogue import CatalogueError, FieldCheck, parse_line, parse_msgs
+
+
+class ParseLine(unittest.TestCase):
+    LINE = ("CF-V1-002 | btc | responder | -> version(70015); <- version, verack | --protocol-version 70015 "
+            "| handshake | recv=version,features,verack | no wtxidrelay below 70016 | Core WTXID_RELAY_VERSION")
+
+    def test_fields(self):
+        c = parse_line(self.LINE)
+        self.assertEqual((c.id, c.protocol, c.role, c.expect), ("CF-V1-002", "btc", "responder", "handshake"))
+        self.assertEqual(c.arrow, "-> version(70015); <- version, verack")
+        self.assertEqual(c.args, ("--protocol-version", "70015"))
+        self.assertEqual(c.msgs.recv, (("version", "features", "verack"),))
+        self.assertEqual(c.kind, "conformance")
+        self.assertEqual(c.our_version, 70015)
+        self.assertEqual(c.as_json()["msgs"], "recv=version,features,verack")
+
+    def test_target_switches_apart(self):
+        c = parse_line("CF-NN-029 | noise | responder | x | --bug silent target:empty-psk | bad-psk "
+                       "| recv=- tester=none | r | s")
+        self.assertEqual(c.args, ("--bug", "silent"))
+        self.assertEqual(c.target_opts, ("empty-psk",))
+        self.assertEqual(c.switches, "--bug silent target:empty-psk")
+        self.assertEqual(c.msgs.recv, ((),))
+        self.assertEqual(c.msgs.tester, ("none",))
+
+    def test_our_version(self):
+        self.assertEqual(case(canned_std(), switches="").our_version, 70016)
+        self.assertEqual(case(canned_std(), switches="--bug obsolete-version").our_version, 31799)
+        self.assertEqual(case(canned_std(), switches="--protocol-version 31800").our_version, 31800)
+        self.assertEqual(case(canned_std(), switches="--protocol-version 2147483647").our_version, 2147483647)
+
+    def test_kind_and_endings(self):
+        c = parse_line(self.LINE.replace("CF-V1-002", "RS-V1-009").replace("| handshake |", "| disconnect/handshake+disconnect |"))
+        self.assertEqual(c.kind, "resistance")
+        self.assertEqual(c.endings, ("disconnect", "handshake+disconnect"))
+
+    def test_bad_lines(self):
+        bad = {
+            "eight fields": "A | btc | responder | x |  | handshake | r | s",
+            "protocol": self.LINE.replace("| btc |", "| ltc |"),
+            "role": self.LINE.replace("| responder |", "| client |"),
+            "empty msgs": self.LINE.replace("recv=version,features,verack", ""),
+            "empty arrow": self.LINE.replace("-> version(70015); <- version, verack", ""),
+        }
+        for what, line in bad.items():
+            with self.subTest(what), self.assertRaises(CatalogueError) as e:
+                parse_line(line, "cases.txt:7")
+            self.assertIn("cases.txt:7", str(e.exception))
+
+    def test_duplicates_and_comments(self):
+        lines = ["# a comment", "", ParseLine.LINE, "  ", ParseLine.LINE]
+        with self.assertRaises(CatalogueError) as e:
+            catalogue.parse_cases(lines, "x.txt")
+        self.assertIn("x.txt:5: duplicate case ID CF-V1-002", str(e.exception))
+        self.assertEqual(len(catalogue.parse_cases(lines[:4])), 1)
+
+
+def canned_std():
+    return "recv=version,features,verack"
+
+
+class ParseMsgs(unittest.TestCase):
+    def test_btc_clauses(self):
+        e = parse_msgs("recv=-/version,features,verack post=pong may=addr,addrv2 "
+                       "fields=version>=70016,services&0x9,relay=1,start_height>=0,version!=5,version<9,version>1,version<=9", "btc")
+        self.assertEqual(e.recv, ((), ("version", "features", "verack")))
+        self.assertEqual(e.post, ("pong",))
+        self.assertEqual(e.may, frozenset({"addr", "addrv2"}))
+        self.assertEqual([str(f) for f in e.fields],
+                         ["version>=70016", "services&0x9", "relay=1", "start_height>=0", "version!=5",
+                          "version<9", "version>1", "version<=9"])
+
+    def test_field_checks(self):
+        self.assertTrue(FieldCheck("services", "&", 9).holds(0x409))
+        self.assertFalse(FieldCheck("services", "&", 9).holds(0x408))
+        self.assertTrue(FieldCheck("version", ">=", 70016).holds(70016))
+        self.assertFalse(FieldCheck("version", ">=", 70016).holds(70015))
+        self.assertTrue(FieldCheck("relay", "=", 1).holds(True))
+        self.assertFalse(FieldCheck("relay", "=", 1).holds(None))
+        self.assertTrue(FieldCheck("version", "!=", 1).holds(2))
+        self.assertTrue(FieldCheck("version", "<", 2).holds(1))
+        self.assertTrue(FieldCheck("version", ">", 1).holds(2))
+        self.assertTrue(FieldCheck("version", "<=", 2).holds(2))
+
+    def test_noise_clauses(self):
+        e = parse_msgs("recv=msg2,echo tester=closed/timeout", "noise")
+        self.assertEqual(e.recv, (("msg2", "echo"),))
+        self.assertEqual(e.tester, ("closed", "timeout"))
+
+    def test_errors(self):
+        bad = [("", "btc", "recv= is required"),
+               ("recv=version post", "btc", "not NAME=VALUE"),
+               ("recv=version recv=verack", "btc", "given twice"),
+               ("recv=version tester=SUCCESS", "btc", "not a btc clause"),
+               ("recv=msg1 may=ping", "noise", "not a noise clause"),
+               ("recv=msg1", "noise", "tester= is required"),
+               ("recv=version,hello", "btc", "unknown item 'hello'"),
+               ("recv=msg3 tester=SUCCESS", "noise", "unknown item 'msg3'"),
+               ("recv=version may=Bad!", "btc", "not a message command"),
+               ("recv=version fields=nonce=1", "btc", "unknown field 'nonce'"),
+               ("recv=version fields=version~1", "btc", "no operator"),
+               ("recv=version fields=version>=x", "btc", "not a number"),
+               ("recv=msg1 tester=maybe", "noise", "unknown verdict 'maybe'")]
+        for text, proto, want in bad:
+            with self.subTest(text), self.assertRaises(CatalogueError) as e:
+                parse_msgs(text, proto)
+            self.assertIn(want, str(e.exception))
+
+
+class TheCatalogue(unittest.TestCase):
+    """conformance/cases.txt and quick.txt as committed."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.cases = catalogue.load_cases()
+
+    def test_counts_and_fields(self):
+        btc = [c for c in self.cases if c.protocol == "btc"]
+        noise = [c for c in self.cases if c.protocol == "noise"]
+        self.assertGreaterEqual(len(btc), 60)
+        self.assertGreaterEqual(len(noise), 25)
+        for c in self.cases:
+            self.assertIn(c.id[:3], ("CF-", "RS-"), c.id)
+            self.assertTrue(c.arrow and c.expect and c.reference and c.source, c.id)
+            self.assertTrue(c.msgs.recv, c.id)  # every case states its messages
+            if c.protocol == "noise":
+                self.assertTrue(c.msgs.tester, c.id)
+
+    def test_endings_known(self):
+        btc = {"handshake", "handshake+disconnect", "disconnect", "kept", "info"}
+        noise = {"ok", "decrypt-failed", "bad-size", "bad-dh", "echo-mismatch", "timeout", "closed", "bad-psk"}
+        for c in self.cases:
+            for e in c.endings:
+                self.assertIn(e, btc if c.protocol == "btc" else noise, c.id)
+
+    def test_expected_core_in_step(self):
+        """EXPECTED-CORE.md has one row per Bitcoin case, with the case's
+        role, ending and msgs as the catalogue has them."""
+        with open(os.path.join(catalogue.HERE, "EXPECTED-CORE.md"), encoding="utf-8") as f:
+            rows = [line.split(" | ") for line in f if line.startswith(("| CF-V1-", "| RS-V1-"))]
+        got = {r[0][2:]: (r[1], r[2], r[3].strip("`")) for r in rows}
+        want = {c.id: (c.role, c.expect, c.msgs.text) for c in self.cases if c.protocol == "btc"}
+        self.assertEqual(got, want)
+
+    def test_quick(self):
+        ids = catalogue.load_quick(cases=self.cases)
+        self.assertGreater(len(ids), 5)
+        self.assertEqual(len(ids), len(set(ids)))
+        with tempfile.TemporaryDirectory() as d:
+            p = os.path.join(d, "quick.txt")
+            with open(p, "w") as f:
+                f.write("CF-V1-001  # a comment\nNO-SUCH-1\n")
+            self.assertEqual(catalogue.load_quick(p), ["CF-V1-001", "NO-SUCH-1"])
+            with self.assertRaises(CatalogueError) as e:
+                catalogue.load_quick(p, cases=self.cases)
+            self.assertIn("NO-SUCH-1", str(e.exception))
+
+
+if __name__ == "__main__":
+    unittest.main()

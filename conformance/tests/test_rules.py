@@ -1,0 +1,226 @@
+"""Every message rule, held by Bitcoin Core's transcripts and broken on
+purpose: each break must be judged Fail, naming the rule it breaks (and
+only the rules it breaks)."""
+
+import unittest
+
+from canned import CORE_HANDSHAKE, CORE_POST, CORE_RESPONDER, CORE_VERSION, STD, case, events
+from psconf import judging
+from psconf.judging import BTC_RULES, NOISE_RULES, check, judge, observe_btc, observe_noise
+
+NOISE_R = "recv=msg2,echo tester=SUCCESS"
+# a Noise responder target that did everything right, as the tester (our
+# initiator) logs it: msg1 out, msg2 in, transport out, echo in
+NOISE_OK = ">msg1:50 <msg2:50 >transport:20 <echo:20 =SUCCESS #us"
+NOISE_RESULT = {"handshake_hash": "ab" * 32, "payload2": "b0b0", "transport": "74657374"}
+
+
+def btc(transcript, version=None, **kw):
+    return observe_btc(events(transcript, version=version, **kw))
+
+
+def noise(transcript, target="ok", result=None):
+    evs = events(transcript, proto="noise", result_extra=dict(NOISE_RESULT, **(result or {})))
+    return observe_noise(target, NOISE_RESULT["handshake_hash"], evs)
+
+
+def rules(c, obs):
+    return sorted(v.rule for v in check(c, obs))
+
+
+# rule -> (case, observation, the violations expected): one break per rule
+# family of judging.BTC_RULES / NOISE_RULES. The transcripts differ from
+# Core's by the one thing the rule is about.
+BTC_BREAKS = {
+    "recv": (case("recv=-", expect="disconnect", switches="--bug obsolete-version"),
+             btc(">version:103 <version:102 V =FAILED/closed #peer"),
+             ["recv"]),
+    "features:missing": (case(STD), btc(f">version:103 <version:102 V <verack >wtxidrelay >sendaddrv2 >verack "
+                                        f"=SUCCESS {CORE_POST} #us"),
+                         ["features:missing"]),
+    # the planted survivor: wtxidrelay/sendaddrv2 to a peer at 70015
+    "features:low-version": (case(STD, switches="--protocol-version 70015"),
+                             btc(f">version:103 {CORE_HANDSHAKE} >verack =SUCCESS {CORE_POST} #us"),
+                             ["features:low-version"]),
+    "order": (case(STD), btc(f">version:103 <version:102 V <sendaddrv2 <verack >wtxidrelay >sendaddrv2 >verack "
+                             f"<wtxidrelay =SUCCESS {CORE_POST} #us"),
+              ["order:wtxidrelay"]),
+    # a redundant version answered with a second version and verack
+    "once": (case(STD, switches="--bug duplicate-version"),
+             btc(f">version:103 >version:103 {CORE_HANDSHAKE} <version:102 <verack >wtxidrelay >sendaddrv2 "
+                 f">verack =SUCCESS {CORE_POST} #us"),
+             ["once:verack", "once:version"]),
+    "first-version": (case(STD), btc(f">version:103 <getheaders:69 {CORE_HANDSHAKE} >wtxidrelay >sendaddrv2 "
+                                     f">verack =SUCCESS {CORE_POST} #us"),
+                      ["early:getheaders", "first-version"]),
+    "early": (case(STD), btc(">version:103 <version:102 V <wtxidrelay <sendaddrv2 <sendcmpct:9 <verack "
+                             ">wtxidrelay >sendaddrv2 >verack =SUCCESS <ping:8 #us"),
+              ["early:sendcmpct"]),
+    "unexpected": (case(STD), btc(f"{CORE_RESPONDER.replace('#us', '')} <inv:37 #us"),
+                   ["unexpected:inv"]),
+    # the planted survivor: a ping before version answered with a pong
+    "pong:early": (case(STD, switches="--bug send=ping@before-version"),
+                   btc(f">ping:8 >version:103 <version:102 V <wtxidrelay <sendaddrv2 <pong:8 <verack "
+                       f">wtxidrelay >sendaddrv2 >verack =SUCCESS {CORE_POST} #us"),
+                   ["pong:early"]),
+    "post": (case(STD + " post=pong", switches="--bug send=ping@after-verack"),
+             btc(f">version:103 {CORE_HANDSHAKE} >wtxidrelay >sendaddrv2 >verack >ping:8 =SUCCESS {CORE_POST} #us"),
+             ["post:pong"]),
+    "length": (case(STD), btc(CORE_RESPONDER.replace("<sendcmpct:9", "<sendcmpct:8")),
+               ["length:sendcmpct"]),
+    "framing": (case(STD), btc(CORE_RESPONDER.replace("<verack ", "<verack:0:25 ")),
+                ["framing:verack"]),
+    "dropped": (case(STD), btc(CORE_RESPONDER.replace("#us", "!feefilter:bad-checksum #us")),
+                ["dropped:feefilter"]),
+    "field": (case(STD + " fields=version>=70016,services&0x9"),
+              btc(CORE_RESPONDER.replace(CORE_HANDSHAKE, "<version:102 V <verack"),
+                  version=dict(CORE_VERSION, version=70015, services="0x1")),
+              ["field:services", "field:version"]),
+    "tester": (case(STD), btc(CORE_RESPONDER.replace("#us", "D:wtxidrelay-after-verack #us")),
+               ["tester:wtxidrelay-after-verack"]),
+    "log": (case(STD), observe_btc(events(CORE_RESPONDER, result_extra={"events_lost": 3})),
+            ["log:events-lost"]),
+}
+
+NOISE_BREAKS = {
+    # a responder that sends msg2 and no echo
+    "recv": (case(NOISE_R, expect="ok", proto="noise", cid="CF-NN-900"),
+             noise(">msg1:50 <msg2:50 >transport:20 =FAILED/closed #peer"),
+             ["recv", "tester:closed"]),
+    "length": (case(NOISE_R, expect="ok", proto="noise", cid="CF-NN-900"),
+               noise(NOISE_OK.replace("<msg2:50", "<msg2:51")), ["length:msg2"]),
+    "framing": (case(NOISE_R, expect="ok", proto="noise", cid="CF-NN-900"),
+                noise(NOISE_OK.replace("<echo:20", "<echo:20:23")), ["framing:echo"]),
+    # the judge part of the issue: the target says ok, the tester echo-mismatch
+    "tester": (case(NOISE_R, expect="ok", proto="noise", cid="CF-NN-900"),
+               noise(">msg1:50 <msg2:50 >transport:20 <echo:20 =FAILED/echo-mismatch #us",
+                     result={"transport": "74657375"}),
+               ["field:transport", "tester:echo-mismatch"]),
+    "field": (case(NOISE_R, expect="ok", proto="noise", cid="CF-NN-900"),
+              noise(NOISE_OK, result={"payload2": "b0b1"}), ["field:payload2"]),
+    "log": (case(NOISE_R, expect="ok", proto="noise", cid="CF-NN-900"),
+            noise(NOISE_OK, result={"events_lost": 1}), ["log:events-lost"]),
+}
+
+
+class EveryRuleHasABreak(unittest.TestCase):
+    def test_btc(self):
+        self.assertEqual(set(BTC_BREAKS), set(BTC_RULES))
+
+    def test_noise(self):
+        self.assertEqual(set(NOISE_BREAKS), set(NOISE_RULES))
+
+
+class Breaks(unittest.TestCase):
+    """One test per rule (made below from BTC_BREAKS and NOISE_BREAKS)."""
+
+    def check_break(self, rule, c, obs, want):
+        got = rules(c, obs)
+        self.assertEqual(got, want)
+        self.assertTrue(any(judging.rule_matches(rule, r) for r in got), got)
+        v = judge(c, obs, {})
+        self.assertEqual(v.outcome, "Fail", v.note)
+        self.assertIn(want[0], v.note)
+
+
+def _make(rule, c, obs, want):
+    return lambda self: self.check_break(rule, c, obs, want)
+
+
+for _proto, _breaks in (("btc", BTC_BREAKS), ("noise", NOISE_BREAKS)):
+    for _rule, (_c, _obs, _want) in _breaks.items():
+        setattr(Breaks, f"test_{_proto}_breaks_{_rule.replace(':', '_').replace('-', '_')}",
+                _make(_rule, _c, _obs, _want))
+
+
+class CoreHolds(unittest.TestCase):
+    """Bitcoin Core's own transcripts break no rule."""
+
+    def test_responder(self):
+        self.assertEqual(rules(case(STD), btc(CORE_RESPONDER)), [])
+
+    def test_ping_after_verack_answered(self):
+        c = case(STD + " post=pong", switches="--bug send=ping@after-verack")
+        o = btc(f">version:103 {CORE_HANDSHAKE} >wtxidrelay >sendaddrv2 >verack >ping:8 =SUCCESS "
+                f"<sendcmpct:9 <pong:8 <ping:8 #us")
+        self.assertEqual(rules(c, o), [])
+
+    def test_ping_before_version_ignored(self):
+        c = case(STD, switches="--bug send=ping@before-version")
+        self.assertEqual(rules(c, btc(">ping:8 " + CORE_RESPONDER)), [])
+
+    def test_70015_no_features(self):
+        c = case(STD, switches="--protocol-version 70015")
+        self.assertEqual(rules(c, btc(f">version:103 <version:102 V <verack >verack =SUCCESS {CORE_POST} #us")), [])
+
+    def test_31800_alert_and_nonceless_ping(self):
+        # greatest_common_version <= 70012: the final alert after verack; a
+        # ping without nonce (<= BIP0031_VERSION is not it: 31800 < 60000);
+        # no sendcmpct (< 70014), no feefilter (< 70013)
+        c = case(STD, switches="--protocol-version 31800")
+        o = btc(">version:103 <version:102 V <verack <alert:168 >verack =SUCCESS <ping:0 <getheaders:69 #us")
+        self.assertEqual(rules(c, o), [])
+        o = btc(">version:103 <version:102 V <verack >verack =SUCCESS <sendcmpct:9 <feefilter:8 <ping:8 #us")
+        self.assertEqual(rules(c, o), ["length:ping", "unexpected:feefilter", "unexpected:sendcmpct"])
+        # and no alert to a peer above 70012
+        o = btc(f">version:103 {CORE_HANDSHAKE} <alert:168 >wtxidrelay >sendaddrv2 >verack =SUCCESS #us")
+        self.assertEqual(rules(case(STD), o), ["early:alert"])
+
+    def test_no_verack_nothing_after(self):
+        # Core's SendMessages: "Don't send anything until the version handshake is complete"
+        c = case(STD, switches="--bug no-verack")
+        self.assertEqual(rules(c, btc(f">version:103 {CORE_HANDSHAKE} >wtxidrelay >sendaddrv2 =SUCCESS #us")), [])
+        self.assertEqual(rules(c, btc(f">version:103 {CORE_HANDSHAKE} >wtxidrelay >sendaddrv2 =SUCCESS "
+                                      "<sendcmpct:9 #us")), ["early:sendcmpct"])
+
+    def test_verack_before_our_version_does_not_count(self):
+        c = case(STD, switches="--bug verack-before-version")
+        o = btc(f">verack >version:103 {CORE_HANDSHAKE} =SUCCESS <sendcmpct:9 #us")
+        self.assertEqual(rules(c, o), ["early:sendcmpct"])
+
+    def test_initiator_getaddr(self):
+        # Core outbound: version first; getaddr right after its verack
+        c = case(STD, role="initiator", cid="CF-V1-960")
+        o = btc(f"<version:102 V >version:103 >wtxidrelay >sendaddrv2 >verack <wtxidrelay <sendaddrv2 <verack "
+                f"<getaddr =SUCCESS {CORE_POST} #us")
+        self.assertEqual(rules(c, o), [])
+
+    def test_nothing_at_all(self):
+        c = case("recv=-", expect="disconnect", switches="--bug wrong-magic")
+        self.assertEqual(rules(c, btc(">version:103 =FAILED/closed #peer")), [])
+
+    def test_either_recv(self):
+        c = case("recv=-/version,features,verack", expect="disconnect/handshake+disconnect")
+        self.assertEqual(rules(c, btc(">version:103 =FAILED/closed #peer")), [])
+        self.assertEqual(rules(c, btc(f">version:103 {CORE_HANDSHAKE} >wtxidrelay >sendaddrv2 >verack =SUCCESS #peer")), [])
+
+    def test_sendtxrcncl_optional_with_features(self):
+        o = btc(f">version:103 <version:102 V <wtxidrelay <sendaddrv2 <sendtxrcncl:12 <verack >wtxidrelay "
+                f">sendaddrv2 >verack =SUCCESS {CORE_POST} #us")
+        self.assertEqual(rules(case(STD), o), [])
+        c = case(STD, switches="--protocol-version 70015")
+        o = btc(">version:103 <version:102 V <sendtxrcncl:12 <verack >verack =SUCCESS #us")
+        self.assertEqual(rules(c, o), ["features:low-version"])
+
+    def test_may(self):
+        c = case(STD + " may=addr,addrv2", switches="--bug send=getaddr@after-verack")
+        o = btc(f">version:103 {CORE_HANDSHAKE} >wtxidrelay >sendaddrv2 >verack >getaddr =SUCCESS <addrv2:31 #us")
+        self.assertEqual(rules(c, o), [])
+        self.assertEqual(rules(case(STD), o), ["unexpected:addrv2"])
+
+    def test_user_agent_limit_standing(self):
+        o = btc(CORE_RESPONDER, version=dict(CORE_VERSION, user_agent="/" + "x" * 256 + "/"))
+        self.assertEqual(rules(case(STD), o), ["field:user_agent_len"])
+
+    def test_fields_without_version(self):
+        c = case("recv=- fields=version>=70016", expect="disconnect")
+        self.assertEqual(rules(c, btc(">version:103 =FAILED/closed #peer")), ["field:version"])
+
+    def test_second_connection_ignored(self):
+        # a listener that saw the target reconnect: only the first peer counts
+        evs = events(CORE_RESPONDER) + events("<inv:37 <version:102", peer="127.0.0.1:9")
+        self.assertEqual(rules(case(STD), observe_btc(evs)), [])
+
+
+if __name__ == "__main__":
+    unittest.main()
