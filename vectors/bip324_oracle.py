@@ -467,14 +467,15 @@ class V2Transport:
     Sending: ellswift + garbage at once (the responder: on the first byte that differs
     from the v1 prefix); terminator, decoys (the first packet carries the garbage as
     AAD), the version packet when the peer's 64-byte key is complete; then
-    send_message/send_decoy, queued until then. Events returned by feed(), one dict each
+    send_message/send_decoy, queued until then. decoys: contents, or (contents, header)
+    for a header byte other than 0x80 (the ignore bit is always set). Events returned by feed(), one dict each
     with "end" (the received byte count at which it completed):
       terminator (garbage_len), decoy (header, contents), version (header, contents),
       message (header, type, payload, contents), dropped (header, reason, contents),
       v1 (the responder saw the v1 prefix)."""
 
     def __init__(self, initiating, privkey, ellswift, garbage=b"", magic=NETWORK_MAGIC["mainnet"],
-                 decoys=(), version_contents=TRANSPORT_VERSION, check_v1=None):
+                 decoys=(), version_contents=TRANSPORT_VERSION, check_v1=None, version_header=0):
         if len(ellswift) != ELLSWIFT_LEN:
             raise ValueError("ellswift must be 64 bytes")
         self.initiating = initiating
@@ -484,6 +485,7 @@ class V2Transport:
         self.magic = magic
         self.decoys = list(decoys)
         self.version_contents = version_contents
+        self.version_header = version_header
         self.check_v1 = (not initiating) if check_v1 is None else check_v1
         self.cipher = None
         self.state = "key" if initiating or not self.check_v1 else "maybe_v1"
@@ -512,9 +514,11 @@ class V2Transport:
         self.out += self.cipher.send_garbage_terminator
         aad = self.garbage
         for d in self.decoys:
-            self.out += self.cipher.encrypt(d, aad=aad, ignore=True)
+            contents, header = (d, IGNORE_BIT) if isinstance(d, (bytes, bytearray)) else d
+            self.out += self.cipher.encrypt(contents, aad=aad, header=header | IGNORE_BIT)
             aad = b""
-        self.out += self.cipher.encrypt(self.version_contents, aad=aad)
+        self.out += self.cipher.encrypt(self.version_contents, aad=aad,
+                                        header=self.version_header & ~IGNORE_BIT)
         self.ready = True
         for item in self.queue:
             self.out += self.cipher.encrypt(*item)
