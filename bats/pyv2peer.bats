@@ -151,10 +151,14 @@ both_v2_success() {
 
 @test "--v2transport auto does not fall back once the peer has sent v2 bytes" {
 	responder "$V2PEER" --magic 0a0b0c0d --garbage-len 100
-	initiator "$V2PEER" --v2transport auto --timeout-ms 1500 --garbage-len 100
+	initiator "$V2PEER" --v2transport auto --timeout-ms 2500 --garbage-len 100
 	responder_done
-	# different magics: different keys, neither finds the other's terminator
+	# different magics: the responder speaks v2 (its key and garbage went out), but with
+	# other keys neither finds the other's terminator: the initiator times out, no fallback
 	[ "$ISTATUS" -eq 1 ] || { show; false; }
+	[ "$(field resp.out 'select(.event=="transport") | "\(.transport) \(.how)"')" = "v2 detected" ]
+	[ "$(field resp.out 'select(.event=="v2_sent") | .garbage_len')" = 100 ]
+	[ "$(field init.out 'select(.event=="failure") | .reason')" = timeout ]
 	[ "$(field init.out 'select(.event=="fallback")' | wc -l)" -eq 0 ]
 	[ "$(field init.out 'select(.event=="connected")' | wc -l)" -eq 1 ]
 }
