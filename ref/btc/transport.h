@@ -71,8 +71,9 @@ struct btc_rx_msg {
 	enum btc_cmd cmd;		  /* btc_cmd_from_bytes(command), computed once */
 	uint32_t length;		  /* the announced payload length (v2: the contents'
 					   * after the type; a dropped message's: all of them) */
-	const uint8_t *payload;		  /* the first `kept` payload bytes; valid until the
-					   * next call into the transport */
+	const uint8_t *payload;		  /* the first `kept` payload bytes (v2: of a dropped
+					   * message or an item, its contents); valid until
+					   * the next call into the transport */
 	size_t kept;			  /* min(length, BTC_HS_KEEP) */
 	uint64_t bytes;			  /* input bytes the message took (v1: 24 + length;
 					   * v2: its packet, 20 + contents) */

@@ -366,6 +366,8 @@ static void on_packet(struct btc_v2 *v, struct btc_rx_msg *msg, bool ignore)
 		msg->verdict = PS_ERR_BAD_COMMAND;
 		msg->note = drop;
 		msg->length = v->pkt_len;
+		msg->payload = contents;
+		msg->kept = kept < BTC_HS_KEEP ? kept : BTC_HS_KEEP;
 	} else {
 		msg->length = v->pkt_len - (uint32_t)type_len;
 		msg->payload = contents + type_len;
