@@ -3,9 +3,9 @@
  * generators beside them (vectors/gen_*.py) from independent implementations
  * (python-bitcoinlib; dissononce and python3-cryptography), run through the
  * Bitcoin codec, the Noise engine and the BIP324 transport. Every .json file
- * in vectors/ is read
- * and recognised by its layout; an unknown layout is a failure, so a new file
- * cannot be skipped silently. The schemas are in vectors/README.md.
+ * in vectors/ is read and recognised by its layout; an unknown layout is a
+ * failure, so a new file cannot be skipped silently. The schemas are in
+ * vectors/README.md.
  *
  * Bitcoin, Wycheproof layout (btc_messages.json), per test:
  *   MessageDecode  btc_msg_decode(input) for the group's magic:
