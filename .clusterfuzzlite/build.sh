@@ -24,7 +24,7 @@ B=$WORK/peershake-fuzz
 rm -rf "$B"
 mkdir -p "$B/fuzz" "$B/real" "$B/support" "$OUT"
 
-TWINS="noise_msg1 noise_msg2 noise_transport noise_pair noise_peer"
+TWINS="noise_msg1 noise_msg2 noise_transport noise_pair noise_peer btc_v2_initiator btc_v2_responder btc_v2_garbage"
 DEFS=(-std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE '-DPS_VERSION_STRING="fuzz"')
 INC=(-I"$ROOT/ref" -I"$ROOT/fuzz/common")
 for inc in /usr/include /usr/local/include; do [ -f "$inc/blake2.h" ] && INC+=(-I"$inc") && break; done

@@ -221,7 +221,10 @@ def make_version(args, peer_addr, local_addr):
     return v
 
 
-def handshake(conn, args, initiator, peer_addr, local_addr):
+def handshake(conn, args, initiator, peer_addr, local_addr, success_extra=None):
+    """The version/verack exchange over conn (this file's Conn, or pyv2peer's V2Conn: any
+    object with send(command, payload, extra) and recv() -> (command, payload)).
+    success_extra: fields added to the success event (pyv2peer: transport, session_id)."""
     ours = make_version(args, peer_addr, local_addr)
     sent_version = sent_verack = False
     got_version = got_verack = False
@@ -259,7 +262,9 @@ def handshake(conn, args, initiator, peer_addr, local_addr):
             got_verack = True
         elif command == "ping" and len(payload) == 8 and got_version:
             conn.send("pong", payload)
-    emit({"event": "success"})
+    ev = {"event": "success"}
+    ev.update(success_extra or {})
+    emit(ev)
 
 
 def linger(conn, ms):

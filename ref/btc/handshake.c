@@ -99,7 +99,28 @@ static int hs_fail(struct btc_hs *hs, int err, const char *note, const struct bt
 	hs->err = err;
 	hs->note = note;
 	ev_about(hs, type, rx, bytes, err, note, true);
+	/* the connection is over: the transport's keys die here */
+	hs->tr.ops->end(&hs->tr);
 	return err;
+}
+
+/* What the transport queued of its own since the queue held `before` bytes
+ * (a v2 key and garbage, terminator, version packet): logged as a SENT
+ * event, or taken back when nothing at all may go out. */
+static void transport_sent(struct btc_hs *hs, size_t before)
+{
+	struct btc_event ev;
+
+	if (hs->out_len == before)
+		return;
+	if (btc_mis_silent(&hs->cfg)) {
+		hs->out_len = before;
+		return;
+	}
+	ev_init(&ev, BTC_EV_SENT, NULL);
+	ev.bytes = hs->out_len - before;
+	ev.note = "v2 handshake";
+	ev_push(hs, &ev, false);
 }
 
 /* ---- sending ---- */
@@ -131,7 +152,9 @@ static int queue_msg(struct btc_hs *hs, const struct btc_msg *m, uint64_t rewrit
 	if ((r = hs->tr.ops->write(&hs->tr, &w, command, p, plen)) != PS_OK)
 		return r;
 	n = (size_t)(w.p - frame);
-	if ((r = btc_mis_rewrite(&hs->cfg, rewrite, frame, &n, room)) != PS_OK)
+	/* the rewrites work on v1 frames (btc_hs_init refuses them for v2) */
+	if (hs->tr.ops == &btc_v1_ops &&
+	    (r = btc_mis_rewrite(&hs->cfg, rewrite, frame, &n, room)) != PS_OK)
 		return r;
 	hs->out_len += n;
 	ev_sent(hs, frame, n);
@@ -256,12 +279,15 @@ static int start_when_ready(struct btc_hs *hs)
 int btc_hs_init(struct btc_hs *hs, enum btc_role role, const struct btc_hs_config *cfg,
 		uint64_t now_ns)
 {
+	struct btc_v2_config v2;
 	struct ps_wcur w;
 	int r;
 
 	memset(hs, 0, sizeof(*hs));
 	if (!cfg->rng || !cfg->user_agent || strlen(cfg->user_agent) > BTC_MAX_SUBVERSION)
 		return PS_ERR_INVALID_ARG;
+	if (cfg->transport != BTC_TRANSPORT_V1 && btc_mis_v1_frame_bugs(cfg))
+		return PS_ERR_UNSUPPORTED;
 	hs->cfg = *cfg;
 	hs->role = role;
 	hs->state = BTC_HS_EXPECT_VERSION;
@@ -273,10 +299,16 @@ int btc_hs_init(struct btc_hs *hs, enum btc_role role, const struct btc_hs_confi
 	if (cfg->timeout_ns && now_ns < UINT64_MAX - cfg->timeout_ns)
 		hs->deadline_ns = now_ns + cfg->timeout_ns;
 	cfg->rng(cfg->rng_ctx, (uint8_t *)&hs->nonce, sizeof(hs->nonce));
+	v2.rng = cfg->rng;
+	v2.rng_ctx = cfg->rng_ctx;
+	v2.garbage_len = cfg->v2_garbage_len;
+	v2.garbage_random = cfg->v2_garbage_random;
+	v2.fixed = cfg->v2_fixed;
 	w = ps_wcur_make(hs->out, sizeof(hs->out));
-	if ((r = btc_transport_open(&hs->tr, BTC_TRANSPORT_V1, cfg->magic, role, &w)) != PS_OK)
+	if ((r = btc_transport_open(&hs->tr, cfg->transport, cfg->magic, role, &v2, &w)) != PS_OK)
 		return r;
 	hs->out_len = (size_t)(w.p - hs->out);
+	transport_sent(hs, 0);
 	return start_when_ready(hs);
 }
 
@@ -455,6 +487,29 @@ static int on_message(struct btc_hs *hs, const struct btc_rx_msg *rx)
 	return dispatch(hs, &m, rx);
 }
 
+/* A v1 transport whose very first header has another magic and a command
+ * that is no v1 command: the peer sent a BIP324 key (64 random bytes), not
+ * a v1 message. A responder with v2 off meets Core's initiator so (Core
+ * opens v2 whatever the peer advertises); an initiator meets Core's
+ * responder so after a first message other than version (Core: "v2
+ * clients implementing this proposal will interpret any message other than
+ * VERSION received as the first message to be the initiation of a v2
+ * connection"). Not a wrong network: *err becomes PS_ERR_V2_HANDSHAKE. */
+static bool v2_spoken(const struct btc_hs *hs, const struct btc_rx_msg *rx, int *err)
+{
+	if (*err != PS_ERR_BAD_MAGIC || hs->tr.ops != &btc_v1_ops || hs->msgs_in != 0 ||
+	    btc_command_valid(rx->command))
+		return false;
+	*err = PS_ERR_V2_HANDSHAKE;
+	return true;
+}
+
+static const char *v2_note(const struct btc_hs *hs)
+{
+	return hs->role == BTC_RESPONDER ? "peer opened with a BIP324 key (v1 only here)"
+					 : "peer answered with a BIP324 key";
+}
+
 int btc_hs_input(struct btc_hs *hs, uint64_t now_ns, const uint8_t *data, size_t len)
 {
 	int r;
@@ -470,19 +525,28 @@ int btc_hs_input(struct btc_hs *hs, uint64_t now_ns, const uint8_t *data, size_t
 		struct ps_wcur w =
 			ps_wcur_make(hs->out + hs->out_len, sizeof(hs->out) - hs->out_len);
 		struct btc_rx_msg rx;
-		size_t used = 0;
+		size_t used = 0, before = hs->out_len;
 		bool got = false;
 
 		r = hs->tr.ops->read(&hs->tr, &rx, &got, &used, &w, data, len);
 		hs->out_len = (size_t)(w.p - hs->out);
 		data += used;
 		len -= used;
-		if (r != PS_OK)
-			return hs_fail(hs, r, rx.note, &rx, rx.bytes);
+		transport_sent(hs, before);
+		if (r != PS_OK) {
+			const char *note = v2_spoken(hs, &rx, &r) ? v2_note(hs) : rx.note;
+
+			return hs_fail(hs, r, note, &rx, rx.bytes);
+		}
 		if ((r = start_when_ready(hs)) != PS_OK)
 			return hs_fail(hs, r, "output queue full", NULL, 0);
 		if (!got)
 			break;
+		if (rx.kind != BTC_RX_MESSAGE) {
+			/* the transport's own (a v2 key, garbage, decoy): logged only */
+			ev_recv(hs, &rx, rx.note);
+			continue;
+		}
 		hs->msgs_in++;
 		if ((r = on_message(hs, &rx)) != PS_OK)
 			return r;
@@ -494,6 +558,7 @@ void btc_hs_close(struct btc_hs *hs, int reason)
 {
 	if (hs->state == BTC_HS_DONE) {
 		hs->state = BTC_HS_CLOSED; /* the success stands */
+		hs->tr.ops->end(&hs->tr);
 		return;
 	}
 	(void)hs_fail(hs, reason, reason == PS_ERR_CLOSED ? "connection closed" : NULL, NULL, 0);
@@ -609,4 +674,23 @@ uint64_t btc_hs_msgs_in(const struct btc_hs *hs)
 size_t btc_hs_rx_pending(const struct btc_hs *hs)
 {
 	return hs->tr.ops->rx_pending(&hs->tr);
+}
+
+const char *btc_hs_transport(const struct btc_hs *hs)
+{
+	return hs->tr.ops->name;
+}
+
+const uint8_t *btc_hs_session_id(const struct btc_hs *hs)
+{
+	return btc_v2_session_id(&hs->tr);
+}
+
+bool btc_hs_v2_peer_silent(const struct btc_hs *hs)
+{
+	/* Core: "Only outgoing connections need reconnection"; "m_recv_state
+	 * != RecvState::KEY ... !m_recv_buffer.empty()": nothing received;
+	 * "m_sent_v1_header_worth": "m_send_pos >= CMessageHeader::HEADER_SIZE" */
+	return hs->role == BTC_INITIATOR && hs->cfg.transport == BTC_TRANSPORT_V2 &&
+	       hs->bytes_in == 0 && hs->bytes_out >= BTC_HEADER_LEN;
 }

@@ -1,5 +1,6 @@
 /*
- * handshake.h - the Bitcoin v1 version handshake, both roles, sans-I/O.
+ * handshake.h - the Bitcoin version handshake, both roles, sans-I/O, over
+ * the v1 transport or BIP324's v2 (cfg->transport: btc/transport.h).
  *
  *   initiator                         responder (answers like Bitcoin Core)
  *   -> version
@@ -16,10 +17,17 @@
  * btc_hs_handle_expiry, and the accessors below. Time comes in as now_ns (a
  * monotonic clock) on every call; the nonce comes from the RNG callback
  * given at init. Memory is fixed: the struct holds everything, the
- * transport's state included (btc/transport.h, v1 framing in btc/v1.h);
- * payloads beyond BTC_HS_KEEP bytes are hashed as they stream by and never
- * buffered. The switches of struct btc_hs_config (bugs, inject) are applied
- * by btc/misbehave.c.
+ * transport's state included (btc/transport.h, v1 framing in btc/v1.h,
+ * BIP324 in btc/v2.h); payloads beyond BTC_HS_KEEP bytes are hashed (v1)
+ * or authenticated (v2) as they stream by and never buffered. The switches
+ * of struct btc_hs_config (bugs, inject) are applied by btc/misbehave.c.
+ *
+ * Over v2 the handshake is the same; before it the transport exchanges
+ * keys (the initiator's version goes out once the responder's key is in)
+ * and logs what it sends and takes of its own as SENT and RECV events
+ * with cmd UNKNOWN, an empty command and a note ("v2 handshake", "v2 key",
+ * "v2 garbage and terminator", "v2 version packet", "v2 decoy"), so that
+ * the bytes of the events still add up to what went out and came in.
  *
  * SUCCESS: we have their version and their verack and have sent both ours.
  * PARTIAL: their version arrived, their verack did not.
@@ -38,8 +46,10 @@
 #include "core/contract.h"
 #include "core/err.h"
 
-#define BTC_HS_OUTBUF 2048 /* output queue: a handshake writes about 250 bytes */
-#define BTC_HS_EVENTS 16
+/* The output queue: a v1 handshake writes about 250 bytes; v2 first its
+ * key, up to 4095 bytes of garbage, terminator and version packet. */
+#define BTC_HS_OUTBUF (BTC_V2_HANDSHAKE_MAX + 2048)
+#define BTC_HS_EVENTS 32
 
 /* Deliberate misbehaviour, for conformance and resistance testing (peershake
  * --bug). Each changes what we send, never how we parse what we receive. */
@@ -103,6 +113,19 @@ struct btc_hs_config {
 	uint64_t bugs; /* BTC_BUG_* */
 	struct btc_inject inject[BTC_MAX_INJECT];
 	size_t ninject;
+	/* The transport: BTC_TRANSPORT_V1 (0, the default), BTC_TRANSPORT_V2
+	 * (BIP324 only, either role) or BTC_TRANSPORT_DETECT (a responder
+	 * serving both, told apart by the first 16 bytes, as Core with v2 on).
+	 * v2: garbage of v2_garbage_len bytes (0..4095) after our key, or with
+	 * v2_garbage_random a length uniform in 0..4095 as Core; the key, u and
+	 * garbage from rng. v2_fixed: test seams (btc/v2.h), NULL honestly;
+	 * it must outlive hs. The v1 frame rewrites of bugs (checksum, magic,
+	 * lengths, command bytes, garbage after) have no v2 meaning: a config
+	 * with any of them and kind V2 or DETECT is refused. */
+	enum btc_transport_kind transport;
+	size_t v2_garbage_len;
+	bool v2_garbage_random;
+	const struct btc_v2_fixed *v2_fixed;
 };
 
 enum btc_ev_type {
@@ -118,9 +141,10 @@ enum btc_ev_type {
 /* SENT events describe the frame as it went into the output queue, after
  * any switch rewrote it: command and length are the header's fields as
  * queued, bytes what the frame took of the queue (header + payload +
- * anything appended, or the header alone when a switch cut the payload).
- * RECV and DROPPED: the message's header fields, and bytes the input it
- * took (24 + payload). A FAILED or DISCONNECT that a message or header
+ * anything appended, or the header alone when a switch cut the payload;
+ * v2: the packet). RECV and DROPPED: the message's header fields, and
+ * bytes the input it took (24 + payload; v2: the packet). The v2
+ * transport's own bytes: see above. A FAILED or DISCONNECT that a message or header
  * ended without a RECV or DROPPED for it: that message's fields and the
  * bytes it took (24 for a header). Other events about a message carry its
  * command and length with bytes 0 (its RECV counted them); events about
@@ -185,8 +209,11 @@ struct btc_hs {
 };
 
 /* Set up hs for role with cfg at time now_ns. The initiator queues its
- * version at once. cfg->user_agent must outlive hs.
- * PS_ERR_INVALID_ARG (user agent > 256 bytes, no rng), PS_ERR_NOBUF. */
+ * version at once (v2: its key and garbage; the version once the
+ * responder's key is in). cfg->user_agent must outlive hs.
+ * PS_ERR_INVALID_ARG (user agent > 256 bytes, no rng, DETECT for an
+ * initiator, and btc_transport_open's), PS_ERR_UNSUPPORTED (a v1 frame
+ * rewrite with v2), PS_ERR_NOBUF, PS_ERR_CRYPTO. */
 PS_MUST_CHECK int btc_hs_init(struct btc_hs *hs, enum btc_role role,
 			      const struct btc_hs_config *cfg, uint64_t now_ns);
 
@@ -260,6 +287,26 @@ uint64_t btc_hs_bytes_out(const struct btc_hs *hs);
  * messages and a partial one (for tests and fuzzers). */
 uint64_t btc_hs_msgs_in(const struct btc_hs *hs);
 size_t btc_hs_rx_pending(const struct btc_hs *hs);
+
+/* ---- the transport (btc/transport.h) ---- */
+
+/* "v1" or "v2", the transport in use; NULL while a DETECT responder has not
+ * told them apart. */
+const char *btc_hs_transport(const struct btc_hs *hs);
+
+/* The 32-byte BIP324 session id (what Core's getpeerinfo shows as
+ * session_id), once the peer's version packet verified; NULL otherwise
+ * (v1, keys not agreed yet, or after the end). */
+const uint8_t *btc_hs_session_id(const struct btc_hs *hs);
+
+/* True when this is a v2 initiator that has sent at least a v1 header's
+ * worth (24 bytes) and received not one byte: the peer may be a v1 node
+ * that hung up on our key, and a new connection with v1 is worth a try.
+ * Core's ShouldReconnectV1: "We only reconnect in the very first state and
+ * when the receive buffer is empty ... Check if we've sent enough for the
+ * other side to disconnect us (if it was V1)". Ask once the connection is
+ * over. */
+bool btc_hs_v2_peer_silent(const struct btc_hs *hs);
 
 /* Queue a message of our own (used after the handshake and by tools),
  * logged as a SENT event. PS_ERR_NOBUF when the queue is full,

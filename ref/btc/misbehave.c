@@ -16,6 +16,16 @@ static bool silent(const struct btc_hs_config *c)
 	return (c->bugs & BTC_BUG_SILENT) != 0;
 }
 
+bool btc_mis_silent(const struct btc_hs_config *c)
+{
+	return silent(c);
+}
+
+uint64_t btc_mis_v1_frame_bugs(const struct btc_hs_config *c)
+{
+	return c->bugs & (SPOIL | FRAME | BTC_BUG_WRONG_MAGIC);
+}
+
 bool btc_mis_our_version(const struct btc_hs_config *c, struct btc_mis_send *ours)
 {
 	memset(ours, 0, sizeof(*ours));

@@ -69,6 +69,15 @@ void btc_mis_version_fields(const struct btc_hs_config *c, const struct btc_peer
 void btc_mis_inject_msg(const struct btc_hs_config *c, const struct btc_inject *in,
 			struct btc_msg *m);
 
+/* True when nothing at all may go out (BTC_BUG_SILENT): the transport's own
+ * bytes (a v2 key) neither. */
+bool btc_mis_silent(const struct btc_hs_config *c);
+
+/* The switches of c that rewrite v1 frames (checksum, magic, length
+ * fields, command bytes, bytes appended): they have no meaning on a v2
+ * transport, whose frames are encrypted. */
+uint64_t btc_mis_v1_frame_bugs(const struct btc_hs_config *c);
+
 /* Rewrite one queued v1 frame, frame[0..*n) with room for cap bytes: the
  * switches in rewrite, and for every frame the wrong magic if asked. *n
  * becomes the frame's new size (a header alone, or garbage appended).

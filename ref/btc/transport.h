@@ -8,17 +8,22 @@
  * btc_transport only through its ops table, and btc/v1.c is the v1 framing
  * (magic | command | length | checksum | payload).
  *
- * The interface is shaped for a BIP 324 v2 transport as well:
+ * The interface serves the BIP 324 v2 transport (btc/v2.h) as well:
  *  - a pre-message phase: open() may queue bytes of its own (v2: the
  *    64-byte ElligatorSwift key and 0..4095 bytes of garbage) and read() may
  *    queue more in answer to the peer's (the terminator, the version
  *    packet); until ready() the transport carries no message, and the
  *    handshake holds back its own.
+ *  - the transport's own items: read() hands up, besides messages, what
+ *    the transport took for itself (v2: the peer's key, its garbage and
+ *    terminator, its version packet, decoys), one per call, with kind
+ *    other than BTC_RX_MESSAGE: the handshake logs them and dispatches
+ *    nothing. Items and messages together account for every input byte.
  *  - decrypted lengths and contents: read() hands up a message with its
- *    announced length, the first BTC_HS_KEEP bytes of its contents, and a
+ *    announced length, the first BTC_HS_KEEP bytes of its payload, and a
  *    verdict; the size limit is the transport's (v1: the header's length
  *    field, v2: the decrypted length, both checked before any content is
- *    buffered). Decoy packets are skipped inside read().
+ *    buffered).
  *  - message types: command[] is always the 12-byte NUL-padded form; a
  *    transport with short ids (v2) maps them to it.
  *  - switching: read() may replace t->ops and the state in t->u (a
@@ -36,32 +41,53 @@
 #include <stdint.h>
 
 #include "btc/v1.h"
+#include "btc/v2.h"
 #include "btc/wire.h"
 #include "core/cursor.h"
 #include "core/err.h"
 
 enum btc_role { BTC_INITIATOR, BTC_RESPONDER };
 
-enum btc_transport_kind { BTC_TRANSPORT_V1 };
+enum btc_transport_kind {
+	BTC_TRANSPORT_V1 = 0, /* v1 framing (btc/v1.h), either role */
+	BTC_TRANSPORT_V2,     /* BIP324 only (btc/v2.h), either role */
+	BTC_TRANSPORT_DETECT  /* a responder serving both: v1 or v2 by the first 16 bytes */
+};
 
-/* A message the transport took from the input, complete. */
+/* What read() took: a message, or an item of the transport's own. */
+enum btc_rx_kind {
+	BTC_RX_MESSAGE = 0, /* a message for the layer above */
+	BTC_RX_V2_KEY,	    /* the peer's 64-byte key */
+	BTC_RX_V2_GARBAGE,  /* its garbage and terminator: length = the garbage's */
+	BTC_RX_V2_VERSION,  /* its version packet (contents ignored): length = contents */
+	BTC_RX_V2_DECOY	    /* a decoy, verified and ignored: length = contents */
+};
+
+/* A message (or an item) the transport took from the input, complete. */
 struct btc_rx_msg {
-	uint8_t command[BTC_COMMAND_LEN]; /* raw, as received */
+	enum btc_rx_kind kind;
+	uint8_t command[BTC_COMMAND_LEN]; /* raw, as received (v2: a short id's type; an
+					   * item: zeros) */
 	enum btc_cmd cmd;		  /* btc_cmd_from_bytes(command), computed once */
-	uint32_t length;		  /* the announced payload length */
-	const uint8_t *payload;		  /* the first `kept` payload bytes; valid until the
-					   * next call into the transport */
+	uint32_t length;		  /* the announced payload length (v2: the contents'
+					   * after the type; a dropped message's: all of them) */
+	const uint8_t *payload;		  /* the first `kept` payload bytes (v2: of a dropped
+					   * message or an item, its contents); valid until
+					   * the next call into the transport */
 	size_t kept;			  /* min(length, BTC_HS_KEEP) */
-	uint64_t bytes;			  /* input bytes the message took (v1: 24 + length) */
+	uint64_t bytes;			  /* input bytes the message took (v1: 24 + length;
+					   * v2: its packet, 20 + contents) */
+	uint8_t header;			  /* v2: the packet's header byte; v1: 0 */
 	int verdict;			  /* PS_OK, or why Core drops it and keeps the connection:
 					   * PS_ERR_BAD_CHECKSUM, PS_ERR_BAD_COMMAND */
-	const char *note;		  /* static words on a drop or a fatal error, or NULL */
+	const char *note;		  /* static words on a drop, an item or a fatal error,
+					   * or NULL */
 };
 
 struct btc_transport;
 
 struct btc_transport_ops {
-	const char *name; /* "v1" */
+	const char *name; /* "v1", "v2"; NULL while a responder tells them apart */
 
 	/* Take input from (in, len) until one message is complete or the
 	 * input is used up; *used gets the bytes taken. PS_OK with *got true:
@@ -81,7 +107,9 @@ struct btc_transport_ops {
 
 	/* What the n bytes at frame, one frame as write() queued it and a
 	 * switch may have rewritten it, say: the command and the length
-	 * field. PS_ERR_MALFORMED when n is too short to say. */
+	 * field. PS_ERR_MALFORMED when n is too short to say (v2, whose
+	 * frames cannot be read back: when frame is not the n bytes write()
+	 * queued last). */
 	int (*describe)(const struct btc_transport *t, uint8_t command[BTC_COMMAND_LEN],
 			uint32_t *length, const uint8_t *frame, size_t n);
 
@@ -89,22 +117,31 @@ struct btc_transport_ops {
 	 * exchange). */
 	bool (*ready)(const struct btc_transport *t);
 
-	/* Input bytes taken for a message not yet complete. */
+	/* Input bytes taken for a message (or an item) not yet complete. */
 	size_t (*rx_pending)(const struct btc_transport *t);
+
+	/* The connection is over: wipe every secret. v2: keys, key
+	 * material, plaintext kept; afterwards ready() is false and read()
+	 * and write() return PS_ERR_INVALID_STATE. v1 keeps no secret and
+	 * does nothing. */
+	void (*end)(struct btc_transport *t);
 };
 
 struct btc_transport {
 	const struct btc_transport_ops *ops;
 	union {
 		struct btc_v1 v1;
+		struct btc_v2 v2;
 	} u;
 };
 
 /* Set t up as a transport of kind for magic in role, queueing into out
- * whatever it sends first (v1: nothing). PS_ERR_INVALID_ARG (unknown
- * kind), PS_ERR_NOBUF. */
+ * whatever it sends first (v1: nothing; a v2 initiator: its key and
+ * garbage). v2 (kinds V2 and DETECT) needs v2, which may be NULL for v1.
+ * PS_ERR_INVALID_ARG (unknown kind, DETECT for an initiator, no v2 config,
+ * and btc_v2_init's), PS_ERR_NOBUF, PS_ERR_CRYPTO. */
 PS_MUST_CHECK int btc_transport_open(struct btc_transport *t, enum btc_transport_kind kind,
 				     const uint8_t magic[4], enum btc_role role,
-				     struct ps_wcur *out);
+				     const struct btc_v2_config *v2, struct ps_wcur *out);
 
 #endif

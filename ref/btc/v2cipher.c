@@ -301,6 +301,7 @@ static int fail(struct btc_v2c *c, int r)
 	btc_v2c_fsc20_wipe(&c->recv_l);
 	btc_v2c_fsaead_wipe(&c->send_p);
 	btc_v2c_fsaead_wipe(&c->recv_p);
+	cry_memzero(&c->rx, sizeof(c->rx));
 	c->recv_len = 0;
 	c->state = BTC_V2C_FAILED;
 	return r;
@@ -314,6 +315,14 @@ static bool usable(const struct btc_v2c *c)
 int btc_v2c_encrypt(struct btc_v2c *c, uint8_t *out, size_t outcap, size_t *outlen,
 		    const uint8_t *contents, size_t len, const uint8_t *aad, size_t aadlen,
 		    bool ignore)
+{
+	return btc_v2c_encrypt_header(c, out, outcap, outlen, contents, len, aad, aadlen,
+				      ignore ? BTC_V2_IGNORE_BIT : 0);
+}
+
+int btc_v2c_encrypt_header(struct btc_v2c *c, uint8_t *out, size_t outcap, size_t *outlen,
+			   const uint8_t *contents, size_t len, const uint8_t *aad, size_t aadlen,
+			   uint8_t header)
 {
 	uint8_t lenbytes[BTC_V2_LENGTH_LEN];
 	int r;
@@ -330,7 +339,7 @@ int btc_v2c_encrypt(struct btc_v2c *c, uint8_t *out, size_t outcap, size_t *outl
 	 *  aead_ciphertext = peer.send_P.encrypt(aad, plaintext)" */
 	if (len)
 		memmove(out + BTC_V2_LENGTH_LEN + BTC_V2_HEADER_LEN, contents, len);
-	out[BTC_V2_LENGTH_LEN] = ignore ? BTC_V2_IGNORE_BIT : 0;
+	out[BTC_V2_LENGTH_LEN] = header;
 	r = btc_v2c_fsaead_encrypt(&c->send_p, out + BTC_V2_LENGTH_LEN, aad, aadlen,
 				   out + BTC_V2_LENGTH_LEN, BTC_V2_HEADER_LEN + len);
 	if (r != PS_OK)
@@ -368,7 +377,7 @@ int btc_v2c_decrypt(struct btc_v2c *c, bool *ignore, const uint8_t **contents, u
 {
 	int r;
 
-	if (c->state != BTC_V2C_EXPECT_PACKET)
+	if (c->state != BTC_V2C_EXPECT_PACKET || c->rx.started)
 		return PS_ERR_INVALID_STATE;
 	/* "aead_ciphertext = receive(peer, HEADER_LEN + contents_len +
 	 *  CHACHA20POLY1305_EXPANSION)": exactly that many, checked before
@@ -388,6 +397,155 @@ int btc_v2c_decrypt(struct btc_v2c *c, bool *ignore, const uint8_t **contents, u
 	 * "The other bits are ignored, but this may change in future versions" */
 	*ignore = (out[0] & BTC_V2_IGNORE_BIT) != 0;
 	*contents = out + BTC_V2_HEADER_LEN;
+	c->recv_len = 0;
+	c->state = BTC_V2C_EXPECT_LENGTH;
+	return PS_OK;
+}
+
+/* ---- streamed decryption ----
+ *
+ * RFC 8439 section 2.8, the AEAD that FSChaCha20Poly1305 wraps, in pieces:
+ * "the one-time Poly1305 key is generated" from ChaCha20 block 0 of (key,
+ * nonce); the plaintext is XORed with the keystream from block 1; the tag
+ * is Poly1305 over "AAD | padding1 | ciphertext | padding2 |
+ * len(AAD) (8 bytes LE) | len(ciphertext) (8 bytes LE)". Key and nonce are
+ * the receive AEAD's current ones (fsaead_nonce), and after the tag the
+ * AEAD counts and rekeys as FSChaCha20Poly1305.crypt does, verified or
+ * not. */
+
+static const uint8_t zero64[64];
+
+static int rx_start(struct btc_v2c *c)
+{
+	uint8_t nonce[CRY_CHACHA20_NONCELEN], otk[64];
+	int r;
+
+	fsaead_nonce(&c->recv_p, nonce);
+	r = cry_chacha20_xor_ic(otk, zero64, sizeof(otk), c->recv_p.key, nonce, 0);
+	if (r == PS_OK) {
+		cry_poly1305_init(&c->rx.mac, otk);
+		c->rx.started = true;
+	}
+	cry_memzero(otk, sizeof(otk));
+	return r;
+}
+
+/* Plaintext byte i of header || contents from ciphertext byte ct. */
+static int rx_decrypt(struct btc_v2c *c, uint8_t *pt, uint32_t i, uint8_t ct)
+{
+	uint32_t block = 1 + i / 64;
+	int r;
+
+	if (c->rx.ks_block != block) {
+		uint8_t nonce[CRY_CHACHA20_NONCELEN];
+
+		fsaead_nonce(&c->recv_p, nonce);
+		r = cry_chacha20_xor_ic(c->rx.ks, zero64, sizeof(c->rx.ks), c->recv_p.key, nonce,
+					block);
+		if (r != PS_OK)
+			return r;
+		c->rx.ks_block = block;
+	}
+	*pt = ct ^ c->rx.ks[i % 64];
+	return PS_OK;
+}
+
+int btc_v2c_decrypt_aad(struct btc_v2c *c, const uint8_t *aad, size_t len)
+{
+	int r;
+
+	if (!usable(c) || c->rx.in_body)
+		return PS_ERR_INVALID_STATE;
+	if (!c->rx.started && (r = rx_start(c)) != PS_OK)
+		return fail(c, r);
+	cry_poly1305_update(&c->rx.mac, aad, len);
+	c->rx.aad_len += len;
+	return PS_OK;
+}
+
+/* The MAC's trailer and the tag check, once every byte is in. */
+static bool rx_verify(struct btc_v2c *c)
+{
+	uint32_t ctlen = BTC_V2_HEADER_LEN + c->recv_len;
+	uint8_t lens[16], tag[BTC_V2_TAG_LEN];
+	bool ok;
+
+	cry_poly1305_update(&c->rx.mac, zero64, (16 - ctlen % 16) % 16);
+	ps_store_u64le(lens, c->rx.aad_len);
+	ps_store_u64le(lens + 8, ctlen);
+	cry_poly1305_update(&c->rx.mac, lens, sizeof(lens));
+	cry_poly1305_final(&c->rx.mac, tag);
+	ok = cry_memeq(tag, c->rx.tag, sizeof(tag));
+	cry_memzero(tag, sizeof(tag));
+	return ok;
+}
+
+int btc_v2c_decrypt_stream(struct btc_v2c *c, bool *done, bool *ignore, size_t *used, uint8_t *out,
+			   size_t outcap, const uint8_t *in, size_t len)
+{
+	uint32_t ctlen = BTC_V2_HEADER_LEN + c->recv_len;
+	uint64_t total = (uint64_t)ctlen + BTC_V2_TAG_LEN;
+	size_t n, k, i;
+	int r;
+
+	*done = false;
+	*used = 0;
+	if (c->state != BTC_V2C_EXPECT_PACKET)
+		return PS_ERR_INVALID_STATE;
+	if (!c->rx.started && (r = rx_start(c)) != PS_OK)
+		return fail(c, r);
+	if (!c->rx.in_body) {
+		/* "padding1 -- the padding is up to 15 zero bytes, and it brings
+		 * the total length so far to an integral multiple of 16" */
+		cry_poly1305_update(&c->rx.mac, zero64, (size_t)((16 - c->rx.aad_len % 16) % 16));
+		c->rx.in_body = true;
+	}
+	n = total - c->rx.seen < len ? (size_t)(total - c->rx.seen) : len;
+	/* the ciphertext: authenticated all, decrypted where out has room */
+	k = c->rx.seen < ctlen ? ctlen - c->rx.seen : 0;
+	if (k > n)
+		k = n;
+	cry_poly1305_update(&c->rx.mac, in, k);
+	for (i = 0; i < k; i++) {
+		uint32_t at = c->rx.seen + (uint32_t)i;
+		uint8_t pt;
+
+		if (at >= outcap && at > 0)
+			break;
+		if ((r = rx_decrypt(c, &pt, at, in[i])) != PS_OK)
+			return fail(c, r);
+		if (at == 0)
+			c->rx.header = pt;
+		if (at < outcap)
+			out[at] = pt;
+	}
+	/* the tag */
+	for (i = k; i < n; i++)
+		c->rx.tag[c->rx.seen + i - ctlen] = in[i];
+	c->rx.seen += (uint32_t)n;
+	*used = n;
+	if (c->rx.seen < total)
+		return PS_OK;
+
+	{
+		bool ok = rx_verify(c);
+		uint8_t header = c->rx.header;
+		int r2;
+
+		cry_memzero(&c->rx, sizeof(c->rx));
+		/* "plaintext = peer.recv_P.decrypt(aad, aead_ciphertext)": the
+		 * AEAD counts the packet whether or not it verifies */
+		r2 = fsaead_advance(&c->recv_p);
+		if (!ok) {
+			/* "if plaintext is None: disconnect(peer)" */
+			cry_memzero(out, outcap < ctlen ? outcap : ctlen);
+			return fail(c, PS_ERR_DECRYPT);
+		}
+		if (r2 != PS_OK)
+			return fail(c, r2);
+		*ignore = (header & BTC_V2_IGNORE_BIT) != 0;
+	}
+	*done = true;
 	c->recv_len = 0;
 	c->state = BTC_V2C_EXPECT_LENGTH;
 	return PS_OK;

@@ -21,6 +21,7 @@
 #include <stdint.h>
 
 #include "core/err.h"
+#include "crypto/crypto.h"
 
 #define BTC_V2_ELLSWIFT_LEN	64
 #define BTC_V2_LENGTH_LEN	3  /* LENGTH_FIELD_LEN */
@@ -112,6 +113,20 @@ void btc_v2c_keys_wipe(struct btc_v2c_keys *k);
 
 /* ---- the packet cipher of one connection ---------------------------------------------- */
 
+/* A packet being decrypted in pieces (btc_v2c_decrypt_aad and
+ * btc_v2c_decrypt_stream): the Poly1305 of RFC 8439's AEAD, streamed. */
+struct btc_v2c_rx {
+	struct cry_poly1305 mac; /* keyed with the packet's one-time key once started */
+	bool started;		 /* the MAC is keyed (an aad or a body byte came) */
+	bool in_body;		 /* a body byte came: no more aad */
+	uint64_t aad_len;
+	uint32_t seen; /* bytes of header + contents + tag taken */
+	uint8_t tag[BTC_V2_TAG_LEN];
+	uint8_t ks[64];	   /* the contents keystream block ks_block (0: none) */
+	uint32_t ks_block; /* ChaCha20 block number: the contents start at block 1 */
+	uint8_t header;
+};
+
 /* What the receive side expects next. */
 enum btc_v2c_state {
 	BTC_V2C_UNSET = 0,     /* not initialised, or wiped */
@@ -128,6 +143,7 @@ struct btc_v2c {
 	uint8_t send_garbage_terminator[BTC_V2_GARBAGE_TERM_LEN];
 	uint8_t recv_garbage_terminator[BTC_V2_GARBAGE_TERM_LEN];
 	uint8_t session_id[BTC_V2_SESSION_ID_LEN];
+	struct btc_v2c_rx rx; /* a packet streamed in: btc_v2c_decrypt_stream */
 };
 
 /* Initialise c for one side of a connection from derived keys: initiating
@@ -168,6 +184,13 @@ PS_MUST_CHECK int btc_v2c_encrypt(struct btc_v2c *c, uint8_t *out, size_t outcap
 				  const uint8_t *contents, size_t len, const uint8_t *aad,
 				  size_t aadlen, bool ignore);
 
+/* btc_v2c_encrypt with the whole header byte given: header instead of the
+ * ignore bit alone (the BIP: "The other bits are ignored, but this may
+ * change in future versions"; tests and vectors send them). Same returns. */
+PS_MUST_CHECK int btc_v2c_encrypt_header(struct btc_v2c *c, uint8_t *out, size_t outcap,
+					 size_t *outlen, const uint8_t *contents, size_t len,
+					 const uint8_t *aad, size_t aadlen, uint8_t header);
+
 /* The first step of receiving a packet: *len = the contents length the 3
  * encrypted bytes in announce (0..BTC_V2_MAX_CONTENTS). Nothing is
  * authenticated yet: the caller checks its own limit (Bitcoin Core:
@@ -196,6 +219,43 @@ PS_MUST_CHECK int btc_v2c_decrypt_length(struct btc_v2c *c, uint32_t *len, const
 PS_MUST_CHECK int btc_v2c_decrypt(struct btc_v2c *c, bool *ignore, const uint8_t **contents,
 				  uint8_t *out, size_t outcap, const uint8_t *in, size_t inlen,
 				  const uint8_t *aad, size_t aadlen);
+
+/* ---- streamed decryption ---------------------------------------------------------
+ *
+ * The second step again, for a receiver that does not hold the packet: its
+ * bytes after the length go in as they arrive, in pieces of any size, and
+ * only the first outcap plaintext bytes are produced (the rest is
+ * authenticated, never decrypted). It gives what btc_v2c_decrypt gives for
+ * the same packet, byte for byte and error for error:
+ *   btc_v2c_decrypt_aad     any number of times before the packet's first
+ *                           byte after its length: the aad in pieces (the
+ *                           first packet's is the peer's garbage, which a
+ *                           terminator scan releases a byte at a time);
+ *   btc_v2c_decrypt_length  as above;
+ *   btc_v2c_decrypt_stream  the BTC_V2_HEADER_LEN + len + BTC_V2_TAG_LEN
+ *                           bytes after the length, until *done.
+ * A packet is decrypted either whole (btc_v2c_decrypt) or streamed: once
+ * an aad or a streamed byte came, btc_v2c_decrypt returns
+ * PS_ERR_INVALID_STATE for that packet. */
+
+/* Authenticate (aad, len) as more of the next packet's aad. Returns PS_OK;
+ * PS_ERR_INVALID_STATE when c is failed or unset, or a byte of the packet
+ * after its length came already; PS_ERR_CRYPTO (c failed). */
+PS_MUST_CHECK int btc_v2c_decrypt_aad(struct btc_v2c *c, const uint8_t *aad, size_t len);
+
+/* Take bytes of the packet after its length from (in, len): *used gets how
+ * many (at most what the packet has left). out[i] gets plaintext byte i of
+ * header || contents for every i < outcap that came, unauthenticated until
+ * *done: pass the same out on every call of one packet. *done is true when
+ * the packet's last tag byte came and the tag verified: *ignore is then the
+ * header's ignore bit, as btc_v2c_decrypt says, and c expects a length.
+ * Returns PS_OK; PS_ERR_INVALID_STATE (no length read, or failed);
+ * PS_ERR_DECRYPT (the tag did not verify: c is failed and its keys wiped,
+ * and out[0..min(outcap, 1 + len)) zeroed, so nothing unauthenticated
+ * stays); PS_ERR_CRYPTO or PS_ERR_NONCE_EXHAUSTED (c failed). */
+PS_MUST_CHECK int btc_v2c_decrypt_stream(struct btc_v2c *c, bool *done, bool *ignore, size_t *used,
+					 uint8_t *out, size_t outcap, const uint8_t *in,
+					 size_t len);
 
 /* Wipe every key and counter of c (BTC_V2C_UNSET). */
 void btc_v2c_wipe(struct btc_v2c *c);

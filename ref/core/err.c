@@ -29,6 +29,8 @@ static const struct err_desc errs[] = {
 	{ PS_ERR_TIMEOUT, "timeout", "timed out" },
 	{ PS_ERR_CLOSED, "closed", "connection closed by peer" },
 	{ PS_ERR_MISSING_SERVICES, "missing-services", "peer lacks the required services" },
+	{ PS_ERR_V2_HANDSHAKE, "v2-handshake",
+	  "peer started a BIP324 v2 handshake (v1 only here)" },
 	{ PS_ERR_DECRYPT, "decrypt-failed", "authentication tag did not verify" },
 	{ PS_ERR_DH, "bad-dh", "Diffie-Hellman result is all zeros (low-order point)" },
 	{ PS_ERR_NONCE_EXHAUSTED, "nonce-exhausted", "cipher nonce exhausted" },

@@ -38,6 +38,7 @@ enum {
 	PS_ERR_TIMEOUT = -43,	       /* deadline passed */
 	PS_ERR_CLOSED = -44,	       /* peer closed the connection */
 	PS_ERR_MISSING_SERVICES = -45, /* outbound peer lacks the services we require */
+	PS_ERR_V2_HANDSHAKE = -46,     /* peer speaks BIP324 v2 where we speak v1 only */
 
 	/* crypto and Noise */
 	PS_ERR_DECRYPT = -60,	      /* AEAD tag did not verify */

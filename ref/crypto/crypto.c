@@ -2,8 +2,10 @@
  * crypto.c - thin wrappers over libsodium and libb2.
  *
  * FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION: the AEAD becomes a copy with an
- * all-zero tag (and a tag check that accepts only zeros), and the raw
- * ChaCha20 stream a copy. Nowhere else in the tree may test that macro.
+ * all-zero tag (and a tag check that accepts only zeros), the raw ChaCha20
+ * stream a copy, and the streaming Poly1305's tag all zeros (so that an AEAD
+ * built from the last two, btc/v2cipher.c's streamed decryption, is the same
+ * null AEAD). Nowhere else in the tree may test that macro.
  */
 #include "crypto/crypto.h"
 #include "crypto/secp.h"
@@ -317,6 +319,36 @@ int cry_chacha20_xor_ic(uint8_t *out, const uint8_t *in, size_t len, const uint8
 		       ? PS_OK
 		       : PS_ERR_CRYPTO;
 #endif
+}
+
+/* ---- Poly1305 ---- */
+
+_Static_assert(sizeof(crypto_onetimeauth_poly1305_state) <= sizeof(struct cry_poly1305),
+	       "poly1305 state fits");
+_Static_assert(_Alignof(crypto_onetimeauth_poly1305_state) <= 16, "poly1305 state alignment");
+
+void cry_poly1305_init(struct cry_poly1305 *st, const uint8_t key[32])
+{
+	crypto_onetimeauth_poly1305_init((crypto_onetimeauth_poly1305_state *)(void *)st->state,
+					 key);
+}
+
+void cry_poly1305_update(struct cry_poly1305 *st, const uint8_t *in, size_t len)
+{
+	if (len)
+		crypto_onetimeauth_poly1305_update(
+			(crypto_onetimeauth_poly1305_state *)(void *)st->state, in, len);
+}
+
+void cry_poly1305_final(struct cry_poly1305 *st, uint8_t tag[16])
+{
+	crypto_onetimeauth_poly1305_final((crypto_onetimeauth_poly1305_state *)(void *)st->state,
+					  tag);
+#ifdef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
+	/* the null AEAD's all-zero tag (cry_aead_encrypt above) */
+	memset(tag, 0, CRY_POLY1305_TAGLEN);
+#endif
+	sodium_memzero(st, sizeof(*st));
 }
 
 void cry_hkdf_sha256_extract(uint8_t prk[32], const uint8_t *salt, size_t saltlen,

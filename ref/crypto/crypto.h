@@ -3,9 +3,10 @@
  *
  * Nothing else in peershake includes <sodium.h> or <blake2.h>. The fuzz-only
  * switch FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION lives in crypto.c and
- * nowhere else: under it the AEAD is a plain copy with an all-zero tag, and
- * the raw ChaCha20 stream a plain copy (an all-zero keystream), so mutated
- * ciphertexts and encrypted lengths reach the parsers behind them.
+ * nowhere else: under it the AEAD is a plain copy with an all-zero tag, the
+ * raw ChaCha20 stream a plain copy (an all-zero keystream) and the streaming
+ * Poly1305 tag all zeros, so mutated ciphertexts and encrypted lengths reach
+ * the parsers behind them.
  *
  * secp256k1 and ElligatorSwift (libsecp256k1, GMP) have their own header,
  * crypto/secp.h, in the same layer.
@@ -136,6 +137,30 @@ PS_MUST_CHECK int cry_aead_decrypt(enum cry_aead_id id, uint8_t *out, const uint
 PS_MUST_CHECK int cry_chacha20_xor_ic(uint8_t *out, const uint8_t *in, size_t len,
 				      const uint8_t key[32], const uint8_t nonce[12],
 				      uint32_t counter);
+
+/* ---- Poly1305, streaming (RFC 8439 section 2.5) ---------------------------------
+ *
+ * For an AEAD that must authenticate a ciphertext too long to hold (BIP324
+ * packets of up to 4,000,013 bytes, btc/v2cipher.h): the one-time key, then
+ * the message in pieces of any size, then the tag. Fuzz builds: final
+ * writes an all-zero tag whatever the key and message, as the null AEAD
+ * above does, so a streamed decryption agrees with cry_aead_decrypt there. */
+#define CRY_POLY1305_KEYLEN 32
+#define CRY_POLY1305_TAGLEN 16
+
+struct cry_poly1305 {
+	_Alignas(16) uint8_t state[256];
+};
+
+/* Start a MAC under the 32-byte one-time key. Wipe with final (or
+ * cry_memzero). */
+void cry_poly1305_init(struct cry_poly1305 *st, const uint8_t key[32]);
+
+/* Add (in, len) to the message; in may be NULL only with len 0. */
+void cry_poly1305_update(struct cry_poly1305 *st, const uint8_t *in, size_t len);
+
+/* tag = Poly1305 of everything added; st is wiped. */
+void cry_poly1305_final(struct cry_poly1305 *st, uint8_t tag[16]);
 
 #define CRY_SHA256_LEN 32
 

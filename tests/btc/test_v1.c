@@ -46,7 +46,7 @@ static size_t read_all(struct got *out, size_t cap, const uint8_t *in, size_t le
 	size_t n = 0, off = 0;
 
 	*fatal = PS_OK;
-	assert_int_equal(btc_transport_open(&t, BTC_TRANSPORT_V1, REGTEST, BTC_RESPONDER,
+	assert_int_equal(btc_transport_open(&t, BTC_TRANSPORT_V1, REGTEST, BTC_RESPONDER, NULL,
 					    &(struct ps_wcur){ obuf, obuf + sizeof(obuf) }),
 			 PS_OK);
 	assert_string_equal(t.ops->name, "v1");
@@ -178,7 +178,7 @@ static void test_rx_pending(void **state)
 	bool got;
 
 	(void)state;
-	assert_int_equal(btc_transport_open(&t, BTC_TRANSPORT_V1, REGTEST, BTC_INITIATOR, &w),
+	assert_int_equal(btc_transport_open(&t, BTC_TRANSPORT_V1, REGTEST, BTC_INITIATOR, NULL, &w),
 			 PS_OK);
 	for (size_t k = 0; k < len; k++) {
 		assert_int_equal(t.ops->rx_pending(&t), k);
@@ -188,9 +188,9 @@ static void test_rx_pending(void **state)
 	}
 	assert_int_equal(t.ops->rx_pending(&t), 0);
 	/* an unknown kind is refused */
-	assert_int_equal(
-		btc_transport_open(&t, (enum btc_transport_kind)7, REGTEST, BTC_INITIATOR, &w),
-		PS_ERR_INVALID_ARG);
+	assert_int_equal(btc_transport_open(&t, (enum btc_transport_kind)7, REGTEST, BTC_INITIATOR,
+					    NULL, &w),
+			 PS_ERR_INVALID_ARG);
 }
 
 /* write() frames what btc_msg_encode would; describe() reads it back. */
@@ -203,7 +203,7 @@ static void test_write_describe(void **state)
 	uint32_t length;
 
 	(void)state;
-	assert_int_equal(btc_transport_open(&t, BTC_TRANSPORT_V1, MAINNET, BTC_INITIATOR, &w),
+	assert_int_equal(btc_transport_open(&t, BTC_TRANSPORT_V1, MAINNET, BTC_INITIATOR, NULL, &w),
 			 PS_OK);
 	memset(&m, 0, sizeof(m));
 	m.cmd = BTC_CMD_PING;

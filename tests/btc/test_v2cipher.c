@@ -9,7 +9,9 @@
  * encrypted and the packet with in_contents repeated in_multiply times,
  * in_aad and in_ignore must be out_ciphertext (or end with
  * out_ciphertext_endswith); the peer's cipher (the same keys, the other
- * role) decrypts it back after the same dummies. The rows sit at packets 0,
+ * role) decrypts it back after the same dummies, and a third cipher of the
+ * peer's does so streamed (btc_v2c_decrypt_aad / _stream, in pieces, the
+ * dummies streamed too), whole and for its first 17 bytes. The rows sit at packets 0,
  * 1, 223 (the last of the first epoch), 448 (the first of the third), 673,
  * 999 and 1024, on both sides, so they are the truth for rekeying too; no
  * expected value here comes from this code or from a second copy of the
@@ -17,10 +19,12 @@
  *
  * A flipped bit in any cell of any row (a copy in memory) must make the same
  * comparator fail. Unit tests: truncations and bit flips of an official
- * ciphertext, its length field, its AAD, a wrong packet index and a wrong
- * side; the state machine (length before packet, nothing after a failure);
- * buffers too small and contents too large with nothing changed; a long
- * round trip across several rekeyings; the block-counter guard.
+ * ciphertext, its length field, its AAD (each, and the official packet,
+ * also streamed in pieces of 1, 5, 64 bytes and whole: the same result, the
+ * same plaintext or zeros, the same cipher afterwards byte for byte), a
+ * wrong packet index and a wrong side; the streamed path's call order; the state machine (length
+ * before packet, nothing after a failure); buffers too small and contents too large with nothing
+ * changed; a long round trip across several rekeyings; the block-counter guard.
  */
 #include <stdbool.h>
 #include <stdio.h>
@@ -189,6 +193,38 @@ static bool dummy(struct btc_v2c *s, struct btc_v2c *d)
 	       ignore;
 }
 
+/* Decrypt the packet (pkt, n: length included) on d streamed: the aad in
+ * pieces of step bytes, then the rest in pieces of step (0: whole). out
+ * gets the first outcap plaintext bytes. The result code; PS_OK only once
+ * the packet is done. */
+static int stream_packet(struct btc_v2c *d, const uint8_t *pkt, size_t n, const uint8_t *aad,
+			 size_t aadlen, uint8_t *out, size_t outcap, size_t step, bool *ignore)
+{
+	uint32_t len;
+	size_t off, used, k;
+	bool done = false;
+	int r;
+
+	for (off = 0; off < aadlen; off += k) {
+		k = step && aadlen - off > step ? step : aadlen - off;
+		if ((r = btc_v2c_decrypt_aad(d, aad + off, k)) != PS_OK)
+			return r;
+	}
+	if (n < BTC_V2_LENGTH_LEN)
+		return PS_ERR_BAD_SIZE;
+	if ((r = btc_v2c_decrypt_length(d, &len, pkt)) != PS_OK)
+		return r;
+	for (off = BTC_V2_LENGTH_LEN; off < n && !done; off += used) {
+		k = step && n - off > step ? step : n - off;
+		if ((r = btc_v2c_decrypt_stream(d, &done, ignore, &used, out, outcap, pkt + off,
+						k)) != PS_OK)
+			return r;
+		if (used != k && !done)
+			return PS_ERR_INVALID_STATE; /* took less without finishing */
+	}
+	return done && off == n ? PS_OK : PS_ERR_NEED_MORE;
+}
+
 /* The comparator: true when every column of the row holds. *why names the
  * first column that did not. */
 static bool check_row(const struct row *r, const char **why)
@@ -313,6 +349,50 @@ static bool check_row(const struct row *r, const char **why)
 			    aadlen) != PS_OK ||
 	    ignore != (ign == 1) || (len && !cry_memeq(dec, contents, len)))
 		goto out;
+
+	/* and by a third cipher of the peer's, streamed in pieces of 1..97
+	 * bytes (rows with long contents: 4093 bytes) after the same
+	 * dummies, streamed too: the same plaintext, whole or its first 17
+	 * bytes only */
+	*why = "streamed decryption by the peer";
+	{
+		struct btc_v2c tx2, rx2;
+		size_t step = len > 100000 ? 4093 : 1 + idx % 97;
+		uint8_t *all = malloc(len + BTC_V2_HEADER_LEN), first[17];
+		bool ign2 = !ignore, ok2 = all != NULL;
+
+		btc_v2c_init_keys(&tx2, &k, init == 1);
+		btc_v2c_init_keys(&rx2, &k, init != 1);
+		for (unsigned long i = 0; ok2 && i < idx; i++) {
+			uint8_t d[BTC_V2_EXPANSION], h;
+			size_t dn;
+			bool di = false;
+
+			ok2 = btc_v2c_encrypt(&tx2, d, sizeof(d), &dn, NULL, 0, NULL, 0, true) ==
+				      PS_OK &&
+			      stream_packet(&rx2, d, dn, NULL, 0, &h, 1, 1 + i % 3, &di) == PS_OK &&
+			      di;
+		}
+		if (ok2) {
+			struct btc_v2c rx3 = rx2;
+
+			ok2 = stream_packet(&rx2, pkt, pktlen, aad, aadlen, all,
+					    len + BTC_V2_HEADER_LEN, step, &ign2) == PS_OK &&
+			      ign2 == (ign == 1) && (!len || cry_memeq(all + 1, contents, len));
+			memset(first, 0, sizeof(first));
+			ok2 = ok2 &&
+			      stream_packet(&rx3, pkt, pktlen, aad, aadlen, first, sizeof(first),
+					    step, &ign2) == PS_OK &&
+			      cry_memeq(first, all,
+					len + 1 < sizeof(first) ? len + 1 : sizeof(first));
+			btc_v2c_wipe(&rx3);
+		}
+		btc_v2c_wipe(&tx2);
+		btc_v2c_wipe(&rx2);
+		free(all);
+		if (!ok2)
+			goto out;
+	}
 	*why = NULL;
 	ok = true;
 out:
@@ -489,6 +569,38 @@ out:
 	return r;
 }
 
+/* The streamed decryption of (pkt, pktlen) with aad on copies of rx, in
+ * pieces of 1, 5, 64 bytes and whole, must do what try_decrypt does: the
+ * same result, the same plaintext (zeros on failure), the same cipher
+ * afterwards, byte for byte. Returns the result. */
+static int agree(const struct btc_v2c *rx, const uint8_t *pkt, size_t pktlen, const uint8_t *aad,
+		 size_t aadlen)
+{
+	static const size_t steps[] = { 1, 5, 64, 0 };
+	struct btc_v2c once, streamed;
+	uint8_t want[300], got[300];
+	int r, r2;
+
+	memset(want, 0xee, sizeof(want));
+	r = try_decrypt(rx, pkt, pktlen, aad, aadlen, &once, want, sizeof(want));
+	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+		bool ignore = false;
+		size_t plen = pktlen - BTC_V2_LENGTH_LEN - BTC_V2_TAG_LEN;
+
+		streamed = *rx;
+		memset(got, 0xee, sizeof(got));
+		r2 = stream_packet(&streamed, pkt, pktlen, aad, aadlen, got, sizeof(got), steps[i],
+				   &ignore);
+		assert_int_equal(r2, r);
+		if (r == PS_OK || r == PS_ERR_DECRYPT)
+			assert_memory_equal(got, want, plen < sizeof(got) ? plen : sizeof(got));
+		if (r == PS_OK)
+			assert_int_equal(ignore, (want[0] & BTC_V2_IGNORE_BIT) != 0);
+		assert_memory_equal(&streamed, &once, sizeof(once));
+	}
+	return r;
+}
+
 static void test_decrypt_official_and_tampered(void **state)
 {
 	/* in_idx 1 (initiator's packet, 1 byte), 999 (responder's, 17
@@ -507,10 +619,11 @@ static void test_decrypt_official_and_tampered(void **state)
 
 		rx_setup(&x, idxs[n]);
 		assert_true(x.len + BTC_V2_HEADER_LEN <= sizeof(plain));
-		/* the official packet decrypts */
+		/* the official packet decrypts, whole or streamed */
 		assert_int_equal(try_decrypt(&x.rx, x.pkt, x.pktlen, x.aad, x.aadlen, &after, plain,
 					     sizeof(plain)),
 				 PS_OK);
+		assert_int_equal(agree(&x.rx, x.pkt, x.pktlen, x.aad, x.aadlen), PS_OK);
 		assert_memory_equal(plain + 1, x.contents, x.len);
 		assert_int_equal(btc_v2c_get_state(&after), BTC_V2C_EXPECT_LENGTH);
 
@@ -580,6 +693,9 @@ static void test_decrypt_official_and_tampered(void **state)
 			assert_int_equal(btc_v2c_encrypt(&after, plain, sizeof(plain),
 							 &(size_t){ 0 }, NULL, 0, NULL, 0, false),
 					 PS_ERR_INVALID_STATE);
+			/* streamed: the same failure, nothing released */
+			assert_int_equal(agree(&x.rx, buf, x.pktlen, x.aad, x.aadlen),
+					 PS_ERR_DECRYPT);
 		}
 		/* every bit of the length flipped: another length is
 		 * announced; a packet of that length does not authenticate */
@@ -614,10 +730,15 @@ static void test_decrypt_official_and_tampered(void **state)
 		assert_int_equal(try_decrypt(&x.rx, x.pkt, x.pktlen, aad2, x.aadlen + 1, NULL,
 					     plain, sizeof(plain)),
 				 PS_ERR_DECRYPT);
+		assert_int_equal(agree(&x.rx, x.pkt, x.pktlen, aad2, x.aadlen + 1), PS_ERR_DECRYPT);
 		if (x.aadlen) {
+			assert_int_equal(agree(&x.rx, x.pkt, x.pktlen, aad2, x.aadlen - 1),
+					 PS_ERR_DECRYPT);
 			aad2[x.aadlen / 2] ^= 0x10;
 			assert_int_equal(try_decrypt(&x.rx, x.pkt, x.pktlen, aad2, x.aadlen, NULL,
 						     plain, sizeof(plain)),
+					 PS_ERR_DECRYPT);
+			assert_int_equal(agree(&x.rx, x.pkt, x.pktlen, aad2, x.aadlen),
 					 PS_ERR_DECRYPT);
 		}
 		free(aad2);
@@ -799,6 +920,77 @@ static void test_roundtrip_across_rekeyings(void **state)
 	btc_v2c_keys_wipe(&k);
 }
 
+/* The streamed path's order: aad only before the body; no body before the
+ * length; a packet once streamed cannot be finished whole; the header byte
+ * of btc_v2c_encrypt_header arrives as sent (only bit 7 makes a decoy). */
+static void test_stream_states(void **state)
+{
+	struct btc_v2c_keys k;
+	struct btc_v2c tx, rx;
+	uint8_t pkt[64], out[64];
+	const uint8_t *dec;
+	uint64_t seed = 3;
+	size_t n, used;
+	uint32_t len;
+	bool done, ignore;
+	(void)state;
+
+	tu_rng(&seed, (uint8_t *)&k, sizeof(k));
+	btc_v2c_init_keys(&tx, &k, true);
+	btc_v2c_init_keys(&rx, &k, false);
+	assert_int_equal(
+		btc_v2c_decrypt_stream(&rx, &done, &ignore, &used, out, sizeof(out), pkt, 1),
+		PS_ERR_INVALID_STATE);
+	assert_false(done);
+	assert_int_equal(used, 0);
+	for (unsigned h = 0; h < 256; h += 0x3f) {
+		assert_int_equal(btc_v2c_encrypt_header(&tx, pkt, sizeof(pkt), &n,
+							(const uint8_t *)"abc", 3, NULL, 0,
+							(uint8_t)h),
+				 PS_OK);
+		assert_int_equal(btc_v2c_decrypt_aad(&rx, (const uint8_t *)"x", 1), PS_OK);
+		assert_int_equal(btc_v2c_decrypt_length(&rx, &len, pkt), PS_OK);
+		assert_int_equal(len, 3);
+		/* streamed once: the whole call is refused, nothing moves */
+		assert_int_equal(btc_v2c_decrypt(&rx, &ignore, &dec, out, sizeof(out), pkt + 3,
+						 n - 3, NULL, 0),
+				 PS_ERR_INVALID_STATE);
+		assert_int_equal(btc_v2c_decrypt_stream(&rx, &done, &ignore, &used, out,
+							sizeof(out), pkt + 3, 2),
+				 PS_OK);
+		assert_false(done);
+		assert_int_equal(btc_v2c_decrypt_aad(&rx, (const uint8_t *)"y", 1),
+				 PS_ERR_INVALID_STATE);
+		/* more than the packet: only its bytes are taken */
+		assert_int_equal(btc_v2c_decrypt_stream(&rx, &done, &ignore, &used, out,
+							sizeof(out), pkt + 5, sizeof(pkt) - 5),
+				 PS_ERR_DECRYPT);
+		/* the sender's aad was empty and ours "x": it fails, out zeroed */
+		for (size_t i = 0; i < 4; i++)
+			assert_int_equal(out[i], 0);
+		assert_int_equal(btc_v2c_get_state(&rx), BTC_V2C_FAILED);
+		btc_v2c_init_keys(&tx, &k, true);
+		btc_v2c_init_keys(&rx, &k, false);
+		assert_int_equal(btc_v2c_encrypt_header(&tx, pkt, sizeof(pkt), &n,
+							(const uint8_t *)"abc", 3, NULL, 0,
+							(uint8_t)h),
+				 PS_OK);
+		assert_int_equal(btc_v2c_decrypt_length(&rx, &len, pkt), PS_OK);
+		assert_int_equal(btc_v2c_decrypt_stream(&rx, &done, &ignore, &used, out,
+							sizeof(out), pkt + 3, sizeof(pkt) - 3),
+				 PS_OK);
+		assert_true(done);
+		assert_int_equal(used, n - 3);
+		assert_int_equal(out[0], h);
+		assert_memory_equal(out + 1, "abc", 3);
+		assert_int_equal(ignore, (h & 0x80) != 0);
+		assert_int_equal(btc_v2c_get_state(&rx), BTC_V2C_EXPECT_LENGTH);
+		btc_v2c_init_keys(&tx, &k, true);
+		btc_v2c_init_keys(&rx, &k, false);
+	}
+	btc_v2c_keys_wipe(&k);
+}
+
 static void test_fsc20_block_counter_guard(void **state)
 {
 	struct btc_v2c_fsc20 c, before;
@@ -829,6 +1021,7 @@ int main(void)
 	const struct CMUnitTest unit[] = {
 		cmocka_unit_test(test_roundtrip_across_rekeyings),
 		cmocka_unit_test(test_fsc20_block_counter_guard),
+		cmocka_unit_test(test_stream_states),
 	};
 	const struct CMUnitTest vectors[] = {
 		cmocka_unit_test(test_vectors_packet_encoding),

@@ -492,6 +492,103 @@ static void test_hmac_blake2(void **state)
 	free(k6);
 }
 
+/* ---- Poly1305, streaming ----------------------------------------------------------------- */
+
+static void poly_hex(uint8_t *out, size_t n, const char *hex)
+{
+	size_t len;
+	uint8_t *b = tu_unhex(hex, &len);
+
+	assert_int_equal(len, n);
+	memcpy(out, b, n);
+	free(b);
+}
+
+/* RFC 8439 section 2.5.2 and appendix A.3 #1, with the message split at
+ * every place and in pieces of every size: the same tag. */
+static void test_poly1305_rfc8439(void **state)
+{
+	static const char msg[] = "Cryptographic Forum Research Group";
+	uint8_t key[32], want[16], tag[16], zero[64] = { 0 };
+	struct cry_poly1305 st;
+	size_t n = sizeof(msg) - 1;
+	(void)state;
+
+	if (cry_fuzzing_build()) {
+		printf("poly1305: skipped: fuzzing build has an all-zero tag\n");
+		skip();
+	}
+	poly_hex(key, 32, "85d6be7857556d337f4452fe42d506a80103808afb0db2fd4abff6af4149f51b");
+	poly_hex(want, 16, "a8061dc1305136c6c22b8baf0c0127a9");
+	for (size_t cut = 0; cut <= n; cut++) {
+		cry_poly1305_init(&st, key);
+		cry_poly1305_update(&st, (const uint8_t *)msg, cut);
+		cry_poly1305_update(&st, NULL, 0);
+		cry_poly1305_update(&st, (const uint8_t *)msg + cut, n - cut);
+		cry_poly1305_final(&st, tag);
+		assert_memory_equal(tag, want, 16);
+		/* final wipes the state */
+		for (size_t i = 0; i < sizeof(st.state); i++)
+			assert_int_equal(st.state[i], 0);
+	}
+	for (size_t step = 1; step <= n; step++) {
+		cry_poly1305_init(&st, key);
+		for (size_t off = 0; off < n; off += step)
+			cry_poly1305_update(&st, (const uint8_t *)msg + off,
+					    n - off < step ? n - off : step);
+		cry_poly1305_final(&st, tag);
+		assert_memory_equal(tag, want, 16);
+	}
+	/* A.3 #1: a zero key and 64 zero bytes: a zero tag */
+	cry_poly1305_init(&st, zero);
+	cry_poly1305_update(&st, zero, 64);
+	cry_poly1305_final(&st, tag);
+	assert_memory_equal(tag, zero, 16);
+}
+
+/* RFC 8439 section 2.8 built from the two streaming pieces (the one-time
+ * key from ChaCha20 block 0, the ciphertext from block 1, the MAC over
+ * aad | pad | ct | pad | len(aad) | len(ct)) gives libsodium's AEAD tag. */
+static void test_poly1305_composes_aead(void **state)
+{
+	uint8_t key[32], nonce[12], aad[40], pt[300], sealed[316], ct[300], otk[64],
+		pad[16] = { 0 };
+	uint8_t lens[16], tag[16];
+	struct cry_poly1305 st;
+	uint64_t seed = 11;
+	(void)state;
+
+	if (cry_fuzzing_build())
+		skip();
+	for (size_t ptlen = 0; ptlen <= sizeof(pt); ptlen += 37) {
+		for (size_t aadlen = 0; aadlen <= sizeof(aad); aadlen += 13) {
+			tu_rng(&seed, key, sizeof(key));
+			tu_rng(&seed, nonce, sizeof(nonce));
+			tu_rng(&seed, aad, sizeof(aad));
+			tu_rng(&seed, pt, sizeof(pt));
+			assert_int_equal(cry_aead_encrypt(CRY_AEAD_CHACHAPOLY, sealed, key, nonce,
+							  aad, aadlen, pt, ptlen),
+					 PS_OK);
+			memset(otk, 0, sizeof(otk));
+			assert_int_equal(cry_chacha20_xor_ic(otk, otk, 64, key, nonce, 0), PS_OK);
+			assert_int_equal(cry_chacha20_xor_ic(ct, pt, ptlen, key, nonce, 1), PS_OK);
+			assert_true(ptlen == 0 || memcmp(ct, sealed, ptlen) == 0);
+			cry_poly1305_init(&st, otk);
+			cry_poly1305_update(&st, aad, aadlen);
+			cry_poly1305_update(&st, pad, (16 - aadlen % 16) % 16);
+			cry_poly1305_update(&st, ct, ptlen);
+			cry_poly1305_update(&st, pad, (16 - ptlen % 16) % 16);
+			for (int i = 0; i < 8; i++) {
+				lens[i] = (uint8_t)((uint64_t)aadlen >> (8 * i));
+				lens[8 + i] = (uint8_t)((uint64_t)ptlen >> (8 * i));
+			}
+			cry_poly1305_update(&st, lens, sizeof(lens));
+			cry_poly1305_final(&st, tag);
+			assert_memory_equal(tag, sealed + ptlen, 16);
+		}
+	}
+}
+
 /* ---- cry_memeq ------------------------------------------------------------------------ */
 
 static void test_memeq(void **state)
@@ -544,6 +641,8 @@ int main(void)
 		cmocka_unit_test(test_hmac_blake2),
 		cmocka_unit_test(test_memeq),
 		cmocka_unit_test(test_x25519_basics),
+		cmocka_unit_test(test_poly1305_rfc8439),
+		cmocka_unit_test(test_poly1305_composes_aead),
 	};
 	const struct CMUnitTest vectors[] = {
 		cmocka_unit_test(test_wycheproof_x25519),
