@@ -9,6 +9,7 @@
 #include "btc/handshake.h"
 #include "cli/cmd.h"
 #include "cli/run.h"
+#include "core/hex.h"
 #include "crypto/crypto.h"
 #include "net/cores.h"
 
@@ -18,7 +19,12 @@ struct btc_conn {
 };
 
 struct btc_ctx {
-	struct btc_hs_config cfg; /* the template every connection starts from */
+	const struct cli_opts *o;
+	/* the templates connections start from: outbound, its v1 retry
+	 * (--v2transport auto), inbound */
+	struct btc_hs_config out, out_v1, in;
+	/* for the summary: results by transport, and peers advertising v2 */
+	size_t by_v1, by_v2, advertise_v2;
 };
 
 static const struct btc_hs *conn_hs(const struct run_conn *c)
@@ -44,8 +50,77 @@ static void btc_conn_init(struct run *run, struct run_conn *c)
 	struct btc_conn *bc = (struct btc_conn *)c;
 	struct btc_ctx *ctx = run->proto_ctx;
 
-	bc->core.tmpl = &ctx->cfg;
+	bc->core.tmpl = c->attempt ? &ctx->out_v1 : &ctx->out;
+	bc->core.tmpl_in = &ctx->in;
 	c->core = &bc->core;
+}
+
+/* --v2transport auto: v2 first and, when the peer closed before sending a
+ * single v2 byte, one reconnect with v1, as Core does for a manual
+ * connection (net.cpp: "retrying with v1 transport protocol"). */
+static const char *btc_retry(struct run *run, const struct run_conn *c)
+{
+	const struct btc_ctx *ctx = run->proto_ctx;
+
+	if (ctx->o->v2transport != CLI_V2_AUTO || c->attempt || c->s.outcome == PS_SUCCESS ||
+	    !c->s.started || !btc_hs_v2_peer_silent(conn_hs(c)))
+		return NULL;
+	return "the peer closed before sending a v2 byte: once more over v1";
+}
+
+static const char *kind_name(enum btc_transport_kind k)
+{
+	return k == BTC_TRANSPORT_V2 ? "v2" : k == BTC_TRANSPORT_V1 ? "v1" : NULL;
+}
+
+static void btc_connected_json(struct run *run, const struct run_conn *c, struct jobj *j)
+{
+	const struct btc_ctx *ctx = run->proto_ctx;
+	const char *t = kind_name(c->s.outbound ? (c->attempt ? ctx->out_v1 : ctx->out).transport
+						: ctx->in.transport);
+
+	/* an inbound connection serving both is told by its first bytes: the
+	 * result says which */
+	if (t)
+		jstr(j, "transport", t);
+}
+
+/* The transport of a result, and the tally for the summary. */
+static const char *result_transport(struct run *run, const struct run_conn *c)
+{
+	struct btc_ctx *ctx = run->proto_ctx;
+	const char *t = btc_hs_transport(conn_hs(c));
+	const struct btc_peer_info *p = btc_hs_peer(conn_hs(c));
+
+	if (t && strcmp(t, "v2") == 0)
+		ctx->by_v2++;
+	else if (t)
+		ctx->by_v1++;
+	if (p && (p->services & BTC_NODE_P2P_V2))
+		ctx->advertise_v2++;
+	return t;
+}
+
+static void btc_summary(struct run *run, struct jobj *j, FILE *f)
+{
+	const struct btc_ctx *ctx = run->proto_ctx;
+
+	if (j) {
+		juint(j, "transport_v1", ctx->by_v1);
+		juint(j, "transport_v2", ctx->by_v2);
+		juint(j, "advertise_p2p_v2", ctx->advertise_v2);
+		return;
+	}
+	fprintf(f, "; transport v1 %zu, v2 %zu; P2P_V2 advertised by %zu", ctx->by_v1, ctx->by_v2,
+		ctx->advertise_v2);
+}
+
+static void json_session_id(struct jobj *j, const uint8_t *id)
+{
+	char hex[2 * 32 + 1];
+
+	ps_hex_encode(hex, id, 32);
+	jstr(j, "session_id", hex);
 }
 
 static const char *services_names(uint64_t s, char *buf, size_t cap)
@@ -100,7 +175,13 @@ static void btc_result_json(struct run *run, struct run_conn *c, struct jobj *j)
 	const struct btc_hs *hs = conn_hs(c);
 	const struct btc_peer_info *p = btc_hs_peer(hs);
 
-	(void)run;
+	const char *t = result_transport(run, c);
+	const uint8_t *sid = btc_hs_session_id(hs);
+
+	if (t)
+		jstr(j, "transport", t);
+	if (sid)
+		json_session_id(j, sid);
 	if (p)
 		peer_json(j, p);
 	juint(j, "bytes_in", btc_hs_bytes_in(hs));
@@ -110,9 +191,11 @@ static void btc_result_json(struct run *run, struct run_conn *c, struct jobj *j)
 static void btc_result_text(struct run *run, struct run_conn *c, FILE *f)
 {
 	const struct btc_peer_info *p = btc_hs_peer(conn_hs(c));
+	const char *t = result_transport(run, c);
 	char names[128];
 
-	(void)run;
+	if (t)
+		fprintf(f, " transport=%s", t);
 	if (!p)
 		return;
 	fprintf(f, " version=%d services=0x%016llx", p->version, (unsigned long long)p->services);
@@ -128,6 +211,9 @@ static const struct run_proto btc_proto = {
 	.conn_size = sizeof(struct btc_conn),
 	.core_ops = &net_btc_core_ops,
 	.conn_init = btc_conn_init,
+	.retry = btc_retry,
+	.connected_json = btc_connected_json,
+	.summary = btc_summary,
 	.note_sep = ": ",
 	.msg_key = "command",
 	.event_json = btc_event_json,
@@ -137,25 +223,42 @@ static const struct run_proto btc_proto = {
 
 int cmd_btc(struct cli_opts *o)
 {
+	bool listen = o->mode == MODE_BTC_LISTEN;
+	struct btc_hs_config *c;
 	struct btc_ctx ctx;
 	struct run run;
 
 	memset(&ctx, 0, sizeof(ctx));
-	memcpy(ctx.cfg.magic, o->magic, 4);
-	ctx.cfg.version = o->version;
-	ctx.cfg.services = o->services;
-	ctx.cfg.user_agent = o->user_agent;
-	ctx.cfg.start_height = o->start_height;
-	ctx.cfg.relay = o->relay;
-	ctx.cfg.required_services = o->require_services;
-	ctx.cfg.is_local_nonce = is_local_nonce;
-	ctx.cfg.nonce_ctx = &run;
-	ctx.cfg.rng = cry_rng;
-	ctx.cfg.bugs = o->bugs.btc;
-	memcpy(ctx.cfg.inject, o->bugs.inject, sizeof(ctx.cfg.inject));
-	ctx.cfg.ninject = o->bugs.ninject;
+	ctx.o = o;
+	c = &ctx.out;
+	memcpy(c->magic, o->magic, 4);
+	c->version = o->version;
+	c->services = o->services;
+	c->user_agent = o->user_agent;
+	c->start_height = o->start_height;
+	c->relay = o->relay;
+	c->required_services = o->require_services;
+	c->is_local_nonce = is_local_nonce;
+	c->nonce_ctx = &run;
+	c->rng = cry_rng;
+	c->bugs = o->bugs.btc;
+	memcpy(c->inject, o->bugs.inject, sizeof(c->inject));
+	c->ninject = o->bugs.ninject;
 	if (o->bugs.obsolete_version)
-		ctx.cfg.version = BTC_MIN_PEER_VERSION - 1;
+		c->version = BTC_MIN_PEER_VERSION - 1;
+	/* BIP324: our garbage as given, else a random length as Core; we
+	 * announce NODE_P2P_V2 whenever this run speaks v2 */
+	c->v2_garbage_random = o->v2_garbage < 0;
+	c->v2_garbage_len = o->v2_garbage < 0 ? 0 : (size_t)o->v2_garbage;
+	if (o->v2transport != CLI_V2_OFF)
+		c->services |= BTC_NODE_P2P_V2;
+	ctx.out_v1 = ctx.in = ctx.out;
+	/* outbound: v1 (0), v2 (1, auto); listen's --connect peers get v1 and
+	 * inbound is told by its first 16 bytes unless --v2transport 0 */
+	c->transport =
+		!listen && o->v2transport != CLI_V2_OFF ? BTC_TRANSPORT_V2 : BTC_TRANSPORT_V1;
+	ctx.out_v1.transport = BTC_TRANSPORT_V1;
+	ctx.in.transport = o->v2transport == CLI_V2_OFF ? BTC_TRANSPORT_V1 : BTC_TRANSPORT_DETECT;
 	if (!o->port)
 		o->port = o->network->port;
 	return run_exec(&run, o, &btc_proto, &ctx);

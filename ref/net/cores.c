@@ -20,7 +20,7 @@ static struct btc_hs *btc_of(void *core)
 static int btc_start(void *core, const struct net_session *s, uint64_t now_ns, uint64_t timeout_ns)
 {
 	struct net_btc_core *c = core;
-	struct btc_hs_config cfg = *c->tmpl;
+	struct btc_hs_config cfg = *(!s->outbound && c->tmpl_in ? c->tmpl_in : c->tmpl);
 
 	cfg.timeout_ns = timeout_ns;
 	cfg.unix_time = (int64_t)time(NULL);

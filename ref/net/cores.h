@@ -20,7 +20,8 @@
 /* Bitcoin: role from the session's direction; the peer's address, the
  * clock's unix time and the deadline are set at start. */
 struct net_btc_core {
-	const struct btc_hs_config *tmpl;
+	const struct btc_hs_config *tmpl;    /* outbound (and inbound when tmpl_in is NULL) */
+	const struct btc_hs_config *tmpl_in; /* inbound, or NULL */
 	struct btc_hs hs;
 };
 extern const struct net_core_ops net_btc_core_ops;
