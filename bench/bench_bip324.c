@@ -15,6 +15,11 @@
  *   ecdh            v2_ecdh: decode theirs, x-only ECDH, the tagged hash
  *   cipher_init     btc_v2c_init: ecdh + HKDF (six expansions) + the ciphers
  *   packet_1b       encrypt + decrypt of a 1-byte packet (a ping-sized one)
+ *   handshake       a whole v2 handshake in memory: a v2 initiator and a
+ *                   detecting responder (btc/handshake.h), keys, garbage
+ *                   (0 bytes), version packets, version/verack, to SUCCESS
+ *                   on both sides. Its secp256k1 and field work is two
+ *                   ellswift_create and two ecdh: ci/bench compares.
  *
  * The RNG is a SplitMix64 stream, so runs (and callgrind counts) repeat
  * exactly; the OS RNG would add a getrandom call per draw. In the timed
@@ -32,6 +37,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "btc/handshake.h"
 #include "btc/v2cipher.h"
 #include "core/err.h"
 #include "crypto/crypto.h"
@@ -161,6 +167,52 @@ static NOINLINE void op_packet_1b(void)
 	S.sink ^= dec[0];
 }
 
+/* Move what from has queued into to. */
+static void pump(struct btc_hs *from, struct btc_hs *to)
+{
+	const uint8_t *p;
+	size_t n = btc_hs_output(from, &p);
+	int r;
+
+	if (n && (r = btc_hs_input(to, 1, p, n)) != PS_OK)
+		die("handshake input", r);
+	btc_hs_consume(from, n);
+}
+
+static NOINLINE void op_handshake(void)
+{
+	static struct btc_hs a, b; /* 10 KiB each: not on the stack */
+	struct btc_hs_config c;
+	struct btc_event ev;
+	int r, turns = 0;
+
+	memset(&c, 0, sizeof(c));
+	memcpy(c.magic, MAINNET, 4);
+	c.version = 70016;
+	c.services = 0x809;
+	c.user_agent = "/bench/";
+	c.relay = true;
+	c.rng = rng;
+	c.rng_ctx = &S.seed;
+	c.transport = BTC_TRANSPORT_V2;
+	if ((r = btc_hs_init(&a, BTC_INITIATOR, &c, 0)) != PS_OK)
+		die("handshake init", r);
+	c.transport = BTC_TRANSPORT_DETECT;
+	if ((r = btc_hs_init(&b, BTC_RESPONDER, &c, 0)) != PS_OK)
+		die("handshake init", r);
+	while (btc_hs_outcome(&a) != PS_SUCCESS || btc_hs_outcome(&b) != PS_SUCCESS) {
+		if (++turns > 16)
+			die("handshake", PS_ERR_PROTOCOL);
+		pump(&a, &b);
+		pump(&b, &a);
+		while (btc_hs_next_event(&a, &ev) || btc_hs_next_event(&b, &ev))
+			;
+	}
+	S.sink ^= btc_hs_session_id(&a)[0];
+	btc_hs_close(&a, PS_ERR_CLOSED);
+	btc_hs_close(&b, PS_ERR_CLOSED);
+}
+
 static const struct op {
 	const char *name;
 	void (*fn)(void);
@@ -172,6 +224,7 @@ static const struct op {
 	{ "ecdh", op_ecdh },
 	{ "cipher_init", op_cipher_init },
 	{ "packet_1b", op_packet_1b },
+	{ "handshake", op_handshake },
 };
 #define NOPS (sizeof(OPS) / sizeof(OPS[0]))
 
