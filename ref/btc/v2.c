@@ -163,10 +163,34 @@ static int key_make(struct btc_v2 *v, const struct btc_v2_config *cfg)
 	return PS_OK;
 }
 
+/* Our key, its encoding and our garbage, from the configuration. */
+static int prepare(struct btc_v2 *v)
+{
+	const struct btc_v2_config *cfg = &v->cfg;
+	uint8_t two[2];
+	int r;
+
+	if ((r = key_make(v, cfg)) != PS_OK)
+		return r;
+	if (cfg->garbage_random) {
+		/* Core's GenerateRandomGarbage: "rng.randrange(V2Transport::MAX_GARBAGE_LEN
+		 * + 1)"; 4096 divides 65536, so two bytes give it uniformly */
+		cfg->rng(cfg->rng_ctx, two, sizeof(two));
+		v->garbage_len = (uint16_t)(((unsigned)two[0] | (unsigned)two[1] << 8) %
+					    (BTC_V2_MAX_GARBAGE + 1));
+	} else {
+		v->garbage_len = (uint16_t)cfg->garbage_len;
+	}
+	if (cfg->fixed && cfg->fixed->garbage)
+		v->garbage_fixed = cfg->fixed->garbage;
+	else
+		cfg->rng(cfg->rng_ctx, v->garbage_seed, sizeof(v->garbage_seed));
+	return PS_OK;
+}
+
 int btc_v2_init(struct btc_v2 *v, const uint8_t magic[4], bool initiating, bool detect,
 		const struct btc_v2_config *cfg, struct ps_wcur *out)
 {
-	uint8_t two[2];
 	int r;
 
 	memset(v, 0, sizeof(*v));
@@ -181,21 +205,13 @@ int btc_v2_init(struct btc_v2 *v, const uint8_t magic[4], bool initiating, bool 
 	/* Core: "m_recv_state{initiating ? RecvState::KEY : RecvState::KEY_MAYBE_V1}" */
 	v->recv = detect ? V2_MAYBE_V1 : V2_KEY;
 	v->fixed = cfg->fixed;
-	if ((r = key_make(v, cfg)) != PS_OK)
+	v->cfg = *cfg;
+	/* A detecting responder makes its key only once the peer turns out to
+	 * speak v2: a v1 peer costs no key generation and encoding (about
+	 * 0.8 M instructions). Core makes it in V2Transport's constructor;
+	 * nothing on the wire tells the two apart. */
+	if (!detect && (r = prepare(v)) != PS_OK)
 		goto fail;
-	if (cfg->garbage_random) {
-		/* Core's GenerateRandomGarbage: "rng.randrange(V2Transport::MAX_GARBAGE_LEN
-		 * + 1)"; 4096 divides 65536, so two bytes give it uniformly */
-		cfg->rng(cfg->rng_ctx, two, sizeof(two));
-		v->garbage_len = (uint16_t)(((unsigned)two[0] | (unsigned)two[1] << 8) %
-					    (BTC_V2_MAX_GARBAGE + 1));
-	} else {
-		v->garbage_len = (uint16_t)cfg->garbage_len;
-	}
-	if (cfg->fixed && cfg->fixed->garbage)
-		v->garbage_fixed = cfg->fixed->garbage;
-	else
-		cfg->rng(cfg->rng_ctx, v->garbage_seed, sizeof(v->garbage_seed));
 	/* Core: "Start sending immediately if we're the initiator of the
 	 * connection." */
 	if (initiating && (r = send_key(v, out)) != PS_OK)
@@ -275,7 +291,8 @@ static int switch_to_v1(struct btc_transport *t, struct btc_rx_msg *msg, bool *g
 
 	memcpy(prefix, t->u.v2.theirs, sizeof(prefix));
 	memcpy(magic, t->u.v2.magic, sizeof(magic));
-	cry_memzero(&t->u.v2, sizeof(t->u.v2));
+	/* no key was made (see prepare) */
+	memset(&t->u.v2, 0, sizeof(t->u.v2));
 	t->ops = &btc_v1_ops;
 	btc_v1_init(&t->u.v1, magic);
 	/* "It should always accept these, because it's less than the size of
@@ -404,6 +421,8 @@ static int v2_read(struct btc_transport *t, struct btc_rx_msg *msg, bool *got, s
 				 * connection ... start sending" */
 				t->ops = &btc_v2_ops;
 				v->recv = V2_KEY;
+				if ((r = prepare(v)) != PS_OK)
+					return fatal(v, msg, r, "key generation failed");
 				if ((r = send_key(v, out)) != PS_OK)
 					return fatal(v, msg, r, "output queue full");
 				break;
