@@ -122,7 +122,7 @@ struct btc_v2 {
 	uint8_t garbage_seed[32];
 	const uint8_t *garbage_fixed;
 	const struct btc_v2_fixed *fixed;
-	struct btc_v2_config cfg; /* for prepare(): a detecting responder's key comes late */
+	struct btc_v2_config cfg;  /* for prepare(): a detecting responder's key comes late */
 	uint8_t keep[BTC_V2_KEEP]; /* header and first contents bytes of a packet */
 	struct btc_v2c c;
 	/* the frame write() queued last, for describe() */
