@@ -55,7 +55,7 @@
  * misbehaving one a byte more garbage and up to 64 decoys (BTC_V2_BUG_*)
  * that may all still be queued when the messages follow (byte-at-a-time). */
 #define BTC_HS_OUTBUF (BTC_V2_HANDSHAKE_MAX + 4096)
-#define BTC_HS_EVENTS 32
+#define BTC_HS_EVENTS 96 /* a misbehaving side logs up to 64 decoys and its pieces in one call */
 
 /* Deliberate misbehaviour, for conformance and resistance testing (peershake
  * --bug). Each changes what we send, never how we parse what we receive. */
