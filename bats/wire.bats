@@ -6,8 +6,12 @@
 # must start where the last one ended in the bytes that side sent, with the
 # command (Bitcoin) and the announced length found there, and the events'
 # `bytes` must add up to what was recorded; each `recv`/`dropped` event must
-# be the frame found at its place in what that side received. The last
-# tests feed the checker logs that are wrong by one byte: it must say FAIL.
+# be the frame found at its place in what that side received. The BIP324 v2
+# switches (btc/v2) run over v2, whose frames are encrypted: there the
+# `bytes` must add up, and each side's received items must start and end
+# where the other side's sent events do, with their command and length
+# (wire_events.py says why). The last tests feed the checker logs that are
+# wrong by one byte: it must say FAIL.
 
 load helpers
 
@@ -27,7 +31,12 @@ wire() {
 		--proto "$1" --role "$2" --keep "$BATS_TEST_TMPDIR/cases"
 	assert_success
 	assert_output --regexp 'summary: [1-9][0-9]* case\(s\), [0-9]+ PASS, 0 FAIL'
-	refute_output --partial "FAIL "
+	refute_line --regexp '^FAIL '
+	# the v2 switches are among the Bitcoin cases
+	if [ "$1" = btc ]; then
+		assert_line --regexp "^PASS btc v2-flip-tag $2\$"
+		assert_line --regexp "^PASS btc v2-decoys=3 $2\$"
+	fi
 }
 
 @test "btc, the switch on the initiator: every sent/recv/dropped event is what went on the wire" {
@@ -201,4 +210,61 @@ EOF
 	log 1400
 	check --proto btc --events "$d/t.json" --sent "$d/btc.cut"
 	assert_failure
+}
+
+@test "the v2 checker is not vacuous: the bytes, and the receiver's items against the sender's events" {
+	local d=$BATS_TEST_TMPDIR
+	# key 64, garbage 4, terminator 16, version packet 20, a version of 10 bytes (20 + 13 + 10)
+	head -c 147 /dev/urandom >"$d/v2.bin"
+	sender() { # VERSION_BYTES
+		cat >"$d/s.json" <<-EOF
+			{"event":"sent","command":"","length":64,"bytes":64,"note":"v2 key"}
+			{"event":"sent","command":"","length":4,"bytes":4,"note":"v2 garbage"}
+			{"event":"sent","command":"","length":16,"bytes":16,"note":"v2 garbage terminator"}
+			{"event":"sent","command":"","length":0,"bytes":20,"note":"v2 version packet"}
+			{"event":"sent","command":"version","length":10,"bytes":$1}
+		EOF
+	}
+	receiver() { # GARBAGE_LENGTH VERSION_LENGTH VERSION_BYTES
+		cat >"$d/r.json" <<-EOF
+			{"event":"recv","command":"","length":64,"bytes":64,"note":"v2 key"}
+			{"event":"recv","command":"","length":$1,"bytes":20,"note":"v2 garbage and terminator"}
+			{"event":"recv","command":"","length":0,"bytes":20,"note":"v2 version packet"}
+			{"event":"recv","command":"version","length":$2,"bytes":$3}
+		EOF
+	}
+	sender 43
+	receiver 4 10 43
+	check --proto btc --v2 --events "$d/s.json" --sent "$d/v2.bin"
+	assert_success
+	assert_output "PASS check"
+	check --proto btc --v2 --events "$d/r.json" --recv "$d/v2.bin" --peer-events "$d/s.json"
+	assert_success
+	# the sender's bytes one short of the recording
+	sender 42
+	check --proto btc --v2 --events "$d/s.json" --sent "$d/v2.bin"
+	assert_failure
+	assert_output --partial "1 byte(s) on the wire after the 5 sent event(s), at offset 146"
+	# the receiver's version one byte longer than the sender's packet
+	sender 43
+	receiver 4 10 44
+	check --proto btc --v2 --events "$d/r.json" --recv "$d/v2.bin" --peer-events "$d/s.json"
+	assert_failure
+	assert_output --partial 'recv #4 "version" at offset 104: its 44 byte(s) end inside a sent event of the peer'
+	# ... its length not the sender's
+	receiver 4 11 43
+	check --proto btc --v2 --events "$d/r.json" --recv "$d/v2.bin" --peer-events "$d/s.json"
+	assert_failure
+	assert_output --partial 'command "version" length 11 in the event, the peer sent command "version" length 10'
+	# the garbage's length not its bytes less the terminator
+	receiver 3 10 43
+	check --proto btc --v2 --events "$d/r.json" --recv "$d/v2.bin" --peer-events "$d/s.json"
+	assert_failure
+	assert_output --partial "length 3 in the event, 4 byte(s) of garbage before the terminator"
+	# the whole received stream must be there
+	head -c 140 "$d/v2.bin" >"$d/v2.cut"
+	receiver 4 10 43
+	check --proto btc --v2 --events "$d/r.json" --recv "$d/v2.cut" --peer-events "$d/s.json"
+	assert_failure
+	assert_output --partial "43 byte(s), only 36 received from there"
 }

@@ -7,6 +7,7 @@ the bytes that went on the wire.
                      [--jobs N] [--keep DIR] [--infer-bytes]
   wire_events.py check --proto btc|noise --events LOG
                      [--sent FILE] [--recv FILE] [--prefix-ok]
+                     [--v2 [--peer-events LOG]]
 
 run: for every switch `peershake --list-bugs` lists (stall=MS as stall=200;
 send=CMD@WHEN once for every CMD of its summary, the WHENs taken in turn), in
@@ -32,6 +33,30 @@ for both sides:
       frame was received in full. The walk ends with the events: a side
       stops framing at a message it cannot frame (wrong magic, oversize).
 
+BIP324 v2 (the switches --list-bugs shows as PROTO btc/v2; connect then
+gets --v2transport 1, listen speaks v2 by default, and the misbehaving side
+--v2-garbage 32 unless its switch sets the garbage's length, so that
+v2-byte-at-a-time writes it within the window below). An honest listener
+facing a v1 switch gets --v2transport 0: a first message that is not a v1
+version (wrong-magic, ping-before-version) would otherwise be taken, as Core
+takes it, for a v2 key; a misbehaving listener tells v1 from v2 itself.
+Past the 64-byte key
+the stream is encrypted: its lengths and types cannot be read from outside
+without the keys, so the checks for v2 are these instead of (a) and (c):
+
+  (a') walking the bytes that side sent, each `sent` event in order starts
+      where the last ended and has `bytes` >= 1; with (b) as above (the
+      sum, the prefix rule), and the closed event's `bytes_sent` equal to
+      the bytes recorded (checked for every case).
+  (c') the `recv`/`dropped` events of one side against the `sent` events of
+      the other, on the same recorded bytes: each received item starts and
+      ends where a sent event starts and ends (the receiver's framing, done
+      with the keys, agrees with the sender's), lies wholly in what was
+      recorded, and, where it is one sent event, has its command and
+      length; only "v2 garbage and terminator" may span two (the sender
+      logs garbage and terminator apart), its length being its bytes less
+      the 16 of the terminator.
+
 One line per (protocol, switch, role): PASS, or FAIL with the first
 difference; then a summary. Exit status 1 on any FAIL.
 
@@ -42,8 +67,9 @@ to its first NUL, a non-printable byte shown as '?'. So "version\\0X\\0\\0\\0"
 check: the same checks on a given event log (JSON Lines) and recordings:
 --sent the bytes that side sent, --recv the bytes it received, --prefix-ok
 when the other side closed first (the 500 ms window then ends at the log's
-closed event, where it has one with a t_ms). Used by bats/wire.bats to show that the
-checker fails on a wrong log.
+closed event, where it has one with a t_ms); --v2 the rules for v2, with
+--peer-events the other side's log for (c'). Used by bats/wire.bats to show
+that the checker fails on a wrong log.
 
 --infer-bytes (diagnosis only, never in the tests): an event without a
 `bytes` field is taken as its header plus `length`, to see which logs are
@@ -77,6 +103,10 @@ STALL = "stall=200"
 # slowest switch (byte-at-a-time, 1 ms a byte) writes a version in ~200 ms.
 WINDOW_MS = 500
 PSK_VAR = "WIRE_EVENTS_PSK"
+V2_GARBAGE = "32"  # the misbehaving side's v2 garbage, unless its switch sets it
+V2_SETS_GARBAGE = ("v2-garbage-4096", "v2-no-terminator")
+V2_DECOYS = "v2-decoys=3"
+V2_TERMINATOR = 16
 
 # bounds on every wait (seconds)
 T_LISTENING = 10
@@ -237,6 +267,95 @@ def check_recv(proto, events, wire, infer=False, side=""):
             return "%s: 'bytes' %d in the event, the frame there is %d + %d" % (where, n, hl, length)
         if len(wire) - off < n:
             return "%s: a %d-byte frame, only %d byte(s) received from there" % (where, n, len(wire) - off)
+        off += n
+    return None
+
+
+def v2_bytes(e, where):
+    """(bytes, None) or (None, difference) for a v2 event: any size >= 1."""
+    b = e.get("bytes")
+    if b is None:
+        return None, "%s: no 'bytes' field in the event" % where
+    if not isinstance(b, int) or isinstance(b, bool) or b < 1:
+        return None, "%s: 'bytes' %s is not a size (>= 1)" % (where, json.dumps(b))
+    return b, None
+
+
+def check_sent_v2(events, wire, prefix_ok, side=""):
+    """Rules (a') and (b) for v2. Returns the first difference or None."""
+    off = 0
+    sent = [e for e in events if e.get("event") == "sent"]
+    for i, e in enumerate(sent):
+        where = "%ssent #%d %s at offset %d" % (side, i + 1, json.dumps(e.get("note") or e.get("command")), off)
+        n, d = v2_bytes(e, where)
+        if d:
+            return d
+        if len(wire) - off < n:
+            return unwritten_diff(
+                e,
+                where,
+                "'bytes' %d in the event, %d byte(s) on the wire from there" % (n, len(wire) - off),
+                prefix_ok,
+            )
+        off += n
+    if off < len(wire):
+        return "%s%d byte(s) on the wire after the %d sent event(s), at offset %d: %s%s" % (
+            side,
+            len(wire) - off,
+            len(sent),
+            off,
+            wire[off : off + 24].hex(),
+            "..." if len(wire) - off > 24 else "",
+        )
+    return None
+
+
+def check_recv_v2(events, peer_events, wire, side=""):
+    """Rule (c'): events' recv/dropped against peer_events' sent, over the
+    bytes wire (what the peer sent and this side received). Returns the
+    first difference or None."""
+    starts, ends, off = {}, set(), 0
+    for e in peer_events:
+        if e.get("event") != "sent":
+            continue
+        n, d = v2_bytes(e, "the peer's sent event at offset %d" % off)
+        if d:
+            return side + d
+        starts[off] = e
+        off += n
+        ends.add(off)
+    off = 0
+    got = [e for e in events if e.get("event") in ("recv", "dropped")]
+    for i, e in enumerate(got):
+        what = e.get("note") if not e.get("command") else e.get("command")
+        where = "%s%s #%d %s at offset %d" % (side, e["event"], i + 1, json.dumps(what), off)
+        n, d = v2_bytes(e, where)
+        if d:
+            return d
+        if off not in starts:
+            return "%s: no sent event of the peer starts there" % where
+        if off + n not in ends:
+            return "%s: its %d byte(s) end inside a sent event of the peer" % (where, n)
+        if len(wire) - off < n:
+            return "%s: %d byte(s), only %d received from there" % (where, n, len(wire) - off)
+        s = starts[off]
+        if e.get("note") == "v2 garbage and terminator":
+            if e.get("length") != n - V2_TERMINATOR:
+                return "%s: length %s in the event, %d byte(s) of garbage before the terminator" % (
+                    where,
+                    e.get("length"),
+                    n - V2_TERMINATOR,
+                )
+        elif s.get("bytes") != n:
+            return "%s: %d byte(s) in the event, the peer's sent event there has %s" % (where, n, s.get("bytes"))
+        elif (e.get("command") or "") != (s.get("command") or "") or e.get("length") != s.get("length"):
+            return "%s: command %s length %s in the event, the peer sent command %s length %s" % (
+                where,
+                json.dumps(e.get("command")),
+                e.get("length"),
+                json.dumps(s.get("command")),
+                s.get("length"),
+            )
         off += n
     return None
 
@@ -403,10 +522,17 @@ def list_cases(peershake):
             if not cmds or not whens:
                 raise SystemExit("wire_events: cannot read the commands of %r" % line)
             switches = ["send=%s@%s" % (c, whens[k % len(whens)]) for k, c in enumerate(cmds)]
+        elif name == "v2-decoys=N":
+            switches = [V2_DECOYS]
         elif "=" in name:
             raise SystemExit("wire_events: a parametrised switch this script does not know: %s" % name)
         else:
             switches = [name]
+        # btc/v1: a v1 frame rewrite (over v1, as the plain btc ones);
+        # btc/v2: a switch that needs a v2 connection
+        transport = "v2" if protos == "btc/v2" else "v1"
+        if protos in ("btc/v1", "btc/v2"):
+            protos = "btc"
         for proto in ("btc", "noise"):
             if protos not in (proto, "both"):
                 continue
@@ -414,7 +540,7 @@ def list_cases(peershake):
                 if roles not in (role, "both"):
                     continue
                 for sw in switches:
-                    cases.append((proto, sw, role))
+                    cases.append((proto, sw, role, transport))
     return cases
 
 
@@ -471,7 +597,8 @@ def stop(proc):
 
 
 def run_case(peershake, case, workdir, infer):
-    proto, sw, role = case
+    proto, sw, role, transport = case
+    v2 = transport == "v2"
     d = os.path.join(workdir, "%s_%s_%s" % (proto, re.sub(r"[^A-Za-z0-9_.-]", "_", sw), role))
     os.makedirs(d, exist_ok=True)
     env = dict(os.environ)
@@ -481,10 +608,19 @@ def run_case(peershake, case, workdir, infer):
         common += ["-n", "regtest", "--linger", str(LINGER_MS)]
     else:
         common += ["--psk-env", PSK_VAR]
-    lbug = ["--bug", sw] if role == "responder" else []
-    cbug = ["--bug", sw] if role == "initiator" else []
+    bug = ["--bug", sw]
+    if v2 and sw not in V2_SETS_GARBAGE:
+        bug += ["--v2-garbage", V2_GARBAGE]
+    lbug = bug if role == "responder" else []
+    cbug = bug if role == "initiator" else []
+    # connect speaks v1 unless told; listen tells v1 from v2 by itself, so
+    # an honest listener facing a v1 switch is made v1 only: one whose
+    # first 16 bytes are not a v1 version (wrong-magic, ping-before-version)
+    # would, as Core's, take them for a v2 key and answer with its own
+    cv2 = ["--v2transport", "1"] if v2 else []
+    lv1 = ["--v2transport", "0"] if proto == "btc" and not v2 and role == "initiator" else []
     lout, cout = os.path.join(d, "listen.json"), os.path.join(d, "connect.json")
-    largv = [peershake, proto, "listen", *common, "--count", "1", *lbug, HOST + ":0"]
+    largv = [peershake, proto, "listen", *common, *lv1, "--count", "1", *lbug, HOST + ":0"]
     with open(os.path.join(d, "argv"), "w") as f:
         f.write(" ".join(largv) + "\n")
     lproc = cproc = proxy = None
@@ -497,7 +633,7 @@ def run_case(peershake, case, workdir, infer):
         if not m:
             return "harness: the listener exited without listening (status %s)" % lproc.poll()
         proxy = Proxy(int(m.group(1)))
-        cargv = [peershake, proto, "connect", *common, *cbug, "%s:%d" % (HOST, proxy.port)]
+        cargv = [peershake, proto, "connect", *common, *cv2, *cbug, "%s:%d" % (HOST, proxy.port)]
         with open(os.path.join(d, "argv"), "a") as f:
             f.write(" ".join(cargv) + "\n")
         with open(cout, "w") as o, open(os.path.join(d, "connect.err"), "w") as e:
@@ -547,9 +683,9 @@ def run_case(peershake, case, workdir, infer):
     order = ["connect", "listen"] if mis == "connect" else ["listen", "connect"]
     for side in order:
         if side == "connect":
-            ev, out, inp, other_first = cev, c2l, l2c, l_first
+            ev, peer_ev, out, inp, other_first = cev, lev, c2l, l2c, l_first
         else:
-            ev, out, inp, other_first = lev, l2c, c2l, c_first
+            ev, peer_ev, out, inp, other_first = lev, cev, l2c, c2l, c_first
         # the closed event says how many bytes reached the socket: that
         # must be what the proxy saw; when we hung up ourselves mid-message
         # (close-mid-message), the log says so, and the recording may then
@@ -559,10 +695,12 @@ def run_case(peershake, case, workdir, infer):
             return "%sclosed says bytes_sent %d, %d byte(s) on the wire" % (tag[side], sent_total, len(out))
         if sent_total is not None and closed_by(ev)[0] == "us" and other_first is False:
             other_first = True
-        diff = check_sent(proto, ev, out, other_first, infer, tag[side])
-        if diff:
-            return diff
-        diff = check_recv(proto, ev, inp, infer, tag[side])
+        if v2:
+            diff = check_sent_v2(ev, out, other_first, tag[side])
+            diff = diff or check_recv_v2(ev, peer_ev, inp, tag[side])
+        else:
+            diff = check_sent(proto, ev, out, other_first, infer, tag[side])
+            diff = diff or check_recv(proto, ev, inp, infer, tag[side])
         if diff:
             return diff
     return None
@@ -623,10 +761,20 @@ def cmd_check(a):
                 # side's closed event where the log has one with a time
                 t = closed_by(events)[1]
                 prefix = t if isinstance(t, (int, float)) else True
-            diff = check_sent(a.proto, events, f.read(), prefix, a.infer_bytes)
+            if a.v2:
+                diff = check_sent_v2(events, f.read(), prefix)
+            else:
+                diff = check_sent(a.proto, events, f.read(), prefix, a.infer_bytes)
     if not diff and a.recv is not None:
         with open(a.recv, "rb") as f:
-            diff = check_recv(a.proto, events, f.read(), a.infer_bytes)
+            if a.v2:
+                if a.peer_events is None:
+                    diff = "--v2 --recv needs --peer-events (the sender's log)"
+                else:
+                    peer, diff = read_events(a.peer_events)
+                    diff = diff or check_recv_v2(events, peer, f.read())
+            else:
+                diff = check_recv(a.proto, events, f.read(), a.infer_bytes)
     print("FAIL check: " + diff if diff else "PASS check")
     return 1 if diff else 0
 
@@ -650,6 +798,8 @@ def main():
     c.add_argument("--sent")
     c.add_argument("--recv")
     c.add_argument("--prefix-ok", action="store_true")
+    c.add_argument("--v2", action="store_true")
+    c.add_argument("--peer-events")
     c.add_argument("--infer-bytes", action="store_true")
     a = ap.parse_args()
     signal.signal(signal.SIGTERM, on_term)

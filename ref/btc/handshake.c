@@ -4,6 +4,8 @@
 
 #include "btc/misbehave.h"
 
+#define CLOSED_AFTER_KEY "we closed after our v2 key (v2-close-after-key)"
+
 /* Events that must never be lost (VERSION, then SUCCESS or FAILED, then at
  * most one DISCONNECT) have slots kept free for them. */
 #define EV_RESERVED 3
@@ -60,15 +62,16 @@ static void ev_recv(struct btc_hs *hs, const struct btc_rx_msg *rx, const char *
 	ev_about(hs, BTC_EV_RECV, rx, rx->bytes, PS_OK, note, false);
 }
 
-/* The frame at [frame, frame + n) just went into the output queue: log it
- * as it is there, after any rewrite. */
-static void ev_sent(struct btc_hs *hs, const uint8_t *frame, size_t n)
+/* The frame at [frame, frame + n) just went into the output queue through
+ * tr: log it as it is there, after any rewrite. */
+static void ev_sent(struct btc_hs *hs, const struct btc_transport *tr, const uint8_t *frame,
+		    size_t n)
 {
 	uint8_t command[BTC_COMMAND_LEN];
 	struct btc_event ev;
 	uint32_t length;
 
-	if (hs->tr.ops->describe(&hs->tr, command, &length, frame, n) == PS_OK) {
+	if (tr->ops->describe(tr, command, &length, frame, n) == PS_OK) {
 		ev_init(&ev, BTC_EV_SENT, command);
 		ev.cmd = btc_cmd_from_bytes(command);
 		ev.length = length;
@@ -76,6 +79,18 @@ static void ev_sent(struct btc_hs *hs, const uint8_t *frame, size_t n)
 		ev_init(&ev, BTC_EV_SENT, NULL);
 	}
 	ev.bytes = n;
+	ev_push(hs, &ev, false);
+}
+
+/* A SENT event of no message: the v2 transport's own pieces, raw packets. */
+static void ev_sent_raw(struct btc_hs *hs, uint32_t length, size_t n, const char *note)
+{
+	struct btc_event ev;
+
+	ev_init(&ev, BTC_EV_SENT, NULL);
+	ev.length = length;
+	ev.bytes = n;
+	ev.note = note;
 	ev_push(hs, &ev, false);
 }
 
@@ -104,40 +119,85 @@ static int hs_fail(struct btc_hs *hs, int err, const char *note, const struct bt
 	return err;
 }
 
-/* What the transport queued of its own since the queue held `before` bytes
- * (a v2 key and garbage, terminator, version packet): logged as a SENT
- * event, or taken back when nothing at all may go out. */
-static void transport_sent(struct btc_hs *hs, size_t before)
+static const char *piece_note(enum btc_v2_piece piece)
 {
-	struct btc_event ev;
-
-	if (hs->out_len == before)
-		return;
-	if (btc_mis_silent(&hs->cfg)) {
-		hs->out_len = before;
-		return;
+	switch (piece) {
+	case BTC_V2_TX_KEY:
+		return "v2 key";
+	case BTC_V2_TX_GARBAGE:
+		return "v2 garbage";
+	case BTC_V2_TX_TERMINATOR:
+		return "v2 garbage terminator";
+	case BTC_V2_TX_DECOY:
+		return "v2 decoy";
+	case BTC_V2_TX_VERSION:
+	default:
+		return "v2 version packet";
 	}
-	ev_init(&ev, BTC_EV_SENT, NULL);
-	ev.bytes = hs->out_len - before;
-	ev.note = "v2 handshake";
-	ev_push(hs, &ev, false);
+}
+
+/* What the transport queued of its own since the queue held `before` bytes
+ * (a v2 key and garbage, terminator, decoys, version packet): each piece
+ * as the switches leave it, logged as a SENT event; taken back when
+ * nothing (more) may go out. Returns PS_ERR_CLOSED when a switch closes
+ * the connection after a piece (the caller ends the handshake), else
+ * PS_OK. */
+static int transport_sent(struct btc_hs *hs, size_t before)
+{
+	struct btc_v2_tx tx[BTC_V2_TX_MAX];
+	size_t n = btc_v2_take_sent(&hs->tr, tx, BTC_V2_TX_MAX), off = before;
+
+	if (btc_mis_silent(&hs->cfg) || hs->out_state != BTC_HS_OUT_OPEN) {
+		hs->out_len = before;
+		return PS_OK;
+	}
+	for (size_t i = 0; i < n && off < hs->out_len; i++) {
+		size_t len = hs->out_len - off < tx[i].bytes ? hs->out_len - off : tx[i].bytes;
+		const char *note = piece_note(tx[i].piece);
+		enum btc_mis_v2_next next =
+			btc_mis_v2_piece(&hs->cfg, &tx[i], hs->out + off, len, &note);
+
+		if (next == BTC_MIS_V2_V1_VERSION) {
+			hs->out_len = off;
+			hs->out_state = BTC_HS_OUT_V1_VERSION;
+			return PS_OK;
+		}
+		ev_sent_raw(hs, tx[i].length, len, note);
+		off += len;
+		if (next == BTC_MIS_V2_MUTE || next == BTC_MIS_V2_CLOSE) {
+			hs->out_len = off;
+			hs->out_state = BTC_HS_OUT_MUTED;
+			return next == BTC_MIS_V2_CLOSE ? PS_ERR_CLOSED : PS_OK;
+		}
+	}
+	/* bytes no piece describes (none, by btc_v2_take_sent's contract):
+	 * still logged, so that the events add up */
+	if (off < hs->out_len)
+		ev_sent_raw(hs, 0, hs->out_len - off, "v2 transport");
+	return PS_OK;
 }
 
 /* ---- sending ---- */
 
 /* Frame m through the transport into the output queue, let the switches
- * rewrite the frame (rewrite: BTC_BUG_* bits for it), log it as queued. */
-static int queue_msg(struct btc_hs *hs, const struct btc_msg *m, uint64_t rewrite)
+ * rewrite the frame (how: what they do to it; NULL honestly), log it as
+ * queued. Nothing goes out once they stopped our output; while they wait
+ * for our version as a v1 frame, only that. */
+static int queue_msg(struct btc_hs *hs, const struct btc_msg *m, const struct btc_mis_send *how)
 {
 	uint8_t payload[BTC_HS_OUTBUF], command[BTC_COMMAND_LEN];
 	uint8_t *frame = hs->out + hs->out_len;
 	size_t room = sizeof(hs->out) - hs->out_len, n;
 	struct ps_wcur w = ps_wcur_make(payload, sizeof(payload));
+	struct btc_transport *tr = &hs->tr, v1;
 	const uint8_t *p = m->payload;
 	size_t plen = m->payload_len;
 	int r;
 
-	if (!hs->tr.ops->ready(&hs->tr))
+	if (hs->out_state == BTC_HS_OUT_MUTED ||
+	    (hs->out_state == BTC_HS_OUT_V1_VERSION && m->cmd != BTC_CMD_VERSION))
+		return PS_OK;
+	if (hs->out_state == BTC_HS_OUT_OPEN && !hs->tr.ops->ready(&hs->tr))
 		return PS_ERR_INVALID_STATE;
 	if (m->cmd == BTC_CMD_UNKNOWN) {
 		memcpy(command, m->command, BTC_COMMAND_LEN);
@@ -149,21 +209,67 @@ static int queue_msg(struct btc_hs *hs, const struct btc_msg *m, uint64_t rewrit
 		plen = (size_t)(w.p - payload);
 	}
 	w = ps_wcur_make(frame, room);
-	if ((r = hs->tr.ops->write(&hs->tr, &w, command, p, plen)) != PS_OK)
+	if (how && how->v2_length_only && hs->tr.ops == &btc_v2_ops &&
+	    hs->out_state == BTC_HS_OUT_OPEN) {
+		/* Core's limit is MAX_CONTENTS_LEN: one more, a long type's 13
+		 * bytes and 4,000,001 of payload that never come */
+		if ((r = btc_v2_write_length(&hs->tr, &w, BTC_V2_MAX_MSG_CONTENTS + 1)) != PS_OK)
+			return r;
+		n = (size_t)(w.p - frame);
+		hs->out_len += n;
+		{
+			struct btc_event ev;
+
+			ev_init(&ev, BTC_EV_SENT, command);
+			ev.cmd = btc_cmd_from_bytes(command);
+			ev.length = BTC_V2_MAX_MSG_CONTENTS + 1 - (1 + BTC_COMMAND_LEN);
+			ev.bytes = n;
+			ev.note = "v2 packet length alone, over the limit";
+			ev_push(hs, &ev, false);
+		}
+		hs->out_state = BTC_HS_OUT_MUTED;
+		return PS_OK;
+	}
+	if (hs->out_state == BTC_HS_OUT_V1_VERSION) {
+		/* our version as a v1 peer would send it, where the peer
+		 * expects the encrypted version packet */
+		v1.ops = &btc_v1_ops;
+		btc_v1_init(&v1.u.v1, hs->cfg.magic);
+		tr = &v1;
+	}
+	if ((r = tr->ops->write(tr, &w, command, p, plen)) != PS_OK)
 		return r;
 	n = (size_t)(w.p - frame);
 	/* the rewrites work on v1 frames (btc_hs_init refuses them for v2) */
 	if (hs->tr.ops == &btc_v1_ops &&
-	    (r = btc_mis_rewrite(&hs->cfg, rewrite, frame, &n, room)) != PS_OK)
+	    (r = btc_mis_rewrite(&hs->cfg, how ? how->rewrite : 0, frame, &n, room)) != PS_OK)
 		return r;
 	hs->out_len += n;
-	ev_sent(hs, frame, n);
+	ev_sent(hs, tr, frame, n);
+	if (hs->out_state == BTC_HS_OUT_V1_VERSION)
+		hs->out_state = BTC_HS_OUT_MUTED;
+	return PS_OK;
+}
+
+/* A raw v2 packet of the switches (a decoy, a message with an unknown
+ * short id). */
+static int queue_packet(struct btc_hs *hs, const struct btc_mis_send *s)
+{
+	struct ps_wcur w = ps_wcur_make(hs->out + hs->out_len, sizeof(hs->out) - hs->out_len);
+	int r;
+
+	if (hs->out_state != BTC_HS_OUT_OPEN)
+		return PS_OK;
+	if ((r = btc_v2_write_packet(&hs->tr, &w, s->header, s->contents, s->len)) != PS_OK)
+		return r;
+	ev_sent_raw(hs, (uint32_t)s->len, (size_t)(w.p - (hs->out + hs->out_len)), s->note);
+	hs->out_len = (size_t)(w.p - hs->out);
 	return PS_OK;
 }
 
 int btc_hs_send(struct btc_hs *hs, const struct btc_msg *m)
 {
-	return queue_msg(hs, m, 0);
+	return queue_msg(hs, m, NULL);
 }
 
 static int send_empty(struct btc_hs *hs, enum btc_cmd cmd)
@@ -172,11 +278,11 @@ static int send_empty(struct btc_hs *hs, enum btc_cmd cmd)
 
 	memset(&m, 0, sizeof(m));
 	m.cmd = cmd;
-	return queue_msg(hs, &m, 0);
+	return queue_msg(hs, &m, NULL);
 }
 
 /* A version of ours: the honest fields, then what the switches change. */
-static int send_version_msg(struct btc_hs *hs, uint64_t rewrite, size_t ua_len)
+static int send_version_msg(struct btc_hs *hs, const struct btc_mis_send *how)
 {
 	const struct btc_hs_config *c = &hs->cfg;
 	struct btc_msg m;
@@ -198,8 +304,8 @@ static int send_version_msg(struct btc_hs *hs, uint64_t rewrite, size_t ua_len)
 	v->relay = c->relay ? 1 : 0;
 	v->present = BTC_VERSION_HAS_FROM_NONCE | BTC_VERSION_HAS_USER_AGENT |
 		     BTC_VERSION_HAS_HEIGHT | BTC_VERSION_HAS_RELAY;
-	btc_mis_version_fields(c, btc_hs_peer(hs), ua_len, v);
-	return queue_msg(hs, &m, rewrite);
+	btc_mis_version_fields(c, btc_hs_peer(hs), how->ua_len, v);
+	return queue_msg(hs, &m, how);
 }
 
 static int send_one(struct btc_hs *hs, const struct btc_mis_send *s)
@@ -208,13 +314,15 @@ static int send_one(struct btc_hs *hs, const struct btc_mis_send *s)
 
 	switch (s->kind) {
 	case BTC_MIS_VERSION:
-		return send_version_msg(hs, s->rewrite, s->ua_len);
+		return send_version_msg(hs, s);
 	case BTC_MIS_VERACK:
 		return send_empty(hs, BTC_CMD_VERACK);
+	case BTC_MIS_V2_PACKET:
+		return queue_packet(hs, s);
 	case BTC_MIS_INJECT:
 	default:
 		btc_mis_inject_msg(&hs->cfg, s->inject, &m);
-		return queue_msg(hs, &m, s->rewrite);
+		return queue_msg(hs, &m, s);
 	}
 }
 
@@ -286,9 +394,10 @@ int btc_hs_init(struct btc_hs *hs, enum btc_role role, const struct btc_hs_confi
 	memset(hs, 0, sizeof(*hs));
 	if (!cfg->rng || !cfg->user_agent || strlen(cfg->user_agent) > BTC_MAX_SUBVERSION)
 		return PS_ERR_INVALID_ARG;
-	if (cfg->transport != BTC_TRANSPORT_V1 && btc_mis_v1_frame_bugs(cfg))
-		return PS_ERR_UNSUPPORTED;
+	if ((r = btc_mis_check(cfg)) != PS_OK)
+		return r;
 	hs->cfg = *cfg;
+	hs->detected = cfg->transport != BTC_TRANSPORT_DETECT;
 	hs->role = role;
 	hs->state = BTC_HS_EXPECT_VERSION;
 	hs->outcome = PS_PENDING;
@@ -299,16 +408,17 @@ int btc_hs_init(struct btc_hs *hs, enum btc_role role, const struct btc_hs_confi
 	if (cfg->timeout_ns && now_ns < UINT64_MAX - cfg->timeout_ns)
 		hs->deadline_ns = now_ns + cfg->timeout_ns;
 	cfg->rng(cfg->rng_ctx, (uint8_t *)&hs->nonce, sizeof(hs->nonce));
-	v2.rng = cfg->rng;
-	v2.rng_ctx = cfg->rng_ctx;
-	v2.garbage_len = cfg->v2_garbage_len;
-	v2.garbage_random = cfg->v2_garbage_random;
-	v2.fixed = cfg->v2_fixed;
+	if ((r = btc_mis_v2_config(&hs->cfg, &hs->v2mis, &v2)) != PS_OK)
+		return r;
 	w = ps_wcur_make(hs->out, sizeof(hs->out));
 	if ((r = btc_transport_open(&hs->tr, cfg->transport, cfg->magic, role, &v2, &w)) != PS_OK)
 		return r;
 	hs->out_len = (size_t)(w.p - hs->out);
-	transport_sent(hs, 0);
+	if (transport_sent(hs, 0) == PS_ERR_CLOSED) {
+		/* the session sends what is queued (our key) and closes */
+		(void)hs_fail(hs, PS_ERR_CLOSED, CLOSED_AFTER_KEY, NULL, 0);
+		return PS_OK;
+	}
 	return start_when_ready(hs);
 }
 
@@ -393,7 +503,7 @@ static void answer_ping(struct btc_hs *hs, const struct btc_msg *m)
 	pong.u.ping.nonce = m->u.ping.nonce;
 	/* A peer that pings faster than it reads loses pongs, never our
 	 * memory: a full queue drops this one. */
-	if (queue_msg(hs, &pong, 0) != PS_OK)
+	if (queue_msg(hs, &pong, NULL) != PS_OK)
 		hs->ev_lost++;
 }
 
@@ -528,16 +638,25 @@ int btc_hs_input(struct btc_hs *hs, uint64_t now_ns, const uint8_t *data, size_t
 		size_t used = 0, before = hs->out_len;
 		bool got = false;
 
+		int closed;
+
 		r = hs->tr.ops->read(&hs->tr, &rx, &got, &used, &w, data, len);
 		hs->out_len = (size_t)(w.p - hs->out);
 		data += used;
 		len -= used;
-		transport_sent(hs, before);
+		if (!hs->detected && hs->tr.ops->name) {
+			/* a DETECT responder knows now: the other's switches go */
+			hs->detected = true;
+			btc_mis_transport_known(&hs->cfg, hs->tr.ops == &btc_v2_ops);
+		}
+		closed = transport_sent(hs, before);
 		if (r != PS_OK) {
 			const char *note = v2_spoken(hs, &rx, &r) ? v2_note(hs) : rx.note;
 
 			return hs_fail(hs, r, note, &rx, rx.bytes);
 		}
+		if (closed != PS_OK)
+			return hs_fail(hs, closed, CLOSED_AFTER_KEY, NULL, 0);
 		if ((r = start_when_ready(hs)) != PS_OK)
 			return hs_fail(hs, r, "output queue full", NULL, 0);
 		if (!got)

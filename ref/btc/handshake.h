@@ -25,9 +25,13 @@
  * Over v2 the handshake is the same; before it the transport exchanges
  * keys (the initiator's version goes out once the responder's key is in)
  * and logs what it sends and takes of its own as SENT and RECV events
- * with cmd UNKNOWN, an empty command and a note ("v2 handshake", "v2 key",
- * "v2 garbage and terminator", "v2 version packet", "v2 decoy"), so that
- * the bytes of the events still add up to what went out and came in.
+ * with cmd UNKNOWN, an empty command and a note, one event a piece: SENT
+ * "v2 key", "v2 garbage", "v2 garbage terminator", "v2 decoy", "v2
+ * version packet" (length: the key's 64, the garbage's or terminator's
+ * size, a packet's contents); RECV "v2 key", "v2 garbage and terminator"
+ * (length: the garbage's), "v2 version packet", "v2 decoy" (length: the
+ * contents). So the bytes of the events still add up to what went out and
+ * came in.
  *
  * SUCCESS: we have their version and their verack and have sent both ours.
  * PARTIAL: their version arrived, their verack did not.
@@ -47,9 +51,11 @@
 #include "core/err.h"
 
 /* The output queue: a v1 handshake writes about 250 bytes; v2 first its
- * key, up to 4095 bytes of garbage, terminator and version packet. */
-#define BTC_HS_OUTBUF (BTC_V2_HANDSHAKE_MAX + 2048)
-#define BTC_HS_EVENTS 32
+ * key, up to 4095 bytes of garbage, terminator and version packet, and a
+ * misbehaving one a byte more garbage and up to 64 decoys (BTC_V2_BUG_*)
+ * that may all still be queued when the messages follow (byte-at-a-time). */
+#define BTC_HS_OUTBUF (BTC_V2_HANDSHAKE_MAX + 4096)
+#define BTC_HS_EVENTS 96 /* a misbehaving side logs up to 64 decoys and its pieces in one call */
 
 /* Deliberate misbehaviour, for conformance and resistance testing (peershake
  * --bug). Each changes what we send, never how we parse what we receive. */
@@ -77,6 +83,32 @@ enum {
 	BTC_BUG_SILENT = 1 << 20,	     /* send nothing at all */
 	BTC_BUG_NO_FEATURES = 1 << 21,	     /* no wtxidrelay/sendaddrv2 even at 70016 */
 };
+
+/* Deliberate misbehaviour of the BIP324 v2 transport (cfg->v2_bugs): each
+ * needs a v2 connection (kind V2, or DETECT when the peer turns out v2;
+ * kind V1 refuses them). "Our version packet" is the transport's first
+ * packet without the ignore bit; "our version" the Bitcoin message. */
+enum {
+	BTC_V2_BUG_GARBAGE_4096 = 1 << 0, /* 4096 bytes of garbage, one over the limit */
+	BTC_V2_BUG_NO_TERMINATOR = 1
+				   << 1, /* 4095 of garbage, 16 bytes not the terminator, no more */
+	BTC_V2_BUG_WRONG_TERMINATOR = 1 << 2, /* a terminator with one bit flipped, then packets */
+	BTC_V2_BUG_FLIP_LENGTH = 1 << 3,      /* one bit of our version packet's encrypted length */
+	BTC_V2_BUG_FLIP_TAG = 1 << 4,	      /* one bit of our version packet's tag */
+	BTC_V2_BUG_FLIP_GARBAGE = 1 << 5,     /* one garbage byte flipped after its use as aad */
+	BTC_V2_BUG_DECOYS = 1 << 6,	      /* v2_decoys decoys before our version packet */
+	BTC_V2_BUG_DECOY_BEFORE_VERSION = 1 << 7, /* a decoy right before our version */
+	BTC_V2_BUG_DECOY_AFTER_VERSION = 1 << 8,  /* a decoy right after our version */
+	BTC_V2_BUG_VERSION_CONTENTS = 1 << 9,	  /* our version packet with 8 bytes of contents */
+	BTC_V2_BUG_UNKNOWN_SHORT_ID = 1 << 10, /* a message with short id 255 after our version */
+	BTC_V2_BUG_OVERSIZE = 1 << 11,	       /* our version: a length of 4,000,014, no contents */
+	BTC_V2_BUG_KEY_ONLY = 1 << 12,	       /* our key, then nothing at all */
+	BTC_V2_BUG_V1_VERSION = 1 << 13,      /* our version as a v1 frame for the version packet */
+	BTC_V2_BUG_CLOSE_AFTER_KEY = 1 << 14, /* our key, then we close */
+	BTC_V2_BUG_LONG_TYPES = 1 << 15,      /* every message with its 12-byte type */
+};
+
+#define BTC_V2_MAX_DECOYS BTC_V2_MAX_PRE_VERSION
 
 /* When an injected message goes out, relative to our own handshake messages. */
 enum btc_when { BTC_BEFORE_VERSION, BTC_BEFORE_VERACK, BTC_AFTER_VERACK };
@@ -120,12 +152,16 @@ struct btc_hs_config {
 	 * v2_garbage_random a length uniform in 0..4095 as Core; the key, u and
 	 * garbage from rng. v2_fixed: test seams (btc/v2.h), NULL honestly;
 	 * it must outlive hs. The v1 frame rewrites of bugs (checksum, magic,
-	 * lengths, command bytes, garbage after) have no v2 meaning: a config
-	 * with any of them and kind V2 or DETECT is refused. */
+	 * lengths, command bytes, garbage after) have no v2 meaning, and the
+	 * v2_bugs no v1 meaning: kind V2 refuses the first, kind V1 the
+	 * second; DETECT takes both and drops the other transport's once it
+	 * knows the peer's. */
 	enum btc_transport_kind transport;
 	size_t v2_garbage_len;
 	bool v2_garbage_random;
 	const struct btc_v2_fixed *v2_fixed;
+	uint32_t v2_bugs;   /* BTC_V2_BUG_* */
+	unsigned v2_decoys; /* with BTC_V2_BUG_DECOYS: 1..BTC_V2_MAX_DECOYS */
 };
 
 enum btc_ev_type {
@@ -184,6 +220,25 @@ enum btc_hs_state {
 	BTC_HS_CLOSED	       /* failed, disconnected or closed: input is ignored */
 };
 
+/* What the v2 switches send in the transport's place (btc/misbehave.c
+ * fills it at init): the seams of btc_v2_fixed, with room for decoys and a
+ * version packet's contents. */
+#define BTC_MIS_DECOY_MAX	 7 /* a decoy's contents: 0..7 random bytes */
+#define BTC_MIS_VERSION_CONTENTS 8 /* v2-version-contents: 8 random bytes */
+struct btc_hs_v2mis {
+	struct btc_v2_fixed fixed;
+	struct btc_v2_packet pre[BTC_V2_MAX_DECOYS];
+	struct btc_v2_packet version;
+	uint8_t contents[BTC_V2_MAX_DECOYS * BTC_MIS_DECOY_MAX + BTC_MIS_VERSION_CONTENTS];
+};
+
+/* What may still go out under the switches (btc/misbehave.c). */
+enum btc_hs_out {
+	BTC_HS_OUT_OPEN,       /* as the handshake queues it */
+	BTC_HS_OUT_V1_VERSION, /* nothing until our version, which goes as a v1 frame */
+	BTC_HS_OUT_MUTED       /* nothing more, ever */
+};
+
 struct btc_hs {
 	struct btc_hs_config cfg;
 	enum btc_role role;
@@ -202,6 +257,9 @@ struct btc_hs {
 	uint8_t out[BTC_HS_OUTBUF];
 	size_t out_len;
 	uint64_t bytes_out;
+	enum btc_hs_out out_state;
+	bool detected; /* a DETECT responder knows the peer's transport */
+	struct btc_hs_v2mis v2mis;
 
 	struct btc_event ev[BTC_HS_EVENTS];
 	unsigned ev_head, ev_count;
@@ -210,10 +268,15 @@ struct btc_hs {
 
 /* Set up hs for role with cfg at time now_ns. The initiator queues its
  * version at once (v2: its key and garbage; the version once the
- * responder's key is in). cfg->user_agent must outlive hs.
+ * responder's key is in). cfg->user_agent must outlive hs. An initiator
+ * with BTC_V2_BUG_CLOSE_AFTER_KEY is over when this returns PS_OK: FAILED,
+ * PS_ERR_CLOSED, its key in the output (the caller sends it and closes).
  * PS_ERR_INVALID_ARG (user agent > 256 bytes, no rng, DETECT for an
- * initiator, and btc_transport_open's), PS_ERR_UNSUPPORTED (a v1 frame
- * rewrite with v2), PS_ERR_NOBUF, PS_ERR_CRYPTO. */
+ * initiator, v2_decoys outside 1..64 with BTC_V2_BUG_DECOYS,
+ * BTC_V2_BUG_FLIP_GARBAGE with no garbage, a fixed garbage with a switch
+ * that sets its length, and btc_transport_open's), PS_ERR_UNSUPPORTED (a
+ * v1 frame rewrite with kind V2, a v2 switch with kind V1), PS_ERR_NOBUF,
+ * PS_ERR_CRYPTO. */
 PS_MUST_CHECK int btc_hs_init(struct btc_hs *hs, enum btc_role role,
 			      const struct btc_hs_config *cfg, uint64_t now_ns);
 
@@ -310,7 +373,9 @@ bool btc_hs_v2_peer_silent(const struct btc_hs *hs);
 
 /* Queue a message of our own (used after the handshake and by tools),
  * logged as a SENT event. PS_ERR_NOBUF when the queue is full,
- * PS_ERR_INVALID_STATE before the transport can carry messages. */
+ * PS_ERR_INVALID_STATE before the transport can carry messages. PS_OK
+ * with nothing queued once a switch stopped our output (silent, v2 key-only
+ * and the like). */
 PS_MUST_CHECK int btc_hs_send(struct btc_hs *hs, const struct btc_msg *m);
 
 #endif

@@ -11,6 +11,9 @@
 /* switches after which our verack is not sent after their version */
 #define NO_LATE_VERACK (BTC_BUG_NO_VERACK | BTC_BUG_EARLY_VERACK | BTC_BUG_VERACK_FIRST)
 
+/* the v2 switches that set our garbage's length */
+#define V2_GARBAGE_LEN (BTC_V2_BUG_GARBAGE_4096 | BTC_V2_BUG_NO_TERMINATOR)
+
 static bool silent(const struct btc_hs_config *c)
 {
 	return (c->bugs & BTC_BUG_SILENT) != 0;
@@ -32,17 +35,55 @@ bool btc_mis_our_version(const struct btc_hs_config *c, struct btc_mis_send *our
 	ours->kind = BTC_MIS_VERSION;
 	ours->rewrite = c->bugs & FRAME;
 	ours->ua_len = (c->bugs & BTC_BUG_UA_256) ? BTC_MAX_SUBVERSION : 0;
+	ours->v2_length_only = (c->v2_bugs & BTC_V2_BUG_OVERSIZE) != 0;
 	return !silent(c);
 }
 
 static void add(struct btc_mis_send *out, size_t *n, enum btc_mis_kind kind, uint64_t rewrite,
 		size_t ua_len, const struct btc_inject *in)
 {
+	memset(&out[*n], 0, sizeof(out[*n]));
 	out[*n].kind = kind;
 	out[*n].rewrite = rewrite;
 	out[*n].ua_len = ua_len;
 	out[*n].inject = in;
 	(*n)++;
+}
+
+/* A random length 0..max from c->rng. */
+static size_t rng_len(const struct btc_hs_config *c, size_t max)
+{
+	uint8_t b;
+
+	c->rng(c->rng_ctx, &b, 1);
+	return (size_t)b % (max + 1);
+}
+
+/* BIP324: "Either peer may send such decoy packets at any point from here
+ * on": the ignore bit, 0..7 random bytes of contents. */
+static void add_decoy(const struct btc_hs_config *c, struct btc_mis_send *out, size_t *n)
+{
+	struct btc_mis_send *s = &out[*n];
+
+	add(out, n, BTC_MIS_V2_PACKET, 0, 0, NULL);
+	s->header = BTC_V2_IGNORE_BIT;
+	s->len = rng_len(c, BTC_MIS_DECOY_MAX);
+	if (s->len)
+		c->rng(c->rng_ctx, s->contents, s->len);
+	s->note = "v2 decoy";
+}
+
+/* A message whose short id no table assigns (BIP324 "≥29 (undefined)"; Core
+ * v31 knows 1..32), with 4 bytes of payload. */
+static void add_unknown_id(struct btc_mis_send *out, size_t *n)
+{
+	static const uint8_t contents[] = { 0xff, 1, 2, 3, 4 };
+	struct btc_mis_send *s = &out[*n];
+
+	add(out, n, BTC_MIS_V2_PACKET, 0, 0, NULL);
+	memcpy(s->contents, contents, sizeof(contents));
+	s->len = sizeof(contents);
+	s->note = "v2 message with short id 255";
 }
 
 static void add_injections(const struct btc_hs_config *c, enum btc_when when,
@@ -71,6 +112,8 @@ size_t btc_mis_extra(const struct btc_hs_config *c, enum btc_mis_point at,
 	switch (at) {
 	case BTC_MIS_BEFORE_VERSION:
 		add_injections(c, BTC_BEFORE_VERSION, out, &n);
+		if (c->v2_bugs & BTC_V2_BUG_DECOY_BEFORE_VERSION)
+			add_decoy(c, out, &n);
 		if (bugs & BTC_BUG_VERACK_FIRST)
 			add(out, &n, BTC_MIS_VERACK, 0, 0, NULL);
 		if (bugs & SPOIL)
@@ -79,6 +122,10 @@ size_t btc_mis_extra(const struct btc_hs_config *c, enum btc_mis_point at,
 			add(out, &n, BTC_MIS_VERSION, 0, BTC_MAX_SUBVERSION + 1, NULL);
 		break;
 	case BTC_MIS_AFTER_VERSION:
+		if (c->v2_bugs & BTC_V2_BUG_UNKNOWN_SHORT_ID)
+			add_unknown_id(out, &n);
+		if (c->v2_bugs & BTC_V2_BUG_DECOY_AFTER_VERSION)
+			add_decoy(c, out, &n);
 		if (bugs & BTC_BUG_DUPLICATE_VERSION)
 			add(out, &n, BTC_MIS_VERSION, 0, 0, NULL);
 		if (bugs & BTC_BUG_EARLY_VERACK)
@@ -187,6 +234,157 @@ void btc_mis_inject_msg(const struct btc_hs_config *c, const struct btc_inject *
 	case BTC_CMD_COUNT_:
 	default:
 		break;
+	}
+}
+
+int btc_mis_check(const struct btc_hs_config *c)
+{
+	if (c->transport == BTC_TRANSPORT_V2 && btc_mis_v1_frame_bugs(c))
+		return PS_ERR_UNSUPPORTED;
+	if (c->transport == BTC_TRANSPORT_V1 && c->v2_bugs)
+		return PS_ERR_UNSUPPORTED;
+	if ((c->v2_bugs & BTC_V2_BUG_DECOYS) &&
+	    (c->v2_decoys < 1 || c->v2_decoys > BTC_V2_MAX_DECOYS))
+		return PS_ERR_INVALID_ARG;
+	return PS_OK;
+}
+
+void btc_mis_transport_known(struct btc_hs_config *c, bool v2)
+{
+	if (v2)
+		c->bugs &= ~btc_mis_v1_frame_bugs(c);
+	else
+		c->v2_bugs = 0;
+}
+
+int btc_mis_v2_config(const struct btc_hs_config *c, struct btc_hs_v2mis *room,
+		      struct btc_v2_config *v2)
+{
+	uint32_t bugs = c->v2_bugs;
+	uint8_t *contents = room->contents;
+	bool own = false;
+
+	memset(room, 0, sizeof(*room));
+	memset(v2, 0, sizeof(*v2));
+	v2->rng = c->rng;
+	v2->rng_ctx = c->rng_ctx;
+	v2->garbage_len = c->v2_garbage_len;
+	v2->garbage_random = c->v2_garbage_random;
+	v2->fixed = c->v2_fixed;
+	if (c->v2_fixed)
+		room->fixed = *c->v2_fixed;
+	if ((bugs & V2_GARBAGE_LEN) && c->v2_fixed && c->v2_fixed->garbage)
+		return PS_ERR_INVALID_ARG; /* the caller's garbage has its own length */
+	if (bugs & BTC_V2_BUG_NO_TERMINATOR) {
+		/* the most a peer scans for the terminator: "Receive up to
+		 * 4111 bytes, stopping when encountering the garbage terminator" */
+		v2->garbage_len = BTC_V2_MAX_GARBAGE;
+		v2->garbage_random = false;
+	}
+	if (bugs & BTC_V2_BUG_GARBAGE_4096) {
+		/* BIP324: "garbage_len < 4096" - one more */
+		v2->garbage_len = BTC_V2_MIS_MAX_GARBAGE;
+		v2->garbage_random = false;
+		v2->garbage_over = true;
+	}
+	if (bugs & BTC_V2_BUG_FLIP_GARBAGE) {
+		if (v2->garbage_random) {
+			/* 1..4095, uniformly: 12 random bits, 0 drawn again */
+			uint8_t b[2];
+
+			do {
+				c->rng(c->rng_ctx, b, sizeof(b));
+				v2->garbage_len = ((size_t)b[0] | (size_t)b[1] << 8) & 0xfff;
+			} while (v2->garbage_len == 0);
+			v2->garbage_random = false;
+		} else if (v2->garbage_len == 0) {
+			return PS_ERR_INVALID_ARG; /* no garbage byte to flip */
+		}
+	}
+	v2->long_types = (bugs & BTC_V2_BUG_LONG_TYPES) != 0;
+	if (bugs & BTC_V2_BUG_DECOYS) {
+		size_t n = c->v2_decoys <= BTC_V2_MAX_DECOYS ? c->v2_decoys : BTC_V2_MAX_DECOYS;
+
+		for (size_t i = 0; i < n; i++) {
+			struct btc_v2_packet *p = &room->pre[i];
+
+			p->header = BTC_V2_IGNORE_BIT;
+			p->len = rng_len(c, BTC_MIS_DECOY_MAX);
+			p->contents = contents;
+			if (p->len)
+				c->rng(c->rng_ctx, contents, p->len);
+			contents += p->len;
+		}
+		room->fixed.pre_version = room->pre;
+		room->fixed.n_pre_version = n;
+		own = true;
+	}
+	if (bugs & BTC_V2_BUG_VERSION_CONTENTS) {
+		/* BIP324: "Any other value for content is reserved for future
+		 * versions"; the receiver "ignores its contents" */
+		room->version.contents = contents;
+		room->version.len = BTC_MIS_VERSION_CONTENTS;
+		c->rng(c->rng_ctx, contents, BTC_MIS_VERSION_CONTENTS);
+		room->fixed.version = &room->version;
+		own = true;
+	}
+	if (own)
+		v2->fixed = &room->fixed;
+	return PS_OK;
+}
+
+enum btc_mis_v2_next btc_mis_v2_piece(const struct btc_hs_config *c, const struct btc_v2_tx *tx,
+				      uint8_t *bytes, size_t n, const char **note)
+{
+	uint32_t bugs = c->v2_bugs;
+
+	if (n == 0)
+		return BTC_MIS_V2_GO_ON;
+	switch (tx->piece) {
+	case BTC_V2_TX_KEY:
+		if (bugs & BTC_V2_BUG_CLOSE_AFTER_KEY)
+			return BTC_MIS_V2_CLOSE;
+		if (bugs & BTC_V2_BUG_KEY_ONLY)
+			return BTC_MIS_V2_MUTE;
+		return BTC_MIS_V2_GO_ON;
+	case BTC_V2_TX_GARBAGE:
+		/* the first packet's aad is made from the garbage as it was
+		 * (v2.c makes it again), so only the copy on the wire differs */
+		if (bugs & BTC_V2_BUG_FLIP_GARBAGE) {
+			bytes[0] ^= 0x01;
+			*note = "v2 garbage, a bit flipped after its use as aad";
+		}
+		return BTC_MIS_V2_GO_ON;
+	case BTC_V2_TX_TERMINATOR:
+		if (bugs & BTC_V2_BUG_NO_TERMINATOR) {
+			for (size_t i = 0; i < n; i++)
+				bytes[i] ^= 0xff;
+			*note = "v2 16 bytes that are not the terminator";
+			return BTC_MIS_V2_MUTE;
+		}
+		if (bugs & BTC_V2_BUG_WRONG_TERMINATOR) {
+			bytes[0] ^= 0x01;
+			*note = "v2 garbage terminator, a bit flipped";
+		}
+		return BTC_MIS_V2_GO_ON;
+	case BTC_V2_TX_VERSION:
+		if (bugs & BTC_V2_BUG_V1_VERSION)
+			return BTC_MIS_V2_V1_VERSION;
+		/* the length's first byte is its least significant: 0 becomes 1 */
+		if (bugs & BTC_V2_BUG_FLIP_LENGTH) {
+			bytes[0] ^= 0x01;
+			*note = "v2 version packet, a bit of its length flipped";
+		}
+		if (bugs & BTC_V2_BUG_FLIP_TAG) {
+			bytes[n - 1] ^= 0x01;
+			*note = (bugs & BTC_V2_BUG_FLIP_LENGTH)
+					? "v2 version packet, a bit of its length and tag flipped"
+					: "v2 version packet, a bit of its tag flipped";
+		}
+		return BTC_MIS_V2_GO_ON;
+	case BTC_V2_TX_DECOY:
+	default:
+		return BTC_MIS_V2_GO_ON;
 	}
 }
 

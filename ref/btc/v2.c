@@ -68,6 +68,22 @@ static int garbage_make(const struct btc_v2 *v, uint8_t *out, size_t n)
 	return cry_chacha20_xor_ic(out, out, n, v->garbage_seed, nonce, 0);
 }
 
+/* A piece queued of our own, for btc_v2_take_sent. The log holds the
+ * most one call can queue (key, garbage, terminator, every packet before
+ * the version packet, the version packet); were it full, the last piece
+ * would take the bytes, so that they still add up. */
+static void tx_log(struct btc_v2 *v, enum btc_v2_piece piece, size_t length, size_t bytes)
+{
+	if (v->ntx == BTC_V2_TX_MAX) {
+		v->tx[BTC_V2_TX_MAX - 1].bytes += (uint32_t)bytes;
+		return;
+	}
+	v->tx[v->ntx].piece = piece;
+	v->tx[v->ntx].length = (uint32_t)length;
+	v->tx[v->ntx].bytes = (uint32_t)bytes;
+	v->ntx++;
+}
+
 /* Core's StartSendingHandshake: "Initialize the send buffer with ellswift
  * pubkey + provided garbage." */
 static int send_key(struct btc_v2 *v, struct ps_wcur *out)
@@ -82,6 +98,9 @@ static int send_key(struct btc_v2 *v, struct ps_wcur *out)
 		return r;
 	out->p += n;
 	v->sent_key = true;
+	tx_log(v, BTC_V2_TX_KEY, BTC_V2_ELLSWIFT_LEN, BTC_V2_ELLSWIFT_LEN);
+	if (v->garbage_len)
+		tx_log(v, BTC_V2_TX_GARBAGE, v->garbage_len, v->garbage_len);
 	return PS_OK;
 }
 
@@ -91,6 +110,8 @@ static int put_packet(struct btc_v2 *v, struct ps_wcur *out, uint8_t header,
 	size_t n;
 	int r;
 
+	if (v->send_cut)
+		return PS_ERR_INVALID_STATE;
 	r = btc_v2c_encrypt_header(&v->c, out->p, ps_wcur_left(out), &n, contents, len, aad, aadlen,
 				   header);
 	if (r == PS_OK)
@@ -109,9 +130,11 @@ static int send_terminator_and_version(struct btc_v2 *v, struct ps_wcur *out)
 	static const struct btc_v2_packet empty = { 0, NULL, 0 };
 	const struct btc_v2_fixed *f = v->fixed;
 	const struct btc_v2_packet *ver = f && f->version ? f->version : &empty;
-	uint8_t garbage[BTC_V2_MAX_GARBAGE];
+	uint8_t garbage[BTC_V2_MIS_MAX_GARBAGE];
 	struct ps_wcur w = *out;
 	size_t aadlen = v->garbage_len;
+	uint8_t ntx = v->ntx;
+	uint8_t *at;
 	int r;
 
 	if ((r = garbage_make(v, garbage, v->garbage_len)) != PS_OK)
@@ -119,22 +142,30 @@ static int send_terminator_and_version(struct btc_v2 *v, struct ps_wcur *out)
 	if ((r = ps_put_bytes(&w, btc_v2c_send_garbage_terminator(&v->c),
 			      BTC_V2_GARBAGE_TERM_LEN)) != PS_OK)
 		return r;
+	tx_log(v, BTC_V2_TX_TERMINATOR, BTC_V2_GARBAGE_TERM_LEN, BTC_V2_GARBAGE_TERM_LEN);
 	for (size_t i = 0; f && i < f->n_pre_version; i++) {
 		const struct btc_v2_packet *p = &f->pre_version[i];
 
+		at = w.p;
 		r = put_packet(v, &w, p->header | BTC_V2_IGNORE_BIT, p->contents, p->len, garbage,
 			       aadlen);
 		if (r != PS_OK)
-			return r;
+			goto fail;
+		tx_log(v, BTC_V2_TX_DECOY, p->len, (size_t)(w.p - at));
 		aadlen = 0; /* "aad = b''" after the first */
 	}
+	at = w.p;
 	r = put_packet(v, &w, (uint8_t)(ver->header & ~BTC_V2_IGNORE_BIT), ver->contents, ver->len,
 		       garbage, aadlen);
 	if (r != PS_OK)
-		return r;
+		goto fail;
+	tx_log(v, BTC_V2_TX_VERSION, ver->len, (size_t)(w.p - at));
 	*out = w;
 	v->ready = true;
 	return PS_OK;
+fail:
+	v->ntx = ntx; /* nothing of it was queued */
+	return r;
 }
 
 /* ---- set up and tear down ---- */
@@ -194,11 +225,15 @@ int btc_v2_init(struct btc_v2 *v, const uint8_t magic[4], bool initiating, bool 
 	int r;
 
 	memset(v, 0, sizeof(*v));
-	if (!cfg->rng || (!cfg->garbage_random && cfg->garbage_len > BTC_V2_MAX_GARBAGE) ||
-	    (cfg->fixed && cfg->fixed->garbage && cfg->garbage_random))
+	if (!cfg->rng ||
+	    (!cfg->garbage_random && cfg->garbage_len > (cfg->garbage_over ? BTC_V2_MIS_MAX_GARBAGE
+									   : BTC_V2_MAX_GARBAGE)) ||
+	    (cfg->fixed && cfg->fixed->garbage && cfg->garbage_random) ||
+	    (cfg->fixed && cfg->fixed->n_pre_version > BTC_V2_MAX_PRE_VERSION))
 		return PS_ERR_INVALID_ARG;
 	memcpy(v->magic, magic, 4);
 	v->initiating = initiating;
+	v->long_types = cfg->long_types;
 	/* Core: "if (!m_initiating && m_recv_buffer.size() >= OFFSET +
 	 * MATCH.size())": every responder checks for a v1 version header */
 	v->check_v1 = !initiating;
@@ -559,12 +594,14 @@ static int v2_write(struct btc_transport *t, struct ps_wcur *out,
 		    const uint8_t command[BTC_COMMAND_LEN], const uint8_t *payload, size_t len)
 {
 	struct btc_v2 *v = &t->u.v2;
-	uint8_t id = btc_v2_short_id(command);
+	/* BIP324: "peers that support receiving that message type should
+	 * accept messages using either encoding": long_types uses the other */
+	uint8_t id = v->long_types ? 0 : btc_v2_short_id(command);
 	size_t type_len = id ? 1 : 1 + BTC_COMMAND_LEN, n;
 	uint8_t *p = out->p, *contents;
 	int r;
 
-	if (t->ops != &btc_v2_ops || !v->ready || v->recv == V2_ENDED)
+	if (t->ops != &btc_v2_ops || !v->ready || v->send_cut || v->recv == V2_ENDED)
 		return PS_ERR_INVALID_STATE;
 	if (len > BTC_MAX_PAYLOAD)
 		return PS_ERR_INVALID_ARG;
@@ -603,6 +640,47 @@ int btc_v2_write_packet(struct btc_transport *t, struct ps_wcur *out, uint8_t he
 	return PS_OK;
 }
 
+int btc_v2_write_length(struct btc_transport *t, struct ps_wcur *out, uint32_t len)
+{
+	struct btc_v2 *v = &t->u.v2;
+	uint8_t le[BTC_V2_LENGTH_LEN];
+	int r;
+
+	if (t->ops != &btc_v2_ops || !v->ready || v->send_cut || v->recv == V2_ENDED)
+		return PS_ERR_INVALID_STATE;
+	if (len > BTC_V2_MAX_CONTENTS)
+		return PS_ERR_TOO_LARGE;
+	if (ps_wcur_left(out) < BTC_V2_LENGTH_LEN)
+		return PS_ERR_NOBUF;
+	/* BIP324 v2_enc_packet: "enc_contents_len = peer.send_L.encrypt(
+	 * len(contents).to_bytes(LENGTH_FIELD_LEN, 'little'))", and no more */
+	le[0] = (uint8_t)len;
+	le[1] = (uint8_t)(len >> 8);
+	le[2] = (uint8_t)(len >> 16);
+	if ((r = btc_v2c_fsc20_crypt(&v->c.send_l, out->p, le, sizeof(le))) != PS_OK)
+		return r;
+	out->p += BTC_V2_LENGTH_LEN;
+	v->send_cut = true;
+	v->last_size = 0;
+	return PS_OK;
+}
+
+size_t btc_v2_take_sent(struct btc_transport *t, struct btc_v2_tx *tx, size_t max)
+{
+	struct btc_v2 *v = &t->u.v2;
+	size_t n;
+
+	if (t->ops != &btc_v2_ops && t->ops != &btc_v2_detect_ops)
+		return 0;
+	n = v->ntx < max ? v->ntx : max;
+	if (n)
+		memcpy(tx, v->tx, n * sizeof(*tx));
+	/* what did not fit stays for the next call */
+	memmove(v->tx, v->tx + n, (v->ntx - n) * sizeof(*tx));
+	v->ntx = (uint8_t)(v->ntx - n);
+	return n;
+}
+
 static int v2_describe(const struct btc_transport *t, uint8_t command[BTC_COMMAND_LEN],
 		       uint32_t *length, const uint8_t *frame, size_t n)
 {
@@ -622,7 +700,7 @@ static bool v2_ready(const struct btc_transport *t)
 {
 	const struct btc_v2 *v = &t->u.v2;
 
-	return t->ops == &btc_v2_ops && v->ready && v->recv != V2_ENDED;
+	return t->ops == &btc_v2_ops && v->ready && !v->send_cut && v->recv != V2_ENDED;
 }
 
 static size_t v2_rx_pending(const struct btc_transport *t)

@@ -56,7 +56,13 @@
 #include "crypto/secp.h"
 
 #define BTC_V2_MAX_GARBAGE 4095 /* Core: MAX_GARBAGE_LEN */
-#define BTC_V2_V1_PREFIX   16	/* Core: V1_PREFIX_LEN */
+/* The most garbage a misbehaving sender sends (v2-garbage-4096): one byte
+ * over the limit. */
+#define BTC_V2_MIS_MAX_GARBAGE (BTC_V2_MAX_GARBAGE + 1)
+/* The most packets a sender puts between its terminator and its version
+ * packet (struct btc_v2_fixed's pre_version). */
+#define BTC_V2_MAX_PRE_VERSION 64
+#define BTC_V2_V1_PREFIX       16 /* Core: V1_PREFIX_LEN */
 /* Core's MAX_CONTENTS_LEN: "1 + CMessageHeader::MESSAGE_TYPE_SIZE +
  * std::min<size_t>(MAX_SIZE, MAX_PROTOCOL_MESSAGE_LENGTH)" */
 #define BTC_V2_MAX_MSG_CONTENTS (1 + BTC_COMMAND_LEN + 4000000u)
@@ -83,7 +89,8 @@ struct btc_v2_fixed {
 		*ellswift;	/* with privkey: its 64-byte encoding; NULL: encoded with the RNG */
 	const uint8_t *garbage; /* garbage_len bytes, or NULL: from the RNG */
 	/* packets between our terminator and our version packet: decoys (the
-	 * ignore bit is set on each); the first carries the garbage as aad */
+	 * ignore bit is set on each); the first carries the garbage as aad;
+	 * at most BTC_V2_MAX_PRE_VERSION */
 	const struct btc_v2_packet *pre_version;
 	size_t n_pre_version;
 	/* the version packet (the ignore bit is cleared); NULL: the BIP's
@@ -99,7 +106,29 @@ struct btc_v2_config {
 	bool garbage_random;		  /* instead: a length uniform in 0..4095, as Core's
 					     GenerateRandomGarbage */
 	const struct btc_v2_fixed *fixed; /* NULL: nothing fixed */
+	/* Misbehaviour (btc/misbehave.c sets these for peershake --bug; false
+	 * honestly): */
+	bool garbage_over; /* garbage_len may be 4096, one over the limit */
+	bool long_types;   /* every message with its 12-byte type, never a short id */
 };
+
+/* What the transport queued of its own initiative, piece by piece, for the
+ * layer above to log (and a switch to rewrite): btc_v2_take_sent. */
+enum btc_v2_piece {
+	BTC_V2_TX_KEY,	      /* our 64-byte key */
+	BTC_V2_TX_GARBAGE,    /* our garbage (only when there is some) */
+	BTC_V2_TX_TERMINATOR, /* our 16-byte garbage terminator */
+	BTC_V2_TX_DECOY,      /* a decoy before the version packet */
+	BTC_V2_TX_VERSION     /* the version packet */
+};
+
+struct btc_v2_tx {
+	enum btc_v2_piece piece;
+	uint32_t length; /* key 64, garbage and terminator their size; a packet: its contents */
+	uint32_t bytes;	 /* the bytes it took of the output */
+};
+
+#define BTC_V2_TX_MAX (4 + BTC_V2_MAX_PRE_VERSION)
 
 /* The state of one v2 connection (a member of struct btc_transport's union). */
 struct btc_v2 {
@@ -114,6 +143,10 @@ struct btc_v2 {
 	uint32_t got;	 /* input bytes of the item being received */
 	uint32_t pkt_len;
 	uint16_t garbage_len;
+	bool long_types; /* misbehaviour: no short ids */
+	bool send_cut;	 /* a packet's length went out without its contents: no more packets */
+	uint8_t ntx;	 /* pieces in tx, not yet taken */
+	struct btc_v2_tx tx[BTC_V2_TX_MAX];
 	uint8_t priv[CRY_SECP_PRIVLEN]; /* wiped once the keys are derived */
 	uint8_t ours[BTC_V2_ELLSWIFT_LEN];
 	uint8_t theirs[BTC_V2_ELLSWIFT_LEN];	 /* as it arrives (the v1 prefix first) */
@@ -140,9 +173,11 @@ extern const struct btc_transport_ops btc_v2_detect_ops;
 
 /* Set v up (btc_transport_open does, for kinds V2 and DETECT): our key from
  * cfg, our garbage; an initiator queues its key and garbage into out.
- * Returns PS_OK; PS_ERR_INVALID_ARG (no rng, garbage_len over 4095, a fixed
- * privkey that is not a valid key or an ellswift that does not encode it);
- * PS_ERR_NOBUF; PS_ERR_CRYPTO (the key could not be made). */
+ * Returns PS_OK; PS_ERR_INVALID_ARG (no rng, garbage_len over 4095 (4096
+ * with garbage_over), more than BTC_V2_MAX_PRE_VERSION packets before the
+ * version packet, a fixed privkey that is not a valid key or an ellswift
+ * that does not encode it); PS_ERR_NOBUF; PS_ERR_CRYPTO (the key could not
+ * be made). */
 PS_MUST_CHECK int btc_v2_init(struct btc_v2 *v, const uint8_t magic[4], bool initiating,
 			      bool detect, const struct btc_v2_config *cfg, struct ps_wcur *out);
 
@@ -164,6 +199,22 @@ const char *btc_v2_waiting_for(const struct btc_transport *t);
  * (over 2^24 - 1 bytes); PS_ERR_NOBUF (out unchanged). */
 PS_MUST_CHECK int btc_v2_write_packet(struct btc_transport *t, struct ps_wcur *out, uint8_t header,
 				      const uint8_t *contents, size_t len);
+
+/* Take what the transport queued of its own since the last call (v2 key,
+ * garbage, terminator, decoys before the version packet, version packet),
+ * in order, up to max pieces into tx; returns how many. Their bytes add up
+ * to what it queued of its own initiative (write() and
+ * btc_v2_write_packet, which the caller logs itself, are not among them).
+ * 0 for a transport that is not v2. */
+size_t btc_v2_take_sent(struct btc_transport *t, struct btc_v2_tx *tx, size_t max);
+
+/* Misbehaviour (v2-oversize): queue only the 3 encrypted bytes of a
+ * packet's length, announcing len contents bytes that never come. The send
+ * side is then cut: write() and btc_v2_write_packet return
+ * PS_ERR_INVALID_STATE, ready() is false. Returns PS_OK;
+ * PS_ERR_INVALID_STATE (not v2, not ready, or ended); PS_ERR_TOO_LARGE
+ * (len over 2^24 - 1); PS_ERR_NOBUF (out unchanged). */
+PS_MUST_CHECK int btc_v2_write_length(struct btc_transport *t, struct ps_wcur *out, uint32_t len);
 
 /* The short message id of a 12-byte type (BIP324's table, 1..28), or 0. */
 uint8_t btc_v2_short_id(const uint8_t command[BTC_COMMAND_LEN]);

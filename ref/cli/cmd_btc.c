@@ -244,6 +244,8 @@ int cmd_btc(struct cli_opts *o)
 	c->bugs = o->bugs.btc;
 	memcpy(c->inject, o->bugs.inject, sizeof(c->inject));
 	c->ninject = o->bugs.ninject;
+	c->v2_bugs = o->bugs.btc_v2;
+	c->v2_decoys = o->bugs.v2_decoys;
 	if (o->bugs.obsolete_version)
 		c->version = BTC_MIN_PEER_VERSION - 1;
 	/* BIP324: our garbage as given, else a random length as Core; we
@@ -258,6 +260,12 @@ int cmd_btc(struct cli_opts *o)
 	c->transport =
 		!listen && o->v2transport != CLI_V2_OFF ? BTC_TRANSPORT_V2 : BTC_TRANSPORT_V1;
 	ctx.out_v1.transport = BTC_TRANSPORT_V1;
+	/* the v2 switches act on v2 connections only: not on auto's v1 retry,
+	 * nor on listen's --connect peers (bug_check let them through for the
+	 * inbound ones) */
+	ctx.out_v1.v2_bugs = 0;
+	if (c->transport == BTC_TRANSPORT_V1)
+		c->v2_bugs = 0;
 	ctx.in.transport = o->v2transport == CLI_V2_OFF ? BTC_TRANSPORT_V1 : BTC_TRANSPORT_DETECT;
 	if (!o->port)
 		o->port = o->network->port;

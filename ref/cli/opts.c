@@ -499,6 +499,7 @@ static int check_mode(struct cli_opts *o, const struct seen *seen)
 {
 	bool noise = mode_is_noise(o->mode), listen = mode_is_listen(o->mode);
 	unsigned roles = listen ? BUG_RESPONDER : BUG_INITIATOR;
+	struct bug_run run;
 
 	if (noise && seen->btc)
 		return usage_error("%s", "a Bitcoin option was given to a noise subcommand");
@@ -515,7 +516,14 @@ static int check_mode(struct cli_opts *o, const struct seen *seen)
 		return usage_error("%s", "--v2-garbage does nothing with --v2transport 0");
 	if (listen && o->nconnect)
 		roles |= BUG_INITIATOR;
-	if (bug_check(&o->bugs, noise ? BUG_NOISE : BUG_BTC, roles, mode_name(o->mode)) != 0)
+	run.proto = noise ? BUG_NOISE : BUG_BTC;
+	run.roles = roles;
+	/* connect and the sweep: v1, or v2 (auto's v1 is a retry only); listen:
+	 * v1, and v2 unless --v2transport 0 (its --connect peers get v1) */
+	run.transports = o->v2transport == CLI_V2_OFF ? BUG_V1 : listen ? BUG_V1 | BUG_V2 : BUG_V2;
+	run.v2_garbage = o->v2_garbage;
+	run.mode = mode_name(o->mode);
+	if (bug_check(&o->bugs, &run) != 0)
 		return EXIT_USAGE;
 	return 0;
 }

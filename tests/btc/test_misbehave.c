@@ -9,12 +9,19 @@
  * walking the drained stream frame by frame (by each event's bytes), each
  * SENT event's length and command are the header fields found at that
  * offset, after the switch rewrote them.
+ *
+ * The same for the v2 switches (BTC_V2_BUG_*) over a v2 connection: (a)
+ * holds, and every event is a piece of the stream; their packets are
+ * encrypted, so test_v2_misbehave.c decrypts the stream to do (b). And a
+ * responder that tells v1 from v2 (DETECT, as peershake listen) applies
+ * the v1 frame rewrites to a v1 peer, (a) and (b) as for v1.
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "btc/handshake.h"
 #include "btc/misbehave.h"
+#include "crypto/crypto.h"
 #include "hs_config.h"
 #include "testutil.h"
 
@@ -109,16 +116,42 @@ static void check_sent(const struct side *s, const char *what)
 	assert_int_equal(off, s->slen);
 }
 
+/* (a) for a v2 side: the SENT events add up to what was queued, each of at
+ * least one byte; the transport's pieces (cmd UNKNOWN, a "v2 " note) come
+ * first and the key is the first 64 bytes. */
+static void check_sent_v2(const struct side *s, const char *what)
+{
+	uint64_t sum = 0;
+
+	for (size_t k = 0; k < s->nsent; k++) {
+		assert_true(s->sent[k].bytes >= 1);
+		sum += s->sent[k].bytes;
+	}
+	if (sum != s->slen)
+		fail_msg("%s: SENT events add up to %llu bytes, %zu were queued", what,
+			 (unsigned long long)sum, s->slen);
+	if (s->nsent) {
+		assert_string_equal(s->sent[0].note, "v2 key");
+		assert_int_equal(s->sent[0].bytes, 64);
+	}
+}
+
 /* A handshake of a core with cfg.bugs = bugs (and one injection) in role
  * against an honest one, until both are quiet; checks both sides' SENT
  * events. mis and hon are left for the caller to look at. */
-static void run(struct side *mis, struct side *hon, enum btc_role role, uint64_t bugs,
-		const struct btc_inject *inject)
+static void run_over(struct side *mis, struct side *hon, enum btc_role role, uint64_t bugs,
+		     uint32_t v2_bugs, const struct btc_inject *inject, enum btc_transport_kind mk,
+		     enum btc_transport_kind hk)
 {
 	char what[96];
 
 	side_config(mis, 11, "/mis:1/");
 	side_config(hon, 22, "/hon:2/");
+	mis->cfg.transport = mk;
+	hon->cfg.transport = hk;
+	mis->cfg.v2_bugs = v2_bugs;
+	mis->cfg.v2_decoys = 3;
+	mis->cfg.v2_garbage_len = hon->cfg.v2_garbage_len = 7;
 	mis->cfg.bugs = bugs;
 	if (inject) {
 		mis->cfg.inject[0] = *inject;
@@ -137,11 +170,22 @@ static void run(struct side *mis, struct side *hon, enum btc_role role, uint64_t
 		if (moved == 0)
 			break;
 	}
-	snprintf(what, sizeof(what), "role %d bugs %#llx inject %d@%d%s", (int)role,
-		 (unsigned long long)bugs, inject ? (int)inject->cmd : -1,
+	snprintf(what, sizeof(what), "role %d bugs %#llx v2 %#x inject %d@%d%s", (int)role,
+		 (unsigned long long)bugs, (unsigned)v2_bugs, inject ? (int)inject->cmd : -1,
 		 inject ? (int)inject->when : -1, inject && inject->empty_command ? " empty" : "");
-	check_sent(mis, what);
-	check_sent(hon, what);
+	if (mk == BTC_TRANSPORT_V1 || strcmp(btc_hs_transport(&mis->hs), "v1") == 0) {
+		check_sent(mis, what);
+		check_sent(hon, what);
+	} else {
+		check_sent_v2(mis, what);
+		check_sent_v2(hon, what);
+	}
+}
+
+static void run(struct side *mis, struct side *hon, enum btc_role role, uint64_t bugs,
+		const struct btc_inject *inject)
+{
+	run_over(mis, hon, role, bugs, 0, inject, BTC_TRANSPORT_V1, BTC_TRANSPORT_V1);
 }
 
 static struct side mis, hon;
@@ -157,6 +201,74 @@ static void test_sent_matches_queue_every_switch(void **state)
 			run(&mis, &hon, (enum btc_role)role, UINT64_C(1) << bit, NULL);
 		/* all of them at once */
 		run(&mis, &hon, (enum btc_role)role, (UINT64_C(1) << NBUGS) - 1, NULL);
+	}
+}
+
+/* Every v2 switch, alone, with every v1 switch that is not a frame rewrite,
+ * and with the injections, in both roles over v2 (the misbehaving
+ * responder a DETECT one, as peershake listen). */
+static void test_sent_matches_queue_every_v2_switch(void **state)
+{
+	(void)state;
+	for (int role = BTC_INITIATOR; role <= BTC_RESPONDER; role++) {
+		enum btc_transport_kind mk =
+			role == BTC_INITIATOR ? BTC_TRANSPORT_V2 : BTC_TRANSPORT_DETECT;
+		enum btc_transport_kind hk =
+			role == BTC_INITIATOR ? BTC_TRANSPORT_DETECT : BTC_TRANSPORT_V2;
+
+		for (int bit = 0; bit < 16; bit++) {
+			run_over(&mis, &hon, (enum btc_role)role, 0, UINT32_C(1) << bit, NULL, mk,
+				 hk);
+			for (int b1 = 0; b1 < NBUGS; b1++) {
+				uint64_t v1 = UINT64_C(1) << b1;
+				struct btc_hs_config probe;
+
+				memset(&probe, 0, sizeof(probe));
+				probe.bugs = v1;
+				if (btc_mis_v1_frame_bugs(&probe))
+					continue;
+				run_over(&mis, &hon, (enum btc_role)role, v1, UINT32_C(1) << bit,
+					 NULL, mk, hk);
+			}
+			for (int cmd = 0; cmd < BTC_CMD_COUNT_; cmd++) {
+				struct btc_inject in = { (enum btc_cmd)cmd,
+							 (enum btc_when)(cmd % 3), false };
+				run_over(&mis, &hon, (enum btc_role)role, 0, UINT32_C(1) << bit,
+					 &in, mk, hk);
+			}
+		}
+	}
+}
+
+/* peershake listen (DETECT) with a v1 frame rewrite meets a v1 peer: the
+ * rewrite goes out, as over v1 (it used to refuse the config). */
+static void test_detect_applies_v1_switches(void **state)
+{
+	(void)state;
+	for (int bit = 0; bit < NBUGS; bit++) {
+		run_over(&mis, &hon, BTC_RESPONDER, UINT64_C(1) << bit, 0, NULL,
+			 BTC_TRANSPORT_DETECT, BTC_TRANSPORT_V1);
+		assert_string_equal(btc_hs_transport(&mis.hs), "v1");
+	}
+	/* the checksum switch's spoiled version is there: two versions, the
+	 * first one's checksum not SHA256d(payload)[0..4), the second's it */
+	run_over(&mis, &hon, BTC_RESPONDER, BTC_BUG_BAD_CHECKSUM, 0, NULL, BTC_TRANSPORT_DETECT,
+		 BTC_TRANSPORT_V1);
+	{
+		size_t off = 0, seen = 0;
+		uint8_t h[32];
+
+		for (size_t k = 0; k < mis.nsent; k++) {
+			if (strcmp(mis.sent[k].command, "version") == 0) {
+				cry_sha256d(h, mis.stream + off + BTC_HEADER_LEN,
+					    mis.sent[k].length);
+				assert_true((memcmp(mis.stream + off + 20, h, 4) == 0) ==
+					    (seen == 1));
+				seen++;
+			}
+			off += (size_t)mis.sent[k].bytes;
+		}
+		assert_int_equal(seen, 2);
 	}
 }
 
@@ -325,6 +437,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_sent_matches_queue_every_switch),
 		cmocka_unit_test(test_sent_matches_queue_every_injection),
+		cmocka_unit_test(test_sent_matches_queue_every_v2_switch),
+		cmocka_unit_test(test_detect_applies_v1_switches),
 		cmocka_unit_test(test_framing_switches_logged_as_sent),
 		cmocka_unit_test(test_hooks),
 		cmocka_unit_test(test_rewrite_bounds),

@@ -201,6 +201,23 @@ static void test_usage_errors(void **state)
 		{ "--bug|reuse-nonce|seed.example", "applies to the responder" },
 		{ "--bug|early-verack|btc|listen|127.0.0.1:0", "applies to the initiator" },
 		{ "--bug|stall=x|btc|connect|1.2.3.4", "stall" },
+		/* --bug for a transport the run cannot speak: a v2 switch where
+		 * every connection is v1, a v1 frame rewrite where every one is v2 */
+		{ "--bug|v2-flip-tag|btc|connect|1.2.3.4",
+		  "v2-flip-tag needs a BIP324 v2 connection" },
+		{ "--bug|v2-key-only|--v2transport|0|btc|connect|1.2.3.4", "needs a BIP324 v2" },
+		{ "--bug|v2-decoys=3|btc|listen|--v2transport|0|127.0.0.1:0", "needs a BIP324 v2" },
+		{ "--bug|v2-byte-at-a-time|seed.example", "needs a BIP324 v2" },
+		{ "--bug|bad-checksum|--v2transport|1|btc|connect|1.2.3.4",
+		  "bad-checksum rewrites v1 frames" },
+		{ "--bug|wrong-magic|--v2transport|auto|btc|connect|1.2.3.4",
+		  "rewrites v1 frames" },
+		{ "--bug|v2-decoys=0|--v2transport|1|btc|connect|1.2.3.4", "v2-decoys=N, N 1..64" },
+		{ "--bug|v2-decoys=65|--v2transport|1|btc|connect|1.2.3.4", "v2-decoys=N" },
+		{ "--bug|v2-flip-garbage|--v2-garbage|0|--v2transport|1|btc|connect|1.2.3.4",
+		  "needs a garbage byte to flip" },
+		{ "--bug|v2-no-terminator|--v2-garbage|9|btc|listen|127.0.0.1:0",
+		  "sets our garbage's length itself" },
 		/* targets */
 		{ "btc|connect|[::1", "bad target" },
 		{ "btc|connect|1.2.3.4:0", "bad target" },
@@ -454,6 +471,24 @@ static void test_btc_connect(void **state)
 	assert_int_equal(p.o.bugs.used[0].protos, BUG_BTC);
 	assert_int_equal(p.o.bugs.used[1].protos, BUG_BTC | BUG_NOISE);
 	assert_int_equal(p.o.bugs.shape.stall_ns, 10 * UINT64_C(1000000));
+	done(&p);
+
+	/* v2 switches where the run speaks v2: connect 1 or auto, listen (v1 and
+	 * v2); the v1 frame rewrites where it speaks v1 (listen tells them apart) */
+	parse(&p, "--bug|v2-flip-tag|--bug|v2-decoys=7|--v2transport|1|btc|connect|1.2.3.4");
+	assert_int_equal(p.r, 0);
+	assert_int_equal(p.o.bugs.btc_v2, BTC_V2_BUG_FLIP_TAG | BTC_V2_BUG_DECOYS);
+	assert_int_equal(p.o.bugs.v2_decoys, 7);
+	assert_int_equal(p.o.bugs.used[1].transports, BUG_V2);
+	done(&p);
+	parse(&p, "--bug|v2-byte-at-a-time|--v2transport|auto|btc|connect|1.2.3.4");
+	assert_int_equal(p.r, 0);
+	assert_int_equal(p.o.bugs.shape.chunk, 1);
+	assert_int_equal(p.o.bugs.shape.gap_ns, 1000000);
+	done(&p);
+	parse(&p, "--bug|v2-key-only|--bug|bad-checksum|btc|listen|127.0.0.1:0");
+	assert_int_equal(p.r, 0);
+	assert_int_equal(p.o.bugs.used[1].transports, BUG_V1);
 	done(&p);
 
 	/* a one-role switch where the mode has that role: listen --connect has
