@@ -85,11 +85,15 @@ CASES
 	ps_listen l1 127.0.0.1:0 -n regtest --count 1 --user-agent /resp:1/ --start-height 42
 	run "$PEERSHAKE" -n regtest --user-agent /init:1/ --start-height 7 btc connect "127.0.0.1:$LISTEN_PORT"
 	assert_success
-	assert_line --regexp "^SUCCESS +127\.0\.0\.1:$LISTEN_PORT +version=70016 services=0x0000000000000009 \(NETWORK\|WITNESS\) user_agent=\"/resp:1/\" height=42 relay=1"
+	# listen speaks v2 too (it tells v1 from v2 by the first bytes), so it
+	# announces NODE_P2P_V2 (1 << 11) beside NETWORK|WITNESS
+	assert_line --regexp "^SUCCESS +127\.0\.0\.1:$LISTEN_PORT +version=70016 services=0x0000000000000809 \(NETWORK\|WITNESS\|P2P_V2\) user_agent=\"/resp:1/\" height=42 relay=1"
+	assert_line --regexp "^Summary: 1 peers: Success 1, Partial 0, Failed 0; P2P_V2 advertised by 1 "
 	ps_wait_exit l1 10
 	[ "$(cat "$BATS_TEST_TMPDIR/l1.status")" -eq 0 ]
 	run cat "$BATS_TEST_TMPDIR/l1.out"
-	assert_line --regexp '^SUCCESS +127\.0\.0\.1:[0-9]+ +version=70016 .*user_agent="/init:1/" height=7'
+	# a listener serves v1 and v2: each line says which
+	assert_line --regexp '^SUCCESS +127\.0\.0\.1:[0-9]+ +transport=v1 version=70016 .*user_agent="/init:1/" height=7'
 	assert_line --regexp '^Summary: 1 peers: Success 1, Partial 0, Failed 0'
 }
 
@@ -136,7 +140,7 @@ verack"
 	echo "$output" | jq -e -s 'all(.[]; (.event|type=="string") and (.t_ms|type=="number"))'
 	echo "$output" | jq -e -s 'all(.[] | select(.event!="summary" and .event!="resolved"); .proto=="btc" and (.peer|type=="string"))'
 	run jq -c 'select(.event=="result") | [.result, .direction, .version, .services, .user_agent, .start_height, .relay, (.duration_ms|type), (.bytes_in > 0)]' <<<"$output"
-	assert_output '["SUCCESS","outbound",70016,"0x0000000000000009","/peershake:0.1.0/",0,true,"number",true]'
+	assert_output '["SUCCESS","outbound",70016,"0x0000000000000809","/peershake:0.1.0/",0,true,"number",true]'
 }
 
 @test "JSON summary counts agree with the result lines" {

@@ -111,8 +111,10 @@ static void btc_summary(struct run *run, struct jobj *j, FILE *f)
 		juint(j, "advertise_p2p_v2", ctx->advertise_v2);
 		return;
 	}
-	fprintf(f, "; transport v1 %zu, v2 %zu; P2P_V2 advertised by %zu", ctx->by_v1, ctx->by_v2,
-		ctx->advertise_v2);
+	/* a v1-only run has nothing to count by transport */
+	if (ctx->o->v2transport != CLI_V2_OFF)
+		fprintf(f, "; transport v1 %zu, v2 %zu", ctx->by_v1, ctx->by_v2);
+	fprintf(f, "; P2P_V2 advertised by %zu", ctx->advertise_v2);
 }
 
 static void json_session_id(struct jobj *j, const uint8_t *id)
@@ -195,7 +197,8 @@ static void btc_result_text(struct run *run, struct run_conn *c, FILE *f)
 	char names[128];
 
 	if (t)
-		fprintf(f, " transport=%s", t);
+		if (((const struct btc_ctx *)run->proto_ctx)->o->v2transport != CLI_V2_OFF)
+			fprintf(f, " transport=%s", t);
 	if (!p)
 		return;
 	fprintf(f, " version=%d services=0x%016llx", p->version, (unsigned long long)p->services);
@@ -249,10 +252,11 @@ int cmd_btc(struct cli_opts *o)
 	if (o->bugs.obsolete_version)
 		c->version = BTC_MIN_PEER_VERSION - 1;
 	/* BIP324: our garbage as given, else a random length as Core; we
-	 * announce NODE_P2P_V2 whenever this run speaks v2 */
+	 * announce NODE_P2P_V2 whenever this run speaks v2, unless --services
+	 * said exactly what to announce */
 	c->v2_garbage_random = o->v2_garbage < 0;
 	c->v2_garbage_len = o->v2_garbage < 0 ? 0 : (size_t)o->v2_garbage;
-	if (o->v2transport != CLI_V2_OFF)
+	if (o->v2transport != CLI_V2_OFF && !o->services_given)
 		c->services |= BTC_NODE_P2P_V2;
 	ctx.out_v1 = ctx.in = ctx.out;
 	/* outbound: v1 (0), v2 (1, auto); listen's --connect peers get v1 and

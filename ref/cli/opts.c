@@ -345,6 +345,8 @@ static int take_btc_option(struct cli_opts *o, struct seen *seen, int c, const c
 		if (!parse_u64(arg, UINT64_MAX,
 			       c == OPT_SERVICES ? &o->services : &o->require_services))
 			return usage_error("bad services '%s': want a number", arg);
+		if (c == OPT_SERVICES)
+			o->services_given = true;
 		break;
 	case OPT_USER_AGENT:
 		if (strlen(arg) > BTC_MAX_SUBVERSION)

@@ -47,6 +47,7 @@ struct cli_opts {
 	uint16_t port; /* default port for targets without one; 0 = network's */
 	int32_t version;
 	uint64_t services;
+	bool services_given; /* --services: sent exactly as given */
 	const char *user_agent;
 	int32_t start_height;
 	bool relay;
