@@ -407,6 +407,9 @@ static void on_packet(struct btc_v2 *v, struct btc_rx_msg *msg, bool ignore)
 		if (!ignore) {
 			v->recv = V2_APP;
 			v->version_in = true;
+			/* public (getpeerinfo shows it): kept after the keys are
+			 * wiped, for the result */
+			memcpy(v->session_id, btc_v2c_session_id(&v->c), sizeof(v->session_id));
 		}
 		return;
 	}
@@ -734,9 +737,9 @@ const uint8_t *btc_v2_session_id(const struct btc_transport *t)
 {
 	const struct btc_v2 *v = &t->u.v2;
 
-	if (t->ops != &btc_v2_ops || !v->version_in || v->recv == V2_ENDED)
+	if (t->ops != &btc_v2_ops || !v->version_in)
 		return NULL;
-	return btc_v2c_session_id(&v->c);
+	return v->session_id;
 }
 
 const char *btc_v2_waiting_for(const struct btc_transport *t)

@@ -139,6 +139,7 @@ struct btc_v2 {
 	bool sent_key;	 /* our key and garbage are queued */
 	bool ready;	 /* our terminator and version packet are queued */
 	bool version_in; /* their version packet verified: the session id is known */
+	uint8_t session_id[32]; /* from then on, also after the end (it is public) */
 	bool in_packet;	 /* a packet's length is in */
 	uint32_t got;	 /* input bytes of the item being received */
 	uint32_t pkt_len;
