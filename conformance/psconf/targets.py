@@ -21,6 +21,7 @@ import shutil
 import socket
 import subprocess
 import tempfile
+import urllib.error
 import urllib.request
 
 from .procs import first, free_port, read_jsonl, read_text, started, wait_for
@@ -423,8 +424,17 @@ class Bitcoind(BtcTarget):
             f"http://127.0.0.1:{self.rpcport}/",
             data=json.dumps({"method": method, "params": params, "id": 1}).encode(),
             headers={"Authorization": "Basic " + base64.b64encode(cookie.encode()).decode()})
-        with urllib.request.urlopen(req, timeout=10) as r:
-            return json.loads(r.read())
+        try:
+            with urllib.request.urlopen(req, timeout=10) as r:
+                reply = json.loads(r.read())
+        except urllib.error.HTTPError as e:  # bitcoind answers an RPC error with HTTP 500 and the error
+            try:
+                reply = json.loads(e.read())
+            except ValueError:
+                raise RuntimeError(f"{method}: HTTP {e.code}") from None
+        if reply.get("error"):
+            raise RuntimeError(f"{method} {params}: {reply['error'].get('message', reply['error'])}")
+        return reply
 
     def v1_listener_reason(self):
         return self.cfg.get("v1_reason", "Core's defaults answer v2; the v1-only Core is the bitcoind target "

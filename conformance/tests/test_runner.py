@@ -175,6 +175,56 @@ class BitcoindConfigs(unittest.TestCase):
             os.environ.update(env)
 
 
+class FakeRpc(Scratch):
+    """Bitcoind.rpc against a loopback HTTP server answering as bitcoind does
+    (cookie auth; an RPC error is HTTP 500 with the error in the body)."""
+
+    def setUp(self):
+        super().setUp()
+        import http.server
+        import threading
+        answers = self.answers = {}
+
+        class H(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                req = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                code, body = answers[req["method"]]
+                data = json.dumps(body).encode()
+                self.send_response(code)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *a):
+                pass
+        self.srv = http.server.HTTPServer(("127.0.0.1", 0), H)
+        threading.Thread(target=self.srv.serve_forever, daemon=True).start()
+        self.addCleanup(self.srv.server_close)
+        self.addCleanup(self.srv.shutdown)
+        os.makedirs(os.path.join(self.dir, "regtest"))
+        self.path("regtest/.cookie", "__cookie__:x\n")
+        self.t = targets.Bitcoind({"name": "bitcoind-v2", "protocol": "btc", "transport": "v2"}, None)
+        self.t.dir, self.t.rpcport = self.dir, self.srv.server_address[1]
+
+    def test_session_id_from_getpeerinfo(self):
+        self.answers["getpeerinfo"] = (200, {"result": [
+            {"addr": "127.10.1.2:5000", "transport_protocol_type": "v2", "session_id": "ab" * 32},
+            {"addr": "127.0.0.1:6000", "transport_protocol_type": "v1", "session_id": ""}], "error": None})
+        c = case(STD, cid="CF-V2-900", switches="--v2transport 1")
+        self.assertEqual(self.t.session_id(c, {"role": "responder", "local": "127.10.1.2:5000"}), "ab" * 32)
+        self.assertEqual(self.t.session_id(c, {"role": "initiator", "port": 6000}), "")
+        self.assertEqual(self.t.session_id(c, {"role": "initiator", "port": 7000}), "")
+
+    def test_rpc_error_is_raised(self):
+        self.answers["addconnection"] = (500, {"result": None, "error": {
+            "code": -34, "message": "Error: Already at capacity for specified connection type."}})
+        c = case(STD, role="initiator", cid="CF-V2-900", switches="--v2transport 1 target:v2")
+        with self.assertRaises(RuntimeError) as e:
+            self.t.initiator(9, c)
+        self.assertIn("Already at capacity", str(e.exception))
+        self.assertIn("'outbound-full-relay', True", str(e.exception))
+
+
 class SessionIds(Scratch):
     """What a target reports for the case's connection."""
 
