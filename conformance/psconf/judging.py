@@ -111,9 +111,23 @@ V2_SHORT_IDS = ("addr", "block", "blocktxn", "cmpctblock", "feefilter", "filtera
                 "cfilter", "getcfheaders", "cfheaders", "getcfcheckpt", "cfcheckpt", "addrv2")
 V2_KEY_LEN = 64
 V2_MAX_GARBAGE = 4095
-# The notes of the tester's transport items, and what a v2= clause calls them.
+# The notes of the transport items in the tester's log (an empty command),
+# and what a v2= clause calls the target's: "v2 key", "v2 garbage and
+# terminator" (the terminator found), "v2 version packet", "v2 decoy". Our
+# own are logged piece by piece ("v2 garbage", "v2 garbage terminator", ...,
+# with what a switch did after a comma: "v2 version packet, a bit of its tag
+# flipped") or at once ("v2 handshake"); a v2= clause never names them.
 V2_NOTES = {"v2 key": "key", "v2 garbage and terminator": "garbage", "v2 version packet": "version",
-            "v2 decoy": "decoy", "v2 handshake": "handshake"}
+            "v2 decoy": "decoy", "v2 handshake": "handshake", "v2 garbage": "garbage",
+            "v2 garbage terminator": "terminator", "v2 transport": "transport"}
+
+
+def v2_kind(note):
+    """The transport item a note names ("" when it is not one)."""
+    if not note.startswith("v2 "):
+        return ""
+    base = note.split(",", 1)[0].strip()
+    return V2_NOTES.get(base, base[3:].replace(" ", "-"))
 
 
 def v2_wire_sizes(command, length):
@@ -161,11 +175,11 @@ class Msg:
     @property
     def v2_item(self):
         """key, garbage, version, decoy, handshake (ours); "" for a message."""
-        return V2_NOTES.get(self.note, "") if not self.command else ""
+        return v2_kind(self.note) if not self.command else ""
 
     def show(self):
         if self.v2_item:
-            return f"{self.v2_item}({self.length})" if self.v2_item in ("garbage", "version", "decoy") else self.v2_item
+            return f"{self.v2_item}({self.length})" if self.length else self.v2_item
         s = self.command or "''"
         if self.dir == "dropped":
             return f"!{s}({self.error or 'dropped'})"

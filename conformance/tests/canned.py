@@ -64,7 +64,8 @@ CORE_V2_POST = "<sendcmpct:9:30 <ping:8:29 <getheaders:69:90 <feefilter:8:29"
 CORE_V2_RESPONDER = (f">@handshake:0:1064 {CORE_V2_ITEMS} >@handshake:0:36 >version:103:136 {CORE_V2_HANDSHAKE} "
                      f">wtxidrelay:0:33 >sendaddrv2:0:33 >verack:0:33 =SUCCESS {CORE_V2_POST} #us")
 V2_NOTES = {"key": "v2 key", "garbage": "v2 garbage and terminator", "version": "v2 version packet",
-            "decoy": "v2 decoy", "handshake": "v2 handshake"}
+            "decoy": "v2 decoy", "handshake": "v2 handshake", "terminator": "v2 garbage terminator",
+            "ourgarbage": "ourgarbage", "ourversion": "ourversion"}
 
 
 def events(transcript, version=None, proto="btc", peer=PEER, result_extra=None, direction="outbound",

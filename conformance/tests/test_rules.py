@@ -279,6 +279,25 @@ class V2Holds(unittest.TestCase):
         self.assertEqual(rules(c, v2obs(CORE_V2_RESPONDER.replace("<verack:0:33", "<verack:0:21"))),
                          ["framing:verack"])
 
+    def test_our_pieces_are_transport_items(self):
+        # the tester logs its own v2 bytes piece by piece, as a switch left them
+        t = CORE_V2_RESPONDER.replace(">@handshake:0:1064", ">@key:64 >@ourgarbage:1000").replace(
+            ">@handshake:0:36", ">@terminator:0:16 >@ourversion:0:20")
+        evs = v2_events(t)
+        for e in evs:
+            if e.get("note") == "ourgarbage":
+                e["note"] = "v2 garbage"
+            if e.get("note") == "ourversion":
+                e["note"] = "v2 version packet, a bit of its tag flipped"
+        o = observe_btc(evs)
+        o.target_session = SESSION
+        self.assertEqual([(m.dir, m.v2_item) for m in o.v2][:3], [("sent", "key"), ("sent", "garbage"), ("recv", "key")])
+        self.assertIn(("sent", "version"), [(m.dir, m.v2_item) for m in o.v2])
+        self.assertEqual([m.command for m in o.timeline if not m.command], [])
+        self.assertEqual(rules(case(V2_STD, cid="CF-V2-900"), o), [])
+        self.assertEqual(judging.v2_kind("v2 something new"), "something-new")
+        self.assertEqual(judging.v2_kind("feature negotiation"), "")
+
     def test_decoys_anywhere_after_the_garbage(self):
         t = CORE_V2_RESPONDER.replace("<@version:0", "<@decoy:5 <@version:0").replace("=SUCCESS", "<@decoy:0 =SUCCESS")
         self.assertEqual(rules(case(V2_STD, cid="CF-V2-900"), v2obs(t)), [])
