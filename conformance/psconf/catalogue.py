@@ -23,6 +23,16 @@ one machine-checkable form the judge reads (conformance/README.md,
                        VERSION_FIELDS.
     tester=TOK[/TOK..] noise: what our side must conclude: SUCCESS or its
                        failure reason; "none" when it never got a connection.
+    v2=SEQ[/SEQ..]     btc: the target's BIP324 transport items, in order, as
+                       the tester logged them: key (its 64-byte ElligatorSwift
+                       key), garbage (its garbage, the terminator found),
+                       version (its version packet, authenticated); "-" none
+                       (the default: a v1 connection logs none). Decoys are
+                       allowed anywhere after the garbage and not listed.
+    transport=v1|v2    btc: the transport of the tester's judged connection.
+    retry=N            btc: connections before the judged one: the tester's
+                       own v1 retries (--v2transport auto) as responder; the
+                       target's reconnections as initiator.
 
 Everything not named by a case is decided by the standing rules of
 judging.py (nothing before the target's version, no pong before the
@@ -50,7 +60,19 @@ NOISE_TESTER = ("SUCCESS", "none", "closed", "timeout", "decrypt-failed", "bad-s
 # The version fields a fields= check can name, and how they are compared.
 VERSION_FIELDS = ("version", "services", "start_height", "relay", "user_agent_len")
 FIELD_OPS = ("!=", ">=", "<=", "=", ">", "<", "&")
-CLAUSES = {"btc": ("recv", "post", "may", "fields"), "noise": ("recv", "tester")}
+CLAUSES = {"btc": ("recv", "post", "may", "fields", "v2", "transport", "retry"),
+           "noise": ("recv", "tester")}
+# The target's BIP324 transport items a v2= clause names (the tester's log
+# notes "v2 key", "v2 garbage and terminator", "v2 version packet").
+V2_ITEMS = ("key", "garbage", "version")
+TRANSPORTS = ("v1", "v2")
+# The Bitcoin endings: the tester's events say which (judging.observe_btc).
+# v2-handshake: our v1 side met a BIP324 key (the target speaks v2).
+BTC_ENDINGS = ("handshake", "handshake+disconnect", "disconnect", "kept", "v2-handshake", "info")
+# How a case configures the target (the "target:" words of a btc case): how
+# it dials as initiator (v2, auto: v2 then one v1 retry, v1), or, as
+# responder, v1: a v1-only target.
+BTC_TARGET_OPTS = ("v1", "v2", "auto")
 # Core's PROTOCOL_VERSION: what peershake announces unless a switch says otherwise.
 DEFAULT_VERSION = 70016
 CMD_RE = re.compile(r"^[a-z0-9]{1,12}$")
@@ -86,6 +108,9 @@ class Expectation:
     may: frozenset = frozenset()
     fields: tuple = ()
     tester: tuple = ()
+    v2: tuple = ((),)    # alternatives of transport items; ((),) is "none"
+    transport: str = None
+    retry: int = None
     text: str = ""
 
     def describe(self):
@@ -111,6 +136,18 @@ class Case:
         return {"CF": "conformance", "RS": "resistance"}.get(self.id[:2], "conformance")
 
     @property
+    def family(self):
+        """The middle of the ID: V1 (Bitcoin v1), V2 (BIP324), NN (Noise)."""
+        parts = self.id.split("-")
+        return parts[1] if len(parts) > 2 else ""
+
+    @property
+    def dial(self):
+        """btc: how the target dials as initiator (v1, v2, auto), or, as
+        responder, "v1" for a v1-only target; None when the case does not say."""
+        return next((t for t in self.target_opts if t in BTC_TARGET_OPTS), None)
+
+    @property
     def endings(self):
         return tuple(self.expect.split("/"))
 
@@ -131,7 +168,8 @@ class Case:
         return v
 
     def as_json(self):
-        return {"id": self.id, "protocol": self.protocol, "kind": self.kind, "role": self.role,
+        return {"id": self.id, "protocol": self.protocol, "kind": self.kind, "family": self.family,
+                "role": self.role,
                 "arrow": self.arrow, "switches": self.switches, "reference": self.reference,
                 "source": self.source, "expect": self.expect, "msgs": self.msgs.text}
 
@@ -194,14 +232,25 @@ def parse_msgs(text, protocol):
     post = _cmds(seen["post"], "post") if "post" in seen else ()
     may = frozenset(_cmds(seen["may"], "may")) if "may" in seen else frozenset()
     fields = tuple(_field(f) for f in seen["fields"].split(",")) if "fields" in seen else ()
+    v2 = ((),)
+    if "v2" in seen:
+        v2 = tuple(_items(alt, V2_ITEMS, "v2") for alt in seen["v2"].split("/"))
+    transport = seen.get("transport")
+    if transport is not None and transport not in TRANSPORTS:
+        raise CatalogueError(f"transport: {transport!r} (want {' or '.join(TRANSPORTS)})")
+    retry = None
+    if "retry" in seen:
+        if not seen["retry"].isdigit():
+            raise CatalogueError(f"retry: {seen['retry']!r} is not a count")
+        retry = int(seen["retry"])
     tester = ()
     if "tester" in seen:
         tester = tuple(seen["tester"].split("/"))
         for t in tester:
             if t not in NOISE_TESTER:
                 raise CatalogueError(f"tester: unknown verdict {t!r} (want one of {', '.join(NOISE_TESTER)})")
-    return Expectation(recv=recv, post=post, may=may, fields=fields, tester=tester,
-                       text=" ".join(text.split()))
+    return Expectation(recv=recv, post=post, may=may, fields=fields, tester=tester, v2=v2,
+                       transport=transport, retry=retry, text=" ".join(text.split()))
 
 
 def parse_line(line, where="cases.txt"):
@@ -218,6 +267,10 @@ def parse_line(line, where="cases.txt"):
         if not d[k]:
             raise CatalogueError(f"{where}: the {k} field is empty")
     words = d["switches"].split()
+    if d["protocol"] == "btc":
+        for w in words:
+            if w.startswith("target:") and w[len("target:"):] not in BTC_TARGET_OPTS:
+                raise CatalogueError(f"{where}: {d['id']}: {w}: want target:{' target:'.join(BTC_TARGET_OPTS)}")
     try:
         msgs = parse_msgs(d["msgs"], d["protocol"])
     except CatalogueError as e:

@@ -15,6 +15,15 @@ what it sent (`sent`), what it received and parsed (`recv`), what it
 received and threw away (`dropped`), the target's `version` fields, and its
 own verdict (`result`, `disconnect`). The checks below read nothing else.
 
+Over BIP324 v2 the Bitcoin messages are the same; the transport's own items
+(the keys, garbage and terminators, version packets, decoys) are logged as
+`sent`/`recv` events with an empty command and a note ("v2 key", "v2 garbage
+and terminator", "v2 version packet", "v2 decoy"): the observation keeps
+them apart (`Observation.v2`), the message rules never see them, and the
+case's `v2=` names the target's. A listener may see a target reconnect, a
+v2 connector (`--v2transport auto`) retries once over v1: the observation
+is of one connection (`observe_btc(events, judged)`), the others counted.
+
 What the log cannot show: the payload of a message. `recv` carries the
 command, the announced length and the bytes on the wire, so a `pong` is
 checked for its 8-byte nonce field (BIP 31) but not for the nonce's value:
@@ -47,11 +56,22 @@ BTC_RULES = {
     "pong:early": "a pong that answers no ping sent after our verack (Core ignores a ping before the handshake)",
     "post": "ID:COMMAND: a message the case's post= requires did not come after our verack",
     "length": "ID:COMMAND: a message whose payload length is not its fixed size",
-    "framing": "ID:COMMAND: the bytes on the wire are not the 24-byte header plus the announced length",
+    "framing": "ID:COMMAND: the bytes on the wire are not the 24-byte header plus the announced length "
+               "(v2: the 20 bytes of a packet plus 1 or 13 of message type)",
     "dropped": "ID:COMMAND: the tester threw away a malformed message from the target",
     "field": "ID:FIELD: a field of the target's version fails a check (standing or the case's fields=)",
     "tester": "ID:ERROR: the tester ended the connection because the target broke a rule",
     "log": "ID:events-lost: the tester's event log overflowed; the messages cannot be judged",
+    "v2:items": "the target's BIP324 transport items (key, garbage and terminator, version packet) are not the "
+                "case's v2= (Core: net.cpp V2Transport, BIP 324 \"Handshake\")",
+    "v2:transport": "the tester's judged connection is not over the case's transport=",
+    "v2:retry": "the connections before the judged one are not the case's retry= (Core: V2Transport::"
+                "ShouldReconnectV1, \"retrying with v1 transport protocol\")",
+    "v2:session-id": "the session id the target reports differs from the tester's (BIP 324: both sides derive "
+                     "the same session id; Core: getpeerinfo session_id)",
+    "v2:key-length": "the target's key is not 64 bytes (BIP 324: a 64-byte ElligatorSwift encoding)",
+    "v2:garbage-len": "the target's garbage is over 4095 bytes (BIP 324: \"May send up to 4095 bytes\"; "
+                      "Core MAX_GARBAGE_LEN)",
 }
 NOISE_RULES = {
     "recv": "the messages the target sent (and the tester accepted) are not the case's recv=",
@@ -81,6 +101,42 @@ BIP0031_VERSION = 60000
 MIN_PEER_PROTO_VERSION = 31800
 MAX_SUBVERSION_LENGTH = 256
 BTC_HEADER = 24
+# BIP324: a packet is 3 (length) + 1 (header) + contents + 16 (tag); the
+# contents are a 1-byte short message type ID or 0x00 + 12 bytes, then the
+# payload. The short IDs of BIP 324's table (Core's V2_MESSAGE_IDS).
+V2_EXPANSION = 20
+V2_SHORT_IDS = ("addr", "block", "blocktxn", "cmpctblock", "feefilter", "filteradd", "filterclear",
+                "filterload", "getblocks", "getblocktxn", "getdata", "getheaders", "headers", "inv",
+                "mempool", "merkleblock", "notfound", "ping", "pong", "sendcmpct", "tx", "getcfilters",
+                "cfilter", "getcfheaders", "cfheaders", "getcfcheckpt", "cfcheckpt", "addrv2")
+V2_KEY_LEN = 64
+V2_MAX_GARBAGE = 4095
+# The notes of the transport items in the tester's log (an empty command),
+# and what a v2= clause calls the target's: "v2 key", "v2 garbage and
+# terminator" (the terminator found), "v2 version packet", "v2 decoy". Our
+# own are logged piece by piece ("v2 garbage", "v2 garbage terminator", ...,
+# with what a switch did after a comma: "v2 version packet, a bit of its tag
+# flipped") or at once ("v2 handshake"); a v2= clause never names them.
+V2_NOTES = {"v2 key": "key", "v2 garbage and terminator": "garbage", "v2 version packet": "version",
+            "v2 decoy": "decoy", "v2 handshake": "handshake", "v2 garbage": "garbage",
+            "v2 garbage terminator": "terminator", "v2 transport": "transport"}
+
+
+def v2_kind(note):
+    """The transport item a note names ("" when it is not one)."""
+    if not note.startswith("v2 "):
+        return ""
+    base = note.split(",", 1)[0].strip()
+    return V2_NOTES.get(base, base[3:].replace(" ", "-"))
+
+
+def v2_wire_sizes(command, length):
+    """The bytes a v2 packet carrying `command` with `length` bytes of payload
+    takes on the wire: the long encoding always, the short one if the type has an ID."""
+    sizes = {length + V2_EXPANSION + 13}
+    if command in V2_SHORT_IDS:
+        sizes.add(length + V2_EXPANSION + 1)
+    return sizes
 
 
 def fixed_length(command, common):
@@ -114,8 +170,16 @@ class Msg:
     length: int = 0
     bytes: int = 0
     error: str = ""
+    note: str = ""
+
+    @property
+    def v2_item(self):
+        """key, garbage, version, decoy, handshake (ours); "" for a message."""
+        return v2_kind(self.note) if not self.command else ""
 
     def show(self):
+        if self.v2_item:
+            return f"{self.v2_item}({self.length})" if self.length else self.v2_item
         s = self.command or "''"
         if self.dir == "dropped":
             return f"!{s}({self.error or 'dropped'})"
@@ -135,6 +199,14 @@ class Observation:
     result: dict = None               # the tester's result event
     target_verdict: str = ""          # noise: the target's own token
     target_hash: str = None
+    # btc: BIP324 and the connections (observe_btc)
+    v2: list = dataclasses.field(default_factory=list)   # [Msg] the transport items, both ways
+    transport: str = None             # of the judged connection: "v1", "v2" (the tester's log)
+    session_id: str = None            # the tester's, on a v2 result
+    target_session: str = None        # what the target reports (runner: Target.session_id); None: nothing
+    retries: int = 0                  # connections before the judged one
+    connections: int = 0              # connections the tester logged
+    local: str = None                 # the tester's address on the judged connection
 
     def received(self):
         return [m for m in self.timeline if m.dir in ("recv", "dropped")]
@@ -142,31 +214,66 @@ class Observation:
 
 def _msg(e, direction):
     return Msg(direction, e.get("command", e.get("message", "")) or "", int(e.get("length") or 0),
-               int(e.get("bytes") or 0), e.get("error", ""))
+               int(e.get("bytes") or 0), e.get("error", ""), e.get("note", "") or "")
 
 
-def observe_btc(events):
-    """What the target did, as peershake's events (one connection) show it.
-    The ending:
+def split_connections(events):
+    """The tester's events, one list per connection, in log order: a
+    connection begins at its `started` event and its events carry its peer
+    (a listener's connections interleave; a connector's v1 retry is a new
+    `started` for the same peer). Events without a peer are left out."""
+    conns, current = [], {}
+    for e in events:
+        peer = e.get("peer")
+        if peer is None:
+            continue
+        if e.get("event") == "started" or peer not in current:
+            current[peer] = []
+            conns.append(current[peer])
+        current[peer].append(e)
+    return conns
+
+
+def observe_btc(events, judged=0):
+    """What the target did, as peershake's events show it, on one connection:
+    as connector the last attempt to its first peer (after `retry` lines:
+    --v2transport auto),
+    as listener the `judged`-th connection the target opened (0: its first;
+    the case's retry= when it is to reconnect), or its last if it opened
+    fewer. The ending:
       handshake             completed, and the connection kept
       handshake+disconnect  completed, then the target ended the connection
       disconnect            the target ended it before the handshake completed
       kept                  no handshake by our deadline, the connection kept
+      v2-handshake          our v1 side met a BIP324 key: the target speaks v2
       no-result             the tester wrote no result
       anything else         the reason peershake gave (refused, ...)"""
     obs = Observation("btc", "no-result")
-    # one connection: a listener may see a second one (a target that
-    # reconnects); only the first peer's events count
-    peer = next((e["peer"] for e in events if e.get("event") in ("started", "connected") and "peer" in e), None)
-    events = [e for e in events if peer is None or e.get("peer", peer) == peer]
+    conns = split_connections(events)
+    obs.connections = len(conns)
+    if conns:
+        outbound = conns[0][0].get("direction") == "outbound"
+        if outbound:
+            # the attempts to the first peer: the last one is judged
+            first_peer = conns[0][0].get("peer")
+            k = max(i for i, c in enumerate(conns) if c[0].get("peer") == first_peer)
+            obs.retries = sum(1 for c in conns[:k + 1] for e in c if e.get("event") == "retry")
+        else:
+            k = min(judged, len(conns) - 1)
+            obs.retries = len(conns) - 1
+        events = conns[k]
     for e in events:
         ev = e.get("event")
         if ev in ("sent", "recv", "dropped") and "message" not in e:
-            obs.timeline.append(_msg(e, ev))
+            m = _msg(e, ev)
+            (obs.v2 if m.v2_item else obs.timeline).append(m)
         elif ev == "version" and obs.version is None:
             obs.version = e
         elif ev == "disconnect":
             obs.disconnects.append(e)
+        elif ev == "connected":
+            obs.local = e.get("local")
+            obs.transport = e.get("transport", obs.transport)
         elif ev == "result" and obs.result is None:
             obs.result = e
             obs.events_lost += int(e.get("events_lost") or 0)
@@ -174,6 +281,8 @@ def observe_btc(events):
     if res is None:
         obs.tester = "none"
         return obs
+    obs.transport = res.get("transport", obs.transport)
+    obs.session_id = res.get("session_id")
     closed = next((e for e in events if e.get("event") == "closed"), None)
     by_peer = closed is not None and closed.get("by") == "peer"
     obs.tester = res.get("result", "") if res.get("result") == "SUCCESS" else res.get("reason", "failed")
@@ -380,9 +489,12 @@ def check_btc(case, obs):
         want = fixed_length(m.command, v)
         if want is not None and m.length != want:
             out.append(Violation(f"length:{m.command}", f"{m.command} with {m.length} bytes of payload, want {want}"))
-        if m.bytes and m.bytes != m.length + BTC_HEADER:
+        want_bytes = v2_wire_sizes(m.command, m.length) if obs.transport == "v2" else {m.length + BTC_HEADER}
+        if m.bytes and m.bytes not in want_bytes:
             out.append(Violation(f"framing:{m.command}",
-                                 f"{m.command}: {m.bytes} bytes on the wire for a {m.length}-byte payload"))
+                                 f"{m.command}: {m.bytes} bytes on the wire for a {m.length}-byte payload"
+                                 f" (want {' or '.join(str(b) for b in sorted(want_bytes))}"
+                                 f"{' over v2' if obs.transport == 'v2' else ''})"))
 
     # the target's version: the standing checks, then the case's
     if obs.version is not None:
@@ -402,6 +514,35 @@ def check_btc(case, obs):
     for d in obs.disconnects:
         out.append(Violation(f"tester:{d.get('error', 'disconnect')}",
                              f"the tester disconnected: {d.get('note') or d.get('error', '')}"))
+    return out + check_v2(case, obs)
+
+
+def show_v2(alt):
+    return ", ".join(alt) or "none"
+
+
+def check_v2(case, obs):
+    """BIP324: the target's transport items against v2=, the transport,
+    the retries and the session id both sides report."""
+    out = []
+    theirs = [m for m in obs.v2 if m.dir == "recv"]
+    items = tuple(m.v2_item for m in theirs if m.v2_item in ("key", "garbage", "version"))
+    if items not in case.msgs.v2:
+        want = " or ".join(show_v2(a) for a in case.msgs.v2)
+        out.append(Violation("v2:items", f"expected the target's transport items {want}; got {show_v2(items)}"))
+    for m in theirs:
+        if m.v2_item == "key" and m.length != V2_KEY_LEN:
+            out.append(Violation("v2:key-length", f"a key of {m.length} bytes, want {V2_KEY_LEN}"))
+        if m.v2_item == "garbage" and m.length > V2_MAX_GARBAGE:
+            out.append(Violation("v2:garbage-len", f"{m.length} bytes of garbage, at most {V2_MAX_GARBAGE}"))
+    if case.msgs.transport is not None and obs.transport != case.msgs.transport:
+        out.append(Violation("v2:transport", f"the judged connection is over {obs.transport or 'nothing'}, "
+                                             f"want {case.msgs.transport}"))
+    if case.msgs.retry is not None and obs.retries != case.msgs.retry:
+        out.append(Violation("v2:retry", f"{obs.retries} connection(s) before the judged one, want {case.msgs.retry}"))
+    if obs.session_id and obs.target_session is not None and obs.target_session != obs.session_id:
+        out.append(Violation("v2:session-id", f"the target reports session id {obs.target_session or 'none'}, "
+                                              f"the tester {obs.session_id}"))
     return out
 
 
@@ -464,6 +605,12 @@ def expected_text(case, obs=None):
         parts.append("may " + ", ".join(extras))
         if case.msgs.fields:
             parts.append("version " + ", ".join(str(f) for f in case.msgs.fields))
+        if case.msgs.v2 != ((),):
+            parts.append("v2 " + " or ".join(show_v2(a) for a in case.msgs.v2))
+        if case.msgs.transport:
+            parts.append("transport " + case.msgs.transport)
+        if case.msgs.retry is not None:
+            parts.append(f"retry {case.msgs.retry}")
     else:
         parts.append("recv " + " or ".join(", ".join(a) or "nothing" for a in case.msgs.recv))
         parts.append("tester " + " or ".join(case.msgs.tester))
@@ -486,6 +633,15 @@ def actual_text(obs):
             f = obs.version
             parts.append(f"version {f.get('version')} services {f.get('services')} "
                          f"ua {f.get('user_agent')!r} height {f.get('start_height')} relay {f.get('relay')}")
+        if obs.v2:
+            parts.append("v2 " + " ".join(("<" if m.dir == "recv" else ">") + m.show() for m in obs.v2))
+        if obs.transport:
+            parts.append(f"transport {obs.transport}")
+        if obs.retries:
+            parts.append(f"retry {obs.retries}")
+        if obs.session_id or obs.target_session:
+            parts.append(f"session {obs.session_id or 'none'} (target: "
+                         f"{'not reported' if obs.target_session is None else obs.target_session or 'none'})")
         parts.append(f"tester {obs.tester}")
     else:
         parts.append("recv " + (" ".join(m.show() for m in obs.timeline if m.dir == "recv") or "nothing"))
@@ -509,12 +665,22 @@ def rule_matches(pattern, rule):
     return rule == pattern or rule.startswith(pattern + ":")
 
 
-def skipped(case, target_status, target_reason, roles, disabled, name=""):
-    """Missing or Unimplemented before anything runs, else None."""
+def skipped(case, target_status, target_reason, roles, disabled, name="", not_run=None, unsupported=None,
+            tester_missing=None):
+    """Missing or Unimplemented before anything runs, else None.
+    not_run: the target's case families it does not run ({"V2": reason});
+    unsupported: the adapter's reason it cannot run this case (or None);
+    tester_missing: the reason the tester cannot (a switch it lacks)."""
     if target_status != "ok":
         return Verdict("Missing", target_reason)
     if case.role not in roles or case.id in disabled:
         return Verdict("Unimplemented", disabled.get(case.id, f"{name or 'the target'} has no {case.role} role"))
+    if not_run and case.family in not_run:
+        return Verdict("Unimplemented", not_run[case.family])
+    if unsupported:
+        return Verdict("Unimplemented", unsupported)
+    if tester_missing:
+        return Verdict("Unimplemented", tester_missing)
     return None
 
 

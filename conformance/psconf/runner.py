@@ -15,12 +15,14 @@ import json
 import os
 import re
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
 
 from . import catalogue
-from .judging import Observation, Verdict, judge, observe_btc, observe_noise, skipped, NOISE_PAYLOADS
+from .judging import (Observation, Verdict, judge, observe_btc, observe_noise, skipped, split_connections,
+                      NOISE_PAYLOADS)
 from .procs import Sources, first, read_jsonl, read_text, run_logged, started, stop, wait_for
 from .targets import Context, load_targets, peershake_version
 
@@ -33,6 +35,48 @@ PROLOGUE = "7065657273686b"
 BTC_BASE = ["-n", "regtest", "--json", "--no-progress", "-t", "2000", "--linger", "400"]
 NOISE_TESTER_MS = "2500"
 NOISE_TARGET_MS = "2000"
+# After the judged connection of a case that counts connections (retry=),
+# how long a listener waits for one more: Core reconnects over v1 about
+# 0.6 s after a v2 attempt closed (protocol-notes.md).
+RETRY_GRACE_S = 2.0
+
+
+def bug_names(args):
+    """The --bug switches of a case, without their =VALUE."""
+    return [args[i + 1].split("=", 1)[0] for i, a in enumerate(args[:-1]) if a == "--bug"]
+
+
+def known_bugs(peershake):
+    """The switch names `peershake --list-bugs` lists; None if it cannot say."""
+    try:
+        out = subprocess.run([peershake, "--list-bugs"], capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    if out.returncode != 0:
+        return None
+    names = {line.split()[0].split("=", 1)[0] for line in out.stdout.splitlines()[1:] if line.strip()}
+    return names or None
+
+
+def tester_missing(case, known):
+    """Why the tester cannot run the case (a --bug it does not know), or None."""
+    if known is None:
+        return None
+    missing = [b for b in bug_names(list(case.args)) if b not in known]
+    if not missing:
+        return None
+    return (f"the tester has no --bug {', '.join(missing)} yet (peershake --list-bugs): "
+            "the case waits for the switch")
+
+
+def tester_args(case, listen):
+    """The tester's arguments for a case: its switches, and for the v1
+    catalogue a v1-only listener (--v2transport 0: the v1 semantics of the
+    V1 cases; a v1 frame rewrite is refused by a listener that serves v2 too)."""
+    args = list(case.args)
+    if listen and "--v2transport" not in args:
+        args = ["--v2transport", "0"] + args
+    return args
 
 
 class Runner:
@@ -50,6 +94,7 @@ class Runner:
         self.empty_psk = os.path.join(self.work, "psk.empty")
         with open(self.empty_psk, "wb"):
             pass
+        self.known_bugs = known_bugs(self.peershake)
 
     def log_path(self, target, case):
         rel = os.path.join("logs", target.name, f"{case.id}.log")
@@ -67,22 +112,53 @@ class Runner:
         if case.role == "responder":
             with target.responder(case) as (host, port):
                 cmd = [self.peershake, "btc", "connect"] + BTC_BASE + \
-                      ["--source", self.sources.next()] + list(case.args) + [f"{host}:{port}"]
+                      ["--source", self.sources.next()] + tester_args(case, False) + [f"{host}:{port}"]
                 self._header(log, cmd)
-                run_logged(cmd, log, timeout=120)
-            return observe_btc(read_jsonl(log))
+                with started(cmd, log, append=True) as p:
+                    wait_for(lambda: first(read_jsonl(log), "result") or p.poll() is not None, 120)
+                    sid = self._session(target, case, log, {"role": "responder"})
+                    wait_for(lambda: p.poll() is not None, 120)
+            obs = observe_btc(read_jsonl(log))
+            obs.target_session = sid
+            return obs
         # the target initiates: we listen with the case's switches
-        cmd = [self.peershake, "btc", "listen"] + BTC_BASE + list(case.args) + ["127.0.0.1:0"]
+        judged = case.msgs.retry or 0
+        cmd = [self.peershake, "btc", "listen"] + BTC_BASE + tester_args(case, True) + ["127.0.0.1:0"]
         self._header(log, cmd)
+
+        def conn(k, event):
+            c = split_connections(read_jsonl(log))
+            return len(c) > k and first(c[k], event) is not None
+        sid = None
         with started(cmd, log, append=True) as lp:
             ev = wait_for(lambda: first(read_jsonl(log), "listening") or lp.poll() is not None, 10)
             if not isinstance(ev, dict):
                 return Observation("btc", "no-listener", tester="none")
             with target.initiator(ev["port"], case):
-                wait_for(lambda: first(read_jsonl(log), "closed") or lp.poll() is not None,
-                         self.initiator_wait)
+                wait_for(lambda: conn(judged, "result") or lp.poll() is not None, self.initiator_wait)
+                if conn(judged, "result"):
+                    sid = self._session(target, case, log, {"role": "initiator", "port": ev["port"]}, judged)
+                wait_for(lambda: conn(judged, "closed") or lp.poll() is not None, self.initiator_wait)
+                if case.msgs.retry is not None:  # one more connection would count
+                    wait_for(lambda: len(split_connections(read_jsonl(log))) > judged + 1 or
+                             lp.poll() is not None, RETRY_GRACE_S)
                 stop(lp)  # ours first: the target's end must not be what we observe
-        return observe_btc(read_jsonl(log))
+        obs = observe_btc(read_jsonl(log), judged)
+        obs.target_session = sid
+        return obs
+
+    @staticmethod
+    def _session(target, case, log, where, judged=0):
+        """The target's session id for the judged connection, while it is open;
+        None unless the tester's result has one (a v2 handshake)."""
+        obs = observe_btc(read_jsonl(log), judged)
+        if not obs.session_id:
+            return None
+        where["local"] = obs.local
+        try:
+            return target.session_id(case, where)
+        except Exception as e:  # the comparison fails, naming why
+            return f"(not read: {e})"
 
     # --- Noise
 
@@ -133,8 +209,12 @@ class Runner:
 
     def run_one(self, target, case):
         t0 = time.monotonic()
+        supports = getattr(target, "supports", None)
         pre = skipped(case, target.status, target.reason, target.roles,
-                      target.cfg.get("disabled", {}), target.name)
+                      target.cfg.get("disabled", {}), target.name,
+                      not_run=target.cfg.get("not_run", {}),
+                      unsupported=supports(case) if supports else None,
+                      tester_missing=tester_missing(case, self.known_bugs))
         if pre is not None:
             return result(target, case, pre, Observation(case.protocol, ""), 0, "")
         rel = self.log_path(target, case)

@@ -21,6 +21,7 @@ import shutil
 import socket
 import subprocess
 import tempfile
+import urllib.error
 import urllib.request
 
 from .procs import first, free_port, read_jsonl, read_text, started, wait_for
@@ -129,6 +130,18 @@ def peershake_version(peershake):
 # -------------------------------------------------------------- Bitcoin
 
 class BtcTarget(Target):
+    """A Bitcoin target in one configuration. Its config's "transport" says
+    what that configuration speaks: "v1" (v1 only: bcoin, pyv1peer, bitcoind
+    with -v2transport=0) or "v2" (v1 and BIP324 v2, told apart by the first
+    16 bytes, as Core's defaults). A v1 configuration runs a v2 case only
+    when the case wants a v1-only target (target:v1); "not_run" in the config
+    names whole case families it does not run, each with its reason."""
+
+    def __init__(self, cfg, ctx):
+        super().__init__(cfg, ctx)
+        self.transport = cfg.get("transport", "v1")
+        self._outputs = {}   # case ID -> the target's own output for it (session ids)
+
     @contextlib.contextmanager
     def responder(self, case):
         raise NotImplementedError
@@ -140,23 +153,73 @@ class BtcTarget(Target):
     def timeout_ms(self):
         return str(self.cfg.get("handshake_timeout_ms", 3000))
 
+    def dial(self, case):
+        """How the target dials as initiator: "v1", "v2" or "auto" (v2, then
+        one v1 retry when the peer closes before a v2 byte)."""
+        if case.dial:
+            return case.dial
+        return "v2" if case.family == "V2" and self.transport == "v2" else "v1"
+
+    def wants_v1_listener(self, case):
+        return case.role == "responder" and case.dial == "v1"
+
+    def supports(self, case):
+        """None, or why this configuration cannot run the case (Unimplemented)."""
+        if case.family == "V2" and self.transport == "v1" and case.dial != "v1":
+            return self.cfg.get("v2_reason", f"{self.name} speaks v1 only")
+        if self.transport == "v2" and self.wants_v1_listener(case):
+            return self.v1_listener_reason()
+        return None
+
+    def v1_listener_reason(self):
+        """Why a v2 configuration cannot be a v1-only responder (None: it can)."""
+        return self.cfg.get("v1_reason", f"{self.name} cannot be a v1-only responder")
+
+    def session_id(self, case, where):
+        """The BIP324 session id the target reports for the case's connection,
+        asked while it is open (after the tester's result): a hex string, ""
+        when it reports none for it, None when it has no way to say. where:
+        {"role", "local" (the tester's address, as the target sees it),
+        "port" (the tester's listening port)}."""
+        return None
+
+
+def v2_flag(dial):
+    return {"v1": "0", "v2": "1", "auto": "auto"}[dial]
+
+
+def jsonl_result(path, peer=None, wait=2.0):
+    """The first `result` event of a peershake log (for `peer`, if given),
+    waited for up to `wait` seconds."""
+    def find():
+        for e in read_jsonl(path):
+            if e.get("event") == "result" and (peer is None or e.get("peer") == peer):
+                return e
+        return None
+    return wait_for(find, wait)
+
 
 class PeershakeBtc(BtcTarget):
-    """peershake itself: one listener for every inbound case, one `btc
-    connect` per outbound case (requiring NETWORK|WITNESS, as Core's
-    outbound connections do)."""
+    """peershake itself: one listener for every inbound case (--v2transport 0
+    in a v1 configuration, v1 and v2 in a v2 one), one `btc connect` per
+    outbound case (requiring NETWORK|WITNESS, as Core's outbound connections
+    do; --v2transport as the case dials)."""
 
     def setup(self):
         p = self.ctx.peershake
         self.version = peershake_version(p)
-        log = os.path.join(self.workdir(), "responder.jsonl")
+        self.log = os.path.join(self.workdir(), "responder.jsonl")
+        v2 = [] if self.transport == "v2" else ["--v2transport", "0"]
         proc = self._stack.enter_context(started(
             [p, "btc", "listen", "-n", "regtest", "--json", "--no-progress", "-t", self.timeout_ms(),
-             "--linger", "600000", "127.0.0.1:0"], log))
-        ev = wait_for(lambda: first(read_jsonl(log), "listening") or proc.poll() is not None, 10)
+             "--linger", "600000"] + v2 + ["127.0.0.1:0"], self.log))
+        ev = wait_for(lambda: first(read_jsonl(self.log), "listening") or proc.poll() is not None, 10)
         if not isinstance(ev, dict):
-            raise RuntimeError("peershake responder did not start: " + read_text(log)[-300:])
+            raise RuntimeError("peershake responder did not start: " + read_text(self.log)[-300:])
         self.port = ev["port"]
+
+    def v1_listener_reason(self):
+        return self.cfg.get("v1_reason", "the v1-only peershake is the peershake-btc target")
 
     @contextlib.contextmanager
     def responder(self, case):
@@ -164,38 +227,84 @@ class PeershakeBtc(BtcTarget):
 
     def initiator(self, port, case):
         log = os.path.join(self.workdir(), f"{case.id}-initiator.jsonl")
+        self._outputs[case.id] = log
         return ProcessHandle(
             [self.ctx.peershake, "btc", "connect", "-n", "regtest", "--json", "--no-progress",
              "-t", self.timeout_ms(), "--linger", "600000", "--require-services", "0x9",
-             f"127.0.0.1:{port}"], log)
+             "--v2transport", v2_flag(self.dial(case)), f"127.0.0.1:{port}"], log)
+
+    def session_id(self, case, where):
+        if where["role"] == "responder":
+            res = jsonl_result(self.log, peer=where.get("local"))
+        else:
+            res = jsonl_result(self._outputs.get(case.id, ""))
+        return (res or {}).get("session_id", "")
 
 
 class PyV1Peer(BtcTarget):
     """conformance/lib/pyv1peer.py on python-bitcoinlib: one connection per process."""
 
+    script_name = "pyv1peer.py"
+
     def setup(self):
         out = subprocess.run([PY, "-c", "import bitcoin; print(bitcoin.__version__)"],
                              capture_output=True, text=True).stdout.strip()
-        self.version = f"pyv1peer (python-bitcoinlib {out or '?'})"
-        self.script = os.path.join(HERE, "lib", "pyv1peer.py")
+        self.version = f"{self.script_name[:-3]} (python-bitcoinlib {out or '?'})"
+        self.script = os.path.join(HERE, "lib", self.script_name)
+
+    def listen_args(self, case):
+        return []
+
+    def connect_args(self, case):
+        return []
 
     @contextlib.contextmanager
     def responder(self, case):
         d = tempfile.mkdtemp(dir=self.workdir())
         ready = os.path.join(d, "port")
+        out = os.path.join(d, "out.jsonl")
+        self._outputs[case.id] = out
         with started([PY, self.script, "--listen", "127.0.0.1:0", "--network", "regtest",
-                      "--timeout-ms", self.timeout_ms(), "--linger-ms", "3000", "--ready-file", ready],
-                     os.path.join(d, "out.jsonl")) as proc:
+                      "--timeout-ms", self.timeout_ms(), "--linger-ms", "3000", "--ready-file", ready]
+                     + self.listen_args(case), out) as proc:
             port = wait_for(lambda: read_text(ready).strip() or proc.poll() is not None, 10)
             if not isinstance(port, str):
-                raise RuntimeError("pyv1peer did not start")
+                raise RuntimeError(f"{self.script_name} did not start")
             yield ("127.0.0.1", int(port))
 
     def initiator(self, port, case):
+        out = os.path.join(self.workdir(), f"{case.id}-initiator.jsonl")
+        self._outputs[case.id] = out
         return ProcessHandle(
             [PY, self.script, "--connect", f"127.0.0.1:{port}", "--network", "regtest",
-             "--timeout-ms", "10000", "--linger-ms", "2000"],
-            os.path.join(self.workdir(), f"{case.id}-initiator.jsonl"))
+             "--timeout-ms", "10000", "--linger-ms", "2000"] + self.connect_args(case), out)
+
+
+class PyV2Peer(PyV1Peer):
+    """conformance/lib/pyv2peer.py: BIP324 on vectors/bip324_oracle.py, the
+    version handshake pyv1peer's. As responder it tells v1 from v2 by the
+    first 16 bytes (Core's rule), or with target:v1 is v1 only; as initiator
+    it dials as the case says (v2, auto, v1). Its garbage is random
+    (0..4095, as Core's); it prints the session id once the peer's version
+    packet authenticates (the `v2_handshake` event)."""
+
+    script_name = "pyv2peer.py"
+
+    def v1_listener_reason(self):
+        return None
+
+    def listen_args(self, case):
+        # one connection per case, and one more for each retry the case expects
+        return ["--v2transport", "v1" if self.wants_v1_listener(case) else "auto",
+                "--count", str((case.msgs.retry or 0) + 1)]
+
+    def connect_args(self, case):
+        return ["--v2transport", self.dial(case)]
+
+    def session_id(self, case, where):
+        out = self._outputs.get(case.id, "")
+        ev = wait_for(lambda: first(read_jsonl(out), "v2_handshake"), 2.0)
+        return (ev or {}).get("session_id", "")
 
 
 class Bcoin(BtcTarget):
@@ -244,14 +353,45 @@ class Bcoin(BtcTarget):
         return h
 
 
+# Every bitcoind the runner starts: regtest, loopback only, no outbound, no
+# DNS seeds, no port mapping, no onion; a short handshake timeout
+# (-peertimeout=3) for the timeout cases.
+BITCOIND_ARGS = ["-regtest", "-listen=1", "-bind=127.0.0.1", "-rpcbind=127.0.0.1", "-rpcallowip=127.0.0.1",
+                 "-server=1", "-connect=0", "-dnsseed=0", "-fixedseeds=0", "-natpmp=0", "-listenonion=0",
+                 "-discover=0", "-peertimeout=3", "-debug=net", "-printtoconsole=0"]
+
+
+def bitcoind_command(exe, datadir, port, rpcport, transport):
+    """The command line of one bitcoind: BITCOIND_ARGS, its own directory and
+    ports, and -v2transport=0 for a v1 configuration (Core's default is v2)."""
+    cmd = [exe] + BITCOIND_ARGS[:1] + [f"-datadir={datadir}"] + BITCOIND_ARGS[1:] + \
+        [f"-port={port}", f"-rpcport={rpcport}"]
+    if transport != "v2":
+        cmd.append("-v2transport=0")
+    return cmd
+
+
+def bitcoind_outbound_rpc(how, addr, dial):
+    """The RPC that makes bitcoind connect to addr, as (method, params):
+    addconnection (v31.1 rpc/net.cpp: address, connection_type, v2transport;
+    regtest only): an outbound-full-relay connection, services checked,
+    getaddr sent; or addnode (node, command, v2transport): a manual one.
+    Either way a v2 attempt closed before a v2 byte is retried over v1
+    (net.cpp: ShouldReconnectV1, "retrying with v1 transport protocol"),
+    so "v2" and "auto" are the same to Core."""
+    v2 = dial != "v1"
+    if how == "addnode":
+        return "addnode", [addr, "onetry", v2]
+    return "addconnection", [addr, "outbound-full-relay", v2]
+
+
 class Bitcoind(BtcTarget):
     """bitcoind in regtest, when BITCOIND names a binary or bitcoind is on
-    PATH. As initiator it is asked over RPC to open an outbound-full-relay
-    connection (`addconnection ADDR outbound-full-relay false`, regtest
-    only): the connection type the catalogue's outbound cases describe
-    (services checked, getaddr sent) and v1 whatever -v2transport says.
-    Config knobs: "outbound_rpc": "addnode" (a manual connection: no
-    services check) and "v2transport": true (Core's default: BIP324 on)."""
+    PATH, in the configuration its config names: "transport": "v1"
+    (-v2transport=0, the v1 catalogue) or "v2" (Core's defaults: BIP324 on).
+    As initiator it is asked over RPC to open an outbound-full-relay
+    connection (bitcoind_outbound_rpc; "outbound_rpc": "addnode" for a manual
+    one), v2 when the case dials v2. Session ids: getpeerinfo's session_id."""
 
     def setup(self):
         exe = os.environ.get("BITCOIND") or shutil.which("bitcoind")
@@ -263,15 +403,7 @@ class Bitcoind(BtcTarget):
         self.dir = os.path.join(self.workdir(), "data")
         os.makedirs(self.dir, exist_ok=True)
         self.port, self.rpcport = free_port(), free_port()
-        # loopback only, no outbound, no port mapping; a short handshake
-        # timeout (-peertimeout=3) for the timeout cases
-        cmd = [exe, "-regtest", "-datadir=" + self.dir, "-listen=1", "-bind=127.0.0.1",
-               f"-port={self.port}", "-rpcbind=127.0.0.1", "-rpcallowip=127.0.0.1",
-               f"-rpcport={self.rpcport}", "-server=1", "-connect=0", "-dnsseed=0",
-               "-fixedseeds=0", "-natpmp=0", "-listenonion=0", "-discover=0",
-               "-peertimeout=3", "-debug=net", "-printtoconsole=0"]
-        if not self.cfg.get("v2transport", False):
-            cmd.append("-v2transport=0")  # the catalogue's v1 semantics
+        cmd = bitcoind_command(exe, self.dir, self.port, self.rpcport, self.transport)
         proc = self._stack.enter_context(started(cmd, os.devnull, stop_timeout=15))
 
         def up():
@@ -292,20 +424,36 @@ class Bitcoind(BtcTarget):
             f"http://127.0.0.1:{self.rpcport}/",
             data=json.dumps({"method": method, "params": params, "id": 1}).encode(),
             headers={"Authorization": "Basic " + base64.b64encode(cookie.encode()).decode()})
-        with urllib.request.urlopen(req, timeout=10) as r:
-            return json.loads(r.read())
+        try:
+            with urllib.request.urlopen(req, timeout=10) as r:
+                reply = json.loads(r.read())
+        except urllib.error.HTTPError as e:  # bitcoind answers an RPC error with HTTP 500 and the error
+            try:
+                reply = json.loads(e.read())
+            except ValueError:
+                raise RuntimeError(f"{method}: HTTP {e.code}") from None
+        if reply.get("error"):
+            raise RuntimeError(f"{method} {params}: {reply['error'].get('message', reply['error'])}")
+        return reply
+
+    def v1_listener_reason(self):
+        return self.cfg.get("v1_reason", "Core's defaults answer v2; the v1-only Core is the bitcoind target "
+                                         "(-v2transport=0)")
 
     @contextlib.contextmanager
     def responder(self, case):
         yield ("127.0.0.1", self.port)
 
     def initiator(self, port, case):
-        addr = f"127.0.0.1:{port}"
-        if self.cfg.get("outbound_rpc", "addconnection") == "addnode":
-            self.rpc("addnode", [addr, "onetry"])
-        else:
-            self.rpc("addconnection", [addr, "outbound-full-relay", False])
+        method, params = bitcoind_outbound_rpc(self.cfg.get("outbound_rpc", "addconnection"),
+                                               f"127.0.0.1:{port}", self.dial(case))
+        self.rpc(method, params)
         return NoHandle()
+
+    def session_id(self, case, where):
+        addr = where.get("local") if where["role"] == "responder" else f"127.0.0.1:{where.get('port')}"
+        peers = self.rpc("getpeerinfo", []).get("result") or []
+        return next((p.get("session_id", "") for p in peers if p.get("addr") == addr), "")
 
 
 # ---------------------------------------------------------------- Noise
@@ -411,7 +559,9 @@ class PeershakeNoise(NoiseTarget):
 
 # ------------------------------------------------------------- loading
 
-ADAPTERS = {"peershake-btc": PeershakeBtc, "pyv1peer": PyV1Peer, "bcoin": Bcoin,
+# One adapter per implementation; a config names its adapter with "adapter"
+# (a second configuration of the same implementation), else by its name.
+ADAPTERS = {"peershake-btc": PeershakeBtc, "pyv1peer": PyV1Peer, "pyv2peer": PyV2Peer, "bcoin": Bcoin,
             "bitcoind": Bitcoind, "peershake-noise": PeershakeNoise}
 
 
@@ -424,7 +574,7 @@ def load_configs(directory=TARGETS_DIR):
 
 
 def make_target(cfg, ctx):
-    cls = ADAPTERS.get(cfg["name"])
+    cls = ADAPTERS.get(cfg.get("adapter", cfg["name"]))
     if cls is None and cfg.get("protocol") == "noise" and "shim" in cfg:
         cls = NoiseShim
     if cls is None:

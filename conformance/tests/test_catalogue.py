@@ -136,7 +136,8 @@ class TheCatalogue(unittest.TestCase):
                 self.assertTrue(c.msgs.tester, c.id)
 
     def test_endings_known(self):
-        btc = {"handshake", "handshake+disconnect", "disconnect", "kept", "info"}
+        btc = {"handshake", "handshake+disconnect", "disconnect", "kept", "v2-handshake", "info"}
+        self.assertEqual(btc, set(catalogue.BTC_ENDINGS))
         noise = {"ok", "decrypt-failed", "bad-size", "bad-dh", "echo-mismatch", "timeout", "closed", "bad-psk"}
         for c in self.cases:
             for e in c.endings:
@@ -146,10 +147,63 @@ class TheCatalogue(unittest.TestCase):
         """EXPECTED-CORE.md has one row per Bitcoin case, with the case's
         role, ending and msgs as the catalogue has them."""
         with open(os.path.join(catalogue.HERE, "EXPECTED-CORE.md"), encoding="utf-8") as f:
-            rows = [line.split(" | ") for line in f if line.startswith(("| CF-V1-", "| RS-V1-"))]
+            rows = [line.split(" | ") for line in f if line.startswith(("| CF-V1-", "| RS-V1-", "| CF-V2-", "| RS-V2-"))]
         got = {r[0][2:]: (r[1], r[2], r[3].strip("`")) for r in rows}
         want = {c.id: (c.role, c.expect, c.msgs.text) for c in self.cases if c.protocol == "btc"}
         self.assertEqual(got, want)
+
+    def test_v2_cases(self):
+        """At least 30 BIP324 cases, both roles, conformance and resistance;
+        the tester's transport always stated; an initiator case says how
+        the target dials; V1 cases leave the transport to the runner."""
+        v2 = [c for c in self.cases if c.family == "V2"]
+        self.assertGreaterEqual(len(v2), 30)
+        self.assertEqual({c.role for c in v2}, {"responder", "initiator"})
+        self.assertEqual({c.kind for c in v2}, {"conformance", "resistance"})
+        for c in self.cases:
+            if c.protocol != "btc":
+                continue
+            if c.family == "V1":
+                self.assertNotIn("--v2transport", c.args, c.id)
+                self.assertEqual(c.target_opts, (), c.id)
+                continue
+            self.assertEqual(c.family, "V2", c.id)
+            self.assertIn("--v2transport", c.args, c.id)
+            if c.role == "initiator":
+                self.assertIn(c.dial, ("v1", "v2", "auto"), c.id)
+            # a v2 connection's case names the target's transport items or the transport
+            i = c.args.index("--v2transport")
+            if c.args[i + 1] == "0" and c.role == "responder" and c.expect not in ("v2-handshake",):
+                self.assertEqual(c.msgs.v2, ((),), c.id)
+        # the coverage the issue asks for
+        sw = " ".join(c.switches for c in v2)
+        for name in ("v2-garbage-4096", "v2-no-terminator", "v2-wrong-terminator", "v2-flip-length",
+                     "v2-flip-tag", "v2-flip-garbage", "v2-decoys=", "v2-decoy-before-version",
+                     "v2-version-contents", "v2-unknown-short-id", "v2-oversize", "v2-key-only",
+                     "v2-byte-at-a-time", "v2-v1-version", "v2-close-after-key",
+                     "--v2-garbage 0", "--v2-garbage 1", "--v2-garbage 4095", "--v2transport auto",
+                     "--bug wrong-magic", "target:v1"):
+            self.assertIn(name, sw)
+        self.assertIn("v2-handshake", {c.expect for c in v2})
+
+    def test_v2_clauses(self):
+        e = parse_msgs("recv=- v2=key/key,garbage,version transport=v2 retry=1", "btc")
+        self.assertEqual((e.v2, e.transport, e.retry), ((("key",), ("key", "garbage", "version")), "v2", 1))
+        self.assertEqual(parse_msgs("recv=-", "btc").v2, ((),))
+        self.assertIsNone(parse_msgs("recv=-", "btc").retry)
+        for text, want in (("recv=- v2=key,tag", "unknown item 'tag'"), ("recv=- transport=v3", "transport"),
+                           ("recv=- retry=x", "not a count"), ("recv=msg1 v2=key tester=SUCCESS", "not a noise")):
+            with self.subTest(text), self.assertRaises(CatalogueError) as e:
+                parse_msgs(text, "noise" if "msg1" in text else "btc")
+            self.assertIn(want, str(e.exception))
+
+    def test_target_words(self):
+        c = parse_line("CF-V2-900 | btc | initiator | x | --v2transport 0 target:auto | handshake | recv=- | r | s")
+        self.assertEqual((c.family, c.dial, c.args), ("V2", "auto", ("--v2transport", "0")))
+        self.assertEqual(case("recv=-").family, "V1")
+        with self.assertRaises(CatalogueError) as e:
+            parse_line("CF-V2-900 | btc | initiator | x | target:v3 | handshake | recv=- | r | s", "c.txt:3")
+        self.assertIn("target:v3", str(e.exception))
 
     def test_quick(self):
         ids = catalogue.load_quick(cases=self.cases)

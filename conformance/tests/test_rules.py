@@ -4,7 +4,8 @@ only the rules it breaks)."""
 
 import unittest
 
-from canned import CORE_HANDSHAKE, CORE_POST, CORE_RESPONDER, CORE_VERSION, STD, case, events
+from canned import (CORE_HANDSHAKE, CORE_POST, CORE_RESPONDER, CORE_V2_RESPONDER, CORE_VERSION, SESSION, STD,
+                    case, events, v2_events)
 from psconf import judging
 from psconf.judging import BTC_RULES, NOISE_RULES, check, judge, observe_btc, observe_noise
 
@@ -26,6 +27,15 @@ def noise(transcript, target="ok", result=None):
 
 def rules(c, obs):
     return sorted(v.rule for v in check(c, obs))
+
+
+def v2obs(transcript, target_session=SESSION, **kw):
+    o = observe_btc(v2_events(transcript, **kw))
+    o.target_session = target_session
+    return o
+
+
+V2_STD = STD + " v2=key,garbage,version transport=v2"
 
 
 # rule -> (case, observation, the violations expected): one break per rule
@@ -80,6 +90,20 @@ BTC_BREAKS = {
                ["tester:wtxidrelay-after-verack"]),
     "log": (case(STD), observe_btc(events(CORE_RESPONDER, result_extra={"events_lost": 3})),
             ["log:events-lost"]),
+    # BIP324: Core's responder without its version packet
+    "v2:items": (case(V2_STD, cid="CF-V2-900"), v2obs(CORE_V2_RESPONDER.replace(" <@version:0", "")),
+                 ["v2:items"]),
+    # a case that wants v2, a target that answered over v1
+    "v2:transport": (case(STD + " transport=v2", cid="CF-V2-900"), btc(CORE_RESPONDER), ["v2:transport"]),
+    # --v2transport auto against a v1-only target: the v1 handshake came without the retry
+    "v2:retry": (case(STD + " retry=1 transport=v1", switches="--v2transport auto", cid="CF-V2-900"),
+                 observe_btc(events(CORE_RESPONDER, transport="v1")), ["v2:retry"]),
+    "v2:session-id": (case(V2_STD, cid="CF-V2-900"), v2obs(CORE_V2_RESPONDER, target_session="5f" * 32),
+                      ["v2:session-id"]),
+    "v2:key-length": (case(V2_STD, cid="CF-V2-900"), v2obs(CORE_V2_RESPONDER.replace("<@key:64", "<@key:63")),
+                      ["v2:key-length"]),
+    "v2:garbage-len": (case(V2_STD, cid="CF-V2-900"),
+                       v2obs(CORE_V2_RESPONDER.replace("<@garbage:1500", "<@garbage:4096")), ["v2:garbage-len"]),
 }
 
 NOISE_BREAKS = {
@@ -216,10 +240,98 @@ class CoreHolds(unittest.TestCase):
         c = case("recv=- fields=version>=70016", expect="disconnect")
         self.assertEqual(rules(c, btc(">version:103 =FAILED/closed #peer")), ["field:version"])
 
+    def test_second_connection_ignored_by_a_listener(self):
+        evs = events(CORE_RESPONDER, direction="inbound") + \
+            events("<inv:37 <version:102", peer="127.0.0.1:9", direction="inbound")
+        o = observe_btc(evs)
+        self.assertEqual((rules(case(STD), o), o.connections, o.retries), ([], 2, 1))
+        # the case says the target is to reconnect once: the second is judged
+        self.assertEqual(rules(case(STD + " retry=1"), observe_btc(evs, judged=1)),
+                         ["early:inv", "first-version", "recv"])
+
     def test_second_connection_ignored(self):
         # a listener that saw the target reconnect: only the first peer counts
         evs = events(CORE_RESPONDER) + events("<inv:37 <version:102", peer="127.0.0.1:9")
         self.assertEqual(rules(case(STD), observe_btc(evs)), [])
+
+
+class V2Holds(unittest.TestCase):
+    """Core's v2 behaviour (net.cpp V2Transport) holds every rule."""
+
+    def test_core_v2_responder(self):
+        o = v2obs(CORE_V2_RESPONDER)
+        self.assertEqual((o.transport, o.session_id, o.ending), ("v2", SESSION, "handshake"))
+        self.assertEqual([m.v2_item for m in o.v2], ["handshake", "key", "garbage", "version", "handshake"])
+        # the transport items are not messages: first-version, framing, early hold
+        self.assertEqual([m.command for m in o.timeline][:2], ["version", "version"])
+        self.assertEqual(rules(case(V2_STD, cid="CF-V2-900"), o), [])
+        # a target that reports no session id is not checked
+        self.assertEqual(rules(case(V2_STD, cid="CF-V2-900"), v2obs(CORE_V2_RESPONDER, target_session=None)), [])
+
+    def test_v2_framing(self):
+        c = case(V2_STD, cid="CF-V2-900")
+        # the long encoding of a type with a short ID is valid (BIP 324: "should accept either encoding")
+        self.assertEqual(rules(c, v2obs(CORE_V2_RESPONDER.replace("<sendcmpct:9:30", "<sendcmpct:9:42"))), [])
+        # a v1 header's worth of framing on a v2 connection is not
+        self.assertEqual(rules(c, v2obs(CORE_V2_RESPONDER.replace("<verack:0:33", "<verack:0:24"))),
+                         ["framing:verack"])
+        # a short ID for a type the table does not have
+        self.assertEqual(rules(c, v2obs(CORE_V2_RESPONDER.replace("<verack:0:33", "<verack:0:21"))),
+                         ["framing:verack"])
+
+    def test_our_pieces_are_transport_items(self):
+        # the tester logs its own v2 bytes piece by piece, as a switch left them
+        t = CORE_V2_RESPONDER.replace(">@handshake:0:1064", ">@key:64 >@ourgarbage:1000").replace(
+            ">@handshake:0:36", ">@terminator:0:16 >@ourversion:0:20")
+        evs = v2_events(t)
+        for e in evs:
+            if e.get("note") == "ourgarbage":
+                e["note"] = "v2 garbage"
+            if e.get("note") == "ourversion":
+                e["note"] = "v2 version packet, a bit of its tag flipped"
+        o = observe_btc(evs)
+        o.target_session = SESSION
+        self.assertEqual([(m.dir, m.v2_item) for m in o.v2][:3], [("sent", "key"), ("sent", "garbage"), ("recv", "key")])
+        self.assertIn(("sent", "version"), [(m.dir, m.v2_item) for m in o.v2])
+        self.assertEqual([m.command for m in o.timeline if not m.command], [])
+        self.assertEqual(rules(case(V2_STD, cid="CF-V2-900"), o), [])
+        self.assertEqual(judging.v2_kind("v2 something new"), "something-new")
+        self.assertEqual(judging.v2_kind("feature negotiation"), "")
+
+    def test_decoys_anywhere_after_the_garbage(self):
+        t = CORE_V2_RESPONDER.replace("<@version:0", "<@decoy:5 <@version:0").replace("=SUCCESS", "<@decoy:0 =SUCCESS")
+        self.assertEqual(rules(case(V2_STD, cid="CF-V2-900"), v2obs(t)), [])
+
+    def test_v1_case_sees_no_transport_items(self):
+        # the default v2= is "none": a v1 case meeting a v2 target is told
+        self.assertEqual(rules(case(STD), v2obs(CORE_V2_RESPONDER)), ["v2:items"])
+
+    def test_v1_retry(self):
+        # --v2transport auto against a v1-only target: our key, the close, v1
+        c = case(STD + " retry=1 transport=v1", switches="--v2transport auto", cid="CF-V2-900")
+        o = observe_btc(events(">@handshake:0:64 R " + CORE_RESPONDER, transport="v2"))
+        self.assertEqual((o.retries, o.transport, o.ending), (1, "v1", "handshake"))
+        self.assertEqual(rules(c, o), [])
+        self.assertEqual(judge(c, o, {}).outcome, "Pass")
+
+    def test_v2_handshake_ending(self):
+        # our v1 side met a BIP324 key: the result says so; recv=- holds
+        o = btc(">verack >version:103 =FAILED/v2-handshake #us")
+        self.assertEqual(o.ending, "v2-handshake")
+        c = case("recv=-", expect="v2-handshake", switches="--v2transport 0 --bug verack-before-version",
+                 cid="CF-V2-900")
+        self.assertEqual(judge(c, o, {}).outcome, "Pass")
+
+    def test_target_reconnects_v1(self):
+        # our v1-only listener refused the target's key; it came back over v1
+        first = events(">@handshake:0:0 =FAILED/v2-handshake #us", direction="inbound", peer="127.0.0.1:5001")
+        second = events(CORE_RESPONDER, direction="inbound", peer="127.0.0.1:5002", transport="v1")
+        c = case(STD + " retry=1 transport=v1", role="initiator", switches="--v2transport 0", cid="CF-V2-900")
+        self.assertEqual(rules(c, observe_btc(first + second, judged=1)), [])
+        # it did not come back: the v2-handshake connection is judged, retry 0
+        o = observe_btc(first, judged=1)
+        self.assertEqual(o.ending, "v2-handshake")
+        self.assertEqual(rules(c, o), ["recv", "v2:retry", "v2:transport"])
 
 
 if __name__ == "__main__":

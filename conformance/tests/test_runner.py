@@ -40,9 +40,10 @@ class Configs(unittest.TestCase):
     def test_adapters(self):
         ctx = targets.Context("/nonexistent/peershake", "/tmp")
         got = {t.name: type(t).__name__ for t in targets.load_targets(set(), ctx)}
-        self.assertEqual(got, {"bcoin": "Bcoin", "bitcoind": "Bitcoind", "dissononce": "NoiseShim",
-                               "flynn": "NoiseShim", "peershake-btc": "PeershakeBtc",
-                               "peershake-noise": "PeershakeNoise", "pyv1peer": "PyV1Peer"})
+        self.assertEqual(got, {"bcoin": "Bcoin", "bitcoind": "Bitcoind", "bitcoind-v2": "Bitcoind",
+                               "dissononce": "NoiseShim", "flynn": "NoiseShim", "peershake-btc": "PeershakeBtc",
+                               "peershake-btc-v2": "PeershakeBtc", "peershake-noise": "PeershakeNoise",
+                               "pyv1peer": "PyV1Peer", "pyv2peer": "PyV2Peer"})
         with self.assertRaises(ValueError):
             targets.make_target({"name": "x", "protocol": "btc"}, ctx)
 
@@ -66,6 +67,232 @@ class Configs(unittest.TestCase):
                 with self.subTest(target=cfg["name"], rule=r):
                     self.assertTrue(known(r), r)
                     self.assertTrue(reason)
+
+
+    def test_transports_and_families(self):
+        """Each Bitcoin config says what it speaks; a family it does not run
+        has a reason; a v1 configuration either skips the v2 cases or says
+        where they run."""
+        btc = {cfg["name"]: cfg for _, cfg in self.cfgs if cfg["protocol"] == "btc"}
+        for name, cfg in btc.items():
+            with self.subTest(target=name):
+                self.assertIn(cfg.get("transport"), ("v1", "v2"))
+                for fam, reason in cfg.get("not_run", {}).items():
+                    self.assertIn(fam, ("V1", "V2"))
+                    self.assertTrue(reason)
+                if cfg["transport"] == "v1":
+                    self.assertTrue("V2" in cfg.get("not_run", {}) or cfg.get("v2_reason"))
+                else:
+                    self.assertIn("V1", cfg.get("not_run", {}))
+        self.assertIn("predates BIP324", btc["bcoin"]["not_run"]["V2"])
+        self.assertIn("python-bitcoinlib has no v2", btc["pyv1peer"]["not_run"]["V2"])
+        # two configurations of Core and of peershake
+        self.assertEqual((btc["bitcoind"]["transport"], btc["bitcoind-v2"]["transport"]), ("v1", "v2"))
+        self.assertEqual((btc["peershake-btc"]["transport"], btc["peershake-btc-v2"]["transport"]), ("v1", "v2"))
+
+    def test_who_runs_the_v2_cases(self):
+        """Which configuration runs which v2 case, as skipped() decides
+        before anything is started."""
+        ctx = targets.Context("/nonexistent/peershake", "/tmp")
+        ts = {t.name: t for t in targets.load_targets(set(), ctx) if t.protocol == "btc"}
+        by_id = self.cases
+
+        def outcome(name, cid):
+            t, c = ts[name], by_id[cid]
+            v = judging.skipped(c, "ok", "", t.roles, t.cfg.get("disabled", {}), t.name,
+                                not_run=t.cfg.get("not_run", {}), unsupported=t.supports(c))
+            return v.outcome if v else "run"
+        v2 = [c.id for c in by_id.values() if c.family == "V2"]
+        for cid in v2:
+            c = by_id[cid]
+            with self.subTest(case=cid):
+                for name in ("bcoin", "pyv1peer"):
+                    self.assertEqual(outcome(name, cid), "Unimplemented")
+                self.assertEqual(outcome("pyv2peer", cid), "run")
+                v1_target = c.dial == "v1"
+                for name in ("bitcoind", "peershake-btc"):
+                    self.assertEqual(outcome(name, cid), "run" if v1_target else "Unimplemented")
+                for name in ("bitcoind-v2", "peershake-btc-v2"):
+                    want = "Unimplemented" if v1_target and c.role == "responder" else "run"
+                    self.assertEqual(outcome(name, cid), want)
+        for cid in [c.id for c in by_id.values() if c.family == "V1"]:
+            for name in ("pyv2peer", "bitcoind-v2", "peershake-btc-v2"):
+                self.assertEqual(outcome(name, cid), "Unimplemented")
+            for name in ("bcoin", "pyv1peer", "bitcoind", "peershake-btc"):
+                self.assertEqual(outcome(name, cid), "run")
+        v = judging.skipped(by_id["CF-V2-001"], "ok", "", ["responder"], {}, "bcoin",
+                            not_run=ts["bcoin"].cfg["not_run"])
+        self.assertEqual((v.outcome, v.note), ("Unimplemented", ts["bcoin"].cfg["not_run"]["V2"]))
+
+
+class BitcoindConfigs(unittest.TestCase):
+    """The two bitcoind configurations: their command lines, the RPC that
+    makes them connect out, Missing without a bitcoind."""
+
+    REQUIRED = ["-regtest", "-bind=127.0.0.1", "-rpcbind=127.0.0.1", "-rpcallowip=127.0.0.1", "-connect=0",
+                "-dnsseed=0", "-fixedseeds=0", "-natpmp=0", "-listenonion=0", "-discover=0"]
+
+    def test_command_lines(self):
+        v1 = targets.bitcoind_command("/x/bitcoind", "/d", 1, 2, "v1")
+        v2 = targets.bitcoind_command("/x/bitcoind", "/d", 1, 2, "v2")
+        for cmd in (v1, v2):
+            self.assertEqual(cmd[0], "/x/bitcoind")
+            for a in self.REQUIRED + ["-datadir=/d", "-port=1", "-rpcport=2", "-peertimeout=3"]:
+                self.assertIn(a, cmd)
+        self.assertIn("-v2transport=0", v1)
+        self.assertFalse([a for a in v2 if a.startswith("-v2transport")])  # Core's default: on
+
+    def test_outbound_rpc(self):
+        # v31.1 rpc/net.cpp: addconnection(address, connection_type, v2transport); addnode(node, command, v2transport)
+        f = targets.bitcoind_outbound_rpc
+        self.assertEqual(f("addconnection", "127.0.0.1:9", "v1"),
+                         ("addconnection", ["127.0.0.1:9", "outbound-full-relay", False]))
+        self.assertEqual(f("addconnection", "127.0.0.1:9", "v2"),
+                         ("addconnection", ["127.0.0.1:9", "outbound-full-relay", True]))
+        self.assertEqual(f("addconnection", "127.0.0.1:9", "auto")[1][2], True)
+        self.assertEqual(f("addnode", "127.0.0.1:9", "v2"), ("addnode", ["127.0.0.1:9", "onetry", True]))
+
+    def test_dial(self):
+        ctx = targets.Context("/nonexistent/peershake", "/tmp")
+        ts = {t.name: t for t in targets.load_targets({"bitcoind", "bitcoind-v2"}, ctx)}
+        c = case(STD, role="initiator", cid="CF-V1-900")
+        self.assertEqual((ts["bitcoind"].dial(c), ts["bitcoind-v2"].dial(c)), ("v1", "v1"))
+        c2 = case(STD, role="initiator", switches="--v2transport 1 target:v2", cid="CF-V2-900")
+        self.assertEqual(ts["bitcoind-v2"].dial(c2), "v2")
+
+    def test_missing_without_bitcoind(self):
+        env = dict(os.environ)
+        os.environ["BITCOIND"] = ""
+        os.environ["PATH"] = "/nonexistent"
+        try:
+            ctx = targets.Context("/nonexistent/peershake", tempfile.mkdtemp())
+            for t in targets.load_targets({"bitcoind", "bitcoind-v2"}, ctx):
+                t.setup()
+                self.assertEqual(t.status, "missing", t.name)
+                self.assertIn("no bitcoind: set BITCOIND or put bitcoind on PATH", t.reason)
+        finally:
+            os.environ.clear()
+            os.environ.update(env)
+
+
+class FakeRpc(Scratch):
+    """Bitcoind.rpc against a loopback HTTP server answering as bitcoind does
+    (cookie auth; an RPC error is HTTP 500 with the error in the body)."""
+
+    def setUp(self):
+        super().setUp()
+        import http.server
+        import threading
+        answers = self.answers = {}
+
+        class H(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                req = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                code, body = answers[req["method"]]
+                data = json.dumps(body).encode()
+                self.send_response(code)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *a):
+                pass
+        self.srv = http.server.HTTPServer(("127.0.0.1", 0), H)
+        threading.Thread(target=self.srv.serve_forever, daemon=True).start()
+        self.addCleanup(self.srv.server_close)
+        self.addCleanup(self.srv.shutdown)
+        os.makedirs(os.path.join(self.dir, "regtest"))
+        self.path("regtest/.cookie", "__cookie__:x\n")
+        self.t = targets.Bitcoind({"name": "bitcoind-v2", "protocol": "btc", "transport": "v2"}, None)
+        self.t.dir, self.t.rpcport = self.dir, self.srv.server_address[1]
+
+    def test_session_id_from_getpeerinfo(self):
+        self.answers["getpeerinfo"] = (200, {"result": [
+            {"addr": "127.10.1.2:5000", "transport_protocol_type": "v2", "session_id": "ab" * 32},
+            {"addr": "127.0.0.1:6000", "transport_protocol_type": "v1", "session_id": ""}], "error": None})
+        c = case(STD, cid="CF-V2-900", switches="--v2transport 1")
+        self.assertEqual(self.t.session_id(c, {"role": "responder", "local": "127.10.1.2:5000"}), "ab" * 32)
+        self.assertEqual(self.t.session_id(c, {"role": "initiator", "port": 6000}), "")
+        self.assertEqual(self.t.session_id(c, {"role": "initiator", "port": 7000}), "")
+
+    def test_rpc_error_is_raised(self):
+        self.answers["addconnection"] = (500, {"result": None, "error": {
+            "code": -34, "message": "Error: Already at capacity for specified connection type."}})
+        c = case(STD, role="initiator", cid="CF-V2-900", switches="--v2transport 1 target:v2")
+        with self.assertRaises(RuntimeError) as e:
+            self.t.initiator(9, c)
+        self.assertIn("Already at capacity", str(e.exception))
+        self.assertIn("'outbound-full-relay', True", str(e.exception))
+
+
+class SessionIds(Scratch):
+    """What a target reports for the case's connection."""
+
+    def test_pyv2peer(self):
+        t = targets.PyV2Peer({"name": "pyv2peer", "protocol": "btc", "transport": "v2"}, None)
+        c = case(STD, cid="CF-V2-900", switches="--v2transport 1")
+        t._outputs[c.id] = self.path("out", '{"event": "transport", "transport": "v2"}\n'
+                                            '{"event": "v2_handshake", "session_id": "ab12"}\n')
+        self.assertEqual(t.session_id(c, {"role": "responder", "local": "x"}), "ab12")
+        self.assertEqual(t.listen_args(c), ["--v2transport", "auto", "--count", "1"])
+        c1 = case(STD + " retry=1", cid="CF-V2-901", switches="--v2transport auto target:v1")
+        self.assertEqual(t.listen_args(c1), ["--v2transport", "v1", "--count", "2"])
+        self.assertEqual(t.connect_args(case(STD, role="initiator", cid="CF-V2-902",
+                                             switches="--v2transport 0 target:auto")), ["--v2transport", "auto"])
+
+    def test_peershake(self):
+        t = targets.PeershakeBtc({"name": "peershake-btc-v2", "protocol": "btc", "transport": "v2"}, None)
+        t.log = self.path("resp", '{"event":"result","peer":"127.0.0.5:1","session_id":"aa"}\n'
+                                  '{"event":"result","peer":"127.0.0.6:2","session_id":"bb"}\n')
+        c = case(STD, cid="CF-V2-900", switches="--v2transport 1")
+        self.assertEqual(t.session_id(c, {"role": "responder", "local": "127.0.0.6:2"}), "bb")
+        t._outputs[c.id] = self.path("init", '{"event":"result","peer":"127.0.0.1:3","session_id":"cc"}\n')
+        self.assertEqual(t.session_id(c, {"role": "initiator", "port": 3}), "cc")
+
+    def test_base_reports_nothing(self):
+        t = targets.Bcoin({"name": "bcoin", "protocol": "btc"}, None)
+        self.assertIsNone(t.session_id(case(STD), {"role": "responder"}))
+
+
+class TesterSwitches(Scratch):
+    """A case whose switch the tester does not know is Unimplemented, with
+    the switch named: never run, never a Pass."""
+
+    def fake_peershake(self, names):
+        body = "SWITCH PROTO ROLE WHAT\n" + "".join(f"{n} btc both x\n" for n in names)
+        p = self.path("peershake", "#!/bin/sh\ncat <<'EOF'\n" + body + "EOF\n")
+        os.chmod(p, 0o755)
+        return p
+
+    def test_known_bugs(self):
+        p = self.fake_peershake(["wrong-magic", "send=CMD@WHEN", "stall=MS"])
+        self.assertEqual(runner.known_bugs(p), {"wrong-magic", "send", "stall"})
+        self.assertIsNone(runner.known_bugs("/nonexistent/peershake"))
+
+    def test_missing_switch(self):
+        known = {"wrong-magic", "v2-decoys"}
+        c = case(STD, cid="CF-V2-900", switches="--v2transport 1 --bug v2-decoys=3 --bug v2-flip-tag")
+        self.assertEqual(runner.bug_names(list(c.args)), ["v2-decoys", "v2-flip-tag"])
+        why = runner.tester_missing(c, known)
+        self.assertIn("--bug v2-flip-tag", why)
+        self.assertNotIn("v2-decoys", why)
+        self.assertIsNone(runner.tester_missing(case(STD, switches="--bug wrong-magic"), known))
+        self.assertIsNone(runner.tester_missing(c, None))  # the tester could not say
+
+    def test_run_one_never_runs_it(self):
+        r = runner.Runner(self.fake_peershake(["wrong-magic"]), self.dir)
+        self.addCleanup(lambda: __import__("shutil").rmtree(r.work, ignore_errors=True))
+        t = NeverCalled()
+        res = r.run_one(t, case(STD, cid="RS-V2-900", switches="--v2transport 1 --bug v2-flip-tag"))
+        self.assertEqual((res["outcome"], res["actual"]), ("Unimplemented", "not run"))
+        self.assertIn("the tester has no --bug v2-flip-tag yet", res["note"])
+
+    def test_tester_args(self):
+        v1 = case(STD, switches="--bug wrong-magic")
+        self.assertEqual(runner.tester_args(v1, True), ["--v2transport", "0", "--bug", "wrong-magic"])
+        self.assertEqual(runner.tester_args(v1, False), ["--bug", "wrong-magic"])
+        v2 = case(STD, cid="CF-V2-900", role="initiator", switches="--v2transport 1 --v2-garbage 0 target:v2")
+        self.assertEqual(runner.tester_args(v2, True), ["--v2transport", "1", "--v2-garbage", "0"])
 
 
 class NoiseVerdicts(Scratch):
