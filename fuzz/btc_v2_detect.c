@@ -26,6 +26,8 @@
 #define MAXSTREAM 300
 
 struct run {
+	struct fuzz_rng rng; /* lives as long as the transport: a detecting
+			      * responder draws its key once it sees v2 */
 	struct btc_transport t;
 	uint8_t out[BTC_V2_HANDSHAKE_MAX + 256];
 	struct ps_wcur w;
@@ -36,13 +38,13 @@ struct run {
 
 static void open_one(struct run *x, const uint8_t magic[4], uint64_t seed, size_t glen)
 {
-	struct fuzz_rng rng = { seed };
 	struct btc_v2_config cfg;
 
 	memset(x, 0, sizeof(*x));
 	memset(&cfg, 0, sizeof(cfg));
+	x->rng.s = seed;
 	cfg.rng = fuzz_rng_fill;
-	cfg.rng_ctx = &rng;
+	cfg.rng_ctx = &x->rng;
 	cfg.garbage_len = glen;
 	x->w = ps_wcur_make(x->out, sizeof(x->out));
 	FUZZ_ASSERT(btc_transport_open(&x->t, BTC_TRANSPORT_DETECT, magic, BTC_RESPONDER, &cfg,

@@ -100,7 +100,10 @@ struct btc_v2_fixed {
 
 /* What a v2 (or detecting) transport is opened with. */
 struct btc_v2_config {
-	ps_rng_fn rng; /* the private key, the encoding's u, the garbage */
+	/* the private key, the encoding's u, the garbage. Both must stay valid
+	 * as long as the transport: a detecting responder draws its key only
+	 * when the peer turns out to speak v2 */
+	ps_rng_fn rng;
 	void *rng_ctx;
 	size_t garbage_len;		  /* 0..4095 bytes of garbage after our key */
 	bool garbage_random;		  /* instead: a length uniform in 0..4095, as Core's
@@ -134,14 +137,14 @@ struct btc_v2_tx {
 struct btc_v2 {
 	uint8_t magic[4];
 	bool initiating;
-	bool check_v1;	 /* a responder: refuse a v1 version header in the key */
-	uint8_t recv;	 /* what is expected next (v2.c: enum v2_recv) */
-	bool sent_key;	 /* our key and garbage are queued */
-	bool ready;	 /* our terminator and version packet are queued */
-	bool version_in; /* their version packet verified: the session id is known */
+	bool check_v1;		/* a responder: refuse a v1 version header in the key */
+	uint8_t recv;		/* what is expected next (v2.c: enum v2_recv) */
+	bool sent_key;		/* our key and garbage are queued */
+	bool ready;		/* our terminator and version packet are queued */
+	bool version_in;	/* their version packet verified: the session id is known */
 	uint8_t session_id[32]; /* from then on, also after the end (it is public) */
-	bool in_packet;	 /* a packet's length is in */
-	uint32_t got;	 /* input bytes of the item being received */
+	bool in_packet;		/* a packet's length is in */
+	uint32_t got;		/* input bytes of the item being received */
 	uint32_t pkt_len;
 	uint16_t garbage_len;
 	bool long_types; /* misbehaviour: no short ids */
