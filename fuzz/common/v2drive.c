@@ -105,7 +105,9 @@ static void check(const struct btc_hs *hs, struct model *md, const struct peer *
 	else
 		FUZZ_ASSERT(is(tr, "v2"));
 	if (sid) {
-		FUZZ_ASSERT(is(tr, "v2") && !btc_hs_ended(hs));
+		/* known from the peer's version packet on, and kept after the
+		 * end (it is public: the result prints it) */
+		FUZZ_ASSERT(is(tr, "v2"));
 		/* the session id both sides derived */
 		if (btc_v2c_get_state(&p->t.u.v2.c) != BTC_V2C_UNSET &&
 		    btc_v2c_get_state(&p->t.u.v2.c) != BTC_V2C_FAILED)
@@ -382,6 +384,9 @@ void fuzz_btc_v2_run(enum btc_role role, const uint8_t *data, size_t size)
 	drain(&hs, &md);
 	FUZZ_ASSERT(btc_hs_ended(&hs) && btc_hs_outcome(&hs) != PS_PENDING);
 	FUZZ_ASSERT(md.n_success == (btc_hs_outcome(&hs) == PS_SUCCESS));
-	FUZZ_ASSERT(btc_hs_session_id(&hs) == NULL);
+	/* the session id outlives the keys, and is the one both sides derived
+	 * (checked in check() while the peer's cipher was up) */
+	if (btc_hs_session_id(&hs))
+		FUZZ_ASSERT(md.n_success || is(btc_hs_transport(&hs), "v2"));
 	p.t.ops->end(&p.t);
 }
