@@ -30,7 +30,9 @@
  *
  * Memory: none is allocated. The struct holds fixed buffers sized by the
  * protocol's bounds, so the caller allocates it once per connection:
- * sizeof(struct noise_peer) is SIZEOF_PLACEHOLDER. Of that:
+ * sizeof(struct noise_peer) is 460392 bytes on x86-64 (about 450 KiB;
+ * 395456 before the queue took a fourth frame for --bug
+ * corrupt-then-valid). Of that:
  * - receive (struct noise_frame_reader, noise/frame.h): at most one framed
  *   message, <= 65535 bytes. Its declared length is checked against the
  *   smallest message the state accepts before a byte of the body is
