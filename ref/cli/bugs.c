@@ -129,6 +129,14 @@ static const struct bug bugs[] = {
 	{ "alter-echo", P_NOISE, R_RESP, K_NOISE, NOISE_BUG_ALTER_ECHO, NULL,
 	  "echo a different plaintext" },
 	{ "no-echo", P_NOISE, R_RESP, K_NOISE, NOISE_BUG_NO_ECHO, NULL, "never echo" },
+	{ "echo-prefix", P_NOISE, R_RESP, K_NOISE, NOISE_BUG_ECHO_PREFIX, NULL,
+	  "echo each plaintext without its last byte (a valid message, a prefix of T)" },
+	{ "echo-extended", P_NOISE, R_RESP, K_NOISE, NOISE_BUG_ECHO_EXTENDED, NULL,
+	  "echo each plaintext with a zero byte appended (starts with T, goes on)" },
+	{ "transport-nonce-skip", P_NOISE, R_BOTH, K_NOISE, NOISE_BUG_NONCE_SKIP, NULL,
+	  "encrypt our last transport message (echo, as responder) with the nonce one too high" },
+	{ "corrupt-then-valid", P_NOISE, R_BOTH, K_NOISE, NOISE_BUG_CORRUPT_THEN_VALID, NULL,
+	  "our first transport message (echo) twice at one nonce: tag spoilt, then valid" },
 };
 
 static const char *const inject_cmds[] = {
