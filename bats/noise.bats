@@ -1,10 +1,10 @@
 #!/usr/bin/env bats
 # Noise_NNpsk2_25519_ChaChaPoly_BLAKE2s interop on loopback: peershake,
 # flynn/noise 1.0.0 (Go, Debian) and dissononce 0.34.3 (Python, Debian),
+# every initiator with every responder, then the failure paths with peershake
 # on the receiving side of bytes made by an independent implementation; the
 # transport phase (N messages, nonces, continuing after a failed tag) and
 # the 65535-byte boundary with both.
-# on the receiving side of bytes made by an independent implementation.
 
 load helpers
 
