@@ -2,7 +2,9 @@
 # Noise_NNpsk2_25519_ChaChaPoly_BLAKE2s interop on loopback: peershake,
 # flynn/noise 1.0.0 (Go, Debian) and dissononce 0.34.3 (Python, Debian),
 # every initiator with every responder, then the failure paths with peershake
-# on the receiving side of bytes made by an independent implementation.
+# on the receiving side of bytes made by an independent implementation; the
+# transport phase (N messages, nonces, continuing after a failed tag) and
+# the 65535-byte boundary with both.
 
 load helpers
 
@@ -292,4 +294,140 @@ tamper() {
 	run jq -r 'select(.event=="result") | "\(.result) \(.transport) \(.detail)"' "$BATS_TEST_TMPDIR/resp.out"
 	assert_output "FAILED 74657374 closed by peer, after the transport message, echo withheld"
 	refute_output --partial "before the transport message"
+}
+
+# The transport phase: N messages each way, one at a time, T_k = T || k.
+# Every nonce of both directions is used, so a peer that does not increment
+# its nonce, or encodes it in the wrong byte order, fails at message 2.
+@test "transport phase: 3 messages each way, every initiator with every responder; 100 with peershake" {
+	local dir=$BATS_TEST_TMPDIR i r n
+	for i in "${IMPLS[@]}"; do
+		for r in "${IMPLS[@]}"; do
+			for n in 3 100; do
+				[ "$n" = 100 ] && [ "$i" != peershake ] && [ "$r" != peershake ] && continue
+				responder "$r" --psk-file "$BATS_FILE_TMPDIR/psk" --messages "$n"
+				initiator "$i" --psk-file "$BATS_FILE_TMPDIR/psk" --messages "$n" --transport 74657374
+				responder_done
+				echo "# $i -> $r, $n messages: init status $ISTATUS"
+				[ "$ISTATUS" -eq 0 ] || { cat "$dir/init.err" "$dir/resp.err"; false; }
+				# the last plaintext, T_N = T || N, on both sides
+				[ "$(field "$i" "$dir/init.out" transport)" = "74657374$(printf '%04x' "$n")" ]
+				[ "$(field "$r" "$dir/resp.out" transport)" = "74657374$(printf '%04x' "$n")" ]
+				[ "$(field "$i" "$dir/init.out" messages)" = "$n" ]
+				[ "$(field "$r" "$dir/resp.out" messages)" = "$n" ]
+				ps_stop_pid "$dir/resp.pid" 5 || true
+			done
+		done
+	done
+	# peershake's own wire: N transport and N echo events, T_k + 16 bytes each
+	responder peershake --psk-file "$BATS_FILE_TMPDIR/psk" --messages 5
+	initiator peershake --psk-file "$BATS_FILE_TMPDIR/psk" --messages 5 --transport 74657374
+	responder_done
+	[ "$(jq -s '[.[] | select(.event=="sent" and .message=="transport" and .length==22)] | length' "$dir/init.out")" -eq 5 ]
+	[ "$(jq -s '[.[] | select(.event=="recv" and .message=="echo" and .length==22)] | length' "$dir/init.out")" -eq 5 ]
+}
+
+# peershake-noise RESULT FIELD: a field of peershake's result
+result_of() {
+	jq -r "select(.event==\"result\") | .$2 // \"\"" "$BATS_TEST_TMPDIR/$1.out"
+}
+
+@test "transport switches of flynn/noise and dissononce: peershake refuses each at the message where it shows" {
+	local other
+	for other in flynn dissononce; do
+		# a skipped nonce at message 3 (after 1 and 2 passed)
+		responder peershake --psk-file "$BATS_FILE_TMPDIR/psk" --messages 3
+		initiator "$other" --psk-file "$BATS_FILE_TMPDIR/psk" --messages 3 --transport 74657374 \
+			--bug transport-nonce-skip
+		responder_done
+		[ "$(result_of resp reason)" = decrypt-failed ]
+		[ "$(result_of resp failed_on)" = transport:3 ]
+		[ "$(result_of resp messages)" = 2 ]
+		ps_stop_pid "$BATS_TEST_TMPDIR/resp.pid" 5
+		responder "$other" --psk-file "$BATS_FILE_TMPDIR/psk" --messages 3 --bug transport-nonce-skip
+		initiator peershake --psk-file "$BATS_FILE_TMPDIR/psk" --messages 3 --transport 74657374
+		[ "$ISTATUS" -eq 1 ]
+		[ "$(result_of init reason)" = decrypt-failed ]
+		[ "$(result_of init failed_on)" = echo:3 ]
+		ps_stop_pid "$BATS_TEST_TMPDIR/resp.pid" 5
+		# an echo a byte short, a byte long
+		for bug in echo-prefix echo-extended; do
+			responder "$other" --psk-file "$BATS_FILE_TMPDIR/psk" --bug "$bug"
+			initiator peershake --psk-file "$BATS_FILE_TMPDIR/psk" --transport 74657374
+			[ "$ISTATUS" -eq 1 ]
+			[ "$(result_of init reason)" = echo-mismatch ]
+			[ "$(result_of init failed_on)" = echo:1 ]
+			ps_stop_pid "$BATS_TEST_TMPDIR/resp.pid" 5
+		done
+	done
+}
+
+# Noise rev 34 section 5.1: "If an authentication failure occurs in
+# DECRYPT() then n is not incremented". The corrupted message and the valid
+# one come from an independent implementation, under the same nonce.
+@test "corrupt-then-valid from flynn/noise and dissononce: peershake continues at the same nonce, or ends there" {
+	local other
+	for other in flynn dissononce; do
+		# as responder: transport 1 twice
+		responder peershake --psk-file "$BATS_FILE_TMPDIR/psk" --messages 3 --continue-on-decrypt-failure
+		initiator "$other" --psk-file "$BATS_FILE_TMPDIR/psk" --messages 3 --transport 74657374 \
+			--bug corrupt-then-valid
+		responder_done
+		[ "$ISTATUS" -eq 0 ]
+		[ "$(result_of resp result)" = SUCCESS ]
+		[ "$(result_of resp discarded)" = 1 ]
+		[ "$(jq -s '[.[] | select(.event=="dropped" and .message=="transport" and .error=="decrypt-failed")] | length' "$BATS_TEST_TMPDIR/resp.out")" -eq 1 ]
+		ps_stop_pid "$BATS_TEST_TMPDIR/resp.pid" 5
+		responder peershake --psk-file "$BATS_FILE_TMPDIR/psk" --messages 3
+		initiator "$other" --psk-file "$BATS_FILE_TMPDIR/psk" --messages 3 --transport 74657374 \
+			--bug corrupt-then-valid
+		responder_done
+		[ "$ISTATUS" -eq 1 ]
+		[ "$(result_of resp reason)" = decrypt-failed ]
+		[ "$(result_of resp failed_on)" = transport:1 ]
+		# nothing sent after the failure: msg2 only
+		[ "$(jq -s '[.[] | select(.event=="sent")] | map(.message) | join(",")' -r "$BATS_TEST_TMPDIR/resp.out")" = msg2 ]
+		ps_stop_pid "$BATS_TEST_TMPDIR/resp.pid" 5
+		# as initiator: echo 1 twice
+		responder "$other" --psk-file "$BATS_FILE_TMPDIR/psk" --messages 3 --bug corrupt-then-valid
+		initiator peershake --psk-file "$BATS_FILE_TMPDIR/psk" --messages 3 --transport 74657374 \
+			--continue-on-decrypt-failure
+		responder_done
+		[ "$ISTATUS" -eq 0 ]
+		[ "$(result_of init discarded)" = 1 ]
+		ps_stop_pid "$BATS_TEST_TMPDIR/resp.pid" 5 || true
+	done
+}
+
+# Noise rev 34 section 3: "All Noise messages are less than or equal to
+# 65535 bytes".
+@test "size boundary: 65535-byte transport messages pass both ways; one byte more is refused before connecting" {
+	local t other n
+	t=$(head -c 65519 /dev/zero | tr '\0' '\132' | xxd -p | tr -d '\n')
+	for other in flynn dissononce; do
+		responder "$other" --psk-file "$BATS_FILE_TMPDIR/psk"
+		initiator peershake --psk-file "$BATS_FILE_TMPDIR/psk" --transport "$t"
+		responder_done
+		[ "$ISTATUS" -eq 0 ]
+		jq -e -s '[.[] | select(.event=="recv" and .message=="echo")][0].length == 65535' "$BATS_TEST_TMPDIR/init.out"
+		ps_stop_pid "$BATS_TEST_TMPDIR/resp.pid" 5 || true
+		responder peershake --psk-file "$BATS_FILE_TMPDIR/psk"
+		initiator "$other" --psk-file "$BATS_FILE_TMPDIR/psk" --transport "$t"
+		responder_done
+		[ "$ISTATUS" -eq 0 ]
+		jq -e -s '[.[] | select(.event=="recv" and .message=="transport")][0].length == 65535' "$BATS_TEST_TMPDIR/resp.out"
+		ps_stop_pid "$BATS_TEST_TMPDIR/resp.pid" 5
+	done
+	# 65520 bytes of T, or 65518 with the 2-byte counter: exit 2, no connection
+	# attempted (port 1 would be refused)
+	for n in 1 2; do
+		run "$PEERSHAKE" noise connect --psk-file "$BATS_FILE_TMPDIR/psk" --messages "$n" \
+			--transport "$(head -c $((65520 - 2 * (n - 1))) /dev/zero | xxd -p | tr -d '\n')" 127.0.0.1:1
+		assert_failure 2
+		assert_output --partial "exceed 65535"
+		refute_output --partial refused
+	done
+	run "$PEERSHAKE" noise connect --psk-file "$BATS_FILE_TMPDIR/psk" --messages 65536 127.0.0.1:1
+	assert_failure 2
+	assert_output --partial "bad --messages"
 }

@@ -16,6 +16,10 @@
  * sent is well-framed, each message the exact size its place in the
  * exchange demands.
  *
+ * The config also varies the transport count N (1 .. 4) and whether a
+ * failed tag of the transport phase is survived (continue_on_decrypt_failure),
+ * both from the RNG seed's bits 48 .. 50.
+ *
  * Built twice: null AEAD and real crypto (noise_peer_realcrypto).
  *
  * Input: config | operations...
@@ -36,6 +40,8 @@ struct model {
 	uint8_t buf[4 * 1024 + 8];
 	size_t len;
 	bool unchecked;
+	bool seen_failed;   /* FAILED seen by check() */
+	size_t failed_left; /* what was queued then, less what went out since */
 };
 
 static void check(struct noise_peer *p, struct model *md)
@@ -64,17 +70,22 @@ static void check(struct noise_peer *p, struct model *md)
 		if (md->role == NOISE_PEER_INITIATOR) {
 			size_t tl;
 			const uint8_t *t = noise_peer_transport(p, &tl);
-			FUZZ_ASSERT(tl == md->cfg->transport_len);
-			FUZZ_ASSERT(tl == 0 || memcmp(t, md->cfg->transport, tl) == 0);
+			/* T_N: T, and N in 2 bytes when N > 1 */
+			FUZZ_ASSERT(tl == md->cfg->transport_len + (md->cfg->messages > 1 ? 2 : 0));
+			FUZZ_ASSERT(md->cfg->transport_len == 0 ||
+				    memcmp(t, md->cfg->transport, md->cfg->transport_len) == 0);
 		}
 		break;
 	}
 	case PS_FAILED:
 		FUZZ_ASSERT(noise_peer_ended(p) && noise_peer_error(p) < 0);
 		FUZZ_ASSERT(!waiting && note != NULL);
-		/* what was queued before the failure stays queued (its MSG_SENT
-		 * events were reported); nothing new is queued after it */
-		(void)n;
+		/* nothing queued after a failure: what was queued before (and
+		 * reported by MSG_SENT) still goes out, the queue never grows */
+		if (md->seen_failed)
+			FUZZ_ASSERT(n <= md->failed_left);
+		md->seen_failed = true;
+		md->failed_left = n;
 		break;
 	case PS_PENDING:
 		FUZZ_ASSERT(!noise_peer_ended(p) && !note);
@@ -110,6 +121,13 @@ static void drain(struct noise_peer *p, struct model *md)
 			FUZZ_ASSERT(ev.bytes == 2 + ev.length ||
 				    (md->cfg->bugs & NOISE_BUG_OVERSIZE_PREFIX));
 			md->sent_bytes += ev.bytes;
+			break;
+		case NOISE_PEER_EV_MSG_DROPPED:
+			/* only a transport message or echo, only when asked */
+			FUZZ_ASSERT(md->cfg->continue_on_decrypt_failure &&
+				    ev.err == PS_ERR_DECRYPT);
+			FUZZ_ASSERT(ev.msg == NOISE_PEER_TRANSPORT || ev.msg == NOISE_PEER_ECHO);
+			FUZZ_ASSERT(ev.bytes == 2 + ev.length && ev.index >= 1);
 			break;
 		case NOISE_PEER_EV_MSG_RECV:
 			FUZZ_ASSERT(ev.msg >= NOISE_PEER_MSG1 && ev.msg <= NOISE_PEER_ECHO);
@@ -152,10 +170,11 @@ static void consume(struct noise_peer *p, struct model *md, size_t n)
 		md->sent++;
 		if (md->role == NOISE_PEER_INITIATOR)
 			want = md->sent == 1 ? 48 + md->cfg->payload1_len
-					     : 16 + md->cfg->transport_len;
+					     : 16 + md->cfg->transport_len +
+						       (md->cfg->messages > 1 ? 2 : 0);
 		else
 			want = md->sent == 1 ? 48 + md->cfg->payload2_len : mlen;
-		FUZZ_ASSERT(md->sent <= 2 && mlen == want);
+		FUZZ_ASSERT(md->sent <= 1 + md->cfg->messages && mlen == want);
 		/* the null AEAD shows the initiator's P1 after its e */
 		if (cry_fuzzing_build() && md->role == NOISE_PEER_INITIATOR && md->sent == 1)
 			FUZZ_ASSERT(md->cfg->payload1_len == 0 ||
@@ -210,9 +229,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* the misbehaviour switches (peershake --bug): on when the RNG seed's
 	 * top byte is 0xbb; what we send is then wrong on purpose */
 	if ((rng.s >> 56) == 0xbb) {
-		c.bugs = rng.s & ((UINT64_C(1) << 14) - 1);
+		c.bugs = rng.s & ((UINT64_C(1) << NOISE_BUG_COUNT) - 1);
 		md.unchecked = true;
 	}
+
+	c.messages = 1 + (uint32_t)((rng.s >> 48) & 3);
+	c.continue_on_decrypt_failure = ((rng.s >> 50) & 1) != 0;
 
 	r = noise_peer_init(&peer, role, &c, now);
 	if (r != PS_OK) {
@@ -236,13 +258,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			size_t n = fdp_below(&f, sizeof(frame) - 1);
 			if (op & 0x80) /* the size this state expects, or near it */
 				n = 48 + (op & 0x40 ? c.payload2_len : c.payload1_len);
-			if (op & 0x20)
-				n = 16 + c.transport_len;
+			if (op & 0x20) /* T_k's size */
+				n = 16 + c.transport_len + (c.messages > 1 ? 2 : 0);
 			fdp_bytes(&f, frame + 2, n);
 			if ((op & 0x08) && n >= NOISE_TAGLEN) /* tag assist */
 				memset(frame + 2 + n - NOISE_TAGLEN, 0, NOISE_TAGLEN);
 			if ((op & 0x10) && c.transport_len && n == 16 + c.transport_len)
 				memcpy(frame + 2, c.transport, c.transport_len); /* an echo */
+			if ((op & 0x10) && c.messages > 1 && n == 16 + c.transport_len + 2) {
+				/* the echo T_k, k the next one the peer takes */
+				memcpy(frame + 2, c.transport, c.transport_len);
+				ps_store_u16be(frame + 2 + c.transport_len,
+					       (uint16_t)(peer.n_recv + 1));
+			}
 			ps_store_u16be(frame, (uint16_t)n);
 			len = (op & 0x04) ? fdp_below(&f, n + 2) : n + 2;
 			r = noise_peer_input(&peer, now, frame, len);

@@ -33,6 +33,12 @@ one machine-checkable form the judge reads (conformance/README.md,
     retry=N            btc: connections before the judged one: the tester's
                        own v1 retries (--v2transport auto) as responder; the
                        target's reconnections as initiator.
+    at=MSG[/MSG..]     noise: the message the target says it failed on
+                       (msg1, msg2, transport:K, echo:K), "none" for a
+                       failure before any message (a PSK refused, a payload
+                       too large).
+
+In recv=, ITEM*N stands for N ITEMs in a row (echo*100).
 
 Everything not named by a case is decided by the standing rules of
 judging.py (nothing before the target's version, no pong before the
@@ -57,11 +63,17 @@ BTC_FEATURES = ("wtxidrelay", "sendaddrv2")
 NOISE_MESSAGES = ("msg1", "msg2", "transport", "echo")
 NOISE_TESTER = ("SUCCESS", "none", "closed", "timeout", "decrypt-failed", "bad-size", "bad-dh",
                 "echo-mismatch", "bad-psk")
+# What an at= item may name: a handshake message, or a transport message or
+# echo with its place K (1 .. 65535) in the transport phase.
+NOISE_AT_RE = re.compile(r"^(none|msg1|msg2|(transport|echo):([1-9][0-9]{0,4}))$")
+# The words of the switches column that set the exchange the runner gives
+# both sides (conformance/README.md): target:transport-len=N and so on.
+NOISE_LENGTH_OPTS = ("payload1-len", "payload2-len", "transport-len")
 # The version fields a fields= check can name, and how they are compared.
 VERSION_FIELDS = ("version", "services", "start_height", "relay", "user_agent_len")
 FIELD_OPS = ("!=", ">=", "<=", "=", ">", "<", "&")
 CLAUSES = {"btc": ("recv", "post", "may", "fields", "v2", "transport", "retry"),
-           "noise": ("recv", "tester")}
+           "noise": ("recv", "tester", "at")}
 # The target's BIP324 transport items a v2= clause names (the tester's log
 # notes "v2 key", "v2 garbage and terminator", "v2 version packet").
 V2_ITEMS = ("key", "garbage", "version")
@@ -111,6 +123,7 @@ class Expectation:
     v2: tuple = ((),)    # alternatives of transport items; ((),) is "none"
     transport: str = None
     retry: int = None
+    at: tuple = ()        # noise: the messages the target may say it failed on
     text: str = ""
 
     def describe(self):
@@ -155,6 +168,24 @@ class Case:
     def switches(self):
         return " ".join(self.args + tuple("target:" + t for t in self.target_opts))
 
+    def target_option(self, name, default=None):
+        """The value of a "target:NAME=VALUE" word, True for a bare
+        "target:NAME", else default."""
+        for t in self.target_opts:
+            k, eq, v = t.partition("=")
+            if k == name:
+                return v if eq else True
+        return default
+
+    @property
+    def messages(self):
+        """noise: N, the transport messages each way (--messages, 1)."""
+        args = list(self.args)
+        for i, a in enumerate(args):
+            if a == "--messages" and i + 1 < len(args):
+                return int(args[i + 1])
+        return 1
+
     @property
     def our_version(self):
         """The protocol version peershake announces in this case (btc)."""
@@ -179,9 +210,15 @@ def _items(text, allowed, what):
         return ()
     out = []
     for it in text.split(","):
-        if it not in allowed:
-            raise CatalogueError(f"{what}: unknown item {it!r} (want one of {', '.join(allowed)})")
-        out.append(it)
+        name, star, count = it.partition("*")
+        if name not in allowed:
+            raise CatalogueError(f"{what}: unknown item {name!r} (want one of {', '.join(allowed)})")
+        n = 1
+        if star:
+            if not count.isdigit() or not 1 <= int(count) <= 65535:
+                raise CatalogueError(f"{what}: {it!r}: want ITEM*N, N in 1..65535")
+            n = int(count)
+        out += [name] * n
     return tuple(out)
 
 
@@ -249,8 +286,14 @@ def parse_msgs(text, protocol):
         for t in tester:
             if t not in NOISE_TESTER:
                 raise CatalogueError(f"tester: unknown verdict {t!r} (want one of {', '.join(NOISE_TESTER)})")
+    at = ()
+    if "at" in seen:
+        at = tuple(seen["at"].split("/"))
+        for a in at:
+            if not NOISE_AT_RE.match(a):
+                raise CatalogueError(f"at: {a!r} is not a message (want none, msg1, msg2, transport:K, echo:K)")
     return Expectation(recv=recv, post=post, may=may, fields=fields, tester=tester, v2=v2,
-                       transport=transport, retry=retry, text=" ".join(text.split()))
+                       transport=transport, retry=retry, at=at, text=" ".join(text.split()))
 
 
 def parse_line(line, where="cases.txt"):
@@ -273,6 +316,14 @@ def parse_line(line, where="cases.txt"):
                 raise CatalogueError(f"{where}: {d['id']}: {w}: want target:{' target:'.join(BTC_TARGET_OPTS)}")
     try:
         msgs = parse_msgs(d["msgs"], d["protocol"])
+        for w in words:
+            k, eq, v = w[len("target:"):].partition("=")
+            if w.startswith("target:") and k in NOISE_LENGTH_OPTS and not (eq and v.isdigit()):
+                raise CatalogueError(f"{w!r}: want target:{k}=BYTES")
+        if "--messages" in words:
+            i = words.index("--messages")
+            if i + 1 >= len(words) or not words[i + 1].isdigit() or not 1 <= int(words[i + 1]) <= 65535:
+                raise CatalogueError("--messages wants 1..65535")
     except CatalogueError as e:
         raise CatalogueError(f"{where}: {d['id']}: {e}") from None
     return Case(id=d["id"], protocol=d["protocol"], role=d["role"], arrow=d["arrow"],

@@ -75,10 +75,16 @@ BTC_RULES = {
 }
 NOISE_RULES = {
     "recv": "the messages the target sent (and the tester accepted) are not the case's recv=",
-    "length": "ID:MESSAGE: a message of the wrong size (32 + payload + 16 for msg1/msg2, payload + 16 after)",
+    "length": "ID:MESSAGE: a message of the wrong size (32 + payload + 16 for msg1/msg2, T_k + 16 after)",
     "framing": "ID:MESSAGE: the bytes on the wire are not the 2-byte prefix plus the announced length",
     "tester": "ID:VERDICT: the tester's own verdict is not the case's tester=",
-    "field": "ID:NAME: a payload the tester received is not what the target was given to send",
+    "field": "ID:NAME: a payload the tester received is not what the target was given to send, or a count "
+             "or plaintext a side reports (messages, target.messages, target.transport) is not the exchange's",
+    "at": "the message the target says it failed on is not the case's at=",
+    "after-failure": "ID:MESSAGE: the target sent MESSAGE after the message it failed on (a failed side "
+                     "sends nothing more: Noise rev 34 section 5, the CipherState deleted, the session ended)",
+    "tester-after-end": "ID:MESSAGE: the tester queued MESSAGE after its own result, or put more bytes on "
+                        "the wire than it had queued before it (MESSAGE \"bytes\")",
     "log": "ID:events-lost: the tester's event log overflowed",
 }
 
@@ -148,17 +154,72 @@ def fixed_length(command, common):
 
 
 # What the runner gives a Noise target to send, and so what its messages
-# must carry (conformance/noise/README.md, "The protocol on the wire").
+# must carry (conformance/noise/README.md, "The protocol on the wire"),
+# unless the case's switches say otherwise: target:payload1-len=BYTES,
+# target:payload2-len=BYTES and target:transport-len=BYTES replace a payload
+# or T with that many bytes of filler(); --messages N makes N transport
+# messages each way (T_k = T || k as 2 bytes big-endian for N > 1).
 NOISE_PAYLOADS = {"payload1": "a1a1", "payload2": "b0b0", "transport": "74657374"}
 NOISE_PREFIX = 2
 NOISE_DH, NOISE_TAG = 32, 16
 
 
-def noise_length(message):
-    p = {"msg1": NOISE_PAYLOADS["payload1"], "msg2": NOISE_PAYLOADS["payload2"],
-         "transport": NOISE_PAYLOADS["transport"], "echo": NOISE_PAYLOADS["transport"]}[message]
-    n = len(p) // 2 + NOISE_TAG
-    return n + NOISE_DH if message in ("msg1", "msg2") else n
+def filler(n):
+    """n bytes, the same every run, as hex."""
+    return bytes((i * 7 + 1) & 0xFF for i in range(n)).hex()
+
+
+@dataclasses.dataclass(frozen=True)
+class NoiseExchange:
+    """What both sides of a Noise case are given."""
+    payload1: str
+    payload2: str
+    transport: str       # T, hex
+    messages: int = 1    # N
+    cont: bool = False   # the target continues after a decryption failure
+
+    def t_k(self, k):
+        """T_k, hex."""
+        return self.transport if self.messages <= 1 else self.transport + f"{k:04x}"
+
+    def last(self):
+        return self.t_k(self.messages)
+
+    def length(self, message):
+        """The length of a message the target sends in this exchange."""
+        if message == "msg1":
+            return NOISE_DH + len(self.payload1) // 2 + NOISE_TAG
+        if message == "msg2":
+            return NOISE_DH + len(self.payload2) // 2 + NOISE_TAG
+        return len(self.t_k(1)) // 2 + NOISE_TAG
+
+
+def noise_exchange(case=None):
+    """The exchange of a Noise case (the runner's payloads by default)."""
+    if case is None:
+        return NoiseExchange(**NOISE_PAYLOADS)
+    d = dict(NOISE_PAYLOADS)
+    for k in ("payload1", "payload2", "transport"):
+        n = case.target_option(k + "-len")
+        if n is not None:
+            d[k] = filler(int(n))
+    return NoiseExchange(messages=case.messages, cont=bool(case.target_option("continue", False)), **d)
+
+
+def noise_length(message, case=None):
+    return noise_exchange(case).length(message)
+
+
+@dataclasses.dataclass
+class TargetVerdict:
+    """What a Noise target says of its own run: `ok` or its error token,
+    and what it reports with it (None where it says nothing)."""
+    token: str
+    hash: str = None          # ok: the handshake hash
+    at: str = None            # failure: the message it failed on (msg1, transport:2, ...)
+    messages: int = None      # ok: transport messages done each way
+    transport: str = None     # ok: the last transport plaintext, hex
+    discarded: int = None     # messages it discarded (continue mode)
 
 
 # ---------------------------------------------------------- observation
@@ -207,6 +268,10 @@ class Observation:
     retries: int = 0                  # connections before the judged one
     connections: int = 0              # connections the tester logged
     local: str = None                 # the tester's address on the judged connection
+    target: TargetVerdict = None      # noise: all the target said
+    tester_after: list = dataclasses.field(default_factory=list)  # noise: [Msg] sent after its result
+    tester_queued: int = 0            # noise: the bytes of the sent events before its result
+    tester_wrote: int = None          # noise: its closed event's bytes_sent
 
     def received(self):
         return [m for m in self.timeline if m.dir in ("recv", "dropped")]
@@ -298,18 +363,30 @@ def observe_btc(events, judged=0):
     return obs
 
 
-def observe_noise(target_verdict, target_hash, tester_events):
+def observe_noise(target_verdict, target_hash, tester_events, target=None):
     """The Noise ending: the target's own verdict (`ok` or its error token),
     `ok` only when the tester succeeded too with the same handshake hash:
-    a target that says ok while the tester failed ends "tester-REASON"."""
-    obs = Observation("noise", target_verdict, target_verdict=target_verdict, target_hash=target_hash)
+    a target that says ok while the tester failed ends "tester-REASON".
+    `target` is the whole TargetVerdict, when the runner has one."""
+    obs = Observation("noise", target_verdict, target_verdict=target_verdict, target_hash=target_hash,
+                      target=target or TargetVerdict(target_verdict, target_hash))
     for e in tester_events:
         ev = e.get("event")
-        if ev in ("sent", "recv") and "message" in e:
-            obs.timeline.append(_msg(e, ev))
+        if ev in ("sent", "recv", "dropped") and "message" in e:
+            m = _msg(e, ev)
+            if obs.result is None:
+                obs.timeline.append(m)
+                if ev == "sent":
+                    obs.tester_queued += m.bytes
+            elif ev == "sent":
+                obs.tester_after.append(m)
+            else:
+                obs.timeline.append(m)
         elif ev == "result" and obs.result is None:
             obs.result = e
             obs.events_lost += int(e.get("events_lost") or 0)
+        elif ev == "closed" and obs.tester_wrote is None and "bytes_sent" in e:
+            obs.tester_wrote = int(e["bytes_sent"])
     res = obs.result
     if res is None:
         obs.tester = "none"
@@ -557,19 +634,38 @@ def version_fields(ev):
             "user_agent_len": None if ua is None else len(ua.encode("utf-8", "surrogateescape"))}
 
 
+def _at(text):
+    """"transport:2" -> ("transport", 2); "msg1" -> ("msg1", 0); None stays."""
+    if not text or text == "none":
+        return None
+    name, _, k = text.partition(":")
+    return name, int(k) if k.isdigit() else 0
+
+
+def sent_before(role, at):
+    """How many messages a target in `role` (of the case) has sent by the
+    time it reads (or writes) the message `at`, in the exchange's order."""
+    name, k = at
+    if role == "responder":   # it sends msg2, then echo j after transport j
+        return {"msg1": 0, "msg2": 1, "transport": k, "echo": 1 + k}.get(name, 0)
+    return {"msg1": 1, "msg2": 1, "transport": 1 + k, "echo": 1 + k}.get(name, 0)
+
+
 def check_noise(case, obs):
     out = []
+    ex = noise_exchange(case)
+    tv = obs.target or TargetVerdict(obs.target_verdict, obs.target_hash)
     if obs.events_lost:
         out.append(Violation("log:events-lost", f"{obs.events_lost} events lost: the log is incomplete"))
     got = [m for m in obs.timeline if m.dir == "recv"]
     names = tuple(m.command for m in got)
     if names not in case.msgs.recv:
-        want = " or ".join(", ".join(a) or "nothing" for a in case.msgs.recv)
-        out.append(Violation("recv", f"expected {want}; got {', '.join(names) or 'nothing'}"))
+        want = " or ".join(_show_seq(a) for a in case.msgs.recv)
+        out.append(Violation("recv", f"expected {want}; got {_show_seq(names)}"))
     for m in got:
-        if m.command in ("msg1", "msg2", "transport", "echo") and m.length != noise_length(m.command):
+        if m.command in ("msg1", "msg2", "transport", "echo") and m.length != ex.length(m.command):
             out.append(Violation(f"length:{m.command}",
-                                 f"{m.command} of {m.length} bytes, want {noise_length(m.command)}"))
+                                 f"{m.command} of {m.length} bytes, want {ex.length(m.command)}"))
         if m.bytes and m.bytes != m.length + NOISE_PREFIX:
             out.append(Violation(f"framing:{m.command}",
                                  f"{m.command}: {m.bytes} bytes on the wire for a {m.length}-byte message"))
@@ -579,10 +675,63 @@ def check_noise(case, obs):
                              + (f" ({obs.tester_detail})" if obs.tester_detail else "")
                              + f", want {' or '.join(case.msgs.tester)}"))
     res = obs.result or {}
-    for k in ("payload1", "payload2", "transport"):
-        if k in res and res[k] != NOISE_PAYLOADS[k]:
-            out.append(Violation(f"field:{k}", f"{k} {res[k]!r}, want {NOISE_PAYLOADS[k]!r}"))
+    for k in ("payload1", "payload2"):
+        if k in res and res[k] != getattr(ex, k):
+            out.append(Violation(f"field:{k}", f"{k} {_short(res[k])}, want {_short(getattr(ex, k))}"))
+    if "transport" in res:
+        # the last plaintext the tester took: T_j, j the messages it did
+        # (a held no-echo responder did none but took T_1)
+        j = max(1, min(int(res.get("messages") or 0), ex.messages))
+        want = ex.t_k(j)
+        if res["transport"] != want:
+            out.append(Violation("field:transport", f"transport {_short(res['transport'])}, want {_short(want)}"))
+    if res.get("result") == "SUCCESS" and "messages" in res and int(res["messages"]) != ex.messages:
+        out.append(Violation("field:messages", f"the tester did {res['messages']} messages, want {ex.messages}"))
+    if tv.token == "ok":
+        if tv.messages is not None and tv.messages != ex.messages:
+            out.append(Violation("field:target.messages",
+                                 f"the target says it did {tv.messages} messages, want {ex.messages}"))
+        if tv.transport is not None and tv.transport != ex.last():
+            out.append(Violation("field:target.transport",
+                                 f"the target's last plaintext {_short(tv.transport)}, want {_short(ex.last())}"))
+    elif case.msgs.at:
+        said = tv.at or "none"
+        if said not in case.msgs.at:
+            out.append(Violation("at", f"the target failed on {said}, want {' or '.join(case.msgs.at)}"))
+    # nothing from the target after the message it failed on
+    at = _at(tv.at) if tv.token != "ok" else None
+    if at is not None:
+        allowed = sent_before(case.role, at)
+        if len(got) > allowed:
+            extra = got[allowed]
+            out.append(Violation(f"after-failure:{extra.command}",
+                                 f"the target failed on {tv.at}, then sent {extra.show()}"
+                                 + (f" and {len(got) - allowed - 1} more" if len(got) - allowed > 1 else "")))
+    # nothing from the tester after its own result
+    for m in obs.tester_after:
+        out.append(Violation(f"tester-after-end:{m.command}", f"the tester queued {m.show()} after its result"))
+    if obs.tester_wrote is not None and obs.tester_wrote > obs.tester_queued:
+        out.append(Violation("tester-after-end:bytes",
+                             f"the tester wrote {obs.tester_wrote} bytes, queued {obs.tester_queued} before its result"))
     return out
+
+
+def _short(h):
+    return repr(h) if len(h) <= 40 else repr(h[:16] + f"...({len(h) // 2} bytes)")
+
+
+def _show_seq(names):
+    """A message sequence in words, runs folded: msg2, echo*3."""
+    if not names:
+        return "nothing"
+    out, i = [], 0
+    while i < len(names):
+        j = i
+        while j < len(names) and names[j] == names[i]:
+            j += 1
+        out.append(names[i] if j - i == 1 else f"{names[i]}*{j - i}")
+        i = j
+    return ", ".join(out)
 
 
 def check(case, obs):
@@ -612,8 +761,12 @@ def expected_text(case, obs=None):
         if case.msgs.retry is not None:
             parts.append(f"retry {case.msgs.retry}")
     else:
-        parts.append("recv " + " or ".join(", ".join(a) or "nothing" for a in case.msgs.recv))
+        parts.append("recv " + " or ".join(_show_seq(a) for a in case.msgs.recv))
         parts.append("tester " + " or ".join(case.msgs.tester))
+        if case.msgs.at:
+            parts.append("target failed on " + " or ".join(case.msgs.at))
+        if case.messages > 1:
+            parts.append(f"{case.messages} transport messages each way")
     return "; ".join(parts)
 
 
@@ -644,9 +797,15 @@ def actual_text(obs):
                          f"{'not reported' if obs.target_session is None else obs.target_session or 'none'})")
         parts.append(f"tester {obs.tester}")
     else:
-        parts.append("recv " + (" ".join(m.show() for m in obs.timeline if m.dir == "recv") or "nothing"))
+        got = [m.show() for m in obs.timeline if m.dir == "recv"]
+        parts.append("recv " + (" ".join(got) if len(got) <= 12 else
+                                " ".join(got[:6]) + f" ... ({len(got) - 12} more) " + " ".join(got[-6:]))
+                     if got else "recv nothing")
         parts.append(f"tester {obs.tester}" + (f" ({obs.tester_detail})" if obs.tester_detail else ""))
-        parts.append(f"target {obs.target_verdict}")
+        tv = obs.target
+        parts.append(f"target {obs.target_verdict}" + (f" at {tv.at}" if tv and tv.at else "")
+                     + (f", {tv.messages} messages" if tv and tv.messages is not None and tv.token == "ok" else "")
+                     + (f", {tv.discarded} discarded" if tv and tv.discarded else ""))
     return "; ".join(parts)
 
 

@@ -21,8 +21,8 @@ import tempfile
 import time
 
 from . import catalogue
-from .judging import (Observation, Verdict, judge, observe_btc, observe_noise, skipped, split_connections,
-                      NOISE_PAYLOADS)
+from .judging import (Observation, Verdict, judge, noise_exchange, observe_btc, observe_noise, skipped,
+                      split_connections, NOISE_PAYLOADS)
 from .procs import Sources, first, read_jsonl, read_text, run_logged, started, stop, wait_for
 from .targets import Context, load_targets, peershake_version
 
@@ -168,13 +168,20 @@ class Runner:
         p_out = os.path.join(d, "peershake.out")
         psk = self.empty_psk if "empty-psk" in case.target_opts else self.psk
         proto = [o.split("=", 1)[1] for o in case.target_opts if o.startswith("protocol=")]
+        ex = noise_exchange(case)
         theirs = ["--psk-file", psk, "--prologue", PROLOGUE, "--timeout-ms", NOISE_TARGET_MS]
         ours = ["--psk-file", self.psk, "--prologue", PROLOGUE, "-t", NOISE_TESTER_MS]
         if proto:
             theirs += ["--protocol", proto[0]]
             ours += ["--protocol", proto[0]]
-        p1 = ["--payload1", NOISE_PAYLOADS["payload1"], "--transport", NOISE_PAYLOADS["transport"]]
-        p2 = ["--payload2", NOISE_PAYLOADS["payload2"]]
+        # the exchange both sides agree on: our --messages (in the case's
+        # switches) goes to the target too
+        if ex.messages > 1:
+            theirs += ["--messages", str(ex.messages)]
+        if ex.cont:
+            theirs += ["--continue-on-decrypt-failure"]
+        p1 = ["--payload1", ex.payload1, "--transport", ex.transport]
+        p2 = ["--payload2", ex.payload2]
         returncode = None
         try:
             if case.role == "responder":
@@ -202,8 +209,8 @@ class Runner:
                 for name, path in (("target stdout", t_out), ("target stderr", t_err),
                                    ("peershake", p_out)):
                     f.write(f"==== {name}\n{read_text(path)}")
-        token, thash = target.verdict(t_out, t_err, returncode)
-        return observe_noise(token, thash, read_jsonl(p_out))
+        tv = target.verdict(t_out, t_err, returncode)
+        return observe_noise(tv.token, tv.hash, read_jsonl(p_out), target=tv)
 
     # --- one result
 
@@ -284,6 +291,8 @@ def result(target, case, verdict: Verdict, obs: Observation, ms, rel):
     if case.protocol == "noise" and obs.ending:
         r["target_verdict"] = obs.target_verdict
         r["tester_verdict"] = obs.tester
+        if obs.target is not None and obs.target.at:
+            r["target_at"] = obs.target.at
     return r
 
 

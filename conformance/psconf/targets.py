@@ -8,7 +8,8 @@ connect to our listener and returns a handle with `.stop()` (also a context
 manager). Noise targets follow the shim contract of conformance/noise/README.md
 (`NoiseShim`) or are peershake itself (`PeershakeNoise`): `launch()` starts
 one side, `responder_port()` waits for its port, `verdict()` reads its own
-result (`ok` with its handshake hash, or its error token).
+result as a judging.TargetVerdict (`ok` with its handshake hash, count and
+last plaintext, or its error token and the message it failed on).
 """
 
 import base64
@@ -24,6 +25,7 @@ import tempfile
 import urllib.error
 import urllib.request
 
+from .judging import TargetVerdict
 from .procs import first, free_port, read_jsonl, read_text, started, wait_for
 
 HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -508,12 +510,21 @@ class NoiseShim(NoiseTarget):
 
     def verdict(self, out, err, returncode):
         if returncode == 0:
-            m = re.findall(r"^handshake_hash=(\S+)", read_text(out), re.M)
-            return "ok", (m[-1] if m else None)
+            text = read_text(out)
+
+            def last(key):
+                m = re.findall(rf"^{key}=(\S*)$", text, re.M)
+                return m[-1] if m else None
+            n, d = last("messages"), last("discarded")
+            return TargetVerdict("ok", last("handshake_hash"), messages=int(n) if n else None,
+                                 transport=last("transport"), discarded=int(d) if d else None)
         if returncode == 89:
-            return "unimplemented", None
-        m = re.search(r"^error: ([a-z-]+)", read_text(err), re.M)
-        return (m.group(1) if m else f"exit-{returncode}"), None
+            return TargetVerdict("unimplemented")
+        # "error: TOKEN[ at=MESSAGE][ : detail]"
+        m = re.search(r"^error: ([a-z-]+)(?: at=(\S+))?", read_text(err), re.M)
+        if not m:
+            return TargetVerdict(f"exit-{returncode}")
+        return TargetVerdict(m.group(1), at=m.group(2))
 
 
 class PeershakeNoise(NoiseTarget):
@@ -550,11 +561,15 @@ class PeershakeNoise(NoiseTarget):
         res = first(read_jsonl(out), "result")
         if res is None:
             if returncode == 2 and "PSK" in read_text(err):
-                return "bad-psk", None
-            return f"exit-{returncode}", None
+                return TargetVerdict("bad-psk")
+            if returncode == 2 and "exceed 65535" in read_text(err):
+                return TargetVerdict("too-large")
+            return TargetVerdict(f"exit-{returncode}")
         if res["result"] == "SUCCESS":
-            return "ok", res.get("handshake_hash")
-        return res.get("reason", "failed"), None
+            return TargetVerdict("ok", res.get("handshake_hash"), messages=res.get("messages"),
+                                 transport=res.get("transport"), discarded=res.get("discarded"))
+        return TargetVerdict(res.get("reason", "failed"), at=res.get("failed_on"),
+                             discarded=res.get("discarded"))
 
 
 # ------------------------------------------------------------- loading

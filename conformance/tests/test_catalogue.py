@@ -91,6 +91,29 @@ class ParseMsgs(unittest.TestCase):
         self.assertTrue(FieldCheck("version", ">", 1).holds(2))
         self.assertTrue(FieldCheck("version", "<=", 2).holds(2))
 
+    def test_noise_repeats_and_at(self):
+        e = parse_msgs("recv=msg2,echo*3 tester=closed at=transport:3/echo:2", "noise")
+        self.assertEqual(e.recv, (("msg2", "echo", "echo", "echo"),))
+        self.assertEqual(e.at, ("transport:3", "echo:2"))
+        self.assertEqual(parse_msgs("recv=- tester=none at=none", "noise").at, ("none",))
+        for bad, why in (("recv=echo*0 tester=SUCCESS", "ITEM*N"), ("recv=echo*x tester=SUCCESS", "ITEM*N"),
+                         ("recv=- tester=closed at=transport", "not a message"),
+                         ("recv=- tester=closed at=transport:0", "not a message"),
+                         ("recv=- tester=closed at=msg3", "not a message")):
+            with self.subTest(msgs=bad):
+                with self.assertRaises(CatalogueError) as cm:
+                    parse_msgs(bad, "noise")
+                self.assertIn(why, str(cm.exception))
+        c = parse_line("CF-NN-900 | noise | responder | x | --messages 3 target:continue target:transport-len=9 "
+                       "| ok | recv=msg2,echo*3 tester=SUCCESS | r | s")
+        self.assertEqual((c.messages, c.target_option("continue"), c.target_option("transport-len")),
+                         (3, True, "9"))
+        self.assertIsNone(c.target_option("payload1-len"))
+        for bad in ("--messages 0", "--messages x", "target:transport-len=abc", "target:payload1-len"):
+            with self.subTest(switches=bad):
+                with self.assertRaises(CatalogueError):
+                    parse_line(f"CF-NN-900 | noise | responder | x | {bad} | ok | recv=- tester=none | r | s")
+
     def test_noise_clauses(self):
         e = parse_msgs("recv=msg2,echo tester=closed/timeout", "noise")
         self.assertEqual(e.recv, (("msg2", "echo"),))
@@ -138,10 +161,42 @@ class TheCatalogue(unittest.TestCase):
     def test_endings_known(self):
         btc = {"handshake", "handshake+disconnect", "disconnect", "kept", "v2-handshake", "info"}
         self.assertEqual(btc, set(catalogue.BTC_ENDINGS))
-        noise = {"ok", "decrypt-failed", "bad-size", "bad-dh", "echo-mismatch", "timeout", "closed", "bad-psk"}
+        noise = {"ok", "decrypt-failed", "bad-size", "bad-dh", "echo-mismatch", "timeout", "closed", "bad-psk",
+                 "too-large"}
         for c in self.cases:
             for e in c.endings:
                 self.assertIn(e, btc if c.protocol == "btc" else noise, c.id)
+
+    def test_noise_failures_name_their_message(self):
+        """Every Noise case that ends in a failure of the target with a
+        message under way says which (at=), and every at= is consistent
+        with the case: an ok case has none, K within the exchange."""
+        for c in self.cases:
+            if c.protocol != "noise":
+                continue
+            with self.subTest(case=c.id):
+                if c.expect == "ok":
+                    self.assertEqual(c.msgs.at, ())
+                    continue
+                self.assertTrue(c.msgs.at, "no at=")
+                for a in c.msgs.at:
+                    if ":" in a:
+                        self.assertLessEqual(int(a.split(":")[1]), c.messages)
+
+    def test_noise_citations(self):
+        """The sections the issue found wrong, as rev 34 numbers them:
+        12.5 SHA256, 12.6 SHA512, 9.4 NNpsk2, 11.4 replay."""
+        by = {c.id: c.source for c in self.cases}
+        for cid in ("CF-NN-005", "CF-NN-006"):
+            self.assertIn("12.5", by[cid])
+            self.assertNotIn("12.6", by[cid])
+        for cid in ("CF-NN-007", "CF-NN-008"):
+            self.assertIn("12.6", by[cid])
+            self.assertNotIn("12.7", by[cid])
+        self.assertIn("9.4", by["CF-NN-001"])
+        self.assertNotIn("7.4", by["CF-NN-001"])
+        self.assertIn("11.4", by["CF-NN-023"])
+        self.assertNotIn("11.5", by["CF-NN-023"])
 
     def test_expected_core_in_step(self):
         """EXPECTED-CORE.md has one row per Bitcoin case, with the case's

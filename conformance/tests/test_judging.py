@@ -87,6 +87,101 @@ class ObserveNoise(unittest.TestCase):
         self.assertIn("tester:echo-mismatch", v.note)
 
 
+class NoiseTransportPhase(unittest.TestCase):
+    """Cases with N transport messages each way, sizes set by the case."""
+    H = "cd" * 32
+
+    def obs(self, transcript, result=None, tv=None, closed_bytes=None):
+        evs = events(transcript, proto="noise",
+                     result_extra=dict({"handshake_hash": self.H, "payload2": "b0b0"}, **(result or {})))
+        if closed_bytes is not None:
+            for e in evs:
+                if e["event"] == "closed":
+                    e["bytes_sent"] = closed_bytes
+        tv = tv or judging.TargetVerdict("ok", self.H)
+        return observe_noise(tv.token, tv.hash, evs, target=tv)
+
+    # T = 74657374 ("test"), T_k = T || k: 6 bytes, 22 on the wire with the tag
+    THREE = ">msg1:50 <msg2:50 >transport:22 <echo:22 >transport:22 <echo:22 >transport:22 <echo:22 =SUCCESS #us"
+
+    def case3(self, extra=""):
+        return case("recv=msg2,echo*3 tester=SUCCESS", expect="ok", switches="--messages 3 " + extra,
+                    proto="noise", cid="CF-NN-900")
+
+    def test_exchange(self):
+        ex = judging.noise_exchange(self.case3())
+        self.assertEqual((ex.messages, ex.t_k(1), ex.last(), ex.length("echo"), ex.length("msg2")),
+                         (3, "746573740001", "746573740003", 22, 50))
+        one = judging.noise_exchange(case("recv=- tester=none", expect="ok", proto="noise", cid="CF-NN-900"))
+        self.assertEqual((one.messages, one.t_k(1), one.length("echo")), (1, "74657374", 20))
+        big = judging.noise_exchange(case("recv=- tester=none", expect="ok", proto="noise", cid="CF-NN-900",
+                                          switches="target:transport-len=65519 target:continue"))
+        self.assertEqual((len(big.transport) // 2, big.length("transport"), big.cont), (65519, 65535, True))
+        self.assertEqual(judging.filler(3), "01080f")
+
+    def test_three_pass(self):
+        tv = judging.TargetVerdict("ok", self.H, messages=3, transport="746573740003")
+        v = judge(self.case3(), self.obs(self.THREE, {"transport": "746573740003", "messages": 3}, tv), {})
+        self.assertEqual((v.outcome, v.violations), ("Pass", []))
+        self.assertIn("3 transport messages each way", v.expected)
+
+    def test_three_wrong(self):
+        # echoes of T's length: the target dropped the counter
+        o = self.obs(self.THREE.replace("<echo:22", "<echo:20"), {"transport": "746573740003", "messages": 3})
+        self.assertEqual(sorted({x.rule for x in judging.check(self.case3(), o)}), ["length:echo"])
+        # the target says it did 2, or its last plaintext is T_2
+        tv = judging.TargetVerdict("ok", self.H, messages=2, transport="746573740002")
+        o = self.obs(self.THREE, {"transport": "746573740003", "messages": 3}, tv)
+        self.assertEqual(sorted(x.rule for x in judging.check(self.case3(), o)),
+                         ["field:target.messages", "field:target.transport"])
+        # the tester's last plaintext is not T_3
+        o = self.obs(self.THREE, {"transport": "746573740001", "messages": 3})
+        self.assertEqual([x.rule for x in judging.check(self.case3(), o)], ["field:transport"])
+        # only two echoes
+        two = ">msg1:50 <msg2:50 >transport:22 <echo:22 >transport:22 <echo:22 >transport:22 =FAILED/closed #peer"
+        o = self.obs(two, {"transport": "746573740002", "messages": 2})
+        self.assertEqual(sorted(x.rule for x in judging.check(self.case3(), o)), ["recv", "tester:closed"])
+
+    def test_after_failure(self):
+        c = case("recv=msg2,echo*2 tester=closed at=transport:3", expect="decrypt-failed",
+                 switches="--messages 3 --bug transport-nonce-skip", proto="noise", cid="CF-NN-900")
+        two = ">msg1:50 <msg2:50 >transport:22 <echo:22 >transport:22 <echo:22 >transport:22 =FAILED/closed #peer"
+        tv = judging.TargetVerdict("decrypt-failed", at="transport:3")
+        v = judge(c, self.obs(two, {"transport": "746573740002", "messages": 2}, tv), {})
+        self.assertEqual((v.outcome, v.violations), ("Pass", []))
+        self.assertIn("target failed on transport:3", v.expected)
+        self.assertIn("target decrypt-failed at transport:3", v.actual)
+        # the same target saying transport:2: at, and echo 2 came after its failure
+        tv = judging.TargetVerdict("decrypt-failed", at="transport:2")
+        rules = sorted(x.rule for x in judging.check(c, self.obs(two, {"transport": "746573740002",
+                                                                        "messages": 2}, tv)))
+        self.assertEqual(rules, ["after-failure:echo", "at"])
+        # an initiator target failing on echo 1 has sent msg1 and transport 1, no more
+        ci = case("recv=msg1,transport tester=SUCCESS at=echo:1", expect="echo-mismatch", role="initiator",
+                  proto="noise", cid="CF-NN-900")
+        tv = judging.TargetVerdict("echo-mismatch", at="echo:1")
+        o = self.obs("<msg1:50 >msg2:50 <transport:20 >echo:20 =SUCCESS <transport:20 #peer",
+                     {"transport": "74657374", "messages": 1}, tv)
+        self.assertEqual(sorted(x.rule for x in judging.check(ci, o)), ["after-failure:transport", "recv"])
+
+    def test_tester_wrote_more_than_it_queued(self):
+        c = case("recv=msg2,echo tester=SUCCESS", expect="ok", proto="noise", cid="CF-NN-900")
+        ok = ">msg1:50 <msg2:50 >transport:20 <echo:20 =SUCCESS #us"
+        res = {"transport": "74657374", "messages": 1}
+        self.assertEqual(judging.check(c, self.obs(ok, res, closed_bytes=74)), [])  # 52 + 22
+        self.assertEqual([x.rule for x in judging.check(c, self.obs(ok, res, closed_bytes=75))],
+                         ["tester-after-end:bytes"])
+
+    def test_at_none_and_too_large(self):
+        c = case("recv=- tester=none at=none", expect="too-large", role="initiator", proto="noise",
+                 cid="CF-NN-900", switches="target:transport-len=65520")
+        v = judge(c, observe_noise("too-large", None, [], target=judging.TargetVerdict("too-large")), {})
+        self.assertEqual((v.outcome, v.violations), ("Pass", []))
+        v = judge(c, observe_noise("too-large", None, [],
+                                   target=judging.TargetVerdict("too-large", at="msg1")), {})
+        self.assertEqual([x.rule for x in v.violations], ["at"])
+
+
 class Outcomes(unittest.TestCase):
     def test_outcome_words(self):
         self.assertEqual(judging.OUTCOMES, ("Pass", "Non-strict", "Fail", "Info", "Unimplemented", "Missing"))

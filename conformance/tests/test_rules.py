@@ -7,7 +7,7 @@ import unittest
 from canned import (CORE_HANDSHAKE, CORE_POST, CORE_RESPONDER, CORE_V2_RESPONDER, CORE_VERSION, SESSION, STD,
                     case, events, v2_events)
 from psconf import judging
-from psconf.judging import BTC_RULES, NOISE_RULES, check, judge, observe_btc, observe_noise
+from psconf.judging import BTC_RULES, NOISE_RULES, TargetVerdict, check, judge, observe_btc, observe_noise
 
 NOISE_R = "recv=msg2,echo tester=SUCCESS"
 # a Noise responder target that did everything right, as the tester (our
@@ -20,9 +20,10 @@ def btc(transcript, version=None, **kw):
     return observe_btc(events(transcript, version=version, **kw))
 
 
-def noise(transcript, target="ok", result=None):
+def noise(transcript, target="ok", result=None, at=None):
     evs = events(transcript, proto="noise", result_extra=dict(NOISE_RESULT, **(result or {})))
-    return observe_noise(target, NOISE_RESULT["handshake_hash"], evs)
+    tv = TargetVerdict(target, NOISE_RESULT["handshake_hash"] if target == "ok" else None, at=at)
+    return observe_noise(target, tv.hash, evs, target=tv)
 
 
 def rules(c, obs):
@@ -124,6 +125,20 @@ NOISE_BREAKS = {
               noise(NOISE_OK, result={"payload2": "b0b1"}), ["field:payload2"]),
     "log": (case(NOISE_R, expect="ok", proto="noise", cid="CF-NN-900"),
             noise(NOISE_OK, result={"events_lost": 1}), ["log:events-lost"]),
+    # the target failed on the right token, at the wrong message: it read
+    # msg1 and failed on the transport message (a wrong PSK case)
+    "at": (case("recv=- tester=closed at=msg1", expect="decrypt-failed", proto="noise", cid="CF-NN-900"),
+           noise(">msg1:50 =FAILED/closed #peer", target="decrypt-failed", at="transport:1"), ["at"]),
+    # it says it failed on transport 1, then echoed it anyway
+    "after-failure": (case("recv=msg2 tester=closed at=transport:1", expect="decrypt-failed", proto="noise",
+                           cid="CF-NN-900"),
+                      noise(">msg1:50 <msg2:50 >transport:20 <echo:20 =FAILED/closed #peer",
+                            target="decrypt-failed", at="transport:1"),
+                      ["after-failure:echo", "recv"]),
+    # the tester queued one more transport message after its result
+    "tester-after-end": (case(NOISE_R, expect="ok", proto="noise", cid="CF-NN-900"),
+                         noise(">msg1:50 <msg2:50 >transport:20 <echo:20 =SUCCESS >transport:20 #us"),
+                         ["tester-after-end:transport"]),
 }
 
 

@@ -11,6 +11,7 @@ import unittest
 
 from canned import STD, case
 from psconf import catalogue, judging, runner, targets
+from psconf.judging import TargetVerdict
 from psconf.procs import started
 
 
@@ -298,31 +299,45 @@ class TesterSwitches(Scratch):
 class NoiseVerdicts(Scratch):
     def test_shim(self):
         t = targets.NoiseShim({"name": "s", "protocol": "noise", "shim": ["x"]}, None)
-        out = self.path("out", "port=1\nhandshake_hash=aa\nresult=ok\n")
+        out = self.path("out", "port=1\nhandshake_hash=aa\ntransport=74657374\nmessages=3\n"
+                               "discarded=1\nresult=ok\n")
         err = self.path("err", "error: decrypt-failed : on message 1\n")
-        self.assertEqual(t.verdict(out, err, 0), ("ok", "aa"))
-        self.assertEqual(t.verdict(out, err, 89), ("unimplemented", None))
-        self.assertEqual(t.verdict(out, err, 1), ("decrypt-failed", None))
-        self.assertEqual(t.verdict(out, self.path("err2", "panic\n"), 3), ("exit-3", None))
+        self.assertEqual(t.verdict(out, err, 0),
+                         TargetVerdict("ok", "aa", messages=3, transport="74657374", discarded=1))
+        self.assertEqual(t.verdict(self.path("old", "handshake_hash=aa\nresult=ok\n"), err, 0),
+                         TargetVerdict("ok", "aa"))
+        self.assertEqual(t.verdict(out, err, 89), TargetVerdict("unimplemented"))
+        self.assertEqual(t.verdict(out, err, 1), TargetVerdict("decrypt-failed"))
+        at = self.path("at", "error: decrypt-failed at=transport:3 : transport\n")
+        self.assertEqual(t.verdict(out, at, 1), TargetVerdict("decrypt-failed", at="transport:3"))
+        self.assertEqual(t.verdict(out, self.path("big", "error: too-large : --transport\n"), 2),
+                         TargetVerdict("too-large"))
+        self.assertEqual(t.verdict(out, self.path("err2", "panic\n"), 3), TargetVerdict("exit-3"))
         self.assertEqual(t.command("responder", 0, ["--psk-file", "p"]),
                          ["x", "--role", "responder", "--port", "0", "--psk-file", "p"])
 
     def test_peershake(self):
         ctx = targets.Context("/bin/peershake", "/tmp")
         t = targets.PeershakeNoise({"name": "peershake-noise", "protocol": "noise"}, ctx)
-        ok = self.path("ok", '{"event":"result","result":"SUCCESS","handshake_hash":"bb"}\n')
-        bad = self.path("bad", '{"event":"result","result":"FAILED","reason":"bad-dh"}\n')
+        ok = self.path("ok", '{"event":"result","result":"SUCCESS","handshake_hash":"bb",'
+                             '"transport":"74657374","messages":1}\n')
+        bad = self.path("bad", '{"event":"result","result":"FAILED","reason":"bad-dh","failed_on":"msg2"}\n')
         none = self.path("none", "")
         psk = self.path("psk", "peershake: PSK file 'x' is empty\n")
-        self.assertEqual(t.verdict(ok, none, 0), ("ok", "bb"))
-        self.assertEqual(t.verdict(bad, none, 1), ("bad-dh", None))
-        self.assertEqual(t.verdict(none, psk, 2), ("bad-psk", None))
-        self.assertEqual(t.verdict(none, none, -15), ("exit--15", None))
+        big = self.path("big", "peershake: a payload makes its message exceed 65535 bytes: ...\n")
+        self.assertEqual(t.verdict(ok, none, 0), TargetVerdict("ok", "bb", messages=1, transport="74657374"))
+        self.assertEqual(t.verdict(bad, none, 1), TargetVerdict("bad-dh", at="msg2"))
+        self.assertEqual(t.verdict(none, psk, 2), TargetVerdict("bad-psk"))
+        self.assertEqual(t.verdict(none, big, 2), TargetVerdict("too-large"))
+        self.assertEqual(t.verdict(none, none, -15), TargetVerdict("exit--15"))
         self.assertEqual(t.command("initiator", 9, ["--timeout-ms", "2000", "--payload1", "a1"]),
                          ["/bin/peershake", "noise", "connect", "--json", "--no-progress", "-t", "2000",
                           "--payload1", "a1", "127.0.0.1:9"])
         self.assertEqual(t.command("responder", 0, [])[:7],
                          ["/bin/peershake", "noise", "listen", "--json", "--no-progress", "--count", "1"])
+        # the exchange flags map one to one
+        self.assertEqual(t.command("initiator", 9, ["--messages", "3", "--continue-on-decrypt-failure"])[5:8],
+                         ["--messages", "3", "--continue-on-decrypt-failure"])
 
 
 class Handles(Scratch):

@@ -182,6 +182,15 @@ static const struct bug bugs[] = {
 	{ "alter-echo", P_NOISE, R_RESP, K_NOISE, NOISE_BUG_ALTER_ECHO, NULL,
 	  "echo a different plaintext", T_ANY },
 	{ "no-echo", P_NOISE, R_RESP, K_NOISE, NOISE_BUG_NO_ECHO, NULL, "never echo", T_ANY },
+	{ "echo-prefix", P_NOISE, R_RESP, K_NOISE, NOISE_BUG_ECHO_PREFIX, NULL,
+	  "echo each plaintext without its last byte (a valid message, a prefix of T)", T_ANY },
+	{ "echo-extended", P_NOISE, R_RESP, K_NOISE, NOISE_BUG_ECHO_EXTENDED, NULL,
+	  "echo each plaintext with a zero byte appended (starts with T, goes on)", T_ANY },
+	{ "transport-nonce-skip", P_NOISE, R_BOTH, K_NOISE, NOISE_BUG_NONCE_SKIP, NULL,
+	  "encrypt our last transport message (echo, as responder) with the nonce one too high",
+	  T_ANY },
+	{ "corrupt-then-valid", P_NOISE, R_BOTH, K_NOISE, NOISE_BUG_CORRUPT_THEN_VALID, NULL,
+	  "our first transport message (echo) twice at one nonce: tag spoilt, then valid", T_ANY },
 };
 
 static const char *const inject_cmds[] = {

@@ -1,7 +1,8 @@
 /*
  * cmd_noise.c - `noise connect` and `noise listen`: Noise_NNpsk2 over TCP,
- * each message framed with a 2-byte big-endian length, then one transport
- * message echoed back (see noise/peer.h). The Noise hooks of cli/run.c.
+ * each message framed with a 2-byte big-endian length, then --messages N
+ * transport messages each echoed back (see noise/peer.h). The Noise hooks
+ * of cli/run.c.
  *
  * The PSK never comes from argv: --psk-file FILE, --psk-env VAR, or the
  * PEERSHAKE_PSK environment variable.
@@ -132,34 +133,63 @@ static void text_hex(FILE *f, const char *key, const uint8_t *p, size_t n)
 		fprintf(f, "%02x", p[i]);
 }
 
+/* After a failure, the message it is about as "msg1", "msg2",
+ * "transport:K", "echo:K" (K its place, 1 .. N), or NULL (before the
+ * connection, or a responder holding it under --bug no-echo). */
+static const char *failed_on(const struct noise_peer *p, char *buf, size_t cap)
+{
+	uint32_t k;
+	enum noise_peer_msg m = noise_peer_failed_on(p, &k);
+
+	if (m == NOISE_PEER_MSG_NONE)
+		return NULL;
+	if (!k)
+		return noise_peer_msg_name(m);
+	snprintf(buf, cap, "%s:%u", noise_peer_msg_name(m), (unsigned)k);
+	return buf;
+}
+
 static void noise_result_json(struct run *run, struct run_conn *c, struct jobj *j)
 {
+	const struct noise_ctx *ctx = run->proto_ctx;
 	const struct noise_peer *p = conn_peer(c);
 	const uint8_t *h, *pl, *t;
+	const char *on;
+	char buf[32];
 	size_t hl, pll, tl;
 
-	(void)run;
 	if ((h = noise_peer_handshake_hash(p, &hl)))
 		json_hex(j, "handshake_hash", h, hl);
 	if ((pl = noise_peer_payload(p, &pll)))
 		json_hex(j, c->s.outbound ? "payload2" : "payload1", pl, pll);
 	if ((t = noise_peer_transport(p, &tl)))
 		json_hex(j, "transport", t, tl);
+	if (!c->s.connected_ns)
+		return; /* no exchange to speak of */
+	juint(j, "messages", noise_peer_messages(p));
+	if (ctx->cfg.continue_on_decrypt_failure)
+		juint(j, "discarded", noise_peer_dropped(p));
+	if ((on = failed_on(p, buf, sizeof(buf))))
+		jstr(j, "failed_on", on);
 }
 
 static void noise_result_text(struct run *run, struct run_conn *c, FILE *f)
 {
+	const struct noise_ctx *ctx = run->proto_ctx;
 	const struct noise_peer *p = conn_peer(c);
 	const uint8_t *h, *pl, *t;
 	size_t hl, pll, tl;
 
-	(void)run;
 	if ((h = noise_peer_handshake_hash(p, &hl)))
 		text_hex(f, "handshake_hash", h, hl);
 	if ((pl = noise_peer_payload(p, &pll)))
 		text_hex(f, c->s.outbound ? "payload2" : "payload1", pl, pll);
 	if ((t = noise_peer_transport(p, &tl)))
 		text_hex(f, "transport", t, tl);
+	if (ctx->cfg.messages > 1)
+		fprintf(f, " messages=%u", (unsigned)noise_peer_messages(p));
+	if (ctx->cfg.continue_on_decrypt_failure)
+		fprintf(f, " discarded=%llu", (unsigned long long)noise_peer_dropped(p));
 }
 
 static void noise_event_json(struct run *run, struct run_conn *c, const struct net_event *ev,
@@ -198,6 +228,8 @@ int cmd_noise(struct cli_opts *o)
 	cfg->protocol = o->protocol;
 	cfg->rng = cry_rng;
 	cfg->bugs = o->bugs.noise;
+	cfg->messages = o->messages ? o->messages : 1;
+	cfg->continue_on_decrypt_failure = o->continue_on_decrypt_failure;
 	if (o->bugs.wrong_psk)
 		cfg->psk[0] ^= 0x01;
 	if ((status = hex_arg(&ctx.bufs[0], &cfg->prologue_len, o->prologue_hex)) != 0 ||

@@ -10,6 +10,7 @@
 
 #include "core/endpoint.h"
 #include "core/hex.h"
+#include "noise/peer.h"
 
 #define DEFAULT_USER_AGENT "/peershake:" PS_VERSION_STRING "/"
 
@@ -66,7 +67,13 @@ void cli_usage(FILE *f)
 		"      --prologue HEX       prologue bytes (empty)\n"
 		"      --payload1 HEX       initiator's payload in message 1\n"
 		"      --payload2 HEX       responder's payload in message 2\n"
-		"      --transport HEX      plaintext of the transport message echoed back\n"
+		"      --transport HEX      plaintext T of the transport messages echoed back\n"
+		"      --messages N         N transport messages each way, one at a time (1):\n"
+		"                           T itself for N = 1, else T and k (2 bytes, big-\n"
+		"                           endian) for the k-th; both sides must agree\n"
+		"      --continue-on-decrypt-failure  discard a transport message or echo whose\n"
+		"                           tag fails and read the next under the same nonce\n"
+		"                           (Noise section 5), instead of ending the exchange\n"
 		"      --protocol NAME      another hash: Noise_NNpsk2_25519_ChaChaPoly_SHA256 "
 		"...\n"
 		"\n"
@@ -152,6 +159,8 @@ enum {
 	OPT_PAYLOAD2,
 	OPT_TRANSPORT,
 	OPT_PROTOCOL,
+	OPT_MESSAGES,
+	OPT_CONTINUE_ON_DECRYPT_FAILURE,
 	OPT_BUG,
 	OPT_LIST_BUGS,
 	OPT_SOURCE,
@@ -187,6 +196,8 @@ static const struct option longopts[] = {
 	{ "payload2", required_argument, NULL, OPT_PAYLOAD2 },
 	{ "transport", required_argument, NULL, OPT_TRANSPORT },
 	{ "protocol", required_argument, NULL, OPT_PROTOCOL },
+	{ "messages", required_argument, NULL, OPT_MESSAGES },
+	{ "continue-on-decrypt-failure", no_argument, NULL, OPT_CONTINUE_ON_DECRYPT_FAILURE },
 	{ "bug", required_argument, NULL, OPT_BUG },
 	{ "list-bugs", no_argument, NULL, OPT_LIST_BUGS },
 	{ "source", required_argument, NULL, OPT_SOURCE },
@@ -415,6 +426,17 @@ static int take_noise_option(struct cli_opts *o, struct seen *seen, int c, const
 		break;
 	case OPT_PROTOCOL:
 		o->protocol = arg;
+		break;
+	case OPT_MESSAGES: {
+		uint64_t u;
+		if (!parse_u64(arg, NOISE_PEER_MAX_MESSAGES, &u) || u == 0)
+			return usage_error("bad --messages '%s': want 1..%d", arg,
+					   NOISE_PEER_MAX_MESSAGES);
+		o->messages = (uint32_t)u;
+		break;
+	}
+	case OPT_CONTINUE_ON_DECRYPT_FAILURE:
+		o->continue_on_decrypt_failure = true;
 		break;
 	default:
 		return -1;

@@ -73,6 +73,8 @@ struct cli_opts {
 	const char *payload2_hex;
 	const char *transport_hex;
 	const char *protocol;
+	uint32_t messages;		  /* --messages: 0 = not given (1) */
+	bool continue_on_decrypt_failure; /* --continue-on-decrypt-failure */
 
 	/* --bug: deliberate misbehaviour */
 	struct bug_set bugs;

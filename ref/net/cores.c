@@ -179,6 +179,9 @@ static bool noise_next_event(void *core, struct net_event *out)
 	case NOISE_PEER_EV_MSG_RECV:
 		out->kind = NET_EV_RECV;
 		break;
+	case NOISE_PEER_EV_MSG_DROPPED:
+		out->kind = NET_EV_DROPPED;
+		break;
 	case NOISE_PEER_EV_HANDSHAKE_DONE:
 		out->kind = NET_EV_KEYS;
 		break;
@@ -190,7 +193,7 @@ static bool noise_next_event(void *core, struct net_event *out)
 		out->kind = NET_EV_FAILED;
 		break;
 	}
-	if (out->kind == NET_EV_SENT || out->kind == NET_EV_RECV)
+	if (out->kind == NET_EV_SENT || out->kind == NET_EV_RECV || out->kind == NET_EV_DROPPED)
 		ev_msg(out, noise_peer_msg_name(ev.msg));
 	out->length = ev.length;
 	out->bytes = ev.bytes;

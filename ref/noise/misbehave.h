@@ -5,12 +5,15 @@
  * here how a switch changes it. Nothing here is reached when no bug is set
  * (bugs == 0 leaves every frame as it is).
  *
- * Three places a switch can act:
+ * Four places a switch can act:
  * - a frame just queued (flips, truncation, oversize prefix, an empty frame
- *   before it, a copy after it, or nothing at all under --bug silent):
- *   noise_misbehave_frame, which also says which frames are queued now, so
- *   that every MSG_SENT event describes bytes that really are in the queue;
- * - the echo (another plaintext, or none): noise_misbehave_echo;
+ *   before it, a copy after it, a corrupted twin before it, or nothing at
+ *   all under --bug silent): noise_misbehave_frame, which also says which
+ *   frames are queued now, so that every MSG_SENT event describes bytes
+ *   that really are in the queue;
+ * - the echo (another plaintext, a byte short, a byte long, or none):
+ *   noise_misbehave_echoes, noise_misbehave_echo;
+ * - the nonce of a transport message (one skipped): noise_misbehave_skips_nonce;
  * - the ephemeral key (the all-zero point): noise_misbehave_e_pub, passed to
  *   the HandshakeState through its test seam (noise_hs_config.e_pub).
  */
@@ -25,7 +28,7 @@
 #include "noise/peer.h"
 
 /* The most frames one honest frame can become: an empty frame, the message
- * and its copy. */
+ * and its copy (msg1); a corrupted twin and the message (transport, echo). */
 #define NOISE_MISBEHAVE_MAX_FRAMES 3
 
 /* One frame in the output queue. */
@@ -37,7 +40,8 @@ struct noise_misbehave_out {
 
 /* Rewrite the frame just queued for the bugs of role. On entry
  * q->buf[start .. q->len) holds exactly that frame: its 2-byte prefix, then
- * message `which`. On return q->len is the new end of the queue and
+ * message `which`, the index-th of its kind (1 .. N for a transport message
+ * or an echo, 0 otherwise). On return q->len is the new end of the queue and
  * frames[0 .. *n_frames) says what lies from start on, in order: one frame
  * with no bug that applies, none under --bug silent, up to
  * NOISE_MISBEHAVE_MAX_FRAMES otherwise. Frames before start are not touched.
@@ -47,12 +51,29 @@ struct noise_misbehave_out {
 PS_MUST_CHECK int
 noise_misbehave_frame(struct noise_misbehave_out frames[NOISE_MISBEHAVE_MAX_FRAMES],
 		      size_t *n_frames, struct noise_peer_queue *q, size_t start, uint64_t bugs,
-		      enum noise_peer_role role, enum noise_peer_msg which);
+		      enum noise_peer_role role, enum noise_peer_msg which, uint32_t index);
 
-/* What the responder echoes: on entry (*pt, *pt_len) is the plaintext it
- * received, on return what it sends back. Returns false when it sends
- * nothing (--bug no-echo: it holds the connection instead). */
-bool noise_misbehave_echo(const uint8_t **pt, size_t *pt_len, uint64_t bugs);
+/* The room noise_misbehave_echo may need beyond the plaintext received. */
+#define NOISE_MISBEHAVE_ECHO_EXTRA 32
+
+/* Whether the responder echoes at all: false under --bug no-echo (it holds
+ * the connection instead). */
+bool noise_misbehave_echoes(uint64_t bugs);
+
+/* What the responder echoes, in place: on entry buf[0 .. *len) is the
+ * plaintext it received and buf has room for cap bytes; on return
+ * buf[0 .. *len) is what it sends back: another plaintext (alter-echo), all
+ * but the last byte (echo-prefix; an empty plaintext stays empty), the
+ * plaintext and a zero byte (echo-extended).
+ * Returns PS_OK, or PS_ERR_TOO_LARGE (echo-extended needs a byte more than
+ * cap: the plaintext already is the largest a message can carry); on error
+ * buf and *len are as on entry. */
+PS_MUST_CHECK int noise_misbehave_echo(uint8_t *buf, size_t cap, size_t *len, uint64_t bugs);
+
+/* Whether our transport message (initiator) or echo (responder) is sent
+ * with the nonce one higher than its turn: --bug transport-nonce-skip on
+ * the last one of the exchange (last: it is message N). */
+bool noise_misbehave_skips_nonce(uint64_t bugs, bool last);
 
 /* The public key our e token sends instead of ours (noise_hs_config.e_pub):
  * the all-zero point under --bug low-order-e, NULL otherwise. */

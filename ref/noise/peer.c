@@ -2,12 +2,16 @@
  * peer.c - the NNpsk2 exchange over framed TCP, as a state machine:
  *
  *   initiator:  init: -> e + P1 ............. EXPECT_MSG2
- *               <- e, ee, psk + P2; Split; -> c1(T) ... EXPECT_ECHO
- *               <- c2(echo) == T ............. DONE
+ *               <- e, ee, psk + P2; Split; -> c1(T_1) ... EXPECT_ECHO
+ *               <- c2(echo k) == T_k; -> c1(T_k+1) ....... EXPECT_ECHO
+ *               <- c2(echo N) == T_N ......... DONE
  *   responder:  ........................... EXPECT_MSG1
  *               -> e + P1; <- e, ee, psk + P2; Split ... EXPECT_TRANSPORT
- *               -> c1(T); <- c2(T) ........... DONE
+ *               -> c1(T_k); <- c2(T_k) ....... EXPECT_TRANSPORT (k < N)
+ *               -> c1(T_N); <- c2(T_N) ....... DONE
  *                         (--bug no-echo: HOLD, until close or deadline)
+ *   In EXPECT_TRANSPORT, EXPECT_ECHO and HOLD, a message whose tag does not
+ *   verify is discarded under continue_on_decrypt_failure; the state stays.
  *
  * Framing is noise/frame.c's reader; what a --bug changes in what we send
  * is noise/misbehave.c's. This file builds what an honest peer sends.
@@ -16,6 +20,7 @@
 
 #include <string.h>
 
+#include "core/cursor.h"
 #include "noise/frame.h"
 #include "noise/misbehave.h"
 
@@ -28,13 +33,16 @@ static bool pending(const struct noise_peer *p)
 }
 
 static void push_event(struct noise_peer *p, enum noise_peer_ev_type type, enum noise_peer_msg msg,
-		       size_t length, size_t bytes, int err)
+		       uint32_t index, size_t length, size_t bytes, int err)
 {
 	struct noise_peer_event *e;
 
-	/* An honest exchange makes at most six events; the ring holds eight.
-	 * A misbehaving one (--bug replay-msg1, a held no-echo responder) may
-	 * make more: the last slot is kept for the one SUCCESS or FAILED. */
+	/* One input makes at most three events in an honest exchange (a
+	 * message taken, the answer queued, the end; the handshake four); the
+	 * ring holds eight, and the caller drains it after each input. A
+	 * misbehaving exchange (--bug replay-msg1, a held no-echo responder,
+	 * a peer sending many messages at once) may make more: the last slot
+	 * is kept for the one SUCCESS or FAILED. */
 	bool final = type == NOISE_PEER_EV_SUCCESS || type == NOISE_PEER_EV_FAILED;
 	if (p->ev_count >= NOISE_PEER_EVENTS - (final ? 0 : 1)) {
 		p->ev_lost++;
@@ -43,6 +51,7 @@ static void push_event(struct noise_peer *p, enum noise_peer_ev_type type, enum 
 	e = &p->ev[(p->ev_head + p->ev_count++) % NOISE_PEER_EVENTS];
 	e->type = type;
 	e->msg = msg;
+	e->index = index;
 	e->length = length;
 	e->bytes = bytes;
 	e->err = err;
@@ -82,6 +91,19 @@ static const char *msg_words(enum noise_peer_msg m)
 	}
 }
 
+/* The place of the message the state reads next (0: a handshake message). */
+static uint32_t expected_index(const struct noise_peer *p)
+{
+	switch (p->state) {
+	case NOISE_PEER_EXPECT_TRANSPORT:
+	case NOISE_PEER_HOLD:
+	case NOISE_PEER_EXPECT_ECHO:
+		return p->n_recv + 1;
+	default:
+		return 0;
+	}
+}
+
 static void wipe_keys(struct noise_peer *p)
 {
 	noise_hs_wipe(&p->hs);
@@ -98,7 +120,15 @@ static int fail(struct noise_peer *p, int err, bool on_frame)
 {
 	if (!pending(p))
 		return err;
-	p->note = p->state == NOISE_PEER_HOLD && !on_frame ? held_note : msg_words(expected(p));
+	if (p->state == NOISE_PEER_HOLD && !on_frame) {
+		p->note = held_note;
+		p->failed_msg = NOISE_PEER_MSG_NONE;
+		p->failed_index = 0;
+	} else {
+		p->note = msg_words(expected(p));
+		p->failed_msg = expected(p);
+		p->failed_index = expected_index(p);
+	}
 	p->state = NOISE_PEER_CLOSED;
 	p->outcome = PS_FAILED;
 	p->err = err;
@@ -107,7 +137,7 @@ static int fail(struct noise_peer *p, int err, bool on_frame)
 	/* What is queued was reported sent (MSG_SENT) and holds no secret:
 	 * it still goes out, as it would have had the caller written it
 	 * before this input came; nothing more is queued. */
-	push_event(p, NOISE_PEER_EV_FAILED, NOISE_PEER_MSG_NONE, 0, 0, err);
+	push_event(p, NOISE_PEER_EV_FAILED, NOISE_PEER_MSG_NONE, 0, 0, 0, err);
 	return err;
 }
 
@@ -116,7 +146,7 @@ static void succeed(struct noise_peer *p)
 	p->state = NOISE_PEER_DONE;
 	p->outcome = PS_SUCCESS;
 	wipe_keys(p);
-	push_event(p, NOISE_PEER_EV_SUCCESS, NOISE_PEER_MSG_NONE, 0, 0, PS_OK);
+	push_event(p, NOISE_PEER_EV_SUCCESS, NOISE_PEER_MSG_NONE, 0, 0, 0, PS_OK);
 }
 
 /* Where the body of a msg_len-byte message goes: after a 2-byte prefix at
@@ -132,10 +162,12 @@ PS_MUST_CHECK static int frame_room(struct noise_peer *p, size_t msg_len, uint8_
 	return PS_OK;
 }
 
-/* Queue the msg_len-byte message `which` that frame_room placed, let the
- * --bug switches rewrite it, and report every frame now queued in its
- * place as it is there. */
-PS_MUST_CHECK static int send_frame(struct noise_peer *p, enum noise_peer_msg which, size_t msg_len)
+/* Queue the msg_len-byte message `which` (the index-th of its kind, 0 for
+ * a handshake message) that frame_room placed, let the --bug switches
+ * rewrite it, and report every frame now queued in its place as it is
+ * there. */
+PS_MUST_CHECK static int send_frame(struct noise_peer *p, enum noise_peer_msg which, uint32_t index,
+				    size_t msg_len)
 {
 	struct noise_peer_queue *q = &p->out;
 	struct noise_misbehave_out frames[NOISE_MISBEHAVE_MAX_FRAMES];
@@ -146,11 +178,11 @@ PS_MUST_CHECK static int send_frame(struct noise_peer *p, enum noise_peer_msg wh
 		return r;
 	q->len += NOISE_FRAME_HDR + msg_len;
 	frames[0] = (struct noise_misbehave_out){ which, start, NOISE_FRAME_HDR + msg_len };
-	if (p->cfg.bugs &&
-	    (r = noise_misbehave_frame(frames, &n, q, start, p->cfg.bugs, p->role, which)) != PS_OK)
+	if (p->cfg.bugs && (r = noise_misbehave_frame(frames, &n, q, start, p->cfg.bugs, p->role,
+						      which, index)) != PS_OK)
 		return r;
 	for (size_t i = 0; i < n; i++)
-		push_event(p, NOISE_PEER_EV_MSG_SENT, frames[i].msg,
+		push_event(p, NOISE_PEER_EV_MSG_SENT, frames[i].msg, index,
 			   noise_frame_declared_len(q->buf + frames[i].off), frames[i].bytes,
 			   PS_OK);
 	return PS_OK;
@@ -167,21 +199,62 @@ PS_MUST_CHECK static int send_handshake(struct noise_peer *p, enum noise_peer_ms
 		return r;
 	if ((r = noise_hs_write_message(&p->hs, msg, len, &n, payload, payload_len)) != PS_OK)
 		return r;
-	return send_frame(p, which, n);
+	return send_frame(p, which, 0, n);
 }
 
-PS_MUST_CHECK static int send_transport(struct noise_peer *p, enum noise_peer_msg which,
-					const uint8_t *pt, size_t pt_len)
+/* T_k (k = 1 .. N) into out: T, then for N > 1 k as 2 bytes big-endian.
+ * Returns its length. */
+static size_t transport_plaintext(const struct noise_peer *p, uint32_t k, uint8_t *out)
 {
-	size_t len = pt_len + NOISE_TAGLEN, n;
+	size_t n = p->cfg.transport_len;
+
+	if (n)
+		memcpy(out, p->cfg.transport, n);
+	if (p->n_messages > 1) {
+		ps_store_u16be(out + n, (uint16_t)k);
+		n += 2;
+	}
+	return n;
+}
+
+static size_t transport_plaintext_len(const struct noise_peer *p)
+{
+	return p->cfg.transport_len + (p->n_messages > 1 ? 2 : 0);
+}
+
+/* Queue the next transport message (initiator: T_k) or echo (responder:
+ * the plaintext just taken), k = n_sent + 1. The plaintext is built where
+ * its ciphertext goes, in the queue, and encrypted in place. */
+PS_MUST_CHECK static int send_transport(struct noise_peer *p, enum noise_peer_msg which)
+{
+	uint32_t k = p->n_sent + 1;
+	size_t pt_len, cap, n;
 	uint8_t *msg;
 	int r;
 
-	if ((r = frame_room(p, len, &msg)) != PS_OK)
+	pt_len = which == NOISE_PEER_TRANSPORT ? transport_plaintext_len(p) : p->transport_len;
+	cap = pt_len;
+	if (which == NOISE_PEER_ECHO && p->cfg.bugs) /* room for what a switch makes of it */
+		cap = NOISE_PEER_MAX_TRANSPORT - pt_len < NOISE_MISBEHAVE_ECHO_EXTRA
+			      ? NOISE_PEER_MAX_TRANSPORT
+			      : pt_len + NOISE_MISBEHAVE_ECHO_EXTRA;
+	if ((r = frame_room(p, cap + NOISE_TAGLEN, &msg)) != PS_OK)
 		return r;
-	if ((r = noise_cs_encrypt_with_ad(&p->send, msg, len, &n, NULL, 0, pt, pt_len)) != PS_OK)
+	if (which == NOISE_PEER_TRANSPORT)
+		(void)transport_plaintext(p, k, msg);
+	else if (pt_len)
+		memcpy(msg, p->transport, pt_len);
+	if (which == NOISE_PEER_ECHO && p->cfg.bugs &&
+	    (r = noise_misbehave_echo(msg, cap, &pt_len, p->cfg.bugs)) != PS_OK)
 		return r;
-	return send_frame(p, which, n);
+	/* --bug transport-nonce-skip: this one under the nonce after its own */
+	if (p->cfg.bugs && noise_misbehave_skips_nonce(p->cfg.bugs, k == p->n_messages))
+		noise_cs_set_nonce(&p->send, p->send.n + 1);
+	if ((r = noise_cs_encrypt_with_ad(&p->send, msg, pt_len + NOISE_TAGLEN, &n, NULL, 0, msg,
+					  pt_len)) != PS_OK)
+		return r;
+	p->n_sent = k;
+	return send_frame(p, which, k, n);
 }
 
 /* Split(): c1 carries initiator -> responder, c2 the other way. */
@@ -199,7 +272,7 @@ PS_MUST_CHECK static int split_now(struct noise_peer *p)
 	cry_memzero(&c2, sizeof(c2));
 	h = noise_hs_handshake_hash(&p->hs, &p->hash_len);
 	memcpy(p->hash, h, p->hash_len);
-	push_event(p, NOISE_PEER_EV_HANDSHAKE_DONE, NOISE_PEER_MSG_NONE, 0, 0, PS_OK);
+	push_event(p, NOISE_PEER_EV_HANDSHAKE_DONE, NOISE_PEER_MSG_NONE, 0, 0, 0, PS_OK);
 	return PS_OK;
 }
 
@@ -215,33 +288,66 @@ PS_MUST_CHECK static int read_handshake(struct noise_peer *p, enum noise_peer_ms
 		return r;
 	p->has_payload = true;
 	p->payload_len = got;
-	push_event(p, NOISE_PEER_EV_MSG_RECV, which, len, NOISE_FRAME_HDR + len, PS_OK);
+	push_event(p, NOISE_PEER_EV_MSG_RECV, which, 0, len, NOISE_FRAME_HDR + len, PS_OK);
 	return PS_OK;
 }
 
-/* Decrypt a transport message in place (it is in the reader's buffer), then
- * keep its plaintext for noise_peer_transport. A failed one leaves what was
- * kept before (a held responder may read several). */
+/* Decrypt a transport message or echo in place (it is in the reader's
+ * buffer), then keep its plaintext for noise_peer_transport; *taken says
+ * so; the caller counts it (n_recv) once it is done with it, so that a
+ * failure on it is about it. A failed one leaves what was kept before (a
+ * held responder may read several). Under continue_on_decrypt_failure a tag that does not verify
+ * is not the end: the message is discarded, *taken false, PS_OK. */
 PS_MUST_CHECK static int read_transport(struct noise_peer *p, enum noise_peer_msg which,
-					uint8_t *msg, size_t len)
+					uint8_t *msg, size_t len, bool *taken)
 {
+	uint32_t k = p->n_recv + 1;
 	size_t got;
 	int r;
 
-	if ((r = noise_cs_decrypt_with_ad(&p->recv, msg, len, &got, NULL, 0, msg, len)) != PS_OK)
+	*taken = false;
+	r = noise_cs_decrypt_with_ad(&p->recv, msg, len, &got, NULL, 0, msg, len);
+	/* Section 5: "If DecryptWithAd() signals an error due to DECRYPT()
+	 * failure, then the input message is discarded. The application may
+	 * choose to delete the CipherState and terminate the session on such
+	 * an error, or may continue to attempt communications." Section 5.1:
+	 * "If an authentication failure occurs in DECRYPT() then n is not
+	 * incremented": the next message is tried under the same nonce. */
+	if (r == PS_ERR_DECRYPT && p->cfg.continue_on_decrypt_failure) {
+		p->n_dropped++;
+		push_event(p, NOISE_PEER_EV_MSG_DROPPED, which, k, len, NOISE_FRAME_HDR + len, r);
+		return PS_OK;
+	}
+	if (r != PS_OK)
 		return r;
 	memcpy(p->transport, msg, got);
 	p->has_transport = true;
 	p->transport_len = got;
-	push_event(p, NOISE_PEER_EV_MSG_RECV, which, len, NOISE_FRAME_HDR + len, PS_OK);
+	*taken = true;
+	push_event(p, NOISE_PEER_EV_MSG_RECV, which, k, len, NOISE_FRAME_HDR + len, PS_OK);
 	return PS_OK;
+}
+
+/* The echo just taken is T_k: length and bytes. */
+static bool echo_is_expected(const struct noise_peer *p, uint32_t k)
+{
+	size_t tl = p->cfg.transport_len;
+	uint8_t ctr[2];
+
+	if (p->transport_len != transport_plaintext_len(p))
+		return false;
+	if (tl && !cry_memeq(p->transport, p->cfg.transport, tl))
+		return false;
+	if (p->n_messages == 1)
+		return true;
+	ps_store_u16be(ctr, (uint16_t)k);
+	return cry_memeq(p->transport + tl, ctr, sizeof(ctr));
 }
 
 PS_MUST_CHECK static int on_message(struct noise_peer *p, uint8_t *msg, size_t len)
 {
 	const struct noise_peer_config *c = &p->cfg;
-	const uint8_t *echo;
-	size_t echo_len;
+	bool taken;
 	int r;
 
 	switch (p->state) {
@@ -262,38 +368,44 @@ PS_MUST_CHECK static int on_message(struct noise_peer *p, uint8_t *msg, size_t l
 			return r;
 		if ((r = split_now(p)) != PS_OK)
 			return r;
-		/* -> c1(T) */
-		if ((r = send_transport(p, NOISE_PEER_TRANSPORT, c->transport, c->transport_len)) !=
-		    PS_OK)
+		/* -> c1(T_1) */
+		if ((r = send_transport(p, NOISE_PEER_TRANSPORT)) != PS_OK)
 			return r;
 		p->state = NOISE_PEER_EXPECT_ECHO;
 		return PS_OK;
 	case NOISE_PEER_EXPECT_TRANSPORT:
-		/* -> c1(T), then <- c2(T) */
-		if ((r = read_transport(p, NOISE_PEER_TRANSPORT, msg, len)) != PS_OK)
+		/* -> c1(T_k), then <- c2(T_k) */
+		if ((r = read_transport(p, NOISE_PEER_TRANSPORT, msg, len, &taken)) != PS_OK ||
+		    !taken)
 			return r;
-		echo = p->transport;
-		echo_len = p->transport_len;
-		if (c->bugs && !noise_misbehave_echo(&echo, &echo_len, c->bugs)) {
+		if (c->bugs && !noise_misbehave_echoes(c->bugs)) {
+			p->n_recv++;
 			p->state = NOISE_PEER_HOLD;
 			return PS_OK;
 		}
-		if ((r = send_transport(p, NOISE_PEER_ECHO, echo, echo_len)) != PS_OK)
+		if ((r = send_transport(p, NOISE_PEER_ECHO)) != PS_OK)
 			return r;
-		succeed(p);
+		if (++p->n_recv == p->n_messages)
+			succeed(p);
 		return PS_OK;
 	case NOISE_PEER_HOLD:
 		/* more of c1: read, answered by nothing */
-		return read_transport(p, NOISE_PEER_TRANSPORT, msg, len);
+		if ((r = read_transport(p, NOISE_PEER_TRANSPORT, msg, len, &taken)) == PS_OK &&
+		    taken)
+			p->n_recv++;
+		return r;
 	case NOISE_PEER_EXPECT_ECHO:
-		/* <- c2(T): authenticated first, then compared */
-		if ((r = read_transport(p, NOISE_PEER_ECHO, msg, len)) != PS_OK)
+		/* <- c2(T_k): authenticated first, then compared */
+		if ((r = read_transport(p, NOISE_PEER_ECHO, msg, len, &taken)) != PS_OK || !taken)
 			return r;
-		if (p->transport_len != c->transport_len ||
-		    !cry_memeq(p->transport, c->transport, c->transport_len))
+		if (!echo_is_expected(p, p->n_recv + 1))
 			return PS_ERR_ECHO_MISMATCH;
-		succeed(p);
-		return PS_OK;
+		if (++p->n_recv == p->n_messages) {
+			succeed(p);
+			return PS_OK;
+		}
+		/* -> c1(T_k+1) */
+		return send_transport(p, NOISE_PEER_TRANSPORT);
 	default:
 		return PS_ERR_INVALID_STATE;
 	}
@@ -382,8 +494,9 @@ int noise_peer_init(struct noise_peer *p, enum noise_peer_role role,
 
 	memset(p, 0, sizeof(*p));
 	if ((role != NOISE_PEER_INITIATOR && role != NOISE_PEER_RESPONDER) || !cfg->rng ||
-	    (cfg->prologue_len && !cfg->prologue) || (cfg->payload1_len && !cfg->payload1) ||
-	    (cfg->payload2_len && !cfg->payload2) || (cfg->transport_len && !cfg->transport))
+	    cfg->messages > NOISE_PEER_MAX_MESSAGES || (cfg->prologue_len && !cfg->prologue) ||
+	    (cfg->payload1_len && !cfg->payload1) || (cfg->payload2_len && !cfg->payload2) ||
+	    (cfg->transport_len && !cfg->transport))
 		goto fail;
 	if ((r = protocol_of(&p->proto, cfg->protocol)) != PS_OK)
 		goto fail;
@@ -392,6 +505,7 @@ int noise_peer_init(struct noise_peer *p, enum noise_peer_role role,
 	p->cfg = *cfg;
 	cry_memzero(p->cfg.psk, sizeof(p->cfg.psk));
 	p->cfg.protocol = p->proto.name;
+	p->n_messages = cfg->messages ? cfg->messages : 1;
 	p->deadline_ns = UINT64_MAX;
 	if (cfg->timeout_ns && now_ns < UINT64_MAX - cfg->timeout_ns)
 		p->deadline_ns = now_ns + cfg->timeout_ns;
@@ -417,11 +531,15 @@ int noise_peer_init(struct noise_peer *p, enum noise_peer_role role,
 	if (r != PS_OK)
 		goto fail;
 
-	/* Every message within 65535 bytes, checked before anything is sent. */
+	/* Section 3: "All Noise messages are less than or equal to 65535 bytes
+	 * in length": every message we make is checked before anything is
+	 * sent. A transport message is T_k and its 16-byte tag (section 4.2:
+	 * "the same size as the plaintext plus 16 bytes"), T_k being T and,
+	 * for N > 1, its 2-byte counter. */
 	r = PS_ERR_TOO_LARGE;
 	if (role == NOISE_PEER_INITIATOR &&
 	    (cfg->payload1_len > NOISE_MAX_MSG - noise_hs_message_len(&p->hs, 0) ||
-	     cfg->transport_len > NOISE_MAX_MSG - NOISE_TAGLEN))
+	     cfg->transport_len > NOISE_PEER_MAX_TRANSPORT - (p->n_messages > 1 ? 2 : 0)))
 		goto fail;
 	/* msg2 has the same fixed part as msg1: e and a tag. */
 	if (role == NOISE_PEER_RESPONDER &&
@@ -503,6 +621,24 @@ bool noise_peer_ended(const struct noise_peer *p)
 const char *noise_peer_note(const struct noise_peer *p)
 {
 	return p->outcome == PS_FAILED ? p->note : NULL;
+}
+
+enum noise_peer_msg noise_peer_failed_on(const struct noise_peer *p, uint32_t *index)
+{
+	bool failed = p->outcome == PS_FAILED;
+
+	*index = failed ? p->failed_index : 0;
+	return failed ? p->failed_msg : NOISE_PEER_MSG_NONE;
+}
+
+uint32_t noise_peer_messages(const struct noise_peer *p)
+{
+	return p->role == NOISE_PEER_INITIATOR ? p->n_recv : p->n_sent;
+}
+
+uint64_t noise_peer_dropped(const struct noise_peer *p)
+{
+	return p->n_dropped;
 }
 
 const char *noise_peer_waiting_for(const struct noise_peer *p)

@@ -9,9 +9,18 @@
  *   -> e + P1                (msg1)
  *                            (msg2)          <- e, ee, psk + P2
  *   Split(): c1 initiator -> responder, c2 responder -> initiator
- *   -> c1(T)                 (transport)
- *                            (echo)          <- c2(T as received)
- *   checks echo == T: SUCCESS                SUCCESS once the echo is queued
+ *   -> c1(T_1)               (transport 1)
+ *                            (echo 1)        <- c2(T_1 as received)
+ *   ...                      one at a time: T_k+1 only after echo k checked
+ *   -> c1(T_N)               (transport N)
+ *                            (echo N)        <- c2(T_N as received)
+ *   checks each echo == T_k: SUCCESS         SUCCESS once echo N is queued
+ *
+ * N is cfg.messages (1 when 0). With N = 1, T_1 = T: the wire of the
+ * exchange before the count existed. With N > 1, T_k = T || k as 2 bytes
+ * big-endian (k = 1 .. N), so that no two plaintexts are alike and an echo
+ * of the wrong message shows. Each message of a direction takes the next
+ * nonce of that direction's CipherState (section 5.1: ENCRYPT(k, n++, ..)).
  *
  * The core obeys core/contract.h (prefix noise_peer): noise_peer_input
  * (bytes in), noise_peer_next_event (events out), noise_peer_output /
@@ -21,8 +30,9 @@
  *
  * Memory: none is allocated. The struct holds fixed buffers sized by the
  * protocol's bounds, so the caller allocates it once per connection:
- * sizeof(struct noise_peer) is 395456 bytes on x86-64 (about 386 KiB;
- * 1608 bytes plus up to four heap buffers before). Of that:
+ * sizeof(struct noise_peer) is 460392 bytes on x86-64 (about 450 KiB;
+ * 395456 before the queue took a fourth frame for --bug
+ * corrupt-then-valid). Of that:
  * - receive (struct noise_frame_reader, noise/frame.h): at most one framed
  *   message, <= 65535 bytes. Its declared length is checked against the
  *   smallest message the state accepts before a byte of the body is
@@ -31,11 +41,14 @@
  * - send: NOISE_PEER_OUT_MAX bytes, for everything one exchange can have
  *   queued at once when the caller drains nothing: an empty frame (--bug
  *   zero-frame), msg1, its copy (--bug replay-msg1) and the transport
- *   message behind them, each up to 2 + 65535 bytes. Frames are appended;
- *   the queue starts over when it is drained. No frame is copied to make
- *   room for another.
- * - the received handshake payload and transport plaintext, kept for the
- *   accessors after SUCCESS.
+ *   message behind them with its corrupted twin (--bug corrupt-then-valid),
+ *   each up to 2 + 65535 bytes. Frames are appended; the queue starts over
+ *   when it is drained. No frame is copied to make room for another: a
+ *   responder whose peer sends transport messages faster than it reads the
+ *   echoes ends with PS_ERR_NOBUF once the queue cannot take the next echo.
+ * - the received handshake payload and the last transport plaintext, kept
+ *   for the accessors after SUCCESS. T_k is built in place in the send
+ *   queue, so the count costs no memory.
  *
  * Failure wipes the handshake and transport keys and the PSK at once and
  * queues nothing more; what was queued before (and reported as MSG_SENT)
@@ -82,7 +95,20 @@ enum {
 	NOISE_BUG_NO_ECHO = 1 << 11,	    /* [responder] never echo (hold the connection) */
 	NOISE_BUG_SILENT = 1 << 12,	    /* [both] send nothing at all */
 	NOISE_BUG_ZERO_FRAME = 1 << 13,	    /* [both] an empty frame before our first message */
+	NOISE_BUG_ECHO_PREFIX = 1 << 14,    /* [responder] echo all but the last byte of each
+					     * plaintext (an empty one as it is) */
+	NOISE_BUG_ECHO_EXTENDED = 1 << 15,  /* [responder] echo each plaintext with a zero
+					     * byte appended */
+	NOISE_BUG_NONCE_SKIP = 1 << 16,	    /* [both] our last transport message (initiator)
+					     * or last echo (responder) encrypted with the
+					     * nonce one higher than its turn */
+	NOISE_BUG_CORRUPT_THEN_VALID = 1 << 17, /* [both] our first transport message
+						 * (initiator) or first echo (responder)
+						 * twice at the same nonce: bit 7 of its last
+						 * byte (the tag) flipped, then as made */
 };
+/* The switches are the bits 0 .. NOISE_BUG_COUNT - 1. */
+#define NOISE_BUG_COUNT 18
 
 struct noise_peer_config {
 	/* "Noise_NNpsk2_25519_<cipher>_<hash>", the "Noise_" prefix optional;
@@ -98,6 +124,21 @@ struct noise_peer_config {
 	size_t payload2_len;
 	const uint8_t *transport; /* initiator: the transport plaintext T */
 	size_t transport_len;
+	/* N, the transport messages each way (see the wire protocol above);
+	 * 0 is 1. At most NOISE_PEER_MAX_MESSAGES. Both sides must agree: a
+	 * responder succeeds after echo N, an initiator after checking it. */
+	uint32_t messages;
+	/* Section 5: "If DecryptWithAd() signals an error due to DECRYPT()
+	 * failure, then the input message is discarded. The application may
+	 * choose to delete the CipherState and terminate the session on such
+	 * an error, or may continue to attempt communications." false: a
+	 * transport message or echo whose tag does not verify ends the
+	 * exchange (PS_ERR_DECRYPT). true: it is discarded (a MSG_DROPPED
+	 * event), the nonce stays where it was (section 5.1), and the next
+	 * message is read in its place. Handshake messages are never retried
+	 * ("If any error is signaled by the DECRYPT() or DH() functions then
+	 * the handshake has failed"), nor are messages of a bad size. */
+	bool continue_on_decrypt_failure;
 	uint64_t timeout_ns; /* deadline for the whole exchange, from init; 0 = none */
 	ps_rng_fn rng;	     /* the ephemeral key */
 	void *rng_ctx;
@@ -109,14 +150,17 @@ enum noise_peer_msg {
 	NOISE_PEER_MSG_NONE,
 	NOISE_PEER_MSG1,      /* -> e + P1 */
 	NOISE_PEER_MSG2,      /* <- e, ee, psk + P2 */
-	NOISE_PEER_TRANSPORT, /* -> c1(T) */
-	NOISE_PEER_ECHO,      /* <- c2(T) */
+	NOISE_PEER_TRANSPORT, /* -> c1(T_k) */
+	NOISE_PEER_ECHO,      /* <- c2(T_k) */
 	NOISE_PEER_EMPTY      /* an empty frame (sent only under --bug zero-frame) */
 };
 
 enum noise_peer_ev_type {
 	NOISE_PEER_EV_MSG_SENT,	      /* a frame was queued for sending: msg, length, bytes */
 	NOISE_PEER_EV_MSG_RECV,	      /* a message arrived and authenticated: msg, length, bytes */
+	NOISE_PEER_EV_MSG_DROPPED,    /* a transport message or echo arrived, did not
+				       * authenticate and was discarded (only with
+				       * continue_on_decrypt_failure): msg, length, bytes, err */
 	NOISE_PEER_EV_HANDSHAKE_DONE, /* Split() done: noise_peer_handshake_hash */
 	NOISE_PEER_EV_SUCCESS,	      /* exchange complete: the accessors below */
 	NOISE_PEER_EV_FAILED	      /* exchange over without success: err */
@@ -124,17 +168,20 @@ enum noise_peer_ev_type {
 
 struct noise_peer_event {
 	enum noise_peer_ev_type type;
-	enum noise_peer_msg msg; /* MSG_SENT, MSG_RECV; NONE otherwise */
+	enum noise_peer_msg msg; /* MSG_SENT, MSG_RECV, MSG_DROPPED; NONE otherwise */
 	/* MSG_SENT: what the frame's 2-byte prefix declares, as queued (after
-	 * any --bug rewrote it); MSG_RECV: the message's length. */
+	 * any --bug rewrote it); MSG_RECV, MSG_DROPPED: the message's length. */
 	size_t length;
 	/* MSG_SENT: the bytes this frame put in the output queue (prefix and
 	 * body as queued; an oversize prefix declares more than follows);
-	 * MSG_RECV: 2 + length. The MSG_SENT bytes of an exchange add up to
+	 * MSG_RECV, MSG_DROPPED: 2 + length. The MSG_SENT bytes of an exchange add up to
 	 * what noise_peer_output hands out (unless a failure dropped the queue
 	 * or events were lost). */
 	size_t bytes;
-	int err; /* FAILED: PS_ERR_* */
+	/* MSG_SENT, MSG_RECV, MSG_DROPPED of a transport message or echo: its
+	 * place k (1 .. N) in the exchange; 0 for any other message */
+	uint32_t index;
+	int err; /* FAILED, MSG_DROPPED: PS_ERR_* */
 };
 
 /* Named for what each expects next. */
@@ -155,9 +202,11 @@ enum noise_peer_state {
  * the largest transport plaintext (65535 - tag). */
 #define NOISE_PEER_MAX_PAYLOAD	 (NOISE_MAX_MSG - NOISE_DHLEN - NOISE_TAGLEN)
 #define NOISE_PEER_MAX_TRANSPORT (NOISE_MAX_MSG - NOISE_TAGLEN)
-/* The output queue: an empty frame, then three whole frames (msg1, its
- * replay, the transport message), none of them drained yet. */
-#define NOISE_PEER_OUT_MAX (NOISE_FRAME_HDR + 3 * NOISE_FRAME_MAX)
+/* The output queue: an empty frame, then four whole frames (msg1, its
+ * replay, the transport message and its corrupted twin), none drained. */
+#define NOISE_PEER_OUT_MAX (NOISE_FRAME_HDR + 4 * NOISE_FRAME_MAX)
+/* T_k carries k in 2 bytes. */
+#define NOISE_PEER_MAX_MESSAGES 65535
 
 /* The frames queued for sending; out[off .. len) waits. */
 struct noise_peer_queue {
@@ -171,7 +220,9 @@ struct noise_peer {
 	enum noise_peer_state state;
 	enum ps_outcome outcome;
 	int err;
-	const char *note;     /* after a failure: the message it is about */
+	const char *note;		/* after a failure: the message it is about */
+	enum noise_peer_msg failed_msg; /* ... as a message, and its place */
+	uint32_t failed_index;
 	uint64_t deadline_ns; /* UINT64_MAX: none */
 
 	struct noise_protocol proto;
@@ -183,6 +234,11 @@ struct noise_peer {
 	struct noise_peer_event ev[NOISE_PEER_EVENTS];
 	unsigned ev_head, ev_count;
 	uint64_t ev_lost;
+
+	uint32_t n_messages; /* N (cfg.messages, 0 made 1) */
+	uint32_t n_sent;     /* transport messages (initiator) or echoes (responder) queued */
+	uint32_t n_recv;     /* transport messages (responder) or echoes (initiator) taken */
+	uint64_t n_dropped;  /* messages discarded (continue_on_decrypt_failure) */
 
 	/* kept for the accessors */
 	bool has_payload, has_transport;
@@ -201,8 +257,11 @@ struct noise_peer {
  * Returns PS_OK; PS_ERR_INVALID_ARG (no rng, bad role, a NULL buffer with a
  * nonzero length); PS_ERR_MALFORMED / PS_ERR_UNSUPPORTED (protocol name does
  * not parse, pattern not NNpsk2, cipher or hash unsupported);
- * PS_ERR_TOO_LARGE (a payload would make its message exceed 65535 bytes);
- * PS_ERR_CRYPTO. On error nothing needs freeing. */
+ * PS_ERR_TOO_LARGE (a payload would make its message exceed 65535 bytes:
+ * payload1 over 65487 bytes, payload2 over 65487, T over 65519, or over
+ * 65517 when N > 1, T_k then being 2 bytes longer); PS_ERR_CRYPTO.
+ * messages over NOISE_PEER_MAX_MESSAGES is PS_ERR_INVALID_ARG. Nothing is
+ * queued on any error. On error nothing needs freeing. */
 PS_MUST_CHECK int noise_peer_init(struct noise_peer *peer, enum noise_peer_role role,
 				  const struct noise_peer_config *cfg, uint64_t now_ns);
 
@@ -210,9 +269,13 @@ PS_MUST_CHECK int noise_peer_init(struct noise_peer *peer, enum noise_peer_role 
  * consumed. Returns PS_OK, or the PS_ERR_* that ended the exchange now (also
  * reported as a FAILED event): PS_ERR_BAD_SIZE (a message shorter than its
  * fixed part), PS_ERR_DECRYPT (a tag did not verify: wrong PSK, prologue,
- * tampering), PS_ERR_DH (a low-order ephemeral key), PS_ERR_ECHO_MISMATCH,
- * PS_ERR_TIMEOUT (now_ns past the deadline). Input after the end is ignored
- * (PS_OK). */
+ * tampering; a transport message or echo only without
+ * continue_on_decrypt_failure), PS_ERR_DH (a low-order ephemeral key),
+ * PS_ERR_ECHO_MISMATCH (an echo that authenticated but is not T_k),
+ * PS_ERR_TIMEOUT (now_ns past the deadline), PS_ERR_NOBUF (a responder's
+ * queue cannot take the next echo: the peer does not read them),
+ * PS_ERR_TOO_LARGE (--bug echo-extended of a 65519-byte plaintext).
+ * Input after the end is ignored (PS_OK). */
 PS_MUST_CHECK int noise_peer_input(struct noise_peer *peer, uint64_t now_ns, const uint8_t *data,
 				   size_t len);
 
@@ -258,6 +321,21 @@ bool noise_peer_ended(const struct noise_peer *peer);
  * withheld". NULL before a failure, and after SUCCESS. Static text. */
 const char *noise_peer_note(const struct noise_peer *peer);
 
+/* After a failure, the message it is about (as noise_peer_note says it)
+ * and, for a transport message or an echo, its place k (1 .. N) in
+ * *index (0 otherwise). NOISE_PEER_MSG_NONE (and 0) before a failure,
+ * after SUCCESS, and for a responder that held the connection (--bug
+ * no-echo: it waited for nothing). */
+enum noise_peer_msg noise_peer_failed_on(const struct noise_peer *peer, uint32_t *index);
+
+/* Transport messages done: for the initiator the echoes checked, for the
+ * responder the echoes queued. N after SUCCESS. */
+uint32_t noise_peer_messages(const struct noise_peer *peer);
+
+/* Transport messages and echoes discarded because their tag did not
+ * verify (continue_on_decrypt_failure); 0 without it. */
+uint64_t noise_peer_dropped(const struct noise_peer *peer);
+
 /* What the exchange waits for now, in the same words as noise_peer_note:
  * "message 1", "message 2", "the transport message", "the echo". NULL once
  * it ended, and while a responder holds the connection (--bug no-echo):
@@ -280,10 +358,10 @@ const uint8_t *noise_peer_handshake_hash(const struct noise_peer *peer, size_t *
  * initiator. NULL (and *len 0) before it arrived. */
 const uint8_t *noise_peer_payload(const struct noise_peer *peer, size_t *len);
 
-/* The transport plaintext received: for the responder the initiator's T
- * (which it echoed; under --bug no-echo the last one held), for the
- * initiator the echo (equal to T on SUCCESS). NULL (and *len 0) before it
- * arrived. */
+/* The last transport plaintext received: for the responder the initiator's
+ * T_k (which it echoed; under --bug no-echo the last one held), for the
+ * initiator the echo (equal to T_N on SUCCESS). NULL (and *len 0) before
+ * the first arrived. */
 const uint8_t *noise_peer_transport(const struct noise_peer *peer, size_t *len);
 
 /* Wipe every secret and every buffer (received, kept, queued). The peer may

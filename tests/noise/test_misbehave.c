@@ -5,7 +5,10 @@
  * frame before, a copy after with an honest prefix, nothing at all), only
  * for the message and role it names; the frames reported are the ones in
  * the queue; frames queued before are not touched; a queue without room
- * refuses and is left as it was. The echo and e switches too.
+ * refuses and is left as it was. The corrupted twin of the first transport
+ * message or echo (corrupt-then-valid): first, its tag spoilt, then the
+ * frame as made. The echo (another, a byte short, a byte long, none), the
+ * skipped nonce and the e switches too.
  */
 #include <string.h>
 
@@ -33,15 +36,25 @@ static void body(uint8_t out[BODY])
 		out[i] = (uint8_t)(i + 1);
 }
 
-/* Rewrite the frame at start for bugs, which and role. */
-static size_t rewrite(struct noise_misbehave_out *f, size_t start, uint64_t bugs,
-		      enum noise_peer_role role, enum noise_peer_msg which)
+/* Rewrite the frame at start for bugs, which (the index-th of its kind)
+ * and role. */
+static size_t rewrite_at(struct noise_misbehave_out *f, size_t start, uint64_t bugs,
+			 enum noise_peer_role role, enum noise_peer_msg which, uint32_t index)
 {
 	size_t n = 99;
 
 	put_frame(start);
-	assert_int_equal(noise_misbehave_frame(f, &n, &q, start, bugs, role, which), PS_OK);
+	assert_int_equal(noise_misbehave_frame(f, &n, &q, start, bugs, role, which, index), PS_OK);
 	return n;
+}
+
+/* The same, for the first of its kind (handshake messages: index 0). */
+static size_t rewrite(struct noise_misbehave_out *f, size_t start, uint64_t bugs,
+		      enum noise_peer_role role, enum noise_peer_msg which)
+{
+	bool transport = which == NOISE_PEER_TRANSPORT || which == NOISE_PEER_ECHO;
+
+	return rewrite_at(f, start, bugs, role, which, transport ? 1 : 0);
 }
 
 static void assert_frame(const struct noise_misbehave_out *f, enum noise_peer_msg msg, size_t off,
@@ -75,6 +88,13 @@ static void test_untouched(void **state)
 		{ NOISE_BUG_ALTER_ECHO | NOISE_BUG_NO_ECHO | NOISE_BUG_LOW_ORDER_E,
 		  NOISE_PEER_RESPONDER, NOISE_PEER_ECHO },
 		{ NOISE_BUG_FLIP_TRANSPORT, NOISE_PEER_INITIATOR, NOISE_PEER_MSG1 },
+		/* the twin is for transport messages and echoes only */
+		{ NOISE_BUG_CORRUPT_THEN_VALID, NOISE_PEER_INITIATOR, NOISE_PEER_MSG1 },
+		{ NOISE_BUG_CORRUPT_THEN_VALID, NOISE_PEER_RESPONDER, NOISE_PEER_MSG2 },
+		/* echo-prefix, echo-extended, the nonce: not in the frame */
+		{ NOISE_BUG_ECHO_PREFIX | NOISE_BUG_ECHO_EXTENDED | NOISE_BUG_NONCE_SKIP,
+		  NOISE_PEER_RESPONDER, NOISE_PEER_ECHO },
+		{ NOISE_BUG_NONCE_SKIP, NOISE_PEER_INITIATOR, NOISE_PEER_TRANSPORT },
 	};
 	struct noise_misbehave_out f[NOISE_MISBEHAVE_MAX_FRAMES];
 	uint8_t want[2 + BODY];
@@ -89,6 +109,53 @@ static void test_untouched(void **state)
 		assert_int_equal(q.len, 2 + BODY);
 		assert_memory_equal(q.buf, want, sizeof(want));
 	}
+	/* the twin goes with the first transport message or echo only */
+	for (uint32_t k = 2; k < 5; k++) {
+		assert_int_equal(rewrite_at(f, 0, NOISE_BUG_CORRUPT_THEN_VALID,
+					    NOISE_PEER_INITIATOR, NOISE_PEER_TRANSPORT, k),
+				 1);
+		assert_int_equal(q.len, 2 + BODY);
+		assert_memory_equal(q.buf, want, sizeof(want));
+	}
+}
+
+/* corrupt-then-valid: the first transport message (initiator) or echo
+ * (responder) twice, under the same nonce: first with bit 7 of its last
+ * byte flipped, then as made. The twin is a copy of the frame as made,
+ * before the other switches: with flip-transport too, the twin has only
+ * its own flip and the message after it has flip-transport's. */
+static void test_corrupt_then_valid(void **state)
+{
+	struct noise_misbehave_out f[NOISE_MISBEHAVE_MAX_FRAMES];
+	uint8_t frame[2 + BODY], bad[2 + BODY];
+	const size_t s = 6;
+	(void)state;
+
+	frame[0] = bad[0] = 0;
+	frame[1] = bad[1] = BODY;
+	body(frame + 2);
+	body(bad + 2);
+	bad[2 + BODY - 1] ^= 0x80;
+	for (int role = 0; role < 2; role++) {
+		enum noise_peer_msg m = role ? NOISE_PEER_ECHO : NOISE_PEER_TRANSPORT;
+
+		memset(q.buf, 0xee, s);
+		assert_int_equal(
+			rewrite(f, s, NOISE_BUG_CORRUPT_THEN_VALID, (enum noise_peer_role)role, m),
+			2);
+		assert_frame(&f[0], m, s, 2 + BODY);
+		assert_frame(&f[1], m, s + 2 + BODY, 2 + BODY);
+		assert_int_equal(q.len, s + 2 * (2 + BODY));
+		assert_int_equal(q.buf[s - 1], 0xee);
+		assert_memory_equal(q.buf + s, bad, sizeof(bad));
+		assert_memory_equal(q.buf + s + 2 + BODY, frame, sizeof(frame));
+	}
+	frame[2 + BODY - 1] ^= 0x01;
+	assert_int_equal(rewrite(f, 0, NOISE_BUG_CORRUPT_THEN_VALID | NOISE_BUG_FLIP_TRANSPORT,
+				 NOISE_PEER_INITIATOR, NOISE_PEER_TRANSPORT),
+			 2);
+	assert_memory_equal(q.buf, bad, sizeof(bad));
+	assert_memory_equal(q.buf + 2 + BODY, frame, sizeof(frame));
 }
 
 static void test_flips(void **state)
@@ -242,8 +309,22 @@ static void test_no_room(void **state)
 		put_frame(start);
 		memcpy(before, q.buf, sizeof(q.buf));
 		assert_int_equal(noise_misbehave_frame(f, &n, &q, start, bugs, NOISE_PEER_INITIATOR,
-						       NOISE_PEER_MSG1),
+						       NOISE_PEER_MSG1, 0),
 				 PS_ERR_NOBUF);
+		assert_int_equal(n, 99);
+		assert_int_equal(q.len, start + 2 + BODY);
+		assert_memory_equal(q.buf, before, sizeof(q.buf));
+	}
+	/* the twin needs a whole frame more */
+	{
+		size_t start = sizeof(q.buf) - (2 + BODY) - (2 + BODY - 1);
+
+		put_frame(start);
+		memcpy(before, q.buf, sizeof(q.buf));
+		assert_int_equal(
+			noise_misbehave_frame(f, &n, &q, start, NOISE_BUG_CORRUPT_THEN_VALID,
+					      NOISE_PEER_INITIATOR, NOISE_PEER_TRANSPORT, 1),
+			PS_ERR_NOBUF);
 		assert_int_equal(n, 99);
 		assert_int_equal(q.len, start + 2 + BODY);
 		assert_memory_equal(q.buf, before, sizeof(q.buf));
@@ -252,27 +333,75 @@ static void test_no_room(void **state)
 	put_frame(sizeof(q.buf) - 2 * (2 + BODY));
 	assert_int_equal(noise_misbehave_frame(f, &n, &q, sizeof(q.buf) - 2 * (2 + BODY),
 					       NOISE_BUG_REPLAY_MSG1, NOISE_PEER_INITIATOR,
-					       NOISE_PEER_MSG1),
+					       NOISE_PEER_MSG1, 0),
 			 PS_OK);
 	assert_int_equal(q.len, sizeof(q.buf));
 }
 
+/* echo(buf, cap, len, bugs) with "what came" in a buffer of cap bytes:
+ * returns the code, the echo in out (*out_len). */
+static int echo_of(const char *got, size_t cap, uint64_t bugs, uint8_t *out, size_t *out_len)
+{
+	memset(out, 0xcc, 64);
+	memcpy(out, got, strlen(got));
+	*out_len = strlen(got);
+	return noise_misbehave_echo(out, cap, out_len, bugs);
+}
+
 static void test_echo_and_e(void **state)
 {
-	static const uint8_t got[] = "what came", zero[32] = { 0 };
-	const uint8_t *pt = got;
-	size_t len = sizeof(got);
+	static const uint8_t zero[32] = { 0 };
+	uint8_t buf[64];
+	size_t len;
 	(void)state;
 
-	assert_true(noise_misbehave_echo(&pt, &len, NOISE_BUG_FLIP_TRANSPORT));
-	assert_ptr_equal(pt, got);
-	assert_int_equal(len, sizeof(got));
-	assert_false(noise_misbehave_echo(&pt, &len, NOISE_BUG_NO_ECHO));
-	assert_false(noise_misbehave_echo(&pt, &len, NOISE_BUG_NO_ECHO | NOISE_BUG_ALTER_ECHO));
-	assert_ptr_equal(pt, got);
-	assert_true(noise_misbehave_echo(&pt, &len, NOISE_BUG_ALTER_ECHO));
+	/* the honest echo, whatever switch acts elsewhere */
+	assert_int_equal(
+		echo_of("what came", 9, NOISE_BUG_FLIP_TRANSPORT | NOISE_BUG_NONCE_SKIP, buf, &len),
+		PS_OK);
+	assert_int_equal(len, 9);
+	assert_memory_equal(buf, "what came", 9);
+	assert_true(noise_misbehave_echoes(0));
+	assert_true(noise_misbehave_echoes(NOISE_BUG_ALTER_ECHO | NOISE_BUG_ECHO_PREFIX));
+	assert_false(noise_misbehave_echoes(NOISE_BUG_NO_ECHO));
+	assert_false(noise_misbehave_echoes(NOISE_BUG_NO_ECHO | NOISE_BUG_ALTER_ECHO));
+
+	/* alter-echo: another plaintext, whatever came (also nothing) */
+	assert_int_equal(echo_of("what came", 64, NOISE_BUG_ALTER_ECHO, buf, &len), PS_OK);
 	assert_int_equal(len, strlen("not what you sent"));
-	assert_memory_equal(pt, "not what you sent", len);
+	assert_memory_equal(buf, "not what you sent", len);
+	assert_int_equal(echo_of("", 64, NOISE_BUG_ALTER_ECHO, buf, &len), PS_OK);
+	assert_int_equal(len, strlen("not what you sent"));
+
+	/* echo-prefix: all but the last byte; nothing to cut of nothing */
+	assert_int_equal(echo_of("what came", 9, NOISE_BUG_ECHO_PREFIX, buf, &len), PS_OK);
+	assert_int_equal(len, 8);
+	assert_memory_equal(buf, "what cam", 8);
+	assert_int_equal(echo_of("", 0, NOISE_BUG_ECHO_PREFIX, buf, &len), PS_OK);
+	assert_int_equal(len, 0);
+
+	/* echo-extended: the plaintext and a zero byte */
+	assert_int_equal(echo_of("what came", 10, NOISE_BUG_ECHO_EXTENDED, buf, &len), PS_OK);
+	assert_int_equal(len, 10);
+	assert_memory_equal(buf, "what came\0", 10);
+	assert_int_equal(echo_of("", 1, NOISE_BUG_ECHO_EXTENDED, buf, &len), PS_OK);
+	assert_int_equal(len, 1);
+	assert_int_equal(buf[0], 0);
+	/* no room for the byte: refused, nothing written */
+	assert_int_equal(echo_of("what came", 9, NOISE_BUG_ECHO_EXTENDED, buf, &len),
+			 PS_ERR_TOO_LARGE);
+	assert_int_equal(len, 9);
+	assert_int_equal(buf[9], 0xcc);
+	/* alter-echo with no room for its text: refused, nothing written */
+	assert_int_equal(echo_of("ab", 5, NOISE_BUG_ALTER_ECHO, buf, &len), PS_ERR_TOO_LARGE);
+	assert_int_equal(len, 2);
+	assert_memory_equal(buf, "ab", 2);
+	assert_int_equal(buf[2], 0xcc);
+
+	/* transport-nonce-skip: on the last message only */
+	assert_true(noise_misbehave_skips_nonce(NOISE_BUG_NONCE_SKIP, true));
+	assert_false(noise_misbehave_skips_nonce(NOISE_BUG_NONCE_SKIP, false));
+	assert_false(noise_misbehave_skips_nonce(~(uint64_t)NOISE_BUG_NONCE_SKIP, true));
 
 	assert_null(noise_misbehave_e_pub(0));
 	assert_null(noise_misbehave_e_pub(~(uint64_t)NOISE_BUG_LOW_ORDER_E));
@@ -287,6 +416,7 @@ int main(void)
 		cmocka_unit_test(test_flips),
 		cmocka_unit_test(test_truncate_and_prefix),
 		cmocka_unit_test(test_extra_frames),
+		cmocka_unit_test(test_corrupt_then_valid),
 		cmocka_unit_test(test_silent),
 		cmocka_unit_test(test_no_room),
 		cmocka_unit_test(test_echo_and_e),

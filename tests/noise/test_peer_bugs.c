@@ -4,7 +4,10 @@
  * the right error; each changes the wire in the roles peer.h names and in
  * no other; whatever they do, the MSG_SENT events describe exactly the
  * bytes handed out (every frame its event, each event's length the prefix
- * found on the wire, the bytes adding up). Also the paths the noise_peer
+ * found on the wire, the bytes adding up), with one transport message and
+ * with three. The transport switches (transport-nonce-skip, echo-prefix,
+ * echo-extended, corrupt-then-valid) against receivers that continue after
+ * a decryption failure and receivers that do not. Also the paths the noise_peer
  * fuzz harness found: a no-echo responder held open and fed more transport
  * messages must neither leak nor lose its final event; the events it
  * cannot keep are counted; what it waits for and what its failure is about
@@ -55,7 +58,8 @@ static size_t pump(struct side *from, struct side *to)
 	return n;
 }
 
-static void start(struct side *i, struct side *r, uint64_t ibugs, uint64_t rbugs)
+static void start_n(struct side *i, struct side *r, uint64_t ibugs, uint64_t rbugs, uint32_t n,
+		    bool cont)
 {
 	static const uint8_t psk[32] = { 1, 2, 3 };
 	static const uint8_t t[] = "transport";
@@ -73,15 +77,22 @@ static void start(struct side *i, struct side *r, uint64_t ibugs, uint64_t rbugs
 	c.rng = tu_rng;
 	c.rng_ctx = &i->seed;
 	c.bugs = ibugs;
+	c.messages = n;
+	c.continue_on_decrypt_failure = cont;
 	assert_int_equal(noise_peer_init(&i->p, NOISE_PEER_INITIATOR, &c, T0), PS_OK);
 	c.rng_ctx = &r->seed;
 	c.bugs = rbugs;
 	assert_int_equal(noise_peer_init(&r->p, NOISE_PEER_RESPONDER, &c, T0), PS_OK);
 }
 
+static void start(struct side *i, struct side *r, uint64_t ibugs, uint64_t rbugs)
+{
+	start_n(i, r, ibugs, rbugs, 1, false);
+}
+
 static void run(struct side *i, struct side *r)
 {
-	for (int k = 0; k < 8; k++)
+	for (int k = 0; k < 16; k++)
 		if (!pump(i, r) && !pump(r, i))
 			break;
 }
@@ -99,15 +110,20 @@ static void finish(struct side *i, struct side *r)
 	noise_peer_free(&r->p);
 }
 
-static void expect(uint64_t ibugs, uint64_t rbugs, int ierr, int rerr)
+static void expect_n(uint64_t ibugs, uint64_t rbugs, uint32_t n, bool cont, int ierr, int rerr)
 {
 	struct side i, r;
 
-	start(&i, &r, ibugs, rbugs);
+	start_n(&i, &r, ibugs, rbugs, n, cont);
 	run(&i, &r);
 	finish(&i, &r);
 	assert_int_equal(i.err, ierr);
 	assert_int_equal(r.err, rerr);
+}
+
+static void expect(uint64_t ibugs, uint64_t rbugs, int ierr, int rerr)
+{
+	expect_n(ibugs, rbugs, 1, false, ierr, rerr);
 }
 
 static void test_honest(void **state)
@@ -140,6 +156,64 @@ static void test_responder_spoils(void **state)
 	expect(0, NOISE_BUG_LOW_ORDER_E, PS_ERR_DH, PS_ERR_CLOSED);
 	expect(0, NOISE_BUG_FLIP_TRANSPORT, PS_ERR_DECRYPT, PS_OK);
 	expect(0, NOISE_BUG_ALTER_ECHO, PS_ERR_ECHO_MISMATCH, PS_OK);
+	expect(0, NOISE_BUG_ECHO_PREFIX, PS_ERR_ECHO_MISMATCH, PS_OK);
+	expect(0, NOISE_BUG_ECHO_EXTENDED, PS_ERR_ECHO_MISMATCH, PS_OK);
+	/* the last echo under the wrong nonce; the responder succeeded */
+	expect(0, NOISE_BUG_NONCE_SKIP, PS_ERR_DECRYPT, PS_OK);
+	expect_n(0, NOISE_BUG_NONCE_SKIP, 3, false, PS_ERR_DECRYPT, PS_OK);
+	expect(0, NOISE_BUG_CORRUPT_THEN_VALID, PS_ERR_DECRYPT, PS_OK);
+}
+
+/* The transport switches in an exchange of three messages, and what a
+ * receiver that continues after a decryption failure makes of them. */
+static void test_transport_switches(void **state)
+{
+	struct side i, r;
+	uint32_t k;
+	(void)state;
+
+	/* the last transport message under the wrong nonce: refused, at 3 */
+	start_n(&i, &r, NOISE_BUG_NONCE_SKIP, 0, 3, false);
+	run(&i, &r);
+	assert_int_equal(noise_peer_error(&r.p), PS_ERR_DECRYPT);
+	assert_int_equal(noise_peer_failed_on(&r.p, &k), NOISE_PEER_TRANSPORT);
+	assert_int_equal(k, 3);
+	assert_int_equal(noise_peer_messages(&r.p), 2);
+	finish(&i, &r);
+	/* ... and by a continuing one too: no later nonce is taken */
+	expect_n(NOISE_BUG_NONCE_SKIP, 0, 3, true, PS_ERR_CLOSED, PS_ERR_CLOSED);
+
+	/* corrupt-then-valid: the first refused; with continue, the second
+	 * taken at the same nonce and the exchange goes on */
+	start_n(&i, &r, NOISE_BUG_CORRUPT_THEN_VALID, 0, 3, false);
+	run(&i, &r);
+	assert_int_equal(noise_peer_error(&r.p), PS_ERR_DECRYPT);
+	assert_int_equal(noise_peer_failed_on(&r.p, &k), NOISE_PEER_TRANSPORT);
+	assert_int_equal(k, 1);
+	finish(&i, &r);
+	for (int who = 0; who < 2; who++) {
+		start_n(&i, &r, who ? 0 : NOISE_BUG_CORRUPT_THEN_VALID,
+			who ? NOISE_BUG_CORRUPT_THEN_VALID : 0, 3, true);
+		run(&i, &r);
+		assert_int_equal(noise_peer_outcome(&i.p), PS_SUCCESS);
+		assert_int_equal(noise_peer_outcome(&r.p), PS_SUCCESS);
+		assert_int_equal(noise_peer_dropped(who ? &i.p : &r.p), 1);
+		assert_int_equal(noise_peer_dropped(who ? &r.p : &i.p), 0);
+		assert_int_equal(noise_peer_messages(&i.p), 3);
+		assert_int_equal(noise_peer_messages(&r.p), 3);
+		finish(&i, &r);
+		assert_int_equal(i.err, PS_OK);
+		assert_int_equal(r.err, PS_OK);
+	}
+	/* echo-prefix, echo-extended: refused at echo 1 */
+	for (int b = 0; b < 2; b++) {
+		start_n(&i, &r, 0, b ? NOISE_BUG_ECHO_EXTENDED : NOISE_BUG_ECHO_PREFIX, 3, true);
+		run(&i, &r);
+		assert_int_equal(noise_peer_error(&i.p), PS_ERR_ECHO_MISMATCH);
+		assert_int_equal(noise_peer_failed_on(&i.p, &k), NOISE_PEER_ECHO);
+		assert_int_equal(k, 1);
+		finish(&i, &r);
+	}
 }
 
 /* ---- the MSG_SENT events against the wire ---- */
@@ -154,6 +228,9 @@ struct wire_side {
 	struct noise_peer_event sent[32]; /* the MSG_SENT events, in order */
 	size_t n_sent;
 };
+
+/* The transport messages of the wire runs (the tests set it). */
+static uint32_t wire_messages = 1;
 
 static void wire_start(struct wire_side *s, enum noise_peer_role role, uint64_t bugs)
 {
@@ -175,6 +252,7 @@ static void wire_start(struct wire_side *s, enum noise_peer_role role, uint64_t 
 	c.rng = tu_rng;
 	c.rng_ctx = &s->seed;
 	c.bugs = bugs;
+	c.messages = wire_messages;
 	assert_int_equal(noise_peer_init(&s->p, role, &c, T0), PS_OK);
 }
 
@@ -253,27 +331,29 @@ static void assert_events_match_wire(const struct wire_side *s, uint64_t ib, uin
 static struct wire_side wi, wr;
 
 /* Every switch and every pair of them, on the initiator, the responder
- * and both. */
+ * and both; with one transport message each way and with three. */
 static void test_sent_events_are_the_wire(void **state)
 {
 	(void)state;
-	for (int a = -1; a < 14; a++)
-		for (int b = a; b < 14; b++) {
-			uint64_t bugs =
-				(a < 0 ? 0 : UINT64_C(1) << a) | (b < 0 ? 0 : UINT64_C(1) << b);
+	for (wire_messages = 1; wire_messages <= 3; wire_messages += 2)
+		for (int a = -1; a < NOISE_BUG_COUNT; a++)
+			for (int b = a; b < NOISE_BUG_COUNT; b++) {
+				uint64_t bugs = (a < 0 ? 0 : UINT64_C(1) << a) |
+						(b < 0 ? 0 : UINT64_C(1) << b);
 
-			for (int who = 0; who < 3; who++) {
-				uint64_t ib = who != 1 ? bugs : 0, rb = who != 0 ? bugs : 0;
+				for (int who = 0; who < 3; who++) {
+					uint64_t ib = who != 1 ? bugs : 0, rb = who != 0 ? bugs : 0;
 
-				wire_start(&wi, NOISE_PEER_INITIATOR, ib);
-				wire_start(&wr, NOISE_PEER_RESPONDER, rb);
-				wire_run(&wi, &wr);
-				assert_events_match_wire(&wi, ib, rb);
-				assert_events_match_wire(&wr, ib, rb);
-				noise_peer_free(&wi.p);
-				noise_peer_free(&wr.p);
+					wire_start(&wi, NOISE_PEER_INITIATOR, ib);
+					wire_start(&wr, NOISE_PEER_RESPONDER, rb);
+					wire_run(&wi, &wr);
+					assert_events_match_wire(&wi, ib, rb);
+					assert_events_match_wire(&wr, ib, rb);
+					noise_peer_free(&wi.p);
+					noise_peer_free(&wr.p);
+				}
 			}
-		}
+	wire_messages = 1;
 }
 
 /* --bug silent: nothing goes out, so no MSG_SENT event at all; zero-frame
@@ -322,19 +402,30 @@ static void test_switch_roles(void **state)
 		uint64_t bit;
 		bool initiator, responder;
 	} roles[] = {
-		{ NOISE_BUG_FLIP_MSG1, true, false },	  { NOISE_BUG_FLIP_MSG1_E, true, false },
-		{ NOISE_BUG_FLIP_MSG2, false, true },	  { NOISE_BUG_FLIP_MSG2_E, false, true },
-		{ NOISE_BUG_FLIP_TRANSPORT, true, true }, { NOISE_BUG_TRUNCATE_MSG1, true, false },
-		{ NOISE_BUG_TRUNCATE_MSG2, false, true }, { NOISE_BUG_OVERSIZE_PREFIX, true, true },
-		{ NOISE_BUG_REPLAY_MSG1, true, false },	  { NOISE_BUG_LOW_ORDER_E, true, true },
-		{ NOISE_BUG_ALTER_ECHO, false, true },	  { NOISE_BUG_NO_ECHO, false, true },
-		{ NOISE_BUG_SILENT, true, true },	  { NOISE_BUG_ZERO_FRAME, true, true },
+		{ NOISE_BUG_FLIP_MSG1, true, false },
+		{ NOISE_BUG_FLIP_MSG1_E, true, false },
+		{ NOISE_BUG_FLIP_MSG2, false, true },
+		{ NOISE_BUG_FLIP_MSG2_E, false, true },
+		{ NOISE_BUG_FLIP_TRANSPORT, true, true },
+		{ NOISE_BUG_TRUNCATE_MSG1, true, false },
+		{ NOISE_BUG_TRUNCATE_MSG2, false, true },
+		{ NOISE_BUG_OVERSIZE_PREFIX, true, true },
+		{ NOISE_BUG_REPLAY_MSG1, true, false },
+		{ NOISE_BUG_LOW_ORDER_E, true, true },
+		{ NOISE_BUG_ALTER_ECHO, false, true },
+		{ NOISE_BUG_NO_ECHO, false, true },
+		{ NOISE_BUG_SILENT, true, true },
+		{ NOISE_BUG_ZERO_FRAME, true, true },
+		{ NOISE_BUG_ECHO_PREFIX, false, true },
+		{ NOISE_BUG_ECHO_EXTENDED, false, true },
+		{ NOISE_BUG_NONCE_SKIP, true, true },
+		{ NOISE_BUG_CORRUPT_THEN_VALID, true, true },
 	};
 	static uint8_t honest[2][1024];
 	size_t honest_len[2];
 	(void)state;
 
-	assert_int_equal(sizeof(roles) / sizeof(roles[0]), 14); /* every NOISE_BUG_* */
+	assert_int_equal(sizeof(roles) / sizeof(roles[0]), NOISE_BUG_COUNT); /* every one */
 	wire_start(&wi, NOISE_PEER_INITIATOR, 0);
 	wire_start(&wr, NOISE_PEER_RESPONDER, 0);
 	wire_run(&wi, &wr);
@@ -467,6 +558,7 @@ int main(void)
 		cmocka_unit_test(test_honest),
 		cmocka_unit_test(test_initiator_spoils),
 		cmocka_unit_test(test_responder_spoils),
+		cmocka_unit_test(test_transport_switches),
 		cmocka_unit_test(test_no_echo_held),
 		cmocka_unit_test(test_no_echo_notes),
 		cmocka_unit_test(test_sent_events_are_the_wire),

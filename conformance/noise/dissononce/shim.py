@@ -5,8 +5,9 @@
     <- e, ee, psk
 
 Wire: every Noise message is framed with a 2-byte big-endian length.
-After Split the initiator sends one transport message with c1, the responder
-echoes its plaintext with c2, and both close.
+After Split the initiator sends --messages N transport messages with c1, one
+at a time, T_k = T (N = 1) or T || k as 2 bytes big-endian (N > 1); the
+responder echoes each plaintext with c2; then both close.
 
 Run with Debian's /usr/bin/python3 (dissononce and cryptography come from
 python3-dissononce / python3-cryptography). The contract (flags, output
@@ -41,18 +42,46 @@ BUGS = {
     "oversize-prefix": ("initiator", "responder"),
     "low-order-e": ("initiator", "responder"),
     "alter-echo": ("responder",),
+    # the transport phase
+    "echo-prefix": ("responder",),
+    "echo-extended": ("responder",),
+    "transport-nonce-skip": ("initiator", "responder"),
+    "corrupt-then-valid": ("initiator", "responder"),
 }
+MAX_MESSAGES = 65535  # T_k carries k in 2 bytes
 
 
 class Failure(Exception):
-    """Leaves the shim as one stderr line 'error: <token>[ : <detail>]'."""
+    """Leaves the shim as one stderr line 'error: <token>[ at=<msg>][ : <detail>]'."""
 
-    def __init__(self, token, detail="", code=EXIT_FAIL):
+    def __init__(self, token, detail="", code=EXIT_FAIL, at=""):
         super().__init__(token)
-        self.token, self.detail, self.code = token, detail, code
+        self.token, self.detail, self.code, self.at = token, detail, code, at
 
     def line(self):
-        return "error: %s" % self.token + (" : %s" % self.detail if self.detail else "")
+        return ("error: %s" % self.token + (" at=%s" % self.at if self.at else "")
+                + (" : %s" % self.detail if self.detail else ""))
+
+
+class At:
+    """with At("msg2"): a Failure inside names the message it happened on
+    (the innermost name wins)."""
+
+    def __init__(self, msg):
+        self.msg = msg
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, typ, exc, tb):
+        if isinstance(exc, Failure) and exc.code == EXIT_FAIL and not exc.at:
+            exc.at = self.msg
+        return False
+
+
+def t_k(t, n, k):
+    """T_k: T itself when N = 1, else T || k (2 bytes, big-endian)."""
+    return t if n <= 1 else t + struct.pack(">H", k)
 
 
 def usage(detail):
@@ -276,10 +305,48 @@ def await_reaction(conn, what):
 # ---- roles -----------------------------------------------------------------
 
 
-def print_result(hh, p1, p2, t):
-    sys.stdout.write("handshake_hash=%s\npayload1=%s\npayload2=%s\ntransport=%s\nresult=ok\n"
-                     % (hh.hex(), p1.hex(), p2.hex(), t.hex()))
+def print_result(hh, p1, p2, t, messages, discarded):
+    sys.stdout.write("handshake_hash=%s\npayload1=%s\npayload2=%s\ntransport=%s\nmessages=%d\n"
+                     "discarded=%d\nresult=ok\n"
+                     % (hh.hex(), p1.hex(), p2.hex(), t.hex(), messages, discarded))
     sys.stdout.flush()
+
+
+class Discards:
+    n = 0
+
+
+def read_transport(conn, cs, args, what, k, discards):
+    """Read message k (what: "transport" or "echo") and decrypt it with cs.
+    Under --continue-on-decrypt-failure a message whose tag fails is
+    discarded and the next one read: dissononce's decrypt_with_ad moves its
+    nonce only after DECRYPT() returned (processing/impl/cipherstate.py),
+    as Noise section 5.1 asks."""
+    with At("%s:%d" % (what, k)):
+        while True:
+            msg = conn.read_frame(what)
+            check_size(msg, TAG_LEN, what)
+            try:
+                return noise_call(what, cs.decrypt_with_ad, b"", msg)
+            except Failure as f:
+                if f.token == "decrypt-failed" and args.continue_on_decrypt_failure:
+                    discards.n += 1
+                    continue
+                raise
+
+
+def burn_nonce(cs):
+    """The next encryption under the nonce after its own: --bug
+    transport-nonce-skip (an encryption thrown away, as the flynn shim does)."""
+    cs.encrypt_with_ad(b"", b"")
+
+
+def twin(msg):
+    """The frame of msg with bit 7 of its last byte (in the tag) flipped,
+    then the frame of msg itself: --bug corrupt-then-valid."""
+    bad = bytearray(msg)
+    bad[-1] ^= 0x80
+    return frame(bytes(bad)) + frame(msg)
 
 
 def dh_class_for(args):
@@ -304,33 +371,45 @@ def run_initiator(args, protocol, deadline):
         # -> e (+ encrypted payload1)
         msg1 = bytearray()
         hs.write_message(args.payload1, msg1)
-        if send_handshake(conn, bytes(msg1), "msg1", args.bug):
+        with At("msg1"):
+            bad = send_handshake(conn, bytes(msg1), "msg1", args.bug)
+        if bad:
             await_reaction(conn, "msg1")
 
         # <- e, ee, psk (+ encrypted payload2), then Split
-        msg2 = conn.read_frame("msg2")
-        check_size(msg2, MIN_HS_MSG_LEN, "msg2")
-        p2 = bytearray()
-        split = noise_call("msg2", hs.read_message, msg2, p2)
+        with At("msg2"):
+            msg2 = conn.read_frame("msg2")
+            check_size(msg2, MIN_HS_MSG_LEN, "msg2")
+            p2 = bytearray()
+            split = noise_call("msg2", hs.read_message, msg2, p2)
         if split is None:
             raise Failure("protocol-error", "handshake did not complete after msg2")
         c1, c2 = split
 
-        # transport: send T with c1, expect the echo under c2
-        t = bytearray(c1.encrypt_with_ad(b"", args.transport))
-        if args.bug == "flip-transport":
-            t[-1] ^= 0x01
-            conn.send(frame(bytes(t)), "transport")
-            await_reaction(conn, "transport")
-        conn.send(frame(bytes(t)), "transport")
-        echo = conn.read_frame("echo")
-        check_size(echo, TAG_LEN, "echo")
-        plain = noise_call("echo", c2.decrypt_with_ad, b"", echo)
-        if plain != args.transport:
-            raise Failure("echo-mismatch", "sent %s, got %s" % (args.transport.hex(), plain.hex()))
+        # transport: T_1 .. T_N with c1, one at a time, each echo under c2
+        n, discards, plain = args.messages, Discards(), b""
+        for k in range(1, n + 1):
+            want = t_k(args.transport, n, k)
+            skip = args.bug == "transport-nonce-skip" and k == n
+            if skip:
+                burn_nonce(c1)
+            t = bytearray(c1.encrypt_with_ad(b"", want))
+            flip = args.bug == "flip-transport" and k == 1
+            if flip:
+                t[-1] ^= 0x01
+            out = twin(bytes(t)) if args.bug == "corrupt-then-valid" and k == 1 else frame(bytes(t))
+            with At("transport:%d" % k):
+                conn.send(out, "transport")
+            if flip or skip:
+                await_reaction(conn, "transport" + (" (nonce skipped)" if skip else ""))
+            plain = read_transport(conn, c2, args, "echo", k, discards)
+            if plain != want:
+                raise Failure("echo-mismatch", "sent %s, got %s" % (want.hex(), plain.hex()),
+                              at="echo:%d" % k)
     finally:
         conn.close()
-    print_result(hs.symmetricstate.get_handshake_hash(), args.payload1, bytes(p2), plain)
+    print_result(hs.symmetricstate.get_handshake_hash(), args.payload1, bytes(p2), plain,
+                 args.messages, discards.n)
 
 
 def run_responder(args, protocol, deadline):
@@ -358,37 +437,54 @@ def run_responder(args, protocol, deadline):
     conn = Conn(sock, deadline)
     try:
         # -> e (+ encrypted payload1)
-        msg1 = conn.read_frame("msg1")
-        check_size(msg1, MIN_HS_MSG_LEN, "msg1")
-        p1 = bytearray()
-        noise_call("msg1", hs.read_message, msg1, p1)
+        with At("msg1"):
+            msg1 = conn.read_frame("msg1")
+            check_size(msg1, MIN_HS_MSG_LEN, "msg1")
+            p1 = bytearray()
+            noise_call("msg1", hs.read_message, msg1, p1)
 
-        # <- e, ee, psk (+ encrypted payload2), then Split
-        msg2 = bytearray()
-        split = noise_call("msg2 (ee with the initiator's e)", hs.write_message, args.payload2, msg2)
+            # <- e, ee, psk (+ encrypted payload2), then Split: the ee with
+            # the initiator's e fails here for a low-order e in msg1
+            msg2 = bytearray()
+            split = noise_call("msg2 (ee with the initiator's e)", hs.write_message, args.payload2, msg2)
         if split is None:
             raise Failure("protocol-error", "handshake did not complete after msg2")
         c1, c2 = split
-        if send_handshake(conn, bytes(msg2), "msg2", args.bug):
+        with At("msg2"):
+            bad = send_handshake(conn, bytes(msg2), "msg2", args.bug)
+        if bad:
             await_reaction(conn, "msg2")
 
-        # transport: receive with c1, echo with c2
-        t = conn.read_frame("transport")
-        check_size(t, TAG_LEN, "transport")
-        plain = noise_call("transport", c1.decrypt_with_ad, b"", t)
-        echoed = plain
-        if args.bug == "alter-echo":  # a well-formed echo of the wrong plaintext
-            echoed = bytes([plain[0] ^ 0x01]) + plain[1:] if plain else b"\x00"
-        echo = bytearray(c2.encrypt_with_ad(b"", echoed))
-        if args.bug in ("flip-transport", "alter-echo"):
-            if args.bug == "flip-transport":
+        # transport: T_k with c1, echoed with c2, N times
+        n, discards, plain = args.messages, Discards(), b""
+        for k in range(1, n + 1):
+            plain = read_transport(conn, c1, args, "transport", k, discards)
+            echoed, spoilt = plain, k == 1  # the echo switches spoil the first echo, then wait
+            if args.bug == "alter-echo" and k == 1:  # a well-formed echo of the wrong plaintext
+                echoed = bytes([plain[0] ^ 0x01]) + plain[1:] if plain else b"\x00"
+            elif args.bug == "echo-prefix" and k == 1:  # all but the last byte
+                echoed = plain[:-1]
+            elif args.bug == "echo-extended" and k == 1:  # and a zero byte more
+                echoed = plain + b"\x00"
+            elif args.bug == "flip-transport" and k == 1:
+                pass
+            elif args.bug == "transport-nonce-skip" and k == n:
+                spoilt = True
+                burn_nonce(c2)
+            else:
+                spoilt = False
+            echo = bytearray(c2.encrypt_with_ad(b"", echoed))
+            if args.bug == "flip-transport" and spoilt:
                 echo[-1] ^= 0x01
-            conn.send(frame(bytes(echo)), "echo")
-            await_reaction(conn, "echo")
-        conn.send(frame(bytes(echo)), "echo")
+            out = twin(bytes(echo)) if args.bug == "corrupt-then-valid" and k == 1 else frame(bytes(echo))
+            with At("echo:%d" % k):
+                conn.send(out, "echo")
+            if spoilt:
+                await_reaction(conn, "echo")
     finally:
         conn.close()
-    print_result(hs.symmetricstate.get_handshake_hash(), bytes(p1), args.payload2, plain)
+    print_result(hs.symmetricstate.get_handshake_hash(), bytes(p1), args.payload2, plain,
+                 args.messages, discards.n)
 
 
 # ---- benchmark -------------------------------------------------------------
@@ -441,15 +537,12 @@ class Parser(argparse.ArgumentParser):
         raise usage(message)
 
 
-def hex_arg(name, max_len):
+def hex_arg(name):
     def parse(s):
         try:
-            b = binascii.unhexlify(s)
+            return binascii.unhexlify(s)
         except (binascii.Error, ValueError):
             raise argparse.ArgumentTypeError("--%s is not hex" % name)
-        if len(b) > max_len:
-            raise argparse.ArgumentTypeError("--%s: bad length" % name)
-        return b
     return parse
 
 
@@ -459,10 +552,12 @@ def main(argv):
     p.add_argument("--port", type=int)
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--psk-file")
-    p.add_argument("--prologue", type=hex_arg("prologue", 1 << 20), default=b"")
-    p.add_argument("--payload1", type=hex_arg("payload1", MAX_MSG_LEN - MIN_HS_MSG_LEN), default=b"")
-    p.add_argument("--payload2", type=hex_arg("payload2", MAX_MSG_LEN - MIN_HS_MSG_LEN), default=b"")
-    p.add_argument("--transport", type=hex_arg("transport", MAX_MSG_LEN - TAG_LEN), default=b"")
+    p.add_argument("--prologue", type=hex_arg("prologue"), default=b"")
+    p.add_argument("--payload1", type=hex_arg("payload1"), default=b"")
+    p.add_argument("--payload2", type=hex_arg("payload2"), default=b"")
+    p.add_argument("--transport", type=hex_arg("transport"), default=b"")
+    p.add_argument("--messages", type=int, default=1)
+    p.add_argument("--continue-on-decrypt-failure", action="store_true")
     p.add_argument("--timeout-ms", type=int, default=5000)
     p.add_argument("--protocol", default="Noise_NNpsk2_25519_ChaChaPoly_BLAKE2s")
     p.add_argument("--bug", default="")
@@ -493,6 +588,17 @@ def main(argv):
         raise usage("bad --port %d" % args.port)
     if args.timeout_ms <= 0:
         raise usage("bad --timeout-ms %d" % args.timeout_ms)
+    if not 1 <= args.messages <= MAX_MESSAGES:
+        raise usage("bad --messages %d: want 1..%d" % (args.messages, MAX_MESSAGES))
+    if len(args.prologue) > 1 << 20:
+        raise usage("--prologue: bad length")
+    # a message over 65535 bytes is refused before any network activity
+    counter = 2 if args.messages > 1 else 0
+    for name, value, most in (("payload1", args.payload1, MAX_MSG_LEN - MIN_HS_MSG_LEN),
+                              ("payload2", args.payload2, MAX_MSG_LEN - MIN_HS_MSG_LEN),
+                              ("transport", args.transport, MAX_MSG_LEN - TAG_LEN - counter)):
+        if len(value) > most:
+            raise Failure("too-large", "--%s of %d bytes: at most %d" % (name, len(value), most), EXIT_USAGE)
     if args.bug:
         if args.bug not in BUGS:
             raise unimplemented("bug %s" % args.bug)

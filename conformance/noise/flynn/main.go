@@ -4,8 +4,9 @@
 //	<- e, ee, psk
 //
 // Wire: every Noise message is framed with a 2-byte big-endian length.
-// After Split the initiator sends one transport message with c1, the
-// responder echoes its plaintext with c2, and both close.
+// After Split the initiator sends --messages N transport messages with c1,
+// one at a time, T_k = T (N = 1) or T || k as 2 bytes big-endian (N > 1);
+// the responder echoes each plaintext with c2; then both close.
 //
 // The contract (flags, output lines, error tokens, exit codes, bugs) is in
 // ../README.md; the dissononce shim implements the same contract.
@@ -48,25 +49,41 @@ type failure struct {
 	code   int
 	token  string
 	detail string
+	at     string // the message being read (or written): msg1, msg2, transport:K, echo:K
 }
 
 func (f *failure) Error() string {
-	if f.detail == "" {
-		return "error: " + f.token
+	s := "error: " + f.token
+	if f.at != "" {
+		s += " at=" + f.at
 	}
-	return "error: " + f.token + " : " + f.detail
+	if f.detail != "" {
+		s += " : " + f.detail
+	}
+	return s
 }
 
+// at names the message a failure happened on (the first name given wins).
+func at(err error, msg string) error {
+	var f *failure
+	if errors.As(err, &f) && f.code == exitFail && f.at == "" {
+		f.at = msg
+	}
+	return err
+}
+
+func nth(what string, k int) string { return fmt.Sprintf("%s:%d", what, k) }
+
 func fail(token, format string, a ...interface{}) *failure {
-	return &failure{exitFail, token, fmt.Sprintf(format, a...)}
+	return &failure{exitFail, token, fmt.Sprintf(format, a...), ""}
 }
 
 func usage(format string, a ...interface{}) *failure {
-	return &failure{exitUsage, "usage", fmt.Sprintf(format, a...)}
+	return &failure{exitUsage, "usage", fmt.Sprintf(format, a...), ""}
 }
 
 func unimplemented(format string, a ...interface{}) *failure {
-	return &failure{exitUnimplemented, "unimplemented", fmt.Sprintf(format, a...)}
+	return &failure{exitUnimplemented, "unimplemented", fmt.Sprintf(format, a...), ""}
 }
 
 // bugs: name -> roles that send the message the bug corrupts.
@@ -81,6 +98,11 @@ var bugs = map[string][]string{
 	"oversize-prefix": {"initiator", "responder"},
 	"low-order-e":     {"initiator", "responder"},
 	"alter-echo":      {"responder"},
+	// the transport phase
+	"echo-prefix":          {"responder"},
+	"echo-extended":        {"responder"},
+	"transport-nonce-skip": {"initiator", "responder"},
+	"corrupt-then-valid":   {"initiator", "responder"},
 }
 
 // libVersion is set by ../build from dpkg (-ldflags -X main.libVersion=...).
@@ -98,6 +120,18 @@ type config struct {
 	timeout   time.Duration
 	suite     noise.CipherSuite
 	bug       string
+	messages  int  // N, the transport messages each way
+	cont      bool // --continue-on-decrypt-failure
+}
+
+const maxMessages = 65535 // T_k carries k in 2 bytes
+
+// tk is T_k: T itself when N = 1, else T || k (2 bytes, big-endian).
+func tk(t []byte, n, k int) []byte {
+	if n <= 1 {
+		return t
+	}
+	return append(append([]byte(nil), t...), byte(k>>8), byte(k))
 }
 
 func main() {
@@ -138,6 +172,8 @@ func dispatch(args []string) error {
 	timeoutMs := fs.String("timeout-ms", "5000", "deadline for the whole exchange")
 	protocol := fs.String("protocol", "Noise_NNpsk2_25519_ChaChaPoly_BLAKE2s", "protocol name")
 	bug := fs.String("bug", "", "misbehaviour")
+	messages := fs.String("messages", "1", "transport messages each way")
+	cont := fs.Bool("continue-on-decrypt-failure", false, "discard a transport message whose tag fails")
 	bench := fs.String("bench-handshakes", "", "seconds")
 	version := fs.Bool("version", false, "print what this shim wraps")
 	if err := fs.Parse(args); err != nil {
@@ -171,7 +207,14 @@ func dispatch(args []string) error {
 		return benchHandshakes(suite, time.Duration(secs*float64(time.Second)))
 	}
 
-	c := config{role: *role, host: *host, suite: suite, bug: *bug}
+	c := config{role: *role, host: *host, suite: suite, bug: *bug, cont: *cont}
+	if c.messages, err = strconv.Atoi(*messages); err != nil || c.messages < 1 || c.messages > maxMessages {
+		return usage("bad --messages %q: want 1..%d", *messages, maxMessages)
+	}
+	counter := 0
+	if c.messages > 1 {
+		counter = 2
+	}
 	if c.role != "initiator" && c.role != "responder" {
 		return usage("--role must be initiator or responder")
 	}
@@ -198,14 +241,16 @@ func dispatch(args []string) error {
 		{"prologue", *prologue, &c.prologue, 1 << 20},
 		{"payload1", *payload1, &c.payload1, maxMsgLen - minHSMsgLen},
 		{"payload2", *payload2, &c.payload2, maxMsgLen - minHSMsgLen},
-		{"transport", *transport, &c.transport, maxMsgLen - tagLen},
+		{"transport", *transport, &c.transport, maxMsgLen - tagLen - counter},
 	} {
 		b, err := hex.DecodeString(h.in)
 		if err != nil {
 			return usage("--%s is not hex", h.name)
 		}
 		if len(b) > h.max {
-			return usage("--%s longer than %d bytes", h.name, h.max)
+			// its message would exceed 65535 bytes: refused before any
+			// network activity
+			return &failure{exitUsage, "too-large", fmt.Sprintf("--%s of %d bytes: at most %d", h.name, len(b), h.max), ""}
 		}
 		*h.out = b
 	}
@@ -280,7 +325,7 @@ func parseProtocol(name string) (noise.CipherSuite, error) {
 func readPSK(path string) ([]byte, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return nil, &failure{exitUsage, "bad-psk", err.Error()}
+		return nil, &failure{exitUsage, "bad-psk", err.Error(), ""}
 	}
 	switch {
 	case len(data) == 32:
@@ -288,11 +333,11 @@ func readPSK(path string) ([]byte, error) {
 	case len(data) == 64 || (len(data) == 65 && data[64] == '\n'):
 		psk, err := hex.DecodeString(string(data[:64]))
 		if err != nil {
-			return nil, &failure{exitUsage, "bad-psk", "64 characters but not hex"}
+			return nil, &failure{exitUsage, "bad-psk", "64 characters but not hex", ""}
 		}
 		return psk, nil
 	default:
-		return nil, &failure{exitUsage, "bad-psk", fmt.Sprintf("%d bytes; want 32 raw bytes or 64 hex characters", len(data))}
+		return nil, &failure{exitUsage, "bad-psk", fmt.Sprintf("%d bytes; want 32 raw bytes or 64 hex characters", len(data)), ""}
 	}
 }
 
@@ -318,7 +363,7 @@ func (s suiteWithDH) GenerateKeypair(r io.Reader) (noise.DHKey, error) {
 
 func newHandshake(suite noise.CipherSuite, initiator bool, prologue, psk []byte) (*noise.HandshakeState, error) {
 	if len(psk) != 32 { // never let flynn fall back to plain NN
-		return nil, &failure{exitUsage, "bad-psk", "psk must be 32 bytes"}
+		return nil, &failure{exitUsage, "bad-psk", "psk must be 32 bytes", ""}
 	}
 	return noise.NewHandshakeState(noise.Config{
 		CipherSuite:           suite,
@@ -436,11 +481,58 @@ func awaitReaction(conn net.Conn, what string) error {
 
 type result struct {
 	hash, payload1, payload2, transport []byte
+	messages, discarded                 int
 }
 
 func (r *result) print() {
-	fmt.Printf("handshake_hash=%x\npayload1=%x\npayload2=%x\ntransport=%x\nresult=ok\n",
-		r.hash, r.payload1, r.payload2, r.transport)
+	fmt.Printf("handshake_hash=%x\npayload1=%x\npayload2=%x\ntransport=%x\nmessages=%d\ndiscarded=%d\nresult=ok\n",
+		r.hash, r.payload1, r.payload2, r.transport, r.messages, r.discarded)
+}
+
+// authFailed: a DECRYPT() failure, the one error a continuing receiver
+// may survive (Noise section 5).
+func authFailed(err error) bool {
+	return strings.Contains(err.Error(), "message authentication failed")
+}
+
+// readTransport reads message k (what: "transport" or "echo") and decrypts
+// it with cs. Under --continue-on-decrypt-failure a message whose tag fails
+// is discarded and the next one read: flynn's Decrypt leaves the nonce as it
+// was after a failure (state.go: s.n++ only on success), as section 5.1 asks.
+func readTransport(conn net.Conn, cs *noise.CipherState, c *config, what string, k int, discarded *int) ([]byte, error) {
+	for {
+		msg, err := readFrame(conn, what)
+		if err != nil {
+			return nil, at(err, nth(what, k))
+		}
+		if err := checkSize(msg, tagLen, what); err != nil {
+			return nil, at(err, nth(what, k))
+		}
+		plain, err := cs.Decrypt(nil, nil, msg)
+		if err == nil {
+			return plain, nil
+		}
+		if c.cont && authFailed(err) {
+			*discarded++
+			continue
+		}
+		return nil, at(noiseFailure(what, err), nth(what, k))
+	}
+}
+
+// burnNonce makes the next Encrypt use the nonce after its own (flynn has
+// no SetNonce): --bug transport-nonce-skip.
+func burnNonce(cs *noise.CipherState) error {
+	_, err := cs.Encrypt(nil, nil, nil)
+	return err
+}
+
+// twin: the frame of msg with bit 7 of its last byte (in the tag) flipped,
+// then the frame of msg itself: --bug corrupt-then-valid.
+func twin(msg []byte) []byte {
+	bad := append([]byte(nil), msg...)
+	bad[len(bad)-1] ^= 0x80
+	return append(frame(bad), frame(msg)...)
 }
 
 func suiteFor(c *config) noise.CipherSuite {
@@ -480,7 +572,7 @@ func runInitiator(c *config) error {
 		return fail("protocol-error", "writing msg1: %v", err)
 	}
 	if bad, err := sendHandshake(conn, msg1, "msg1", c.bug); err != nil {
-		return err
+		return at(err, "msg1")
 	} else if bad {
 		return awaitReaction(conn, "msg1")
 	}
@@ -488,50 +580,63 @@ func runInitiator(c *config) error {
 	// <- e, ee, psk (+ encrypted payload2), then Split
 	msg2, err := readFrame(conn, "msg2")
 	if err != nil {
-		return err
+		return at(err, "msg2")
 	}
 	if err := checkSize(msg2, minHSMsgLen, "msg2"); err != nil {
-		return err
+		return at(err, "msg2")
 	}
 	p2, c1, c2, err := hs.ReadMessage(nil, msg2)
 	if err != nil {
-		return noiseFailure("msg2", err)
+		return at(noiseFailure("msg2", err), "msg2")
 	}
 	if c1 == nil || c2 == nil {
 		return fail("protocol-error", "handshake did not complete after msg2")
 	}
 
-	// transport: send T with c1, expect the echo under c2
-	t, err := c1.Encrypt(nil, nil, c.transport)
-	if err != nil {
-		return fail("protocol-error", "encrypting transport: %v", err)
-	}
-	if c.bug == "flip-transport" {
-		t[len(t)-1] ^= 0x01
-		if err := writeRaw(conn, frame(t), "transport"); err != nil {
+	// transport: T_1 .. T_N with c1, one at a time, each echo under c2
+	var plain []byte
+	discarded := 0
+	for k := 1; k <= c.messages; k++ {
+		want := tk(c.transport, c.messages, k)
+		skip := c.bug == "transport-nonce-skip" && k == c.messages
+		if skip {
+			if err := burnNonce(c1); err != nil {
+				return fail("protocol-error", "encrypting transport: %v", err)
+			}
+		}
+		t, err := c1.Encrypt(nil, nil, want)
+		if err != nil {
+			return fail("protocol-error", "encrypting transport: %v", err)
+		}
+		switch {
+		case c.bug == "flip-transport" && k == 1:
+			t[len(t)-1] ^= 0x01
+			if err := writeRaw(conn, frame(t), "transport"); err != nil {
+				return at(err, nth("transport", k))
+			}
+			return awaitReaction(conn, "transport")
+		case skip:
+			if err := writeRaw(conn, frame(t), "transport"); err != nil {
+				return at(err, nth("transport", k))
+			}
+			return awaitReaction(conn, "transport (nonce skipped)")
+		case c.bug == "corrupt-then-valid" && k == 1:
+			err = writeRaw(conn, twin(t), "transport")
+		default:
+			err = writeRaw(conn, frame(t), "transport")
+		}
+		if err != nil {
+			return at(err, nth("transport", k))
+		}
+		if plain, err = readTransport(conn, c2, c, "echo", k, &discarded); err != nil {
 			return err
 		}
-		return awaitReaction(conn, "transport")
-	}
-	if err := writeRaw(conn, frame(t), "transport"); err != nil {
-		return err
-	}
-	echo, err := readFrame(conn, "echo")
-	if err != nil {
-		return err
-	}
-	if err := checkSize(echo, tagLen, "echo"); err != nil {
-		return err
-	}
-	plain, err := c2.Decrypt(nil, nil, echo)
-	if err != nil {
-		return noiseFailure("echo", err)
-	}
-	if !bytes.Equal(plain, c.transport) {
-		return fail("echo-mismatch", "sent %x, got %x", c.transport, plain)
+		if !bytes.Equal(plain, want) {
+			return at(fail("echo-mismatch", "sent %x, got %x", want, plain), nth("echo", k))
+		}
 	}
 	conn.Close()
-	(&result{hs.ChannelBinding(), c.payload1, p2, plain}).print()
+	(&result{hs.ChannelBinding(), c.payload1, p2, plain, c.messages, discarded}).print()
 	return nil
 }
 
@@ -563,70 +668,83 @@ func runResponder(c *config) error {
 	// -> e (+ encrypted payload1)
 	msg1, err := readFrame(conn, "msg1")
 	if err != nil {
-		return err
+		return at(err, "msg1")
 	}
 	if err := checkSize(msg1, minHSMsgLen, "msg1"); err != nil {
-		return err
+		return at(err, "msg1")
 	}
 	p1, _, _, err := hs.ReadMessage(nil, msg1)
 	if err != nil {
-		return noiseFailure("msg1", err)
+		return at(noiseFailure("msg1", err), "msg1")
 	}
 
 	// <- e, ee, psk (+ encrypted payload2), then Split
 	msg2, c1, c2, err := hs.WriteMessage(nil, c.payload2)
 	if err != nil {
 		// The only DH here is ee with the peer's e: a low-order re fails now.
-		return noiseFailure("msg2 (ee with the initiator's e)", err)
+		return at(noiseFailure("msg2 (ee with the initiator's e)", err), "msg1")
 	}
 	if c1 == nil || c2 == nil {
 		return fail("protocol-error", "handshake did not complete after msg2")
 	}
 	if bad, err := sendHandshake(conn, msg2, "msg2", c.bug); err != nil {
-		return err
+		return at(err, "msg2")
 	} else if bad {
 		return awaitReaction(conn, "msg2")
 	}
 
-	// transport: receive with c1, echo with c2
-	t, err := readFrame(conn, "transport")
-	if err != nil {
-		return err
-	}
-	if err := checkSize(t, tagLen, "transport"); err != nil {
-		return err
-	}
-	plain, err := c1.Decrypt(nil, nil, t)
-	if err != nil {
-		return noiseFailure("transport", err)
-	}
-	echoed := plain
-	if c.bug == "alter-echo" { // a well-formed echo of the wrong plaintext
-		echoed = append([]byte(nil), plain...)
-		if len(echoed) == 0 {
-			echoed = []byte{0x00}
-		} else {
-			echoed[0] ^= 0x01
-		}
-	}
-	echo, err := c2.Encrypt(nil, nil, echoed)
-	if err != nil {
-		return fail("protocol-error", "encrypting echo: %v", err)
-	}
-	if c.bug == "flip-transport" || c.bug == "alter-echo" {
-		if c.bug == "flip-transport" {
-			echo[len(echo)-1] ^= 0x01
-		}
-		if err := writeRaw(conn, frame(echo), "echo"); err != nil {
+	// transport: T_k with c1, echoed with c2, N times
+	var plain []byte
+	discarded := 0
+	for k := 1; k <= c.messages; k++ {
+		if plain, err = readTransport(conn, c1, c, "transport", k, &discarded); err != nil {
 			return err
 		}
-		return awaitReaction(conn, "echo")
-	}
-	if err := writeRaw(conn, frame(echo), "echo"); err != nil {
-		return err
+		echoed := plain
+		spoilt := k == 1 // the echo switches spoil the first echo, then wait
+		switch {
+		case c.bug == "alter-echo" && k == 1: // a well-formed echo of the wrong plaintext
+			echoed = append([]byte(nil), plain...)
+			if len(echoed) == 0 {
+				echoed = []byte{0x00}
+			} else {
+				echoed[0] ^= 0x01
+			}
+		case c.bug == "echo-prefix" && k == 1: // all but the last byte
+			if len(echoed) > 0 {
+				echoed = echoed[:len(echoed)-1]
+			}
+		case c.bug == "echo-extended" && k == 1: // and a zero byte more
+			echoed = append(append([]byte(nil), plain...), 0x00)
+		case c.bug == "flip-transport" && k == 1:
+		case c.bug == "transport-nonce-skip" && k == c.messages:
+			spoilt = true
+			if err := burnNonce(c2); err != nil {
+				return fail("protocol-error", "encrypting echo: %v", err)
+			}
+		default:
+			spoilt = false
+		}
+		echo, err := c2.Encrypt(nil, nil, echoed)
+		if err != nil {
+			return fail("protocol-error", "encrypting echo: %v", err)
+		}
+		if c.bug == "flip-transport" && spoilt {
+			echo[len(echo)-1] ^= 0x01
+		}
+		out := frame(echo)
+		if c.bug == "corrupt-then-valid" && k == 1 {
+			out = twin(echo)
+		}
+		if err := writeRaw(conn, out, "echo"); err != nil {
+			return at(err, nth("echo", k))
+		}
+		if spoilt {
+			return awaitReaction(conn, "echo")
+		}
 	}
 	conn.Close()
-	(&result{hs.ChannelBinding(), p1, c.payload2, plain}).print()
+	(&result{hs.ChannelBinding(), p1, c.payload2, plain, c.messages, discarded}).print()
 	return nil
 }
 
