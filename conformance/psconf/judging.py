@@ -617,7 +617,12 @@ def check_v2(case, obs):
                                              f"want {case.msgs.transport}"))
     if case.msgs.retry is not None and obs.retries != case.msgs.retry:
         out.append(Violation("v2:retry", f"{obs.retries} connection(s) before the judged one, want {case.msgs.retry}"))
-    if obs.session_id and obs.target_session is not None and obs.target_session != obs.session_id:
+    # Each side knows the session id once the other's version packet has
+    # verified: after a failed exchange the tester may know it while the
+    # target (which never verified ours) rightly reports none. A target that
+    # reports one must agree; one that completed the handshake must report it.
+    if obs.session_id and obs.target_session is not None and obs.target_session != obs.session_id and \
+            (obs.target_session or obs.ending.startswith("handshake")):
         out.append(Violation("v2:session-id", f"the target reports session id {obs.target_session or 'none'}, "
                                               f"the tester {obs.session_id}"))
     return out

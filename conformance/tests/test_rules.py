@@ -282,6 +282,18 @@ class V2Holds(unittest.TestCase):
         self.assertEqual(rules(case(V2_STD, cid="CF-V2-900"), o), [])
         # a target that reports no session id is not checked
         self.assertEqual(rules(case(V2_STD, cid="CF-V2-900"), v2obs(CORE_V2_RESPONDER, target_session=None)), [])
+        # a target that completed the handshake must know it: "" is a break
+        self.assertEqual([v for v in rules(case(V2_STD, cid="CF-V2-900"), v2obs(CORE_V2_RESPONDER, target_session=""))
+                          if v.startswith("v2:session-id")], ["v2:session-id"])
+
+    def test_session_id_after_a_failed_exchange(self):
+        # the tester verified the target's version packet, the target never
+        # verified ours (the tester misbehaved): the target rightly has none
+        o = v2obs(CORE_V2_RESPONDER, target_session="")
+        o.ending = "disconnect"
+        c = case(V2_STD.replace("recv=version,features,verack", "recv=version,features,verack/-"),
+                 cid="RS-V2-900", expect="disconnect")
+        self.assertNotIn("v2:session-id", rules(c, o))
 
     def test_v2_framing(self):
         c = case(V2_STD, cid="CF-V2-900")
