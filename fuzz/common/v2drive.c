@@ -54,19 +54,31 @@ struct model {
 	unsigned n_success, n_failed, n_disconnect, n_version;
 	uint64_t ev_sent, ev_in;
 	bool wipe_checked;
+	const uint8_t *input; /* the fuzzer's input: a key it holds is not ours to find */
+	size_t input_len;
 };
 
-bool fuzz_holds_key(const void *mem, size_t n, const uint8_t key[32])
+/* Written so that the fuzzer cannot learn the key from the comparison:
+ * with memcmp (libFuzzer's hook) or instrumented compares (trace-cmp) it is
+ * handed the key's bytes, splices them into a message payload, and the
+ * handshake then rightly keeps that payload (found by the smoke run of
+ * btc_v2_initiator_realcrypto). No memcmp, no coverage instrumentation, a
+ * branch-free match. */
+__attribute__((no_sanitize("coverage"))) bool fuzz_holds_key(const void *mem, size_t n,
+							     const uint8_t key[32])
 {
-	static const uint8_t zero[32];
 	const uint8_t *p = mem;
+	unsigned any = 0, found = 0;
 
-	if (!memcmp(key, zero, 32))
-		return false;
-	for (size_t k = 0; k + 32 <= n; k++)
-		if (p[k] == key[0] && !memcmp(p + k, key, 32))
-			return true;
-	return false;
+	for (size_t i = 0; i < 32; i++)
+		any |= key[i];
+	for (size_t k = 0; any && k + 32 <= n; k++) {
+		unsigned d = 0;
+		for (size_t i = 0; i < 32; i++)
+			d |= (unsigned)(p[k + i] ^ key[i]);
+		found |= d == 0;
+	}
+	return found != 0;
 }
 
 static bool is(const char *a, const char *b)
@@ -122,10 +134,14 @@ static void check(const struct btc_hs *hs, struct model *md, const struct peer *
 	    btc_v2c_get_state(&p->t.u.v2.c) != BTC_V2C_UNSET) {
 		const struct btc_v2c *c = &p->t.u.v2.c;
 
-		FUZZ_ASSERT(!fuzz_holds_key(hs, sizeof(*hs), c->send_l.key));
-		FUZZ_ASSERT(!fuzz_holds_key(hs, sizeof(*hs), c->recv_l.key));
-		FUZZ_ASSERT(!fuzz_holds_key(hs, sizeof(*hs), c->send_p.key));
-		FUZZ_ASSERT(!fuzz_holds_key(hs, sizeof(*hs), c->recv_p.key));
+		FUZZ_ASSERT(!fuzz_holds_key(hs, sizeof(*hs), c->send_l.key) ||
+			    fuzz_holds_key(md->input, md->input_len, c->send_l.key));
+		FUZZ_ASSERT(!fuzz_holds_key(hs, sizeof(*hs), c->recv_l.key) ||
+			    fuzz_holds_key(md->input, md->input_len, c->recv_l.key));
+		FUZZ_ASSERT(!fuzz_holds_key(hs, sizeof(*hs), c->send_p.key) ||
+			    fuzz_holds_key(md->input, md->input_len, c->send_p.key));
+		FUZZ_ASSERT(!fuzz_holds_key(hs, sizeof(*hs), c->recv_p.key) ||
+			    fuzz_holds_key(md->input, md->input_len, c->recv_p.key));
 		md->wipe_checked = true;
 	}
 }
@@ -291,6 +307,8 @@ void fuzz_btc_v2_run(enum btc_role role, const uint8_t *data, size_t size)
 	cfg.v2_garbage_len = our_glen;
 	cfg.v2_garbage_random = conf & 1;
 	md.role = role;
+	md.input = data;
+	md.input_len = size;
 	r = btc_hs_init(&hs, role, &cfg, now);
 	FUZZ_ASSERT(r == PS_OK);
 
