@@ -292,6 +292,21 @@ def write_file_atomic(path, text):
     os.replace(tmp, path)
 
 
+def network_magic(ap, args):
+    """Select --network's parameters and return its 4-byte magic, or
+    --magic's (refused through ap unless 4 bytes of hex)."""
+    bitcoin.SelectParams(args.network)
+    if not args.magic:
+        return bitcoin.params.MESSAGE_START
+    try:
+        magic = bytes.fromhex(args.magic)
+    except ValueError:
+        magic = b""
+    if len(magic) != 4:
+        ap.error("--magic wants 4 bytes of hex")
+    return magic
+
+
 def main():
     ap = argparse.ArgumentParser(
         description="Minimal Bitcoin P2P v1 handshake peer (python-bitcoinlib).",
@@ -319,16 +334,7 @@ def main():
     ap.add_argument("--pid-file")
     args = ap.parse_args()
 
-    bitcoin.SelectParams(args.network)
-    if args.magic:
-        try:
-            magic = bytes.fromhex(args.magic)
-        except ValueError:
-            magic = b""
-        if len(magic) != 4:
-            ap.error("--magic wants 4 bytes of hex")
-    else:
-        magic = bitcoin.params.MESSAGE_START
+    magic = network_magic(ap, args)
     if args.pid_file:
         write_file_atomic(args.pid_file, "%d\n" % os.getpid())
 

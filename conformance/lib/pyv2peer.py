@@ -350,16 +350,7 @@ def main():
         args.version_contents = bytes.fromhex(args.version_contents)
     except ValueError:
         ap.error("--version-contents wants hex")
-    bitcoin.SelectParams(args.network)
-    if args.magic:
-        try:
-            magic = bytes.fromhex(args.magic)
-        except ValueError:
-            magic = b""
-        if len(magic) != 4:
-            ap.error("--magic wants 4 bytes of hex")
-    else:
-        magic = bitcoin.params.MESSAGE_START
+    magic = v1.network_magic(ap, args)
     if args.pid_file:
         v1.write_file_atomic(args.pid_file, "%d\n" % os.getpid())
 

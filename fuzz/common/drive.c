@@ -29,6 +29,21 @@ void fuzz_btc_config(struct btc_hs_config *cfg, const uint8_t magic[4], struct f
 	cfg->rng_ctx = rng;
 }
 
+void fuzz_btc_ping(struct btc_hs *hs, struct fdp *f)
+{
+	struct btc_msg m;
+	int r;
+
+	if (btc_hs_outcome(hs) != PS_SUCCESS || btc_hs_ended(hs))
+		return;
+	memset(&m, 0, sizeof(m));
+	m.cmd = BTC_CMD_PING;
+	m.u.ping.has_nonce = true;
+	m.u.ping.nonce = fdp_u64(f);
+	r = btc_hs_send(hs, &m);
+	FUZZ_ASSERT(r == PS_OK || r == PS_ERR_NOBUF);
+}
+
 bool fuzz_btc_event_eq(const struct btc_event *a, const struct btc_event *b)
 {
 	if (a->type != b->type || a->cmd != b->cmd || a->length != b->length ||
@@ -416,15 +431,7 @@ void fuzz_btc_hs_run(enum btc_role role, const uint8_t *data, size_t size)
 			break;
 		case 8: /* after success, a ping of our own (as --linger does) */
 			timed = false;
-			if (btc_hs_outcome(&hs) == PS_SUCCESS && !btc_hs_ended(&hs)) {
-				struct btc_msg m;
-				memset(&m, 0, sizeof(m));
-				m.cmd = BTC_CMD_PING;
-				m.u.ping.has_nonce = true;
-				m.u.ping.nonce = fdp_u64(&f);
-				r = btc_hs_send(&hs, &m);
-				FUZZ_ASSERT(r == PS_OK || r == PS_ERR_NOBUF);
-			}
+			fuzz_btc_ping(&hs, &f);
 			break;
 		default: /* the connection ends */
 			timed = false;

@@ -29,4 +29,9 @@ void fuzz_btc_hs_run(enum btc_role role, const uint8_t *data, size_t size);
 /* Two events are the same (type, command, length, error, note). */
 bool fuzz_btc_event_eq(const struct btc_event *a, const struct btc_event *b);
 
+/* After a success that still stands, a ping of our own with a nonce from
+ * f (as --linger answers and sends); otherwise nothing, and nothing is
+ * taken from f. The queue may be full. */
+void fuzz_btc_ping(struct btc_hs *hs, struct fdp *f);
+
 #endif

@@ -381,15 +381,8 @@ void fuzz_btc_v2_run(enum btc_role role, const uint8_t *data, size_t size)
 		default:
 			if ((op & 0xf0) == 0xf0) {
 				btc_hs_close(&hs, (op & 1) ? PS_ERR_CLOSED : PS_ERR_SYSTEM);
-			} else if (btc_hs_outcome(&hs) == PS_SUCCESS && !btc_hs_ended(&hs)) {
-				struct btc_msg m;
-
-				memset(&m, 0, sizeof(m));
-				m.cmd = BTC_CMD_PING;
-				m.u.ping.has_nonce = true;
-				m.u.ping.nonce = fdp_u64(&f);
-				r = btc_hs_send(&hs, &m);
-				FUZZ_ASSERT(r == PS_OK || r == PS_ERR_NOBUF);
+			} else {
+				fuzz_btc_ping(&hs, &f);
 			}
 			break;
 		}

@@ -431,6 +431,20 @@ static void on_packet(struct btc_v2 *v, struct btc_rx_msg *msg, bool ignore)
 	msg->cmd = btc_cmd_from_bytes(msg->command);
 }
 
+/* Copy into dst[*got..want) what (in, len) has from *pos on, as far as it
+ * goes; *got and *pos advance by what was taken. */
+static void take(uint8_t *dst, uint32_t *got, size_t want, const uint8_t *in, size_t len,
+		 size_t *pos)
+{
+	size_t n = want - *got;
+
+	if (n > len - *pos)
+		n = len - *pos;
+	memcpy(dst + *got, in + *pos, n);
+	*got += (uint32_t)n;
+	*pos += n;
+}
+
 static int v2_read(struct btc_transport *t, struct btc_rx_msg *msg, bool *got, size_t *used,
 		   struct ps_wcur *out, const uint8_t *in, size_t len)
 {
@@ -473,14 +487,10 @@ static int v2_read(struct btc_transport *t, struct btc_rx_msg *msg, bool *got, s
 			/* A responder answers the first byte (detected or not). */
 			if (!v->sent_key && (r = send_key(v, out)) != PS_OK)
 				return fatal(v, msg, r, "output queue full");
-			n = BTC_V2_ELLSWIFT_LEN - v->got;
-			if (v->check_v1 && v->got < BTC_V2_V1_PREFIX)
-				n = BTC_V2_V1_PREFIX - v->got;
-			if (n > len - pos)
-				n = len - pos;
-			memcpy(v->theirs + v->got, in + pos, n);
-			v->got += (uint32_t)n;
-			pos += n;
+			take(v->theirs, &v->got,
+			     v->check_v1 && v->got < BTC_V2_V1_PREFIX ? BTC_V2_V1_PREFIX
+								      : BTC_V2_ELLSWIFT_LEN,
+			     in, len, &pos);
 			*used = pos;
 			/* Core: "if bytes 4-16 of the key on a responder connection
 			 * match the corresponding bytes of a V1 version message, but
@@ -546,12 +556,7 @@ static int v2_read(struct btc_transport *t, struct btc_rx_msg *msg, bool *got, s
 			if (!v->in_packet) {
 				/* "Process the length descriptor first, so that we know
 				 * where the current packet ends" */
-				n = BTC_V2_LENGTH_LEN - v->got;
-				if (n > len - pos)
-					n = len - pos;
-				memcpy(v->lenbuf + v->got, in + pos, n);
-				v->got += (uint32_t)n;
-				pos += n;
+				take(v->lenbuf, &v->got, BTC_V2_LENGTH_LEN, in, len, &pos);
 				*used = pos;
 				if (v->got < BTC_V2_LENGTH_LEN)
 					continue;
