@@ -3,6 +3,7 @@
 
 usage: run.py [--out DIR] [--targets a,b,...] [--cases REGEX] [--quick]
               [--jobs N] [--initiator-wait S] [--peershake PATH]
+              [--target-peershake PATH]
 
 Reads conformance/cases.txt (the catalogue), conformance/quick.txt (the
 case IDs of --quick) and conformance/targets/*.json (one config per target:

@@ -80,13 +80,17 @@ def tester_args(case, listen):
 
 
 class Runner:
-    def __init__(self, peershake, out, jobs=8, initiator_wait=20.0):
+    """peershake is the tester (the side that tests); target_peershake the
+    binary the peershake targets start (default: the same one). Two binaries
+    let a build under test (ci/mutation's mutants) face an honest tester."""
+
+    def __init__(self, peershake, out, jobs=8, initiator_wait=20.0, target_peershake=None):
         self.out = os.path.abspath(out)
         self.peershake = os.path.abspath(peershake)
         self.jobs = jobs
         self.initiator_wait = float(initiator_wait)
         self.work = tempfile.mkdtemp(prefix="peershake-conformance-")
-        self.ctx = Context(self.peershake, self.work)
+        self.ctx = Context(os.path.abspath(target_peershake or peershake), self.work)
         self.sources = Sources()
         self.psk = os.path.join(self.work, "psk")
         with open(self.psk, "wb") as f:
@@ -304,7 +308,10 @@ def parse_args(argv=None):
     ap.add_argument("--quick", action="store_true", help="only the case IDs listed in quick.txt")
     ap.add_argument("--jobs", type=int, default=8)
     ap.add_argument("--initiator-wait", default="20", help="seconds to wait for an initiator target")
-    ap.add_argument("--peershake", default=os.path.join(ROOT, "build", "release", "peershake"))
+    ap.add_argument("--peershake", default=os.path.join(ROOT, "build", "release", "peershake"),
+                    help="the peershake that tests (and, without --target-peershake, the peershake targets)")
+    ap.add_argument("--target-peershake", default=None, metavar="PATH",
+                    help="the peershake the peershake-* targets run (default: --peershake)")
     return ap.parse_args(argv)
 
 
@@ -328,7 +335,11 @@ def main(argv=None):
     cases = select(all_cases, args.cases, args.quick)
     os.makedirs(args.out, exist_ok=True)
     shutil.rmtree(os.path.join(args.out, "logs"), ignore_errors=True)
-    runner = Runner(args.peershake, args.out, args.jobs, args.initiator_wait)
+    for p in filter(None, (args.peershake, args.target_peershake)):
+        if not os.access(p, os.X_OK):
+            print(f"run.py: {p}: not an executable peershake", file=sys.stderr)
+            return 2
+    runner = Runner(args.peershake, args.out, args.jobs, args.initiator_wait, args.target_peershake)
     names = set(filter(None, args.targets.split(",")))
     try:
         targets = load_targets(names, runner.ctx)

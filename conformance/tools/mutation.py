@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """conformance/tools/mutation.py: the catalogue's mutation score (ci/mutation).
 
-usage: mutation.py [--list] [--only REGEX] [--jobs N] [--tester auto|honest|mutant]
+usage: mutation.py [--list] [--only REGEX] [--jobs N] [--tester honest|mutant]
                    [--out DIR] [--runner-jobs N] [--keep]
 
 Every mutant of mutants.py (a fixed list: file, exact pattern, replacement)
@@ -9,7 +9,9 @@ is applied to a copy of the sources (CMakeLists.txt, ref/, bench/ as they
 are in this working tree, never the tree itself), built as a release
 peershake (RelWithDebInfo, PS_TESTS=OFF, the `peershake` target only), and
 the catalogue runs against it through the peershake targets: B-* mutants
-against peershake-btc, N-* against peershake-noise.
+against peershake-btc and peershake-btc-v2 (the v1 listener, and the one
+that serves v1 and BIP324 v2 as Core does by default), N-* against
+peershake-noise.
 
 The verdict of a mutant, against the unmutated baseline:
   KILLED     some case ends otherwise than in the baseline: its outcome, its
@@ -22,13 +24,12 @@ The verdict of a mutant, against the unmutated baseline:
   SAME-CODE  the compiler made the same .text/.rodata/.data of it as of the
              baseline: equivalent by construction (not in the score).
 
-The tester (the side of peershake that tests): run.py runs one binary on
-both sides. --tester honest keeps the tester the unmutated peershake and the
-mutant the target only: with run.py's --target-peershake when it has one,
-else with run_split.py beside this file. --tester mutant runs run.py as it
-is, the mutant on both sides (a mutant tester perturbs the results, and a
-Noise mutant on both sides agrees with itself). auto (the default): honest
-when run.py has --target-peershake, mutant otherwise.
+The tester (the side of peershake that tests): --tester honest (the
+default) keeps the tester the unmutated peershake and makes the mutant the
+target only (run.py --peershake BASELINE --target-peershake MUTANT).
+--tester mutant runs the mutant on both sides (a mutant tester perturbs
+the results, and a Noise mutant on both sides agrees with itself): not the
+figure.
 
 Prints one line per mutant (ID, file:line, operator, verdict), the kill
 rates, and every survivor with its unified diff; writes the same to
@@ -59,9 +60,10 @@ CONFORMANCE = os.path.dirname(HERE)
 ROOT = os.path.dirname(CONFORMANCE)
 PY = "/usr/bin/python3"
 RUN_PY = os.path.join(CONFORMANCE, "run.py")
-RUN_SPLIT = os.path.join(HERE, "run_split.py")
 COPY = ("CMakeLists.txt", "ref", "bench")
-TARGET = {"btc": "peershake-btc", "noise": "peershake-noise"}
+# The targets a mutant is run as: the v1 listener and the v1-and-v2 one
+# (BIP324 detection and v2 are reached only there), the Noise peer.
+TARGETS = {"btc": ("peershake-btc", "peershake-btc-v2"), "noise": ("peershake-noise",)}
 PROTO_NAME = {"btc": "Bitcoin", "noise": "Noise"}
 
 sys.path.insert(0, HERE)
@@ -180,40 +182,25 @@ def fingerprint(binary):
 
 # ---------------------------------------------------------- the catalogue
 
-def runner_has_target_option():
-    r = subprocess.run([PY, RUN_PY, "--help"], capture_output=True, text=True)
-    return "--target-peershake" in r.stdout
-
-
 class Catalogue:
     """How a binary meets the catalogue: the command, the run, its signature."""
 
     def __init__(self, tester_mode, baseline_bin, runner_jobs):
         self.baseline_bin = baseline_bin
         self.runner_jobs = runner_jobs
-        native = runner_has_target_option()
-        if tester_mode == "auto":
-            tester_mode = "honest" if native else "mutant"
         self.mode = tester_mode
         if tester_mode == "mutant":
             self.how = "run.py --peershake MUTANT: the mutant is the target AND the tester"
-        elif native:
-            self.how = "run.py --peershake BASELINE --target-peershake MUTANT: an honest tester"
         else:
-            self.how = ("conformance/tools/run_split.py --tester BASELINE --target MUTANT: an honest "
-                        "tester (run.py has no --target-peershake yet)")
-        self.native = native
+            self.how = "run.py --peershake BASELINE --target-peershake MUTANT: an honest tester"
 
     def command(self, binary, proto, out, cases=""):
-        t = TARGET[proto]
+        t = ",".join(TARGETS[proto])
+        cmd = [PY, RUN_PY, "--out", out, "--targets", t]
         if self.mode == "mutant":
-            cmd = [PY, RUN_PY, "--out", out, "--targets", t, "--peershake", binary]
-        elif self.native:
-            cmd = [PY, RUN_PY, "--out", out, "--targets", t, "--peershake", self.baseline_bin,
-                   "--target-peershake", binary]
+            cmd += ["--peershake", binary]
         else:
-            cmd = [PY, RUN_SPLIT, "--tester", self.baseline_bin, "--target", binary, "--out", out,
-                   "--targets", t]
+            cmd += ["--peershake", self.baseline_bin, "--target-peershake", binary]
         if cases:
             cmd += ["--cases", cases]
         if self.runner_jobs:
@@ -241,7 +228,7 @@ class Catalogue:
                 tail = f.read()[-1500:]
             raise RuntimeError(f"the runner failed (exit {p.returncode}) in {out}:\n{tail}")
         with open(index, encoding="utf-8") as f:
-            return signature(json.load(f), TARGET[proto]), secs
+            return signature(json.load(f), TARGETS[proto]), secs
 
 
 def stop_group(p):
@@ -259,10 +246,11 @@ def stop_group(p):
             continue
 
 
-def signature(index, target):
-    """case -> (outcome, ending, the rules broken): what the catalogue says of it."""
-    return {r["case"]: (r["outcome"], r["observed"], tuple(sorted({v["rule"] for v in r["violations"]})))
-            for r in index["results"] if r["target"] == target}
+def signature(index, targets):
+    """target/case -> (outcome, ending, the rules broken): what the catalogue says of it."""
+    return {f'{r["target"]}/{r["case"]}': (r["outcome"], r["observed"],
+                                         tuple(sorted({v["rule"] for v in r["violations"]})))
+            for r in index["results"] if r["target"] in targets}
 
 
 def show(sig):
@@ -318,7 +306,7 @@ class Session:
             counts = {}
             for o, _, _ in runs[0][0].values():
                 counts[o] = counts.get(o, 0) + 1
-            self.say(f"baseline {TARGET[proto]}: {len(runs[0][0])} cases "
+            self.say(f"baseline {'+'.join(TARGETS[proto])}: {len(runs[0][0])} cases "
                      f"({', '.join(f'{n} {o}' for o, n in sorted(counts.items()))}), "
                      f"{self.base_secs[proto]:.0f} s a run; flaky (ignored): {', '.join(self.flaky[proto]) or 'none'}")
         # one tree per worker, configured and built once: a mutant then
@@ -380,7 +368,7 @@ class Session:
             return self._done(res, t0, binary)
         # a difference counts when it shows again
         again, _ = self.cat.run(binary, m.proto, run_dir + "-confirm", self.timeout(m.proto),
-                                cases="^(" + "|".join(re.escape(c) for c in diffs) + ")$")
+                                cases="^(" + "|".join(sorted({re.escape(c.split("/", 1)[1]) for c in diffs})) + ")$")
         if again is None:
             res.update(status="KILLED", killers=diffs, detail="hang on the confirming run")
             return self._done(res, t0, binary)
@@ -448,7 +436,7 @@ def report(sess, mutants, started, secs):
         rate = f"{x['rate']:.1f}%" if x["rate"] is not None else "-"
         lines.append(f"{PROTO_NAME[proto]:8} {x['killed']}/{x['killed'] + x['survived']} killed = {rate}"
                      f" ({x['mutants']} mutants{', ' + ', '.join(extra) if extra else ''};"
-                     f" target {TARGET[proto]})")
+                     f" target {'+'.join(TARGETS[proto])})")
     survivors = [r for r in results if r["status"] == "SURVIVED"]
     if survivors:
         lines += ["", f"Survivors ({len(survivors)}):"]
@@ -477,8 +465,8 @@ def parse_args(argv=None):
     ap.add_argument("--list", action="store_true", help="list the mutants (patterns checked) and exit")
     ap.add_argument("--only", default="", help="regex on mutant IDs or files (B-1, N-, frame.c)")
     ap.add_argument("--jobs", type=int, default=1, help="mutants at a time (default 1)")
-    ap.add_argument("--tester", choices=("auto", "honest", "mutant"), default="auto",
-                    help="the tester side: the unmutated peershake, or the mutant too (default auto)")
+    ap.add_argument("--tester", choices=("honest", "mutant"), default="honest",
+                    help="the tester side: the unmutated peershake (default), or the mutant too")
     ap.add_argument("--runner-jobs", type=int, default=0, help="run.py's --jobs (default: its own)")
     ap.add_argument("--out", default=os.path.join(ROOT, "out", "mutation"))
     ap.add_argument("--keep", action="store_true", help="keep the work directory and mutant binaries")
