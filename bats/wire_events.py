@@ -524,6 +524,10 @@ def list_cases(peershake):
             switches = ["send=%s@%s" % (c, whens[k % len(whens)]) for k, c in enumerate(cmds)]
         elif name == "v2-decoys=N":
             switches = [V2_DECOYS]
+        elif name == "bad-alone":
+            switches = ["bad-alone+bad-checksum-last", "bad-alone+user-agent-noncanonical",
+                        "bad-alone+user-agent-257"]
+            protos = "btc/v1"  # two of the three are v1 frame rewrites
         elif "=" in name:
             raise SystemExit("wire_events: a parametrised switch this script does not know: %s" % name)
         else:
@@ -608,7 +612,8 @@ def run_case(peershake, case, workdir, infer):
         common += ["-n", "regtest", "--linger", str(LINGER_MS)]
     else:
         common += ["--psk-env", PSK_VAR]
-    bug = ["--bug", sw]
+    # "a+b": switches given together (bad-alone acts on another's version)
+    bug = [x for one in sw.split("+") for x in ("--bug", one)]
     if v2 and sw not in V2_SETS_GARBAGE:
         bug += ["--v2-garbage", V2_GARBAGE]
     lbug = bug if role == "responder" else []

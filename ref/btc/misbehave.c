@@ -2,8 +2,11 @@
 
 #include <string.h>
 
-/* drop-class rewrites: a spoiled version goes out first, then a correct one */
-#define SPOIL (BTC_BUG_BAD_CHECKSUM | BTC_BUG_CMD_NOT_PADDED | BTC_BUG_CMD_NONPRINTABLE)
+/* drop-class rewrites: a spoiled version goes out first, then a correct one
+ * (with bad-alone: the spoiled one is our only version) */
+#define SPOIL                                                                                      \
+	(BTC_BUG_BAD_CHECKSUM | BTC_BUG_CHECKSUM_LAST | BTC_BUG_CMD_NOT_PADDED |                   \
+	 BTC_BUG_CMD_NONPRINTABLE | BTC_BUG_UA_NONCANONICAL)
 /* framing rewrites of our one version */
 #define FRAME                                                                                      \
 	(BTC_BUG_LENGTH_LARGER | BTC_BUG_LENGTH_SMALLER | BTC_BUG_OVERSIZE | BTC_BUG_MAX_SIZE |    \
@@ -29,12 +32,26 @@ uint64_t btc_mis_v1_frame_bugs(const struct btc_hs_config *c)
 	return c->bugs & (SPOIL | FRAME | BTC_BUG_WRONG_MAGIC);
 }
 
+/* bad-alone: the spoilt version of the SPOIL switches and user-agent-257
+ * is our version itself, and no correct one follows. A target that drops
+ * it, as Core does, then has no version to answer: it stays silent and
+ * keeps the connection; one that took it answers. */
+static bool alone(const struct btc_hs_config *c)
+{
+	return (c->bugs & BTC_BUG_BAD_ALONE) != 0;
+}
+
 bool btc_mis_our_version(const struct btc_hs_config *c, struct btc_mis_send *ours)
 {
 	memset(ours, 0, sizeof(*ours));
 	ours->kind = BTC_MIS_VERSION;
 	ours->rewrite = c->bugs & FRAME;
 	ours->ua_len = (c->bugs & BTC_BUG_UA_256) ? BTC_MAX_SUBVERSION : 0;
+	if (alone(c)) {
+		ours->rewrite |= c->bugs & SPOIL;
+		if (c->bugs & BTC_BUG_UA_257)
+			ours->ua_len = BTC_MAX_SUBVERSION + 1;
+	}
 	ours->v2_length_only = (c->v2_bugs & BTC_V2_BUG_OVERSIZE) != 0;
 	return !silent(c);
 }
@@ -116,9 +133,9 @@ size_t btc_mis_extra(const struct btc_hs_config *c, enum btc_mis_point at,
 			add_decoy(c, out, &n);
 		if (bugs & BTC_BUG_VERACK_FIRST)
 			add(out, &n, BTC_MIS_VERACK, 0, 0, NULL);
-		if (bugs & SPOIL)
+		if ((bugs & SPOIL) && !alone(c))
 			add(out, &n, BTC_MIS_VERSION, bugs & SPOIL, 0, NULL);
-		if (bugs & BTC_BUG_UA_257)
+		if ((bugs & BTC_BUG_UA_257) && !alone(c))
 			add(out, &n, BTC_MIS_VERSION, 0, BTC_MAX_SUBVERSION + 1, NULL);
 		break;
 	case BTC_MIS_AFTER_VERSION:
@@ -246,7 +263,14 @@ int btc_mis_check(const struct btc_hs_config *c)
 	if ((c->v2_bugs & BTC_V2_BUG_DECOYS) &&
 	    (c->v2_decoys < 1 || c->v2_decoys > BTC_V2_MAX_DECOYS))
 		return PS_ERR_INVALID_ARG;
+	if (alone(c) && !btc_mis_alone_applies(c->bugs))
+		return PS_ERR_INVALID_ARG;
 	return PS_OK;
+}
+
+bool btc_mis_alone_applies(uint64_t bugs)
+{
+	return (bugs & (SPOIL | BTC_BUG_UA_257)) != 0;
 }
 
 void btc_mis_transport_known(struct btc_hs_config *c, bool v2)
@@ -403,8 +427,26 @@ int btc_mis_rewrite(const struct btc_hs_config *c, uint64_t rewrite, uint8_t *fr
 		return PS_ERR_NOBUF;
 	if (c->bugs & BTC_BUG_WRONG_MAGIC)
 		frame[0] ^= 0xff;
+	if (rewrite & BTC_BUG_UA_NONCANONICAL) {
+		/* the user agent's CompactSize after the 80 fixed bytes
+		 * (version, services, time, addr_recv, addr_from, nonce) as
+		 * 0xfd LL 00: its value in 3 bytes where 1 would do. Core's
+		 * ReadCompactSize: "non-canonical ReadCompactSize()" throws. */
+		size_t at = BTC_HEADER_LEN + 80;
+		if (len <= at || frame[at] >= 0xfd || cap - len < 2)
+			return PS_ERR_INVALID_ARG;
+		memmove(frame + at + 3, frame + at + 1, len - at - 1);
+		frame[at + 1] = frame[at];
+		frame[at + 2] = 0;
+		frame[at] = 0xfd;
+		len += 2;
+		ps_store_u32le(frame + 16, (uint32_t)(len - BTC_HEADER_LEN));
+		btc_checksum(frame + 20, frame + BTC_HEADER_LEN, len - BTC_HEADER_LEN);
+	}
 	if (rewrite & BTC_BUG_BAD_CHECKSUM)
 		frame[20] ^= 0x01;
+	if (rewrite & BTC_BUG_CHECKSUM_LAST)
+		frame[23] ^= 0x01;
 	if (rewrite & BTC_BUG_CMD_NOT_PADDED)
 		frame[4 + 8] = 'X'; /* "version\0X\0\0\0" */
 	if (rewrite & BTC_BUG_CMD_NONPRINTABLE)

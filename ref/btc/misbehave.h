@@ -99,9 +99,16 @@ bool btc_mis_silent(const struct btc_hs_config *c);
  * transport, whose frames are encrypted. */
 uint64_t btc_mis_v1_frame_bugs(const struct btc_hs_config *c);
 
+/* Does bad-alone (BTC_BUG_BAD_ALONE) change anything with these switches:
+ * is one of them a spoilt version (bad-checksum, bad-checksum-last,
+ * cmd-not-padded, cmd-nonprintable, user-agent-noncanonical,
+ * user-agent-257)? */
+bool btc_mis_alone_applies(uint64_t bugs);
+
 /* Is cfg possible at all? PS_OK; PS_ERR_UNSUPPORTED (a v1 frame rewrite
  * with kind V2, a v2 switch with kind V1); PS_ERR_INVALID_ARG (v2_decoys
- * outside 1..BTC_V2_MAX_DECOYS with BTC_V2_BUG_DECOYS). */
+ * outside 1..BTC_V2_MAX_DECOYS with BTC_V2_BUG_DECOYS, bad-alone without a
+ * spoilt version to send alone). */
 PS_MUST_CHECK int btc_mis_check(const struct btc_hs_config *c);
 
 /* A DETECT responder learned the peer's transport (v2 or v1): the other

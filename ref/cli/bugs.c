@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "btc/misbehave.h"
 #include "noise/peer.h"
 
 enum bug_kind { K_BTC, K_BTC_V2, K_NOISE, K_INJECT, K_SHAPE, K_CONFIG };
@@ -33,6 +34,13 @@ static const struct bug bugs[] = {
 	/* Bitcoin: our version and its frame */
 	{ "bad-checksum", P_BTC, R_BOTH, K_BTC, BTC_BUG_BAD_CHECKSUM, NULL,
 	  "our version with a wrong checksum, then a correct one (Core: dropped, kept)", T_V1 },
+	{ "bad-checksum-last", P_BTC, R_BOTH, K_BTC, BTC_BUG_CHECKSUM_LAST, NULL,
+	  "our version with its last checksum byte wrong, then a correct one", T_V1 },
+	{ "user-agent-noncanonical", P_BTC, R_BOTH, K_BTC, BTC_BUG_UA_NONCANONICAL, NULL,
+	  "our version's user agent length as fd LL 00 (non-canonical), then a correct one", T_V1 },
+	{ "bad-alone", P_BTC, R_BOTH, K_BTC, BTC_BUG_BAD_ALONE, NULL,
+	  "with bad-checksum*, cmd-*, user-agent-257/-noncanonical: the spoilt version alone",
+	  T_ANY },
 	{ "wrong-magic", P_BTC, R_BOTH, K_BTC, BTC_BUG_WRONG_MAGIC, NULL,
 	  "every message we send with another network magic (Core: disconnect)", T_V1 },
 	{ "length-larger", P_BTC, R_BOTH, K_BTC, BTC_BUG_LENGTH_LARGER, NULL,
@@ -410,6 +418,14 @@ int bug_check(const struct bug_set *set, const struct bug_run *run)
 			fprintf(stderr, "peershake: --bug v2-flip-garbage needs a garbage byte to "
 					"flip: not with "
 					"--v2-garbage 0\n");
+			return -1;
+		}
+		if (run->proto == BUG_BTC && strcmp(u->name, "bad-alone") == 0 &&
+		    !btc_mis_alone_applies(set->btc)) {
+			fprintf(stderr,
+				"peershake: --bug bad-alone changes nothing alone: give it with "
+				"bad-checksum, bad-checksum-last, cmd-not-padded, "
+				"cmd-nonprintable, user-agent-257 or user-agent-noncanonical\n");
 			return -1;
 		}
 		if (run->proto == BUG_BTC && run->v2_garbage >= 0 && sets_garbage(u)) {

@@ -28,8 +28,17 @@
 #define T0	UINT64_C(1000000000000)
 #define MAX_OUT 8192
 #define MAX_EV	64
-#define NBUGS	22 /* BTC_BUG_BAD_CHECKSUM (1 << 0) .. BTC_BUG_NO_FEATURES (1 << 21) */
-_Static_assert(BTC_BUG_NO_FEATURES == 1 << (NBUGS - 1), "a BTC_BUG_* bit this test misses");
+#define NBUGS	25 /* BTC_BUG_BAD_CHECKSUM (1 << 0) .. BTC_BUG_BAD_ALONE (1 << 24) */
+_Static_assert(BTC_BUG_BAD_ALONE == 1 << (NBUGS - 1), "a BTC_BUG_* bit this test misses");
+
+/* bit 1 << k as a configuration btc_hs_init takes: bad-alone needs a
+ * spoilt version to send alone (btc_mis_check) */
+static uint64_t bug_bit(int k)
+{
+	uint64_t b = UINT64_C(1) << k;
+
+	return b == BTC_BUG_BAD_ALONE ? b | BTC_BUG_BAD_CHECKSUM : b;
+}
 
 struct side {
 	struct btc_hs hs;
@@ -198,7 +207,7 @@ static void test_sent_matches_queue_every_switch(void **state)
 		assert_int_equal(btc_hs_outcome(&mis.hs), PS_SUCCESS);
 		assert_int_equal(btc_hs_outcome(&hon.hs), PS_SUCCESS);
 		for (int bit = 0; bit < NBUGS; bit++)
-			run(&mis, &hon, (enum btc_role)role, UINT64_C(1) << bit, NULL);
+			run(&mis, &hon, (enum btc_role)role, bug_bit(bit), NULL);
 		/* all of them at once */
 		run(&mis, &hon, (enum btc_role)role, (UINT64_C(1) << NBUGS) - 1, NULL);
 	}
@@ -220,7 +229,7 @@ static void test_sent_matches_queue_every_v2_switch(void **state)
 			run_over(&mis, &hon, (enum btc_role)role, 0, UINT32_C(1) << bit, NULL, mk,
 				 hk);
 			for (int b1 = 0; b1 < NBUGS; b1++) {
-				uint64_t v1 = UINT64_C(1) << b1;
+				uint64_t v1 = bug_bit(b1);
 				struct btc_hs_config probe;
 
 				memset(&probe, 0, sizeof(probe));
@@ -246,8 +255,8 @@ static void test_detect_applies_v1_switches(void **state)
 {
 	(void)state;
 	for (int bit = 0; bit < NBUGS; bit++) {
-		run_over(&mis, &hon, BTC_RESPONDER, UINT64_C(1) << bit, 0, NULL,
-			 BTC_TRANSPORT_DETECT, BTC_TRANSPORT_V1);
+		run_over(&mis, &hon, BTC_RESPONDER, bug_bit(bit), 0, NULL, BTC_TRANSPORT_DETECT,
+			 BTC_TRANSPORT_V1);
 		assert_string_equal(btc_hs_transport(&mis.hs), "v1");
 	}
 	/* the checksum switch's spoiled version is there: two versions, the
@@ -393,6 +402,97 @@ static void test_hooks(void **state)
 	assert_true(ours.rewrite == BTC_BUG_LENGTH_LARGER);
 }
 
+/* The stream offset of SENT event k. */
+static size_t sent_offset(const struct side *s, size_t k)
+{
+	size_t off = 0;
+
+	for (size_t i = 0; i < k; i++)
+		off += (size_t)s->sent[i].bytes;
+	return off;
+}
+
+/* bad-alone: the spoilt version is the only one. Against an honest core,
+ * which drops it as Core does, nothing follows: as responder the honest
+ * initiator has sent its version and waits, with no verack sent; as
+ * initiator the honest responder never answers. Neither side has ended. */
+static void test_bad_alone(void **state)
+{
+	static const uint64_t spoil[] = { BTC_BUG_BAD_CHECKSUM,	   BTC_BUG_CHECKSUM_LAST,
+					  BTC_BUG_CMD_NOT_PADDED,  BTC_BUG_CMD_NONPRINTABLE,
+					  BTC_BUG_UA_NONCANONICAL, BTC_BUG_UA_257 };
+
+	(void)state;
+	for (int role = BTC_INITIATOR; role <= BTC_RESPONDER; role++)
+		for (size_t i = 0; i < sizeof(spoil) / sizeof(spoil[0]); i++) {
+			size_t versions = 0, veracks = 0;
+
+			run(&mis, &hon, (enum btc_role)role, spoil[i] | BTC_BUG_BAD_ALONE, NULL);
+			for (size_t k = 0; k < mis.nsent; k++)
+				versions += mis.sent[k].cmd == BTC_CMD_VERSION ||
+					    strncmp(mis.sent[k].command, "versio", 6) == 0;
+			assert_int_equal(versions, 1);
+			for (size_t k = 0; k < hon.nsent; k++) {
+				veracks += hon.sent[k].cmd == BTC_CMD_VERACK;
+				/* the honest responder has no version to answer */
+				if (role == BTC_INITIATOR)
+					fail_msg("bugs %#llx: the honest responder sent %s",
+						 (unsigned long long)spoil[i], hon.sent[k].command);
+			}
+			assert_int_equal(veracks, 0);
+			assert_false(btc_hs_ended(&hon.hs));
+			assert_false(btc_hs_ended(&mis.hs));
+		}
+	/* without a spoilt version bad-alone would change nothing: refused */
+	{
+		struct btc_hs_config c;
+		uint64_t seed = 1;
+
+		hs_test_config(&c, &seed, "/x:1/");
+		c.bugs = BTC_BUG_BAD_ALONE | BTC_BUG_NO_RELAY;
+		assert_false(btc_mis_alone_applies(c.bugs));
+		assert_int_equal(btc_hs_init(&mis.hs, BTC_INITIATOR, &c, T0), PS_ERR_INVALID_ARG);
+	}
+}
+
+/* bad-checksum-last: bytes 20..22 of the header are SHA256d's, byte 23 is
+ * not; user-agent-noncanonical: the user agent's length as fd LL 00 after
+ * the 80 fixed bytes, the header's length and checksum those of the
+ * rewritten payload (only the CompactSize is wrong). The correct version
+ * follows each. */
+static void test_checksum_last_and_noncanonical(void **state)
+{
+	(void)state;
+	for (int role = BTC_INITIATOR; role <= BTC_RESPONDER; role++) {
+		const struct btc_event *v;
+		uint8_t h[32];
+		const uint8_t *f;
+
+		run(&mis, &hon, (enum btc_role)role, BTC_BUG_CHECKSUM_LAST, NULL);
+		v = our_version(&mis, 0);
+		f = mis.stream + sent_offset(&mis, (size_t)(v - mis.sent));
+		cry_sha256d(h, f + BTC_HEADER_LEN, v->length);
+		assert_memory_equal(f + 20, h, 3);
+		assert_int_equal(f[23], h[3] ^ 0x01);
+		assert_int_equal(btc_hs_outcome(&hon.hs), PS_SUCCESS); /* the next one taken */
+
+		run(&mis, &hon, (enum btc_role)role, BTC_BUG_UA_NONCANONICAL, NULL);
+		v = our_version(&mis, 0);
+		f = mis.stream + sent_offset(&mis, (size_t)(v - mis.sent));
+		/* "/mis:1/": 7 bytes, then height and relay */
+		assert_int_equal(v->length, 86 + 7 + 2);
+		assert_int_equal(ps_load_u32le(f + 16), v->length);
+		assert_int_equal(f[BTC_HEADER_LEN + 80], 0xfd);
+		assert_int_equal(f[BTC_HEADER_LEN + 81], 7);
+		assert_int_equal(f[BTC_HEADER_LEN + 82], 0);
+		assert_memory_equal(f + BTC_HEADER_LEN + 83, "/mis:1/", 7);
+		cry_sha256d(h, f + BTC_HEADER_LEN, v->length);
+		assert_memory_equal(f + 20, h, 4);
+		assert_int_equal(btc_hs_outcome(&hon.hs), PS_SUCCESS);
+		assert_string_equal(btc_hs_peer(&hon.hs)->user_agent, "/mis:1/");
+	}
+}
+
 /* The frame rewrite on its own: bounds and NOBUF leave the frame as it was. */
 static void test_rewrite_bounds(void **state)
 {
@@ -442,6 +542,8 @@ int main(void)
 		cmocka_unit_test(test_framing_switches_logged_as_sent),
 		cmocka_unit_test(test_hooks),
 		cmocka_unit_test(test_rewrite_bounds),
+		cmocka_unit_test(test_bad_alone),
+		cmocka_unit_test(test_checksum_last_and_noncanonical),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -218,6 +218,12 @@ static void test_usage_errors(void **state)
 		  "needs a garbage byte to flip" },
 		{ "--bug|v2-no-terminator|--v2-garbage|9|btc|listen|127.0.0.1:0",
 		  "sets our garbage's length itself" },
+		/* bad-alone acts on a spoilt version: alone it changes nothing */
+		{ "--bug|bad-alone|btc|connect|1.2.3.4", "bad-alone changes nothing alone" },
+		{ "--bug|bad-alone|--bug|no-relay|btc|listen|127.0.0.1:0",
+		  "bad-alone changes nothing alone" },
+		{ "--bug|user-agent-noncanonical|--v2transport|1|btc|connect|1.2.3.4",
+		  "user-agent-noncanonical rewrites v1 frames" },
 		/* targets */
 		{ "btc|connect|[::1", "bad target" },
 		{ "btc|connect|1.2.3.4:0", "bad target" },
