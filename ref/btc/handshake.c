@@ -458,6 +458,12 @@ static int version_refused(struct btc_hs *hs, const struct btc_version *v,
 	return PS_OK;
 }
 
+/* min(ours, theirs): Core's GetCommonVersion once their version is in. */
+static int32_t common_version(const struct btc_hs *hs)
+{
+	return hs->peer.version < hs->cfg.version ? hs->peer.version : hs->cfg.version;
+}
+
 static int on_version(struct btc_hs *hs, const struct btc_version *v, const struct btc_rx_msg *rx)
 {
 	const struct btc_hs_config *c = &hs->cfg;
@@ -479,7 +485,7 @@ static int on_version(struct btc_hs *hs, const struct btc_version *v, const stru
 
 	if (!hs->sent_version && (r = send_version(hs)) != PS_OK)
 		return hs_fail(hs, r, "output queue full", rx, 0);
-	common = v->version < c->version ? v->version : c->version;
+	common = common_version(hs);
 	if ((r = send_verack(hs, common)) != PS_OK)
 		return hs_fail(hs, r, "output queue full", rx, 0);
 	return PS_OK;
@@ -549,7 +555,12 @@ static int dispatch(struct btc_hs *hs, const struct btc_msg *m, const struct btc
 			ev_recv(hs, rx, "ignored: redundant verack");
 		else
 			ev_recv(hs, rx, NULL);
-		if (m->cmd == BTC_CMD_PING && m->u.ping.has_nonce)
+		/* Core: "if (pfrom.GetCommonVersion() > BIP0031_VERSION) { ...
+		 * vRecv >> nonce; ... PushMessage(PONG, nonce)": no pong at
+		 * 60000 or below, and none to a ping without its nonce (the
+		 * read throws). */
+		if (m->cmd == BTC_CMD_PING && m->u.ping.has_nonce &&
+		    common_version(hs) > BTC_BIP0031_VERSION)
 			answer_ping(hs, m);
 		return PS_OK;
 	case BTC_HS_CLOSED:

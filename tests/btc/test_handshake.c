@@ -1405,6 +1405,46 @@ static void test_ping_pong(void **state)
 	assert_true(done(&r.hs));
 }
 
+/* BIP 31 by the common version, as Core: "if (pfrom.GetCommonVersion() >
+ * BIP0031_VERSION)" a ping's nonce is read and echoed; at 60000 or below
+ * the ping is taken and nothing answers it, nonce or not. */
+static void test_ping_pong_bip31_version(void **state)
+{
+	static const int32_t theirs[] = { 60000, 60001, 31800 };
+	uint8_t buf[BTC_HS_OUTBUF], out[BTC_HS_OUTBUF];
+
+	(void)state;
+	for (size_t t = 0; t < sizeof(theirs) / sizeof(theirs[0]); t++) {
+		struct peer i, r;
+		struct btc_msg m, last;
+		enum btc_cmd cmds[4];
+
+		pair(&i, &r);
+		i.cfg.version = theirs[t];
+		start(&i, BTC_INITIATOR, T0);
+		start(&r, BTC_RESPONDER, T0);
+		run(&i, &r, T0, 5, 30);
+		assert_int_equal(btc_hs_outcome(&r.hs), PS_SUCCESS);
+		memset(&m, 0, sizeof(m));
+		m.cmd = BTC_CMD_PING;
+		m.u.ping.has_nonce = true;
+		m.u.ping.nonce = 77;
+		size_t n = enc(buf, sizeof(buf), REGTEST, &m);
+		assert_int_equal(feed(&r, T0, buf, n), PS_OK);
+		size_t o = take(&r, out);
+		if (theirs[t] > 60000) {
+			assert_int_equal(stream_cmds(out, o, REGTEST, cmds, 4, &last), 1);
+			assert_int_equal(cmds[0], BTC_CMD_PONG);
+			assert_true(last.u.ping.nonce == 77);
+		} else {
+			assert_int_equal(o, 0);
+			assert_int_equal(r.log[r.nlog - 1].type, BTC_EV_RECV);
+			assert_int_equal(r.log[r.nlog - 1].cmd, BTC_CMD_PING);
+		}
+		assert_int_equal(btc_hs_outcome(&r.hs), PS_SUCCESS);
+	}
+}
+
 /* A peer that pings faster than we drain output loses pongs, never memory:
  * the output stays within BTC_HS_OUTBUF and the event queue within its size. */
 static void test_output_bounded(void **state)
@@ -1764,6 +1804,7 @@ int main(void)
 		cmocka_unit_test(test_sendtxrcncl_ignored),
 		cmocka_unit_test(test_verack_with_trailing_byte),
 		cmocka_unit_test(test_ping_pong),
+		cmocka_unit_test(test_ping_pong_bip31_version),
 		cmocka_unit_test(test_output_bounded),
 		cmocka_unit_test(test_events_never_lose_outcome),
 		cmocka_unit_test(test_version_payloads),
