@@ -54,6 +54,8 @@ BTC_RULES = {
              "other than getaddr or the final alert after the target's verack",
     "unexpected": "ID:COMMAND: after the handshake, a message neither in the standing extras nor in the case's may=",
     "pong:early": "a pong that answers no ping sent after our verack (Core ignores a ping before the handshake)",
+    "pong:bip31": "a pong at a common version of 60000 or below (Core: \"if (pfrom.GetCommonVersion() > "
+                  "BIP0031_VERSION)\" reads the nonce and answers; below, a ping gets nothing)",
     "post": "ID:COMMAND: a message the case's post= requires did not come after our verack",
     "length": "ID:COMMAND: a message whose payload length is not its fixed size",
     "framing": "ID:COMMAND: the bytes on the wire are not the 24-byte header plus the announced length "
@@ -535,7 +537,9 @@ def check_btc(case, obs):
         if c in BTC_HANDSHAKE:
             continue
         if c == "pong":
-            if pongs >= len(pings) or i < pings[pongs]:
+            if v <= BIP0031_VERSION:
+                out.append(Violation("pong:bip31", f"pong at common version {v} (<= {BIP0031_VERSION})"))
+            elif pongs >= len(pings) or i < pings[pongs]:
                 when = "before the handshake completed" if not ph.after_our_verack(i) else \
                     "answering no ping sent after our verack"
                 out.append(Violation("pong:early", f"pong {when}"))

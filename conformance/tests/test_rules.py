@@ -74,6 +74,11 @@ BTC_BREAKS = {
                    btc(f">ping:8 >version:103 <version:102 V <wtxidrelay <sendaddrv2 <pong:8 <verack "
                        f">wtxidrelay >sendaddrv2 >verack =SUCCESS {CORE_POST} #us"),
                    ["pong:early"]),
+    # BIP 31 by the common version: a ping after the handshake at 60000
+    # answered all the same
+    "pong:bip31": (case(STD, switches="--protocol-version 60000 --bug send=ping@after-verack"),
+                   btc(">version:103 <version:102 V <verack >verack >ping:8 <pong:8 =SUCCESS #us"),
+                   ["pong:bip31"]),
     "post": (case(STD + " post=pong", switches="--bug send=ping@after-verack"),
              btc(f">version:103 {CORE_HANDSHAKE} >wtxidrelay >sendaddrv2 >verack >ping:8 =SUCCESS {CORE_POST} #us"),
              ["post:pong"]),
