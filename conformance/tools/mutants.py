@@ -159,18 +159,18 @@ MUTANTS = [
     ("B-31", BTC + "handshake.c", "swap",
      "\tif (!hs->sent_version && (r = send_version(hs)) != PS_OK)\n"
      "\t\treturn hs_fail(hs, r, \"output queue full\", rx, 0);\n"
-     "\tcommon = v->version < c->version ? v->version : c->version;\n"
+     "\tcommon = common_version(hs);\n"
      "\tif ((r = send_verack(hs, common)) != PS_OK)\n"
      "\t\treturn hs_fail(hs, r, \"output queue full\", rx, 0);\n",
-     "\tcommon = v->version < c->version ? v->version : c->version;\n"
+     "\tcommon = common_version(hs);\n"
      "\tif ((r = send_verack(hs, common)) != PS_OK)\n"
      "\t\treturn hs_fail(hs, r, \"output queue full\", rx, 0);\n"
      "\tif (!hs->sent_version && (r = send_version(hs)) != PS_OK)\n"
      "\t\treturn hs_fail(hs, r, \"output queue full\", rx, 0);\n",
      "a responder's verack (and features) before its version"),
     ("B-32", BTC + "handshake.c", "flip",
-     "common = v->version < c->version ? v->version : c->version;",
-     "common = v->version > c->version ? v->version : c->version;",
+     "return hs->peer.version < hs->cfg.version ? hs->peer.version : hs->cfg.version;",
+     "return hs->peer.version > hs->cfg.version ? hs->peer.version : hs->cfg.version;",
      "the common version is the maximum, not the minimum"),
     ("B-33", BTC + "handshake.c", "rm-check",
      "\tif (hs->role == BTC_INITIATOR &&\n\t    (v->services & c->required_services) != c->required_services)\n"
@@ -231,8 +231,8 @@ MUTANTS = [
      "\tpong.u.ping.nonce = m->u.ping.nonce;\n", "",
      "our pong carries nonce 0, not the ping's"),
     ("B-47", BTC + "handshake.c", "wrong-arg",
-     "if (m->cmd == BTC_CMD_PING && m->u.ping.has_nonce)",
-     "if (m->cmd == BTC_CMD_PONG && m->u.ping.has_nonce)",
+     "if (m->cmd == BTC_CMD_PING && m->u.ping.has_nonce &&",
+     "if (m->cmd == BTC_CMD_PONG && m->u.ping.has_nonce &&",
      "a pong, not a ping, is answered"),
     ("B-48", BTC + "handshake.c", "rm-check",
      "\t\t\t/* Core: \"Unsupported message prior to verack\" */\n"
@@ -300,6 +300,33 @@ MUTANTS = [
     ("B-64", BTC + "v2.c", "flip",
      "\tv->check_v1 = !initiating;", "\tv->check_v1 = initiating;",
      "the responder does not look for a v1 header in the key"),
+    # ------------------------------- ref/btc/v2.c: the BIP324 rules the v2 cases claim
+    ("B-65", BTC + "v2.c", "const",
+     "\t\t\tif (v->got == BTC_V2_MAX_GARBAGE + BTC_V2_GARBAGE_TERM_LEN)",
+     "\t\t\tif (v->got == BTC_V2_MAX_GARBAGE + 1 + BTC_V2_GARBAGE_TERM_LEN)",
+     "4096 bytes of garbage accepted (the limit one too high)"),
+    ("B-66", BTC + "v2.c", "const",
+     "\t\t\tif (v->got == BTC_V2_MAX_GARBAGE + BTC_V2_GARBAGE_TERM_LEN)",
+     "\t\t\tif (v->got == BTC_V2_MAX_GARBAGE - 1 + BTC_V2_GARBAGE_TERM_LEN)",
+     "4095 bytes of garbage refused (the limit one too low)"),
+    ("B-67", BTC + "v2.c", "const",
+     "\t\t\t\tif (v->pkt_len > BTC_V2_MAX_MSG_CONTENTS)",
+     "\t\t\t\tif (v->pkt_len > BTC_V2_MAX_MSG_CONTENTS + 1)",
+     "a packet one byte over MAX_CONTENTS_LEN taken"),
+    ("B-68", BTC + "v2.c", "rm-check",
+     "\tif (ignore || v->recv == V2_VERSION) {", "\tif (v->recv == V2_VERSION) {",
+     "the ignore bit disregarded: a decoy is read as a message (or as the version packet)"),
+    ("B-69", BTC + "v2.c", "drop-step",
+     "\t\t\tmemcpy(v->session_id, btc_v2c_session_id(&v->c), sizeof(v->session_id));\n", "",
+     "the session id not kept (the target reports none)"),
+    ("B-70", BTC + "v2.c", "const",
+     "return id > 0 && id < N_SHORT_IDS ? short_ids[id] : NULL;",
+     "return id > 1 && id < N_SHORT_IDS ? short_ids[id] : NULL;",
+     "short id 1 (addr) not known: off by one at the table's start"),
+    # ------------------------------- ref/btc/handshake.c: BIP 31 by the common version
+    ("B-71", BTC + "handshake.c", "const",
+     "common_version(hs) > BTC_BIP0031_VERSION", "common_version(hs) >= BTC_BIP0031_VERSION",
+     "a ping at common version 60000 answered"),
 
     # ---------------------------------------------------------- ref/noise/cipher.c
     ("N-01", NOISE + "cipher.c", "bswap",
