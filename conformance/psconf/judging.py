@@ -62,6 +62,8 @@ BTC_RULES = {
                "(v2: the 20 bytes of a packet plus 1 or 13 of message type)",
     "dropped": "ID:COMMAND: the tester threw away a malformed message from the target",
     "field": "ID:FIELD: a field of the target's version fails a check (standing or the case's fields=)",
+    "announced": "the target's version announces another protocol version than its config's protocol_version "
+                 "(what that implementation sends: Core v31.1 PROTOCOL_VERSION 70016, whatever the peer's)",
     "tester": "ID:ERROR: the tester ended the connection because the target broke a rule",
     "log": "ID:events-lost: the tester's event log overflowed; the messages cannot be judged",
     "v2:items": "the target's BIP324 transport items (key, garbage and terminator, version packet) are not the "
@@ -852,12 +854,25 @@ def skipped(case, target_status, target_reason, roles, disabled, name="", not_ru
     return None
 
 
+def check_announced(obs, cfg):
+    """The target's version against what its config says it announces
+    ("protocol_version"): an implementation sends its own version whatever
+    the peer's (Core: PushNodeVersion, PROTOCOL_VERSION)."""
+    want = cfg.get("protocol_version")
+    if want is None or obs.protocol != "btc" or obs.version is None:
+        return []
+    got = version_fields(obs.version)["version"]
+    if got == want:
+        return []
+    return [Violation("announced", f"the target announces {got}; its config says {want}")]
+
+
 def judge(case, obs, cfg):
     """The outcome of one result. `cfg` is the target's config: its
     "divergences" (per case: the ending "observed", the message "rules" it
     breaks, the "outcome" and the "reason") and "divergent_rules" (rule ->
     reason: what the implementation does in every case)."""
-    violations = check(case, obs)
+    violations = check(case, obs) + check_announced(obs, cfg)
     v = Verdict("Fail", violations=violations, expected=expected_text(case, obs), actual=actual_text(obs))
     if obs.ending == "unimplemented":
         v.outcome, v.note = "Unimplemented", "the target exits 89 for this case"

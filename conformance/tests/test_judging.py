@@ -201,6 +201,18 @@ class Outcomes(unittest.TestCase):
         self.assertEqual(v.outcome, "Fail")
         self.assertIn("ending disconnect, expected handshake", v.note)
 
+    def test_announced_protocol_version(self):
+        # what the config says the implementation announces, whatever ours
+        o = btc(CORE_RESPONDER, version=CORE_VERSION)
+        self.assertEqual(judge(case(STD), o, {"protocol_version": 70016}).outcome, "Pass")
+        self.assertEqual(judge(case(STD), o, {}).outcome, "Pass")
+        v = judge(case(STD), o, {"protocol_version": 70015})
+        self.assertEqual(v.outcome, "Fail")
+        self.assertIn("announced: the target announces 70016; its config says 70015", v.note)
+        # no version from the target: nothing to compare
+        self.assertEqual(judging.check_announced(btc(">version:103 =FAILED/closed #peer"),
+                                                 {"protocol_version": 70016}), [])
+
     def test_fail_on_messages_alone(self):
         # the ending is right; only the messages say it is wrong
         v = judge(PING_EARLY, btc(BCOINISH_030, version=BCOIN_VERSION), {})

@@ -79,6 +79,10 @@ BTC_BREAKS = {
     "pong:bip31": (case(STD, switches="--protocol-version 60000 --bug send=ping@after-verack"),
                    btc(">version:103 <version:102 V <verack >verack >ping:8 <pong:8 =SUCCESS #us"),
                    ["pong:bip31"]),
+    # a target whose config says it announces 70016 announcing 70017 (the
+    # fourth item: the target's config)
+    "announced": (case(STD), btc(CORE_RESPONDER, version=dict(CORE_VERSION, version=70017)), ["announced"],
+                  {"protocol_version": 70016}),
     "post": (case(STD + " post=pong", switches="--bug send=ping@after-verack"),
              btc(f">version:103 {CORE_HANDSHAKE} >wtxidrelay >sendaddrv2 >verack >ping:8 =SUCCESS {CORE_POST} #us"),
              ["post:pong"]),
@@ -158,23 +162,24 @@ class EveryRuleHasABreak(unittest.TestCase):
 class Breaks(unittest.TestCase):
     """One test per rule (made below from BTC_BREAKS and NOISE_BREAKS)."""
 
-    def check_break(self, rule, c, obs, want):
-        got = rules(c, obs)
+    def check_break(self, rule, c, obs, want, cfg=None):
+        cfg = cfg or {}
+        got = sorted(rules(c, obs) + [x.rule for x in judging.check_announced(obs, cfg)])
         self.assertEqual(got, want)
         self.assertTrue(any(judging.rule_matches(rule, r) for r in got), got)
-        v = judge(c, obs, {})
+        v = judge(c, obs, cfg)
         self.assertEqual(v.outcome, "Fail", v.note)
         self.assertIn(want[0], v.note)
 
 
-def _make(rule, c, obs, want):
-    return lambda self: self.check_break(rule, c, obs, want)
+def _make(rule, c, obs, want, cfg=None):
+    return lambda self: self.check_break(rule, c, obs, want, cfg)
 
 
 for _proto, _breaks in (("btc", BTC_BREAKS), ("noise", NOISE_BREAKS)):
-    for _rule, (_c, _obs, _want) in _breaks.items():
+    for _rule, _b in _breaks.items():
         setattr(Breaks, f"test_{_proto}_breaks_{_rule.replace(':', '_').replace('-', '_')}",
-                _make(_rule, _c, _obs, _want))
+                _make(_rule, *_b))
 
 
 class CoreHolds(unittest.TestCase):
