@@ -888,7 +888,8 @@ def check_self(case, obs):
     sent = tuple(r.get("out_sent", ()))
     if sent not in case.msgs.out:
         want = " or ".join(", ".join(a) or "nothing" for a in case.msgs.out)
-        out.append(Violation("self:out", f"expected the outbound side to send {want}; got {', '.join(sent) or 'nothing'}"))
+        out.append(Violation("self:out", f"expected the outbound side to send {want}; "
+                                         f"got {', '.join(sent) or 'nothing'}"))
     if r.get("closed_by") == "inbound" and r.get("delivered_ms") is None and \
             not obs.ending.startswith("handshake"):
         out.append(Violation("self:before-version", "the inbound side ended the connection before the outbound "
@@ -944,7 +945,8 @@ def expected_self(case, deadline_ms=SELF_CLOSE_MS):
     """ "Expected:" of a self case: its outbound side's messages, its inbound side's, the end."""
     end = f"ending {case.expect}"
     if "disconnect" in case.endings:
-        end += f" (its inbound side ends the connection within {deadline_ms} ms of its outbound side's version reaching it)"
+        end += (f" (its inbound side ends the connection within {deadline_ms} ms of its outbound side's "
+                "version reaching it)")
     recv = " or ".join(show_alt(a, case.our_version) for a in case.msgs.recv)
     return "; ".join([end, "outbound side sends " + " or ".join(", ".join(a) or "nothing" for a in case.msgs.out),
                       "inbound side sends " + recv + (" (no bytes at all)" if () in case.msgs.recv else "")])

@@ -57,7 +57,7 @@ import struct
 import threading
 import time
 
-# Bitcoin's regtest network magic (Core chainparams.cpp CRegTestParams:
+# Bitcoin's regtest network magic (Core kernel/chainparams.cpp CRegTestParams:
 # pchMessageStart = {0xfa, 0xbf, 0xb5, 0xda}): every target runs regtest.
 REGTEST_MAGIC = bytes.fromhex("fabfb5da")
 HEADER_LEN = 24
