@@ -37,6 +37,16 @@ one machine-checkable form the judge reads (conformance/README.md,
                        (msg1, msg2, transport:K, echo:K), "none" for a
                        failure before any message (a PSK refused, a payload
                        too large).
+    out=SEQ[/SEQ..]    btc, role self only (and required there): what the
+                       target's outbound side sends through the relay,
+                       exactly, in order (version, verack, wtxidrelay,
+                       sendaddrv2, sendtxrcncl); recv= is then what its
+                       inbound side sends back.
+
+Role self: the target dials itself. The runner's relay (psconf/selfrelay.py)
+stands where our listener stands in an initiator case and forwards the
+connection to the target's own listener; no tester runs, so a self case has
+no switches. It is a V1 case (the relay names v1 messages only).
 
 In recv=, ITEM*N stands for N ITEMs in a row (echo*100).
 
@@ -54,7 +64,8 @@ CASES_TXT = os.path.join(HERE, "cases.txt")
 QUICK_TXT = os.path.join(HERE, "quick.txt")
 
 PROTOCOLS = ("btc", "noise")
-ROLES = ("responder", "initiator")
+# self: the target dials itself through the runner's relay (no tester).
+ROLES = ("responder", "initiator", "self")
 FIELDS = ("id", "protocol", "role", "arrow", "switches", "expect", "msgs", "reference", "source")
 
 # What a recv= item may name, per protocol.
@@ -72,7 +83,7 @@ NOISE_LENGTH_OPTS = ("payload1-len", "payload2-len", "transport-len")
 # The version fields a fields= check can name, and how they are compared.
 VERSION_FIELDS = ("version", "services", "start_height", "relay", "user_agent_len")
 FIELD_OPS = ("!=", ">=", "<=", "=", ">", "<", "&")
-CLAUSES = {"btc": ("recv", "post", "may", "fields", "v2", "transport", "retry"),
+CLAUSES = {"btc": ("recv", "post", "may", "fields", "v2", "transport", "retry", "out"),
            "noise": ("recv", "tester", "at")}
 # The target's BIP324 transport items a v2= clause names (the tester's log
 # notes "v2 key", "v2 garbage and terminator", "v2 version packet").
@@ -124,6 +135,7 @@ class Expectation:
     transport: str = None
     retry: int = None
     at: tuple = ()        # noise: the messages the target may say it failed on
+    out: tuple = ()       # role self: alternatives of what its outbound side sends; () not stated
     text: str = ""
 
     def describe(self):
@@ -292,8 +304,29 @@ def parse_msgs(text, protocol):
         for a in at:
             if not NOISE_AT_RE.match(a):
                 raise CatalogueError(f"at: {a!r} is not a message (want none, msg1, msg2, transport:K, echo:K)")
+    out = ()
+    if "out" in seen:
+        out = tuple(_items(alt, BTC_HANDSHAKE, "out") for alt in seen["out"].split("/"))
     return Expectation(recv=recv, post=post, may=may, fields=fields, tester=tester, v2=v2,
-                       transport=transport, retry=retry, at=at, text=" ".join(text.split()))
+                       transport=transport, retry=retry, at=at, out=out, text=" ".join(text.split()))
+
+
+def check_self(d, words, msgs):
+    """A self case (the target dials itself through the relay): btc, of the
+    V1 family, no switches (no tester runs), out= stated; out= nowhere else."""
+    if d["role"] != "self":
+        if msgs.out:
+            raise CatalogueError("out= is for role self (what the target's outbound side sends to itself)")
+        return
+    if d["protocol"] != "btc":
+        raise CatalogueError("role self is a btc role")
+    parts = d["id"].split("-")
+    if len(parts) < 3 or parts[1] != "V1":
+        raise CatalogueError("a self case is a V1 case: the relay names v1 messages only")
+    if words:
+        raise CatalogueError("a self case has no switches: no tester runs, the target meets itself")
+    if not msgs.out:
+        raise CatalogueError("a self case states out= (what the target's outbound side sends)")
 
 
 def parse_line(line, where="cases.txt"):
@@ -316,6 +349,7 @@ def parse_line(line, where="cases.txt"):
                 raise CatalogueError(f"{where}: {d['id']}: {w}: want target:{' target:'.join(BTC_TARGET_OPTS)}")
     try:
         msgs = parse_msgs(d["msgs"], d["protocol"])
+        check_self(d, words, msgs)
         for w in words:
             k, eq, v = w[len("target:"):].partition("=")
             if w.startswith("target:") and k in NOISE_LENGTH_OPTS and not (eq and v.isdigit()):

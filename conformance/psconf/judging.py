@@ -76,6 +76,14 @@ BTC_RULES = {
     "v2:key-length": "the target's key is not 64 bytes (BIP 324: a 64-byte ElligatorSwift encoding)",
     "v2:garbage-len": "the target's garbage is over 4095 bytes (BIP 324: \"May send up to 4095 bytes\"; "
                       "Core MAX_GARBAGE_LEN)",
+    "self:out": "role self: what the target's outbound side sent to itself is not the case's out= (Core: "
+                "SendMessages sends an outbound peer our version first, then nothing before the handshake)",
+    "self:before-version": "role self: the target's inbound side ended the connection before its outbound "
+                           "side's version had reached it: that end cannot be the nonce check (Core: "
+                           "CheckIncomingNonce runs on the inbound side's received version)",
+    "self:bytes": "role self: the target's inbound side sent bytes that are no whole v1 message (Core sends "
+                  "nothing at all on a connection to itself: \"connected to self\", fDisconnect, before "
+                  "PushNodeVersion)",
 }
 NOISE_RULES = {
     "recv": "the messages the target sent (and the tester accepted) are not the case's recv=",
@@ -276,6 +284,7 @@ class Observation:
     tester_after: list = dataclasses.field(default_factory=list)  # noise: [Msg] sent after its result
     tester_queued: int = 0            # noise: the bytes of the sent events before its result
     tester_wrote: int = None          # noise: its closed event's bytes_sent
+    relay: dict = None                # role self: what the relay saw (observe_self)
 
     def received(self):
         return [m for m in self.timeline if m.dir in ("recv", "dropped")]
@@ -365,6 +374,136 @@ def observe_btc(events, judged=0):
     else:
         obs.ending = res.get("reason", "") or "failed"
     return obs
+
+
+# Role self (the target dials itself through the runner's relay,
+# psconf/selfrelay.py): how soon after its outbound side's version has
+# reached its inbound side that inbound side must end the connection. Core
+# does it in the same ProcessMessage("version") ("connected to self at %s,
+# disconnecting": fDisconnect, closed by the next DisconnectNodes), as
+# peershake does (on_version -> PS_ERR_SELF_CONNECT); well inside every
+# target's own handshake deadline (peershake -t 3000, Core -peertimeout=3,
+# bcoin's 10 s version wait), so an end at the handshake timeout is not
+# taken for the self check: it is `kept`.
+SELF_CLOSE_MS = 1000
+
+
+def _self_conn(events, k):
+    """The relay's events of its k-th relayed connection, folded."""
+    c = {"accepted": None, "connected": None, "failed": None, "closed": None, "unparsed": {},
+         "messages": {"out": [], "in": []}, "bytes": {"out": 0, "in": 0}, "forwarded": {"out": [], "in": []}}
+    for e in events:
+        if e.get("conn") != k:
+            continue
+        ev, leg = e.get("event"), e.get("leg")
+        if ev == "accepted":
+            c["accepted"] = e
+        elif ev == "connected":
+            c["connected"] = e
+        elif ev == "upstream-failed":
+            c["failed"] = e
+        elif ev == "closed" and c["closed"] is None:
+            c["closed"] = e
+        elif ev == "bytes" and leg in c["bytes"]:
+            c["bytes"][leg] += int(e.get("n") or 0)
+        elif ev == "message" and leg in c["messages"]:
+            c["messages"][leg].append(e)
+        elif ev == "forwarded" and leg in c["forwarded"]:
+            c["forwarded"][leg].append((float(e["t_ms"]), int(e["total"])))
+        elif ev == "unparsed" and leg in c["bytes"]:
+            c["unparsed"][leg] = e
+    return c
+
+
+def _delivered(c, leg, end):
+    """When the relay had written a leg's bytes up to `end` on (t_ms), or None."""
+    return next((t for t, total in c["forwarded"][leg] if total >= end), None)
+
+
+def observe_self(events, deadline_ms=SELF_CLOSE_MS):
+    """Role self: what the target did when it dialed itself, from the relay's
+    events (selfrelay.Relay) on its first relayed connection. The timeline
+    is the inbound side's view, so that the standing message rules judge
+    it: what the outbound side sent is `sent`, what the inbound side sent
+    back is `recv` (a bad checksum or an invalid command: `dropped`);
+    `version` is the inbound side's version, if it sent one. The ending:
+      handshake             each side sent version and verack (no self check)
+      handshake+disconnect  the same, then one of its sides ended it
+      disconnect            its inbound side ended the connection, within
+                            deadline_ms of the outbound side's version
+                            reaching it (or before: self:before-version)
+      outbound-disconnect   its outbound side ended it first
+      kept                  neither side ended it by the deadline (an end
+                            by the inbound side later is a timeout, not the
+                            self check)
+      upstream-failed       the relay could not reach the target's listener
+      no-result             the target never dialed the relay
+    `relay` holds the rest for the report (times in ms of the relay's clock)."""
+    obs = Observation("btc", "no-result", tester="none", transport="v1")
+    ks = sorted({e["conn"] for e in events if e.get("event") == "accepted"})
+    obs.connections = len(ks)
+    info = obs.relay = {"connections": len(ks), "deadline_ms": deadline_ms}
+    if not ks:
+        return obs
+    c = _self_conn(events, ks[0])
+    order = sorted(c["messages"]["out"] + c["messages"]["in"], key=lambda e: float(e["t_ms"]))
+    for m in order:
+        mine = m["leg"] == "out"
+        bad = "" if m.get("checksum", True) else "bad-checksum"
+        bad = bad or ("" if m.get("valid_command", True) else "invalid-command")
+        obs.timeline.append(Msg("sent" if mine else ("dropped" if bad else "recv"), m["command"],
+                                int(m["length"]), int(m["bytes"]), bad))
+        if not mine and not bad and m["command"] == "version" and obs.version is None:
+            obs.version = m.get("fields") or {}
+    outs, ins = c["messages"]["out"], c["messages"]["in"]
+    out_version = next((m for m in outs if m["command"] == "version"), None)
+    info["out_sent"] = [m["command"] for m in outs]
+    info["out_version"] = (out_version or {}).get("fields")
+    delivered = _delivered(c, "out", out_version["end"]) if out_version else None
+    info["delivered_ms"] = delivered
+    info["out_bytes"], info["in_bytes"] = c["bytes"]["out"], c["bytes"]["in"]
+    # the inbound side's bytes that are no whole message: after the last one,
+    # or from where its stream stopped being v1
+    whole = max([int(m["end"]) for m in ins], default=0)
+    info["in_unparsed"] = c["bytes"]["in"] - whole
+    if "in" in c["unparsed"]:
+        info["in_unparsed_reason"] = c["unparsed"]["in"].get("reason", "")
+    closed = c["closed"]
+    if closed is not None:
+        info.update(closed_by=closed.get("by"), closed_how=closed.get("how"), closed_ms=float(closed["t_ms"]))
+        if delivered is not None:
+            info["close_after_ms"] = round(float(closed["t_ms"]) - delivered, 1)
+    if c["failed"] is not None:
+        info["upstream_error"] = c["failed"].get("error", "")
+        obs.ending = "upstream-failed"
+        return obs
+    cmds = {leg: {m["command"] for m in c["messages"][leg]} for leg in ("out", "in")}
+    by = (closed or {}).get("by")
+    if all({"version", "verack"} <= cmds[leg] for leg in ("out", "in")):
+        obs.ending = "handshake+disconnect" if by in ("inbound", "outbound") else "handshake"
+    elif by == "inbound" and (delivered is None or info["close_after_ms"] <= deadline_ms):
+        obs.ending = "disconnect"
+    elif by == "outbound":
+        obs.ending = "outbound-disconnect"
+    else:
+        obs.ending = "kept"
+    return obs
+
+
+def self_settled(events, now_ms, deadline_ms=SELF_CLOSE_MS):
+    """The runner's question while a self case runs: (begun, settled).
+    begun: the target's first connection reached the relay and its
+    outbound side's version was passed on (or the connection ended);
+    settled: that connection ended, or deadline_ms passed since."""
+    obs = observe_self(events, deadline_ms)
+    r = obs.relay
+    if not r["connections"]:
+        return False, False
+    if "closed_by" in r:
+        return True, True
+    if r.get("delivered_ms") is None:
+        return False, False
+    return True, now_ms - r["delivered_ms"] > deadline_ms
 
 
 def observe_noise(target_verdict, target_hash, tester_events, target=None):
@@ -745,9 +884,34 @@ def _show_seq(names):
     return ", ".join(out)
 
 
+def check_self(case, obs):
+    """Role self: the outbound side against out=, and the inbound side's end
+    and bytes (its messages are check_btc's, as recv)."""
+    out = []
+    r = obs.relay or {}
+    if not r.get("connections"):
+        return out
+    sent = tuple(r.get("out_sent", ()))
+    if sent not in case.msgs.out:
+        want = " or ".join(", ".join(a) or "nothing" for a in case.msgs.out)
+        out.append(Violation("self:out", f"expected the outbound side to send {want}; "
+                                         f"got {', '.join(sent) or 'nothing'}"))
+    if r.get("closed_by") == "inbound" and r.get("delivered_ms") is None and \
+            not obs.ending.startswith("handshake"):
+        out.append(Violation("self:before-version", "the inbound side ended the connection before the outbound "
+                                                    "side's version had reached it"))
+    if r.get("in_unparsed"):
+        why = r.get("in_unparsed_reason") or "not a whole message when the connection ended"
+        out.append(Violation("self:bytes", f"the inbound side sent {r['in_unparsed']} bytes that are no whole v1 "
+                                           f"message ({why})"))
+    return out
+
+
 def check(case, obs):
     """Every message rule for one result -> [Violation] (empty: all hold)."""
-    return check_btc(case, obs) if case.protocol == "btc" else check_noise(case, obs)
+    if case.protocol != "btc":
+        return check_noise(case, obs)
+    return check_btc(case, obs) + (check_self(case, obs) if case.role == "self" else [])
 
 
 # ----------------------------------------------------- expected / actual
@@ -755,6 +919,8 @@ def check(case, obs):
 def expected_text(case, obs=None):
     """h2spec's "Expected:": the ending and the messages, in words."""
     parts = [f"ending {case.expect}"]
+    if case.role == "self":
+        return expected_self(case)
     if case.protocol == "btc":
         v = common_version(case, obs) if obs is not None else case.our_version
         alts = [show_alt(a, v) for a in case.msgs.recv]
@@ -781,9 +947,57 @@ def expected_text(case, obs=None):
     return "; ".join(parts)
 
 
+def expected_self(case, deadline_ms=SELF_CLOSE_MS):
+    """ "Expected:" of a self case: its outbound side's messages, its inbound side's, the end."""
+    end = f"ending {case.expect}"
+    if "disconnect" in case.endings:
+        end += (f" (its inbound side ends the connection within {deadline_ms} ms of its outbound side's "
+                "version reaching it)")
+    recv = " or ".join(show_alt(a, case.our_version) for a in case.msgs.recv)
+    return "; ".join([end, "outbound side sends " + " or ".join(", ".join(a) or "nothing" for a in case.msgs.out),
+                      "inbound side sends " + recv + (" (no bytes at all)" if () in case.msgs.recv else "")])
+
+
+def _fields(f):
+    if not f:
+        return "?"
+    return (f"{f.get('version')} services {f.get('services')} nonce {f.get('nonce')} "
+            f"ua {f.get('user_agent')!r}")
+
+
+def actual_self(obs):
+    """ "Actual:" of a self case, from what the relay saw."""
+    r = obs.relay or {}
+    parts = [f"ending {obs.ending}"]
+    if not r.get("connections"):
+        return "; ".join(parts + ["the target never dialed the relay"])
+    seq = [("out:" if m.dir == "sent" else "in:") + m.show() for m in obs.timeline]
+    parts.append("wire " + (" ".join(seq) or "nothing"))
+    if r.get("out_version"):
+        parts.append("outbound version " + _fields(r["out_version"]))
+    if obs.version is not None:
+        parts.append("inbound version " + _fields(obs.version))
+    if r.get("delivered_ms") is not None:
+        parts.append(f"outbound version passed on at {r['delivered_ms']} ms")
+    if r.get("upstream_error"):
+        parts.append(f"the relay could not reach the target's listener: {r['upstream_error']}")
+    if "closed_by" in r:
+        after = f", {r['close_after_ms']} ms after the version" if "close_after_ms" in r else ""
+        who = "the relay" if r["closed_by"] == "relay" else f"the {r['closed_by']} side"
+        parts.append(f"ended first by {who} ({r['closed_how']}) at {r['closed_ms']} ms{after}")
+    parts.append(f"bytes out {r.get('out_bytes', 0)}, in {r.get('in_bytes', 0)}")
+    if r.get("in_unparsed"):
+        parts.append(f"{r['in_unparsed']} inbound bytes no whole message")
+    if r["connections"] > 1:
+        parts.append(f"{r['connections']} connections (the first judged)")
+    return "; ".join(parts)
+
+
 def actual_text(obs):
     """h2spec's "Actual:": the ending and what the target sent."""
     parts = [f"ending {obs.ending}"]
+    if obs.relay is not None:
+        return actual_self(obs)
     if obs.protocol == "btc":
         ph = BtcPhases(obs.timeline)
         seq = []
@@ -836,19 +1050,26 @@ def rule_matches(pattern, rule):
 
 
 def skipped(case, target_status, target_reason, roles, disabled, name="", not_run=None, unsupported=None,
-            tester_missing=None):
+            tester_missing=None, no_self_dial=None):
     """Missing or Unimplemented before anything runs, else None.
     not_run: the target's case families it does not run ({"V2": reason});
     unsupported: the adapter's reason it cannot run this case (or None);
-    tester_missing: the reason the tester cannot (a switch it lacks)."""
+    tester_missing: the reason the tester cannot (a switch it lacks);
+    no_self_dial: role self, why the adapter cannot make the target dial
+    itself (Missing, as a target that cannot dial out at all)."""
     if target_status != "ok":
         return Verdict("Missing", target_reason)
-    if case.role not in roles or case.id in disabled:
+    if case.role == "self" and "initiator" not in roles:
+        return Verdict("Missing", f"{name or 'the target'} cannot dial out (no initiator role): the "
+                                  "self-connection case needs a target that dials")
+    if (case.role != "self" and case.role not in roles) or case.id in disabled:
         return Verdict("Unimplemented", disabled.get(case.id, f"{name or 'the target'} has no {case.role} role"))
     if not_run and case.family in not_run:
         return Verdict("Unimplemented", not_run[case.family])
     if unsupported:
         return Verdict("Unimplemented", unsupported)
+    if case.role == "self" and no_self_dial:
+        return Verdict("Missing", no_self_dial)
     if tester_missing:
         return Verdict("Unimplemented", tester_missing)
     return None

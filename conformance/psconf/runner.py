@@ -3,7 +3,9 @@ to OUT/index.json (format 1) with one log per result under OUT/logs/.
 
 For a Bitcoin case peershake (the tester) connects to the target with the
 case's switches, or listens with them while the target connects out; the
-tester's JSON Lines are the result's log and what the judge reads. For a
+tester's JSON Lines are the result's log and what the judge reads. A self
+case (the target dials itself) has no tester: the relay of selfrelay.py
+stands where our listener would, and its events are the log. For a
 Noise case both sides print a verdict; the log holds the target's output
 and the tester's JSON Lines.
 """
@@ -20,9 +22,9 @@ import sys
 import tempfile
 import time
 
-from . import catalogue
-from .judging import (Observation, Verdict, judge, noise_exchange, observe_btc, observe_noise, skipped,
-                      split_connections, NOISE_PAYLOADS)
+from . import catalogue, selfrelay
+from .judging import (Observation, Verdict, judge, noise_exchange, observe_btc, observe_noise, observe_self,
+                      self_settled, skipped, split_connections, NOISE_PAYLOADS, SELF_CLOSE_MS)
 from .procs import Sources, first, read_jsonl, read_text, run_logged, started, stop, wait_for
 from .targets import Context, load_targets, peershake_version
 
@@ -39,6 +41,9 @@ NOISE_TARGET_MS = "2000"
 # how long a listener waits for one more: Core reconnects over v1 about
 # 0.6 s after a v2 attempt closed (protocol-notes.md).
 RETRY_GRACE_S = 2.0
+# A self case: past the deadline (judging.SELF_CLOSE_MS), how long the
+# relay is kept so that an end right at it is recorded (and judged late).
+SELF_MARGIN_S = 0.3
 
 
 def bug_names(args):
@@ -151,6 +156,36 @@ class Runner:
         obs.target_session = sid
         return obs
 
+    def self_case(self, target, case, log):
+        """Role self: the relay listens, the target is made to dial it as it
+        dials our listener in an initiator case, and the relay forwards the
+        connection to the target's own listener. We wait for the target's
+        outbound version to be passed on, then for the connection to end or
+        the deadline to pass; the relay is stopped first (its own end is
+        recorded as the relay's), then what the target started."""
+        relay = selfrelay.Relay().start()
+        handle = None
+        try:
+            with open(log, "w", encoding="utf-8") as f:
+                f.write(f"$ selfrelay {relay.address[0]}:{relay.address[1]} -> {target.name}'s own listener\n")
+            handle = target.self_initiator(relay, case)
+            wait_for(lambda: self_settled(relay.events(), relay.now_ms())[0] or not handle.alive(),
+                     self.initiator_wait)
+            wait_for(lambda: self_settled(relay.events(), relay.now_ms())[1] or not handle.alive(),
+                     SELF_CLOSE_MS / 1000 + SELF_MARGIN_S)
+        finally:
+            relay.stop()
+            events = relay.events()
+            with open(log, "a", encoding="utf-8") as f:
+                for e in events:
+                    f.write(json.dumps(e, separators=(",", ":")) + "\n")
+            if handle is not None:
+                handle.stop()
+                if handle.log:
+                    with open(log, "a", encoding="utf-8") as f:
+                        f.write(f"==== {target.name}'s own log ({handle.log})\n{read_text(handle.log)}")
+        return observe_self(events)
+
     @staticmethod
     def _session(target, case, log, where, judged=0):
         """The target's session id for the judged connection, while it is open;
@@ -221,17 +256,22 @@ class Runner:
     def run_one(self, target, case):
         t0 = time.monotonic()
         supports = getattr(target, "supports", None)
+        self_reason = getattr(target, "self_dial_reason", None)
         pre = skipped(case, target.status, target.reason, target.roles,
                       target.cfg.get("disabled", {}), target.name,
                       not_run=target.cfg.get("not_run", {}),
                       unsupported=supports(case) if supports else None,
-                      tester_missing=tester_missing(case, self.known_bugs))
+                      tester_missing=tester_missing(case, self.known_bugs),
+                      no_self_dial=(self_reason() if self_reason else
+                                    f"{target.name} has no way to dial itself") if case.role == "self" else None)
         if pre is not None:
             return result(target, case, pre, Observation(case.protocol, ""), 0, "")
         rel = self.log_path(target, case)
         log = os.path.join(self.out, rel)
         try:
-            obs = (self.btc_case if case.protocol == "btc" else self.noise_case)(target, case, log)
+            run = self.noise_case if case.protocol != "btc" else \
+                self.self_case if case.role == "self" else self.btc_case
+            obs = run(target, case, log)
         except Exception as e:  # a broken case is a Fail with its reason, never a hang
             obs = Observation(case.protocol, f"runner-error: {e}", tester="none")
         v = judge(case, obs, target.cfg)

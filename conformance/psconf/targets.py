@@ -5,7 +5,10 @@ Bitcoin targets give `responder(case)`, a context manager yielding the
 address to connect to (starting a one-shot responder when the target needs
 one per connection), and `initiator(port, case)`, which makes the target
 connect to our listener and returns a handle with `.stop()` (also a context
-manager). Noise targets follow the shim contract of conformance/noise/README.md
+manager). For the self cases `self_initiator(relay, case)` makes the target
+dial the runner's relay (psconf/selfrelay.py) as `initiator` makes it dial
+our listener, and gives the relay the target's own listening address;
+`self_dial_reason()` says why an adapter cannot (the case is then Missing). Noise targets follow the shim contract of conformance/noise/README.md
 (`NoiseShim`) or are peershake itself (`PeershakeNoise`): `launch()` starts
 one side, `responder_port()` waits for its port, `verdict()` reads its own
 result as a judging.TargetVerdict (`ok` with its handshake hash, count and
@@ -47,10 +50,17 @@ class Context:
 
 class InitiatorHandle:
     """What `initiator()` returns: `.stop()` ends what the target started
-    for the case (idempotent); `with` stops it on the way out."""
+    for the case (idempotent); `with` stops it on the way out. `log`: the
+    target's own output for the case, when it has one of its own."""
+
+    log = None
 
     def stop(self):
         pass
+
+    def alive(self):
+        """False once what was started for the case has ended by itself."""
+        return True
 
     def __enter__(self):
         return self
@@ -66,6 +76,10 @@ class ProcessHandle(InitiatorHandle):
     def __init__(self, cmd, out):
         self._cm = started(cmd, out)
         self.proc = self._cm.__enter__()
+        self.log = out
+
+    def alive(self):
+        return self.proc.poll() is None
 
     def stop(self):
         if self._cm is not None:
@@ -152,6 +166,18 @@ class BtcTarget(Target):
     def initiator(self, port, case):
         raise NotImplementedError
 
+    def self_dial_reason(self):
+        """Role self: None when `self_initiator` can make this target dial
+        itself, else why not (the self cases are Missing with it)."""
+        return f"the {self.name} adapter has no way to make it dial itself"
+
+    def self_initiator(self, relay, case):
+        """Role self: make the target dial relay.address as `initiator`
+        makes it dial our listener, and relay.set_upstream() its own
+        listening address (the relay holds the connection until then);
+        a handle as `initiator`'s."""
+        raise NotImplementedError
+
     def timeout_ms(self):
         return str(self.cfg.get("handshake_timeout_ms", 3000))
 
@@ -235,6 +261,29 @@ class PeershakeBtc(BtcTarget):
              "-t", self.timeout_ms(), "--linger", "600000", "--require-services", "0x9",
              "--v2transport", v2_flag(self.dial(case)), f"127.0.0.1:{port}"], log)
 
+    def self_dial_reason(self):
+        return None
+
+    def self_initiator(self, relay, case):
+        """A listener of its own for the case that also connects out
+        (`btc listen --connect`): the one process whose inbound handshake
+        checks the nonces of its outbound ones (cmd_btc.c is_local_nonce,
+        Core's CheckIncomingNonce); the long-running responder cannot be
+        told to dial. Its --connect peer is v1 (as an initiator case's)."""
+        log = os.path.join(self.workdir(), f"{case.id}-self.jsonl")
+        self._outputs[case.id] = log
+        v2 = [] if self.transport == "v2" else ["--v2transport", "0"]
+        h = ProcessHandle(
+            [self.ctx.peershake, "btc", "listen", "-n", "regtest", "--json", "--no-progress",
+             "-t", self.timeout_ms(), "--linger", "600000"] + v2 +
+            ["--connect", f"{relay.address[0]}:{relay.address[1]}", "127.0.0.1:0"], log)
+        ev = wait_for(lambda: first(read_jsonl(log), "listening") or not h.alive(), 10)
+        if not isinstance(ev, dict):
+            h.stop()
+            raise RuntimeError("peershake btc listen --connect did not start: " + read_text(log)[-300:])
+        relay.set_upstream(("127.0.0.1", ev["port"]))
+        return h
+
     def session_id(self, case, where):
         if where["role"] == "responder":
             res = jsonl_result(self.log, peer=where.get("local"))
@@ -256,6 +305,11 @@ class PyV1Peer(BtcTarget):
 
     def listen_args(self, case):
         return []
+
+    def self_dial_reason(self):
+        return (f"{self.script_name} makes one connection per process, --listen or --connect "
+                f"(conformance/lib/{self.script_name}): no listener of its own while it dials, so it cannot "
+                "dial itself")
 
     def connect_args(self, case):
         return []
@@ -352,6 +406,23 @@ class Bcoin(BtcTarget):
         except Exception:
             h.stop()
             raise
+        return h
+
+    def self_dial_reason(self):
+        return None
+
+    def self_initiator(self, relay, case):
+        """A fresh node pinned to the relay with --only, as for an
+        initiator case; its own P2P port (DIR/ports) is the upstream."""
+        d = os.path.join(self.workdir(), f"node-self-{case.id}")
+        h = CommandHandle([os.path.join(HERE, "bcoin", "stop"), d])
+        try:
+            self._start(d, ["--only", f"{relay.address[0]}:{relay.address[1]}"])
+            relay.set_upstream(("127.0.0.1", int(self._ports(d)["BCOIN_PORT"])))
+        except Exception:
+            h.stop()
+            raise
+        h.log = os.path.join(d, "debug.log")
         return h
 
 
@@ -451,6 +522,18 @@ class Bitcoind(BtcTarget):
                                                f"127.0.0.1:{port}", self.dial(case))
         self.rpc(method, params)
         return NoHandle()
+
+    def self_dial_reason(self):
+        return None
+
+    def self_initiator(self, relay, case):
+        """The node's own P2P port is the upstream; then the same RPC as an
+        initiator case (addconnection RELAY outbound-full-relay false): its
+        outbound side sends its version first, its inbound side meets its
+        own nonce (net_processing.cpp ProcessMessage("version"):
+        CheckIncomingNonce)."""
+        relay.set_upstream(("127.0.0.1", self.port))
+        return self.initiator(relay.address[1], case)
 
     def session_id(self, case, where):
         addr = where.get("local") if where["role"] == "responder" else f"127.0.0.1:{where.get('port')}"

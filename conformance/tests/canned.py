@@ -150,3 +150,93 @@ def case(msgs, expect="handshake", switches="", role="responder", proto="btc", c
 
 
 STD = "recv=version,features,verack"
+
+
+# --------------------------------------------------------------- role self
+#
+# The relay's events (psconf/selfrelay.py) for a target that dials itself,
+# from a one-line transcript. Tokens, in order (each 1 ms after the last):
+#
+#   >CMD[:LEN]   the target's outbound side sent CMD (leg "out"); passed on
+#                to its inbound side at once once the relay is connected
+#                (U), else held until then
+#   <CMD[:LEN]   its inbound side sent CMD (leg "in"), passed on
+#   !CMD[:LEN]   its inbound side sent CMD with a bad checksum
+#   <~N          its inbound side sent N bytes that are no whole message
+#   U            the relay reached the target's own listener (upstream)
+#   X            it could not (upstream-failed; the relay ends the connection)
+#   +MS          MS milliseconds pass
+#   #in #out #relay   the first end: by the inbound side, the outbound
+#                side (eof), the relay (stopped)
+#
+# The version fields are SELF_OUT_VERSION (out) and SELF_IN_VERSION (in):
+# Core v31.1's, with the nonces of two different handshakes.
+
+SELF_OUT_VERSION = {"version": 70016, "services": "0x0000000000000409", "time": 1700000000,
+                    "nonce": "0x1f2e3d4c5b6a7988", "user_agent": "/Satoshi:31.1.0/", "start_height": 0,
+                    "relay": True}
+SELF_IN_VERSION = dict(SELF_OUT_VERSION, nonce="0x0123456789abcdef")
+# Core v31.1 dialing itself (addconnection, -v2transport=0): its outbound
+# side's version (102 bytes of payload), then its inbound side's end
+# (net_processing.cpp: "connected to self", fDisconnect before PushNodeVersion).
+CORE_SELF = ">version:102 U #in"
+# A target without the self check: its inbound side answers, both sides
+# complete the handshake with each other, nothing ends it.
+NO_CHECK_SELF = ("U >version:102 <version:102 <wtxidrelay <sendaddrv2 <verack >wtxidrelay >sendaddrv2 >verack "
+                 "+1000 #relay")
+SELF_CASE = "recv=- out=version"
+
+
+def self_events(transcript, out_version=None, in_version=None):
+    """A role-self transcript -> the relay's events."""
+    t = 0.0
+    evs = [{"event": "listening", "t_ms": t, "addr": "127.0.0.1:40100"},
+           {"event": "accepted", "t_ms": t, "conn": 0, "peer": "127.0.0.1:40200"}]
+    total = {"out": 0, "in": 0}
+    fwd = {"out": 0, "in": 0}
+    up = False
+
+    def forward(leg):
+        if (leg == "in" or up) and fwd[leg] < total[leg]:
+            fwd[leg] = total[leg]
+            evs.append({"event": "forwarded", "t_ms": t, "conn": 0, "leg": leg, "total": total[leg]})
+
+    for tok in transcript.split():
+        t += 1
+        if tok[0] == "+":
+            t += float(tok[1:]) - 1
+        elif tok == "U":
+            up = True
+            evs.append({"event": "upstream", "t_ms": t, "addr": "127.0.0.1:40300"})
+            evs.append({"event": "connected", "t_ms": t, "conn": 0, "upstream": "127.0.0.1:40300",
+                        "local": "127.0.0.1:40400"})
+            forward("out")
+        elif tok == "X":
+            evs.append({"event": "upstream-failed", "t_ms": t, "conn": 0, "error": "[Errno 111] Connection refused"})
+            evs.append({"event": "closed", "t_ms": t, "conn": 0, "by": "relay", "how": "upstream-failed"})
+        elif tok[0] == "#":
+            by = {"in": "inbound", "out": "outbound", "relay": "relay"}[tok[1:]]
+            evs.append({"event": "closed", "t_ms": t, "conn": 0, "by": by,
+                        "how": "stopped" if by == "relay" else "eof"})
+        elif tok.startswith("<~"):
+            n = int(tok[2:])
+            total["in"] += n
+            evs.append({"event": "bytes", "t_ms": t, "conn": 0, "leg": "in", "n": n, "hex": "00" * n})
+            forward("in")
+        elif tok[0] in "<>!":
+            leg = "out" if tok[0] == ">" else "in"
+            name, _, n = tok[1:].partition(":")
+            n = int(n or 0)
+            total[leg] += 24 + n
+            evs.append({"event": "bytes", "t_ms": t, "conn": 0, "leg": leg, "n": 24 + n, "hex": ""})
+            m = {"event": "message", "t_ms": t, "conn": 0, "leg": leg, "magic": "fabfb5da", "command": name,
+                 "valid_command": True, "length": n, "bytes": 24 + n, "end": total[leg],
+                 "checksum": tok[0] != "!"}
+            if name == "version":
+                m["fields"] = dict((out_version or SELF_OUT_VERSION) if leg == "out" else
+                                   (in_version or SELF_IN_VERSION))
+            evs.append(m)
+            forward(leg)
+        else:
+            raise ValueError(f"bad self transcript token {tok!r}")
+    return evs

@@ -4,10 +4,11 @@ only the rules it breaks)."""
 
 import unittest
 
-from canned import (CORE_HANDSHAKE, CORE_POST, CORE_RESPONDER, CORE_V2_RESPONDER, CORE_VERSION, SESSION, STD,
-                    case, events, v2_events)
+from canned import (CORE_HANDSHAKE, CORE_POST, CORE_RESPONDER, CORE_SELF, CORE_V2_RESPONDER, CORE_VERSION, SELF_CASE,
+                    SESSION, STD, case, events, self_events, v2_events)
 from psconf import judging
-from psconf.judging import BTC_RULES, NOISE_RULES, TargetVerdict, check, judge, observe_btc, observe_noise
+from psconf.judging import (BTC_RULES, NOISE_RULES, TargetVerdict, check, judge, observe_btc, observe_noise,
+                            observe_self)
 
 NOISE_R = "recv=msg2,echo tester=SUCCESS"
 # a Noise responder target that did everything right, as the tester (our
@@ -37,6 +38,7 @@ def v2obs(transcript, target_session=SESSION, **kw):
 
 
 V2_STD = STD + " v2=key,garbage,version transport=v2"
+SELF = case(SELF_CASE, expect="disconnect", role="self")
 
 
 # rule -> (case, observation, the violations expected): one break per rule
@@ -114,6 +116,14 @@ BTC_BREAKS = {
                       ["v2:key-length"]),
     "v2:garbage-len": (case(V2_STD, cid="CF-V2-900"),
                        v2obs(CORE_V2_RESPONDER.replace("<@garbage:1500", "<@garbage:4096")), ["v2:garbage-len"]),
+    # role self: Core dialing itself, but its outbound side pings before any answer
+    "self:out": (SELF, observe_self(self_events(CORE_SELF.replace(">version:102", ">version:102 >ping:8"))),
+                 ["self:out"]),
+    # its inbound side ends the connection before anything reached it (and
+    # the outbound side has sent nothing): no nonce was there to check
+    "self:before-version": (SELF, observe_self(self_events("U #in")), ["self:before-version", "self:out"]),
+    # five stray bytes from the inbound side before its end
+    "self:bytes": (SELF, observe_self(self_events(CORE_SELF.replace("#in", "<~5 #in"))), ["self:bytes"]),
 }
 
 NOISE_BREAKS = {
@@ -184,6 +194,9 @@ for _proto, _breaks in (("btc", BTC_BREAKS), ("noise", NOISE_BREAKS)):
 
 class CoreHolds(unittest.TestCase):
     """Bitcoin Core's own transcripts break no rule."""
+
+    def test_self(self):
+        self.assertEqual(rules(SELF, observe_self(self_events(CORE_SELF))), [])
 
     def test_responder(self):
         self.assertEqual(rules(case(STD), btc(CORE_RESPONDER)), [])

@@ -185,10 +185,12 @@ class FakeRpc(Scratch):
         import http.server
         import threading
         answers = self.answers = {}
+        requests = self.requests = []
 
         class H(http.server.BaseHTTPRequestHandler):
             def do_POST(self):
                 req = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                requests.append(req)
                 code, body = answers[req["method"]]
                 data = json.dumps(body).encode()
                 self.send_response(code)
@@ -224,6 +226,68 @@ class FakeRpc(Scratch):
             self.t.initiator(9, c)
         self.assertIn("Already at capacity", str(e.exception))
         self.assertIn("'outbound-full-relay', True", str(e.exception))
+
+
+    def test_self_initiator(self):
+        """The self case: the node's own P2P port is the relay's upstream,
+        then the initiator cases' RPC to the relay's address, v1."""
+        class FakeRelay:
+            address = ("127.0.0.1", 41234)
+            upstream = None
+
+            def set_upstream(self, addr):
+                self.upstream = addr
+        self.answers["addconnection"] = (200, {"result": {"address": "127.0.0.1:41234",
+                                                          "connection_type": "outbound-full-relay"}, "error": None})
+        self.t.cfg["transport"] = self.t.transport = "v1"
+        self.t.port = 18555
+        relay = FakeRelay()
+        c = {c.id: c for c in catalogue.load_cases()}["CF-V1-068"]
+        with self.t.self_initiator(relay, c):
+            pass
+        self.assertEqual(relay.upstream, ("127.0.0.1", 18555))
+        self.assertEqual([(r["method"], r["params"]) for r in self.requests],
+                         [("addconnection", ["127.0.0.1:41234", "outbound-full-relay", False])])
+        self.assertIsNone(self.t.self_dial_reason())
+
+
+class PeershakeSelf(Scratch):
+    def test_listen_connect(self):
+        """peershake-btc dials itself as `btc listen --connect RELAY` (one
+        process: its inbound handshakes check its outbound nonces); the
+        port of its `listening` line is the relay's upstream."""
+        argv = self.path("argv")
+        fake = self.path("peershake", "#!/bin/sh\n"
+                                      f"printf '%s\\n' \"$@\" > {argv}\n"
+                                      "echo '{\"event\":\"listening\",\"port\":41999}'\n"
+                                      "exec sleep 30\n")
+        os.chmod(fake, 0o755)
+
+        class FakeRelay:
+            address = ("127.0.0.1", 41234)
+            upstream = None
+
+            def set_upstream(self, addr):
+                self.upstream = addr
+        t = targets.PeershakeBtc({"name": "peershake-btc", "protocol": "btc", "transport": "v1",
+                                  "handshake_timeout_ms": 3000}, targets.Context(fake, self.dir))
+        relay = FakeRelay()
+        c = {c.id: c for c in catalogue.load_cases()}["CF-V1-068"]
+        h = t.self_initiator(relay, c)
+        try:
+            self.assertTrue(h.alive())
+            self.assertEqual(relay.upstream, ("127.0.0.1", 41999))
+            with open(argv, encoding="utf-8") as f:
+                args = f.read().split()
+        finally:
+            h.stop()
+        self.assertFalse(h.alive())
+        self.assertEqual(args[:2], ["btc", "listen"])
+        self.assertEqual(args[-3:], ["--connect", "127.0.0.1:41234", "127.0.0.1:0"])
+        i = args.index("--v2transport")
+        self.assertEqual(args[i + 1], "0")
+        self.assertEqual(args[args.index("-t") + 1], "3000")
+        self.assertTrue(h.log.endswith("CF-V1-068-self.jsonl"))
 
 
 class SessionIds(Scratch):
