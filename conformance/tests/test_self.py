@@ -19,7 +19,7 @@ import threading
 import time
 import unittest
 
-from canned import CORE_SELF, NO_CHECK_SELF, SELF_CASE, case, self_events
+from canned import CORE_SELF, NO_CHECK_SELF, SELF_CASE, SELF_IN_VERSION, SELF_OUT_VERSION, case, self_events
 from psconf import catalogue, judging, runner, targets
 from psconf.catalogue import CatalogueError, parse_line
 from psconf.judging import SELF_CLOSE_MS, judge, observe_self, self_settled, skipped
@@ -339,8 +339,11 @@ class JudgeSelf(unittest.TestCase):
     def test_bcoin_recorded(self):
         cfg = next(c for _, c in targets.load_configs() if c["name"] == "bcoin")
         # bcoin 1.0.2 in regtest, as the relay saw it (70015: no features)
+        bcoin = {"version": 70015, "services": 9, "user_agent": "/bcoin:v1.0.2/", "start_height": 0, "relay": True}
         obs = observe_self(self_events("U >version:100 <version:100 <verack >verack >sendcmpct:9 >getaddr "
-                                       ">getblocks:69 <sendcmpct:9 <getaddr <addr:61 >addr:61 +1000 #relay"))
+                                       ">getblocks:69 <sendcmpct:9 <getaddr <addr:61 >addr:61 +1000 #relay",
+                                       out_version=dict(SELF_OUT_VERSION, **bcoin),
+                                       in_version=dict(SELF_IN_VERSION, **bcoin)))
         the_case = {c.id: c for c in catalogue.load_cases()}["CF-V1-068"]
         v = judge(the_case, obs, cfg)
         self.assertEqual(v.outcome, "Non-strict", v.note)
