@@ -9,8 +9,8 @@
 	 BTC_BUG_CMD_NONPRINTABLE | BTC_BUG_UA_NONCANONICAL)
 /* framing rewrites of our one version */
 #define FRAME                                                                                      \
-	(BTC_BUG_LENGTH_LARGER | BTC_BUG_LENGTH_SMALLER | BTC_BUG_OVERSIZE | BTC_BUG_MAX_SIZE |    \
-	 BTC_BUG_GARBAGE_AFTER)
+	(BTC_BUG_VERSION_TRAILING | BTC_BUG_LENGTH_LARGER | BTC_BUG_LENGTH_SMALLER |               \
+	 BTC_BUG_OVERSIZE | BTC_BUG_MAX_SIZE | BTC_BUG_GARBAGE_AFTER)
 /* switches after which our verack is not sent after their version */
 #define NO_LATE_VERACK (BTC_BUG_NO_VERACK | BTC_BUG_EARLY_VERACK | BTC_BUG_VERACK_FIRST)
 
@@ -427,6 +427,19 @@ int btc_mis_rewrite(const struct btc_hs_config *c, uint64_t rewrite, uint8_t *fr
 		return PS_ERR_NOBUF;
 	if (c->bugs & BTC_BUG_WRONG_MAGIC)
 		frame[0] ^= 0xff;
+	if (rewrite & BTC_BUG_VERSION_TRAILING) {
+		/* 4 bytes after the relay byte, inside the payload (length and
+		 * checksum cover them). Core reads nothing after fRelay: "if
+		 * (!vRecv.empty()) vRecv >> fRelay" is the last read, the rest
+		 * of the payload is left unread (room for later fields). */
+		static const uint8_t more[4] = { 0x01, 0x02, 0x03, 0x04 };
+		if (cap - len < sizeof(more))
+			return PS_ERR_NOBUF;
+		memcpy(frame + len, more, sizeof(more));
+		len += sizeof(more);
+		ps_store_u32le(frame + 16, (uint32_t)(len - BTC_HEADER_LEN));
+		btc_checksum(frame + 20, frame + BTC_HEADER_LEN, len - BTC_HEADER_LEN);
+	}
 	if (rewrite & BTC_BUG_UA_NONCANONICAL) {
 		/* the user agent's CompactSize after the 80 fixed bytes
 		 * (version, services, time, addr_recv, addr_from, nonce) as

@@ -38,6 +38,8 @@ static const struct bug bugs[] = {
 	  "our version with its last checksum byte wrong, then a correct one", T_V1 },
 	{ "user-agent-noncanonical", P_BTC, R_BOTH, K_BTC, BTC_BUG_UA_NONCANONICAL, NULL,
 	  "our version's user agent length as fd LL 00 (non-canonical), then a correct one", T_V1 },
+	{ "version-trailing-bytes", P_BTC, R_BOTH, K_BTC, BTC_BUG_VERSION_TRAILING, NULL,
+	  "4 more bytes in our version's payload after the relay byte (Core: unread)", T_V1 },
 	{ "bad-alone", P_BTC, R_BOTH, K_BTC, BTC_BUG_BAD_ALONE, NULL,
 	  "with bad-checksum*, cmd-*, user-agent-257/-noncanonical: the spoilt version alone",
 	  T_ANY },

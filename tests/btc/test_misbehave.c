@@ -28,8 +28,8 @@
 #define T0	UINT64_C(1000000000000)
 #define MAX_OUT 8192
 #define MAX_EV	64
-#define NBUGS	25 /* BTC_BUG_BAD_CHECKSUM (1 << 0) .. BTC_BUG_BAD_ALONE (1 << 24) */
-_Static_assert(BTC_BUG_BAD_ALONE == 1 << (NBUGS - 1), "a BTC_BUG_* bit this test misses");
+#define NBUGS	26 /* BTC_BUG_BAD_CHECKSUM (1 << 0) .. BTC_BUG_VERSION_TRAILING (1 << 25) */
+_Static_assert(BTC_BUG_VERSION_TRAILING == 1 << (NBUGS - 1), "a BTC_BUG_* bit this test misses");
 
 /* bit 1 << k as a configuration btc_hs_init takes: bad-alone needs a
  * spoilt version to send alone (btc_mis_check) */
@@ -490,6 +490,19 @@ static void test_checksum_last_and_noncanonical(void **state)
 		assert_memory_equal(f + 20, h, 4);
 		assert_int_equal(btc_hs_outcome(&hon.hs), PS_SUCCESS);
 		assert_string_equal(btc_hs_peer(&hon.hs)->user_agent, "/mis:1/");
+
+		/* version-trailing-bytes: 4 more bytes inside the payload,
+		 * covered by length and checksum; the honest core reads the
+		 * fields before them and takes the version */
+		run(&mis, &hon, (enum btc_role)role, BTC_BUG_VERSION_TRAILING, NULL);
+		v = our_version(&mis, 0);
+		f = mis.stream + sent_offset(&mis, (size_t)(v - mis.sent));
+		assert_int_equal(v->length, 86 + 7 + 4);
+		assert_memory_equal(f + BTC_HEADER_LEN + 86 + 7, "\x01\x02\x03\x04", 4);
+		cry_sha256d(h, f + BTC_HEADER_LEN, v->length);
+		assert_memory_equal(f + 20, h, 4);
+		assert_int_equal(btc_hs_outcome(&hon.hs), PS_SUCCESS);
+		assert_true(btc_hs_peer(&hon.hs)->relay);
 	}
 }
 
