@@ -13,10 +13,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define BTC_PROTOCOL_VERSION	70016	 /* src/node/protocol_version.h PROTOCOL_VERSION */
-#define BTC_MIN_PEER_VERSION	31800	 /* src/node/protocol_version.h MIN_PEER_PROTO_VERSION */
-#define BTC_WTXID_RELAY_VERSION 70016	 /* src/node/protocol_version.h WTXID_RELAY_VERSION */
-#define BTC_BIP0031_VERSION	60000	 /* src/node/protocol_version.h BIP0031_VERSION: ping nonces */
+#define BTC_PROTOCOL_VERSION	70016 /* src/node/protocol_version.h PROTOCOL_VERSION */
+#define BTC_MIN_PEER_VERSION	31800 /* src/node/protocol_version.h MIN_PEER_PROTO_VERSION */
+#define BTC_WTXID_RELAY_VERSION 70016 /* src/node/protocol_version.h WTXID_RELAY_VERSION */
+#define BTC_BIP0031_VERSION	60000 /* src/node/protocol_version.h BIP0031_VERSION: ping nonces */
 #define BTC_MAX_PAYLOAD		4000000u /* src/net.h MAX_PROTOCOL_MESSAGE_LENGTH */
 #define BTC_MAX_SUBVERSION	256u	 /* src/net.h MAX_SUBVERSION_LENGTH */
 
