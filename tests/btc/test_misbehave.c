@@ -232,7 +232,7 @@ static void test_sent_matches_queue_every_v2_switch(void **state)
 			}
 			for (int cmd = 0; cmd < BTC_CMD_COUNT_; cmd++) {
 				struct btc_inject in = { (enum btc_cmd)cmd,
-							 (enum btc_when)(cmd % 3), false };
+							 (enum btc_when)(cmd % 3), false, 0 };
 				run_over(&mis, &hon, (enum btc_role)role, 0, UINT32_C(1) << bit,
 					 &in, mk, hk);
 			}
@@ -280,7 +280,8 @@ static void test_sent_matches_queue_every_injection(void **state)
 			for (int when = BTC_BEFORE_VERSION; when <= BTC_AFTER_VERACK; when++)
 				for (int empty = 0; empty < 2; empty++) {
 					struct btc_inject in = { (enum btc_cmd)cmd,
-								 (enum btc_when)when, empty != 0 };
+								 (enum btc_when)when, empty != 0,
+								 0 };
 					run(&mis, &hon, (enum btc_role)role, 0, &in);
 				}
 }
