@@ -213,14 +213,14 @@ struct btc_event {
 	char command[BTC_COMMAND_LEN + 1]; /* printable copy, non-printables as '?' */
 	uint32_t length;		   /* the header's length field */
 	uint64_t bytes;
-	int err;	  /* PS_ERR_* for DROPPED, FAILED, DISCONNECT */
-	const char *note; /* static text or NULL ("ignored: before version") */
+	int err; /* PS_ERR_* for DROPPED, FAILED, DISCONNECT */
 	/* SENT and RECV of a ping or pong whose payload is exactly 8 bytes:
 	 * has_nonce, and nonce those 8 bytes read little-endian (as
 	 * btc_payload_decode reads it). Any other event, or a ping or pong of
 	 * another size (BIP 31's empty ping; a longer one, whose nonce Core
 	 * would read), has none: has_nonce false, nonce 0. */
 	bool has_nonce;
+	const char *note; /* static text or NULL ("ignored: before version") */
 	uint64_t nonce;
 };
 
@@ -278,7 +278,6 @@ struct btc_hs {
 	uint64_t nonce;	  /* the nonce in our version */
 	uint64_t deadline_ns;
 	uint64_t done_ns; /* when it reached DONE: delayed injections count from here */
-	uint32_t delayed; /* bit i: cfg.inject[i] is delayed and not yet sent */
 	bool sent_version, got_version;
 	struct btc_peer_info peer;
 
@@ -289,7 +288,8 @@ struct btc_hs {
 	size_t out_len;
 	uint64_t bytes_out;
 	enum btc_hs_out out_state;
-	bool detected; /* a DETECT responder knows the peer's transport */
+	uint32_t delayed; /* bit i: cfg.inject[i] is delayed and not yet sent */
+	bool detected;	  /* a DETECT responder knows the peer's transport */
 	struct btc_hs_v2mis v2mis;
 
 	struct btc_event ev[BTC_HS_EVENTS];
