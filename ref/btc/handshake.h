@@ -193,7 +193,8 @@ enum btc_ev_type {
 	BTC_EV_VERSION,	  /* their version arrived and was accepted: btc_hs_peer */
 	BTC_EV_SUCCESS,	  /* handshake complete */
 	BTC_EV_FAILED,	  /* handshake over without success: err (and outcome) */
-	BTC_EV_DISCONNECT /* after success, the peer broke a rule: err, note */
+	BTC_EV_DISCONNECT /* after success, the peer broke a rule (or did not read: a
+			   * delayed injection found the queue full): err, note */
 };
 
 /* SENT events describe the frame as it went into the output queue, after

@@ -6,10 +6,12 @@
  * btc/handshake.c builds what an honest peer sends and asks these hooks,
  * at a few named points, what the switches (cfg->bugs, BTC_BUG_*) and the
  * injections (cfg->inject, send=CMD@WHEN) change: what goes out around its
- * own messages and, for the delayed injections, after the handshake, how its version's fields and
- * frames are rewritten, whether features go out, how many veracks. No other file reads a BTC_BUG_*
- * or BTC_V2_BUG_* bit. The frame rewrites work on v1 frames (btc/v1.h); SENT events are made from
- * the frame after the rewrite, so the log shows what went out.
+ * own messages (and, for the delayed injections, when after the
+ * handshake), how its version's fields and frames are rewritten, whether
+ * features go out, how many veracks. No other file reads a BTC_BUG_* or
+ * BTC_V2_BUG_* bit. The frame rewrites work on v1 frames (btc/v1.h); SENT
+ * events are made from the frame after the rewrite, so the log shows what
+ * went out.
  *
  * The v2 switches (cfg->v2_bugs) act in three places: the transport's
  * configuration at init (our garbage's length, decoys and version contents
