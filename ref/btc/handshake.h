@@ -328,8 +328,8 @@ void btc_hs_close(struct btc_hs *hs, int reason);
 /* The time at which btc_hs_handle_expiry must be called, UINT64_MAX for
  * none: while pending, the handshake deadline; once done, when the next
  * delayed injection (struct btc_inject delay_ms) is due, UINT64_MAX when
- * none waits (so always, honestly); after the end, UINT64_MAX. Once done
- * it may be earlier than the deadline was. */
+ * none waits (always, without delayed injections); after the end,
+ * UINT64_MAX. Once done it may be earlier than the deadline was. */
 uint64_t btc_hs_expiry(const struct btc_hs *hs);
 
 /* Apply the deadline: past it, a pending handshake ends with

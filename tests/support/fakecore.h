@@ -10,8 +10,11 @@
  * refuses after success, SUCCESS or FAILED at the end; each event's msg is
  * the line without its newline, length the line's length and bytes that
  * plus one; with cfg.nonces the SENT and RECV events of "ping" and "pong"
- * carry TU_FAKE_NONCE as their nonce. The ring holds TU_FAKE_EVENTS and keeps its last slot for the
- * one SUCCESS or FAILED, so a burst of lines loses events (events_lost).
+ * carry TU_FAKE_NONCE as their nonce. The ring holds TU_FAKE_EVENTS and
+ * keeps its last slot for the one SUCCESS or FAILED, so a burst of lines
+ * loses events (events_lost). With cfg.late_ping_in the pinger sends one
+ * more ping that long after its success, from handle_expiry: a core with
+ * a timer after success, as Bitcoin's delayed injections.
  *
  * What the core did is recorded in a struct tu_fake_log that outlives it
  * (the core lives in the session's block, freed in on_done); a log may be
