@@ -143,6 +143,35 @@ verack"
 	assert_output '["SUCCESS","outbound",70016,"0x0000000000000809","/peershake:0.1.0/",0,true,"number",true]'
 }
 
+@test "a version without the relay byte: relay null in JSON, relay=- in text; with it, true/false and 1/0" {
+	ps_listen l1 127.0.0.1:0 -n regtest --json --count 1
+	run "$PEERSHAKE" -n regtest --bug no-relay btc connect "127.0.0.1:$LISTEN_PORT"
+	assert_success
+	ps_wait_exit l1 10
+	run jq -c 'select(.event=="version" or .event=="result") | [.event, has("relay"), .relay]' "$BATS_TEST_TMPDIR/l1.out"
+	assert_output '["version",true,null]
+["result",true,null]'
+	ps_listen l2 127.0.0.1:0 -n regtest --count 1
+	run "$PEERSHAKE" -n regtest --bug no-relay btc connect "127.0.0.1:$LISTEN_PORT"
+	assert_success
+	ps_wait_exit l2 10
+	run cat "$BATS_TEST_TMPDIR/l2.out"
+	assert_line --regexp '^SUCCESS +127\.0\.0\.1:[0-9]+ .* height=0 relay=- \('
+	# the byte there, 0: false and relay=0, not absent
+	ps_listen l3 127.0.0.1:0 -n regtest --json --count 1
+	run "$PEERSHAKE" -n regtest --relay 0 btc connect "127.0.0.1:$LISTEN_PORT"
+	assert_success
+	ps_wait_exit l3 10
+	run jq -c 'select(.event=="result") | .relay' "$BATS_TEST_TMPDIR/l3.out"
+	assert_output false
+	ps_listen l4 127.0.0.1:0 -n regtest --count 1
+	run "$PEERSHAKE" -n regtest --relay 0 btc connect "127.0.0.1:$LISTEN_PORT"
+	assert_success
+	ps_wait_exit l4 10
+	run cat "$BATS_TEST_TMPDIR/l4.out"
+	assert_line --regexp '^SUCCESS +127\.0\.0\.1:[0-9]+ .* height=0 relay=0 \('
+}
+
 @test "JSON summary counts agree with the result lines" {
 	local p1 p2
 	p1=$(ps_free_port)

@@ -727,8 +727,13 @@ def check_btc(case, obs):
             out.append(Violation("field:user_agent_len",
                                  f"user agent of {fv['user_agent_len']} bytes > MAX_SUBVERSION_LENGTH {MAX_SUBVERSION_LENGTH}"))
         for chk in case.msgs.fields:
-            if not chk.holds(fv.get(chk.field)):
-                out.append(Violation(f"field:{chk.field}", f"{chk.field} is {fv.get(chk.field)}, want {chk}"))
+            # a field the version did not carry (the relay byte, optional:
+            # peershake logs "relay":null) satisfies no check: relay=1 wants
+            # the byte, which Core always sends
+            got = fv.get(chk.field)
+            if not chk.holds(got):
+                shown = "absent (not in the version)" if got is None else got
+                out.append(Violation(f"field:{chk.field}", f"{chk.field} is {shown}, want {chk}"))
     elif case.msgs.fields:
         out.append(Violation("field:version", "no version from the target: " +
                              ", ".join(str(c) for c in case.msgs.fields) + " not checkable"))
@@ -774,6 +779,8 @@ def check_v2(case, obs):
 
 
 def version_fields(ev):
+    """The fields= checks' values of a version event; None where the field
+    is absent or null (a version without the relay byte: "relay":null)."""
     def num(x):
         if x is None or isinstance(x, bool):
             return None if x is None else int(x)

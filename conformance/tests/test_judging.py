@@ -57,6 +57,50 @@ class ObserveBtc(unittest.TestCase):
         self.assertEqual([v.rule for v in judging.check(PING_EARLY, o)], ["pong:early"])
 
 
+class VersionFields(unittest.TestCase):
+    """The relay byte is optional (Core: "if (!vRecv.empty()) vRecv >>
+    fRelay"); peershake logs a version without it as "relay":null, and an
+    absent byte satisfies no check: relay=1 wants the byte Core always sends."""
+
+    NO_RELAY = dict(CORE_VERSION, relay=None)
+
+    def test_values(self):
+        self.assertEqual(judging.version_fields(CORE_VERSION)["relay"], 1)
+        self.assertEqual(judging.version_fields(dict(CORE_VERSION, relay=False))["relay"], 0)
+        self.assertIsNone(judging.version_fields(self.NO_RELAY)["relay"])
+        self.assertIsNone(judging.version_fields({"version": 70016})["relay"])
+        # through the log as peershake writes it: null in JSON
+        text = jsonl(events(CORE_RESPONDER, version=self.NO_RELAY))
+        self.assertIn('"relay":null', text)
+        o = observe_btc(parse_jsonl(text))
+        self.assertIsNone(judging.version_fields(o.version)["relay"])
+
+    def rules(self, fields, version):
+        c = case(STD + " fields=" + fields)
+        return [v.rule for v in judging.check(c, btc(CORE_RESPONDER, version=version))]
+
+    def test_absent_relay_is_not_relay_1(self):
+        self.assertEqual(self.rules("relay=1", CORE_VERSION), [])
+        self.assertEqual(self.rules("relay=1", self.NO_RELAY), ["field:relay"])
+        self.assertEqual(self.rules("relay=1", dict(CORE_VERSION, relay=False)), ["field:relay"])
+        c = case(STD + " fields=relay=1")
+        v = judging.check(c, btc(CORE_RESPONDER, version=self.NO_RELAY))
+        self.assertIn("relay is absent", v[0].detail)
+
+    def test_absent_relay_satisfies_no_check(self):
+        for f in ("relay=0", "relay!=0", "relay!=1", "relay>=0", "relay<=1"):
+            with self.subTest(f):
+                self.assertEqual(self.rules(f, self.NO_RELAY), ["field:relay"])
+        self.assertEqual(self.rules("relay=0", dict(CORE_VERSION, relay=False)), [])
+        # the other fields are checked as before
+        self.assertEqual(self.rules("relay=1,version>=70016", self.NO_RELAY), ["field:relay"])
+
+    def test_judged_fail(self):
+        c = case(STD + " fields=relay=1")
+        self.assertEqual(judge(c, btc(CORE_RESPONDER, version=self.NO_RELAY), {}).outcome, "Fail")
+        self.assertEqual(judge(c, btc(CORE_RESPONDER), {}).outcome, "Pass")
+
+
 class ObserveNoise(unittest.TestCase):
     H = "cd" * 32
 

@@ -57,15 +57,33 @@ static void ev_about(struct btc_hs *hs, enum btc_ev_type type, const struct btc_
 	ev_push(hs, &ev, must);
 }
 
+/* A ping's or pong's nonce: its payload when that is exactly 8 bytes. */
+static void ev_nonce(struct btc_event *ev, const uint8_t *payload, size_t len)
+{
+	if ((ev->cmd != BTC_CMD_PING && ev->cmd != BTC_CMD_PONG) || len != sizeof(uint64_t))
+		return;
+	ev->has_nonce = true;
+	ev->nonce = ps_load_u64le(payload);
+}
+
 static void ev_recv(struct btc_hs *hs, const struct btc_rx_msg *rx, const char *note)
 {
-	ev_about(hs, BTC_EV_RECV, rx, rx->bytes, PS_OK, note, false);
+	struct btc_event ev;
+
+	ev_init(&ev, BTC_EV_RECV, rx->command);
+	ev.cmd = rx->cmd;
+	ev.length = rx->length;
+	ev.bytes = rx->bytes;
+	ev.note = note;
+	if (rx->kind == BTC_RX_MESSAGE && rx->kept == rx->length)
+		ev_nonce(&ev, rx->payload, rx->length);
+	ev_push(hs, &ev, false);
 }
 
 /* The frame at [frame, frame + n) just went into the output queue through
- * tr: log it as it is there, after any rewrite. */
+ * tr, carrying payload: log it as it is there, after any rewrite. */
 static void ev_sent(struct btc_hs *hs, const struct btc_transport *tr, const uint8_t *frame,
-		    size_t n)
+		    size_t n, const uint8_t *payload, size_t plen)
 {
 	uint8_t command[BTC_COMMAND_LEN];
 	struct btc_event ev;
@@ -75,6 +93,7 @@ static void ev_sent(struct btc_hs *hs, const struct btc_transport *tr, const uin
 		ev_init(&ev, BTC_EV_SENT, command);
 		ev.cmd = btc_cmd_from_bytes(command);
 		ev.length = length;
+		ev_nonce(&ev, payload, plen);
 	} else {
 		ev_init(&ev, BTC_EV_SENT, NULL);
 	}
@@ -245,7 +264,7 @@ static int queue_msg(struct btc_hs *hs, const struct btc_msg *m, const struct bt
 	    (r = btc_mis_rewrite(&hs->cfg, how ? how->rewrite : 0, frame, &n, room)) != PS_OK)
 		return r;
 	hs->out_len += n;
-	ev_sent(hs, tr, frame, n);
+	ev_sent(hs, tr, frame, n, p, plen);
 	if (hs->out_state == BTC_HS_OUT_V1_VERSION)
 		hs->out_state = BTC_HS_OUT_MUTED;
 	return PS_OK;
@@ -513,7 +532,8 @@ static void answer_ping(struct btc_hs *hs, const struct btc_msg *m)
 		hs->ev_lost++;
 }
 
-static int dispatch(struct btc_hs *hs, const struct btc_msg *m, const struct btc_rx_msg *rx)
+static int dispatch(struct btc_hs *hs, uint64_t now_ns, const struct btc_msg *m,
+		    const struct btc_rx_msg *rx)
 {
 	switch (hs->state) {
 	case BTC_HS_EXPECT_VERSION:
@@ -529,6 +549,9 @@ static int dispatch(struct btc_hs *hs, const struct btc_msg *m, const struct btc
 			ev_recv(hs, rx, NULL);
 			hs->state = BTC_HS_DONE;
 			hs->outcome = PS_SUCCESS;
+			/* the delayed injections count from here (handshake.h) */
+			hs->done_ns = now_ns;
+			hs->delayed = btc_mis_delayed_start(&hs->cfg);
 			ev_about(hs, BTC_EV_SUCCESS, rx, 0, PS_OK, NULL, true);
 			return PS_OK;
 		}
@@ -571,7 +594,7 @@ static int dispatch(struct btc_hs *hs, const struct btc_msg *m, const struct btc
 
 /* A whole message from the transport: decode it as Core's handlers read
  * it, then act on it. */
-static int on_message(struct btc_hs *hs, const struct btc_rx_msg *rx)
+static int on_message(struct btc_hs *hs, uint64_t now_ns, const struct btc_rx_msg *rx)
 {
 	int fixed = btc_payload_fixed_len(rx->cmd), r;
 	struct btc_msg m;
@@ -605,7 +628,7 @@ static int on_message(struct btc_hs *hs, const struct btc_rx_msg *rx)
 	}
 	if (rx->cmd == BTC_CMD_VERSION)
 		m.u.version.trailing += rx->length - rx->kept;
-	return dispatch(hs, &m, rx);
+	return dispatch(hs, now_ns, &m, rx);
 }
 
 /* A v1 transport whose very first header has another magic and a command
@@ -678,7 +701,7 @@ int btc_hs_input(struct btc_hs *hs, uint64_t now_ns, const uint8_t *data, size_t
 			continue;
 		}
 		hs->msgs_in++;
-		if ((r = on_message(hs, &rx)) != PS_OK)
+		if ((r = on_message(hs, now_ns, &rx)) != PS_OK)
 			return r;
 	}
 	return PS_OK;
@@ -696,13 +719,41 @@ void btc_hs_close(struct btc_hs *hs, int reason)
 
 uint64_t btc_hs_expiry(const struct btc_hs *hs)
 {
-	if (hs->state == BTC_HS_EXPECT_VERSION || hs->state == BTC_HS_EXPECT_VERACK)
+	switch (hs->state) {
+	case BTC_HS_EXPECT_VERSION:
+	case BTC_HS_EXPECT_VERACK:
 		return hs->deadline_ns;
-	return UINT64_MAX;
+	case BTC_HS_DONE:
+		return btc_mis_delayed_due(&hs->cfg, hs->done_ns, hs->delayed);
+	case BTC_HS_CLOSED:
+	default:
+		return UINT64_MAX;
+	}
+}
+
+/* Once done: the delayed injections due by now_ns go out. */
+static void send_delayed(struct btc_hs *hs, uint64_t now_ns)
+{
+	struct btc_mis_send s[BTC_MIS_MAX];
+	size_t n = btc_mis_delayed(&hs->cfg, hs->done_ns, now_ns, &hs->delayed, s);
+	int r;
+
+	for (size_t i = 0; i < n; i++)
+		if ((r = send_one(hs, &s[i])) != PS_OK) {
+			(void)hs_fail(hs, r, "output queue full", NULL, 0);
+			return;
+		}
 }
 
 void btc_hs_handle_expiry(struct btc_hs *hs, uint64_t now_ns)
 {
+	/* No deadline once done (Core's "version handshake timeout" ends with
+	 * the handshake; after it only its 20-minute inactivity timeout, not
+	 * ours to apply): the only timer left is the switches' late sends. */
+	if (hs->state == BTC_HS_DONE) {
+		send_delayed(hs, now_ns);
+		return;
+	}
 	if (now_ns >= btc_hs_expiry(hs))
 		(void)hs_fail(hs, PS_ERR_TIMEOUT,
 			      hs->got_version ? "no verack before the deadline"

@@ -117,13 +117,35 @@ enum {
 /* When an injected message goes out, relative to our own handshake messages. */
 enum btc_when { BTC_BEFORE_VERSION, BTC_BEFORE_VERACK, BTC_AFTER_VERACK };
 
+/* The longest delay of an injection (send=CMD@after-verack+MS): 10 minutes. */
+#define BTC_INJECT_MAX_DELAY_MS 600000u
+
 /* A message to send besides the handshake's own (peershake --bug send=CMD@WHEN).
  * cmd UNKNOWN sends "unknowncmd" with 4 bytes, or with empty_command an
- * all-NUL command (valid for Core: an unknown message). */
+ * all-NUL command (valid for Core: an unknown message).
+ *
+ * delay_ms (AFTER_VERACK only; 0 for the others, else btc_hs_init refuses
+ * cfg): 0 sends it right after our verack; 1..BTC_INJECT_MAX_DELAY_MS
+ * sends it that many milliseconds after the handshake is done, from
+ * btc_hs_handle_expiry (btc_hs_expiry says when). "Done" is the moment
+ * the core reaches DONE: the btc_hs_input call (its now_ns) that takes
+ * their verack, with our verack queued already (it went out with our
+ * answer to their version). That is the later of the two, the one moment
+ * the core knows the time of both, the same in both roles, and the moment
+ * the handshake deadline stops: the timer passes from the deadline to the
+ * delayed sends with no gap and no overlap, and a target that counts its
+ * own handshake deadline has had our verack before we start counting.
+ * A delayed injection goes out only where an undelayed after-verack one
+ * would (not with no-verack, early-verack, verack-before-version or
+ * silent), and only while the caller keeps the connection and calls
+ * btc_hs_handle_expiry (peershake: while --linger lasts; one due after
+ * the linger ends never goes out). Several go out in order of their due
+ * time, equal ones in the order given. */
 struct btc_inject {
 	enum btc_cmd cmd;
 	enum btc_when when;
 	bool empty_command;
+	uint32_t delay_ms;
 };
 
 #define BTC_MAX_INJECT 8
@@ -175,7 +197,8 @@ enum btc_ev_type {
 	BTC_EV_VERSION,	  /* their version arrived and was accepted: btc_hs_peer */
 	BTC_EV_SUCCESS,	  /* handshake complete */
 	BTC_EV_FAILED,	  /* handshake over without success: err (and outcome) */
-	BTC_EV_DISCONNECT /* after success, the peer broke a rule: err, note */
+	BTC_EV_DISCONNECT /* after success, the peer broke a rule (or did not read: a
+			   * delayed injection found the queue full): err, note */
 };
 
 /* SENT events describe the frame as it went into the output queue, after
@@ -195,8 +218,15 @@ struct btc_event {
 	char command[BTC_COMMAND_LEN + 1]; /* printable copy, non-printables as '?' */
 	uint32_t length;		   /* the header's length field */
 	uint64_t bytes;
-	int err;	  /* PS_ERR_* for DROPPED, FAILED, DISCONNECT */
+	int err; /* PS_ERR_* for DROPPED, FAILED, DISCONNECT */
+	/* SENT and RECV of a ping or pong whose payload is exactly 8 bytes:
+	 * has_nonce, and nonce those 8 bytes read little-endian (as
+	 * btc_payload_decode reads it). Any other event, or a ping or pong of
+	 * another size (BIP 31's empty ping; a longer one, whose nonce Core
+	 * would read), has none: has_nonce false, nonce 0. */
+	bool has_nonce;
 	const char *note; /* static text or NULL ("ignored: before version") */
+	uint64_t nonce;
 };
 
 /* What we learned of the peer from its version message. */
@@ -252,6 +282,7 @@ struct btc_hs {
 	const char *note; /* the words of the FAILED or DISCONNECT that ended it */
 	uint64_t nonce;	  /* the nonce in our version */
 	uint64_t deadline_ns;
+	uint64_t done_ns; /* when it reached DONE: delayed injections count from here */
 	bool sent_version, got_version;
 	struct btc_peer_info peer;
 
@@ -262,7 +293,8 @@ struct btc_hs {
 	size_t out_len;
 	uint64_t bytes_out;
 	enum btc_hs_out out_state;
-	bool detected; /* a DETECT responder knows the peer's transport */
+	uint32_t delayed; /* bit i: cfg.inject[i] is delayed and not yet sent */
+	bool detected;	  /* a DETECT responder knows the peer's transport */
 	struct btc_hs_v2mis v2mis;
 
 	struct btc_event ev[BTC_HS_EVENTS];
@@ -276,7 +308,8 @@ struct btc_hs {
  * with BTC_V2_BUG_CLOSE_AFTER_KEY is over when this returns PS_OK: FAILED,
  * PS_ERR_CLOSED, its key in the output (the caller sends it and closes).
  * PS_ERR_INVALID_ARG (user agent > 256 bytes, no rng, DETECT for an
- * initiator, v2_decoys outside 1..64 with BTC_V2_BUG_DECOYS,
+ * initiator, an injection with a delay_ms other than 0 before verack or
+ * over BTC_INJECT_MAX_DELAY_MS, v2_decoys outside 1..64 with BTC_V2_BUG_DECOYS,
  * BTC_V2_BUG_FLIP_GARBAGE with no garbage, a fixed garbage with a switch
  * that sets its length, and btc_transport_open's), PS_ERR_UNSUPPORTED (a
  * v1 frame rewrite with kind V2, a v2 switch with kind V1), PS_ERR_NOBUF,
@@ -296,10 +329,19 @@ PS_MUST_CHECK int btc_hs_input(struct btc_hs *hs, uint64_t now_ns, const uint8_t
  * btc_hs_error PS_OK. */
 void btc_hs_close(struct btc_hs *hs, int reason);
 
-/* The time at which btc_hs_handle_expiry must be called, UINT64_MAX for none. */
+/* The time at which btc_hs_handle_expiry must be called, UINT64_MAX for
+ * none: while pending, the handshake deadline; once done, when the next
+ * delayed injection (struct btc_inject delay_ms) is due, UINT64_MAX when
+ * none waits (always, without delayed injections); after the end,
+ * UINT64_MAX. Once done it may be earlier than the deadline was. */
 uint64_t btc_hs_expiry(const struct btc_hs *hs);
 
-/* Apply the deadline: past it, a pending handshake ends with PS_ERR_TIMEOUT. */
+/* Apply the deadline: past it, a pending handshake ends with
+ * PS_ERR_TIMEOUT. Once done there is no deadline: the delayed injections
+ * due by now_ns are queued (SENT events), and nothing else changes; one
+ * that does not fit the output queue ends the connection as a DISCONNECT
+ * with PS_ERR_NOBUF, "output queue full" (the peer does not read), as an
+ * undelayed injection ends the handshake. Before the time, a no-op. */
 void btc_hs_handle_expiry(struct btc_hs *hs, uint64_t now_ns);
 
 /* Take the next event into *ev. Returns true if there was one. */

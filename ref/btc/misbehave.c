@@ -103,18 +103,24 @@ static void add_unknown_id(struct btc_mis_send *out, size_t *n)
 	s->note = "v2 message with short id 255";
 }
 
+/* One injection as it goes out: an injected version is a plain one of ours. */
+static void add_injection(struct btc_mis_send *out, size_t *n, const struct btc_inject *in)
+{
+	if (in->cmd == BTC_CMD_VERSION)
+		add(out, n, BTC_MIS_VERSION, 0, 0, NULL);
+	else
+		add(out, n, BTC_MIS_INJECT, 0, 0, in);
+}
+
 static void add_injections(const struct btc_hs_config *c, enum btc_when when,
 			   struct btc_mis_send *out, size_t *n)
 {
 	for (size_t i = 0; i < c->ninject && i < BTC_MAX_INJECT; i++) {
 		const struct btc_inject *in = &c->inject[i];
-		if (in->when != when)
+		/* the delayed ones go from btc_mis_delayed */
+		if (in->when != when || in->delay_ms)
 			continue;
-		/* an injected version is a plain one of ours */
-		if (in->cmd == BTC_CMD_VERSION)
-			add(out, n, BTC_MIS_VERSION, 0, 0, NULL);
-		else
-			add(out, n, BTC_MIS_INJECT, 0, 0, in);
+		add_injection(out, n, in);
 	}
 }
 
@@ -159,6 +165,57 @@ size_t btc_mis_extra(const struct btc_hs_config *c, enum btc_mis_point at,
 		break;
 	}
 	return n;
+}
+
+uint32_t btc_mis_delayed_start(const struct btc_hs_config *c)
+{
+	uint32_t bits = 0;
+
+	if (btc_mis_veracks(c) == 0)
+		return 0; /* as btc_mis_extra at BTC_MIS_AFTER_VERACK */
+	for (size_t i = 0; i < c->ninject && i < BTC_MAX_INJECT; i++)
+		if (c->inject[i].when == BTC_AFTER_VERACK && c->inject[i].delay_ms)
+			bits |= UINT32_C(1) << i;
+	return bits;
+}
+
+/* done_ns plus inject[i]'s delay, saturating below UINT64_MAX ("none"). */
+static uint64_t due_at(const struct btc_hs_config *c, uint64_t done_ns, size_t i)
+{
+	uint64_t d = (uint64_t)c->inject[i].delay_ms * 1000000u;
+
+	return done_ns < UINT64_MAX - 1 - d ? done_ns + d : UINT64_MAX - 1;
+}
+
+uint64_t btc_mis_delayed_due(const struct btc_hs_config *c, uint64_t done_ns, uint32_t pending)
+{
+	uint64_t first = UINT64_MAX;
+
+	for (size_t i = 0; i < BTC_MAX_INJECT; i++)
+		if ((pending & (UINT32_C(1) << i)) && due_at(c, done_ns, i) < first)
+			first = due_at(c, done_ns, i);
+	return first;
+}
+
+size_t btc_mis_delayed(const struct btc_hs_config *c, uint64_t done_ns, uint64_t now_ns,
+		       uint32_t *pending, struct btc_mis_send out[BTC_MIS_MAX])
+{
+	size_t n = 0;
+
+	/* the earliest due one each time round: at most BTC_MAX_INJECT rounds,
+	 * and the first index among equal due times */
+	for (;;) {
+		uint64_t first = btc_mis_delayed_due(c, done_ns, *pending);
+		size_t i;
+
+		if (first == UINT64_MAX || first > now_ns)
+			return n;
+		for (i = 0; i < BTC_MAX_INJECT; i++)
+			if ((*pending & (UINT32_C(1) << i)) && due_at(c, done_ns, i) == first)
+				break;
+		*pending &= ~(UINT32_C(1) << i);
+		add_injection(out, &n, &c->inject[i]);
+	}
 }
 
 bool btc_mis_features(const struct btc_hs_config *c)
@@ -265,6 +322,14 @@ int btc_mis_check(const struct btc_hs_config *c)
 		return PS_ERR_INVALID_ARG;
 	if (alone(c) && !btc_mis_alone_applies(c->bugs))
 		return PS_ERR_INVALID_ARG;
+	for (size_t i = 0; i < c->ninject && i < BTC_MAX_INJECT; i++) {
+		const struct btc_inject *in = &c->inject[i];
+
+		/* a delay counts from the end of the handshake: only after verack */
+		if (in->delay_ms > BTC_INJECT_MAX_DELAY_MS ||
+		    (in->delay_ms && in->when != BTC_AFTER_VERACK))
+			return PS_ERR_INVALID_ARG;
+	}
 	return PS_OK;
 }
 

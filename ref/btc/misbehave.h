@@ -6,7 +6,8 @@
  * btc/handshake.c builds what an honest peer sends and asks these hooks,
  * at a few named points, what the switches (cfg->bugs, BTC_BUG_*) and the
  * injections (cfg->inject, send=CMD@WHEN) change: what goes out around its
- * own messages, how its version's fields and frames are rewritten, whether
+ * own messages (and, for the delayed injections, when after the
+ * handshake), how its version's fields and frames are rewritten, whether
  * features go out, how many veracks. No other file reads a BTC_BUG_* or
  * BTC_V2_BUG_* bit. The frame rewrites work on v1 frames (btc/v1.h); SENT
  * events are made from the frame after the rewrite, so the log shows what
@@ -73,6 +74,23 @@ bool btc_mis_our_version(const struct btc_hs_config *c, struct btc_mis_send *our
 size_t btc_mis_extra(const struct btc_hs_config *c, enum btc_mis_point at,
 		     struct btc_mis_send out[BTC_MIS_MAX]);
 
+/* The delayed injections (send=CMD@after-verack+MS, delay_ms > 0) of c
+ * that go out once the handshake is done: bit i for c->inject[i]. None
+ * where the undelayed after-verack ones go neither (no verack of ours
+ * after theirs, silent); btc_mis_extra never returns a delayed one. */
+uint32_t btc_mis_delayed_start(const struct btc_hs_config *c);
+
+/* When the first of pending (bits as above) is due, the handshake done at
+ * done_ns: done_ns plus its delay (saturating at UINT64_MAX - 1, so that a
+ * due one is never taken for none); UINT64_MAX when pending is 0. */
+uint64_t btc_mis_delayed_due(const struct btc_hs_config *c, uint64_t done_ns, uint32_t pending);
+
+/* The ones of *pending due by now_ns, earliest first (equal due times in
+ * the order given), into out; their bits are cleared from *pending.
+ * Returns how many. */
+size_t btc_mis_delayed(const struct btc_hs_config *c, uint64_t done_ns, uint64_t now_ns,
+		       uint32_t *pending, struct btc_mis_send out[BTC_MIS_MAX]);
+
 /* May wtxidrelay and sendaddrv2 go out (when the versions allow them)? */
 bool btc_mis_features(const struct btc_hs_config *c);
 
@@ -108,7 +126,8 @@ bool btc_mis_alone_applies(uint64_t bugs);
 /* Is cfg possible at all? PS_OK; PS_ERR_UNSUPPORTED (a v1 frame rewrite
  * with kind V2, a v2 switch with kind V1); PS_ERR_INVALID_ARG (v2_decoys
  * outside 1..BTC_V2_MAX_DECOYS with BTC_V2_BUG_DECOYS, bad-alone without a
- * spoilt version to send alone). */
+ * spoilt version to send alone, an injection with a delay_ms before verack
+ * or over BTC_INJECT_MAX_DELAY_MS). */
 PS_MUST_CHECK int btc_mis_check(const struct btc_hs_config *c);
 
 /* A DETECT responder learned the peer's transport (v2 or v1): the other

@@ -107,7 +107,8 @@ static const struct bug bugs[] = {
 	{ "send=CMD@WHEN", P_BTC, R_BOTH, K_INJECT, 0, NULL,
 	  "send CMD (version verack ping pong getaddr sendheaders feefilter sendcmpct "
 	  "wtxidrelay sendaddrv2 sendtxrcncl reject unknown empty) before-version, "
-	  "before-verack or after-verack",
+	  "before-verack or after-verack; the last with +MS, MS ms (1..600000) after the "
+	  "handshake is done, while --linger lasts (later: never sent)",
 	  T_ANY },
 	/* Bitcoin: the BIP324 v2 transport (a v2 connection only) */
 	{ "v2-garbage-4096", P_BTC, R_BOTH, K_BTC_V2, BTC_V2_BUG_GARBAGE_4096, NULL,
@@ -225,10 +226,30 @@ static int note_use(struct bug_set *set, const char *spec, unsigned protos, unsi
 	return 0;
 }
 
+/* The +MS of send=CMD@after-verack+MS (ms: after the '+'): 1..600000
+ * decimal digits and nothing else. Returns 0, or prints why and -1. */
+static int parse_delay(struct btc_inject *in, const char *spec, const char *ms)
+{
+	unsigned long v;
+	char *end;
+
+	errno = 0;
+	v = strtoul(ms, &end, 10);
+	if (ms[0] < '0' || ms[0] > '9' || errno || *end || v < 1 || v > BTC_INJECT_MAX_DELAY_MS) {
+		fprintf(stderr,
+			"peershake: bad --bug send=%s: want after-verack+MS, MS 1..%u milliseconds "
+			"after the handshake\n",
+			spec, BTC_INJECT_MAX_DELAY_MS);
+		return -1;
+	}
+	in->delay_ms = (uint32_t)v;
+	return 0;
+}
+
 static int parse_inject(struct bug_set *set, const char *spec)
 {
-	const char *at = strchr(spec, '@');
-	char cmd[16];
+	const char *at = strchr(spec, '@'), *plus;
+	char cmd[16], when[16];
 	size_t n;
 	struct btc_inject in;
 
@@ -237,14 +258,30 @@ static int parse_inject(struct bug_set *set, const char *spec)
 		goto bad;
 	memcpy(cmd, spec, n);
 	cmd[n] = 0;
-	if (strcmp(at + 1, "before-version") == 0)
+	/* WHEN, then for after-verack an optional +MS */
+	plus = strchr(at + 1, '+');
+	n = plus ? (size_t)(plus - (at + 1)) : strlen(at + 1);
+	if (n >= sizeof(when))
+		goto bad;
+	memcpy(when, at + 1, n);
+	when[n] = 0;
+	if (strcmp(when, "before-version") == 0)
 		in.when = BTC_BEFORE_VERSION;
-	else if (strcmp(at + 1, "before-verack") == 0)
+	else if (strcmp(when, "before-verack") == 0)
 		in.when = BTC_BEFORE_VERACK;
-	else if (strcmp(at + 1, "after-verack") == 0)
+	else if (strcmp(when, "after-verack") == 0)
 		in.when = BTC_AFTER_VERACK;
 	else
 		goto bad;
+	if (plus && in.when != BTC_AFTER_VERACK) {
+		fprintf(stderr,
+			"peershake: bad --bug send=%s: only after-verack takes a delay (+MS), "
+			"not %s\n",
+			spec, when);
+		return -1;
+	}
+	if (plus && parse_delay(&in, spec, plus + 1) != 0)
+		return -1;
 	if (strcmp(cmd, "unknown") == 0) {
 		in.cmd = BTC_CMD_UNKNOWN;
 	} else if (strcmp(cmd, "empty") == 0) {
@@ -270,7 +307,7 @@ static int parse_inject(struct bug_set *set, const char *spec)
 bad:
 	fprintf(stderr,
 		"peershake: bad --bug send=%s: want send=CMD@WHEN, WHEN before-version, "
-		"before-verack or after-verack (see peershake --list-bugs)\n",
+		"before-verack, after-verack or after-verack+MS (see peershake --list-bugs)\n",
 		spec);
 	return -1;
 }

@@ -158,7 +158,12 @@ static void peer_json(struct jobj *j, const struct btc_peer_info *p)
 	jhex64(j, "services", p->services);
 	jstrn(j, "user_agent", p->user_agent, p->user_agent_len);
 	jint(j, "start_height", p->start_height);
-	jbool(j, "relay", p->relay);
+	/* a version without the relay byte (optional: Core reads it "if
+	 * (!vRecv.empty())") says nothing: null, not the true it implies */
+	if (p->present & BTC_VERSION_HAS_RELAY)
+		jbool(j, "relay", p->relay);
+	else
+		jnull(j, "relay");
 	jhex64(j, "nonce", p->nonce);
 }
 
@@ -206,7 +211,11 @@ static void btc_result_text(struct run *run, struct run_conn *c, FILE *f)
 		fprintf(f, " (%s)", services_names(p->services, names, sizeof(names)));
 	fputs(" user_agent=\"", f);
 	report_sanitized(f, p->user_agent, p->user_agent_len);
-	fprintf(f, "\" height=%d relay=%d", p->start_height, p->relay ? 1 : 0);
+	fprintf(f, "\" height=%d relay=", p->start_height);
+	if (p->present & BTC_VERSION_HAS_RELAY)
+		fputc(p->relay ? '1' : '0', f);
+	else
+		fputc('-', f); /* no relay byte */
 }
 
 static const struct run_proto btc_proto = {

@@ -136,15 +136,18 @@ static const char *kind_event(enum net_ev_kind k)
 static void peer_text(struct run *run, const struct run_conn *c, const struct net_event *ev)
 {
 	const char *name = c->s.name;
+	char nonce[32] = "";
 
+	if (ev->has_nonce)
+		snprintf(nonce, sizeof(nonce), " nonce=0x%016llx", (unsigned long long)ev->nonce);
 	switch (ev->kind) {
 	case NET_EV_SENT:
-		report_text(&run->rep, "  %s -> %s (%llu bytes)", name, ev->msg,
-			    (unsigned long long)ev->length);
+		report_text(&run->rep, "  %s -> %s (%llu bytes)%s", name, ev->msg,
+			    (unsigned long long)ev->length, nonce);
 		break;
 	case NET_EV_RECV:
-		report_text(&run->rep, "  %s <- %s (%llu bytes)%s%s", name, ev->msg,
-			    (unsigned long long)ev->length, ev->note ? " " : "",
+		report_text(&run->rep, "  %s <- %s (%llu bytes)%s%s%s", name, ev->msg,
+			    (unsigned long long)ev->length, nonce, ev->note ? " " : "",
 			    ev->note ? ev->note : "");
 		break;
 	case NET_EV_DROPPED:
@@ -181,6 +184,8 @@ void events_peer(struct run *run, struct run_conn *c, const struct net_event *ev
 		jstr(&j, run->proto->msg_key, ev->msg);
 		juint(&j, "length", ev->length);
 		juint(&j, "bytes", ev->bytes);
+		if (ev->has_nonce)
+			jhex64(&j, "nonce", ev->nonce);
 	}
 	if (ev->kind == NET_EV_PEER || ev->kind == NET_EV_KEYS)
 		run->proto->event_json(run, c, ev, &j);

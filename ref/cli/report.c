@@ -102,6 +102,12 @@ void jbool(struct jobj *j, const char *k, bool val)
 	fputs(val ? "true" : "false", j->r->out);
 }
 
+void jnull(struct jobj *j, const char *k)
+{
+	key(j, k);
+	fputs("null", j->r->out);
+}
+
 void jhex64(struct jobj *j, const char *k, uint64_t val)
 {
 	key(j, k);

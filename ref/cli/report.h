@@ -43,6 +43,7 @@ void jstrn(struct jobj *j, const char *key, const char *val, size_t len);
 void jint(struct jobj *j, const char *key, int64_t val);
 void juint(struct jobj *j, const char *key, uint64_t val);
 void jbool(struct jobj *j, const char *key, bool val);
+void jnull(struct jobj *j, const char *key); /* a field that is there with no value */
 void jhex64(struct jobj *j, const char *key, uint64_t val); /* "0x0000000000000409" */
 void report_end(struct jobj *j);
 

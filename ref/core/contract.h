@@ -20,9 +20,19 @@
  *   PREFIX_next_event(core, &ev)           true and *ev while events wait
  *   PREFIX_output(core, &p) -> n           the bytes waiting to be sent
  *   PREFIX_consume(core, n)                n of them were sent
- *   PREFIX_expiry(core) -> ns              when handle_expiry is due;
- *                                          UINT64_MAX for never
- *   PREFIX_handle_expiry(core, now_ns)     apply the deadline
+ *   PREFIX_expiry(core) -> ns              when handle_expiry is due: while
+ *                                          pending, the deadline; after a
+ *                                          success, when something the
+ *                                          core does late is due (Bitcoin:
+ *                                          a delayed injection), asked
+ *                                          while the connection lingers;
+ *                                          UINT64_MAX for never (so after
+ *                                          a success with nothing to do,
+ *                                          and after the end); later than
+ *                                          now_ns after handle_expiry
+ *   PREFIX_handle_expiry(core, now_ns)     apply the deadline; after a
+ *                                          success, do what is due (never
+ *                                          a timeout: a success stands)
  *   PREFIX_close(core, reason)             the connection ended underneath
  *   PREFIX_outcome(core) -> ps_outcome     PENDING until the exchange ends
  *   PREFIX_error(core)                     PS_OK, or the PS_ERR_* that ended
@@ -36,6 +46,12 @@
  *   PREFIX_events_lost(core)               events dropped because the ring
  *                                          was full (the final SUCCESS or
  *                                          FAILED never is)
+ *
+ * Events carry the same fields in every core (net/session.h struct
+ * net_event, which the adapters in net/cores.c fill from each core's own
+ * event): the message's name, length and bytes on the wire, an error and
+ * a static note, and a nonce where the protocol's message has one to log
+ * (Bitcoin's ping and pong; none in Noise).
  *
  * Nothing outside a core's own folder reads its struct's fields: every
  * question has an accessor.

@@ -58,6 +58,8 @@ static bool btc_next_event(void *core, struct net_event *out)
 	out->bytes = ev.bytes;
 	out->err = ev.err;
 	out->note = ev.note;
+	out->has_nonce = ev.has_nonce;
+	out->nonce = ev.nonce;
 	return true;
 }
 

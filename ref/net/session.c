@@ -162,6 +162,13 @@ static bool advance(struct net_session *s, uint64_t now_ns)
 		return false;
 	}
 	deadline = s->state == NET_SESS_OPEN ? s->core_ops->expiry(s->core) : s->linger_until;
+	if (s->state == NET_SESS_LINGER) {
+		/* a success that lingers still has the core's timer (what it
+		 * sends late); one past already was handled in this turn */
+		uint64_t e = s->core_ops->expiry(s->core);
+		if (e > now_ns && e < deadline)
+			deadline = e;
+	}
 	if (pending_out && now_ns < s->next_write_ns) {
 		/* a shaped write waits: wake for it, not for POLLOUT */
 		if (s->next_write_ns < deadline)
@@ -244,7 +251,9 @@ static void on_io(struct net_loop *loop, void *ctx, short revents, uint64_t now_
 			core_start(s, now_ns);
 		return;
 	}
-	if (revents == 0 && s->state == NET_SESS_OPEN) {
+	if ((revents == 0 && s->state == NET_SESS_OPEN) ||
+	    (s->state == NET_SESS_LINGER && now_ns >= s->core_ops->expiry(s->core))) {
+		/* what it queues there goes out with the flush below */
 		s->core_ops->handle_expiry(s->core, now_ns);
 		drain(s);
 	}

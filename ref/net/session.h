@@ -4,7 +4,8 @@
  * The session is the thin shell around a core (struct btc_hs, struct
  * noise_peer, ...; core/contract.h): it connects (or takes an accepted
  * socket), reads into the core, writes the core's output, turns the core's
- * expiry into the watcher's deadline, pulls the core's events and hands
+ * expiry into the watcher's deadline (while a success lingers, the earlier
+ * of it and the linger's end), pulls the core's events and hands
  * each on once, in protocol-neutral terms (struct net_event). It never
  * prints and knows nothing of either protocol: a core plugs in through
  * struct net_core_ops (see net/cores.h for the two adapters).
@@ -45,6 +46,11 @@ struct net_event {
 	uint64_t bytes;		  /* the bytes it took on the wire */
 	int err;		  /* PS_ERR_* for DROPPED, DISCONNECT, FAILED */
 	const char *note;	  /* the core's static words, or NULL */
+	/* SENT, RECV: the nonce the message carries, when its protocol logs
+	 * one (Bitcoin: a ping's or pong's, with an 8-byte payload); else
+	 * has_nonce false and nonce 0 */
+	bool has_nonce;
+	uint64_t nonce;
 };
 
 /* A sans-I/O core (core/contract.h) as function pointers. */
@@ -57,7 +63,15 @@ struct net_core_ops {
 	bool (*next_event)(void *core, struct net_event *ev);
 	size_t (*output)(void *core, const uint8_t **p);
 	void (*consume)(void *core, size_t n);
+	/* when handle_expiry is due, UINT64_MAX for never: asked while the
+	 * exchange is open and while a success lingers (a core with nothing
+	 * to do after success says UINT64_MAX); after handle_expiry(now) it
+	 * lies after now. A time already past while lingering is not waited
+	 * for again. */
 	uint64_t (*expiry)(void *core);
+	/* called once the expiry is reached: while open, on the wake-up;
+	 * while lingering, in the first turn at or past it. Output it queues
+	 * is written in the same turn. */
 	void (*handle_expiry)(void *core, uint64_t now_ns);
 	void (*close)(void *core, int reason);
 	/* the outcome so far and, when not SUCCESS, its PS_ERR_* */
@@ -103,7 +117,9 @@ struct net_shape {
 enum net_session_state {
 	NET_SESS_CONNECTING,
 	NET_SESS_OPEN,	   /* handshake running */
-	NET_SESS_LINGER,   /* handshake succeeded; kept open for linger_ns */
+	NET_SESS_LINGER,   /* handshake succeeded; kept open for linger_ns, the core's
+			    * expiry still applied (a timer past the linger's end never
+			    * fires) */
 	NET_SESS_DRAINING, /* over; flushing the last output before close */
 	NET_SESS_DONE
 };

@@ -49,6 +49,7 @@ struct peer {
 	struct btc_event log[LOG_MAX];
 	size_t nlog;
 	uint64_t last_expiry;
+	bool was_done; /* drain saw it done */
 };
 
 /* Take every event; check the queue and output bounds and that the expiry
@@ -68,6 +69,12 @@ static void drain(struct peer *p)
 	assert_true(held <= BTC_HS_EVENTS);
 	assert_true(btc_hs_output(&p->hs, &out) <= BTC_HS_OUTBUF);
 	uint64_t e = btc_hs_expiry(&p->hs);
+	/* two phases, each monotone: the deadline while pending, then (done)
+	 * the due times of the delayed injections, which may come earlier */
+	if (done(&p->hs) && !p->was_done) {
+		p->was_done = true;
+		p->last_expiry = 0;
+	}
 	assert_true(e >= p->last_expiry);
 	p->last_expiry = e;
 }
@@ -1376,6 +1383,9 @@ static void test_ping_pong(void **state)
 	size_t n = enc(buf, sizeof(buf), REGTEST, &m);
 	assert_int_equal(feed(&r, T0, buf, n), PS_OK);
 	assert_string_equal(r.log[r.nlog - 1].note, "ignored: before verack");
+	/* a ping taken and ignored is still a ping received: its nonce */
+	assert_true(r.log[r.nlog - 1].has_nonce);
+	assert_true(r.log[r.nlog - 1].nonce == UINT64_C(0xfeedfacecafebeef));
 	assert_int_equal(take(&r, out), 0);
 
 	size_t k = enc_empty(buf, BTC_CMD_VERACK);
@@ -1393,6 +1403,31 @@ static void test_ping_pong(void **state)
 	assert_int_equal(r.log[r.nlog - 1].cmd, BTC_CMD_PONG);
 	assert_int_equal(r.log[r.nlog - 2].type, BTC_EV_RECV);
 	assert_int_equal(r.log[r.nlog - 2].cmd, BTC_CMD_PING);
+	/* both events carry the nonce: the one we sent, the one on our pong */
+	assert_true(r.log[r.nlog - 2].has_nonce);
+	assert_true(r.log[r.nlog - 2].nonce == UINT64_C(0xfeedfacecafebeef));
+	assert_true(r.log[r.nlog - 1].has_nonce);
+	assert_true(r.log[r.nlog - 1].nonce == UINT64_C(0xfeedfacecafebeef));
+	/* the other events carry none */
+	for (size_t e = 0; e < r.nlog - 2; e++)
+		if (r.log[e].cmd != BTC_CMD_PING || r.log[e].type != BTC_EV_RECV)
+			assert_false(r.log[e].has_nonce);
+
+	/* a 9-byte ping: Core reads the nonce and ignores the byte after it,
+	 * so it is answered; its event has no nonce (8 bytes only), the pong's has */
+	{
+		uint8_t nine[9] = { 0xef, 0xbe, 0xad, 0xde, 0x01, 0x02, 0x03, 0x04, 0x99 };
+		n = enc_raw(buf, REGTEST, "ping\0\0\0\0\0\0\0\0", nine, sizeof(nine));
+		assert_int_equal(feed(&r, T0, buf, n), PS_OK);
+		assert_int_equal(r.log[r.nlog - 2].type, BTC_EV_RECV);
+		assert_int_equal(r.log[r.nlog - 2].length, 9);
+		assert_false(r.log[r.nlog - 2].has_nonce);
+		assert_true(r.log[r.nlog - 2].nonce == 0);
+		assert_int_equal(r.log[r.nlog - 1].cmd, BTC_CMD_PONG);
+		assert_true(r.log[r.nlog - 1].has_nonce);
+		assert_true(r.log[r.nlog - 1].nonce == UINT64_C(0x04030201deadbeef));
+		assert_int_equal(take(&r, out), BTC_HEADER_LEN + 8);
+	}
 
 	/* BIP 31: a ping without nonce gets no pong */
 	m.u.ping.has_nonce = false;
@@ -1400,6 +1435,7 @@ static void test_ping_pong(void **state)
 	assert_int_equal(n, BTC_HEADER_LEN);
 	assert_int_equal(feed(&r, T0, buf, n), PS_OK);
 	assert_int_equal(r.log[r.nlog - 1].type, BTC_EV_RECV);
+	assert_false(r.log[r.nlog - 1].has_nonce);
 	assert_int_equal(take(&r, out), 0);
 	assert_int_equal(btc_hs_outcome(&r.hs), PS_SUCCESS);
 	assert_true(done(&r.hs));
@@ -1443,6 +1479,347 @@ static void test_ping_pong_bip31_version(void **state)
 		}
 		assert_int_equal(btc_hs_outcome(&r.hs), PS_SUCCESS);
 	}
+}
+
+/* ---- delayed injections (send=CMD@after-verack+MS) ------------------------------ */
+
+#define MSEC UINT64_C(1000000)
+
+static void add_inject(struct peer *p, enum btc_cmd cmd, enum btc_when when, uint32_t ms)
+{
+	struct btc_inject *in;
+
+	assert_true(p->cfg.ninject < BTC_MAX_INJECT);
+	in = &p->cfg.inject[p->cfg.ninject++];
+	memset(in, 0, sizeof(*in));
+	in->cmd = cmd;
+	in->when = when;
+	in->delay_ms = ms;
+}
+
+/* The commands of p's output, taken; *last the last message. */
+static size_t take_cmds(struct peer *p, enum btc_cmd *cmds, size_t max, struct btc_msg *last)
+{
+	static uint8_t out[BTC_HS_OUTBUF];
+	size_t n = take(p, out);
+
+	return stream_cmds(out, n, REGTEST, cmds, max, last);
+}
+
+/* The use case: a 1 s handshake deadline, a ping 1.5 s after the
+ * handshake. Done is when the initiator takes the responder's verack; the
+ * expiry says when the ping is due, nothing goes before, it goes at the
+ * time, past the deadline without failing, with its nonce in its event,
+ * and the pong that answers it carries the same. */
+static void test_delayed_send(void **state)
+{
+	const uint64_t t_done = T0 + 300 * MSEC, due = t_done + 1500 * MSEC;
+	struct peer i, r;
+	enum btc_cmd cmds[8];
+	struct btc_msg last;
+	uint64_t cs = 99;
+
+	(void)state;
+	pair(&i, &r);
+	i.cfg.timeout_ns = SEC;
+	add_inject(&i, BTC_CMD_PING, BTC_AFTER_VERACK, 1500);
+	start(&i, BTC_INITIATOR, T0);
+	start(&r, BTC_RESPONDER, T0);
+	/* pending: the deadline */
+	assert_true(btc_hs_expiry(&i.hs) == T0 + SEC);
+	transfer(&i, &r, T0 + 100 * MSEC, &cs, 7);
+	assert_true(btc_hs_expiry(&i.hs) == T0 + SEC);
+	transfer(&r, &i, t_done, &cs, 7);
+	assert_true(done(&i.hs));
+	/* done: the deadline gone, the ping due 1500 ms after */
+	assert_true(btc_hs_expiry(&i.hs) == due);
+	/* nothing after our verack yet; the responder gets it and is done */
+	uint8_t wire[BTC_HS_OUTBUF];
+	size_t n = take(&i, wire);
+	assert_int_equal(stream_cmds(wire, n, REGTEST, cmds, 8, NULL), 3);
+	assert_int_equal(cmds[2], BTC_CMD_VERACK);
+	assert_int_equal(feed(&r, t_done, wire, n), PS_OK);
+	assert_true(done(&r.hs));
+	size_t nlog = i.nlog;
+
+	/* nothing before: not 1 ns early, though the deadline passed long ago */
+	btc_hs_handle_expiry(&i.hs, T0 + SEC);
+	btc_hs_handle_expiry(&i.hs, due - 1);
+	drain(&i);
+	assert_int_equal(i.nlog, nlog);
+	assert_int_equal(take_cmds(&i, cmds, 8, NULL), 0);
+	assert_true(done(&i.hs));
+	assert_true(btc_hs_expiry(&i.hs) == due);
+
+	/* at the due time: the ping, one SENT event, no failure */
+	btc_hs_handle_expiry(&i.hs, due);
+	drain(&i);
+	assert_int_equal(i.nlog, nlog + 1);
+	assert_int_equal(i.log[nlog].type, BTC_EV_SENT);
+	assert_int_equal(i.log[nlog].cmd, BTC_CMD_PING);
+	assert_int_equal(i.log[nlog].length, 8);
+	assert_int_equal(i.log[nlog].bytes, BTC_HEADER_LEN + 8);
+	assert_true(i.log[nlog].has_nonce);
+	assert_true(done(&i.hs));
+	assert_int_equal(btc_hs_outcome(&i.hs), PS_SUCCESS);
+	assert_int_equal(btc_hs_error(&i.hs), PS_OK);
+	assert_null(btc_hs_note(&i.hs));
+	assert_true(btc_hs_expiry(&i.hs) == UINT64_MAX);
+	for (size_t k = 0; k < i.nlog; k++)
+		assert_true(i.log[k].type != BTC_EV_FAILED && i.log[k].type != BTC_EV_DISCONNECT);
+
+	/* the event's nonce is the one on the wire */
+	n = take(&i, wire);
+	assert_int_equal(stream_cmds(wire, n, REGTEST, cmds, 8, &last), 1);
+	assert_int_equal(cmds[0], BTC_CMD_PING);
+	assert_true(last.u.ping.has_nonce);
+	assert_true(last.u.ping.nonce == i.log[nlog].nonce);
+	/* once is enough */
+	btc_hs_handle_expiry(&i.hs, due + 3600 * SEC);
+	drain(&i);
+	assert_int_equal(i.nlog, nlog + 1);
+
+	/* the responder answers it; both see the same nonce */
+	size_t rlog = r.nlog;
+	for (size_t off = 0; off < n; off++)
+		assert_int_equal(feed(&r, due, wire + off, 1), PS_OK);
+	assert_int_equal(r.nlog, rlog + 2);
+	assert_int_equal(r.log[rlog].type, BTC_EV_RECV);
+	assert_int_equal(r.log[rlog].cmd, BTC_CMD_PING);
+	assert_true(r.log[rlog].has_nonce && r.log[rlog].nonce == last.u.ping.nonce);
+	assert_int_equal(r.log[rlog + 1].type, BTC_EV_SENT);
+	assert_int_equal(r.log[rlog + 1].cmd, BTC_CMD_PONG);
+	assert_true(r.log[rlog + 1].has_nonce && r.log[rlog + 1].nonce == last.u.ping.nonce);
+	transfer(&r, &i, due + MSEC, &cs, 5);
+	assert_int_equal(i.log[i.nlog - 1].type, BTC_EV_RECV);
+	assert_int_equal(i.log[i.nlog - 1].cmd, BTC_CMD_PONG);
+	assert_true(i.log[i.nlog - 1].has_nonce && i.log[i.nlog - 1].nonce == last.u.ping.nonce);
+	assert_true(done(&i.hs));
+}
+
+/* Input past the due time: the delayed send goes out first, then the
+ * input is taken (the log is in the order things happened). */
+static void test_delayed_send_before_late_input(void **state)
+{
+	struct peer i, r;
+	uint8_t buf[64];
+	enum btc_cmd cmds[4];
+
+	(void)state;
+	pair(&i, &r);
+	add_inject(&r, BTC_CMD_SENDHEADERS, BTC_AFTER_VERACK, 20);
+	start(&i, BTC_INITIATOR, T0);
+	start(&r, BTC_RESPONDER, T0);
+	run(&i, &r, T0, 5, 11);
+	assert_true(done(&r.hs));
+	assert_true(btc_hs_expiry(&r.hs) == T0 + 20 * MSEC);
+	size_t nlog = r.nlog, k = enc_empty(buf, BTC_CMD_VERACK);
+	assert_int_equal(feed(&r, T0 + 25 * MSEC, buf, k), PS_OK);
+	assert_int_equal(r.nlog, nlog + 2);
+	assert_int_equal(r.log[nlog].type, BTC_EV_SENT);
+	assert_int_equal(r.log[nlog].cmd, BTC_CMD_SENDHEADERS);
+	assert_false(r.log[nlog].has_nonce);
+	assert_int_equal(r.log[nlog + 1].type, BTC_EV_RECV);
+	assert_string_equal(r.log[nlog + 1].note, "ignored: redundant verack");
+	assert_int_equal(take_cmds(&r, cmds, 4, NULL), 1);
+	assert_int_equal(cmds[0], BTC_CMD_SENDHEADERS);
+	assert_true(btc_hs_expiry(&r.hs) == UINT64_MAX);
+}
+
+/* Several delayed sends: by due time, equal ones in the order given; an
+ * undelayed after-verack one still goes with our verack. */
+static void test_delayed_sends_in_order(void **state)
+{
+	(void)state;
+	for (int jump = 0; jump < 2; jump++) {
+		struct peer i, r;
+		enum btc_cmd cmds[8];
+
+		pair(&i, &r);
+		add_inject(&i, BTC_CMD_SENDHEADERS, BTC_AFTER_VERACK, 300);
+		add_inject(&i, BTC_CMD_GETADDR, BTC_AFTER_VERACK, 100);
+		add_inject(&i, BTC_CMD_FEEFILTER, BTC_AFTER_VERACK, 0);
+		add_inject(&i, BTC_CMD_PING, BTC_AFTER_VERACK, 100);
+		start(&i, BTC_INITIATOR, T0);
+		start(&r, BTC_RESPONDER, T0);
+		transfer(&i, &r, T0, &i.seed, 50);
+		transfer(&r, &i, T0, &i.seed, 50);
+		assert_true(done(&i.hs));
+		/* at once: wtxidrelay, sendaddrv2, verack, feefilter */
+		assert_int_equal(take_cmds(&i, cmds, 8, NULL), 4);
+		assert_int_equal(cmds[2], BTC_CMD_VERACK);
+		assert_int_equal(cmds[3], BTC_CMD_FEEFILTER);
+		assert_true(btc_hs_expiry(&i.hs) == T0 + 100 * MSEC);
+		if (jump) {
+			/* all three due at once: still by due time */
+			btc_hs_handle_expiry(&i.hs, T0 + 10 * SEC);
+			drain(&i);
+			assert_int_equal(take_cmds(&i, cmds, 8, NULL), 3);
+			assert_int_equal(cmds[0], BTC_CMD_GETADDR);
+			assert_int_equal(cmds[1], BTC_CMD_PING);
+			assert_int_equal(cmds[2], BTC_CMD_SENDHEADERS);
+		} else {
+			btc_hs_handle_expiry(&i.hs, T0 + 100 * MSEC);
+			drain(&i);
+			assert_int_equal(take_cmds(&i, cmds, 8, NULL), 2);
+			assert_int_equal(cmds[0], BTC_CMD_GETADDR);
+			assert_int_equal(cmds[1], BTC_CMD_PING);
+			assert_true(btc_hs_expiry(&i.hs) == T0 + 300 * MSEC);
+			btc_hs_handle_expiry(&i.hs, T0 + 300 * MSEC - 1);
+			drain(&i);
+			assert_int_equal(take_cmds(&i, cmds, 8, NULL), 0);
+			btc_hs_handle_expiry(&i.hs, T0 + 300 * MSEC);
+			drain(&i);
+			assert_int_equal(take_cmds(&i, cmds, 8, NULL), 1);
+			assert_int_equal(cmds[0], BTC_CMD_SENDHEADERS);
+		}
+		/* the SENT events in the same order, the ping's with its nonce */
+		assert_int_equal(i.log[i.nlog - 3].cmd, BTC_CMD_GETADDR);
+		assert_int_equal(i.log[i.nlog - 2].cmd, BTC_CMD_PING);
+		assert_true(i.log[i.nlog - 2].has_nonce);
+		assert_int_equal(i.log[i.nlog - 1].cmd, BTC_CMD_SENDHEADERS);
+		assert_true(btc_hs_expiry(&i.hs) == UINT64_MAX);
+		assert_true(done(&i.hs));
+	}
+}
+
+/* A delayed send goes where an undelayed after-verack one would: not when
+ * we sent no verack after their version (no-verack, early-verack), not
+ * once the connection ended (closed, a disconnect). */
+static void test_delayed_send_not_always(void **state)
+{
+	static const uint64_t no_verack[] = { BTC_BUG_NO_VERACK, BTC_BUG_EARLY_VERACK };
+	struct peer i, r;
+	uint8_t buf[64];
+
+	(void)state;
+	for (size_t b = 0; b < N(no_verack); b++) {
+		pair(&i, &r);
+		i.cfg.bugs = no_verack[b];
+		add_inject(&i, BTC_CMD_PING, BTC_AFTER_VERACK, 10);
+		start(&i, BTC_INITIATOR, T0);
+		start(&r, BTC_RESPONDER, T0);
+		run(&i, &r, T0, 3, 40);
+		assert_true(done(&i.hs));
+		assert_true(btc_hs_expiry(&i.hs) == UINT64_MAX);
+		size_t nlog = i.nlog;
+		btc_hs_handle_expiry(&i.hs, T0 + SEC);
+		drain(&i);
+		assert_int_equal(i.nlog, nlog);
+		assert_int_equal(take(&i, buf), 0);
+	}
+
+	/* closed after success: nothing, ever */
+	pair(&i, &r);
+	add_inject(&i, BTC_CMD_PING, BTC_AFTER_VERACK, 10);
+	start(&i, BTC_INITIATOR, T0);
+	start(&r, BTC_RESPONDER, T0);
+	run(&i, &r, T0, 3, 40);
+	assert_true(btc_hs_expiry(&i.hs) == T0 + 10 * MSEC);
+	btc_hs_close(&i.hs, PS_ERR_CLOSED);
+	assert_true(btc_hs_expiry(&i.hs) == UINT64_MAX);
+	btc_hs_handle_expiry(&i.hs, T0 + SEC);
+	drain(&i);
+	assert_int_equal(take(&i, buf), 0);
+	assert_int_equal(btc_hs_outcome(&i.hs), PS_SUCCESS);
+
+	/* the peer broke a rule after success: the disconnect ends it too */
+	pair(&i, &r);
+	add_inject(&i, BTC_CMD_PING, BTC_AFTER_VERACK, 10);
+	start(&i, BTC_INITIATOR, T0);
+	start(&r, BTC_RESPONDER, T0);
+	run(&i, &r, T0, 3, 40);
+	size_t k = enc_empty(buf, BTC_CMD_WTXIDRELAY);
+	assert_int_equal(feed(&i, T0 + MSEC, buf, k), PS_ERR_PROTOCOL);
+	assert_true(btc_hs_expiry(&i.hs) == UINT64_MAX);
+	size_t nlog = i.nlog;
+	btc_hs_handle_expiry(&i.hs, T0 + SEC);
+	drain(&i);
+	assert_int_equal(i.nlog, nlog);
+	assert_int_equal(take(&i, buf), 0);
+}
+
+/* Only after verack, at most 600000 ms; the due time saturates short of
+ * UINT64_MAX (which would say "none"). */
+static void test_delayed_send_bounds(void **state)
+{
+	static const struct {
+		enum btc_when when;
+		uint32_t ms;
+		int want;
+	} cases[] = {
+		{ BTC_BEFORE_VERSION, 1, PS_ERR_INVALID_ARG },
+		{ BTC_BEFORE_VERACK, 1, PS_ERR_INVALID_ARG },
+		{ BTC_AFTER_VERACK, BTC_INJECT_MAX_DELAY_MS + 1, PS_ERR_INVALID_ARG },
+		{ BTC_AFTER_VERACK, UINT32_MAX, PS_ERR_INVALID_ARG },
+		{ BTC_AFTER_VERACK, BTC_INJECT_MAX_DELAY_MS, PS_OK },
+		{ BTC_AFTER_VERACK, 1, PS_OK },
+		{ BTC_BEFORE_VERSION, 0, PS_OK },
+	};
+	struct peer i, r;
+	enum btc_cmd cmds[4];
+
+	(void)state;
+	for (size_t c = 0; c < N(cases); c++) {
+		config(&i, 1, "/x/");
+		add_inject(&i, BTC_CMD_PING, cases[c].when, cases[c].ms);
+		assert_int_equal(btc_hs_init(&i.hs, BTC_INITIATOR, &i.cfg, T0), cases[c].want);
+	}
+
+	/* done 10 s before the clock runs out, 600 s of delay */
+	const uint64_t t = UINT64_MAX - 10 * SEC;
+	pair(&i, &r);
+	i.cfg.timeout_ns = r.cfg.timeout_ns = 0;
+	add_inject(&i, BTC_CMD_PING, BTC_AFTER_VERACK, BTC_INJECT_MAX_DELAY_MS);
+	start(&i, BTC_INITIATOR, t);
+	start(&r, BTC_RESPONDER, t);
+	run(&i, &r, t, 4, 40);
+	assert_true(done(&i.hs));
+	assert_true(btc_hs_expiry(&i.hs) == UINT64_MAX - 1);
+	btc_hs_handle_expiry(&i.hs, UINT64_MAX - 2);
+	drain(&i);
+	assert_int_equal(take_cmds(&i, cmds, 4, NULL), 0);
+	btc_hs_handle_expiry(&i.hs, UINT64_MAX - 1);
+	drain(&i);
+	assert_int_equal(take_cmds(&i, cmds, 4, NULL), 1);
+	assert_int_equal(cmds[0], BTC_CMD_PING);
+	assert_true(btc_hs_expiry(&i.hs) == UINT64_MAX);
+}
+
+/* A delayed send that does not fit the output queue (the peer does not
+ * read) ends the connection: a DISCONNECT, the success standing. */
+static void test_delayed_send_queue_full(void **state)
+{
+	struct peer i, r;
+	struct btc_msg m;
+	const uint8_t *o;
+	int rc;
+
+	(void)state;
+	pair(&i, &r);
+	add_inject(&i, BTC_CMD_PING, BTC_AFTER_VERACK, 5);
+	start(&i, BTC_INITIATOR, T0);
+	start(&r, BTC_RESPONDER, T0);
+	run(&i, &r, T0, 8, 40);
+	assert_true(done(&i.hs));
+	memset(&m, 0, sizeof(m));
+	m.cmd = BTC_CMD_SENDHEADERS;
+	while ((rc = btc_hs_send(&i.hs, &m)) == PS_OK)
+		assert_true(btc_hs_output(&i.hs, &o) <= BTC_HS_OUTBUF);
+	assert_int_equal(rc, PS_ERR_NOBUF);
+	size_t queued = btc_hs_output(&i.hs, &o);
+	assert_true(BTC_HS_OUTBUF - queued < BTC_HEADER_LEN + 8);
+	btc_hs_handle_expiry(&i.hs, T0 + 5 * MSEC);
+	drain(&i);
+	assert_int_equal(i.log[i.nlog - 1].type, BTC_EV_DISCONNECT);
+	assert_int_equal(i.log[i.nlog - 1].err, PS_ERR_NOBUF);
+	assert_string_equal(i.log[i.nlog - 1].note, "output queue full");
+	assert_int_equal(btc_hs_outcome(&i.hs), PS_SUCCESS);
+	assert_int_equal(btc_hs_error(&i.hs), PS_ERR_NOBUF);
+	assert_true(btc_hs_ended(&i.hs));
+	assert_true(btc_hs_expiry(&i.hs) == UINT64_MAX);
+	/* what was queued stays queued (the caller may still flush it) */
+	assert_int_equal(btc_hs_output(&i.hs, &o), queued);
 }
 
 /* A peer that pings faster than we drain output loses pongs, never memory:
@@ -1805,6 +2182,12 @@ int main(void)
 		cmocka_unit_test(test_verack_with_trailing_byte),
 		cmocka_unit_test(test_ping_pong),
 		cmocka_unit_test(test_ping_pong_bip31_version),
+		cmocka_unit_test(test_delayed_send),
+		cmocka_unit_test(test_delayed_send_before_late_input),
+		cmocka_unit_test(test_delayed_sends_in_order),
+		cmocka_unit_test(test_delayed_send_not_always),
+		cmocka_unit_test(test_delayed_send_bounds),
+		cmocka_unit_test(test_delayed_send_queue_full),
 		cmocka_unit_test(test_output_bounded),
 		cmocka_unit_test(test_events_never_lose_outcome),
 		cmocka_unit_test(test_version_payloads),

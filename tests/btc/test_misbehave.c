@@ -241,7 +241,7 @@ static void test_sent_matches_queue_every_v2_switch(void **state)
 			}
 			for (int cmd = 0; cmd < BTC_CMD_COUNT_; cmd++) {
 				struct btc_inject in = { (enum btc_cmd)cmd,
-							 (enum btc_when)(cmd % 3), false };
+							 (enum btc_when)(cmd % 3), false, 0 };
 				run_over(&mis, &hon, (enum btc_role)role, 0, UINT32_C(1) << bit,
 					 &in, mk, hk);
 			}
@@ -289,7 +289,8 @@ static void test_sent_matches_queue_every_injection(void **state)
 			for (int when = BTC_BEFORE_VERSION; when <= BTC_AFTER_VERACK; when++)
 				for (int empty = 0; empty < 2; empty++) {
 					struct btc_inject in = { (enum btc_cmd)cmd,
-								 (enum btc_when)when, empty != 0 };
+								 (enum btc_when)when, empty != 0,
+								 0 };
 					run(&mis, &hon, (enum btc_role)role, 0, &in);
 				}
 }
@@ -506,6 +507,64 @@ static void test_checksum_last_and_noncanonical(void **state)
 	}
 }
 
+/* The delayed injections: never among btc_mis_extra's; pending from done
+ * where an after-verack one would go; due by time, equal ones as given. */
+static void test_delayed_hooks(void **state)
+{
+	static const uint64_t MS = 1000000u, T = UINT64_C(5000000000);
+	struct btc_hs_config c;
+	struct btc_mis_send s[BTC_MIS_MAX];
+	uint32_t pending;
+
+	(void)state;
+	memset(&c, 0, sizeof(c));
+	c.inject[0] = (struct btc_inject){ BTC_CMD_PING, BTC_AFTER_VERACK, false, 50 };
+	c.inject[1] = (struct btc_inject){ BTC_CMD_GETADDR, BTC_AFTER_VERACK, false, 0 };
+	c.inject[2] = (struct btc_inject){ BTC_CMD_VERSION, BTC_AFTER_VERACK, false, 20 };
+	c.inject[3] = (struct btc_inject){ BTC_CMD_UNKNOWN, BTC_AFTER_VERACK, true, 50 };
+	c.ninject = 4;
+	assert_int_equal(btc_mis_check(&c), PS_OK);
+	/* with our verack: the undelayed one only */
+	assert_int_equal(btc_mis_extra(&c, BTC_MIS_AFTER_VERACK, s), 1);
+	assert_ptr_equal(s[0].inject, &c.inject[1]);
+	pending = btc_mis_delayed_start(&c);
+	assert_int_equal(pending, 0x1 | 0x4 | 0x8);
+	assert_true(btc_mis_delayed_due(&c, T, pending) == T + 20 * MS);
+	assert_true(btc_mis_delayed_due(&c, T, 0) == UINT64_MAX);
+	/* before the first: nothing, nothing cleared */
+	assert_int_equal(btc_mis_delayed(&c, T, T + 20 * MS - 1, &pending, s), 0);
+	assert_int_equal(pending, 0xd);
+	/* the injected version is one of ours */
+	assert_int_equal(btc_mis_delayed(&c, T, T + 49 * MS, &pending, s), 1);
+	assert_int_equal(s[0].kind, BTC_MIS_VERSION);
+	assert_int_equal(pending, 0x9);
+	assert_true(btc_mis_delayed_due(&c, T, pending) == T + 50 * MS);
+	assert_int_equal(btc_mis_delayed(&c, T, T + 50 * MS, &pending, s), 2);
+	assert_ptr_equal(s[0].inject, &c.inject[0]);
+	assert_ptr_equal(s[1].inject, &c.inject[3]);
+	assert_int_equal(pending, 0);
+	assert_int_equal(btc_mis_delayed(&c, T, UINT64_MAX, &pending, s), 0);
+
+	/* no verack after theirs, or nothing at all: none pending */
+	c.bugs = BTC_BUG_NO_VERACK;
+	assert_int_equal(btc_mis_delayed_start(&c), 0);
+	c.bugs = BTC_BUG_SILENT;
+	assert_int_equal(btc_mis_delayed_start(&c), 0);
+	c.bugs = BTC_BUG_VERACK_TWICE;
+	assert_int_equal(btc_mis_delayed_start(&c), 0xd);
+
+	/* a delay only after verack, at most BTC_INJECT_MAX_DELAY_MS */
+	c.inject[0].delay_ms = BTC_INJECT_MAX_DELAY_MS;
+	assert_int_equal(btc_mis_check(&c), PS_OK);
+	c.inject[0].delay_ms = BTC_INJECT_MAX_DELAY_MS + 1;
+	assert_int_equal(btc_mis_check(&c), PS_ERR_INVALID_ARG);
+	c.inject[0].delay_ms = 1;
+	c.inject[0].when = BTC_BEFORE_VERACK;
+	assert_int_equal(btc_mis_check(&c), PS_ERR_INVALID_ARG);
+	c.inject[0].when = BTC_BEFORE_VERSION;
+	assert_int_equal(btc_mis_check(&c), PS_ERR_INVALID_ARG);
+}
+
 /* The frame rewrite on its own: bounds and NOBUF leave the frame as it was. */
 static void test_rewrite_bounds(void **state)
 {
@@ -554,6 +613,7 @@ int main(void)
 		cmocka_unit_test(test_detect_applies_v1_switches),
 		cmocka_unit_test(test_framing_switches_logged_as_sent),
 		cmocka_unit_test(test_hooks),
+		cmocka_unit_test(test_delayed_hooks),
 		cmocka_unit_test(test_rewrite_bounds),
 		cmocka_unit_test(test_bad_alone),
 		cmocka_unit_test(test_checksum_last_and_noncanonical),

@@ -304,12 +304,23 @@ static void test_handshake_messages(void **state)
 	assert_int_equal(btc_hs_send(&i.hs, &ping), PS_OK);
 	drain(&i);
 	assert_int_equal(i.log[i.nlog - 1].bytes, 21 + 8); /* short id */
+	assert_true(i.log[i.nlog - 1].has_nonce && i.log[i.nlog - 1].nonce == 77);
 	run(&i, &r, 3, 1000);
+	/* over v2 too: the nonce of the ping received and of the pong both ways */
+	assert_int_equal(r.log[r.nlog - 2].type, BTC_EV_RECV);
+	assert_string_equal(r.log[r.nlog - 2].command, "ping");
+	assert_true(r.log[r.nlog - 2].has_nonce && r.log[r.nlog - 2].nonce == 77);
 	assert_int_equal(r.log[r.nlog - 1].type, BTC_EV_SENT);
 	assert_string_equal(r.log[r.nlog - 1].command, "pong");
+	assert_true(r.log[r.nlog - 1].has_nonce && r.log[r.nlog - 1].nonce == 77);
 	assert_int_equal(i.log[i.nlog - 1].type, BTC_EV_RECV);
 	assert_string_equal(i.log[i.nlog - 1].command, "pong");
 	assert_int_equal(i.log[i.nlog - 1].bytes, 29);
+	assert_true(i.log[i.nlog - 1].has_nonce && i.log[i.nlog - 1].nonce == 77);
+	/* the transport's own pieces carry none */
+	for (size_t e = 0; e < i.nlog; e++)
+		if (i.log[e].cmd != BTC_CMD_PING && i.log[e].cmd != BTC_CMD_PONG)
+			assert_false(i.log[e].has_nonce);
 }
 
 /* ---- a raw v2 peer ---------------------------------------------------------------------- */

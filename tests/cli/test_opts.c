@@ -186,6 +186,23 @@ static void test_usage_errors(void **state)
 		{ "--bug|bad-checksum|noise|connect|127.0.0.1:1",
 		  "bad-checksum is a Bitcoin switch" },
 		{ "--bug|send=ping@before-version|noise|connect|127.0.0.1:1", "Bitcoin switch" },
+		/* send=CMD@after-verack+MS: MS 1..600000, after-verack only */
+		{ "--bug|send=ping@after-verack+0|btc|connect|1.2.3.4", "MS 1..600000" },
+		{ "--bug|send=ping@after-verack+abc|btc|connect|1.2.3.4", "MS 1..600000" },
+		{ "--bug|send=ping@after-verack+600001|btc|connect|1.2.3.4", "MS 1..600000" },
+		{ "--bug|send=ping@after-verack+|btc|connect|1.2.3.4", "MS 1..600000" },
+		{ "--bug|send=ping@after-verack+-5|btc|connect|1.2.3.4", "MS 1..600000" },
+		{ "--bug|send=ping@after-verack+ 5|btc|connect|1.2.3.4", "MS 1..600000" },
+		{ "--bug|send=ping@after-verack+5ms|btc|connect|1.2.3.4", "MS 1..600000" },
+		{ "--bug|send=ping@after-verack+99999999999999999999|btc|connect|1.2.3.4",
+		  "MS 1..600000" },
+		{ "--bug|send=ping@before-version+5|btc|connect|1.2.3.4",
+		  "only after-verack takes a delay (+MS), not before-version" },
+		{ "--bug|send=ping@before-verack+5|btc|connect|1.2.3.4",
+		  "only after-verack takes a delay (+MS), not before-verack" },
+		{ "--bug|send=ping@after-verack-5|btc|connect|1.2.3.4", "after-verack+MS" },
+		{ "--bug|send=ping@later+5|btc|connect|1.2.3.4", "want send=CMD@WHEN" },
+		{ "--bug|send=ping@after-verack+5|noise|connect|127.0.0.1:1", "Bitcoin switch" },
 		/* --bug for a role the mode does not have: a no-op, refused */
 		{ "--bug|flip-msg2|noise|connect|127.0.0.1:1",
 		  "flip-msg2 applies to the responder" },
@@ -507,6 +524,31 @@ static void test_btc_connect(void **state)
 	done(&p);
 	parse(&p, "--bug|early-verack|btc|connect|1.2.3.4");
 	assert_int_equal(p.r, 0);
+	done(&p);
+
+	/* injections: at once, and MS after the handshake (1 and 600000 the
+	 * bounds) */
+	parse(&p, "--bug|send=ping@after-verack+1500|--bug|send=pong@after-verack|--bug|"
+		  "send=getaddr@after-verack+1|--bug|send=empty@after-verack+600000|btc|"
+		  "connect|1.2.3.4");
+	assert_int_equal(p.r, 0);
+	assert_int_equal(p.o.bugs.ninject, 4);
+	assert_int_equal(p.o.bugs.inject[0].cmd, BTC_CMD_PING);
+	assert_int_equal(p.o.bugs.inject[0].when, BTC_AFTER_VERACK);
+	assert_int_equal(p.o.bugs.inject[0].delay_ms, 1500);
+	assert_int_equal(p.o.bugs.inject[1].cmd, BTC_CMD_PONG);
+	assert_int_equal(p.o.bugs.inject[1].when, BTC_AFTER_VERACK);
+	assert_int_equal(p.o.bugs.inject[1].delay_ms, 0);
+	assert_int_equal(p.o.bugs.inject[2].cmd, BTC_CMD_GETADDR);
+	assert_int_equal(p.o.bugs.inject[2].delay_ms, 1);
+	assert_int_equal(p.o.bugs.inject[3].cmd, BTC_CMD_UNKNOWN);
+	assert_true(p.o.bugs.inject[3].empty_command);
+	assert_int_equal(p.o.bugs.inject[3].delay_ms, 600000);
+	done(&p);
+	parse(&p, "--bug|send=ping@before-verack|btc|connect|1.2.3.4");
+	assert_int_equal(p.r, 0);
+	assert_int_equal(p.o.bugs.inject[0].when, BTC_BEFORE_VERACK);
+	assert_int_equal(p.o.bugs.inject[0].delay_ms, 0);
 	done(&p);
 }
 

@@ -557,6 +557,8 @@ static void test_connect_json(void **state)
 	assert_true(nfield(ev, "length") == 4);
 	assert_true(nfield(ev, "bytes") == 5);
 	assert_null(sfield(ev, "error"));
+	/* a core that logs no nonce: no field */
+	assert_null(cJSON_GetObjectItemCaseSensitive(ev, "nonce"));
 	ev = find(&res, "recv", good);
 	assert_non_null(ev);
 	assert_string_equal(sfield(ev, "line"), "pong");
@@ -577,6 +579,51 @@ static void test_connect_json(void **state)
 	assert_true(nfield(ev, "failed") == 1);
 	/* the summary is the last line */
 	assert_ptr_equal(ev, res.events[res.nevents - 1]);
+	outcome_free(&res);
+}
+
+/* A core's nonce (struct net_event has_nonce, nonce) in both forms: JSON
+ * "nonce":"0x" and 16 hex digits, as the version's nonce; text " nonce=". */
+static void test_nonce_json_and_text(void **state)
+{
+	struct peer pr;
+	struct outcome res;
+	char spec[100], good[32], want[120];
+	const cJSON *ev;
+
+	(void)state;
+	fake_cfg.nonces = true;
+	peer_start(&pr);
+	snprintf(good, sizeof(good), "127.0.0.1:%u", pr.tcp_port);
+	snprintf(spec, sizeof(spec), "-j|btc|connect|%s", good);
+	run(&res, spec);
+	assert_int_equal(res.status, EXIT_HANDSHAKE_OK);
+	ev = find(&res, "sent", good);
+	assert_non_null(ev);
+	assert_string_equal(sfield(ev, "line"), "ping");
+	assert_string_equal(sfield(ev, "nonce"), "0x0123456789abcdef");
+	ev = find(&res, "recv", good);
+	assert_non_null(ev);
+	assert_string_equal(sfield(ev, "line"), "pong");
+	assert_string_equal(sfield(ev, "nonce"), "0x0123456789abcdef");
+	/* only on the messages that carry one */
+	for (size_t i = 0; i < res.nevents; i++) {
+		const char *e = sfield(res.events[i], "event");
+		if (strcmp(e, "sent") != 0 && strcmp(e, "recv") != 0)
+			assert_null(cJSON_GetObjectItemCaseSensitive(res.events[i], "nonce"));
+	}
+	outcome_free(&res);
+
+	snprintf(spec, sizeof(spec), "-v|btc|connect|%s", good);
+	run(&res, spec);
+	peer_stop(&pr);
+	assert_int_equal(res.status, EXIT_HANDSHAKE_OK);
+	snprintf(want, sizeof(want), "  %s -> ping (4 bytes) nonce=0x0123456789abcdef\n", good);
+	if (!strstr(res.out, want))
+		fail_msg("no '%s' in:\n%s", want, res.out);
+	snprintf(want, sizeof(want), "  %s <- pong (4 bytes) nonce=0x0123456789abcdef\n", good);
+	if (!strstr(res.out, want))
+		fail_msg("no '%s' in:\n%s", want, res.out);
 	outcome_free(&res);
 }
 
@@ -893,6 +940,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup(test_connect_json, reset_fake),
+		cmocka_unit_test_setup(test_nonce_json_and_text, reset_fake),
 		cmocka_unit_test_setup(test_connect_text_none, reset_fake),
 		cmocka_unit_test_setup(test_queue_one_at_a_time, reset_fake),
 		cmocka_unit_test_setup(test_dns_names, reset_fake),

@@ -53,9 +53,11 @@ struct rec {
 	bool started, outbound;
 	uint16_t peer_port;	  /* the session's peer address */
 	uint64_t core_timeout_ns; /* the core's expiry less now, right after start */
-	/* every event handed on, and counts by kind */
+	/* every event handed on, when (net_now_ns), and counts by kind */
 	struct net_event ev[MAX_EV];
+	uint64_t ev_ns[MAX_EV];
 	size_t nev;
+	uint64_t result_ns; /* s->end_ns: when the outcome was known */
 	unsigned kinds[NET_EV_FAILED + 1];
 	/* every byte the session sent, as it consumed them */
 	uint8_t wire[8192];
@@ -244,6 +246,7 @@ static void cb_event(void *ctx, struct net_session *s, const struct net_event *e
 	assert_true((unsigned)ev->kind <= NET_EV_FAILED);
 	/* a printable message name, NUL-terminated within its array */
 	assert_non_null(memchr(ev->msg, 0, sizeof(ev->msg)));
+	r->ev_ns[r->nev] = net_now_ns();
 	r->ev[r->nev++] = *ev;
 	r->kinds[ev->kind]++;
 }
@@ -254,6 +257,7 @@ static void cb_result(void *ctx, struct net_session *s)
 	struct rec *r = c->rec;
 
 	r->results++;
+	r->result_ns = s->end_ns;
 	r->outcome = s->outcome;
 	r->err = s->err;
 	r->note = s->note;
@@ -595,6 +599,115 @@ static void test_btc_success_lingering(void **state)
 	world_free(&w);
 }
 
+/* The index of the only event of kind k named msg; none or two fail. */
+static size_t only(const struct rec *r, enum net_ev_kind k, const char *msg)
+{
+	size_t at = SIZE_MAX;
+
+	for (size_t j = 0; j < r->nev; j++)
+		if (r->ev[j].kind == k && strcmp(r->ev[j].msg, msg) == 0) {
+			if (at != SIZE_MAX)
+				fail_msg("two %s events of kind %d", msg, k);
+			at = j;
+		}
+	if (at == SIZE_MAX)
+		fail_msg("no %s event of kind %d among %zu", msg, k, r->nev);
+	return at;
+}
+
+/* send=ping@after-verack+150 with a 100 ms handshake deadline, the
+ * initiator lingering: the session wakes for the core's expiry after the
+ * result, the ping goes out then (its SENT event at that time, not
+ * earlier), the responder answers, and the nonce is the same in all four
+ * events and on the wire; the deadline, long past, fails nothing. */
+static void test_btc_delayed_ping_lingering(void **state)
+{
+	struct world w;
+	struct btc_inject *in;
+
+	(void)state;
+	world_init(&w, P_BTC, P_BTC);
+	in = &w.cfg[0].btc.inject[0];
+	in->cmd = BTC_CMD_PING;
+	in->when = BTC_AFTER_VERACK;
+	in->delay_ms = 150;
+	w.cfg[0].btc.ninject = 1;
+	w.cfg[0].timeout_ns = w.cfg[1].timeout_ns = 100 * TU_MS;
+	w.cfg[0].linger_ns = 600 * TU_MS;
+	w.cfg[1].linger_ns = 5 * TU_SEC;
+	pair(&w);
+	const struct rec *ini = &w.rec[0], *resp = &w.rec[1];
+	for (int side = 0; side < 2; side++) {
+		assert_int_equal(w.rec[side].outcome, PS_SUCCESS);
+		assert_int_equal(w.rec[side].kinds[NET_EV_DISCONNECT], 0);
+		assert_int_equal(w.rec[side].kinds[NET_EV_FAILED], 0);
+	}
+	size_t ping = only(ini, NET_EV_SENT, "ping"), pong = only(ini, NET_EV_RECV, "pong");
+	const struct net_event *p = &ini->ev[ping];
+	assert_true(p->has_nonce);
+	assert_int_equal(p->length, 8);
+	/* handed on when it went out: 150 ms after the handshake, within
+	 * the linger */
+	assert_true(ini->ev_ns[ping] >= ini->result_ns + 150 * TU_MS);
+	assert_true(ini->ev_ns[ping] < ini->result_ns + 600 * TU_MS);
+	assert_true(ping > only(ini, NET_EV_SUCCESS, ""));
+	assert_true(pong > ping);
+	assert_true(ini->ev[pong].has_nonce && ini->ev[pong].nonce == p->nonce);
+	const struct net_event *rp = &resp->ev[only(resp, NET_EV_RECV, "ping")];
+	const struct net_event *rq = &resp->ev[only(resp, NET_EV_SENT, "pong")];
+	assert_true(rp->has_nonce && rp->nonce == p->nonce);
+	assert_true(rq->has_nonce && rq->nonce == p->nonce);
+	/* no other event carries one */
+	for (int side = 0; side < 2; side++)
+		for (size_t e = 0; e < w.rec[side].nev; e++) {
+			const struct net_event *x = &w.rec[side].ev[e];
+			bool pp = strcmp(x->msg, "ping") == 0 || strcmp(x->msg, "pong") == 0;
+			assert_true(x->has_nonce == pp);
+		}
+	/* the ping on the wire: the initiator's last message, that nonce */
+	size_t off = 0;
+	struct btc_msg m;
+	for (;;) {
+		size_t used;
+		assert_int_equal(btc_msg_decode(&m, &used, w.cfg[0].btc.magic, ini->wire + off,
+						ini->wire_len - off),
+				 PS_OK);
+		off += used;
+		if (off == ini->wire_len)
+			break;
+	}
+	assert_int_equal(m.cmd, BTC_CMD_PING);
+	assert_true(m.u.ping.nonce == p->nonce);
+	assert_int_equal(sum_bytes(ini, NET_EV_SENT), ini->wire_len);
+	world_free(&w);
+}
+
+/* A delayed send due after the linger ends never goes out: the session
+ * closes at the linger's end, the core's later expiry unanswered. */
+static void test_btc_delayed_ping_after_linger(void **state)
+{
+	struct world w;
+	struct btc_inject *in;
+
+	(void)state;
+	world_init(&w, P_BTC, P_BTC);
+	in = &w.cfg[0].btc.inject[0];
+	in->cmd = BTC_CMD_PING;
+	in->when = BTC_AFTER_VERACK;
+	in->delay_ms = 400;
+	w.cfg[0].btc.ninject = 1;
+	w.cfg[0].linger_ns = 50 * TU_MS;
+	w.cfg[1].linger_ns = 5 * TU_SEC;
+	pair(&w);
+	assert_int_equal(w.rec[0].outcome, PS_SUCCESS);
+	assert_int_equal(w.rec[0].kinds[NET_EV_SENT], 4);
+	assert_int_equal(w.rec[1].kinds[NET_EV_RECV], 4);
+	assert_int_equal(sum_bytes(&w.rec[0], NET_EV_SENT), w.rec[0].wire_len);
+	for (size_t e = 0; e < w.rec[0].nev; e++)
+		assert_string_not_equal(w.rec[0].ev[e].msg, "ping");
+	world_free(&w);
+}
+
 /* Different networks: the responder fails on the magic, the initiator sees
  * the close before any version: FAILED, closed. */
 static void test_btc_wrong_magic(void **state)
@@ -713,6 +826,9 @@ static void test_noise_success(void **state)
 		assert_int_equal(r->kinds[NET_EV_SUCCESS], 1);
 		assert_int_equal(r->kinds[NET_EV_FAILED], 0);
 		assert_int_equal(r->nev, 6);
+		/* Noise logs no nonce */
+		for (size_t e = 0; e < r->nev; e++)
+			assert_false(r->ev[e].has_nonce);
 		assert_true(r->core_timeout_ns > 0 && r->core_timeout_ns <= 5 * TU_SEC);
 		/* the SENT events are every byte the session wrote */
 		assert_int_equal(sum_bytes(r, NET_EV_SENT), r->wire_len);
@@ -1047,6 +1163,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_btc_success),
 		cmocka_unit_test(test_btc_success_lingering),
+		cmocka_unit_test(test_btc_delayed_ping_lingering),
+		cmocka_unit_test(test_btc_delayed_ping_after_linger),
 		cmocka_unit_test(test_btc_wrong_magic),
 		cmocka_unit_test(test_btc_missing_services_partial),
 		cmocka_unit_test(test_btc_responder_timeout),

@@ -867,6 +867,53 @@ static void test_linger(void **state)
 	world_free(&w);
 }
 
+/* While lingering the core's expiry still counts: a core that sends late
+ * (the pinger, one more ping 100 ms after its success) is woken for it,
+ * what it queues is written in that turn (the responder answers it), and
+ * the linger lasts as long as it would have. */
+static void test_linger_core_expiry(void **state)
+{
+	struct world w;
+	const uint64_t linger = 400 * TU_MS, late = 100 * TU_MS;
+
+	(void)state;
+	world_init(&w, true);
+	w.cfg[0].late_ping_in = late;
+	w.linger_ns[0] = linger;
+	w.linger_ns[1] = 60 * TU_SEC;
+	pair(&w);
+	for (int side = 0; side < 2; side++)
+		assert_int_equal(w.rec[side].outcome, PS_SUCCESS);
+	assert_true(w.rec[0].log.late_ns >= w.rec[0].end_ns + late);
+	assert_true(w.rec[0].log.late_ns < w.rec[0].end_ns + linger);
+	assert_int_equal(w.rec[1].log.pings, 2);
+	assert_int_equal(w.rec[0].log.pongs, 2);
+	assert_true(w.rec[0].done_ns >= w.rec[0].end_ns + linger);
+	assert_int_equal(handed_kind(&w.rec[0], NET_EV_SENT), 2);
+	assert_int_equal(handed_kind(&w.rec[0], NET_EV_DISCONNECT), 0);
+	assert_int_equal(sent_bytes(&w.rec[0]), w.rec[0].bytes_sent);
+	world_free(&w);
+}
+
+/* ... but only while it lingers: due after the linger's end, never. */
+static void test_linger_ends_before_core_expiry(void **state)
+{
+	struct world w;
+
+	(void)state;
+	world_init(&w, true);
+	w.cfg[0].late_ping_in = 300 * TU_MS;
+	w.linger_ns[0] = 50 * TU_MS;
+	w.linger_ns[1] = 60 * TU_SEC;
+	pair(&w);
+	assert_int_equal(w.rec[0].outcome, PS_SUCCESS);
+	assert_true(w.rec[0].log.late_ns == 0);
+	assert_int_equal(w.rec[1].log.pings, 1);
+	assert_true(w.rec[0].done_ns >= w.rec[0].end_ns + 50 * TU_MS);
+	assert_true(w.rec[0].done_ns < w.rec[0].end_ns + 300 * TU_MS);
+	world_free(&w);
+}
+
 /* The peer closing during linger ends it: the initiator does not linger,
  * the responder would for a minute. */
 static void test_peer_closes_during_linger(void **state)
@@ -1238,6 +1285,8 @@ int main(void)
 		cmocka_unit_test(test_connect_refused),
 		cmocka_unit_test(test_start_fails),
 		cmocka_unit_test(test_linger),
+		cmocka_unit_test(test_linger_core_expiry),
+		cmocka_unit_test(test_linger_ends_before_core_expiry),
 		cmocka_unit_test(test_peer_closes_during_linger),
 		cmocka_unit_test(test_linger_ended_by_core),
 		cmocka_unit_test(test_shape_byte_at_a_time),

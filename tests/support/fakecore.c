@@ -35,7 +35,8 @@ long tu_fake_pos(const struct tu_fake_log *log, char c)
 bool tu_event_equal(const struct net_event *a, const struct net_event *b)
 {
 	if (a->kind != b->kind || strcmp(a->msg, b->msg) != 0 || a->length != b->length ||
-	    a->bytes != b->bytes || a->err != b->err)
+	    a->bytes != b->bytes || a->err != b->err || a->has_nonce != b->has_nonce ||
+	    a->nonce != b->nonce)
 		return false;
 	if (!a->note || !b->note)
 		return a->note == b->note;
@@ -64,6 +65,11 @@ static void push(struct tu_fake *f, enum net_ev_kind kind, const char *msg, size
 	e->bytes = msg ? len + 1 : 0;
 	e->err = err;
 	e->note = note;
+	if (f->cfg.nonces && (kind == NET_EV_SENT || kind == NET_EV_RECV) &&
+	    (strcmp(e->msg, "ping") == 0 || strcmp(e->msg, "pong") == 0)) {
+		e->has_nonce = true;
+		e->nonce = TU_FAKE_NONCE;
+	}
 	assert_true(f->log->nkept < TU_FAKE_LOG_EVENTS);
 	f->log->kept[f->log->nkept++] = *e;
 }
@@ -152,6 +158,8 @@ static void on_line(struct tu_fake *f, const char *line, size_t len)
 		succeed(f);
 		if (f->cfg.extra_ping)
 			queue(f, "ping\n");
+		if (f->cfg.late_ping_in)
+			f->late_at = f->now_ns + f->cfg.late_ping_in;
 		if (f->cfg.junk_after_success)
 			queue(f, "junk\n");
 		return;
@@ -177,7 +185,7 @@ static int fake_input(void *core, uint64_t now_ns, const uint8_t *data, size_t l
 	struct tu_fake_log *log = f->log;
 	int ret = PS_OK;
 
-	(void)now_ns;
+	f->now_ns = now_ns;
 	log->inputs++;
 	assert_true(len > 0);
 	for (size_t i = 0; i < len && log->got_len + 1 < sizeof(log->got); i++)
@@ -239,7 +247,9 @@ static uint64_t fake_expiry(void *core)
 {
 	struct tu_fake *f = core;
 
-	return f->outcome == PS_PENDING ? f->expiry : UINT64_MAX;
+	if (f->outcome == PS_PENDING)
+		return f->expiry;
+	return f->late_at && !f->closed ? f->late_at : UINT64_MAX;
 }
 
 static void fake_handle_expiry(void *core, uint64_t now_ns)
@@ -248,6 +258,11 @@ static void fake_handle_expiry(void *core, uint64_t now_ns)
 
 	if (f->outcome == PS_PENDING && now_ns >= f->expiry)
 		(void)end_with(f, PS_ERR_TIMEOUT, TU_FAKE_NOTE_DEADLINE);
+	if (f->outcome == PS_SUCCESS && !f->closed && f->late_at && now_ns >= f->late_at) {
+		f->late_at = 0;
+		f->log->late_ns = now_ns;
+		queue(f, "ping\n");
+	}
 }
 
 static void fake_close(void *core, int reason)

@@ -9,8 +9,12 @@
  * DROPPED for a line it refuses (then FAILED), DISCONNECT for one it
  * refuses after success, SUCCESS or FAILED at the end; each event's msg is
  * the line without its newline, length the line's length and bytes that
- * plus one. The ring holds TU_FAKE_EVENTS and keeps its last slot for the
- * one SUCCESS or FAILED, so a burst of lines loses events (events_lost).
+ * plus one; with cfg.nonces the SENT and RECV events of "ping" and "pong"
+ * carry TU_FAKE_NONCE as their nonce. The ring holds TU_FAKE_EVENTS and
+ * keeps its last slot for the one SUCCESS or FAILED, so a burst of lines
+ * loses events (events_lost). With cfg.late_ping_in the pinger sends one
+ * more ping that long after its success, from handle_expiry: a core with
+ * a timer after success, as Bitcoin's delayed injections.
  *
  * What the core did is recorded in a struct tu_fake_log that outlives it
  * (the core lives in the session's block, freed in on_done); a log may be
@@ -57,7 +61,14 @@ struct tu_fake_cfg {
 	unsigned answers;	  /* ponger: pings answered (0: every one) */
 	bool extra_ping;	  /* pinger: after success, ping once more */
 	bool junk_after_success;  /* pinger: after success, send a line the ponger refuses */
+	/* pinger: after success, ping once more this long after it, from
+	 * handle_expiry (its expiry says when, as a core that sends late;
+	 * UINT64_MAX after success otherwise) */
+	uint64_t late_ping_in;
+	bool nonces; /* ping and pong events carry TU_FAKE_NONCE */
 };
+
+#define TU_FAKE_NONCE UINT64_C(0x0123456789abcdef)
 
 #define TU_FAKE_EVENTS	   8
 #define TU_FAKE_LOG_EVENTS 64
@@ -70,6 +81,7 @@ struct tu_fake_log {
 	int starts, inputs, closes, close_reason, releases;
 	int pings, pongs;	     /* lines taken, every core of the log */
 	uint64_t now_ns, timeout_ns; /* start's arguments (the last start) */
+	uint64_t late_ns;	     /* when handle_expiry queued the late ping; 0: never */
 	char got[64];		     /* every byte the cores were given */
 	size_t got_len;
 	/* every event the cores put in their rings, in order, and how many
@@ -88,6 +100,8 @@ struct tu_fake {
 	const char *note;
 	bool closed; /* takes no more input */
 	uint64_t expiry;
+	uint64_t now_ns;  /* the last input's time */
+	uint64_t late_at; /* the late ping's due time; 0: none pending */
 	unsigned pongs, answered;
 	char in[64];
 	size_t in_len;
