@@ -54,6 +54,8 @@ BTC_RULES = {
              "other than getaddr or the final alert after the target's verack",
     "unexpected": "ID:COMMAND: after the handshake, a message neither in the standing extras nor in the case's may=",
     "pong:early": "a pong that answers no ping sent after our verack (Core ignores a ping before the handshake)",
+    "pong:nonce": "a pong whose nonce is not that of the ping it answers (Core: \"PONG, nonce\", the ping's "
+                  "nonce echoed; BIP 31)",
     "pong:bip31": "a pong at a common version of 60000 or below (Core: \"if (pfrom.GetCommonVersion() > "
                   "BIP0031_VERSION)\" reads the nonce and answers; below, a ping gets nothing)",
     "post": "ID:COMMAND: a message the case's post= requires did not come after our verack",
@@ -244,6 +246,7 @@ class Msg:
     bytes: int = 0
     error: str = ""
     note: str = ""
+    nonce: str = None   # btc: a ping's or pong's 8-byte nonce as logged ("0x..."), else None
 
     @property
     def v2_item(self):
@@ -292,7 +295,7 @@ class Observation:
 
 def _msg(e, direction):
     return Msg(direction, e.get("command", e.get("message", "")) or "", int(e.get("length") or 0),
-               int(e.get("bytes") or 0), e.get("error", ""), e.get("note", "") or "")
+               int(e.get("bytes") or 0), e.get("error", ""), e.get("note", "") or "", e.get("nonce"))
 
 
 def split_connections(events):
@@ -680,6 +683,10 @@ def check_btc(case, obs):
         if c == "pong":
             if v <= BIP0031_VERSION:
                 out.append(Violation("pong:bip31", f"pong at common version {v} (<= {BIP0031_VERSION})"))
+            elif pongs < len(pings) and i > pings[pongs] and m.nonce is not None and \
+                    tl[pings[pongs]].nonce is not None and int(m.nonce, 16) != int(tl[pings[pongs]].nonce, 16):
+                out.append(Violation("pong:nonce", f"pong with nonce {m.nonce} answers our ping "
+                                                   f"{tl[pings[pongs]].nonce}"))
             elif pongs >= len(pings) or i < pings[pongs]:
                 when = "before the handshake completed" if not ph.after_our_verack(i) else \
                     "answering no ping sent after our verack"

@@ -321,7 +321,7 @@ class PyV1Peer(BtcTarget):
         out = os.path.join(d, "out.jsonl")
         self._outputs[case.id] = out
         with started([PY, self.script, "--listen", "127.0.0.1:0", "--network", "regtest",
-                      "--timeout-ms", self.timeout_ms(), "--linger-ms", "3000", "--ready-file", ready]
+                      "--timeout-ms", self.timeout_ms(), "--linger-ms", "10000", "--ready-file", ready]
                      + self.listen_args(case), out) as proc:
             port = wait_for(lambda: read_text(ready).strip() or proc.poll() is not None, 10)
             if not isinstance(port, str):
@@ -333,7 +333,7 @@ class PyV1Peer(BtcTarget):
         self._outputs[case.id] = out
         return ProcessHandle(
             [PY, self.script, "--connect", f"127.0.0.1:{port}", "--network", "regtest",
-             "--timeout-ms", "10000", "--linger-ms", "2000"] + self.connect_args(case), out)
+             "--timeout-ms", "10000", "--linger-ms", "10000"] + self.connect_args(case), out)
 
 
 class PyV2Peer(PyV1Peer):

@@ -101,11 +101,13 @@ def events(transcript, version=None, proto="btc", peer=PEER, result_extra=None, 
             out.append({"event": "started", **base, "direction": direction})
             out.append({"event": "connected", **base, "local": "127.0.0.1:18444"})
         elif tok[0] in "><":
+            # ">ping:8~0x2a": a ping or pong with its nonce as the log has it
+            tok, _, nonce = tok.partition("~")
             parts = tok[1:].split(":")
             n = int(parts[1]) if len(parts) > 1 else 0
             b = int(parts[2]) if len(parts) > 2 else n + hdr
             out.append({"event": "sent" if tok[0] == ">" else "recv", **base, key: parts[0],
-                        "length": n, "bytes": b})
+                        "length": n, "bytes": b, **({"nonce": nonce} if nonce else {})})
         elif tok[0] == "!":
             cmd, _, err = tok[1:].partition(":")
             out.append({"event": "dropped", **base, "command": cmd, "length": 0, "bytes": 24, "error": err})

@@ -245,6 +245,17 @@ class Outcomes(unittest.TestCase):
         self.assertEqual(v.outcome, "Fail")
         self.assertIn("ending disconnect, expected handshake", v.note)
 
+    def test_pong_nonce(self):
+        c = case(STD + " post=pong", switches="--bug send=ping@after-verack")
+        good = btc(">version:103 <version:102 V <wtxidrelay <sendaddrv2 <verack >wtxidrelay >sendaddrv2 >verack "
+                   ">ping:8~0x00000000000000AB =SUCCESS <pong:8~0x00000000000000ab #us")
+        self.assertEqual(judging.check(c, good), [])
+        self.assertEqual(good.timeline[-1].nonce, "0x00000000000000ab")
+        # a log without nonces (an older tester) judges the rest as before
+        plain = btc(">version:103 <version:102 V <wtxidrelay <sendaddrv2 <verack >wtxidrelay >sendaddrv2 >verack "
+                    ">ping:8 =SUCCESS <pong:8 #us")
+        self.assertEqual(judging.check(c, plain), [])
+
     def test_announced_protocol_version(self):
         # what the config says the implementation announces, whatever ours
         o = btc(CORE_RESPONDER, version=CORE_VERSION)

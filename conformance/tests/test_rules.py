@@ -76,6 +76,11 @@ BTC_BREAKS = {
                    btc(f">ping:8 >version:103 <version:102 V <wtxidrelay <sendaddrv2 <pong:8 <verack "
                        f">wtxidrelay >sendaddrv2 >verack =SUCCESS {CORE_POST} #us"),
                    ["pong:early"]),
+    # the planted survivor: a pong that does not echo the ping's nonce
+    "pong:nonce": (case(STD + " post=pong", switches="--bug send=ping@after-verack"),
+                   btc(f">version:103 {CORE_HANDSHAKE} >wtxidrelay >sendaddrv2 >verack >ping:8~0x1122334455667788 "
+                       f"=SUCCESS <pong:8~0x0000000000000000 {CORE_POST} #us"),
+                   ["pong:nonce"]),
     # BIP 31 by the common version: a ping after the handshake at 60000
     # answered all the same
     "pong:bip31": (case(STD, switches="--protocol-version 60000 --bug send=ping@after-verack"),
