@@ -3,6 +3,7 @@
  */
 #include "drive.h"
 
+#include "btc/misbehave.h"
 #include "btc/params.h"
 #include "btc/v1.h"
 #include "btc/wire.h"
@@ -202,8 +203,13 @@ static void check(const struct btc_hs *hs, struct model *md)
 	}
 	/* an outcome, once known, does not change */
 	FUZZ_ASSERT(md->outcome == PS_PENDING || md->outcome == oc);
+	/* expiry monotone within a phase: the deadline never moves earlier;
+	 * once done, a delayed send's due time (btc_hs_expiry) may lie before
+	 * the old deadline, and then never moves earlier either; once none,
+	 * none */
+	if (oc == PS_SUCCESS && md->outcome != PS_SUCCESS)
+		md->last_expiry = 0;
 	md->outcome = oc;
-	/* expiry monotone: the deadline never moves earlier; once none, none */
 	FUZZ_ASSERT(e >= md->last_expiry);
 	md->last_expiry = e;
 	if (md->misbehave)
@@ -368,6 +374,8 @@ void fuzz_btc_hs_run(enum btc_role role, const uint8_t *data, size_t size)
 	 * then deliberately wrong: only the state machine's invariants hold. */
 	md.misbehave = (rng.s >> 56) == 0xbb;
 	if (md.misbehave) {
+		uint8_t more[8];
+
 		cfg.bugs = rng.s & ((UINT64_C(1) << 22) - 1);
 		cfg.ninject = (rng.s >> 22) & 3;
 		for (size_t i = 0; i < cfg.ninject; i++) {
@@ -376,6 +384,22 @@ void fuzz_btc_hs_run(enum btc_role role, const uint8_t *data, size_t size)
 			cfg.inject[i].when = (enum btc_when)((rng.s >> (28 + 8 * i)) % 3);
 			cfg.inject[i].empty_command = (rng.s >> (31 + 8 * i)) & 1;
 		}
+		/* the later switches (bits 22..) and the injections' delays
+		 * from a second draw: bad-alone only with a spoilt version to
+		 * send alone (btc_hs_init refuses it otherwise); a delay of
+		 * 1..4096 ms on half of the after-verack injections;
+		 * user-agent-noncanonical not with version-short (no user agent) */
+		fuzz_rng_fill(&rng, more, sizeof(more));
+		cfg.bugs |= (uint64_t)(more[0] & 0x0f) << 22;
+		if (cfg.bugs & BTC_BUG_VERSION_SHORT)
+			cfg.bugs &= ~(uint64_t)BTC_BUG_UA_NONCANONICAL;
+		if ((cfg.bugs & BTC_BUG_BAD_ALONE) && !btc_mis_alone_applies(cfg.bugs))
+			cfg.bugs &= ~(uint64_t)BTC_BUG_BAD_ALONE;
+		for (size_t i = 0; i < cfg.ninject; i++)
+			if (cfg.inject[i].when == BTC_AFTER_VERACK && (more[1] >> i) & 1)
+				cfg.inject[i].delay_ms =
+					1 + (uint32_t)(((more[2 + 2 * i] << 8) | more[3 + 2 * i]) &
+						       0xfff);
 	}
 	if (conf & 0x08)
 		cfg.version = (int32_t)fdp_u32(&f);

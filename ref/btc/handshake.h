@@ -83,7 +83,7 @@ enum {
 	BTC_BUG_SILENT = 1 << 20,	     /* send nothing at all */
 	BTC_BUG_NO_FEATURES = 1 << 21,	     /* no wtxidrelay/sendaddrv2 even at 70016 */
 	BTC_BUG_CHECKSUM_LAST = 1 << 22,     /* a version with its last checksum byte wrong */
-	BTC_BUG_UA_NONCANONICAL = 1 << 23,   /* a version with its user agent length as fd LL 00 */
+	BTC_BUG_UA_NONCANONICAL = 1 << 23,   /* its user agent length non-canonical: fd LL 00 */
 	BTC_BUG_BAD_ALONE = 1 << 24,	     /* the spoilt version alone: no correct one after */
 	BTC_BUG_VERSION_TRAILING = 1 << 25, /* 4 bytes more in our version's payload, after relay */
 };

@@ -322,6 +322,9 @@ int btc_mis_check(const struct btc_hs_config *c)
 		return PS_ERR_INVALID_ARG;
 	if (alone(c) && !btc_mis_alone_applies(c->bugs))
 		return PS_ERR_INVALID_ARG;
+	/* a version of four fields has no user agent to encode otherwise */
+	if ((c->bugs & BTC_BUG_UA_NONCANONICAL) && (c->bugs & BTC_BUG_VERSION_SHORT))
+		return PS_ERR_INVALID_ARG;
 	for (size_t i = 0; i < c->ninject && i < BTC_MAX_INJECT; i++) {
 		const struct btc_inject *in = &c->inject[i];
 
@@ -486,8 +489,11 @@ int btc_mis_rewrite(const struct btc_hs_config *c, uint64_t rewrite, uint8_t *fr
 
 	if (len < BTC_HEADER_LEN || cap < len)
 		return PS_ERR_INVALID_ARG;
-	if (rewrite & (BTC_BUG_OVERSIZE | BTC_BUG_MAX_SIZE))
-		len = BTC_HEADER_LEN; /* the header alone: its payload never comes */
+	if (rewrite & (BTC_BUG_OVERSIZE | BTC_BUG_MAX_SIZE)) {
+		len = BTC_HEADER_LEN; /* the header alone: its payload never comes, */
+		/* nor do the rewrites of that payload */
+		rewrite &= ~(uint64_t)(BTC_BUG_VERSION_TRAILING | BTC_BUG_UA_NONCANONICAL);
+	}
 	if ((rewrite & BTC_BUG_GARBAGE_AFTER) && cap - len < sizeof(junk))
 		return PS_ERR_NOBUF;
 	if (c->bugs & BTC_BUG_WRONG_MAGIC)
@@ -507,16 +513,27 @@ int btc_mis_rewrite(const struct btc_hs_config *c, uint64_t rewrite, uint8_t *fr
 	}
 	if (rewrite & BTC_BUG_UA_NONCANONICAL) {
 		/* the user agent's CompactSize after the 80 fixed bytes
-		 * (version, services, time, addr_recv, addr_from, nonce) as
-		 * 0xfd LL 00: its value in 3 bytes where 1 would do. Core's
-		 * ReadCompactSize: "non-canonical ReadCompactSize()" throws. */
-		size_t at = BTC_HEADER_LEN + 80;
-		if (len <= at || frame[at] >= 0xfd || cap - len < 2)
+		 * (version, services, time, addr_recv, addr_from, nonce) in two
+		 * more bytes than it needs: a 1-byte length as fd LL 00, a
+		 * 3-byte one (a user agent of 253 bytes or more) as fe LL LL 00
+		 * 00. Core's ReadCompactSize: "non-canonical ReadCompactSize()"
+		 * throws. */
+		size_t at = BTC_HEADER_LEN + 80, was = 1;
+		if (len <= at || frame[at] > 0xfd || cap - len < 2 ||
+		    (frame[at] == 0xfd && len - at < 3))
 			return PS_ERR_INVALID_ARG;
-		memmove(frame + at + 3, frame + at + 1, len - at - 1);
-		frame[at + 1] = frame[at];
-		frame[at + 2] = 0;
-		frame[at] = 0xfd;
+		if (frame[at] == 0xfd)
+			was = 3;
+		memmove(frame + at + was + 2, frame + at + was, len - at - was);
+		if (was == 1) {
+			frame[at + 1] = frame[at];
+			frame[at + 2] = 0;
+			frame[at] = 0xfd;
+		} else {
+			frame[at + 3] = 0;
+			frame[at + 4] = 0;
+			frame[at] = 0xfe;
+		}
 		len += 2;
 		ps_store_u32le(frame + 16, (uint32_t)(len - BTC_HEADER_LEN));
 		btc_checksum(frame + 20, frame + BTC_HEADER_LEN, len - BTC_HEADER_LEN);

@@ -126,8 +126,9 @@ bool btc_mis_alone_applies(uint64_t bugs);
 /* Is cfg possible at all? PS_OK; PS_ERR_UNSUPPORTED (a v1 frame rewrite
  * with kind V2, a v2 switch with kind V1); PS_ERR_INVALID_ARG (v2_decoys
  * outside 1..BTC_V2_MAX_DECOYS with BTC_V2_BUG_DECOYS, bad-alone without a
- * spoilt version to send alone, an injection with a delay_ms before verack
- * or over BTC_INJECT_MAX_DELAY_MS). */
+ * spoilt version to send alone, user-agent-noncanonical with version-short
+ * (no user agent to encode), an injection with a delay_ms before verack or
+ * over BTC_INJECT_MAX_DELAY_MS). */
 PS_MUST_CHECK int btc_mis_check(const struct btc_hs_config *c);
 
 /* A DETECT responder learned the peer's transport (v2 or v1): the other

@@ -37,7 +37,8 @@ static const struct bug bugs[] = {
 	{ "bad-checksum-last", P_BTC, R_BOTH, K_BTC, BTC_BUG_CHECKSUM_LAST, NULL,
 	  "our version with its last checksum byte wrong, then a correct one", T_V1 },
 	{ "user-agent-noncanonical", P_BTC, R_BOTH, K_BTC, BTC_BUG_UA_NONCANONICAL, NULL,
-	  "our version's user agent length as fd LL 00 (non-canonical), then a correct one", T_V1 },
+	  "our version's user agent length in 2 bytes too many (fd LL 00), then a correct one",
+	  T_V1 },
 	{ "version-trailing-bytes", P_BTC, R_BOTH, K_BTC, BTC_BUG_VERSION_TRAILING, NULL,
 	  "4 more bytes in our version's payload after the relay byte (Core: unread)", T_V1 },
 	{ "bad-alone", P_BTC, R_BOTH, K_BTC, BTC_BUG_BAD_ALONE, NULL,
@@ -465,6 +466,13 @@ int bug_check(const struct bug_set *set, const struct bug_run *run)
 				"peershake: --bug bad-alone changes nothing alone: give it with "
 				"bad-checksum, bad-checksum-last, cmd-not-padded, "
 				"cmd-nonprintable, user-agent-257 or user-agent-noncanonical\n");
+			return -1;
+		}
+		if (run->proto == BUG_BTC && strcmp(u->name, "user-agent-noncanonical") == 0 &&
+		    (set->btc & BTC_BUG_VERSION_SHORT)) {
+			fprintf(stderr,
+				"peershake: --bug user-agent-noncanonical needs a user agent: "
+				"not with version-short\n");
 			return -1;
 		}
 		if (run->proto == BUG_BTC && run->v2_garbage >= 0 && sets_garbage(u)) {

@@ -241,6 +241,8 @@ static void test_usage_errors(void **state)
 		  "bad-alone changes nothing alone" },
 		{ "--bug|user-agent-noncanonical|--v2transport|1|btc|connect|1.2.3.4",
 		  "user-agent-noncanonical rewrites v1 frames" },
+		{ "--bug|user-agent-noncanonical|--bug|version-short|btc|connect|1.2.3.4",
+		  "needs a user agent" },
 		/* targets */
 		{ "btc|connect|[::1", "bad target" },
 		{ "btc|connect|1.2.3.4:0", "bad target" },
