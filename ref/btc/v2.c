@@ -450,6 +450,10 @@ static int v2_read(struct btc_transport *t, struct btc_rx_msg *msg, bool *got, s
 {
 	struct btc_v2 *v = &t->u.v2;
 	size_t pos = 0, n;
+	/* where this call began to queue: a key queued by it has not left */
+	uint8_t *const out_start = out->p;
+	const uint8_t ntx_start = v->ntx;
+	const bool key_before = v->sent_key;
 	int r;
 
 	memset(msg, 0, sizeof(*msg));
@@ -502,6 +506,17 @@ static int v2_read(struct btc_transport *t, struct btc_rx_msg *msg, bool *got, s
 					/* ours: a v1 peer, where v1 is off (kind V2) */
 					return fatal(v, msg, PS_ERR_PROTOCOL,
 						     "v1 peer (v1 is off here)");
+				/* Core decides in the same ReceiveMsgBytes that
+				 * queued its key ("receiving message bytes failed":
+				 * CloseSocketDisconnect at once), so the key never
+				 * leaves when the 16 bytes came in one read; nor
+				 * does ours then. One queued by an earlier read
+				 * (the bytes came apart) is on its way, as Core's. */
+				if (!key_before) {
+					out->p = out_start;
+					v->ntx = ntx_start;
+					v->sent_key = false;
+				}
 				return fatal(v, msg, PS_ERR_BAD_MAGIC,
 					     "v1 peer with wrong network magic");
 			}

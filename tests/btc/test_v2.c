@@ -855,10 +855,19 @@ static void test_detect(void **state)
 	assert_string_equal(btc_hs_transport(&r.hs), "v2");
 	assert_int_equal(feed(&r, prefix + 15, 1), PS_ERR_BAD_MAGIC);
 	assert_string_equal(btc_hs_note(&r.hs), "v1 peer with wrong network magic");
-	/* the same whole, in one piece */
+	/* byte by byte, the key went out with the first byte (as Core's
+	 * send pass would have sent it): it stays queued */
+	assert_int_equal(btc_hs_output(&r.hs, &(const uint8_t *){ NULL }), 64 + 9);
+	/* the same whole, in one piece: decided in the read that would have
+	 * queued the key, so nothing leaves (Core: CloseSocketDisconnect in
+	 * the same ReceiveMsgBytes) */
 	side_config(&r, 2, BTC_TRANSPORT_DETECT, 9);
 	side_start(&r, BTC_RESPONDER);
 	assert_int_equal(feed(&r, prefix, 16), PS_ERR_BAD_MAGIC);
+	assert_int_equal(btc_hs_output(&r.hs, &(const uint8_t *){ NULL }), 0);
+	assert_int_equal(btc_hs_bytes_out(&r.hs), 0);
+	for (size_t k = 0; k < r.nlog; k++)
+		assert_true(r.log[k].type != BTC_EV_SENT);
 
 	/* a v2-only responder refuses a v1 peer of its own network too */
 	side_config(&r, 2, BTC_TRANSPORT_V2, 9);
