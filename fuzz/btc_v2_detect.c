@@ -143,8 +143,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	/* however the bytes came */
 	FUZZ_ASSERT(a.err == b.err && a.taken == b.taken && a.name == b.name);
-	FUZZ_ASSERT(a.w.p - a.out == b.w.p - b.out &&
-		    !memcmp(a.out, b.out, (size_t)(a.w.p - a.out)));
+	if (a.err == PS_ERR_BAD_MAGIC && mismatch != SIZE_MAX && b.w.p == b.out) {
+		/* another network's v1 version whose byte that differs and
+		 * 16th byte came in one read: refused in the read that would
+		 * queue the key, so it never leaves (as Core's close in the
+		 * same ReceiveMsgBytes); byte by byte (a) it went out first */
+		FUZZ_ASSERT(a.w.p - a.out == BTC_V2_ELLSWIFT_LEN + (ptrdiff_t)glen);
+	} else {
+		FUZZ_ASSERT(a.w.p - a.out == b.w.p - b.out &&
+			    !memcmp(a.out, b.out, (size_t)(a.w.p - a.out)));
+	}
 	if (a.err == PS_OK)
 		FUZZ_ASSERT(a.taken == n && a.t.ops->rx_pending(&a.t) == b.t.ops->rx_pending(&b.t));
 	a.t.ops->end(&a.t);
