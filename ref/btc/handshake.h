@@ -110,6 +110,7 @@ enum {
 	BTC_V2_BUG_V1_VERSION = 1 << 13,      /* our version as a v1 frame for the version packet */
 	BTC_V2_BUG_CLOSE_AFTER_KEY = 1 << 14, /* our key, then we close */
 	BTC_V2_BUG_LONG_TYPES = 1 << 15,      /* every message with its 12-byte type */
+	BTC_V2_BUG_DECOY_PING = 1 << 16, /* after our verack, a decoy whose contents are a ping */
 };
 
 #define BTC_V2_MAX_DECOYS BTC_V2_MAX_PRE_VERSION

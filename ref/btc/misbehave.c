@@ -112,6 +112,25 @@ static void add_injection(struct btc_mis_send *out, size_t *n, const struct btc_
 		add(out, n, BTC_MIS_INJECT, 0, 0, in);
 }
 
+/* A decoy whose contents, were the ignore bit not looked at, would be a
+ * ping: its short id (BIP324 table: 18) and an 8-byte nonce. Core:
+ * "Decoy packets are to be ignored by the receiver apart from verifying
+ * they decrypt correctly"; a receiver that reads it as a message answers
+ * a ping nobody sent. */
+static void add_decoy_ping(const struct btc_hs_config *c, struct btc_mis_send *out, size_t *n)
+{
+	struct btc_mis_send *s = &out[*n];
+	uint8_t cmd[BTC_COMMAND_LEN];
+
+	add(out, n, BTC_MIS_V2_PACKET, 0, 0, NULL);
+	s->header = BTC_V2_IGNORE_BIT;
+	if (btc_command_set(cmd, "ping") == PS_OK)
+		s->contents[0] = btc_v2_short_id(cmd);
+	c->rng(c->rng_ctx, s->contents + 1, 8);
+	s->len = 9;
+	s->note = "v2 decoy (a ping inside)";
+}
+
 static void add_injections(const struct btc_hs_config *c, enum btc_when when,
 			   struct btc_mis_send *out, size_t *n)
 {
@@ -160,6 +179,8 @@ size_t btc_mis_extra(const struct btc_hs_config *c, enum btc_mis_point at,
 	case BTC_MIS_AFTER_VERACK:
 		if (btc_mis_veracks(c) > 0)
 			add_injections(c, BTC_AFTER_VERACK, out, &n);
+		if (btc_mis_veracks(c) > 0 && (c->v2_bugs & BTC_V2_BUG_DECOY_PING))
+			add_decoy_ping(c, out, &n);
 		break;
 	default:
 		break;

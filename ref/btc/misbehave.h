@@ -38,7 +38,7 @@ enum btc_mis_kind {
 	BTC_MIS_V2_PACKET /* a raw v2 packet: header, contents (a decoy, an unknown id) */
 };
 
-#define BTC_MIS_PACKET_MAX 8
+#define BTC_MIS_PACKET_MAX 16
 
 struct btc_mis_send {
 	enum btc_mis_kind kind;

@@ -133,6 +133,8 @@ static const struct bug bugs[] = {
 	  "N decoy packets (1..64, 0..7 random bytes each) before our version packet", T_V2 },
 	{ "v2-decoy-before-version", P_BTC, R_BOTH, K_BTC_V2, BTC_V2_BUG_DECOY_BEFORE_VERSION, NULL,
 	  "a decoy packet between our version packet and our version message", T_V2 },
+	{ "v2-decoy-ping", P_BTC, R_BOTH, K_BTC_V2, BTC_V2_BUG_DECOY_PING, NULL,
+	  "after our verack a decoy whose contents are a ping (ignored: no pong)", T_V2 },
 	{ "v2-decoy-after-version", P_BTC, R_BOTH, K_BTC_V2, BTC_V2_BUG_DECOY_AFTER_VERSION, NULL,
 	  "a decoy packet right after our version message", T_V2 },
 	{ "v2-version-contents", P_BTC, R_BOTH, K_BTC_V2, BTC_V2_BUG_VERSION_CONTENTS, NULL,

@@ -226,7 +226,7 @@ static void test_sent_matches_queue_every_v2_switch(void **state)
 		enum btc_transport_kind hk =
 			role == BTC_INITIATOR ? BTC_TRANSPORT_DETECT : BTC_TRANSPORT_V2;
 
-		for (int bit = 0; bit < 16; bit++) {
+		for (int bit = 0; bit < 17; bit++) {
 			run_over(&mis, &hon, (enum btc_role)role, 0, UINT32_C(1) << bit, NULL, mk,
 				 hk);
 			for (int b1 = 0; b1 < NBUGS; b1++) {

@@ -636,6 +636,27 @@ static void test_decoy_around_version(void **state)
 	}
 }
 
+/* A decoy after our verack whose contents are a ping: the honest side
+ * verifies it, ignores it ("Decoy packets are to be ignored"), sends no
+ * pong. */
+static void test_decoy_ping(void **state)
+{
+	(void)state;
+	for (int role = BTC_INITIATOR; role <= BTC_RESPONDER; role++) {
+		size_t d;
+
+		exchange((enum btc_role)role, BTC_V2_BUG_DECOY_PING, 0, 10);
+		assert_both_succeed();
+		d = index_of(&hon, BTC_EV_RECV, "v2 decoy");
+		assert_true(d > index_of(&hon, BTC_EV_RECV, "verack"));
+		assert_int_equal(taken(&hon, d)->length, 9);
+		for (size_t e = 0; e < hon.nlog; e++)
+			assert_false(hon.log[e].type == BTC_EV_SENT &&
+				     hon.log[e].cmd == BTC_CMD_PONG);
+		assert_int_equal(count(&mis, BTC_EV_SENT, "v2 decoy (a ping inside)"), 1);
+	}
+}
+
 static void test_version_contents(void **state)
 {
 	struct walk w;
@@ -842,7 +863,7 @@ static void test_every_switch_accounted(void **state)
 {
 	(void)state;
 	for (int role = BTC_INITIATOR; role <= BTC_RESPONDER; role++) {
-		for (int bit = 0; bit < 16; bit++) {
+		for (int bit = 0; bit < 17; bit++) {
 			struct walk w;
 			uint32_t b = UINT32_C(1) << bit;
 			unsigned flags = b == BTC_V2_BUG_NO_TERMINATOR	    ? W_TERM_INVERTED
@@ -906,6 +927,7 @@ int main(void)
 		cmocka_unit_test(test_flip_garbage),
 		cmocka_unit_test(test_decoys),
 		cmocka_unit_test(test_decoy_around_version),
+		cmocka_unit_test(test_decoy_ping),
 		cmocka_unit_test(test_version_contents),
 		cmocka_unit_test(test_unknown_short_id),
 		cmocka_unit_test(test_oversize),
