@@ -255,8 +255,8 @@ MUTANTS = [
      "\t\telse if (is_pre_verack_feature(m->cmd))",
      "a second version before verack is a disconnect, not ignored"),
     ("B-51", BTC + "handshake.c", "rm-check",
-     "if (hs->state == BTC_HS_EXPECT_VERSION || hs->state == BTC_HS_EXPECT_VERACK)\n\t\treturn hs->deadline_ns;",
-     "if (hs->state == BTC_HS_EXPECT_VERSION)\n\t\treturn hs->deadline_ns;",
+     "\tcase BTC_HS_EXPECT_VERSION:\n\tcase BTC_HS_EXPECT_VERACK:\n\t\treturn hs->deadline_ns;",
+     "\tcase BTC_HS_EXPECT_VERSION:\n\t\treturn hs->deadline_ns;\n\tcase BTC_HS_EXPECT_VERACK:\n\t\treturn UINT64_MAX;",
      "no handshake deadline once their version is in"),
     ("B-52", BTC + "handshake.c", "rm-check",
      "\t\ths->deadline_ns = now_ns + cfg->timeout_ns;", "\t\ths->deadline_ns = UINT64_MAX;",
@@ -323,6 +323,13 @@ MUTANTS = [
      "return id > 0 && id < N_SHORT_IDS ? short_ids[id] : NULL;",
      "return id > 1 && id < N_SHORT_IDS ? short_ids[id] : NULL;",
      "short id 1 (addr) not known: off by one at the table's start"),
+    ("B-72", BTC + "handshake.c", "add-check",
+     "\tif (hs->state == BTC_HS_DONE) {\n\t\tsend_delayed(hs, now_ns);\n\t\treturn;\n\t}",
+     "\tif (hs->state == BTC_HS_DONE && now_ns >= hs->deadline_ns) {\n"
+     "\t\t(void)hs_fail(hs, PS_ERR_TIMEOUT, \"no verack before the deadline\", NULL, 0);\n"
+     "\t\treturn;\n\t}\n"
+     "\tif (hs->state == BTC_HS_DONE) {\n\t\tsend_delayed(hs, now_ns);\n\t\treturn;\n\t}",
+     "the handshake deadline still checked once done (input past it ends the connection)"),
     # ------------------------------- ref/btc/handshake.c: BIP 31 by the common version
     ("B-71", BTC + "handshake.c", "const",
      "common_version(hs) > BTC_BIP0031_VERSION", "common_version(hs) >= BTC_BIP0031_VERSION",
@@ -497,4 +504,17 @@ MUTANTS = [
     ("N-46", NOISE + "peer.c", "drop-step",
      "\t\tp->state = NOISE_PEER_EXPECT_TRANSPORT;\n", "",
      "after msg1 the responder still expects msg1"),
+    # ---------------------- ref/noise/peer.c: the 65535 limit, the continue mode
+    ("N-47", NOISE + "peer.c", "flip",
+     "(cfg->payload1_len > NOISE_MAX_MSG - noise_hs_message_len(&p->hs, 0) ||",
+     "(cfg->payload1_len >= NOISE_MAX_MSG - noise_hs_message_len(&p->hs, 0) ||",
+     "a msg1 of exactly 65535 bytes refused"),
+    ("N-48", NOISE + "peer.c", "rm-check",
+     "\t    cfg->payload2_len > NOISE_MAX_MSG - noise_hs_message_len(&p->hs, 0))",
+     "\t    0)",
+     "a msg2 over 65535 bytes not refused before anything is sent"),
+    ("N-49", NOISE + "peer.c", "drop-step",
+     "\t\tp->n_dropped++;\n",
+     "\t\tp->n_dropped++;\n\t\tnoise_cs_set_nonce(&p->recv, p->recv.n + 1);\n",
+     "continuing after a failed tag, the receive nonce moves on (spec 5.1: not incremented)"),
 ]
