@@ -237,8 +237,8 @@ def write_markdown(run, path):
         out += [f"## Matrix: {md(proto) or 'cases'}", ""]
         rows = []
         for c in cases:
-            row = [md(c["id"]), md(c.get("arrow", "")), md(c.get("role", "")),
-                   md(c.get("reference", ""))]
+            role = c.get("role", "") + (f" ({c['conn']})" if c.get("conn") else "")
+            row = [md(c["id"]), md(c.get("arrow", "")), md(role), md(c.get("reference", ""))]
             for t in targets:
                 res = run.result.get((t["name"], c["id"]))
                 row.append(md(res["outcome"]) if res else "-")
@@ -545,6 +545,7 @@ def write_case_page(run, r, path):
     rows = [("Case", c["id"]), ("Protocol", c.get("protocol", "")),
             ("Kind", c.get("kind", "")), ("Arrow", c.get("arrow", "")),
             ("Role (of the target)", c.get("role", "")),
+            ("Connection type", r.get("conn") or c.get("conn") or "-"),
             ("Reference", c.get("reference", "")), ("Source", c.get("source", "")),
             ("Target", r["target"]), ("Target version", t.get("version", "") or "-"),
             ("Target status", t.get("status", "")

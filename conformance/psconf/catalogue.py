@@ -96,6 +96,13 @@ BTC_ENDINGS = ("handshake", "handshake+disconnect", "disconnect", "kept", "v2-ha
 # it dials as initiator (v2, auto: v2 then one v1 retry, v1), or, as
 # responder, v1: a v1-only target.
 BTC_TARGET_OPTS = ("v1", "v2", "auto")
+# The connection a Bitcoin initiator (or self) case makes the target open
+# (target:conn=TYPE): Core's connection types (net.h ConnectionType), as
+# its RPCs open them: addnode ADDR onetry (manual), addconnection ADDR TYPE
+# (the others; regtest only). The default is outbound-full-relay, the
+# connection Core's automatic outbound peers are.
+CONN_TYPES = ("outbound-full-relay", "manual", "block-relay-only", "feeler", "addr-fetch")
+DEFAULT_CONN = "outbound-full-relay"
 # Core's PROTOCOL_VERSION: what peershake announces unless a switch says otherwise.
 DEFAULT_VERSION = 70016
 CMD_RE = re.compile(r"^[a-z0-9]{1,12}$")
@@ -173,6 +180,14 @@ class Case:
         return next((t for t in self.target_opts if t in BTC_TARGET_OPTS), None)
 
     @property
+    def conn(self):
+        """btc initiator and self cases: the connection type the target
+        opens (target:conn=TYPE, else outbound-full-relay); None otherwise."""
+        if self.protocol != "btc" or self.role == "responder":
+            return None
+        return self.target_option("conn", DEFAULT_CONN)
+
+    @property
     def endings(self):
         return tuple(self.expect.split("/"))
 
@@ -214,7 +229,8 @@ class Case:
         return {"id": self.id, "protocol": self.protocol, "kind": self.kind, "family": self.family,
                 "role": self.role,
                 "arrow": self.arrow, "switches": self.switches, "reference": self.reference,
-                "source": self.source, "expect": self.expect, "msgs": self.msgs.text}
+                "source": self.source, "expect": self.expect, "msgs": self.msgs.text,
+                **({"conn": self.conn} if self.conn else {})}
 
 
 def _items(text, allowed, what):
@@ -345,8 +361,15 @@ def parse_line(line, where="cases.txt"):
     words = d["switches"].split()
     if d["protocol"] == "btc":
         for w in words:
-            if w.startswith("target:") and w[len("target:"):] not in BTC_TARGET_OPTS:
-                raise CatalogueError(f"{where}: {d['id']}: {w}: want target:{' target:'.join(BTC_TARGET_OPTS)}")
+            opt = w[len("target:"):]
+            if w.startswith("target:conn="):
+                if opt[len("conn="):] not in CONN_TYPES:
+                    raise CatalogueError(f"{where}: {d['id']}: {w}: want target:conn={'|'.join(CONN_TYPES)}")
+                if d["role"] == "responder":
+                    raise CatalogueError(f"{where}: {d['id']}: {w}: a connection type is the initiator's")
+            elif w.startswith("target:") and opt not in BTC_TARGET_OPTS:
+                raise CatalogueError(f"{where}: {d['id']}: {w}: want target:{' target:'.join(BTC_TARGET_OPTS)}"
+                                     f" or target:conn=TYPE")
     try:
         msgs = parse_msgs(d["msgs"], d["protocol"])
         check_self(d, words, msgs)

@@ -328,6 +328,8 @@ def result(target, case, verdict: Verdict, obs: Observation, ms, rel):
          "expected": case.expect, "observed": obs.ending, "duration_ms": ms, "log": rel,
          "note": verdict.note, "expectation": verdict.expected or "", "actual": verdict.actual or "",
          "violations": [v.as_json() for v in verdict.violations]}
+    if case.conn:
+        r["conn"] = case.conn   # the connection type the target opened (Core's ConnectionType)
     if verdict.outcome in ("Missing", "Unimplemented"):
         from .judging import expected_text
         r["expectation"] = expected_text(case)

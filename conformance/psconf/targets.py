@@ -28,6 +28,7 @@ import tempfile
 import urllib.error
 import urllib.request
 
+from . import catalogue
 from .judging import TargetVerdict
 from .procs import first, free_port, read_jsonl, read_text, started, wait_for
 
@@ -191,8 +192,18 @@ class BtcTarget(Target):
     def wants_v1_listener(self, case):
         return case.role == "responder" and case.dial == "v1"
 
+    # The connection types (catalogue.CONN_TYPES) this adapter can make the
+    # target open as initiator; the others' cases are Unimplemented.
+    CONN_TYPES = (catalogue.DEFAULT_CONN,)
+
+    def conn_types(self):
+        return tuple(self.cfg.get("conn_types", self.CONN_TYPES))
+
     def supports(self, case):
         """None, or why this configuration cannot run the case (Unimplemented)."""
+        if case.conn and case.conn not in self.conn_types():
+            return (f"{self.name} opens {' and '.join(self.conn_types())} connections only: "
+                    f"not a {case.conn} one")
         if case.family == "V2" and self.transport == "v1" and case.dial != "v1":
             return self.cfg.get("v2_reason", f"{self.name} speaks v1 only")
         if self.transport == "v2" and self.wants_v1_listener(case):
@@ -253,13 +264,19 @@ class PeershakeBtc(BtcTarget):
     def responder(self, case):
         yield ("127.0.0.1", self.port)
 
+    # outbound-full-relay: Core's services check (--require-services 0x9,
+    # NETWORK and WITNESS); manual: none (Core's ExpectServicesFromConn is
+    # false for manual connections)
+    CONN_TYPES = ("outbound-full-relay", "manual")
+
     def initiator(self, port, case):
         log = os.path.join(self.workdir(), f"{case.id}-initiator.jsonl")
         self._outputs[case.id] = log
+        services = [] if case.conn == "manual" else ["--require-services", "0x9"]
         return ProcessHandle(
             [self.ctx.peershake, "btc", "connect", "-n", "regtest", "--json", "--no-progress",
-             "-t", self.timeout_ms(), "--linger", "600000", "--require-services", "0x9",
-             "--v2transport", v2_flag(self.dial(case)), f"127.0.0.1:{port}"], log)
+             "-t", self.timeout_ms(), "--linger", "600000"] + services +
+            ["--v2transport", v2_flag(self.dial(case)), f"127.0.0.1:{port}"], log)
 
     def self_dial_reason(self):
         return None
@@ -444,18 +461,19 @@ def bitcoind_command(exe, datadir, port, rpcport, transport):
     return cmd
 
 
-def bitcoind_outbound_rpc(how, addr, dial):
-    """The RPC that makes bitcoind connect to addr, as (method, params):
-    addconnection (v31.1 rpc/net.cpp: address, connection_type, v2transport;
-    regtest only): an outbound-full-relay connection, services checked,
-    getaddr sent; or addnode (node, command, v2transport): a manual one.
+def bitcoind_outbound_rpc(conn, addr, dial):
+    """The RPC that makes bitcoind open a connection of type conn to addr,
+    as (method, params): a manual one with addnode (node, command,
+    v2transport): "onetry"; the others with addconnection (v31.1
+    rpc/net.cpp: address, connection_type "outbound-full-relay",
+    "block-relay-only", "addr-fetch" or "feeler", v2transport; regtest only).
     Either way a v2 attempt closed before a v2 byte is retried over v1
     (net.cpp: ShouldReconnectV1, "retrying with v1 transport protocol"),
     so "v2" and "auto" are the same to Core."""
     v2 = dial != "v1"
-    if how == "addnode":
+    if conn == "manual":
         return "addnode", [addr, "onetry", v2]
-    return "addconnection", [addr, "outbound-full-relay", v2]
+    return "addconnection", [addr, conn, v2]
 
 
 class Bitcoind(BtcTarget):
@@ -517,8 +535,10 @@ class Bitcoind(BtcTarget):
     def responder(self, case):
         yield ("127.0.0.1", self.port)
 
+    CONN_TYPES = catalogue.CONN_TYPES
+
     def initiator(self, port, case):
-        method, params = bitcoind_outbound_rpc(self.cfg.get("outbound_rpc", "addconnection"),
+        method, params = bitcoind_outbound_rpc(case.conn or catalogue.DEFAULT_CONN,
                                                f"127.0.0.1:{port}", self.dial(case))
         self.rpc(method, params)
         return NoHandle()

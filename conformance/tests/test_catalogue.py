@@ -207,6 +207,22 @@ class TheCatalogue(unittest.TestCase):
         want = {c.id: (c.role, c.expect, c.msgs.text) for c in self.cases if c.protocol == "btc"}
         self.assertEqual(got, want)
 
+    def test_connection_types(self):
+        """target:conn=TYPE: Core's connection types, the initiator's only."""
+        def one(role, sw):
+            line = f"CF-V1-999 | btc | {role} | x | {sw} | handshake | recv=version,features,verack | r | s"
+            return catalogue.parse_cases([line])[0]
+        self.assertEqual(one("initiator", "target:conn=feeler").conn, "feeler")
+        self.assertEqual(one("initiator", "").conn, "outbound-full-relay")
+        with self.assertRaisesRegex(catalogue.CatalogueError, "want target:conn="):
+            one("initiator", "target:conn=inbound")
+        with self.assertRaisesRegex(catalogue.CatalogueError, "the initiator's"):
+            one("responder", "target:conn=manual")
+        # the services check on both connection types Core tells apart
+        by = {c.id: c for c in self.cases}
+        self.assertEqual((by["CF-V1-063"].conn, by["CF-V1-063"].expect), ("outbound-full-relay", "disconnect"))
+        self.assertEqual((by["CF-V1-073"].conn, by["CF-V1-073"].expect), ("manual", "handshake"))
+
     def test_v2_cases(self):
         """At least 30 BIP324 cases, both roles, conformance and resistance;
         the tester's transport always stated; an initiator case says how
@@ -220,7 +236,8 @@ class TheCatalogue(unittest.TestCase):
                 continue
             if c.family == "V1":
                 self.assertNotIn("--v2transport", c.args, c.id)
-                self.assertEqual(c.target_opts, (), c.id)
+                # a V1 case names at most the connection type it runs on
+                self.assertEqual([t for t in c.target_opts if not t.startswith("conn=")], [], c.id)
                 continue
             self.assertEqual(c.family, "V2", c.id)
             self.assertIn("--v2transport", c.args, c.id)

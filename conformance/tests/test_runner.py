@@ -120,7 +120,9 @@ class Configs(unittest.TestCase):
             for name in ("pyv2peer", "bitcoind-v2", "peershake-btc-v2"):
                 self.assertEqual(outcome(name, cid), "Unimplemented")
             for name in ("bcoin", "pyv1peer", "bitcoind", "peershake-btc"):
-                self.assertEqual(outcome(name, cid), "run")
+                # a connection type the adapter cannot open: not run
+                want = "run" if not by_id[cid].conn or by_id[cid].conn in ts[name].conn_types() else "Unimplemented"
+                self.assertEqual(outcome(name, cid), want, (name, cid))
         v = judging.skipped(by_id["CF-V2-001"], "ok", "", ["responder"], {}, "bcoin",
                             not_run=ts["bcoin"].cfg["not_run"])
         self.assertEqual((v.outcome, v.note), ("Unimplemented", ts["bcoin"].cfg["not_run"]["V2"]))
@@ -146,12 +148,28 @@ class BitcoindConfigs(unittest.TestCase):
     def test_outbound_rpc(self):
         # v31.1 rpc/net.cpp: addconnection(address, connection_type, v2transport); addnode(node, command, v2transport)
         f = targets.bitcoind_outbound_rpc
-        self.assertEqual(f("addconnection", "127.0.0.1:9", "v1"),
+        self.assertEqual(f("outbound-full-relay", "127.0.0.1:9", "v1"),
                          ("addconnection", ["127.0.0.1:9", "outbound-full-relay", False]))
-        self.assertEqual(f("addconnection", "127.0.0.1:9", "v2"),
+        self.assertEqual(f("outbound-full-relay", "127.0.0.1:9", "v2"),
                          ("addconnection", ["127.0.0.1:9", "outbound-full-relay", True]))
-        self.assertEqual(f("addconnection", "127.0.0.1:9", "auto")[1][2], True)
-        self.assertEqual(f("addnode", "127.0.0.1:9", "v2"), ("addnode", ["127.0.0.1:9", "onetry", True]))
+        self.assertEqual(f("outbound-full-relay", "127.0.0.1:9", "auto")[1][2], True)
+        self.assertEqual(f("manual", "127.0.0.1:9", "v2"), ("addnode", ["127.0.0.1:9", "onetry", True]))
+        for conn in ("block-relay-only", "feeler", "addr-fetch"):
+            self.assertEqual(f(conn, "127.0.0.1:9", "v1"), ("addconnection", ["127.0.0.1:9", conn, False]))
+
+    def test_connection_types(self):
+        ctx = targets.Context("/nonexistent/peershake", "/tmp")
+        ts = {t.name: t for t in targets.load_targets({"bitcoind", "peershake-btc", "pyv1peer"}, ctx)}
+        full = case(STD, role="initiator", cid="CF-V1-900")
+        manual = case(STD, role="initiator", cid="CF-V1-901", switches="target:conn=manual")
+        feeler = case(STD, role="initiator", cid="CF-V1-902", switches="target:conn=feeler")
+        self.assertEqual((full.conn, manual.conn, feeler.conn), ("outbound-full-relay", "manual", "feeler"))
+        self.assertIsNone(case(STD).conn)  # a responder case opens nothing
+        self.assertIsNone(ts["bitcoind"].supports(feeler))
+        self.assertIsNone(ts["peershake-btc"].supports(manual))
+        self.assertIn("not a feeler one", ts["peershake-btc"].supports(feeler))
+        self.assertIn("outbound-full-relay connections only: not a manual one", ts["pyv1peer"].supports(manual))
+        self.assertIsNone(ts["pyv1peer"].supports(full))
 
     def test_dial(self):
         ctx = targets.Context("/nonexistent/peershake", "/tmp")
