@@ -14,9 +14,11 @@ that serves v1 and BIP324 v2 as Core does by default), N-* against
 peershake-noise.
 
 The verdict of a mutant, against the unmutated baseline:
-  KILLED     some case ends otherwise than in the baseline: its outcome, its
-             ending or the message rules it breaks (a crash or a hang shows
-             so, or the run exceeds its time: "KILLED (hang)"). A difference
+  KILLED     some case is judged otherwise than in the baseline: its outcome
+             or the message rules it breaks (a crash or a hang shows so, or
+             the run exceeds its time: "KILLED (hang)"). An ending the case
+             allows either way ("disconnect/kept") or does not judge (Info)
+             is not a verdict: a change there alone kills nothing. A difference
              counts only when a second run of those cases shows it again,
              and never on a case the two baseline runs disagree on (flaky).
   SURVIVED   every case as in the baseline.
@@ -253,6 +255,14 @@ def signature(index, targets):
             for r in index["results"] if r["target"] in targets}
 
 
+def differs(a, b):
+    """Do two signatures give different verdicts (outcome, rules)? The
+    ending is shown, not compared: where it matters the outcome says so."""
+    if a is None or b is None:
+        return a != b
+    return (a[0], a[2]) != (b[0], b[2])
+
+
 def show(sig):
     if sig is None:
         return "not run"
@@ -302,7 +312,7 @@ class Session:
                 runs.append((sig, secs))
             self.base[proto] = runs[0][0]
             self.base_secs[proto] = max(s for _, s in runs)
-            self.flaky[proto] = sorted(c for c in runs[0][0] if runs[0][0][c] != runs[1][0].get(c))
+            self.flaky[proto] = sorted(c for c in runs[0][0] if differs(runs[0][0][c], runs[1][0].get(c)))
             counts = {}
             for o, _, _ in runs[0][0].values():
                 counts[o] = counts.get(o, 0) + 1
@@ -362,7 +372,7 @@ class Session:
             res.update(status="KILLED", killers=[], detail="hang: the run exceeded "
                        f"{self.timeout(m.proto):.0f} s")
             return self._done(res, t0, binary)
-        diffs = [c for c in base if c not in flaky and sig.get(c) != base[c]]
+        diffs = [c for c in base if c not in flaky and differs(sig.get(c), base[c])]
         if not diffs:
             res.update(status="SURVIVED")
             return self._done(res, t0, binary)
@@ -372,7 +382,7 @@ class Session:
         if again is None:
             res.update(status="KILLED", killers=diffs, detail="hang on the confirming run")
             return self._done(res, t0, binary)
-        killers = [c for c in diffs if again.get(c) != base[c]]
+        killers = [c for c in diffs if differs(again.get(c), base[c])]
         changes = {c: {"baseline": show(base[c]), "mutant": show(sig.get(c)),
                        "again": show(again.get(c))} for c in diffs}
         if killers:
