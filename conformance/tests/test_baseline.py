@@ -241,7 +241,8 @@ class Compare(unittest.TestCase):
         b = index["baseline"]
         self.assertEqual((b["file"], b["peershake"], b["compared"], b["not_compared"], b["differences"], b["drift"]),
                          ("b.json", "0.1.0", 7, 0, 3, 0))
-        self.assertEqual([(e["target"], e["case"], e["outcome"]) for e in b["absent"]], [("bcoin", "CF-V1-001", "Pass")])
+        self.assertEqual([(e["target"], e["case"], e["outcome"]) for e in b["absent"]],
+                         [("bcoin", "CF-V1-001", "Pass")])
         json.dumps(index)
 
 
