@@ -455,6 +455,9 @@ def main(argv=None):
     except (OSError, ValueError, KeyError) as e:
         print(f"run.py: {args.targets_dir}: {e}", file=sys.stderr)
         return 2
+    if not have:
+        print(f"run.py: {args.targets_dir}: no target configs (NAME.json) there", file=sys.stderr)
+        return 2
     if unknown:
         print(f"run.py: no target named {', '.join(unknown)} in {args.targets_dir} "
               f"(there: {', '.join(have) or 'none'})", file=sys.stderr)

@@ -368,6 +368,9 @@ class CommandLine(Scratch):
         p = self.run_py("--list-cases", "--targets-dir", d, "--targets", "bcoin")
         self.assertEqual(p.returncode, 2)
         self.assertIn(f"no target named bcoin in {d} (there: pyv1peer)", p.stderr)
+        p = self.run_py("--list-cases", "--targets-dir", os.path.join(self.dir, "empty"))
+        self.assertEqual(p.returncode, 2)
+        self.assertIn("empty: no target configs (NAME.json) there", p.stderr)
 
     def test_bad_baseline_stops_before_anything_runs(self):
         out = os.path.join(self.dir, "out")
