@@ -22,8 +22,17 @@ into OUTDIR:
                             "Actual:", the message rules broken), outcome,
                             duration, note and the log (OUTDIR/<log>)
 
-matrix.md ends with every result's Expected / Actual; JUnit and TAP carry
-them for the results that are not a plain Pass.
+matrix.md ends with every result's Expected / Actual and its duration
+(index.json's duration_ms); every HTML cell shows the duration under the
+outcome; JUnit and TAP carry them for the results that are not a plain Pass
+(JUnit's time= is the duration).
+
+When the run was compared with a baseline (run.py --baseline: index.json's
+"baseline", each result's "baseline" and "changed"), the results that
+differ are marked: "(changed)" after the word in matrix.md, a framed cell
+with "was OUTCOME" in the HTML (a "-" the baseline had a result for too),
+and both list them under "Changes from the baseline" (case, target, before,
+after).
 
 The summary table is printed to stdout too. Outcome words are Autobahn's:
 Pass, Non-strict, Fail, Info, Unimplemented, Missing. Exit status: 0 when the
@@ -42,6 +51,7 @@ import xml.etree.ElementTree as ET
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from psconf.judging import OUTCOMES  # noqa: E402  (the one definition, shared with run.py)
+from psconf.baseline import describe, entry  # noqa: E402  (a result as the baseline sees it, in words)
 SKIPPED = ("Unimplemented", "Missing")
 # Cell colours (background, text). Pass and Fail are exact colours that
 # bats/report.bats looks for in a screenshot: keep them in step.
@@ -124,6 +134,11 @@ class Run:
                 self.cases.append(c)
                 self.case_by_id[c["id"]] = c
         self.result = {(r["target"], r["case"]): r for r in self.results}
+        # a run with --baseline: index.json's "baseline" and each result's
+        # "baseline"/"changed" (psconf/baseline.py annotate)
+        self.baseline = index.get("baseline") if isinstance(index.get("baseline"), dict) else None
+        self.absent = {(e["target"], e["case"]): e for e in (self.baseline or {}).get("absent") or []
+                       if isinstance(e, dict) and "target" in e and "case" in e}
 
     def target(self, name):
         for t in self.targets:
@@ -166,6 +181,24 @@ class Run:
             return one_line(r.get("note") or t.get("reason") or "target missing")
         return one_line(r.get("note") or "unimplemented by the target")
 
+    def changes(self):
+        """[(case, target, before, after)] in words: the results that differ
+        from the baseline, and those the baseline has and this run has not."""
+        out = [(r["case"], r["target"], describe(r.get("baseline")), describe(entry(r)))
+               for r in self.results if r.get("changed")]
+        out += [(e["case"], e["target"], describe(e), describe(None)) for e in self.absent.values()]
+        return sorted(out, key=lambda x: (x[1], x[0]))
+
+    def baseline_line(self):
+        """The baseline a run was compared with, in one line; "" without one."""
+        b = self.baseline
+        if not b:
+            return ""
+        return (f"{b.get('file', '')} (peershake {b.get('peershake') or '?'}, {utc(b.get('date')) or 'no date'}): "
+                f"compares {', '.join(b.get('compares') or ['outcome'])}; {b.get('compared', 0)} results compared, "
+                f"{b.get('differences', 0)} differ, {b.get('drift', 0)} drift (same outcome, another ending "
+                f"or other rules), {b.get('not_compared', 0)} not compared (not selected in this run)")
+
     def run_date(self):
         return utc(self.run.get("started", ""))
 
@@ -178,6 +211,15 @@ class Run:
         if r.get("duration_s") is not None:
             s += f" ({r['duration_s']} s)"
         return s
+
+
+def ms(r):
+    """A result's duration, "12 ms"; "-" when the index has none or nothing
+    ran (Unimplemented, Missing)."""
+    d = r.get("duration_ms")
+    if r.get("outcome") in SKIPPED or not isinstance(d, (int, float)) or isinstance(d, bool):
+        return "-"
+    return f"{d} ms"
 
 
 def utc(s):
@@ -218,6 +260,15 @@ def summary_md(run):
     return md_table(["Target", *OUTCOMES, "Total"], summary_rows(run))
 
 
+def md_cell(run, res, key):
+    """A matrix cell: the outcome word, "(changed)" after it when it differs
+    from the baseline; "-" for no result ("- (was OUTCOME)" when the
+    baseline had one)."""
+    if res is None:
+        return f"- (was {md(run.absent[key]['outcome'])})" if key in run.absent else "-"
+    return md(res["outcome"]) + (" (changed)" if res.get("changed") else "")
+
+
 def write_markdown(run, path):
     r = run.run
     out = ["# peershake conformance report", ""]
@@ -225,6 +276,8 @@ def write_markdown(run, path):
     out.append(f"- peershake: {md(r.get('peershake', ''))}")
     if r.get("host"):
         out.append(f"- Host: {md(r['host'])}")
+    if run.baseline:
+        out.append(f"- Baseline: {md(run.baseline_line())}")
     out += ["", "## Targets", ""]
     out += md_table(["Target", "Protocol", "Version", "Roles", "Status", "Reason"],
                     [[md(t["name"]), md(t.get("protocol", "")),
@@ -232,7 +285,8 @@ def write_markdown(run, path):
                       md(", ".join(t.get("roles") or [])),
                       md(t.get("status", "")), md(t.get("reason", ""))]
                      for t in run.targets])
-    out += ["", "Outcomes: " + ", ".join(OUTCOMES) + ". \"-\": no result.", ""]
+    out += ["", "Outcomes: " + ", ".join(OUTCOMES) + ". \"-\": no result."
+            + (" \"(changed)\": differs from the baseline (below)." if run.baseline else ""), ""]
     for proto, cases, targets in run.protocols():
         out += [f"## Matrix: {md(proto) or 'cases'}", ""]
         rows = []
@@ -241,7 +295,7 @@ def write_markdown(run, path):
             row = [md(c["id"]), md(c.get("arrow", "")), md(role), md(c.get("reference", ""))]
             for t in targets:
                 res = run.result.get((t["name"], c["id"]))
-                row.append(md(res["outcome"]) if res else "-")
+                row.append(md_cell(run, res, (t["name"], c["id"])))
             rows.append(row)
         out += md_table(["ID", "Arrow", "Role", "Reference"] + [md(t["name"]) for t in targets], rows)
         out.append("")
@@ -259,11 +313,17 @@ def write_markdown(run, path):
                 line += f". Violations: {md(violations(x))}"
             out.append(line)
         out.append("")
+    if run.baseline:
+        out += ["## Changes from the baseline", ""]
+        ch = run.changes()
+        out += md_table(["Case", "Target", "Before", "After"], [[md(v) for v in row] for row in ch]) \
+            if ch else ["None: every compared result is the baseline's."]
+        out.append("")
     out += ["## Summary", ""] + summary_md(run) + [""]
     out += ["## Expected and actual", ""]
-    out += md_table(["Target", "Case", "Outcome", "Expected", "Actual", "Violations"],
+    out += md_table(["Target", "Case", "Outcome", "Expected", "Actual", "Violations", "Duration"],
                     [[md(x["target"]), md(x["case"]), md(x["outcome"]), md(expectation(x)),
-                      md(actual(x)), md(violations(x)) or "-"] for x in ordered_results(run)])
+                      md(actual(x)), md(violations(x)) or "-", ms(x)] for x in ordered_results(run)])
     out.append("")
     with open(path, "w", encoding="utf-8") as f:
         f.write("\n".join(out))
@@ -414,6 +474,12 @@ def style():
         "span.badge{display:inline-block;padding:1px 8px;border-radius:3px}",
         ".status-missing{color:#8a1c1c}",
         "td.note{white-space:pre-wrap}",
+        "td.cell .ms,td.cell .was{display:block;font-size:11px;opacity:.85}",
+        # a result that differs from the baseline: a thick inset frame in a
+        # colour no outcome has, and "was OUTCOME" under the word
+        "td.cell.changed{outline:4px solid #d500f9;outline-offset:-4px}",
+        "td.cell.changed .was{font-weight:bold}",
+        "span.badge.changed{outline:3px solid #d500f9;outline-offset:-3px}",
     ]
     for o, (bg, fg) in COLOURS.items():
         rules.append(f".{css_class(o)}{{background:{bg};color:{fg}}}")
@@ -431,6 +497,8 @@ def html_header(run):
     rows = [("Run", run.run_span()), ("peershake", r.get("peershake", ""))]
     if r.get("host"):
         rows.append(("Host", r["host"]))
+    if run.baseline:
+        rows.append(("Baseline", run.baseline_line()))
     out = ["<table class=\"meta\">"]
     out += [f"<tr><th>{h(k)}</th><td>{h(v)}</td></tr>" for k, v in rows]
     out.append("</table>")
@@ -452,10 +520,58 @@ def html_targets(run):
     return out
 
 
+def html_cell(run, target, cid):
+    """One matrix cell: the outcome, linked to the result's page, and its
+    duration; with a baseline, a cell that differs is framed (class
+    "changed", data-baseline the baseline's outcome, "was OUTCOME" when the
+    outcome itself changed), as is a "-" the baseline has a result for."""
+    r = run.result.get((target, cid))
+    attrs = f"data-target=\"{h(target)}\" data-case=\"{h(cid)}\""
+    if r is None:
+        b = run.absent.get((target, cid))
+        if b is None:
+            return f"<td class=\"cell none\" {attrs}>-</td>"
+        tip = f"{target} {cid}: no result; baseline: {describe(b)}"
+        return (f"<td class=\"cell none changed\" {attrs} data-baseline=\"{h(b['outcome'])}\" "
+                f"title=\"{h(tip)}\">-<span class=\"was\">was {h(b['outcome'])}</span></td>")
+    o = r["outcome"]
+    tip = one_line(f"{target} {cid}: {o}; Expected: {expectation(r)}. "
+                   f"Actual: {actual(r)}"
+                   + (f"; {r['note']}" if r.get("note") else "")
+                   + f"; {ms(r)}")
+    cls, extra, was = f"cell {css_class(o)}", "", ""
+    dur = f"<span class=\"ms\">{h(ms(r))}</span>" if ms(r) != "-" else ""
+    if r.get("changed"):
+        b = r.get("baseline")
+        cls += " changed"
+        tip += f"; baseline: {describe(b)}, now: {describe(entry(r))}"
+        extra = f" data-baseline=\"{h(b['outcome'] if b else '')}\""
+        word = f"was {b['outcome']}" if b and b["outcome"] != o else ("new" if not b else "changed")
+        was = f"<span class=\"was\">{h(word)}</span>"
+    href = urllib.parse.quote(run.page(r))
+    return (f"<td class=\"{cls}\" {attrs} data-outcome=\"{h(o)}\"{extra}>"
+            f"<a href=\"{h(href)}\" title=\"{h(tip)}\">{h(o)}{dur}{was}</a></td>")
+
+
+def html_changes(run):
+    """The table of the results that changed from the baseline."""
+    ch = run.changes()
+    out = ["<h2>Changes from the baseline</h2>"]
+    if not ch:
+        return out + ["<p>None: every compared result is the baseline's.</p>"]
+    out.append("<table class=\"changes\"><tr><th>Case</th><th>Target</th><th>Before</th><th>After</th></tr>")
+    out += [f"<tr><td class=\"id\">{h(c)}</td><td>{h(t)}</td><td>{h(b)}</td><td>{h(a)}</td></tr>"
+            for c, t, b, a in ch]
+    out.append("</table>")
+    return out
+
+
 def write_index_html(run, path):
     body = ["<h1>peershake conformance report</h1>"] + html_header(run) + html_targets(run)
     body.append("<p>" + " ".join(f"<span class=\"badge {css_class(o)}\">{h(o)}</span>"
-                                 for o in OUTCOMES) + " &nbsp;-: no result</p>")
+                                 for o in OUTCOMES) + " &nbsp;-: no result; under the outcome: its duration"
+                + (" &nbsp;<span class=\"badge changed\">framed</span>: differs from the baseline (below)"
+                   if run.baseline else "") + "</p>")
     for proto, cases, targets in run.protocols():
         body.append(f"<h2>Matrix: {h(proto) or 'cases'}</h2>")
         body.append(f"<table class=\"matrix\" data-protocol=\"{h(proto)}\">")
@@ -467,20 +583,11 @@ def write_index_html(run, path):
                    f"<td class=\"arrow\">{h(c.get('arrow', ''))}</td>"
                    f"<td>{h(c.get('role', ''))}</td><td>{h(c.get('reference', ''))}</td>")
             for t in targets:
-                r = run.result.get((t["name"], c["id"]))
-                attrs = f"data-target=\"{h(t['name'])}\" data-case=\"{h(c['id'])}\""
-                if r is None:
-                    row += f"<td class=\"cell none\" {attrs}>-</td>"
-                    continue
-                o = r["outcome"]
-                tip = one_line(f"{t['name']} {c['id']}: {o}; Expected: {expectation(r)}. "
-                               f"Actual: {actual(r)}"
-                               + (f"; {r['note']}" if r.get("note") else ""))
-                href = urllib.parse.quote(run.page(r))
-                row += (f"<td class=\"cell {css_class(o)}\" {attrs} data-outcome=\"{h(o)}\">"
-                        f"<a href=\"{h(href)}\" title=\"{h(tip)}\">{h(o)}</a></td>")
+                row += html_cell(run, t["name"], c["id"])
             body.append(row + "</tr>")
         body.append("</table>")
+    if run.baseline:
+        body += html_changes(run)
     body.append("<h2>Summary</h2>")
     body.append("<table class=\"summary\"><tr><th>Target</th>"
                 + "".join(f"<th class=\"{css_class(o)}\">{h(o)}</th>" for o in OUTCOMES)
@@ -561,6 +668,10 @@ def write_case_page(run, r, path):
     body += [f"<tr><th>{h(k)}</th><td>{h(v)}</td></tr>" for k, v in rows]
     body.append(f"<tr><th>Outcome</th><td class=\"{css_class(o)}\">{h(o)}</td></tr>")
     body.append(f"<tr><th>Duration</th><td>{h(r.get('duration_ms', ''))} ms</td></tr>")
+    if run.baseline:
+        b = r.get("baseline")
+        body.append(f"<tr><th>Baseline</th><td class=\"baseline\">{h(describe(b))}"
+                    + (" (changed)" if r.get("changed") else " (the same)") + "</td></tr>")
     if o in SKIPPED:
         body.append(f"<tr><th>Skipped</th><td>{h(run.skip_reason(r))}</td></tr>")
     if r.get("note"):

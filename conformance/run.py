@@ -1,7 +1,9 @@
 #!/usr/bin/python3
 """conformance/run.py: run the case catalogue against the targets.
 
-usage: run.py [--out DIR] [--targets a,b,...] [--cases REGEX] [--quick]
+usage: run.py [--out DIR] [--targets a,b,...] [--targets-dir DIR] [--cases REGEX]
+              [--role responder|initiator|self] [--quick] [--list-cases]
+              [--baseline FILE] [--write-baseline FILE]
               [--jobs N] [--initiator-wait S] [--peershake PATH]
               [--target-peershake PATH]
 
@@ -14,13 +16,23 @@ loopback, judges the ending and every message the target sent against the
 case's expectations, and records an Autobahn-style outcome: Pass,
 Non-strict, Fail, Info, Unimplemented, Missing.
 
+--targets, --cases, --role and --quick select together (a case must pass
+each); --list-cases prints the selected cases and exits without running
+anything. --baseline FILE (a --write-baseline file or an earlier
+index.json) compares every selected result's outcome with FILE's and
+prints the differences (case, target, before, after); --write-baseline FILE
+writes this run's results as one (conformance/README.md, "Baselines").
+
 Writes OUT/index.json and one log per result under OUT/logs/TARGET/; the
 reports (Markdown, JUnit, TAP, HTML) are made from index.json by report.py.
-Exit status 0 when no result is Fail, 1 otherwise, 2 on a bad catalogue.
+Exit status 0 when no result is Fail and none differs from the baseline, 1
+otherwise ("FAIL" lines, "BASELINE MISMATCH" and its table), 2 on a bad
+catalogue, option, target name or baseline.
 
 The work is done by the psconf package beside this file: catalogue.py (the
 cases), judging.py (observations, message checks, outcomes), targets.py
-(the adapters), runner.py (this command). Its unit tests: conformance/tests.
+(the adapters), runner.py (this command), baseline.py (the baselines).
+Its unit tests: conformance/tests.
 """
 import os
 import sys

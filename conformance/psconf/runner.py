@@ -22,11 +22,11 @@ import sys
 import tempfile
 import time
 
-from . import catalogue, selfrelay
+from . import baseline, catalogue, selfrelay
 from .judging import (Observation, Verdict, judge, noise_exchange, observe_btc, observe_noise, observe_self,
                       self_settled, skipped, split_connections, NOISE_PAYLOADS, SELF_CLOSE_MS)
 from .procs import Sources, first, read_jsonl, read_text, run_logged, started, stop, wait_for
-from .targets import Context, load_targets, peershake_version
+from .targets import TARGETS_DIR, Context, load_configs, load_targets, peershake_version
 
 HERE = catalogue.HERE
 ROOT = os.path.dirname(HERE)
@@ -310,10 +310,14 @@ class Runner:
             "results": [results[(t.name, c.id)] for t in targets for c in cases
                         if (t.name, c.id) in results],
         }
-        with open(os.path.join(self.out, "index.json"), "w", encoding="utf-8") as f:
-            json.dump(index, f, indent=1)
+        write_index(self.out, index)
         shutil.rmtree(self.work, ignore_errors=True)
         return index
+
+
+def write_index(out, index):
+    with open(os.path.join(out, "index.json"), "w", encoding="utf-8") as f:
+        json.dump(index, f, indent=1)
 
 
 def stamp(dt):
@@ -346,8 +350,19 @@ def parse_args(argv=None):
     ap = argparse.ArgumentParser(prog="run.py", description="Run the conformance catalogue against the targets.")
     ap.add_argument("--out", default=os.path.join(ROOT, "out", "conformance"))
     ap.add_argument("--targets", default="", help="comma-separated target names (default: all)")
+    ap.add_argument("--targets-dir", default=TARGETS_DIR, metavar="DIR",
+                    help="the directory of target configs, NAME.json each (default: conformance/targets)")
     ap.add_argument("--cases", default="", help="regex on case IDs (default: all)")
+    ap.add_argument("--role", default="", choices=catalogue.ROLES,
+                    help="only the cases of this role (the role of the target under test)")
     ap.add_argument("--quick", action="store_true", help="only the case IDs listed in quick.txt")
+    ap.add_argument("--list-cases", action="store_true",
+                    help="print the selected cases (ID, protocol, role, arrow: reference) and exit; runs nothing")
+    ap.add_argument("--baseline", default=None, metavar="FILE",
+                    help="fail (exit 1) when a selected result differs from FILE (a --write-baseline file "
+                         "or an earlier index.json) in outcome, ending or broken rules; print the differences")
+    ap.add_argument("--write-baseline", default=None, metavar="FILE",
+                    help="write this run's results to FILE as a baseline")
     ap.add_argument("--jobs", type=int, default=8)
     ap.add_argument("--initiator-wait", default="20", help="seconds to wait for an initiator target")
     ap.add_argument("--peershake", default=os.path.join(ROOT, "build", "release", "peershake"),
@@ -357,13 +372,75 @@ def parse_args(argv=None):
     return ap.parse_args(argv)
 
 
-def select(cases, regex="", quick=False, quick_path=catalogue.QUICK_TXT):
+def select(cases, regex="", quick=False, quick_path=catalogue.QUICK_TXT, role=""):
+    """The cases the options select: all of them combine (a case must pass each)."""
     if regex:
         cases = [c for c in cases if re.search(regex, c.id)]
     if quick:
         ids = set(catalogue.load_quick(quick_path, cases=None))
         cases = [c for c in cases if c.id in ids]
+    if role:
+        cases = [c for c in cases if c.role == role]
     return cases
+
+
+def target_names(text):
+    """--targets a,b -> {"a", "b"}; empty: every target."""
+    return set(filter(None, text.split(",")))
+
+
+def unknown_targets(names, directory=TARGETS_DIR):
+    """The names no config in `directory` has, sorted, and the names it has."""
+    have = sorted(cfg["name"] for _, cfg in load_configs(directory))
+    return sorted(set(names) - set(have)), have
+
+
+def for_protocols(cases, names, directory=TARGETS_DIR):
+    """The cases a selected target would run: with --targets, only those of
+    the protocols the named targets speak."""
+    if not names:
+        return cases
+    protocols = {cfg.get("protocol") for _, cfg in load_configs(directory) if cfg["name"] in names}
+    return [c for c in cases if c.protocol in protocols]
+
+
+def list_cases(cases, out=sys.stdout):
+    """--list-cases: one line a case, ID, protocol, role, arrow: reference."""
+    if not cases:
+        return
+    w = max(len(c.id) for c in cases)
+    for c in cases:
+        print(f"{c.id:<{w}}  {c.protocol:<5}  {c.role:<9}  {c.arrow}: {c.reference}", file=out)
+
+
+def selection(args, all_cases):
+    """What this run selected, for the baseline comparison."""
+    names = target_names(args.targets)
+    quick = frozenset(catalogue.load_quick(cases=None)) if args.quick else None
+    return baseline.Selection(targets=frozenset(names) if names else None, regex=args.cases, quick=quick,
+                              role=args.role, roles={c.id: c.role for c in all_cases})
+
+
+def check_baseline(index, base, sel):
+    """Compare the run with the baseline, record it in the index, print the
+    outcome; True when every compared result is the same."""
+    cmp = baseline.compare(base, index["results"], sel)
+    baseline.annotate(index, base, cmp)
+    where = (f"{base.path} (peershake {base.peershake or '?'}, {base.date or 'no date'}; "
+             f"compares {', '.join(base.compares)})")
+    skipped = (f"; {cmp.not_compared} baseline results not compared: their target or case is not "
+               "selected in this run" if cmp.not_compared else "")
+    if cmp.drift:
+        print(f"run.py: baseline: {len(cmp.drift)} results kept their outcome with another ending or other "
+              "broken rules (drift: not a difference, the judge accepts both):")
+        print("\n".join(baseline.table(cmp.drift)))
+    if cmp.ok:
+        print(f"run.py: baseline {where}: {cmp.compared} results compared, none differs{skipped}")
+        return True
+    print(f"run.py: BASELINE MISMATCH: {len(cmp.differences)} of {cmp.compared} compared results differ "
+          f"from the baseline {where}{skipped}", file=sys.stderr)
+    print("\n".join(baseline.table(cmp.differences)), file=sys.stderr)
+    return False
 
 
 def main(argv=None):
@@ -374,7 +451,35 @@ def main(argv=None):
     except (OSError, catalogue.CatalogueError) as e:
         print(f"run.py: {e}", file=sys.stderr)
         return 2
-    cases = select(all_cases, args.cases, args.quick)
+    names = target_names(args.targets)
+    try:
+        unknown, have = unknown_targets(names, args.targets_dir)
+    except (OSError, ValueError, KeyError) as e:
+        print(f"run.py: {args.targets_dir}: {e}", file=sys.stderr)
+        return 2
+    if not have:
+        print(f"run.py: {args.targets_dir}: no target configs (NAME.json) there", file=sys.stderr)
+        return 2
+    if unknown:
+        print(f"run.py: no target named {', '.join(unknown)} in {args.targets_dir} "
+              f"(there: {', '.join(have) or 'none'})", file=sys.stderr)
+        return 2
+    try:
+        re.compile(args.cases)
+    except re.error as e:
+        print(f"run.py: --cases {args.cases!r}: {e}", file=sys.stderr)
+        return 2
+    cases = select(all_cases, args.cases, args.quick, role=args.role)
+    if args.list_cases:
+        list_cases(for_protocols(cases, names, args.targets_dir))
+        return 0
+    base = None
+    if args.baseline:  # read first: it may be the index.json this run overwrites
+        try:
+            base = baseline.load(args.baseline)
+        except baseline.BaselineError as e:
+            print(f"run.py: --baseline {e}", file=sys.stderr)
+            return 2
     os.makedirs(args.out, exist_ok=True)
     shutil.rmtree(os.path.join(args.out, "logs"), ignore_errors=True)
     for p in filter(None, (args.peershake, args.target_peershake)):
@@ -382,9 +487,8 @@ def main(argv=None):
             print(f"run.py: {p}: not an executable peershake", file=sys.stderr)
             return 2
     runner = Runner(args.peershake, args.out, args.jobs, args.initiator_wait, args.target_peershake)
-    names = set(filter(None, args.targets.split(",")))
     try:
-        targets = load_targets(names, runner.ctx)
+        targets = load_targets(names, runner.ctx, args.targets_dir)
     except ValueError as e:
         print(f"run.py: {e}", file=sys.stderr)
         return 2
@@ -393,4 +497,15 @@ def main(argv=None):
     for r in fails:
         print(f"FAIL {r['target']} {r['case']}: {r['note']}\n  Expected: {r['expectation']}\n"
               f"  Actual:   {r['actual']}", file=sys.stderr)
-    return 1 if fails else 0
+    same = True
+    if base is not None:
+        same = check_baseline(index, base, selection(args, all_cases))
+        write_index(args.out, index)
+    if args.write_baseline:
+        try:
+            n = baseline.write(args.write_baseline, index, base.compares if base else baseline.COMPARED)
+        except OSError as e:
+            print(f"run.py: --write-baseline {args.write_baseline}: {e.strerror or e}", file=sys.stderr)
+            return 2
+        print(f"run.py: wrote the baseline {args.write_baseline} ({n} results)")
+    return 1 if fails or not same else 0
