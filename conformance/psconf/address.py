@@ -271,6 +271,8 @@ def make_address_target(spec, ctx, initiator_cmd=None, network="regtest", magic=
     if "transport" in opts:
         cfg["transport"] = opts["transport"]
     if proto == "btc":
+        cfg.setdefault("v2_reason", f"{name} is transport=v1, the default of a --target btc=: "
+                                    ",transport=v2 runs the v2 cases (a node that speaks BIP324 v2 and v1)")
         return AddressBtc(cfg, ctx, host, port, initiator_cmd, network, magic, cmd_timeout)
     shim = os.path.abspath(where)
     if not os.path.isfile(shim) or not os.access(shim, os.X_OK):
@@ -285,6 +287,8 @@ def address_targets(specs, ctx, initiator_cmd=None, network="regtest", magic=Non
     """Every --target, checked: each spec once, and something accepting a
     TCP connection at each btc= address (nobody listening is an error)."""
     network, magic = parse_network(network, magic)
+    if not any(parse_spec(s)[0] == "btc" for s in specs) and (initiator_cmd or network != "regtest" or magic):
+        raise SpecError("--initiator-cmd, --network and --magic are for --target btc=HOST:PORT")
     out, names = [], set()
     for spec in specs:
         t = make_address_target(spec, ctx, initiator_cmd, network, magic, cmd_timeout)

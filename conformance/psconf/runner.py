@@ -410,8 +410,6 @@ def select_targets(args, ctx):
     """The targets of the run: the managed ones --targets names (all of
     them without --targets or --target), then every --target, checked (a
     bad one: ValueError)."""
-    if not args.target and (args.initiator_cmd or args.network != "regtest" or args.magic):
-        raise address.SpecError("--initiator-cmd, --network and --magic are for --target btc=HOST:PORT")
     given = address.address_targets(args.target, ctx, args.initiator_cmd, args.network, args.magic,
                                     float(args.initiator_wait))
     names = set(filter(None, args.targets.split(",")))

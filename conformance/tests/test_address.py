@@ -132,7 +132,9 @@ class CommandLine(Scratch):
                           (["--target", "btc=127.0.0.1:1", "--network", "nope"], "--network 'nope'"),
                           (["--target", "btc=127.0.0.1:1", "--magic", "xyz"], "--magic 'xyz'"),
                           (["--initiator-cmd", "true"], "are for --target btc=HOST:PORT"),
-                          (["--magic", "01020304"], "are for --target btc=HOST:PORT")):
+                          (["--magic", "01020304"], "are for --target btc=HOST:PORT"),
+                          (["--target", "noise=/bin/true", "--initiator-cmd", "true"],
+                           "are for --target btc=HOST:PORT")):
             with self.subTest(argv=argv):
                 rc, err = self.run_main(*argv)
                 self.assertEqual(rc, 2)
@@ -174,6 +176,11 @@ class BtcAddressTarget(Scratch):
         self.assertEqual((t.transport, t.cfg["not_run"]), ("v1", bcoin["not_run"]))
         self.assertNotIn("start", t.cfg)
         self.assertEqual(t2.transport, "v2")
+        # without a config, the v2 cases that want a v2 node say how to run them
+        t3 = address.make_address_target(f"btc=127.0.0.1:{port}", ctx())
+        v2 = case(STD, cid="CF-V2-900", switches="--v2transport 1")
+        self.assertIn(",transport=v2 runs the v2 cases", t3.supports(v2))
+        self.assertIsNone(t3.supports(case(STD)))
         bad = self.path("bad.json", "[1, 2]")
         with self.assertRaises(SpecError):
             address.make_address_target(f"btc=127.0.0.1:1,config={bad}", ctx())
