@@ -22,11 +22,10 @@ import sys
 import tempfile
 import time
 
-from . import catalogue, selfrelay
+from . import address, catalogue, selfrelay
 from .judging import (Observation, Verdict, judge, noise_exchange, observe_btc, observe_noise, observe_self,
                       self_settled, skipped, split_connections, NOISE_PAYLOADS, SELF_CLOSE_MS)
 from .procs import Sources, first, read_jsonl, read_text, run_logged, started, stop, wait_for
-from . import address
 from .targets import CaseMissing, Context, load_targets, peershake_version
 
 HERE = catalogue.HERE
@@ -280,8 +279,9 @@ class Runner:
                       tester_missing=tester_missing(case, self.known_bugs),
                       no_self_dial=(self_reason() if self_reason else
                                     f"{target.name} has no way to dial itself") if case.role == "self" else None)
-        if pre is None and target.case_missing(case):
-            pre = Verdict("Missing", target.case_missing(case))
+        why = target.case_missing(case) if pre is None else None
+        if why:
+            pre = Verdict("Missing", why)
         if pre is not None:
             return result(target, case, pre, Observation(case.protocol, ""), 0, "")
         rel = self.log_path(target, case)
@@ -384,7 +384,8 @@ def add_address_options(ap):
                     help="a target you run: btc=HOST:PORT (a node at that address, nothing started) or "
                          "noise=SHIM (a program following conformance/noise/README.md's shim contract); "
                          "optional ,config=PATH (a targets/*.json with its divergences) and, btc, "
-                         ",transport=v1|v2 (default v1); repeatable; with it only the --targets named run")
+                         ",transport=v1|v2 (default v1); repeatable; with --target the managed targets run only if "
+                         "--targets names them")
     ap.add_argument("--initiator-cmd", default=None, metavar="CMD",
                     help="btc= targets: a shell command that makes the node connect to {host}:{port} "
                          "(our listener), e.g. 'bitcoin-cli -regtest addnode {host}:{port} onetry'; must "

@@ -19,7 +19,7 @@ import time
 import unittest
 
 from canned import CORE_RESPONDER, CORE_VERSION, STD, case, events
-from psconf import address, catalogue, judging, runner, targets
+from psconf import address, catalogue, judging, runner, selfrelay, targets
 from psconf.address import SpecError
 from psconf.procs import Sources
 from test_runner import Scratch
@@ -217,6 +217,16 @@ class BtcAddressTarget(Scratch):
         self.assertEqual(btc_target().listen_host, "127.0.0.1")
         self.assertEqual(btc_target(host="::1").listen_host, "::1")
         self.assertEqual(address.local_host_towards("127.0.0.2"), "127.0.0.1")
+
+    def test_self_relay_on_ipv6(self):
+        """A node on [::1]: the self case's relay listens there too."""
+        t = btc_target(host="::1")
+        relay = selfrelay.Relay(magic=t.wire_magic(), host=t.listen_host).start()
+        try:
+            self.assertEqual(relay.address[0], "::1")
+            socket.create_connection(relay.address, 2).close()
+        finally:
+            relay.stop()
 
     def test_as_json(self):
         t = btc_target("secret-cli --api-key=K addnode {host}:{port}", port=18555)
