@@ -22,19 +22,20 @@ import sys
 import tempfile
 import time
 
-from . import baseline, catalogue, selfrelay
+from . import address, baseline, catalogue, selfrelay
 from .judging import (Observation, Verdict, judge, noise_exchange, observe_btc, observe_noise, observe_self,
                       self_settled, skipped, split_connections, NOISE_PAYLOADS, SELF_CLOSE_MS)
 from .procs import Sources, first, read_jsonl, read_text, run_logged, started, stop, wait_for
-from .targets import TARGETS_DIR, Context, load_configs, load_targets, peershake_version
+from .targets import TARGETS_DIR, CaseMissing, Context, load_configs, load_targets, peershake_version
 
 HERE = catalogue.HERE
 ROOT = os.path.dirname(HERE)
 PROLOGUE = "7065657273686b"
 # The tester's deadlines: a Bitcoin case 2 s per handshake, then 400 ms
-# kept open so a disconnect after the handshake shows; Noise 2.5 s for us,
-# 2 s for the target (it gives up first and says why).
-BTC_BASE = ["-n", "regtest", "--json", "--no-progress", "-t", "2000", "--linger", "400"]
+# kept open so a disconnect after the handshake shows (the network comes
+# from the target: btc_base); Noise 2.5 s for us, 2 s for the target (it
+# gives up first and says why).
+BTC_BASE = ["--json", "--no-progress", "-t", "2000", "--linger", "400"]
 NOISE_TESTER_MS = "2500"
 NOISE_TARGET_MS = "2000"
 # After the judged connection of a case that counts connections (retry=),
@@ -74,6 +75,19 @@ def tester_missing(case, known):
             "the case waits for the switch")
 
 
+def btc_base(target):
+    """The tester's common options against a Bitcoin target: its network
+    (regtest, or an address target's --network/--magic) and BTC_BASE."""
+    return target.network_args() + BTC_BASE
+
+
+def source_args(sources, host):
+    """--source, a loopback address of the case's own (procs.Sources), when
+    the target is on 127.0.0.0/8; none for another address, which the
+    tester could not reach from 127.x."""
+    return ["--source", sources.next()] if host.startswith("127.") else []
+
+
 def tester_args(case, listen):
     """The tester's arguments for a case: its switches, and for the v1
     catalogue a v1-only listener (--v2transport 0: the v1 semantics of the
@@ -106,7 +120,7 @@ class Runner:
         self.known_bugs = known_bugs(self.peershake)
 
     def log_path(self, target, case):
-        rel = os.path.join("logs", target.name, f"{case.id}.log")
+        rel = os.path.join("logs", target.slug, f"{case.id}.log")
         os.makedirs(os.path.join(self.out, os.path.dirname(rel)), exist_ok=True)
         return rel
 
@@ -120,8 +134,8 @@ class Runner:
     def btc_case(self, target, case, log):
         if case.role == "responder":
             with target.responder(case) as (host, port):
-                cmd = [self.peershake, "btc", "connect"] + BTC_BASE + \
-                      ["--source", self.sources.next()] + tester_args(case, False) + [f"{host}:{port}"]
+                cmd = [self.peershake, "btc", "connect"] + btc_base(target) + source_args(self.sources, host) + \
+                      tester_args(case, False) + [address.hostport(host, port)]
                 self._header(log, cmd)
                 with started(cmd, log, append=True) as p:
                     wait_for(lambda: first(read_jsonl(log), "result") or p.poll() is not None, 120)
@@ -132,7 +146,8 @@ class Runner:
             return obs
         # the target initiates: we listen with the case's switches
         judged = case.msgs.retry or 0
-        cmd = [self.peershake, "btc", "listen"] + BTC_BASE + tester_args(case, True) + ["127.0.0.1:0"]
+        cmd = [self.peershake, "btc", "listen"] + btc_base(target) + tester_args(case, True) + \
+            [address.hostport(target.listen_host, 0)]
         self._header(log, cmd)
 
         def conn(k, event):
@@ -163,7 +178,7 @@ class Runner:
         outbound version to be passed on, then for the connection to end or
         the deadline to pass; the relay is stopped first (its own end is
         recorded as the relay's), then what the target started."""
-        relay = selfrelay.Relay().start()
+        relay = selfrelay.Relay(magic=target.wire_magic(), host=target.listen_host).start()
         handle = None
         try:
             with open(log, "w", encoding="utf-8") as f:
@@ -264,6 +279,9 @@ class Runner:
                       tester_missing=tester_missing(case, self.known_bugs),
                       no_self_dial=(self_reason() if self_reason else
                                     f"{target.name} has no way to dial itself") if case.role == "self" else None)
+        why = target.case_missing(case) if pre is None else None
+        if why:
+            pre = Verdict("Missing", why)
         if pre is not None:
             return result(target, case, pre, Observation(case.protocol, ""), 0, "")
         rel = self.log_path(target, case)
@@ -272,8 +290,12 @@ class Runner:
             run = self.noise_case if case.protocol != "btc" else \
                 self.self_case if case.role == "self" else self.btc_case
             obs = run(target, case, log)
+        except CaseMissing as e:  # what the case needs is not there (the user's --initiator-cmd failed)
+            return result(target, case, Verdict("Missing", str(e)), Observation(case.protocol, ""),
+                          int((time.monotonic() - t0) * 1000), rel)
         except Exception as e:  # a broken case is a Fail with its reason, never a hang
             obs = Observation(case.protocol, f"runner-error: {e}", tester="none")
+        target.observe(case, obs)
         v = judge(case, obs, target.cfg)
         return result(target, case, v, obs, int((time.monotonic() - t0) * 1000), rel)
 
@@ -369,7 +391,28 @@ def parse_args(argv=None):
                     help="the peershake that tests (and, without --target-peershake, the peershake targets)")
     ap.add_argument("--target-peershake", default=None, metavar="PATH",
                     help="the peershake the peershake-* targets run (default: --peershake)")
+    add_address_options(ap)
     return ap.parse_args(argv)
+
+
+def add_address_options(ap):
+    """The options of the targets the user names (psconf/address.py)."""
+    ap.add_argument("--target", action="append", default=[], metavar="SPEC",
+                    help="a target you run: btc=HOST:PORT (a node at that address, nothing started) or "
+                         "noise=SHIM (a program following conformance/noise/README.md's shim contract); "
+                         "optional ,config=PATH (a targets/*.json with its divergences) and, btc, "
+                         ",transport=v1|v2 (default v1); repeatable; with --target the managed targets run only if "
+                         "--targets names them")
+    ap.add_argument("--initiator-cmd", default=None, metavar="CMD",
+                    help="btc= targets: a shell command that makes the node connect to {host}:{port} "
+                         "(our listener), e.g. 'bitcoin-cli -regtest addnode {host}:{port} onetry'; must "
+                         "exit 0 within --initiator-wait s (else the case is Missing); without it the "
+                         "initiator and self cases are Missing")
+    ap.add_argument("--network", default="regtest", metavar="NAME",
+                    help="btc= targets: the network the tester speaks (peershake -n: mainnet testnet3 "
+                         "testnet4 signet regtest; default regtest)")
+    ap.add_argument("--magic", default=None, metavar="HEX",
+                    help="btc= targets: another network magic, 8 hex digits (peershake --magic)")
 
 
 def select(cases, regex="", quick=False, quick_path=catalogue.QUICK_TXT, role=""):
@@ -413,9 +456,13 @@ def list_cases(cases, out=sys.stdout):
         print(f"{c.id:<{w}}  {c.protocol:<5}  {c.role:<9}  {c.arrow}: {c.reference}", file=out)
 
 
-def selection(args, all_cases):
-    """What this run selected, for the baseline comparison."""
+def selection(args, all_cases, targets=None):
+    """What this run selected, for the baseline comparison: with --target
+    the targets that ran (the given ones and those --targets names), else
+    the --targets names (none: every managed target)."""
     names = target_names(args.targets)
+    if getattr(args, "target", None) and targets is not None:
+        names = {t.name for t in targets}
     quick = frozenset(catalogue.load_quick(cases=None)) if args.quick else None
     return baseline.Selection(targets=frozenset(names) if names else None, regex=args.cases, quick=quick,
                               role=args.role, roles={c.id: c.role for c in all_cases})
@@ -441,6 +488,17 @@ def check_baseline(index, base, sel):
           f"from the baseline {where}{skipped}", file=sys.stderr)
     print("\n".join(baseline.table(cmp.differences)), file=sys.stderr)
     return False
+
+
+def select_targets(args, ctx):
+    """The targets of the run: the managed ones --targets names (all of
+    them without --targets or --target), then every --target, checked (a
+    bad one: ValueError)."""
+    given = address.address_targets(args.target, ctx, args.initiator_cmd, args.network, args.magic,
+                                    float(args.initiator_wait))
+    names = set(filter(None, args.targets.split(",")))
+    managed = load_targets(names, ctx, args.targets_dir) if names or not given else []
+    return managed + given
 
 
 def main(argv=None):
@@ -488,9 +546,10 @@ def main(argv=None):
             return 2
     runner = Runner(args.peershake, args.out, args.jobs, args.initiator_wait, args.target_peershake)
     try:
-        targets = load_targets(names, runner.ctx, args.targets_dir)
+        targets = select_targets(args, runner.ctx)
     except ValueError as e:
         print(f"run.py: {e}", file=sys.stderr)
+        shutil.rmtree(runner.work, ignore_errors=True)
         return 2
     index = runner.run(cases, targets)
     fails = [r for r in index["results"] if r["outcome"] == "Fail"]
@@ -499,7 +558,7 @@ def main(argv=None):
               f"  Actual:   {r['actual']}", file=sys.stderr)
     same = True
     if base is not None:
-        same = check_baseline(index, base, selection(args, all_cases))
+        same = check_baseline(index, base, selection(args, all_cases, targets))
         write_index(args.out, index)
     if args.write_baseline:
         try:

@@ -271,7 +271,8 @@ class Relay:
     # --- control (any thread)
 
     def start(self):
-        self._lsock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET   # a node on IPv6: ::1 or ours
+        self._lsock = socket.socket(family, socket.SOCK_STREAM)
         self._lsock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._lsock.bind((self.host, 0))
         self._lsock.listen(8)

@@ -88,6 +88,12 @@ class ProcessHandle(InitiatorHandle):
             cm.__exit__(None, None, None)
 
 
+class CaseMissing(Exception):
+    """Raised by an adapter's responder(), initiator() or self_initiator()
+    when what the case needs is not there (the user's --initiator-cmd
+    failed): the result is Missing with this reason, not a Fail."""
+
+
 class NoHandle(InitiatorHandle):
     """Nothing of ours runs for the case: bitcoind opened the connection over
     RPC, and it ends when our listener closes it."""
@@ -125,11 +131,25 @@ class Target:
     def teardown(self):
         self._stack.close()
 
+    @property
+    def slug(self):
+        """The target's name as a file name (an address target's name has
+        ':', '=' and '/' in it): its log and work directories."""
+        n = re.sub(r"[^A-Za-z0-9._-]", "_", self.name) or "_"
+        return "_" + n if n.startswith(".") else n
+
+    def case_missing(self, case):
+        """None, or why the case is Missing here before anything runs."""
+        return None
+
+    def observe(self, case, obs):
+        """Called with each case's observation once it has run."""
+
     def missing(self, reason):
         self.status, self.reason = "missing", reason
 
     def workdir(self):
-        d = os.path.join(self.ctx.work, self.name)
+        d = os.path.join(self.ctx.work, self.slug)
         os.makedirs(d, exist_ok=True)
         return d
 
@@ -154,10 +174,26 @@ class BtcTarget(Target):
     when the case wants a v1-only target (target:v1); "not_run" in the config
     names whole case families it does not run, each with its reason."""
 
+    # The network the tester speaks with the target (its -n and --magic)
+    # and the host our listeners and the self relay listen on: regtest on
+    # loopback for every target the runner starts; an address target
+    # (psconf/address.py) has the user's.
+    network = "regtest"
+    magic = None
+    listen_host = "127.0.0.1"
+
     def __init__(self, cfg, ctx):
         super().__init__(cfg, ctx)
         self.transport = cfg.get("transport", "v1")
         self._outputs = {}   # case ID -> the target's own output for it (session ids)
+
+    def network_args(self):
+        """The tester's network options (-n first: it resets the magic)."""
+        return ["-n", self.network] + (["--magic", self.magic] if self.magic else [])
+
+    def wire_magic(self):
+        """The 4 bytes that start every v1 message on the target's network."""
+        return bytes.fromhex(self.magic or NETWORK_MAGIC[self.network])
 
     @contextlib.contextmanager
     def responder(self, case):
@@ -221,6 +257,11 @@ class BtcTarget(Target):
         {"role", "local" (the tester's address, as the target sees it),
         "port" (the tester's listening port)}."""
         return None
+
+
+# ref/btc/params.c: each network's message start, as peershake's -n sets it.
+NETWORK_MAGIC = {"mainnet": "f9beb4d9", "testnet3": "0b110907", "testnet4": "1c163f28",
+                 "signet": "0a03cf40", "regtest": "fabfb5da"}
 
 
 def v2_flag(dial):

@@ -453,6 +453,8 @@ class NeverCalled:
     """A target whose every entry point is an error: for the paths that
     must not reach it."""
     name, protocol, roles, status, reason, cfg = "never", "btc", ["responder", "initiator"], "ok", "", {}
+    network, magic, listen_host = "regtest", None, "127.0.0.1"
+    network_args = targets.BtcTarget.network_args
 
     def initiator(self, port, case):
         raise AssertionError("the target was asked to connect")
