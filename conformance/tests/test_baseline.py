@@ -12,11 +12,11 @@ import json
 import os
 import shutil
 import subprocess
-import tempfile
 import unittest
 
 import canned  # noqa: F401  (puts conformance/ on sys.path)
 from psconf import baseline, catalogue, runner, targets
+from test_runner import Scratch  # one scratch-directory base for the runner's tests
 
 
 def res(target, cid, outcome, observed="handshake", rules=(), detail="d"):
@@ -40,20 +40,6 @@ INDEX = {
         res("bitcoind", "CF-V1-001", "Missing", ""),
     ],
 }
-
-
-class Scratch(unittest.TestCase):
-    def setUp(self):
-        self._tmp = tempfile.TemporaryDirectory()
-        self.dir = self._tmp.name
-        self.addCleanup(self._tmp.cleanup)
-
-    def path(self, name, text=None):
-        p = os.path.join(self.dir, name)
-        if text is not None:
-            with open(p, "w", encoding="utf-8") as f:
-                f.write(text)
-        return p
 
 
 class WriteRead(Scratch):

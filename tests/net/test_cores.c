@@ -615,6 +615,19 @@ static size_t only(const struct rec *r, enum net_ev_kind k, const char *msg)
 	return at;
 }
 
+/* Two Bitcoin peers, the initiator with send=ping@after-verack+ms. */
+static void delayed_ping_world(struct world *w, uint32_t ms)
+{
+	struct btc_inject *in;
+
+	world_init(w, P_BTC, P_BTC);
+	in = &w->cfg[0].btc.inject[0];
+	in->cmd = BTC_CMD_PING;
+	in->when = BTC_AFTER_VERACK;
+	in->delay_ms = ms;
+	w->cfg[0].btc.ninject = 1;
+}
+
 /* send=ping@after-verack+150 with a 100 ms handshake deadline, the
  * initiator lingering: the session wakes for the core's expiry after the
  * result, the ping goes out then (its SENT event at that time, not
@@ -623,15 +636,9 @@ static size_t only(const struct rec *r, enum net_ev_kind k, const char *msg)
 static void test_btc_delayed_ping_lingering(void **state)
 {
 	struct world w;
-	struct btc_inject *in;
 
 	(void)state;
-	world_init(&w, P_BTC, P_BTC);
-	in = &w.cfg[0].btc.inject[0];
-	in->cmd = BTC_CMD_PING;
-	in->when = BTC_AFTER_VERACK;
-	in->delay_ms = 150;
-	w.cfg[0].btc.ninject = 1;
+	delayed_ping_world(&w, 150);
 	w.cfg[0].timeout_ns = w.cfg[1].timeout_ns = 100 * TU_MS;
 	w.cfg[0].linger_ns = 600 * TU_MS;
 	w.cfg[1].linger_ns = 5 * TU_SEC;
@@ -687,15 +694,9 @@ static void test_btc_delayed_ping_lingering(void **state)
 static void test_btc_delayed_ping_after_linger(void **state)
 {
 	struct world w;
-	struct btc_inject *in;
 
 	(void)state;
-	world_init(&w, P_BTC, P_BTC);
-	in = &w.cfg[0].btc.inject[0];
-	in->cmd = BTC_CMD_PING;
-	in->when = BTC_AFTER_VERACK;
-	in->delay_ms = 400;
-	w.cfg[0].btc.ninject = 1;
+	delayed_ping_world(&w, 400);
 	w.cfg[0].linger_ns = 50 * TU_MS;
 	w.cfg[1].linger_ns = 5 * TU_SEC;
 	pair(&w);
