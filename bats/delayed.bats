@@ -25,7 +25,10 @@ q() {
 }
 
 @test "send=ping@after-verack+1500 with a 1 s deadline: the ping 1.5 s after the handshake, the pong with its nonce, the connection kept" {
-	ps_listen l1 127.0.0.1:0 -n regtest --json --count 1 --linger 3000
+	# the listener lingers longer than we do, so that our close (at the end
+	# of our 3 s) reaches it before its own linger runs out: with equal
+	# lingers the two ends race, and on a busy machine the listener closed first
+	ps_listen l1 127.0.0.1:0 -n regtest --json --count 1 --linger 6000
 	run --separate-stderr "$PEERSHAKE" -n regtest --json -t 1000 --linger 3000 \
 		--bug send=ping@after-verack+1500 btc connect "127.0.0.1:$LISTEN_PORT"
 	assert_success
