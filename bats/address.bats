@@ -5,7 +5,7 @@
 # of the managed bcoin target over the same cases; a Noise shim passed by
 # path (`--target noise=build/conformance/flynn-shim`) those of the managed
 # flynn target over every Noise case. The node is started exactly as the
-# Bcoin adapter's setup() starts its own (conformance/bcoin/start DIR, no
+# bcoin config's shared node starts (targets/bcoin.json "run": bcoin/start DIR, no
 # other argument: regtest, --memory=true, loopback, --only 127.0.0.1:1);
 # the address target is given bcoin.json's divergences (config=), as it
 # has no config of its own. Loopback only.

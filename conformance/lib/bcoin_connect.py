@@ -20,40 +20,23 @@ script); 2 on bad usage.
 """
 
 import argparse
-import base64
-import json
 import os
 import sys
-import urllib.error
-import urllib.request
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from psconf.targets import Bcoin  # noqa: E402  (its reader of DIR/ports)
-
-TIMEOUT_S = 10
+from jsonrpc import rpc  # noqa: E402
 
 
-def rpc(url, key, method, params):
-    """One JSON-RPC call; its result, or RuntimeError with bcoin's message."""
-    req = urllib.request.Request(url, data=json.dumps({"method": method, "params": params, "id": 1}).encode(),
-                                 headers={"Content-Type": "application/json"})
-    if key:
-        req.add_header("Authorization", "Basic " + base64.b64encode(f"x:{key}".encode()).decode())
-    try:
-        with urllib.request.urlopen(req, timeout=TIMEOUT_S) as r:
-            reply = json.loads(r.read())
-    except urllib.error.HTTPError as e:  # a bad key: 401, no body (bweb basicauth.js fail()); a proxy may say more
-        try:
-            reply = json.loads(e.read())
-        except ValueError:
-            raise RuntimeError(f"{url}: HTTP {e.code} {e.reason}") from None
-    except (OSError, ValueError) as e:
-        raise RuntimeError(f"{url}: {getattr(e, 'reason', e)}") from None
-    err = reply.get("error") if isinstance(reply, dict) else "not a JSON-RPC reply"
-    if err:
-        raise RuntimeError(f"{method} {params}: {err.get('message', err) if isinstance(err, dict) else err}")
-    return reply.get("result")
+def read_ports(d):
+    """DIR/ports of conformance/bcoin/start (KEY='VALUE' lines) as a dict."""
+    out = {}
+    with open(os.path.join(d, "ports"), encoding="utf-8") as f:
+        for line in f:
+            if "=" in line:
+                k, v = line.strip().split("=", 1)
+                out[k] = v.strip("'\"")
+    return out
 
 
 def main(argv=None):
@@ -65,7 +48,7 @@ def main(argv=None):
     a = ap.parse_args(argv)
     if a.dir:
         try:
-            ports = Bcoin._ports(a.dir)
+            ports = read_ports(a.dir)
             http, key = f"127.0.0.1:{ports['BCOIN_HTTP_PORT']}", ports.get("BCOIN_API_KEY", "")
         except (OSError, KeyError) as e:
             print(f"bcoin_connect.py: {a.dir}/ports: no BCOIN_HTTP_PORT ({e})", file=sys.stderr)
@@ -73,7 +56,7 @@ def main(argv=None):
     else:
         http, key = a.http, os.environ.get("BCOIN_API_KEY", "")
     try:
-        rpc(f"http://{http}/", key, "addnode", [a.peer, "onetry"])
+        rpc(f"http://{http}/", f"x:{key}" if key else None, "addnode", [a.peer, "onetry"])
     except RuntimeError as e:
         print(f"bcoin_connect.py: {e}", file=sys.stderr)
         return 1

@@ -35,7 +35,6 @@ import os
 import signal
 import socket
 import subprocess
-import threading
 
 from .targets import NETWORK_MAGIC, BtcTarget, CaseMissing, NoHandle, NoiseShim
 
@@ -198,7 +197,6 @@ class AddressBtc(BtcTarget):
         self.network, self.magic = network, magic
         self.cmd_timeout = float(cmd_timeout)
         self.listen_host = local_host_towards(host)
-        self._lock = threading.Lock()
 
     def as_json(self):
         d = super().as_json()
@@ -207,16 +205,6 @@ class AddressBtc(BtcTarget):
                   "magic": self.magic or NETWORK_MAGIC[self.network],
                   "initiator": "--initiator-cmd" if self.initiator_cmd else "none"})
         return d
-
-    def observe(self, case, obs):
-        """Its version: the user agent and protocol version of the first
-        `version` it sends us."""
-        v = getattr(obs, "version", None)
-        if not v or v.get("user_agent") is None:
-            return
-        with self._lock:
-            if not self.version:
-                self.version = f"{v['user_agent']} (protocol {v.get('version')})"
 
     def v1_listener_reason(self):
         return self.cfg.get("v1_reason", f"{self.name} is transport=v2: it answers v2, not a v1-only responder "

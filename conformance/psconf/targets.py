@@ -15,22 +15,18 @@ result as a judging.TargetVerdict (`ok` with its handshake hash, count and
 last plaintext, or its error token and the message it failed on).
 """
 
-import base64
 import contextlib
 import glob
 import json
 import os
 import re
 import shutil
-import socket
 import subprocess
-import tempfile
-import urllib.error
-import urllib.request
+import threading
 
 from . import catalogue
 from .judging import TargetVerdict
-from .procs import first, free_port, read_jsonl, read_text, started, wait_for
+from .procs import first, read_jsonl, read_text, started, wait_for
 
 HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ROOT = os.path.dirname(HERE)
@@ -186,6 +182,18 @@ class BtcTarget(Target):
         super().__init__(cfg, ctx)
         self.transport = cfg.get("transport", "v1")
         self._outputs = {}   # case ID -> the target's own output for it (session ids)
+        self._version_lock = threading.Lock()
+
+    def observe(self, case, obs):
+        """A target that has no version of its own to report (an address
+        target, a config without "version") is named by the user agent and
+        protocol version of the first `version` it sends us."""
+        v = getattr(obs, "version", None)
+        if not v or v.get("user_agent") is None:
+            return
+        with self._version_lock:
+            if not self.version:
+                self.version = f"{v['user_agent']} (protocol {v.get('version')})"
 
     def network_args(self):
         """The tester's network options (-n first: it resets the magic)."""
@@ -247,7 +255,11 @@ class BtcTarget(Target):
         return None
 
     def v1_listener_reason(self):
-        """Why a v2 configuration cannot be a v1-only responder (None: it can)."""
+        """Why a v2 configuration cannot be a v1-only responder (None: it
+        can, "v1_listener": true in its config: it is told per case,
+        {listen_transport} in a "run" block)."""
+        if self.cfg.get("v1_listener"):
+            return None
         return self.cfg.get("v1_reason", f"{self.name} cannot be a v1-only responder")
 
     def session_id(self, case, where):
@@ -348,258 +360,6 @@ class PeershakeBtc(BtcTarget):
         else:
             res = jsonl_result(self._outputs.get(case.id, ""))
         return (res or {}).get("session_id", "")
-
-
-class PyV1Peer(BtcTarget):
-    """conformance/lib/pyv1peer.py on python-bitcoinlib: one connection per process."""
-
-    script_name = "pyv1peer.py"
-
-    def setup(self):
-        out = subprocess.run([PY, "-c", "import bitcoin; print(bitcoin.__version__)"],
-                             capture_output=True, text=True).stdout.strip()
-        self.version = f"{self.script_name[:-3]} (python-bitcoinlib {out or '?'})"
-        self.script = os.path.join(HERE, "lib", self.script_name)
-
-    def listen_args(self, case):
-        return []
-
-    def self_dial_reason(self):
-        return (f"{self.script_name} makes one connection per process, --listen or --connect "
-                f"(conformance/lib/{self.script_name}): no listener of its own while it dials, so it cannot "
-                "dial itself")
-
-    def connect_args(self, case):
-        return []
-
-    @contextlib.contextmanager
-    def responder(self, case):
-        d = tempfile.mkdtemp(dir=self.workdir())
-        ready = os.path.join(d, "port")
-        out = os.path.join(d, "out.jsonl")
-        self._outputs[case.id] = out
-        with started([PY, self.script, "--listen", "127.0.0.1:0", "--network", "regtest",
-                      "--timeout-ms", self.timeout_ms(), "--linger-ms", "10000", "--ready-file", ready]
-                     + self.listen_args(case), out) as proc:
-            port = wait_for(lambda: read_text(ready).strip() or proc.poll() is not None, 10)
-            if not isinstance(port, str):
-                raise RuntimeError(f"{self.script_name} did not start")
-            yield ("127.0.0.1", int(port))
-
-    def initiator(self, port, case):
-        out = os.path.join(self.workdir(), f"{case.id}-initiator.jsonl")
-        self._outputs[case.id] = out
-        return ProcessHandle(
-            [PY, self.script, "--connect", f"127.0.0.1:{port}", "--network", "regtest",
-             "--timeout-ms", "10000", "--linger-ms", "10000"] + self.connect_args(case), out)
-
-
-class PyV2Peer(PyV1Peer):
-    """conformance/lib/pyv2peer.py: BIP324 on vectors/bip324_oracle.py, the
-    version handshake pyv1peer's. As responder it tells v1 from v2 by the
-    first 16 bytes (Core's rule), or with target:v1 is v1 only; as initiator
-    it dials as the case says (v2, auto, v1). Its garbage is random
-    (0..4095, as Core's); it prints the session id once the peer's version
-    packet authenticates (the `v2_handshake` event)."""
-
-    script_name = "pyv2peer.py"
-
-    def v1_listener_reason(self):
-        return None
-
-    def listen_args(self, case):
-        # one connection per case, and one more for each retry the case expects
-        return ["--v2transport", "v1" if self.wants_v1_listener(case) else "auto",
-                "--count", str((case.msgs.retry or 0) + 1)]
-
-    def connect_args(self, case):
-        return ["--v2transport", self.dial(case)]
-
-    def session_id(self, case, where):
-        out = self._outputs.get(case.id, "")
-        ev = wait_for(lambda: first(read_jsonl(out), "v2_handshake"), 2.0)
-        return (ev or {}).get("session_id", "")
-
-
-class Bcoin(BtcTarget):
-    """bcoin 1.0.2 (npm) in regtest: one node for inbound cases; a fresh node
-    pinned with --only for each case where bcoin connects out."""
-
-    def setup(self):
-        subprocess.run([os.path.join(HERE, "bcoin", "install")], check=True, stdout=subprocess.DEVNULL)
-        node = os.path.join(self.workdir(), "node")
-        self._start(node, [])
-        self._stack.callback(self._stop, node)
-        self.port = int(self._ports(node)["BCOIN_PORT"])
-
-    @staticmethod
-    def _start(d, extra):
-        r = subprocess.run([os.path.join(HERE, "bcoin", "start"), d] + extra, capture_output=True, text=True)
-        if r.returncode != 0:
-            raise RuntimeError("bcoin did not start: " + r.stderr[-500:])
-
-    @staticmethod
-    def _stop(d):
-        subprocess.run([os.path.join(HERE, "bcoin", "stop"), d], capture_output=True)
-
-    @staticmethod
-    def _ports(d):
-        out = {}
-        with open(os.path.join(d, "ports"), encoding="utf-8") as f:
-            for line in f:
-                if "=" in line:
-                    k, v = line.strip().split("=", 1)
-                    out[k] = v.strip("'\"")
-        return out
-
-    @contextlib.contextmanager
-    def responder(self, case):
-        yield ("127.0.0.1", self.port)
-
-    def initiator(self, port, case):
-        d = os.path.join(self.workdir(), f"node-{case.id}")
-        h = CommandHandle([os.path.join(HERE, "bcoin", "stop"), d])
-        try:
-            self._start(d, ["--only", f"127.0.0.1:{port}"])
-        except Exception:
-            h.stop()
-            raise
-        return h
-
-    def self_dial_reason(self):
-        return None
-
-    def self_initiator(self, relay, case):
-        """A fresh node pinned to the relay with --only, as for an
-        initiator case; its own P2P port (DIR/ports) is the upstream."""
-        d = os.path.join(self.workdir(), f"node-self-{case.id}")
-        h = CommandHandle([os.path.join(HERE, "bcoin", "stop"), d])
-        try:
-            self._start(d, ["--only", f"{relay.address[0]}:{relay.address[1]}"])
-            relay.set_upstream(("127.0.0.1", int(self._ports(d)["BCOIN_PORT"])))
-        except Exception:
-            h.stop()
-            raise
-        h.log = os.path.join(d, "debug.log")
-        return h
-
-
-# Every bitcoind the runner starts: regtest, loopback only, no outbound, no
-# DNS seeds, no port mapping, no onion; a short handshake timeout
-# (-peertimeout=3) for the timeout cases.
-BITCOIND_ARGS = ["-regtest", "-listen=1", "-bind=127.0.0.1", "-rpcbind=127.0.0.1", "-rpcallowip=127.0.0.1",
-                 "-server=1", "-connect=0", "-dnsseed=0", "-fixedseeds=0", "-natpmp=0", "-listenonion=0",
-                 "-discover=0", "-peertimeout=3", "-debug=net", "-printtoconsole=0"]
-
-
-def bitcoind_command(exe, datadir, port, rpcport, transport):
-    """The command line of one bitcoind: BITCOIND_ARGS, its own directory and
-    ports, and -v2transport=0 for a v1 configuration (Core's default is v2)."""
-    cmd = [exe] + BITCOIND_ARGS[:1] + [f"-datadir={datadir}"] + BITCOIND_ARGS[1:] + \
-        [f"-port={port}", f"-rpcport={rpcport}"]
-    if transport != "v2":
-        cmd.append("-v2transport=0")
-    return cmd
-
-
-def bitcoind_outbound_rpc(conn, addr, dial):
-    """The RPC that makes bitcoind open a connection of type conn to addr,
-    as (method, params): a manual one with addnode (node, command,
-    v2transport): "onetry"; the others with addconnection (v31.1
-    rpc/net.cpp: address, connection_type "outbound-full-relay",
-    "block-relay-only", "addr-fetch" or "feeler", v2transport; regtest only).
-    Either way a v2 attempt closed before a v2 byte is retried over v1
-    (net.cpp: ShouldReconnectV1, "retrying with v1 transport protocol"),
-    so "v2" and "auto" are the same to Core."""
-    v2 = dial != "v1"
-    if conn == "manual":
-        return "addnode", [addr, "onetry", v2]
-    return "addconnection", [addr, conn, v2]
-
-
-class Bitcoind(BtcTarget):
-    """bitcoind in regtest, when BITCOIND names a binary or bitcoind is on
-    PATH, in the configuration its config names: "transport": "v1"
-    (-v2transport=0, the v1 catalogue) or "v2" (Core's defaults: BIP324 on).
-    As initiator it is asked over RPC to open an outbound-full-relay
-    connection (bitcoind_outbound_rpc; "outbound_rpc": "addnode" for a manual
-    one), v2 when the case dials v2. Session ids: getpeerinfo's session_id."""
-
-    def setup(self):
-        exe = os.environ.get("BITCOIND") or shutil.which("bitcoind")
-        if not exe or not os.access(exe, os.X_OK):
-            self.missing("no bitcoind: set BITCOIND or put bitcoind on PATH (not in Debian's archive)")
-            return
-        self.version = (subprocess.run([exe, "--version"], capture_output=True, text=True)
-                        .stdout.splitlines() or ["?"])[0]
-        self.dir = os.path.join(self.workdir(), "data")
-        os.makedirs(self.dir, exist_ok=True)
-        self.port, self.rpcport = free_port(), free_port()
-        cmd = bitcoind_command(exe, self.dir, self.port, self.rpcport, self.transport)
-        proc = self._stack.enter_context(started(cmd, os.devnull, stop_timeout=15))
-
-        def up():
-            if proc.poll() is not None:
-                return "exited"
-            try:
-                socket.create_connection(("127.0.0.1", self.port), 0.2).close()
-                return True
-            except OSError:
-                return False
-        if wait_for(up, 30) is not True:
-            raise RuntimeError("bitcoind did not start")
-
-    def rpc(self, method, params):
-        with open(os.path.join(self.dir, "regtest", ".cookie"), encoding="utf-8") as f:
-            cookie = f.read().strip()
-        req = urllib.request.Request(
-            f"http://127.0.0.1:{self.rpcport}/",
-            data=json.dumps({"method": method, "params": params, "id": 1}).encode(),
-            headers={"Authorization": "Basic " + base64.b64encode(cookie.encode()).decode()})
-        try:
-            with urllib.request.urlopen(req, timeout=10) as r:
-                reply = json.loads(r.read())
-        except urllib.error.HTTPError as e:  # bitcoind answers an RPC error with HTTP 500 and the error
-            try:
-                reply = json.loads(e.read())
-            except ValueError:
-                raise RuntimeError(f"{method}: HTTP {e.code}") from None
-        if reply.get("error"):
-            raise RuntimeError(f"{method} {params}: {reply['error'].get('message', reply['error'])}")
-        return reply
-
-    def v1_listener_reason(self):
-        return self.cfg.get("v1_reason", "Core's defaults answer v2; the v1-only Core is the bitcoind target "
-                                         "(-v2transport=0)")
-
-    @contextlib.contextmanager
-    def responder(self, case):
-        yield ("127.0.0.1", self.port)
-
-    CONN_TYPES = catalogue.CONN_TYPES
-
-    def initiator(self, port, case):
-        method, params = bitcoind_outbound_rpc(case.conn or catalogue.DEFAULT_CONN,
-                                               f"127.0.0.1:{port}", self.dial(case))
-        self.rpc(method, params)
-        return NoHandle()
-
-    def self_dial_reason(self):
-        return None
-
-    def self_initiator(self, relay, case):
-        """The node's own P2P port is the upstream; then the same RPC as an
-        initiator case (addconnection RELAY outbound-full-relay false): its
-        outbound side sends its version first, its inbound side meets its
-        own nonce (net_processing.cpp ProcessMessage("version"):
-        CheckIncomingNonce)."""
-        relay.set_upstream(("127.0.0.1", self.port))
-        return self.initiator(relay.address[1], case)
-
-    def session_id(self, case, where):
-        addr = where.get("local") if where["role"] == "responder" else f"127.0.0.1:{where.get('port')}"
-        peers = self.rpc("getpeerinfo", []).get("result") or []
-        return next((p.get("session_id", "") for p in peers if p.get("addr") == addr), "")
 
 
 # ---------------------------------------------------------------- Noise
@@ -718,21 +478,40 @@ class PeershakeNoise(NoiseTarget):
 
 # ------------------------------------------------------------- loading
 
-# One adapter per implementation; a config names its adapter with "adapter"
-# (a second configuration of the same implementation), else by its name.
-ADAPTERS = {"peershake-btc": PeershakeBtc, "pyv1peer": PyV1Peer, "pyv2peer": PyV2Peer, "bcoin": Bcoin,
-            "bitcoind": Bitcoind, "peershake-noise": PeershakeNoise}
+# A Bitcoin config with a "run" block is a ConfiguredBtc (psconf/configured.py:
+# bcoin, pyv1peer, pyv2peer, bitcoind), a Noise one with a "shim" a NoiseShim
+# (flynn, dissononce). Python adapters remain for what a config cannot say:
+# peershake itself, the tester's own binary (--target-peershake), whose
+# responder log is read per peer; a config names its adapter with "adapter",
+# else by its name.
+ADAPTERS = {"peershake-btc": PeershakeBtc, "peershake-noise": PeershakeNoise}
+
+
+def read_target_config(path, depth=0):
+    """One config file. "extends": "OTHER.json" (next to it) takes OTHER's
+    "run" block with this one's "run" merged on top (configured.merge);
+    nothing else is inherited: divergences, transport and the rest are the
+    configuration's own."""
+    with open(path, encoding="utf-8") as f:
+        cfg = json.load(f)
+    base = cfg.get("extends")
+    if base is not None:
+        from .configured import merge
+        if depth >= 4 or not isinstance(base, str):
+            raise ValueError(f"{path}: \"extends\" is a file name, at most 4 deep")
+        parent = read_target_config(os.path.join(os.path.dirname(path), base), depth + 1)
+        cfg["run"] = merge(parent.get("run", {}), cfg.get("run", {}))
+    return cfg
 
 
 def load_configs(directory=TARGETS_DIR):
-    cfgs = []
-    for path in sorted(glob.glob(os.path.join(directory, "*.json"))):
-        with open(path, encoding="utf-8") as f:
-            cfgs.append((path, json.load(f)))
-    return cfgs
+    return [(path, read_target_config(path)) for path in sorted(glob.glob(os.path.join(directory, "*.json")))]
 
 
 def make_target(cfg, ctx):
+    if "run" in cfg and cfg.get("protocol") == "btc":
+        from .configured import ConfiguredBtc
+        return ConfiguredBtc(cfg, ctx)
     cls = ADAPTERS.get(cfg.get("adapter", cfg["name"]))
     if cls is None and cfg.get("protocol") == "noise" and "shim" in cfg:
         cls = NoiseShim

@@ -242,3 +242,43 @@ def self_events(transcript, out_version=None, in_version=None):
         else:
             raise ValueError(f"bad self transcript token {tok!r}")
     return evs
+
+
+class JsonRpcServer:
+    """A loopback HTTP server answering JSON-RPC as a node's API does, for
+    the tests of the scripts and configs that call one: `answers[method]`
+    is (HTTP code, body) (bitcoind answers an RPC error with HTTP 500 and
+    the error in the body; bcoin's bweb with 200), the default a null
+    result; `auth`, when set, is the one Authorization header accepted
+    (any other: 401 and no body, as bweb's basicAuth and bitcoind do);
+    `requests` holds (Authorization header, request) in order. Stopped by
+    close() (tests: addCleanup(srv.close))."""
+
+    def __init__(self, auth=None):
+        import http.server
+        import threading
+        self.answers, self.requests, self.auth = {}, [], auth
+        srv = self
+
+        class H(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                req = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                srv.requests.append((self.headers.get("Authorization"), req))
+                code, body = srv.answers.get(req.get("method"), (200, {"result": None, "error": None, "id": 1}))
+                if srv.auth is not None and self.headers.get("Authorization") != srv.auth:
+                    code, body = 401, None
+                data = json.dumps(body).encode() if body is not None else b""
+                self.send_response(code)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *a):
+                pass
+        self._srv = http.server.HTTPServer(("127.0.0.1", 0), H)
+        self.port = self._srv.server_address[1]
+        threading.Thread(target=self._srv.serve_forever, daemon=True).start()
+
+    def close(self):
+        self._srv.shutdown()
+        self._srv.server_close()

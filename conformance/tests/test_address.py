@@ -6,7 +6,6 @@ HTTP API. No node is started: loopback sockets and shell commands only."""
 
 import base64
 import contextlib
-import http.server
 import io
 import json
 import os
@@ -14,15 +13,14 @@ import shutil
 import socket
 import subprocess
 import tempfile
-import threading
 import time
 import unittest
 
-from canned import CORE_RESPONDER, CORE_VERSION, STD, case, events
+from canned import CORE_RESPONDER, CORE_VERSION, STD, JsonRpcServer, case, events
 from psconf import address, catalogue, judging, runner, selfrelay, targets
 from psconf.address import SpecError
 from psconf.procs import Sources
-from test_runner import Scratch
+from test_runner import FakeRelay, Scratch
 
 CONFORMANCE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BCOIN_JSON = os.path.join(CONFORMANCE, "targets", "bcoin.json")
@@ -203,7 +201,7 @@ class BtcAddressTarget(Scratch):
         self.assertEqual(t.wire_magic(), bytes.fromhex("0a0b0c0d"))
         t = btc_target(network="signet")
         self.assertEqual((t.network_args(), t.wire_magic()), (["-n", "signet"], bytes.fromhex("0a03cf40")))
-        managed = targets.PyV1Peer({"name": "pyv1peer", "protocol": "btc"}, None)
+        managed = targets.load_targets({"pyv1peer"}, ctx())[0]
         self.assertEqual(runner.btc_base(managed)[:2], ["-n", "regtest"])
         self.assertEqual(managed.wire_magic(), bytes.fromhex("fabfb5da"))
 
@@ -270,14 +268,6 @@ class Version(unittest.TestCase):
         res = r.run_one(t, case(STD))
         self.assertEqual(t.version, "/Satoshi:31.1.0/ (protocol 70016)")
         self.assertNotEqual(res["outcome"], "Missing")
-
-
-class FakeRelay:
-    address = ("127.0.0.1", 41234)
-    upstream = None
-
-    def set_upstream(self, addr):
-        self.upstream = addr
 
 
 class InitiatorCommand(Scratch):
@@ -411,30 +401,9 @@ class BcoinConnect(Scratch):
 
     def setUp(self):
         super().setUp()
-        got = self.got = []
-        answer = self.answer = {}
-
-        class H(http.server.BaseHTTPRequestHandler):
-            def do_POST(self):
-                got.append((self.headers.get("Authorization"),
-                            json.loads(self.rfile.read(int(self.headers["Content-Length"])))))
-                code, body = answer.get("reply", (200, {"result": None, "error": None, "id": 1}))
-                if self.headers.get("Authorization") != "Basic " + base64.b64encode(
-                        b"x:k3y").decode():
-                    code, body = 401, None   # bweb's basicAuth: 401, no body
-                data = json.dumps(body).encode() if body is not None else b""
-                self.send_response(code)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, *a):
-                pass
-        self.srv = http.server.HTTPServer(("127.0.0.1", 0), H)
-        threading.Thread(target=self.srv.serve_forever, daemon=True).start()
-        self.addCleanup(self.srv.server_close)
-        self.addCleanup(self.srv.shutdown)
-        self.http_port = self.srv.server_address[1]
+        self.srv = JsonRpcServer(auth="Basic " + base64.b64encode(b"x:k3y").decode())
+        self.addCleanup(self.srv.close)
+        self.http_port = self.srv.port
 
     def run_script(self, *args, key=None):
         env = dict(os.environ)
@@ -449,8 +418,8 @@ class BcoinConnect(Scratch):
                            "BCOIN_LOG=/x/debug.log\n")
         p = self.run_script("--dir", self.dir, "127.0.0.1:40000")
         self.assertEqual((p.returncode, p.stderr), (0, ""))
-        self.assertEqual(self.got[0][1]["method"], "addnode")
-        self.assertEqual(self.got[0][1]["params"], ["127.0.0.1:40000", "onetry"])
+        self.assertEqual(self.srv.requests[0][1]["method"], "addnode")
+        self.assertEqual(self.srv.requests[0][1]["params"], ["127.0.0.1:40000", "onetry"])
 
     def test_http_and_key_from_env(self):
         p = self.run_script("--http", f"127.0.0.1:{self.http_port}", "127.0.0.1:5", key="k3y")
@@ -460,7 +429,7 @@ class BcoinConnect(Scratch):
         self.assertIn("HTTP 401", p.stderr)
 
     def test_rpc_error_exits_1(self):
-        self.answer["reply"] = (200, {"result": None, "error": {"message": "Invalid parameter.", "code": -8}})
+        self.srv.answers["addnode"] = (200, {"result": None, "error": {"message": "Invalid parameter.", "code": -8}})
         p = self.run_script("--http", f"127.0.0.1:{self.http_port}", "nonsense", key="k3y")
         self.assertEqual(p.returncode, 1)
         self.assertIn("Invalid parameter.", p.stderr)

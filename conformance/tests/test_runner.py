@@ -9,8 +9,14 @@ import subprocess
 import tempfile
 import unittest
 
-from canned import STD, case
-from psconf import catalogue, judging, runner, targets
+import base64
+import sys
+
+from canned import STD, JsonRpcServer, case
+from psconf import catalogue, configured, judging, runner, targets
+
+sys.path.insert(0, os.path.join(targets.HERE, "lib"))
+import jsonrpc  # noqa: E402  (conformance/lib/jsonrpc.py)
 from psconf.judging import TargetVerdict
 from psconf.procs import started
 
@@ -41,10 +47,11 @@ class Configs(unittest.TestCase):
     def test_adapters(self):
         ctx = targets.Context("/nonexistent/peershake", "/tmp")
         got = {t.name: type(t).__name__ for t in targets.load_targets(set(), ctx)}
-        self.assertEqual(got, {"bcoin": "Bcoin", "bitcoind": "Bitcoind", "bitcoind-v2": "Bitcoind",
+        # bcoin, pyv1peer, pyv2peer and bitcoind are config files (psconf/configured.py)
+        self.assertEqual(got, {"bcoin": "ConfiguredBtc", "bitcoind": "ConfiguredBtc", "bitcoind-v2": "ConfiguredBtc",
                                "dissononce": "NoiseShim", "flynn": "NoiseShim", "peershake-btc": "PeershakeBtc",
                                "peershake-btc-v2": "PeershakeBtc", "peershake-noise": "PeershakeNoise",
-                               "pyv1peer": "PyV1Peer", "pyv2peer": "PyV2Peer"})
+                               "pyv1peer": "ConfiguredBtc", "pyv2peer": "ConfiguredBtc"})
         with self.assertRaises(ValueError):
             targets.make_target({"name": "x", "protocol": "btc"}, ctx)
 
@@ -129,33 +136,54 @@ class Configs(unittest.TestCase):
 
 
 class BitcoindConfigs(unittest.TestCase):
-    """The two bitcoind configurations: their command lines, the RPC that
+    """The two bitcoind configurations (targets/bitcoind.json, and
+    bitcoind-v2.json, which extends it): their command lines, the RPC that
     makes them connect out, Missing without a bitcoind."""
 
     REQUIRED = ["-regtest", "-bind=127.0.0.1", "-rpcbind=127.0.0.1", "-rpcallowip=127.0.0.1", "-connect=0",
                 "-dnsseed=0", "-fixedseeds=0", "-natpmp=0", "-listenonion=0", "-discover=0"]
+    NODE = {"exe": "/x/bitcoind", "dir": "/d", "port": 1, "rpcport": 2}
+
+    @classmethod
+    def setUpClass(cls):
+        ctx = targets.Context("/nonexistent/peershake", "/tmp")
+        cls.ts = {t.name: t for t in targets.load_targets({"bitcoind", "bitcoind-v2"}, ctx)}
+
+    def names(self, t, **more):
+        return dict(t._fixed_names(), **t.run.get("vars", {}), **self.NODE, **more)
 
     def test_command_lines(self):
-        v1 = targets.bitcoind_command("/x/bitcoind", "/d", 1, 2, "v1")
-        v2 = targets.bitcoind_command("/x/bitcoind", "/d", 1, 2, "v2")
+        v1, v2 = (configured.expand(self.ts[n].run["node"]["cmd"], self.names(self.ts[n]))
+                  for n in ("bitcoind", "bitcoind-v2"))
         for cmd in (v1, v2):
             self.assertEqual(cmd[0], "/x/bitcoind")
             for a in self.REQUIRED + ["-datadir=/d", "-port=1", "-rpcport=2", "-peertimeout=3"]:
                 self.assertIn(a, cmd)
         self.assertIn("-v2transport=0", v1)
         self.assertFalse([a for a in v2 if a.startswith("-v2transport")])  # Core's default: on
+        self.assertEqual(self.ts["bitcoind-v2"].transport, "v2")
 
     def test_outbound_rpc(self):
-        # v31.1 rpc/net.cpp: addconnection(address, connection_type, v2transport); addnode(node, command, v2transport)
-        f = targets.bitcoind_outbound_rpc
-        self.assertEqual(f("outbound-full-relay", "127.0.0.1:9", "v1"),
-                         ("addconnection", ["127.0.0.1:9", "outbound-full-relay", False]))
-        self.assertEqual(f("outbound-full-relay", "127.0.0.1:9", "v2"),
-                         ("addconnection", ["127.0.0.1:9", "outbound-full-relay", True]))
-        self.assertEqual(f("outbound-full-relay", "127.0.0.1:9", "auto")[1][2], True)
-        self.assertEqual(f("manual", "127.0.0.1:9", "v2"), ("addnode", ["127.0.0.1:9", "onetry", True]))
+        # v31.1 rpc/net.cpp: addconnection(address, connection_type, v2transport); addnode(node, command,
+        # v2transport); a v2 attempt closed before a v2 byte is retried over v1 (net.cpp ShouldReconnectV1),
+        # so "v2" and "auto" are both true
+        t = self.ts["bitcoind"]
+        self.assertEqual(t.conn_types(), catalogue.CONN_TYPES)
+        rpc = [targets.PY, os.path.join(targets.HERE, "lib", "jsonrpc.py"), "--url", "http://127.0.0.1:2/",
+               "--cookie", "/d/regtest/.cookie"]
+
+        def call(conn, dial):
+            return configured.expand(t.run["initiator"][conn]["call"],
+                                     self.names(t, peer="127.0.0.1:9", v2="false" if dial == "v1" else "true"))
+        self.assertEqual(call("outbound-full-relay", "v1"), rpc + ["addconnection", "127.0.0.1:9",
+                                                                    "outbound-full-relay", "false"])
+        self.assertEqual(call("outbound-full-relay", "v2")[-1], "true")
+        self.assertEqual(call("manual", "v2"), rpc + ["addnode", "127.0.0.1:9", "onetry", "true"])
         for conn in ("block-relay-only", "feeler", "addr-fetch"):
-            self.assertEqual(f(conn, "127.0.0.1:9", "v1"), ("addconnection", ["127.0.0.1:9", conn, False]))
+            self.assertEqual(call(conn, "v1")[-4:], ["addconnection", "127.0.0.1:9", conn, "false"])
+        # jsonrpc.py sends true/false as JSON booleans, the address as a string
+        self.assertEqual([jsonrpc.param(p) for p in ("127.0.0.1:9", "onetry", "true", "false", "3", '"3"')],
+                         ["127.0.0.1:9", "onetry", True, False, 3, "3"])
 
     def test_connection_types(self):
         ctx = targets.Context("/nonexistent/peershake", "/tmp")
@@ -195,37 +223,27 @@ class BitcoindConfigs(unittest.TestCase):
 
 
 class FakeRpc(Scratch):
-    """Bitcoind.rpc against a loopback HTTP server answering as bitcoind does
-    (cookie auth; an RPC error is HTTP 500 with the error in the body)."""
+    """The bitcoind config's calls, through lib/jsonrpc.py, against a
+    loopback HTTP server answering as bitcoind does (cookie auth; an RPC
+    error is HTTP 500 with the error in the body)."""
 
     def setUp(self):
         super().setUp()
-        import http.server
-        import threading
-        answers = self.answers = {}
-        requests = self.requests = []
-
-        class H(http.server.BaseHTTPRequestHandler):
-            def do_POST(self):
-                req = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                requests.append(req)
-                code, body = answers[req["method"]]
-                data = json.dumps(body).encode()
-                self.send_response(code)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, *a):
-                pass
-        self.srv = http.server.HTTPServer(("127.0.0.1", 0), H)
-        threading.Thread(target=self.srv.serve_forever, daemon=True).start()
-        self.addCleanup(self.srv.server_close)
-        self.addCleanup(self.srv.shutdown)
+        self.srv = JsonRpcServer(auth="Basic " + base64.b64encode(b"__cookie__:x").decode())
+        self.addCleanup(self.srv.close)
+        self.answers = self.srv.answers
         os.makedirs(os.path.join(self.dir, "regtest"))
         self.path("regtest/.cookie", "__cookie__:x\n")
-        self.t = targets.Bitcoind({"name": "bitcoind-v2", "protocol": "btc", "transport": "v2"}, None)
-        self.t.dir, self.t.rpcport = self.dir, self.srv.server_address[1]
+        ctx = targets.Context("/nonexistent/peershake", self.dir)
+        self.t = targets.load_targets({"bitcoind-v2"}, ctx)[0]
+        self.t.names = dict(self.t._fixed_names(), **self.t.run["vars"], exe="/x/bitcoind")
+        # the shared node, not started: its directory and RPC port are the fake's
+        self.t.shared = configured.Node(self.t.run["node"], self.t.names, self.dir)
+        self.t.shared.names["rpcport"] = self.srv.port
+        self.t.shared.port = 18555
+
+    def calls(self):
+        return [(r["method"], r["params"]) for _, r in self.srv.requests]
 
     def test_session_id_from_getpeerinfo(self):
         self.answers["getpeerinfo"] = (200, {"result": [
@@ -236,37 +254,44 @@ class FakeRpc(Scratch):
         self.assertEqual(self.t.session_id(c, {"role": "initiator", "port": 6000}), "")
         self.assertEqual(self.t.session_id(c, {"role": "initiator", "port": 7000}), "")
 
-    def test_rpc_error_is_raised(self):
+    def test_initiator_and_rpc_error(self):
+        c = case(STD, role="initiator", cid="CF-V2-900", switches="--v2transport 1 target:v2")
+        with self.t.initiator(9, c) as h:
+            self.assertTrue(h.alive())
+        self.assertEqual(self.calls(), [("addconnection", ["127.0.0.1:9", "outbound-full-relay", True])])
         self.answers["addconnection"] = (500, {"result": None, "error": {
             "code": -34, "message": "Error: Already at capacity for specified connection type."}})
-        c = case(STD, role="initiator", cid="CF-V2-900", switches="--v2transport 1 target:v2")
         with self.assertRaises(RuntimeError) as e:
             self.t.initiator(9, c)
         self.assertIn("Already at capacity", str(e.exception))
-        self.assertIn("'outbound-full-relay', True", str(e.exception))
-
+        m = case(STD, role="initiator", cid="CF-V1-901", switches="target:conn=manual")
+        self.answers.pop("addconnection")
+        self.t.initiator(10, m).stop()
+        self.assertEqual(self.calls()[-1], ("addnode", ["127.0.0.1:10", "onetry", False]))
 
     def test_self_initiator(self):
         """The self case: the node's own P2P port is the relay's upstream,
         then the initiator cases' RPC to the relay's address, v1."""
-        class FakeRelay:
-            address = ("127.0.0.1", 41234)
-            upstream = None
-
-            def set_upstream(self, addr):
-                self.upstream = addr
         self.answers["addconnection"] = (200, {"result": {"address": "127.0.0.1:41234",
                                                           "connection_type": "outbound-full-relay"}, "error": None})
         self.t.cfg["transport"] = self.t.transport = "v1"
-        self.t.port = 18555
         relay = FakeRelay()
         c = {c.id: c for c in catalogue.load_cases()}["CF-V1-068"]
         with self.t.self_initiator(relay, c):
             pass
         self.assertEqual(relay.upstream, ("127.0.0.1", 18555))
-        self.assertEqual([(r["method"], r["params"]) for r in self.requests],
-                         [("addconnection", ["127.0.0.1:41234", "outbound-full-relay", False])])
+        self.assertEqual(self.calls(), [("addconnection", ["127.0.0.1:41234", "outbound-full-relay", False])])
         self.assertIsNone(self.t.self_dial_reason())
+
+
+class FakeRelay:
+    """The self relay as an adapter sees it: where it listens, and the
+    upstream the adapter gives it."""
+    address = ("127.0.0.1", 41234)
+    upstream = None
+
+    def set_upstream(self, addr):
+        self.upstream = addr
 
 
 class PeershakeSelf(Scratch):
@@ -281,12 +306,6 @@ class PeershakeSelf(Scratch):
                                       "exec sleep 30\n")
         os.chmod(fake, 0o755)
 
-        class FakeRelay:
-            address = ("127.0.0.1", 41234)
-            upstream = None
-
-            def set_upstream(self, addr):
-                self.upstream = addr
         t = targets.PeershakeBtc({"name": "peershake-btc", "protocol": "btc", "transport": "v1",
                                   "handshake_timeout_ms": 3000}, targets.Context(fake, self.dir))
         relay = FakeRelay()
@@ -312,16 +331,21 @@ class SessionIds(Scratch):
     """What a target reports for the case's connection."""
 
     def test_pyv2peer(self):
-        t = targets.PyV2Peer({"name": "pyv2peer", "protocol": "btc", "transport": "v2"}, None)
+        t = targets.load_targets({"pyv2peer"}, targets.Context("/nonexistent/peershake", self.dir))[0]
+        t.names = t._fixed_names()
         c = case(STD, cid="CF-V2-900", switches="--v2transport 1")
         t._outputs[c.id] = self.path("out", '{"event": "transport", "transport": "v2"}\n'
                                             '{"event": "v2_handshake", "session_id": "ab12"}\n')
         self.assertEqual(t.session_id(c, {"role": "responder", "local": "x"}), "ab12")
-        self.assertEqual(t.listen_args(c), ["--v2transport", "auto", "--count", "1"])
+
+        def args(entry, c):
+            return configured.expand(entry["node"]["args"], dict(t._case_names(c), dir="/d"))
+        listen = t.run["responder"]
+        self.assertEqual(args(listen, c)[-4:], ["--v2transport", "auto", "--count", "1"])
         c1 = case(STD + " retry=1", cid="CF-V2-901", switches="--v2transport auto target:v1")
-        self.assertEqual(t.listen_args(c1), ["--v2transport", "v1", "--count", "2"])
-        self.assertEqual(t.connect_args(case(STD, role="initiator", cid="CF-V2-902",
-                                             switches="--v2transport 0 target:auto")), ["--v2transport", "auto"])
+        self.assertEqual(args(listen, c1)[-4:], ["--v2transport", "v1", "--count", "2"])
+        c2 = case(STD, role="initiator", cid="CF-V2-902", switches="--v2transport 0 target:auto")
+        self.assertEqual(args(t.run["initiator"]["outbound-full-relay"], c2)[-2:], ["--v2transport", "auto"])
 
     def test_peershake(self):
         t = targets.PeershakeBtc({"name": "peershake-btc-v2", "protocol": "btc", "transport": "v2"}, None)
@@ -333,7 +357,7 @@ class SessionIds(Scratch):
         self.assertEqual(t.session_id(c, {"role": "initiator", "port": 3}), "cc")
 
     def test_base_reports_nothing(self):
-        t = targets.Bcoin({"name": "bcoin", "protocol": "btc"}, None)
+        t = targets.load_targets({"bcoin"}, targets.Context("/nonexistent/peershake", self.dir))[0]
         self.assertIsNone(t.session_id(case(STD), {"role": "responder"}))
 
 
