@@ -10,6 +10,8 @@
 
 #include "core/endpoint.h"
 #include "core/hex.h"
+#include "net/sock.h"
+#include "noise/pattern.h"
 #include "noise/peer.h"
 
 #define DEFAULT_USER_AGENT "/peershake:" PS_VERSION_STRING "/"
@@ -425,6 +427,11 @@ static int take_noise_option(struct cli_opts *o, struct seen *seen, int c, const
 			o->transport_hex = arg;
 		break;
 	case OPT_PROTOCOL:
+		/* "The resulting name must be 255 bytes or less." (Noise 8) */
+		if (strlen(arg) > NOISE_MAX_NAME)
+			return usage_error("--protocol name '%.40s...' is %zu bytes: a Noise "
+					   "protocol name is at most %d",
+					   arg, strlen(arg), NOISE_MAX_NAME);
 		o->protocol = arg;
 		break;
 	case OPT_MESSAGES: {
@@ -552,22 +559,57 @@ static int check_mode(struct cli_opts *o, const struct seen *seen)
 	return 0;
 }
 
-/* Every address the user gave parses. */
+/* A target's or --connect's syntax error, with a hint for the common slip:
+ * an IPv6 address with a port but no brackets ("::1:18444"). */
+static int bad_target(const char *what, const char *t)
+{
+	const char *c = strchr(t, ':');
+	bool bare_v6 = t[0] != '[' && c && strchr(c + 1, ':');
+
+	return usage_error("bad %s '%s': want HOST, HOST:PORT, IPV6 or [IPV6]:PORT%s", what, t,
+			   bare_v6 ? " (an IPv6 address with a port goes in brackets)" : "");
+}
+
+/* A numeric target of the other family than --source could never be
+ * dialled from it: a usage error now, before any traffic. (A name's
+ * addresses are known only once resolved; one of the other family fails
+ * on its own, "source-family".) */
+static int check_family(const struct sockaddr_storage *src, const char *src_text,
+			const struct ps_endpoint *ep, const char *what, const char *t)
+{
+	struct sockaddr_storage ss;
+
+	if (!net_addr_numeric(&ss, ep->host, 1) || ss.ss_family == src->ss_family)
+		return 0;
+	return usage_error("%s '%s' is %s but --source '%s' is %s", what, t,
+			   ss.ss_family == AF_INET6 ? "IPv6" : "IPv4", src_text,
+			   src->ss_family == AF_INET6 ? "IPv6" : "IPv4");
+}
+
+/* Every address the user gave parses: syntax only, before any query. */
 static int check_addresses(const struct cli_opts *o)
 {
 	struct ps_endpoint ep;
+	struct sockaddr_storage src;
+	int r;
 
-	for (size_t k = 0; k < o->nconnect; k++)
-		if (ps_endpoint_parse(&ep, o->connect[k]) != PS_OK)
-			return usage_error(
-				"bad --connect '%s': want HOST, HOST:PORT or [IPV6]:PORT",
-				o->connect[k]);
-	if (o->source && (ps_endpoint_parse(&ep, o->source) != PS_OK || ep.has_port))
+	if (o->source && (ps_endpoint_parse(&ep, o->source) != PS_OK || ep.has_port ||
+			  !net_addr_numeric(&src, ep.host, 0)))
 		return usage_error("bad --source '%s': want a numeric IP address", o->source);
-	for (size_t i = 0; i < o->ntargets; i++)
+	for (size_t k = 0; k < o->nconnect; k++) {
+		if (ps_endpoint_parse(&ep, o->connect[k]) != PS_OK)
+			return bad_target("--connect", o->connect[k]);
+		if (o->source &&
+		    (r = check_family(&src, o->source, &ep, "--connect", o->connect[k])) != 0)
+			return r;
+	}
+	for (size_t i = 0; i < o->ntargets; i++) {
 		if (ps_endpoint_parse(&ep, o->targets[i]) != PS_OK)
-			return usage_error("bad target '%s': want HOST, HOST:PORT or [IPV6]:PORT",
-					   o->targets[i]);
+			return bad_target("target", o->targets[i]);
+		if (o->source &&
+		    (r = check_family(&src, o->source, &ep, "target", o->targets[i])) != 0)
+			return r;
+	}
 	return 0;
 }
 
