@@ -29,8 +29,9 @@ void cli_usage(FILE *f)
 		"The first form resolves every A and AAAA record of DNS_SEED, performs the\n"
 		"Bitcoin v1 version/verack handshake with every address at once (PORT\n"
 		"default 8333, TIMEOUT_MS default 5000) and prints one line per peer and a\n"
-		"summary. TARGET is HOST, HOST:PORT, [IPV6]:PORT or a DNS name (every\n"
-		"address of the name is a target).\n"
+		"summary. TARGET is HOST, HOST:PORT, IPV6 or [IPV6]:PORT; HOST is an IPv4\n"
+		"address or a DNS name (every address of the name is a target), and an\n"
+		"IPv6 address with a port goes in brackets.\n"
 		"\n"
 		"Common options:\n"
 		"  -j, --json               JSON Lines on stdout, one object per event\n"
@@ -58,7 +59,8 @@ void cli_usage(FILE *f)
 		"      --dns-server H:P     ask this DNS server instead of the system's\n"
 		"      --max-concurrent N   connections open at once (fd limit - 64)\n"
 		"      --linger MS          keep a successful connection open MS, answering pings\n"
-		"      --source IP          connect from this local address\n"
+		"      --source IP          connect from this local address (checked at\n"
+		"                           start; numeric targets must be of its family)\n"
 		"      --count N            listen: exit after N successful handshakes\n"
 		"      --connect TARGET     listen: also connect out (repeatable)\n"
 		"\n"
@@ -560,14 +562,23 @@ static int check_mode(struct cli_opts *o, const struct seen *seen)
 }
 
 /* A target's or --connect's syntax error, with a hint for the common slip:
- * an IPv6 address with a port but no brackets ("::1:18444"). */
+ * an IPv6 address and a port without brackets ("::1:18444"). */
 static int bad_target(const char *what, const char *t)
 {
-	const char *c = strchr(t, ':');
-	bool bare_v6 = t[0] != '[' && c && strchr(c + 1, ':');
+	const char *last = strrchr(t, ':');
+	char host[PS_HOST_MAX + 1];
+	struct sockaddr_storage ss;
+	size_t n = last ? (size_t)(last - t) : 0;
 
-	return usage_error("bad %s '%s': want HOST, HOST:PORT, IPV6 or [IPV6]:PORT%s", what, t,
-			   bare_v6 ? " (an IPv6 address with a port goes in brackets)" : "");
+	if (t[0] != '[' && last && memchr(t, ':', n) && n < sizeof(host)) {
+		memcpy(host, t, n);
+		host[n] = 0;
+		if (net_addr_numeric(&ss, host, 1) && ss.ss_family == AF_INET6)
+			return usage_error("bad %s '%s': an IPv6 address with a port goes in "
+					   "brackets ([%s]:%s)",
+					   what, t, host, last + 1);
+	}
+	return usage_error("bad %s '%s': want HOST, HOST:PORT, IPV6 or [IPV6]:PORT", what, t);
 }
 
 /* A numeric target of the other family than --source could never be
