@@ -1,5 +1,6 @@
 #include "cli/opts.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
@@ -10,7 +11,6 @@
 
 #include "core/endpoint.h"
 #include "core/hex.h"
-#include "net/sock.h"
 #include "noise/pattern.h"
 #include "noise/peer.h"
 
@@ -561,19 +561,36 @@ static int check_mode(struct cli_opts *o, const struct seen *seen)
 	return 0;
 }
 
+/* AF_INET or AF_INET6 when host is a numeric address of that family, else
+ * 0 (a name). inet_pton only parses; nothing is resolved. */
+static int ip_family(const char *host)
+{
+	struct in6_addr a;
+
+	if (inet_pton(AF_INET, host, &a) == 1)
+		return AF_INET;
+	if (inet_pton(AF_INET6, host, &a) == 1)
+		return AF_INET6;
+	return 0;
+}
+
+static const char *family_name(int af)
+{
+	return af == AF_INET6 ? "IPv6" : "IPv4";
+}
+
 /* A target's or --connect's syntax error, with a hint for the common slip:
  * an IPv6 address and a port without brackets ("::1:18444"). */
 static int bad_target(const char *what, const char *t)
 {
 	const char *last = strrchr(t, ':');
 	char host[PS_HOST_MAX + 1];
-	struct sockaddr_storage ss;
 	size_t n = last ? (size_t)(last - t) : 0;
 
 	if (t[0] != '[' && last && memchr(t, ':', n) && n < sizeof(host)) {
 		memcpy(host, t, n);
 		host[n] = 0;
-		if (net_addr_numeric(&ss, host, 1) && ss.ss_family == AF_INET6)
+		if (ip_family(host) == AF_INET6)
 			return usage_error("bad %s '%s': an IPv6 address with a port goes in "
 					   "brackets ([%s]:%s)",
 					   what, t, host, last + 1);
@@ -585,40 +602,38 @@ static int bad_target(const char *what, const char *t)
  * dialled from it: a usage error now, before any traffic. (A name's
  * addresses are known only once resolved; one of the other family fails
  * on its own, "source-family".) */
-static int check_family(const struct sockaddr_storage *src, const char *src_text,
-			const struct ps_endpoint *ep, const char *what, const char *t)
+static int check_family(int src_af, const char *src, const struct ps_endpoint *ep, const char *what,
+			const char *t)
 {
-	struct sockaddr_storage ss;
+	int af = ip_family(ep->host);
 
-	if (!net_addr_numeric(&ss, ep->host, 1) || ss.ss_family == src->ss_family)
+	if (af == 0 || af == src_af)
 		return 0;
-	return usage_error("%s '%s' is %s but --source '%s' is %s", what, t,
-			   ss.ss_family == AF_INET6 ? "IPv6" : "IPv4", src_text,
-			   src->ss_family == AF_INET6 ? "IPv6" : "IPv4");
+	return usage_error("%s '%s' is %s but --source '%s' is %s", what, t, family_name(af), src,
+			   family_name(src_af));
 }
 
 /* Every address the user gave parses: syntax only, before any query. */
 static int check_addresses(const struct cli_opts *o)
 {
 	struct ps_endpoint ep;
-	struct sockaddr_storage src;
-	int r;
+	int src = 0, r;
 
 	if (o->source && (ps_endpoint_parse(&ep, o->source) != PS_OK || ep.has_port ||
-			  !net_addr_numeric(&src, ep.host, 0)))
+			  (src = ip_family(ep.host)) == 0))
 		return usage_error("bad --source '%s': want a numeric IP address", o->source);
 	for (size_t k = 0; k < o->nconnect; k++) {
 		if (ps_endpoint_parse(&ep, o->connect[k]) != PS_OK)
 			return bad_target("--connect", o->connect[k]);
 		if (o->source &&
-		    (r = check_family(&src, o->source, &ep, "--connect", o->connect[k])) != 0)
+		    (r = check_family(src, o->source, &ep, "--connect", o->connect[k])) != 0)
 			return r;
 	}
 	for (size_t i = 0; i < o->ntargets; i++) {
 		if (ps_endpoint_parse(&ep, o->targets[i]) != PS_OK)
 			return bad_target("target", o->targets[i]);
 		if (o->source &&
-		    (r = check_family(&src, o->source, &ep, "target", o->targets[i])) != 0)
+		    (r = check_family(src, o->source, &ep, "target", o->targets[i])) != 0)
 			return r;
 	}
 	return 0;
