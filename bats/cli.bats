@@ -54,7 +54,79 @@ is over 256 bytes|--user-agent xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx
 a Noise option was given to a Bitcoin mode|--prologue 00 btc connect 127.0.0.1
 --count and --connect are for listen|--count 1 btc connect 127.0.0.1
 bad DNS server|--dns-server nowhere seed.example
+bad target '::1:18444': an IPv6 address with a port goes in brackets ([::1]:18444)|btc connect ::1:18444
+bad target '127.0.0.1:1:2'|btc connect 127.0.0.1:1:2
+bad target '127.0.0.1:1:2'|btc connect seed.example 127.0.0.1:1:2
+bad --connect '::1:18444'|--connect ::1:18444 btc listen 127.0.0.1:0
+target '127.0.0.1:1' is IPv4 but --source '::1' is IPv6|--source ::1 btc connect 127.0.0.1:1
+target '[::1]:1' is IPv6 but --source '127.0.0.1' is IPv4|--source 127.0.0.1 btc connect [::1]:1
+--source '192.0.2.1' cannot be bound|--source 192.0.2.1 btc connect 127.0.0.1:1
+bad --source 'localhost'|--source localhost btc connect 127.0.0.1:1
 CASES
+}
+
+@test "a malformed target is refused before any DNS query" {
+	local dir=$BATS_TEST_TMPDIR
+	"$PS_PYTHON" "$PS_ROOT/conformance/lib/dns_server.py" --port 0 --log "$dir/dns.log" \
+		--ready-file "$dir/dns.port" --pid-file "$dir/dns.pid" --zone empty.test= &
+	ps_wait_file "$dir/dns.port" 10
+	local dns=127.0.0.1:$(cat "$dir/dns.port")
+	# a good name first on the line, a typo after it: nothing is asked
+	run --separate-stderr "$PEERSHAKE" --dns-server "$dns" btc connect empty.test 127.0.0.1:1:2
+	[ "$status" -eq 2 ]
+	[[ $stderr == "peershake: bad target '127.0.0.1:1:2'"* ]]
+	run --separate-stderr "$PEERSHAKE" --dns-server "$dns" btc connect empty.test ::1:18444
+	[ "$status" -eq 2 ]
+	[ ! -s "$dir/dns.log" ]
+	# the control: the name alone is asked, and the log shows it
+	run --separate-stderr "$PEERSHAKE" --dns-server "$dns" btc connect empty.test
+	[ "$status" -eq 2 ]
+	[[ $stderr == "peershake: empty.test: resolves to no address"* ]]
+	grep -q 'empty\.test' "$dir/dns.log"
+}
+
+@test "--psk-file: a FIFO, a directory, a device or an overlong file is one line, exit 2, at once" {
+	local dir=$BATS_TEST_TMPDIR
+	mkfifo "$dir/fifo"
+	mkdir "$dir/dir"
+	head -c 257 /dev/zero >"$dir/257"
+	head -c 256 /dev/zero >"$dir/256"
+	while IFS='|' read -r want file; do
+		# a FIFO with no writer must not block the open: bounded by timeout
+		run --separate-stderr timeout 10 "$PEERSHAKE" noise connect --psk-file "$file" 127.0.0.1:1
+		[ "$status" -eq 2 ] || { echo "$file: status $status: $stderr"; false; }
+		[ "$(printf '%s\n' "$stderr" | wc -l)" -eq 1 ] || { echo "$file: $stderr"; false; }
+		[[ $stderr == *"$want"* ]] || { echo "$file: want '$want' in '$stderr'"; false; }
+	done <<CASES
+PSK file '$dir/fifo' is not a regular file|$dir/fifo
+PSK file '$dir/dir' is a directory|$dir/dir
+PSK file '/dev/zero' is not a regular file|/dev/zero
+PSK file '$dir/257' holds more than 256 bytes|$dir/257
+PSK file '$dir/256' holds 256 bytes: want 32 raw bytes or 64 hex digits|$dir/256
+CASES
+}
+
+@test "--protocol over 255 bytes names the limit, not a payload" {
+	local name
+	name=$(printf 'N%.0s' $(seq 256))
+	run --separate-stderr "$PEERSHAKE" --protocol "$name" noise connect 127.0.0.1:1
+	[ "$status" -eq 2 ]
+	[[ $stderr == *"is 256 bytes: a Noise protocol name is at most 255"* ]]
+	[[ $stderr != *payload* ]]
+}
+
+@test "a failure at the deadline with output unsent closes at once, not a second later" {
+	ps_listen l1 127.0.0.1:0 -n regtest
+	local t0 t1
+	t0=$(date +%s%N)
+	run "$PEERSHAKE" -n regtest --json -t 50 --bug stall=600000 btc connect "127.0.0.1:$LISTEN_PORT"
+	t1=$(date +%s%N)
+	assert_failure 1
+	run jq -r 'select(.event=="result") | "\(.result) \(.reason)"' <<<"$output"
+	assert_output "FAILED timeout"
+	# the hold used to be a fixed 1 s (exit at about 1,050 ms); now it
+	# ends with the deadline: 500 ms leaves room for a loaded machine
+	(((t1 - t0) / 1000000 < 500)) || { echo "exited after $(((t1 - t0) / 1000000)) ms"; false; }
 }
 
 @test "a name that does not resolve is a one-line error and exit 2" {
@@ -139,8 +211,12 @@ verack"
 	# every line parses, has event and t_ms; peer events have proto and peer
 	echo "$output" | jq -e -s 'all(.[]; (.event|type=="string") and (.t_ms|type=="number"))'
 	echo "$output" | jq -e -s 'all(.[] | select(.event!="summary" and .event!="resolved"); .proto=="btc" and (.peer|type=="string"))'
-	run jq -c 'select(.event=="result") | [.result, .direction, .version, .services, .user_agent, .start_height, .relay, (.duration_ms|type), (.bytes_in > 0)]' <<<"$output"
+	local log=$output
+	run jq -c 'select(.event=="result") | [.result, .direction, .version, .services, .user_agent, .start_height, .relay, (.duration_ms|type), (.bytes_in > 0)]' <<<"$log"
 	assert_output '["SUCCESS","outbound",70016,"0x0000000000000809","/peershake:0.1.0/",0,true,"number",true]'
+	# duration_us: the same span in microseconds (loopback reads 0 in ms)
+	run jq -c 'select(.event=="result") | [(.duration_us|type), (.duration_us > 0), ((.duration_us / 1000 | floor) == .duration_ms)]' <<<"$log"
+	assert_output '["number",true,true]'
 }
 
 @test "a version without the relay byte: relay null in JSON, relay=- in text; with it, true/false and 1/0" {

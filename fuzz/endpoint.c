@@ -3,13 +3,16 @@
  * "[v6]:port", "[v6]", bare IPv6) and ps_port_parse.
  *
  * Checked: errors write nothing; a parsed host is NUL-terminated, at most
- * 253 bytes, free of spaces, controls, brackets and '/'; ports are 1..65535
+ * 253 bytes, free of spaces, controls, brackets and '/', and an IPv6
+ * literal (inet_pton) when it holds a colon; ports are 1..65535
  * and agree with a reference; and the endpoint printed back in its own
  * syntax parses to the same endpoint.
  *
  * Input: the text (NUL-terminated here; bytes after a NUL are ignored).
  */
 #include "fuzz.h"
+
+#include <arpa/inet.h>
 
 #include "core/endpoint.h"
 
@@ -63,6 +66,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FUZZ_ASSERT(e.has_port == (e.port != 0));
 	FUZZ_ASSERT(!e.bracketed || strchr(e.host, ':'));
 	FUZZ_ASSERT(e.bracketed || !strchr(e.host, ':') || strchr(strchr(e.host, ':') + 1, ':'));
+	if (strchr(e.host, ':')) {
+		struct in6_addr a6;
+		FUZZ_ASSERT(inet_pton(AF_INET6, e.host, &a6) == 1);
+	}
 
 	/* print it back in its own syntax: the same endpoint */
 	if (e.bracketed)

@@ -8,8 +8,11 @@
  * PEERSHAKE_PSK environment variable.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli/cmd.h"
 #include "cli/run.h"
@@ -18,6 +21,7 @@
 #include "net/cores.h"
 
 #define PSK_ENV_DEFAULT "PEERSHAKE_PSK"
+#define PSK_FILE_MAX	256 /* bytes of --psk-file read; a key is 32, or 64 hex and a line end */
 
 struct noise_conn {
 	struct run_conn rc; /* first */
@@ -34,40 +38,81 @@ static const struct noise_peer *conn_peer(const struct run_conn *c)
 	return &((const struct noise_conn *)c)->core.peer;
 }
 
+/* --psk-file's bytes into buf (at most cap - 1 of them: one byte more than
+ * the limit is read, so *len == cap says "too long"); 0 or EXIT_USAGE, with
+ * the reason. Opened non-blocking, so a FIFO cannot hang us before fstat
+ * refuses it: only a regular file holds a key. */
+static int psk_file_read(uint8_t *buf, size_t cap, size_t *len, const char *path)
+{
+	struct stat st;
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	const char *bad = NULL;
+
+	*len = 0;
+	if (fd < 0) {
+		fprintf(stderr, "peershake: cannot read PSK file '%s': %s\n", path,
+			strerror(errno));
+		return EXIT_USAGE;
+	}
+	if (fstat(fd, &st) != 0)
+		bad = strerror(errno);
+	else if (S_ISDIR(st.st_mode))
+		bad = "is a directory";
+	else if (!S_ISREG(st.st_mode))
+		bad = "is not a regular file";
+	while (!bad && *len < cap) {
+		ssize_t n = read(fd, buf + *len, cap - *len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			bad = strerror(errno);
+		if (n <= 0)
+			break;
+		*len += (size_t)n;
+	}
+	close(fd);
+	if (bad) {
+		fprintf(stderr,
+			"peershake: PSK file '%s' %s (want 32 bytes, raw or as 64 hex digits)\n",
+			path, bad);
+		return EXIT_USAGE;
+	}
+	return 0;
+}
+
 /* The PSK from --psk-file (32 raw bytes, or 64 hex digits and a line end)
  * or from the variable (64 hex digits); 0 or EXIT_USAGE, with the reason. */
 static int psk_load(uint8_t psk[NOISE_PSKLEN], const struct cli_opts *o)
 {
-	uint8_t buf[256];
+	uint8_t buf[PSK_FILE_MAX + 1];
 	size_t len = 0;
 	int r;
 
 	if (o->psk_file) {
-		FILE *f = fopen(o->psk_file, "rb");
-		if (!f) {
-			fprintf(stderr, "peershake: cannot read PSK file '%s': %s\n", o->psk_file,
-				strerror(errno));
-			return EXIT_USAGE;
-		}
-		len = fread(buf, 1, sizeof(buf), f);
-		fclose(f);
-		if (len == 0) {
+		r = psk_file_read(buf, sizeof(buf), &len, o->psk_file);
+		if (r != 0) {
+			/* said why */
+		} else if (len == 0) {
 			fprintf(stderr,
 				"peershake: PSK file '%s' is empty (want 32 bytes, raw or "
 				"as 64 hex digits)\n",
 				o->psk_file);
-			return EXIT_USAGE;
-		}
-		r = ps_key_parse(psk, NOISE_PSKLEN, buf, len);
-		cry_memzero(buf, sizeof(buf));
-		if (r != PS_OK) {
+			r = EXIT_USAGE;
+		} else if (len > PSK_FILE_MAX) {
+			fprintf(stderr,
+				"peershake: PSK file '%s' holds more than %d bytes: want 32 raw "
+				"bytes or 64 hex digits\n",
+				o->psk_file, PSK_FILE_MAX);
+			r = EXIT_USAGE;
+		} else if (ps_key_parse(psk, NOISE_PSKLEN, buf, len) != PS_OK) {
 			fprintf(stderr,
 				"peershake: PSK file '%s' holds %zu bytes: want 32 raw bytes "
 				"or 64 hex digits\n",
 				o->psk_file, len);
-			return EXIT_USAGE;
+			r = EXIT_USAGE;
 		}
-		return 0;
+		cry_memzero(buf, sizeof(buf));
+		return r;
 	}
 	{
 		const char *var = o->psk_env ? o->psk_env : PSK_ENV_DEFAULT;

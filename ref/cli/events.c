@@ -209,6 +209,13 @@ static void failure_reason(const struct run *run, const struct run_conn *c, char
 	case PS_ERR_UNREACHABLE:
 		snprintf(buf, cap, "unreachable");
 		break;
+	case PS_ERR_NO_LOCAL_PORT:
+		/* ours, not the peer's: every ephemeral port is taken */
+		snprintf(buf, cap, "no local port free to connect from");
+		break;
+	case PS_ERR_FAMILY:
+		snprintf(buf, cap, "of the other address family than --source");
+		break;
 	case PS_ERR_TIMEOUT:
 		if (!s->connected_ns)
 			snprintf(buf, cap, "timed out connecting");
@@ -259,6 +266,8 @@ void events_result(struct run *run, struct run_conn *c)
 		if (lost)
 			juint(&j, "events_lost", lost);
 		juint(&j, "duration_ms", ms);
+		/* loopback handshakes take well under a millisecond */
+		juint(&j, "duration_us", (s->end_ns - s->start_ns) / 1000u);
 		report_end(&j);
 	} else {
 		FILE *f = report_line(&run->rep);

@@ -1,5 +1,6 @@
 #include "cli/opts.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
@@ -10,6 +11,7 @@
 
 #include "core/endpoint.h"
 #include "core/hex.h"
+#include "noise/pattern.h"
 #include "noise/peer.h"
 
 #define DEFAULT_USER_AGENT "/peershake:" PS_VERSION_STRING "/"
@@ -27,8 +29,9 @@ void cli_usage(FILE *f)
 		"The first form resolves every A and AAAA record of DNS_SEED, performs the\n"
 		"Bitcoin v1 version/verack handshake with every address at once (PORT\n"
 		"default 8333, TIMEOUT_MS default 5000) and prints one line per peer and a\n"
-		"summary. TARGET is HOST, HOST:PORT, [IPV6]:PORT or a DNS name (every\n"
-		"address of the name is a target).\n"
+		"summary. TARGET is HOST, HOST:PORT, IPV6 or [IPV6]:PORT; HOST is an IPv4\n"
+		"address or a DNS name (every address of the name is a target), and an\n"
+		"IPv6 address with a port goes in brackets.\n"
 		"\n"
 		"Common options:\n"
 		"  -j, --json               JSON Lines on stdout, one object per event\n"
@@ -56,7 +59,8 @@ void cli_usage(FILE *f)
 		"      --dns-server H:P     ask this DNS server instead of the system's\n"
 		"      --max-concurrent N   connections open at once (fd limit - 64)\n"
 		"      --linger MS          keep a successful connection open MS, answering pings\n"
-		"      --source IP          connect from this local address\n"
+		"      --source IP          connect from this local address (checked at\n"
+		"                           start; numeric targets must be of its family)\n"
 		"      --count N            listen: exit after N successful handshakes\n"
 		"      --connect TARGET     listen: also connect out (repeatable)\n"
 		"\n"
@@ -425,6 +429,11 @@ static int take_noise_option(struct cli_opts *o, struct seen *seen, int c, const
 			o->transport_hex = arg;
 		break;
 	case OPT_PROTOCOL:
+		/* "The resulting name must be 255 bytes or less." (Noise 8) */
+		if (strlen(arg) > NOISE_MAX_NAME)
+			return usage_error("--protocol name '%.40s...' is %zu bytes: a Noise "
+					   "protocol name is at most %d",
+					   arg, strlen(arg), NOISE_MAX_NAME);
 		o->protocol = arg;
 		break;
 	case OPT_MESSAGES: {
@@ -552,22 +561,81 @@ static int check_mode(struct cli_opts *o, const struct seen *seen)
 	return 0;
 }
 
-/* Every address the user gave parses. */
+/* AF_INET or AF_INET6 when host is a numeric address of that family, else
+ * 0 (a name). inet_pton only parses; nothing is resolved. */
+static int ip_family(const char *host)
+{
+	struct in6_addr a;
+
+	if (inet_pton(AF_INET, host, &a) == 1)
+		return AF_INET;
+	if (inet_pton(AF_INET6, host, &a) == 1)
+		return AF_INET6;
+	return 0;
+}
+
+static const char *family_name(int af)
+{
+	return af == AF_INET6 ? "IPv6" : "IPv4";
+}
+
+/* A target's or --connect's syntax error, with a hint for the common slip:
+ * an IPv6 address and a port without brackets ("::1:18444"). */
+static int bad_target(const char *what, const char *t)
+{
+	const char *last = strrchr(t, ':');
+	char host[PS_HOST_MAX + 1];
+	size_t n = last ? (size_t)(last - t) : 0;
+
+	if (t[0] != '[' && last && memchr(t, ':', n) && n < sizeof(host)) {
+		memcpy(host, t, n);
+		host[n] = 0;
+		if (ip_family(host) == AF_INET6)
+			return usage_error("bad %s '%s': an IPv6 address with a port goes in "
+					   "brackets ([%s]:%s)",
+					   what, t, host, last + 1);
+	}
+	return usage_error("bad %s '%s': want HOST, HOST:PORT, IPV6 or [IPV6]:PORT", what, t);
+}
+
+/* A numeric target of the other family than --source could never be
+ * dialled from it: a usage error now, before any traffic. (A name's
+ * addresses are known only once resolved; one of the other family fails
+ * on its own, "source-family".) */
+static int check_family(int src_af, const char *src, const struct ps_endpoint *ep, const char *what,
+			const char *t)
+{
+	int af = ip_family(ep->host);
+
+	if (af == 0 || af == src_af)
+		return 0;
+	return usage_error("%s '%s' is %s but --source '%s' is %s", what, t, family_name(af), src,
+			   family_name(src_af));
+}
+
+/* Every address the user gave parses: syntax only, before any query. */
 static int check_addresses(const struct cli_opts *o)
 {
 	struct ps_endpoint ep;
+	int src = 0, r;
 
-	for (size_t k = 0; k < o->nconnect; k++)
-		if (ps_endpoint_parse(&ep, o->connect[k]) != PS_OK)
-			return usage_error(
-				"bad --connect '%s': want HOST, HOST:PORT or [IPV6]:PORT",
-				o->connect[k]);
-	if (o->source && (ps_endpoint_parse(&ep, o->source) != PS_OK || ep.has_port))
+	if (o->source && (ps_endpoint_parse(&ep, o->source) != PS_OK || ep.has_port ||
+			  (src = ip_family(ep.host)) == 0))
 		return usage_error("bad --source '%s': want a numeric IP address", o->source);
-	for (size_t i = 0; i < o->ntargets; i++)
+	for (size_t k = 0; k < o->nconnect; k++) {
+		if (ps_endpoint_parse(&ep, o->connect[k]) != PS_OK)
+			return bad_target("--connect", o->connect[k]);
+		if (o->source &&
+		    (r = check_family(src, o->source, &ep, "--connect", o->connect[k])) != 0)
+			return r;
+	}
+	for (size_t i = 0; i < o->ntargets; i++) {
 		if (ps_endpoint_parse(&ep, o->targets[i]) != PS_OK)
-			return usage_error("bad target '%s': want HOST, HOST:PORT or [IPV6]:PORT",
-					   o->targets[i]);
+			return bad_target("target", o->targets[i]);
+		if (o->source &&
+		    (r = check_family(src, o->source, &ep, "target", o->targets[i])) != 0)
+			return r;
+	}
 	return 0;
 }
 

@@ -363,6 +363,16 @@ int run_exec(struct run *run, struct cli_opts *o, const struct run_proto *proto,
 			status = EXIT_USAGE;
 			goto out;
 		}
+		/* a source we cannot bind would fail every target alike: say so
+		 * once, before any connection */
+		if (net_sock_check_source(&run->source) != PS_OK) {
+			fprintf(stderr,
+				"peershake: --source '%s' cannot be bound: %s (want an "
+				"address of this host)\n",
+				o->source, strerror(errno));
+			status = EXIT_USAGE;
+			goto out;
+		}
 		run->has_source = true;
 	}
 	if (listen && (status = start_listen(run)) != 0)

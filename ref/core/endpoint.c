@@ -1,5 +1,6 @@
 #include "core/endpoint.h"
 
+#include <arpa/inet.h>
 #include <string.h>
 
 int ps_port_parse(uint16_t *out, const char *s, size_t len)
@@ -29,6 +30,22 @@ static bool host_chars_ok(const char *h, size_t n)
 	return true;
 }
 
+/* A DNS name never holds a colon, so a host that does must be an IPv6
+ * literal; anything else ("::1:18444", "127.0.0.1:1:2") is a typo, never a
+ * name to look up. inet_pton is a pure parse (no resolution); it has no
+ * zone index ("fe80::1%eth0"), which the connect path could not use. */
+static bool ipv6_literal_ok(const char *h, size_t n)
+{
+	char tmp[PS_HOST_MAX + 1];
+	struct in6_addr a;
+
+	if (n > PS_HOST_MAX)
+		return false;
+	memcpy(tmp, h, n);
+	tmp[n] = 0;
+	return inet_pton(AF_INET6, tmp, &a) == 1;
+}
+
 int ps_endpoint_parse(struct ps_endpoint *out, const char *s)
 {
 	struct ps_endpoint e;
@@ -49,14 +66,17 @@ int ps_endpoint_parse(struct ps_endpoint *out, const char *s)
 		} else if (close[1] != 0) {
 			return PS_ERR_MALFORMED;
 		}
-		/* Only an IPv6 literal belongs in brackets. */
+		/* Only an IPv6 literal belongs in brackets (checked below). */
 		if (!memchr(host, ':', hlen))
 			return PS_ERR_MALFORMED;
 	} else {
 		host = s;
 		colon = strchr(s, ':');
 		if (colon && strchr(colon + 1, ':')) {
-			hlen = strlen(s); /* two or more colons: a bare IPv6 literal */
+			/* two or more colons: a bare IPv6 literal, no port, as
+			 * Core's SplitHostPort takes it ("::1"); a port needs
+			 * brackets ("[::1]:18444") */
+			hlen = strlen(s);
 		} else if (colon) {
 			hlen = (size_t)(colon - s);
 			port = colon + 1;
@@ -69,6 +89,8 @@ int ps_endpoint_parse(struct ps_endpoint *out, const char *s)
 		return PS_ERR_MALFORMED;
 	if (hlen > PS_HOST_MAX)
 		return PS_ERR_TOO_LARGE;
+	if (memchr(host, ':', hlen) && !ipv6_literal_ok(host, hlen))
+		return PS_ERR_MALFORMED;
 	if (port) {
 		if (ps_port_parse(&e.port, port, plen) != PS_OK)
 			return PS_ERR_MALFORMED;

@@ -42,6 +42,8 @@ static const struct err_desc errs[] = {
 	{ PS_ERR_UNREACHABLE, "unreachable", "network unreachable" },
 	{ PS_ERR_DNS, "dns-error", "name resolution failed" },
 	{ PS_ERR_DNS_EMPTY, "dns-empty", "name has no addresses" },
+	{ PS_ERR_NO_LOCAL_PORT, "no-local-port", "no local port free to connect from" },
+	{ PS_ERR_FAMILY, "source-family", "the source address is of the other address family" },
 };
 
 static const struct err_desc *err_find(int code)

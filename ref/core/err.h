@@ -49,11 +49,13 @@ enum {
 	PS_ERR_ECHO_MISMATCH = -65,   /* Noise transport echo differs from what was sent */
 
 	/* system (net and cli layers) */
-	PS_ERR_SYSTEM = -80,	  /* a system call failed; errno tells why */
-	PS_ERR_REFUSED = -81,	  /* TCP connection refused */
-	PS_ERR_UNREACHABLE = -82, /* no route, network unreachable */
-	PS_ERR_DNS = -83,	  /* name resolution failed */
-	PS_ERR_DNS_EMPTY = -84,	  /* name resolved to no addresses */
+	PS_ERR_SYSTEM = -80,	    /* a system call failed; errno tells why */
+	PS_ERR_REFUSED = -81,	    /* TCP connection refused */
+	PS_ERR_UNREACHABLE = -82,   /* no route, network unreachable */
+	PS_ERR_DNS = -83,	    /* name resolution failed */
+	PS_ERR_DNS_EMPTY = -84,	    /* name resolved to no addresses */
+	PS_ERR_NO_LOCAL_PORT = -85, /* no local port (or address) free to connect from */
+	PS_ERR_FAMILY = -86,	    /* the source address is of the other family */
 };
 
 /* A short, stable, lower-case name for code ("need-more", "bad-checksum");

@@ -8,6 +8,18 @@
 #define READ_CHUNK 16384
 #define DRAIN_NS   (1000u * 1000000u) /* at most 1 s to flush the last bytes */
 
+/* How long a session that is over may hold its socket to flush what it
+ * queued: DRAIN_NS, but never past limit (the handshake's deadline, or the
+ * end of a linger), so a failure at the deadline with output unsent (a
+ * stalled write) closes at once. advance() closes sooner when nothing is
+ * left to send. */
+static uint64_t drain_until(uint64_t now_ns, uint64_t limit_ns)
+{
+	uint64_t until = now_ns + DRAIN_NS;
+
+	return limit_ns < until ? (limit_ns > now_ns ? limit_ns : now_ns) : until;
+}
+
 /* Hand every event the core has on, once each, in order. While the
  * exchange is pending, remember what it waits for: once it has ended, that
  * is what it was waiting for ("timed out waiting for verack"). */
@@ -147,13 +159,13 @@ static bool advance(struct net_session *s, uint64_t now_ns)
 			s->linger_until = now_ns + s->linger_ns;
 		} else {
 			s->state = NET_SESS_DRAINING;
-			s->linger_until = now_ns + DRAIN_NS;
+			s->linger_until = drain_until(now_ns, s->deadline_ns);
 		}
 	}
 	if (s->state == NET_SESS_LINGER && s->core_ops->ended(s->core)) {
 		/* the peer broke a post-handshake rule */
 		s->state = NET_SESS_DRAINING;
-		s->linger_until = now_ns + DRAIN_NS;
+		s->linger_until = drain_until(now_ns, s->linger_until);
 	}
 	pending_out = !s->cut && s->core_ops->output(s->core, &p) > 0;
 	if ((s->state == NET_SESS_DRAINING && !pending_out) ||

@@ -120,7 +120,8 @@ enum net_session_state {
 	NET_SESS_LINGER,   /* handshake succeeded; kept open for linger_ns, the core's
 			    * expiry still applied (a timer past the linger's end never
 			    * fires) */
-	NET_SESS_DRAINING, /* over; flushing the last output before close */
+	NET_SESS_DRAINING, /* over; flushing the last output before close: at most
+			    * 1 s, never past the deadline (or the linger's end) */
 	NET_SESS_DONE
 };
 

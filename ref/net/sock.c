@@ -11,6 +11,10 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#ifndef IP_BIND_ADDRESS_NO_PORT
+#define IP_BIND_ADDRESS_NO_PORT 24 /* linux/in.h, Linux 4.2 */
+#endif
+
 static socklen_t ss_len(const struct sockaddr_storage *ss)
 {
 	return ss->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
@@ -23,9 +27,11 @@ int net_errno_to_ps(int err)
 		return PS_ERR_REFUSED;
 	case ENETUNREACH:
 	case EHOSTUNREACH:
-	case EADDRNOTAVAIL:
 	case ENETDOWN:
 		return PS_ERR_UNREACHABLE;
+	case EADDRNOTAVAIL: /* connect: no ephemeral port left (ours, not the peer's) */
+	case EADDRINUSE:    /* bind: the same, when the port is picked at bind */
+		return PS_ERR_NO_LOCAL_PORT;
 	case ETIMEDOUT:
 		return PS_ERR_TIMEOUT;
 	case ECONNRESET:
@@ -36,19 +42,33 @@ int net_errno_to_ps(int err)
 	}
 }
 
+/* Bind s to source. IP_BIND_ADDRESS_NO_PORT first: without it bind picks
+ * the port and reserves it for every destination, so a run of many
+ * connections from one source runs out of ports long before the 4-tuple
+ * would; with it the port is picked at connect, per destination. */
+static int bind_source(int s, const struct sockaddr_storage *source)
+{
+	int one = 1;
+
+	(void)setsockopt(s, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof(one));
+	return bind(s, (const struct sockaddr *)source, ss_len(source));
+}
+
 int net_sock_connect(int *fd, const struct sockaddr_storage *ss,
 		     const struct sockaddr_storage *source)
 {
-	int s = socket(ss->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	int one = 1;
+	int s, one = 1;
 
+	if (source && source->ss_family != ss->ss_family)
+		return PS_ERR_FAMILY;
+	s = socket(ss->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (s < 0)
 		return PS_ERR_SYSTEM;
-	if (source && bind(s, (const struct sockaddr *)source, ss_len(source)) != 0) {
+	if (source && bind_source(s, source) != 0) {
 		int e = errno;
 		close(s);
 		errno = e;
-		return PS_ERR_SYSTEM;
+		return e == EADDRINUSE ? PS_ERR_NO_LOCAL_PORT : PS_ERR_SYSTEM;
 	}
 	/* handshake messages are small and answered: do not wait on Nagle */
 	(void)setsockopt(s, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
@@ -60,6 +80,22 @@ int net_sock_connect(int *fd, const struct sockaddr_storage *ss,
 	}
 	*fd = s;
 	return PS_OK;
+}
+
+int net_sock_check_source(const struct sockaddr_storage *source)
+{
+	int s = socket(source->ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0), r = PS_OK;
+
+	if (s < 0)
+		return PS_ERR_SYSTEM;
+	if (bind_source(s, source) != 0)
+		r = PS_ERR_SYSTEM;
+	{
+		int e = errno;
+		close(s);
+		errno = e;
+	}
+	return r;
 }
 
 int net_sock_listen(int *fd, const struct sockaddr_storage *ss, int backlog)

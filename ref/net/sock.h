@@ -14,11 +14,20 @@
 #define NET_ADDRSTRLEN 64 /* "[ffff:...:ffff]:65535" and a NUL */
 
 /* Start a non-blocking connect to ss, from source when not NULL (bound
- * first, any port). *fd gets the socket; the connect may still be in
+ * first with IP_BIND_ADDRESS_NO_PORT, so the port is picked at connect and
+ * not reserved per bind). *fd gets the socket; the connect may still be in
  * progress (wait for POLLOUT, then net_sock_error).
- * PS_OK, PS_ERR_REFUSED, PS_ERR_UNREACHABLE, PS_ERR_SYSTEM. */
+ * PS_OK, PS_ERR_REFUSED, PS_ERR_UNREACHABLE, PS_ERR_NO_LOCAL_PORT (no
+ * ephemeral port left), PS_ERR_FAMILY (source and ss differ in family; no
+ * socket is made), PS_ERR_SYSTEM (errno tells; a source that is not local:
+ * EADDRNOTAVAIL). On error *fd is unchanged. */
 PS_MUST_CHECK int net_sock_connect(int *fd, const struct sockaddr_storage *ss,
 				   const struct sockaddr_storage *source);
+
+/* Can connections be made from source (port 0)? Binds a throw-away socket
+ * the way net_sock_connect does and closes it. PS_OK, PS_ERR_SYSTEM (errno
+ * tells: EADDRNOTAVAIL when the address is not one of ours). */
+PS_MUST_CHECK int net_sock_check_source(const struct sockaddr_storage *source);
 
 /* A non-blocking listening socket on ss (SO_REUSEADDR). *fd gets it.
  * PS_OK, PS_ERR_SYSTEM (errno tells). */
@@ -31,7 +40,8 @@ PS_MUST_CHECK int net_sock_accept(int *fd, struct sockaddr_storage *ss, int list
 /* The pending error of a socket (after a connect completes), as PS_ERR_*. */
 int net_sock_error(int fd);
 
-/* errno as a PS_ERR_*: refused, unreachable, timeout, closed, else system. */
+/* errno as a PS_ERR_*: refused, unreachable, timeout, closed, no local port
+ * (EADDRNOTAVAIL, EADDRINUSE), else system. */
 int net_errno_to_ps(int err);
 
 /* "1.2.3.4:8333" or "[::1]:8333". */

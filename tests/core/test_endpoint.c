@@ -28,9 +28,13 @@ static const struct good goods[] = {
 	{ "[::1]", "::1", 0, false, true },
 	{ "[2001:db8::1]:18333", "2001:db8::1", 18333, true, true },
 	{ "[::ffff:1.2.3.4]:1", "::ffff:1.2.3.4", 1, true, true },
-	{ "[fe80::1%eth0]:8333", "fe80::1%eth0", 8333, true, true },
-	/* two or more colons without brackets: an IPv6 literal, no port */
+	{ "[1:2:3:4:5:6:7:8]:8333", "1:2:3:4:5:6:7:8", 8333, true, true },
+	/* two or more colons without brackets: an IPv6 literal, no port (as
+	 * Core's SplitHostPort: the last colon is a port separator only after
+	 * ']' or when it is the only one) */
 	{ "::1", "::1", 0, false, false },
+	{ "::1:1844", "::1:1844", 0, false, false }, /* ::0.1.24.68 in hex: no port */
+	{ "::ffff:127.0.0.1", "::ffff:127.0.0.1", 0, false, false },
 	{ "2001:db8::8333", "2001:db8::8333", 0, false, false },
 	{ "::", "::", 0, false, false },
 	{ "a_b-c.example", "a_b-c.example", 0, false, false },
@@ -95,6 +99,20 @@ static const struct bad bads[] = {
 	{ "h\xc3\xa9t", PS_ERR_MALFORMED },
 	{ "a/b", PS_ERR_MALFORMED },
 	{ "[:: 1]:1", PS_ERR_MALFORMED },
+	/* a host with a colon is an IPv6 literal or nothing: no DNS name has
+	 * one, so these are typos, never names to look up */
+	{ "::1:18444", PS_ERR_MALFORMED },     /* a port without brackets: 18444 is no group */
+	{ "127.0.0.1:1:2", PS_ERR_MALFORMED }, /* two ports */
+	{ "host:1:2", PS_ERR_MALFORMED },
+	{ "1:2:3", PS_ERR_MALFORMED },
+	{ ":::", PS_ERR_MALFORMED },
+	{ "1:2:3:4:5:6:7:8:9", PS_ERR_MALFORMED },
+	{ "[a:b]:1", PS_ERR_MALFORMED },
+	{ "[127.0.0.1:1]:2", PS_ERR_MALFORMED },
+	{ "[host:1]", PS_ERR_MALFORMED },
+	/* no zone index: the connect path has no use for one */
+	{ "[fe80::1%eth0]:8333", PS_ERR_MALFORMED },
+	{ "fe80::1%eth0", PS_ERR_MALFORMED },
 };
 
 static void test_bad(void **state)
@@ -149,11 +167,17 @@ static void test_host_length(void **state)
 	strcpy(s + PS_HOST_MAX + 2, "]:1");
 	assert_int_equal(ps_endpoint_parse(&e, s), PS_ERR_TOO_LARGE);
 	assert_memory_equal(&e, &pattern, sizeof(e));
-	/* one byte shorter fits */
+	/* one byte shorter is within the length, but no IPv6 literal is
+	 * that long: malformed, not too large */
 	s[0] = '[';
 	strcpy(s + PS_HOST_MAX + 1, "]:1");
-	assert_int_equal(ps_endpoint_parse(&e, s), PS_OK);
-	assert_int_equal(strlen(e.host), PS_HOST_MAX);
+	memset(&e, 0xAA, sizeof(e));
+	assert_int_equal(ps_endpoint_parse(&e, s), PS_ERR_MALFORMED);
+	assert_memory_equal(&e, &pattern, sizeof(e));
+	/* the longest IPv6 text (45 bytes) fits */
+	assert_int_equal(ps_endpoint_parse(&e, "[ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255]:1"),
+			 PS_OK);
+	assert_int_equal(strlen(e.host), 45);
 	assert_true(e.bracketed);
 
 	/* a very long string does not overflow anything */

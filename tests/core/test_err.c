@@ -43,6 +43,8 @@ static const int all_codes[] = {
 	PS_ERR_UNREACHABLE,
 	PS_ERR_DNS,
 	PS_ERR_DNS_EMPTY,
+	PS_ERR_NO_LOCAL_PORT,
+	PS_ERR_FAMILY,
 };
 #define NCODES (sizeof(all_codes) / sizeof(all_codes[0]))
 

@@ -1064,6 +1064,50 @@ static void test_shape_stall_past_expiry(void **state)
 	world_free(&w);
 }
 
+/* Output unsent at the session's deadline (a stall past it): the socket is
+ * closed in the turn that reports the failure, not held for the 1 s drain,
+ * since no byte may go out past the deadline. Before, the close came a
+ * second after the result. */
+static void test_drain_ends_at_deadline(void **state)
+{
+	struct world w;
+
+	(void)state;
+	world_init(&w, true);
+	w.shape[0].stall_ns = 60 * TU_SEC;
+	w.timeout_ns[0] = 40 * TU_MS;
+	w.cfg[0].expiry_from_timeout = true;
+	w.cfg[1].mode = TU_FAKE_SILENT;
+	pair(&w);
+	assert_int_equal(w.rec[0].outcome, PS_FAILED);
+	assert_int_equal(w.rec[0].err, PS_ERR_TIMEOUT);
+	assert_int_equal(w.rec[0].bytes_sent, 0);
+	assert_int_equal(w.rec[0].closed_ns, w.rec[0].end_ns);
+	world_free(&w);
+}
+
+/* A failure with time left and output unsent: held to flush it, but only
+ * until the deadline (here 200 ms after the start), not for the full 1 s. */
+static void test_drain_bounded_by_deadline(void **state)
+{
+	struct world w;
+	const uint64_t timeout = 200 * TU_MS;
+
+	(void)state;
+	world_init(&w, true);
+	w.shape[0].stall_ns = 60 * TU_SEC;
+	w.timeout_ns[0] = timeout;
+	w.cfg[0].expiry_in = 30 * TU_MS; /* fails at 30 ms, ping still queued */
+	w.cfg[1].mode = TU_FAKE_SILENT;
+	pair(&w);
+	assert_int_equal(w.rec[0].outcome, PS_FAILED);
+	assert_int_equal(w.rec[0].bytes_sent, 0);
+	assert_true(w.rec[0].end_ns < w.rec[0].start_ns + timeout);
+	assert_true(w.rec[0].closed_ns >= w.rec[0].start_ns + timeout);
+	assert_true(w.rec[0].closed_ns < w.rec[0].end_ns + 900 * TU_MS);
+	world_free(&w);
+}
+
 /* Half of the first message, then we hang up: our core is closed (closed,
  * not by the peer), the peer gets the half and the close. The fake
  * responder decides SUCCESS on the ping, before it writes: that stands. */
@@ -1128,11 +1172,15 @@ static void test_source(void **state)
 	world_free(&w);
 }
 
-/* A source we cannot bind (not ours; or the other family): FAILED with a
- * system error, before any connect, the core never started. */
+/* A source we cannot use (not ours: a system error; the other family: its
+ * own reason, with no socket made): FAILED before any connect, the core
+ * never started. */
 static void test_source_unbindable(void **state)
 {
-	static const char *bad[] = { "192.0.2.1", "::1" };
+	static const struct {
+		const char *addr;
+		int err;
+	} bad[] = { { "192.0.2.1", PS_ERR_SYSTEM }, { "::1", PS_ERR_FAMILY } };
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -1140,14 +1188,14 @@ static void test_source_unbindable(void **state)
 		struct sockaddr_storage src, to;
 		int lfd = tu_listen_loopback(&to, 16);
 
-		assert_true(net_addr_numeric(&src, bad[i], 0));
+		assert_true(net_addr_numeric(&src, bad[i].addr, 0));
 		world_init(&w, false);
 		w.source = &src;
 		world_connect(&w, &to);
 		world_run(&w);
 		check_life(&w.rec[0]);
 		assert_int_equal(w.rec[0].outcome, PS_FAILED);
-		assert_int_equal(w.rec[0].err, PS_ERR_SYSTEM);
+		assert_int_equal(w.rec[0].err, bad[i].err);
 		assert_string_equal(w.rec[0].log.seq, "rd");
 		world_free(&w);
 		close(lfd);
@@ -1294,6 +1342,8 @@ int main(void)
 		cmocka_unit_test(test_shape_split),
 		cmocka_unit_test(test_shape_stall),
 		cmocka_unit_test(test_shape_stall_past_expiry),
+		cmocka_unit_test(test_drain_ends_at_deadline),
+		cmocka_unit_test(test_drain_bounded_by_deadline),
 		cmocka_unit_test(test_shape_close_mid),
 		cmocka_unit_test(test_source),
 		cmocka_unit_test(test_source_unbindable),

@@ -22,6 +22,10 @@
 #include "net/sock.h"
 #include "testutil.h"
 
+#ifndef IP_BIND_ADDRESS_NO_PORT
+#define IP_BIND_ADDRESS_NO_PORT 24 /* linux/in.h */
+#endif
+
 #define POLL_MS 5000 /* a bound, never a wait: loopback answers at once */
 
 static struct sockaddr_storage v4(const char *ip, uint16_t port)
@@ -262,6 +266,9 @@ static void test_errno_to_ps(void **state)
 	assert_int_equal(net_errno_to_ps(ETIMEDOUT), PS_ERR_TIMEOUT);
 	assert_int_equal(net_errno_to_ps(ECONNRESET), PS_ERR_CLOSED);
 	assert_int_equal(net_errno_to_ps(EPIPE), PS_ERR_CLOSED);
+	/* out of local ports is ours, never the peer's "unreachable" */
+	assert_int_equal(net_errno_to_ps(EADDRNOTAVAIL), PS_ERR_NO_LOCAL_PORT);
+	assert_int_equal(net_errno_to_ps(EADDRINUSE), PS_ERR_NO_LOCAL_PORT);
 	assert_int_equal(net_errno_to_ps(EBADF), PS_ERR_SYSTEM);
 	assert_int_equal(net_errno_to_ps(ENOMEM), PS_ERR_SYSTEM);
 	assert_int_equal(net_errno_to_ps(0), PS_ERR_SYSTEM);
@@ -475,17 +482,59 @@ static void test_connect_from_source(void **state)
 	close(afd);
 	close(cfd);
 
-	/* a source that is not ours, or of the other family: a system error
-	 * before any connect, nothing leaked */
+	/* a source that is not ours: a system error before any connect,
+	 * nothing leaked; of the other family: its own reason, no socket */
 	cfd = -1;
 	src = v4("192.0.2.1", 0);
 	assert_int_equal(net_sock_connect(&cfd, &lss, &src), PS_ERR_SYSTEM);
 	assert_int_equal(errno, EADDRNOTAVAIL);
 	assert_int_equal(cfd, -1);
 	src = v6("::1", 0);
-	assert_int_equal(net_sock_connect(&cfd, &lss, &src), PS_ERR_SYSTEM);
+	assert_int_equal(net_sock_connect(&cfd, &lss, &src), PS_ERR_FAMILY);
 	assert_int_equal(cfd, -1);
 	close(lfd);
+}
+
+/* A bound source does not reserve its port at bind: IP_BIND_ADDRESS_NO_PORT
+ * is set before bind, so the port is picked at connect, per destination. */
+static void test_connect_from_source_no_port_reserved(void **state)
+{
+	struct sockaddr_storage ss = v4("127.0.0.1", 0), lss, src;
+	int lfd = -1, cfd = -1, on = 0;
+	socklen_t len = sizeof(on);
+
+	(void)state;
+	assert_int_equal(net_sock_listen(&lfd, &ss, 8), PS_OK);
+	lss = bound(lfd);
+	src = v4("127.0.0.1", 0);
+	assert_int_equal(net_sock_connect(&cfd, &lss, &src), PS_OK);
+	assert_int_equal(getsockopt(cfd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &on, &len), 0);
+	assert_int_equal(on, 1);
+	close(cfd);
+	/* without a source nothing is bound, and the option is not set */
+	cfd = -1;
+	on = 1;
+	assert_int_equal(net_sock_connect(&cfd, &lss, NULL), PS_OK);
+	assert_int_equal(getsockopt(cfd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &on, &len), 0);
+	assert_int_equal(on, 0);
+	close(cfd);
+	close(lfd);
+}
+
+/* net_sock_check_source: ours binds, another host's does not (EADDRNOTAVAIL). */
+static void test_check_source(void **state)
+{
+	struct sockaddr_storage src;
+
+	(void)state;
+	src = v4("127.0.0.1", 0);
+	assert_int_equal(net_sock_check_source(&src), PS_OK);
+	src = v4("192.0.2.1", 0);
+	errno = 0;
+	assert_int_equal(net_sock_check_source(&src), PS_ERR_SYSTEM);
+	assert_int_equal(errno, EADDRNOTAVAIL);
+	src = v6("2001:db8::1", 0);
+	assert_int_equal(net_sock_check_source(&src), PS_ERR_SYSTEM);
 }
 
 static void test_sock_errors(void **state)
@@ -586,6 +635,8 @@ int main(void)
 		cmocka_unit_test(test_connect_refused),
 		cmocka_unit_test(test_connect_to_closed_listener),
 		cmocka_unit_test(test_connect_from_source),
+		cmocka_unit_test(test_connect_from_source_no_port_reserved),
+		cmocka_unit_test(test_check_source),
 		cmocka_unit_test(test_sock_errors),
 		cmocka_unit_test(test_sock_local),
 		cmocka_unit_test(test_raise_nofile),
