@@ -42,6 +42,7 @@ static const struct err_desc errs[] = {
 	{ PS_ERR_UNREACHABLE, "unreachable", "network unreachable" },
 	{ PS_ERR_DNS, "dns-error", "name resolution failed" },
 	{ PS_ERR_DNS_EMPTY, "dns-empty", "name has no addresses" },
+	{ PS_ERR_EVICTED, "evicted", "evicted to make room for another connection" },
 };
 
 static const struct err_desc *err_find(int code)

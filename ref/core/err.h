@@ -54,6 +54,7 @@ enum {
 	PS_ERR_UNREACHABLE = -82, /* no route, network unreachable */
 	PS_ERR_DNS = -83,	  /* name resolution failed */
 	PS_ERR_DNS_EMPTY = -84,	  /* name resolved to no addresses */
+	PS_ERR_EVICTED = -85,	  /* a full listener closed it to make room (net/admit.h) */
 };
 
 /* A short, stable, lower-case name for code ("need-more", "bad-checksum");

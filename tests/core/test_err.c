@@ -43,6 +43,7 @@ static const int all_codes[] = {
 	PS_ERR_UNREACHABLE,
 	PS_ERR_DNS,
 	PS_ERR_DNS_EMPTY,
+	PS_ERR_EVICTED,
 };
 #define NCODES (sizeof(all_codes) / sizeof(all_codes[0]))
 
