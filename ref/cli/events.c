@@ -94,6 +94,40 @@ void events_retry(struct run *run, const struct run_conn *c, const char *why)
 	report_end(&j);
 }
 
+void events_refused(struct run *run, const char *peer, enum net_admit_reason reason)
+{
+	struct jobj j;
+
+	if (!run->rep.json) {
+		report_text(&run->rep, "%-8s %s %s", "REFUSED", peer,
+			    net_admit_reason_name(reason));
+		return;
+	}
+	begin_peer(run, &j, "refused", peer);
+	jstr(&j, "reason", net_admit_reason_name(reason));
+	report_end(&j);
+}
+
+void events_evicted(struct run *run, const struct run_conn *c, enum net_admit_reason reason,
+		    uint64_t now_ns)
+{
+	const struct net_session *s = &c->s;
+	uint64_t since = s->last_recv_ns ? s->last_recv_ns : s->start_ns;
+	uint64_t idle_ms = now_ns > since ? (now_ns - since) / 1000000u : 0;
+	struct jobj j;
+
+	if (!run->rep.json) {
+		report_text(&run->rep, "%-8s %s %s (idle %llu ms)", "EVICTED", s->name,
+			    net_admit_reason_name(reason), (unsigned long long)idle_ms);
+		return;
+	}
+	begin_peer(run, &j, "evicted", s->name);
+	jstr(&j, "reason", net_admit_reason_name(reason));
+	jstr(&j, "state", s->reported ? "over" : "pending");
+	juint(&j, "idle_ms", idle_ms);
+	report_end(&j);
+}
+
 void events_connected(struct run *run, const struct run_conn *c)
 {
 	struct jobj j;
@@ -224,6 +258,12 @@ static void failure_reason(const struct run *run, const struct run_conn *c, char
 		else
 			snprintf(buf, cap, "timed out%s%s", note ? ", " : "", note ? note : "");
 		break;
+	case PS_ERR_EVICTED:
+		if (s->waiting)
+			snprintf(buf, cap, "evicted while waiting for %s", s->waiting);
+		else
+			snprintf(buf, cap, "evicted");
+		break;
 	case PS_ERR_CLOSED:
 		if (s->waiting)
 			snprintf(buf, cap, "closed by peer before %s", s->waiting);
@@ -300,9 +340,58 @@ void events_closed(struct run *run, const struct run_conn *c)
 	report_end(&j);
 }
 
+static size_t total(const size_t by[NET_ADMIT_NREASONS])
+{
+	size_t t = 0;
+
+	for (int i = 0; i < NET_ADMIT_NREASONS; i++)
+		t += by[i];
+	return t;
+}
+
+/* "refused 3 (per-ip 2, no-descriptors 1)": the reasons that occurred */
+static void admission_text(FILE *f, const char *what, const size_t by[NET_ADMIT_NREASONS])
+{
+	const char *sep = " (";
+
+	fprintf(f, "%s %zu", what, total(by));
+	for (int i = 0; i < NET_ADMIT_NREASONS; i++) {
+		if (!by[i])
+			continue;
+		fprintf(f, "%s%s %zu", sep, net_admit_reason_name((enum net_admit_reason)i), by[i]);
+		sep = ", ";
+	}
+	if (total(by))
+		fputc(')', f);
+}
+
+/* The JSON fields: refused, evicted, and one per reason that can occur
+ * ("refused_per_ip", "evicted_full"), zero or not. */
+static void admission_json(struct jobj *j, const size_t refused[NET_ADMIT_NREASONS],
+			   const size_t evicted[NET_ADMIT_NREASONS])
+{
+	static const struct {
+		const char *key;
+		bool evicted;
+		enum net_admit_reason r;
+	} f[] = {
+		{ "refused_full", false, NET_ADMIT_FULL },
+		{ "refused_per_ip", false, NET_ADMIT_PER_IP },
+		{ "refused_no_descriptors", false, NET_ADMIT_NO_FD },
+		{ "evicted_full", true, NET_ADMIT_FULL },
+		{ "evicted_per_ip", true, NET_ADMIT_PER_IP },
+	};
+
+	juint(j, "refused", total(refused));
+	juint(j, "evicted", total(evicted));
+	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++)
+		juint(j, f[i].key, (f[i].evicted ? evicted : refused)[f[i].r]);
+}
+
 void events_summary(struct run *run)
 {
 	struct report *r = &run->rep;
+	bool listen = run->o->mode == MODE_BTC_LISTEN || run->o->mode == MODE_NOISE_LISTEN;
 	struct jobj j;
 
 	if (!r->json) {
@@ -311,6 +400,10 @@ void events_summary(struct run *run)
 			r->success, r->partial, r->failed);
 		if (run->proto->summary)
 			run->proto->summary(run, NULL, f);
+		if (listen && total(run->refused) + total(run->evicted)) {
+			admission_text(f, "; refused", run->refused);
+			admission_text(f, ", evicted", run->evicted);
+		}
 		fprintf(f, " (%llu ms)\n", (unsigned long long)report_ms(r));
 		fflush(f);
 		return;
@@ -323,6 +416,8 @@ void events_summary(struct run *run)
 	juint(&j, "failed", r->failed);
 	if (run->proto->summary)
 		run->proto->summary(run, &j, NULL);
+	if (listen)
+		admission_json(&j, run->refused, run->evicted);
 	juint(&j, "duration_ms", report_ms(r));
 	report_end(&j);
 }

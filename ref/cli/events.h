@@ -15,6 +15,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "net/admit.h"
 #include "net/session.h"
 
 struct run;
@@ -39,6 +40,18 @@ void events_started(struct run *run, const char *peer, bool outbound, unsigned a
  * why") */
 void events_retry(struct run *run, const struct run_conn *c, const char *why);
 
+/* refused: a listener closed a connection at once, as it came: proto,
+ * peer, reason (full, per-ip, no-descriptors; text: "REFUSED  peer
+ * reason"). It has no started or result line. */
+void events_refused(struct run *run, const char *peer, enum net_admit_reason reason);
+
+/* evicted: a listener closes c to make room for a new connection: reason
+ * (full, per-ip), state (pending, over), idle_ms (since c last sent a
+ * byte, or was accepted); c's result (FAILED evicted) follows (text:
+ * "EVICTED  peer reason (idle N ms)"). */
+void events_evicted(struct run *run, const struct run_conn *c, enum net_admit_reason reason,
+		    uint64_t now_ns);
+
 /* connected: local (verbose text: one line) */
 void events_connected(struct run *run, const struct run_conn *c);
 
@@ -52,7 +65,8 @@ void events_result(struct run *run, struct run_conn *c);
 /* closed: by whom, how long after the result (JSON only) */
 void events_closed(struct run *run, const struct run_conn *c);
 
-/* summary: peers and outcomes */
+/* summary: peers and outcomes; a listener's refused and evicted counts by
+ * reason (text: only when there were any) */
 void events_summary(struct run *run);
 
 #endif

@@ -63,6 +63,11 @@ void cli_usage(FILE *f)
 		"                           start; numeric targets must be of its family)\n"
 		"      --count N            listen: exit after N successful handshakes\n"
 		"      --connect TARGET     listen: also connect out (repeatable)\n"
+		"      --max-inbound N      listen: inbound connections at once (fd limit - 64)\n"
+		"      --max-per-ip N       listen: of them from one IP address (%d); when full,\n"
+		"                           the connection idle the longest that has not\n"
+		"                           completed its handshake is evicted, else the new\n"
+		"                           one is refused (events refused, evicted)\n"
 		"\n"
 		"Noise options (Noise_NNpsk2_25519_ChaChaPoly_BLAKE2s):\n"
 		"      --psk-file FILE      32-byte PSK: raw, or 64 hex digits\n"
@@ -89,7 +94,7 @@ void cli_usage(FILE *f)
 		"Exit status: 0 at least one handshake succeeded; 1 none succeeded;\n"
 		"2 usage error (bad option or argument, a name that does not resolve or\n"
 		"resolves to no address); 3 runtime error (cannot bind, no descriptors).\n",
-		DEFAULT_USER_AGENT);
+		DEFAULT_USER_AGENT, CLI_DEFAULT_MAX_PER_IP);
 }
 
 __attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt, ...)
@@ -170,6 +175,8 @@ enum {
 	OPT_SOURCE,
 	OPT_V2TRANSPORT,
 	OPT_V2_GARBAGE,
+	OPT_MAX_INBOUND,
+	OPT_MAX_PER_IP,
 };
 
 static const struct option longopts[] = {
@@ -207,6 +214,8 @@ static const struct option longopts[] = {
 	{ "source", required_argument, NULL, OPT_SOURCE },
 	{ "v2transport", required_argument, NULL, OPT_V2TRANSPORT },
 	{ "v2-garbage", required_argument, NULL, OPT_V2_GARBAGE },
+	{ "max-inbound", required_argument, NULL, OPT_MAX_INBOUND },
+	{ "max-per-ip", required_argument, NULL, OPT_MAX_PER_IP },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -227,6 +236,7 @@ static bool is_hex(const char *s)
 /* What the options said about the mode, checked once the mode is known. */
 struct seen {
 	bool btc, noise, listen_only, timeout, v2transport;
+	const char *admission; /* --max-inbound or --max-per-ip, as given last */
 };
 
 static bool mode_is_noise(enum cli_mode m)
@@ -300,6 +310,18 @@ static int take_option(struct cli_opts *o, struct seen *seen, int c, const char 
 		if (!parse_u64(arg, 1000000, &u) || u == 0)
 			return usage_error("bad --max-concurrent '%s'", arg);
 		o->max_concurrent = (size_t)u;
+		return 0;
+	case OPT_MAX_INBOUND:
+	case OPT_MAX_PER_IP:
+		if (!parse_u64(arg, 1000000, &u) || u == 0)
+			return usage_error("bad %s '%s': want 1..1000000 connections",
+					   c == OPT_MAX_INBOUND ? "--max-inbound" : "--max-per-ip",
+					   arg);
+		if (c == OPT_MAX_INBOUND)
+			o->max_inbound = (size_t)u;
+		else
+			o->max_per_ip = (size_t)u;
+		seen->admission = c == OPT_MAX_INBOUND ? "--max-inbound" : "--max-per-ip";
 		return 0;
 	case OPT_LINGER:
 		if (!parse_u64(arg, 86400000, &u))
@@ -540,6 +562,11 @@ static int check_mode(struct cli_opts *o, const struct seen *seen)
 		return usage_error("%s", "a Noise option was given to a Bitcoin mode");
 	if (!listen && seen->listen_only)
 		return usage_error("%s", "--count and --connect are for listen");
+	/* admission limits act on inbound connections only: a connect or
+	 * sweep has none, and a switch that does nothing is a mistake */
+	if (!listen && seen->admission)
+		return usage_error("%s is for listen: it limits inbound connections",
+				   seen->admission);
 	if (listen && o->v2transport == CLI_V2_AUTO)
 		return usage_error("%s", "--v2transport auto is for connecting: listen takes 0 "
 					 "(v1 only) or 1 (v1 and v2)");

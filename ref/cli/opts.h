@@ -21,6 +21,11 @@ enum {
 	EXIT_RUNTIME = 3,      /* the system failed us (bind, fds, memory) */
 };
 
+/* --max-per-ip's default: room for a few hosts behind one NAT, a test
+ * runner's parallel cases or a client's retries, and still a small share
+ * of a listener's slots (1,024 descriptors leave 960). */
+#define CLI_DEFAULT_MAX_PER_IP 32
+
 enum cli_mode {
 	MODE_NONE,
 	MODE_SWEEP, /* peershake DNS_SEED [PORT] [TIMEOUT_MS] */
@@ -58,6 +63,8 @@ struct cli_opts {
 	uint64_t linger_ms;
 	uint64_t count; /* listen: stop after this many successful handshakes */
 	size_t max_concurrent;
+	size_t max_inbound; /* listen: inbound connections at once; 0 = from the fd limit */
+	size_t max_per_ip;  /* listen: of them from one address; 0 = CLI_DEFAULT_MAX_PER_IP */
 	const char *listen; /* listen address */
 	char *const *targets;
 	size_t ntargets;

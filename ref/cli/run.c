@@ -7,8 +7,10 @@
 #include "cli/run.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -233,6 +235,144 @@ static int add_target(struct run *run, const char *target, uint16_t default_port
 
 /* ---- listen ---- */
 
+/* Where an inbound connection stands, for admission: a success is kept
+ * (while it lingers, and while it drains its last output) unless the peer
+ * then broke a rule; anything else with a result is closing already. */
+static enum net_admit_state admit_state(const struct run_conn *c)
+{
+	const struct net_session *s = &c->s;
+
+	if (!s->reported)
+		return NET_ADMIT_PENDING;
+	if (s->outcome == PS_SUCCESS && !(s->started && s->core_ops->ended(s->core)))
+		return NET_ADMIT_HANDSHAKEN;
+	return NET_ADMIT_OVER;
+}
+
+/* The inbound connections as admission's table, in *n. PS_OK or
+ * PS_ERR_NOMEM. */
+static int admit_table(struct run *run, size_t *n)
+{
+	size_t k = 0;
+
+	for (struct run_conn *c = run->conns; c; c = c->next) {
+		if (c->s.outbound)
+			continue; /* --connect's: not an inbound slot */
+		if (k == run->admit_cap) {
+			size_t cap = run->admit_cap ? run->admit_cap * 2 : 64;
+			struct net_admit_conn *t = realloc(run->admit_tab, cap * sizeof(*t));
+			struct run_conn **cs;
+			if (!t)
+				return PS_ERR_NOMEM;
+			run->admit_tab = t;
+			if (!(cs = realloc(run->admit_conns, cap * sizeof(*cs))))
+				return PS_ERR_NOMEM;
+			run->admit_conns = cs;
+			run->admit_cap = cap;
+		}
+		net_addr_ip16(run->admit_tab[k].ip, &c->s.addr);
+		run->admit_tab[k].state = admit_state(c);
+		run->admit_tab[k].accepted_ns = c->s.start_ns;
+		run->admit_tab[k].last_active_ns = c->s.last_recv_ns;
+		run->admit_conns[k] = c;
+		k++;
+	}
+	*n = k;
+	return PS_OK;
+}
+
+/* A connection was accepted on fd from ss: refuse it, or make room and
+ * start its session. */
+static void admit(struct run *run, int fd, const struct sockaddr_storage *ss, uint64_t now_ns)
+{
+	struct net_admit_decision d;
+	struct net_session_params p;
+	struct run_conn *c;
+	char name[NET_ADDRSTRLEN];
+	uint8_t ip[16];
+	size_t n;
+
+	net_addr_format(name, ss);
+	net_addr_ip16(ip, ss);
+	if (admit_table(run, &n) != PS_OK) {
+		close(fd);
+		run->runtime_failure = true;
+		return;
+	}
+	net_admit_decide(&d, &run->admit, run->admit_tab, n, ip);
+	if (d.verdict == NET_ADMIT_REFUSE) {
+		close(fd);
+		run->refused[d.reason]++;
+		events_refused(run, name, d.reason);
+		return;
+	}
+	if (d.verdict == NET_ADMIT_EVICT) {
+		struct run_conn *v = run->admit_conns[d.victim];
+		run->evicted[d.reason]++;
+		events_evicted(run, v, d.reason, now_ns);
+		/* its result (FAILED evicted) and closed lines follow */
+		net_session_abort(&v->s, PS_ERR_EVICTED);
+	}
+	if (!(c = conn_new(run, 0))) {
+		close(fd);
+		return;
+	}
+	events_started(run, name, false, 0);
+	p = session_params(run, c);
+	if (net_session_accept(&c->s, run->loop, fd, ss, &p) != PS_OK)
+		run->runtime_failure = true;
+}
+
+/* Say once, until accept works again, that it does not. */
+static void accept_trouble(struct run *run, int err, const char *what)
+{
+	if (run->accept_trouble)
+		return;
+	run->accept_trouble = true;
+	fprintf(stderr, "peershake: accept: %s: %s (said once until accept works again)\n",
+		strerror(err), what);
+}
+
+/* Stop watching the listening socket for 100 ms: it stays readable, and
+ * accept would fail again at once. */
+static void accept_pause(struct run *run, uint64_t now_ns)
+{
+	net_watch_set_events(run->loop, run->listen_watch, 0);
+	net_watch_set_deadline(run->loop, run->listen_watch, now_ns + 100000000u);
+}
+
+/* Out of descriptors with a connection pending: give up the reserve
+ * descriptor, accept the connection with it and close it at once (a
+ * refused line says whose), take the reserve back. True when one was
+ * taken this way and the caller may accept again; false when it paused
+ * instead. */
+static bool accept_with_reserve(struct run *run, uint64_t now_ns)
+{
+	struct sockaddr_storage ss;
+	char name[NET_ADDRSTRLEN];
+	int fd, r;
+
+	if (run->reserve_fd < 0) {
+		accept_pause(run, now_ns);
+		return false;
+	}
+	close(run->reserve_fd);
+	run->reserve_fd = -1;
+	r = net_sock_accept(&fd, &ss, run->listen_fd);
+	if (r == PS_OK) {
+		close(fd);
+		net_addr_format(name, &ss);
+		run->refused[NET_ADMIT_NO_FD]++;
+		events_refused(run, name, NET_ADMIT_NO_FD);
+	}
+	run->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (r == PS_OK && run->reserve_fd >= 0)
+		return true;
+	if (r != PS_ERR_NEED_MORE)
+		accept_pause(run, now_ns);
+	return false;
+}
+
 static void on_accept(struct net_loop *loop, void *ctx, short revents, uint64_t now_ns)
 {
 	struct run *run = ctx;
@@ -246,30 +386,36 @@ static void on_accept(struct net_loop *loop, void *ctx, short revents, uint64_t 
 	}
 	for (;;) {
 		struct sockaddr_storage ss;
-		char name[NET_ADDRSTRLEN];
-		struct net_session_params p;
-		struct run_conn *c;
 		int fd, r = net_sock_accept(&fd, &ss, run->listen_fd);
+		int err = errno;
 
 		if (r == PS_ERR_NEED_MORE)
 			return;
 		if (r != PS_OK) {
-			/* out of descriptors: the socket stays readable, so stop
-			 * watching it for a moment instead of spinning */
-			fprintf(stderr, "peershake: accept: %s\n", strerror(errno));
-			net_watch_set_events(run->loop, run->listen_watch, 0);
-			net_watch_set_deadline(run->loop, run->listen_watch, now_ns + 100000000u);
-			return;
+			switch (err) {
+			case ECONNABORTED:
+			case EPROTO:
+				/* that connection is gone already: the next one */
+				continue;
+			case EMFILE:
+			case ENFILE:
+				/* never spin on a readable socket we cannot
+				 * accept from: take the pending connection with
+				 * the reserve descriptor and refuse it */
+				accept_trouble(
+					run, err,
+					"refusing connections (no-descriptors) until one frees");
+				if (accept_with_reserve(run, now_ns))
+					continue;
+				return;
+			default:
+				accept_trouble(run, err, "pausing accept for 100 ms at a time");
+				accept_pause(run, now_ns);
+				return;
+			}
 		}
-		if (!(c = conn_new(run, 0))) {
-			close(fd);
-			continue;
-		}
-		net_addr_format(name, &ss);
-		events_started(run, name, false, 0);
-		p = session_params(run, c);
-		if (net_session_accept(&c->s, run->loop, fd, &ss, &p) != PS_OK)
-			run->runtime_failure = true;
+		run->accept_trouble = false;
+		admit(run, fd, &ss, now_ns);
 		if (run->stopping)
 			return; /* that one reached --count: the listener is gone */
 	}
@@ -333,6 +479,30 @@ static int start_listen(struct run *run)
 
 /* ---- the run ---- */
 
+/* Descriptors a listener keeps for itself: stdio, the listening socket,
+ * the reserve, c-ares, the connection accepted before one is evicted. Core
+ * keeps MIN_CORE_FDS (init.cpp) the same way: "nMaxConnections =
+ * std::min(available_fds - min_required_fds, user_max_connection)". */
+#define LISTEN_HEADROOM 64
+
+static void admission_limits(struct run *run, size_t limit)
+{
+	const struct cli_opts *o = run->o;
+	size_t keep = LISTEN_HEADROOM + o->nconnect; /* --connect's need one each */
+	size_t fit = limit > keep ? limit - keep : 1;
+
+	run->admit.max_inbound = o->max_inbound ? o->max_inbound : fit;
+	run->admit.max_per_ip = o->max_per_ip ? o->max_per_ip : CLI_DEFAULT_MAX_PER_IP;
+	/* Core lowers -maxconnections to what the descriptors allow, with
+	 * a warning; a value given here is kept (it is how the no-descriptors
+	 * path is exercised) and the warning says what happens past it */
+	if (o->max_inbound > fit)
+		fprintf(stderr,
+			"peershake: --max-inbound %zu is over the %zu the descriptor limit (%zu) "
+			"leaves: past it, connections are refused (no-descriptors)\n",
+			o->max_inbound, fit, limit);
+}
+
 int run_exec(struct run *run, struct cli_opts *o, const struct run_proto *proto, void *proto_ctx)
 {
 	bool listen = o->mode == MODE_BTC_LISTEN || o->mode == MODE_NOISE_LISTEN;
@@ -345,16 +515,23 @@ int run_exec(struct run *run, struct cli_opts *o, const struct run_proto *proto,
 	run->proto_ctx = proto_ctx;
 	run->listen_fd = -1;
 	run->listen_watch = -1;
+	run->reserve_fd = -1;
 	report_init(&run->rep, o->json, o->verbose, o->progress);
 	if (!(run->loop = net_loop_create(true))) {
 		fprintf(stderr, "peershake: out of memory\n");
 		return EXIT_RUNTIME;
 	}
 	{
-		size_t limit = net_raise_nofile(o->ntargets + o->nconnect + 1024);
+		/* a listener raises its soft limit as far as the hard one
+		 * goes, as Core's RaiseFileDescriptorLimit; the inbound slots
+		 * are what that leaves */
+		size_t limit =
+			net_raise_nofile(listen ? SIZE_MAX : o->ntargets + o->nconnect + 1024);
 		run->max_active = limit > 96 ? limit - 64 : 32;
 		if (o->max_concurrent && o->max_concurrent < run->max_active)
 			run->max_active = o->max_concurrent;
+		if (listen)
+			admission_limits(run, limit);
 	}
 	if (o->source) {
 		if (!net_addr_numeric(&run->source, o->source, 0)) {
@@ -374,6 +551,11 @@ int run_exec(struct run *run, struct cli_opts *o, const struct run_proto *proto,
 			goto out;
 		}
 		run->has_source = true;
+	}
+	if (listen && (run->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC)) < 0) {
+		fprintf(stderr, "peershake: /dev/null: %s\n", strerror(errno));
+		status = EXIT_RUNTIME;
+		goto out;
 	}
 	if (listen && (status = start_listen(run)) != 0)
 		goto out;
@@ -409,6 +591,10 @@ out:
 		net_session_abort(&run->conns->s, PS_ERR_CLOSED);
 	if (run->listen_fd >= 0)
 		close(run->listen_fd);
+	if (run->reserve_fd >= 0)
+		close(run->reserve_fd);
+	free(run->admit_tab);
+	free(run->admit_conns);
 	net_dns_destroy(run->dns);
 	net_loop_destroy(run->loop);
 	free(run->queue);

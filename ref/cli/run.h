@@ -15,6 +15,7 @@
 
 #include "cli/opts.h"
 #include "cli/report.h"
+#include "net/admit.h"
 #include "net/dns.h"
 #include "net/loop.h"
 #include "net/session.h"
@@ -79,6 +80,18 @@ struct run {
 	size_t active, max_active;
 	struct run_conn *conns; /* live connections */
 	int listen_fd, listen_watch;
+	/* listen: who gets an inbound slot (net/admit.h). The table is
+	 * rebuilt from conns at each accept; admit_conns[i] is the
+	 * connection of admit_tab[i]. */
+	struct net_admit_limits admit;
+	struct net_admit_conn *admit_tab;
+	struct run_conn **admit_conns;
+	size_t admit_cap;
+	/* a descriptor on /dev/null, given up to accept-and-close one
+	 * connection when accept runs out of descriptors, then taken back */
+	int reserve_fd;
+	bool accept_trouble; /* accept is failing: said once on stderr */
+	size_t refused[NET_ADMIT_NREASONS], evicted[NET_ADMIT_NREASONS];
 	struct sockaddr_storage source; /* --source */
 	bool has_source;
 	bool usage_failure; /* a target did not resolve */

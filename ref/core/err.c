@@ -44,6 +44,7 @@ static const struct err_desc errs[] = {
 	{ PS_ERR_DNS_EMPTY, "dns-empty", "name has no addresses" },
 	{ PS_ERR_NO_LOCAL_PORT, "no-local-port", "no local port free to connect from" },
 	{ PS_ERR_FAMILY, "source-family", "the source address is of the other address family" },
+	{ PS_ERR_EVICTED, "evicted", "evicted to make room for another connection" },
 };
 
 static const struct err_desc *err_find(int code)

@@ -56,6 +56,7 @@ enum {
 	PS_ERR_DNS_EMPTY = -84,	    /* name resolved to no addresses */
 	PS_ERR_NO_LOCAL_PORT = -85, /* no local port (or address) free to connect from */
 	PS_ERR_FAMILY = -86,	    /* the source address is of the other family */
+	PS_ERR_EVICTED = -87,	    /* a full listener closed it to make room (net/admit.h) */
 };
 
 /* A short, stable, lower-case name for code ("need-more", "bad-checksum");

@@ -235,6 +235,7 @@ static void on_readable(struct net_session *s, uint64_t now_ns)
 	for (int i = 0; i < 4 && !s->core_ops->ended(s->core); i++) {
 		ssize_t n = recv(s->fd, buf, sizeof(buf), 0);
 		if (n > 0) {
+			s->last_recv_ns = now_ns;
 			/* an error ends the core's handshake; advance() sees it */
 			(void)s->core_ops->input(s->core, now_ns, buf, (size_t)n);
 			drain(s);

@@ -136,6 +136,8 @@ struct net_session {
 	char local[NET_ADDRSTRLEN];		 /* our end, once connected */
 	uint64_t start_ns, connected_ns, end_ns; /* end: when the outcome was known */
 	uint64_t deadline_ns;			 /* overall: connect + handshake */
+	uint64_t last_recv_ns; /* when a byte last arrived; 0 if none yet (listen's
+				* eviction takes the idlest, net/admit.h) */
 	uint64_t linger_ns;
 	uint64_t linger_until;
 	int err; /* why it ended: PS_OK after a success, else PS_ERR_* */

@@ -15,6 +15,8 @@
 #define IP_BIND_ADDRESS_NO_PORT 24 /* linux/in.h, Linux 4.2 */
 #endif
 
+#define NOFILE_UNLIMITED_CAP ((rlim_t)1 << 20)
+
 static socklen_t ss_len(const struct sockaddr_storage *ss)
 {
 	return ss->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
@@ -217,6 +219,10 @@ size_t net_raise_nofile(size_t want)
 		rlim_t target = want;
 		if (rl.rlim_max != RLIM_INFINITY && target > rl.rlim_max)
 			target = rl.rlim_max;
+		/* Linux refuses a soft limit over fs.nr_open (2^20 by
+		 * default), and an unlimited hard limit does not lift that */
+		if (rl.rlim_max == RLIM_INFINITY && target > NOFILE_UNLIMITED_CAP)
+			target = NOFILE_UNLIMITED_CAP;
 		rl.rlim_cur = target;
 		(void)setrlimit(RLIMIT_NOFILE, &rl);
 		(void)getrlimit(RLIMIT_NOFILE, &rl);

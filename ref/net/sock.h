@@ -59,8 +59,9 @@ uint16_t net_addr_port(const struct sockaddr_storage *ss);
 /* The address of ss as 16 bytes (IPv4 as ::ffff:a.b.c.d), Bitcoin's form. */
 void net_addr_ip16(uint8_t out[16], const struct sockaddr_storage *ss);
 
-/* Raise the soft RLIMIT_NOFILE towards want (capped by the hard limit).
- * Returns the soft limit now in force. */
+/* Raise the soft RLIMIT_NOFILE towards want (capped by the hard limit, or
+ * by 2^20 when that is unlimited; SIZE_MAX: as far as it goes). Returns
+ * the soft limit now in force. */
 size_t net_raise_nofile(size_t want);
 
 #endif

@@ -180,6 +180,17 @@ static void test_usage_errors(void **state)
 		{ "--connect|1.2.3.4|btc|connect|5.6.7.8", "are for listen" },
 		{ "--count|1|seed.example", "are for listen" },
 		{ "--connect|1.2.3.4|noise|connect|127.0.0.1:1", "are for listen" },
+		/* admission limits: a number 1..1000000, and only for listen */
+		{ "--max-inbound|0|btc|listen|127.0.0.1:0", "bad --max-inbound '0'" },
+		{ "--max-inbound|-1|btc|listen|127.0.0.1:0", "bad --max-inbound '-1'" },
+		{ "--max-inbound|1000001|noise|listen|127.0.0.1:0", "bad --max-inbound" },
+		{ "--max-per-ip|0|btc|listen|127.0.0.1:0", "bad --max-per-ip '0'" },
+		{ "--max-per-ip|4x|noise|listen|127.0.0.1:0", "bad --max-per-ip '4x'" },
+		{ "--max-per-ip||btc|listen|127.0.0.1:0", "bad --max-per-ip ''" },
+		{ "--max-inbound|10|btc|connect|1.2.3.4", "--max-inbound is for listen" },
+		{ "--max-per-ip|2|btc|connect|1.2.3.4", "--max-per-ip is for listen" },
+		{ "--max-per-ip|2|noise|connect|127.0.0.1:1", "--max-per-ip is for listen" },
+		{ "--max-inbound|10|seed.example", "--max-inbound is for listen" },
 		/* --bug */
 		{ "--bug|nonsense|btc|connect|1.2.3.4", "--bug" },
 		{ "--bug|wrong-psk|btc|connect|1.2.3.4", "wrong-psk is a Noise switch" },
@@ -383,6 +394,8 @@ static void check_defaults(const struct cli_opts *o)
 	assert_int_equal(o->linger_ms, 0);
 	assert_int_equal(o->count, 0);
 	assert_int_equal(o->max_concurrent, 0);
+	assert_int_equal(o->max_inbound, 0);
+	assert_int_equal(o->max_per_ip, 0);
 	assert_int_equal(o->nconnect, 0);
 	assert_null(o->source);
 	assert_null(o->psk_file);
@@ -627,6 +640,20 @@ static void test_btc_listen(void **state)
 	assert_int_equal(p.o.timeout_ms, 5000);
 	assert_int_equal(p.o.nconnect, 0);
 	assert_int_equal(p.o.port, 0);
+	assert_int_equal(p.o.max_inbound, 0); /* from the descriptor limit, in run.c */
+	assert_int_equal(p.o.max_per_ip, 0);  /* CLI_DEFAULT_MAX_PER_IP, in run.c */
+	done(&p);
+
+	parse(&p, "--max-inbound|1000000|--max-per-ip|1|btc|listen|127.0.0.1:0");
+	assert_int_equal(p.r, 0);
+	assert_int_equal(p.o.max_inbound, 1000000);
+	assert_int_equal(p.o.max_per_ip, 1);
+	done(&p);
+	parse(&p, "--max-per-ip|0x10|--max-inbound|7|noise|listen|127.0.0.1:0");
+	assert_int_equal(p.r, 0);
+	assert_int_equal(p.o.mode, MODE_NOISE_LISTEN);
+	assert_int_equal(p.o.max_inbound, 7);
+	assert_int_equal(p.o.max_per_ip, 16);
 	done(&p);
 }
 
@@ -776,6 +803,8 @@ static void test_usage_text(void **state)
 			"--source",
 			"--count",
 			"--connect",
+			"--max-inbound",
+			"--max-per-ip",
 			"--psk-file",
 			"--psk-env",
 			"--prologue",

@@ -45,6 +45,7 @@ static const int all_codes[] = {
 	PS_ERR_DNS_EMPTY,
 	PS_ERR_NO_LOCAL_PORT,
 	PS_ERR_FAMILY,
+	PS_ERR_EVICTED,
 };
 #define NCODES (sizeof(all_codes) / sizeof(all_codes[0]))
 

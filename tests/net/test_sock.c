@@ -620,6 +620,30 @@ static void test_raise_nofile(void **state)
 	assert_int_equal(after.rlim_max, before.rlim_max);
 }
 
+/* SIZE_MAX: as far as the hard limit allows (what a listener asks for),
+ * from a soft limit lowered first; then the soft limit is put back. */
+static void test_raise_nofile_to_the_hard_limit(void **state)
+{
+	struct rlimit before, low, after;
+	size_t got;
+
+	(void)state;
+	assert_int_equal(getrlimit(RLIMIT_NOFILE, &before), 0);
+	if (before.rlim_max != RLIM_INFINITY && before.rlim_max < 128)
+		skip();
+	low = before;
+	low.rlim_cur = 64;
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
+	got = net_raise_nofile(SIZE_MAX);
+	assert_int_equal(getrlimit(RLIMIT_NOFILE, &after), 0);
+	assert_int_equal(got, (size_t)after.rlim_cur);
+	if (before.rlim_max != RLIM_INFINITY)
+		assert_int_equal(got, (size_t)before.rlim_max);
+	else /* 2^20, unless fs.nr_open is lower and setrlimit said no */
+		assert_true(got == (size_t)1 << 20 || got == 64);
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &before), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -640,6 +664,7 @@ int main(void)
 		cmocka_unit_test(test_sock_errors),
 		cmocka_unit_test(test_sock_local),
 		cmocka_unit_test(test_raise_nofile),
+		cmocka_unit_test(test_raise_nofile_to_the_hard_limit),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
