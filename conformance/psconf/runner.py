@@ -461,7 +461,7 @@ def selection(args, all_cases, targets=None):
     the targets that ran (the given ones and those --targets names), else
     the --targets names (none: every managed target)."""
     names = target_names(args.targets)
-    if getattr(args, "target", None) and targets is not None:
+    if args.target and targets is not None:
         names = {t.name for t in targets}
     quick = frozenset(catalogue.load_quick(cases=None)) if args.quick else None
     return baseline.Selection(targets=frozenset(names) if names else None, regex=args.cases, quick=quick,
