@@ -457,7 +457,7 @@ const char *socks5_waiting_for(const struct socks5 *s)
 {
 	switch (s->state) {
 	case SOCKS5_EXPECT_METHOD:
-		return "method";
+		return "method selection";
 	case SOCKS5_EXPECT_AUTH_STATUS:
 		return "auth status";
 	case SOCKS5_EXPECT_REPLY:

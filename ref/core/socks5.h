@@ -178,8 +178,8 @@ bool socks5_ended(const struct socks5 *s);
 /* After a failure, static words on what was wrong ("reply version is not
  * 5"), or NULL. */
 const char *socks5_note(const struct socks5 *s);
-/* What the exchange waits for now ("method", "auth status", "connect
- * reply"), or NULL after the end. */
+/* What the exchange waits for now ("method selection", "auth status",
+ * "connect reply"), or NULL after the end. */
 const char *socks5_waiting_for(const struct socks5 *s);
 /* BND of the CONNECT reply once it was read (success or a failing REP),
  * else NULL. */
