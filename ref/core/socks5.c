@@ -358,6 +358,17 @@ static int on_reply(struct socks5 *s, size_t used)
 	return PS_OK;
 }
 
+/* Which rule a malformed reply header broke (socks5_reply_decode said
+ * PS_ERR_MALFORMED, so its 4 bytes are in). */
+static const char *reply_fault(const uint8_t hdr[4])
+{
+	if (hdr[0] != SOCKS5_VERSION)
+		return "reply version is not 5";
+	if (hdr[2] != 0)
+		return "reply RSV is not 0";
+	return "reply ATYP is not 1, 3 or 4";
+}
+
 int socks5_input(struct socks5 *s, const uint8_t *data, size_t len, size_t *used)
 {
 	size_t taken = 0;
@@ -382,10 +393,7 @@ int socks5_input(struct socks5 *s, const uint8_t *data, size_t len, size_t *used
 				continue;
 			}
 			if (r != PS_OK) {
-				r = fail(s, PS_ERR_PROXY_BAD_REPLY,
-					 s->in[0] != SOCKS5_VERSION ? "reply version is not 5"
-					 : s->in[2] != 0	    ? "reply RSV is not 0"
-							 : "reply ATYP is not 1, 3 or 4");
+				r = fail(s, PS_ERR_PROXY_BAD_REPLY, reply_fault(s->in));
 				break;
 			}
 			r = on_reply(s, rused);

@@ -496,17 +496,27 @@ static void test_reply_malformed(void **state)
 	static const struct {
 		const char *bytes;
 		size_t len;
+		const char *note;
 	} bad[] = {
-		{ "\x04\x00\x00\x01\x7f\x00\x00\x01\x00\x50", 10 }, /* SOCKS4's version */
-		{ "\x00\x5a\x00\x01\x7f\x00\x00\x01\x00\x50", 10 }, /* a SOCKS4 reply */
-		{ "\x06\x00\x00\x01\x7f\x00\x00\x01\x00\x50", 10 },
-		{ "\x05\x00\x01\x01\x7f\x00\x00\x01\x00\x50", 10 }, /* RSV 1 */
-		{ "\x05\x00\xff\x01\x7f\x00\x00\x01\x00\x50", 10 }, /* RSV ff */
-		{ "\x05\x00\x00\x00\x7f\x00\x00\x01\x00\x50", 10 }, /* ATYP 0 */
-		{ "\x05\x00\x00\x02\x7f\x00\x00\x01\x00\x50", 10 }, /* ATYP 2 */
-		{ "\x05\x00\x00\x05\x7f\x00\x00\x01\x00\x50", 10 }, /* ATYP 5 */
-		{ "\x05\x00\x00\xff\x7f\x00\x00\x01\x00\x50", 10 }, /* ATYP ff */
-		{ "\x05\x05\x00\x07\x7f\x00\x00\x01\x00\x50", 10 }, /* bad ATYP beats REP */
+		{ "\x04\x00\x00\x01\x7f\x00\x00\x01\x00\x50", 10,
+		  "reply version is not 5" }, /* SOCKS4's version */
+		{ "\x00\x5a\x00\x01\x7f\x00\x00\x01\x00\x50", 10,
+		  "reply version is not 5" }, /* a SOCKS4 reply */
+		{ "\x06\x00\x00\x01\x7f\x00\x00\x01\x00\x50", 10, "reply version is not 5" },
+		{ "\x05\x00\x01\x01\x7f\x00\x00\x01\x00\x50", 10,
+		  "reply RSV is not 0" }, /* RSV 1 */
+		{ "\x05\x00\xff\x01\x7f\x00\x00\x01\x00\x50", 10,
+		  "reply RSV is not 0" }, /* RSV ff */
+		{ "\x05\x00\x00\x00\x7f\x00\x00\x01\x00\x50", 10,
+		  "reply ATYP is not 1, 3 or 4" }, /* ATYP 0 */
+		{ "\x05\x00\x00\x02\x7f\x00\x00\x01\x00\x50", 10,
+		  "reply ATYP is not 1, 3 or 4" }, /* ATYP 2 */
+		{ "\x05\x00\x00\x05\x7f\x00\x00\x01\x00\x50", 10,
+		  "reply ATYP is not 1, 3 or 4" }, /* ATYP 5 */
+		{ "\x05\x00\x00\xff\x7f\x00\x00\x01\x00\x50", 10,
+		  "reply ATYP is not 1, 3 or 4" }, /* ATYP ff */
+		{ "\x05\x05\x00\x07\x7f\x00\x00\x01\x00\x50", 10,
+		  "reply ATYP is not 1, 3 or 4" }, /* bad ATYP beats REP */
 	};
 
 	(void)state;
@@ -531,7 +541,7 @@ static void test_reply_malformed(void **state)
 			PS_ERR_PROXY_BAD_REPLY);
 		assert_true(taken <= 5); /* judged on the header */
 		assert_int_equal(socks5_outcome(&s), PS_FAILED);
-		assert_non_null(socks5_note(&s));
+		assert_string_equal(socks5_note(&s), bad[i].note);
 		assert_null(socks5_bound(&s));
 		assert_int_equal(socks5_reply_code(&s), -1);
 	}
