@@ -262,6 +262,43 @@ EOF
 	ps_wait_exit lst 10
 }
 
+@test "--v2transport auto through a proxy: the v1 retry dials the same name through it again" {
+	microsocks_start ms
+	ps_listen lst 127.0.0.1:0 -n regtest --v2transport 0 --count 1
+	pconnect btc connect -n regtest -t 5000 --v2transport auto \
+		--proxy "socks5://127.0.0.1:$MS_PORT" "localhost:$LISTEN_PORT"
+	[ "$CSTATUS" -eq 0 ]
+	run jq -r 'select(.event=="started" or .event=="retry" or .event=="result") | .event + " " + .peer + " " + (.result // "-")' \
+		"$BATS_TEST_TMPDIR/conn.out"
+	assert_output - <<EOF
+started localhost:$LISTEN_PORT -
+retry localhost:$LISTEN_PORT -
+started localhost:$LISTEN_PORT -
+result localhost:$LISTEN_PORT SUCCESS
+EOF
+	# both attempts asked the proxy for the name, unresolved
+	run jq -r 'select(.event=="proxy_sent" and .message=="connect") | .atyp + " " + .address' \
+		"$BATS_TEST_TMPDIR/conn.out"
+	assert_output - <<EOF
+domain localhost:$LISTEN_PORT
+domain localhost:$LISTEN_PORT
+EOF
+	[ "$(result transport)" = v1 ]
+}
+
+@test "text output: the proxy's reason on the FAILED line, the steps with -v" {
+	danted_start
+	local down
+	down=$(ps_free_port)
+	run "$PEERSHAKE" btc connect -n regtest -v -t 3000 --proxy "socks5://127.0.0.1:$D_PORT" "127.0.0.1:$down"
+	[ "$status" -eq 1 ]
+	assert_line --regexp "^FAILED +127\\.0\\.0\\.1:$down +proxy: connection refused \\([0-9]+ ms\\)$"
+	assert_line "  127.0.0.1:$down proxy -> greeting (3 bytes) methods=0"
+	assert_line "  127.0.0.1:$down proxy <- method (2 bytes) method=0"
+	assert_line "  127.0.0.1:$down proxy -> connect (10 bytes) ipv4 127.0.0.1:$down"
+	assert_line --regexp "^  127\\.0\\.0\\.1:$down proxy <- reply \\(10 bytes\\) rep=5 bound=127\\.0\\.0\\.1:[0-9]+$"
+}
+
 @test "noise connect through microsocks to a peershake noise listener" {
 	export PEERSHAKE_PSK=000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f
 	microsocks_start ms -u bob -P pw
