@@ -112,6 +112,21 @@ EOF
 	[ "$(jq -r 'select(.event=="result") | .result' "$BATS_TEST_TMPDIR/lst.out")" = SUCCESS ]
 }
 
+@test "IPv6: a proxy at [::1] and a target at [::1] (ATYP 4)" {
+	local port
+	port=$(ps_free_port ::1)
+	microsocks -i ::1 -p "$port" >"$BATS_TEST_TMPDIR/ms6.log" 2>&1 &
+	echo $! >"$BATS_TEST_TMPDIR/ms6.pid"
+	ps_wait_port ::1 "$port" 10
+	ps_listen lst '[::1]:0' -n regtest --count 1
+	pconnect btc connect -n regtest --proxy "socks5://[::1]:$port" "[::1]:$LISTEN_PORT"
+	[ "$CSTATUS" -eq 0 ]
+	[ "$(result result)" = SUCCESS ]
+	run jq -r 'select(.event=="proxy_sent" and .message=="connect") | .atyp + " " + .address + " " + (.bytes|tostring)' \
+		"$BATS_TEST_TMPDIR/conn.out"
+	assert_output "ipv6 [::1]:$LISTEN_PORT 22"
+}
+
 @test "microsocks -u -P: username/password accepted, a wrong password and no credentials refused" {
 	microsocks_start ms -u alice -P s3cret
 	ps_listen lst 127.0.0.1:0 -n regtest --count 1
