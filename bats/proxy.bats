@@ -238,6 +238,37 @@ EOF
 	[ "$(jq -c 'select(.event=="resolved" or .event=="dns_error")' "$BATS_TEST_TMPDIR/conn.out")" = "" ]
 }
 
+@test "every REP code is its own reason, end to end (RFC 1928 section 6, Tor's 0xF0..0xF7)" {
+	while IFS='|' read -r rep reason detail; do
+		ps_stop fake
+		fake_start --mode record --rep "$rep"
+		pconnect btc connect -t 3000 --proxy "socks5://127.0.0.1:$F_PORT" 192.0.2.1:8333
+		[ "$CSTATUS" -eq 1 ]
+		[ "$(result reason)" = "$reason" ] || { echo "REP $rep: $(result reason)"; false; }
+		[ "$(result detail)" = "$detail" ] || { echo "REP $rep: $(result detail)"; false; }
+	done <<'CASES'
+1|proxy-general-failure|proxy: general SOCKS server failure
+2|proxy-not-allowed|proxy: connection not allowed by ruleset
+3|proxy-network-unreachable|proxy: network unreachable
+4|proxy-host-unreachable|proxy: host unreachable
+5|proxy-connection-refused|proxy: connection refused
+6|proxy-ttl-expired|proxy: TTL expired
+7|proxy-command-not-supported|proxy: command not supported
+8|proxy-address-type-not-supported|proxy: address type not supported
+0x09|proxy-unassigned-reply|proxy: unassigned reply code 0x09
+0x2a|proxy-unassigned-reply|proxy: unassigned reply code 0x2a
+0xf0|proxy-onion-descriptor-not-found|proxy: onion service descriptor can not be found
+0xf1|proxy-onion-descriptor-invalid|proxy: onion service descriptor is invalid
+0xf2|proxy-onion-intro-failed|proxy: onion service introduction failed
+0xf3|proxy-onion-rendezvous-failed|proxy: onion service rendezvous failed
+0xf4|proxy-onion-auth-missing|proxy: onion service missing client authorization
+0xf5|proxy-onion-auth-wrong|proxy: onion service wrong client authorization
+0xf6|proxy-onion-bad-address|proxy: onion service invalid address
+0xf7|proxy-onion-intro-timeout|proxy: onion service introduction timed out
+0xff|proxy-unassigned-reply|proxy: unassigned reply code 0xff
+CASES
+}
+
 @test "the sweep through a proxy: the seed's name goes to the proxy, as Core's AddAddrFetch" {
 	fake_start --mode record --rep 4
 	pconnect --proxy "socks5://127.0.0.1:$F_PORT" seed.example.invalid 18333 2000

@@ -322,8 +322,7 @@ static void failure_reason(const struct run *run, const struct run_conn *c, char
 			 s->waiting ? s->waiting : "reply");
 		break;
 	case PS_ERR_PROXY_UNASSIGNED:
-		snprintf(buf, cap, "%s 0x%02x", ps_strerror(s->err),
-			 (unsigned)socks5_reply_code(&s->socks));
+		snprintf(buf, cap, "%s 0x%02x", ps_strerror(s->err), (unsigned)s->proxy_rep);
 		break;
 	case PS_ERR_PROXY_BAD_REPLY:
 		snprintf(buf, cap, "%s%s%s", ps_strerror(s->err), note ? ": " : "",

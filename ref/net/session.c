@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -38,6 +39,17 @@ static void report(struct net_session *s, enum ps_outcome o, int err, uint64_t n
 	s->ops->on_result(s->ctx, s);
 }
 
+/* The SOCKS5 client is done with: wipe it (the credentials) and free it. */
+static void proxy_free(struct net_session *s)
+{
+	if (!s->socks)
+		return;
+	s->proxy_rep = socks5_reply_code(s->socks);
+	socks5_wipe(s->socks);
+	free(s->socks);
+	s->socks = NULL;
+}
+
 /* Close and hand the session back; the caller may free s in on_done, so
  * nothing here or in any caller reads s after this returns. */
 static void finish(struct net_session *s, uint64_t now_ns)
@@ -57,8 +69,7 @@ static void finish(struct net_session *s, uint64_t now_ns)
 	s->closed_ns = now_ns;
 	if (s->started)
 		s->core_ops->release(s->core);
-	if (s->proxied)
-		socks5_wipe(&s->socks);
+	proxy_free(s);
 	if (s->watch_id >= 0)
 		net_watch_del(s->loop, s->watch_id);
 	s->watch_id = -1;
@@ -203,8 +214,8 @@ static void core_start(struct net_session *s, uint64_t now_ns)
 	if (s->proxied) {
 		/* the peer sees the proxy's end: RFC 1928 section 6, "BND.ADDR
 		 * contains the associated IP address" */
-		socks5_addr_format(s->local, socks5_bound(&s->socks));
-		socks5_wipe(&s->socks); /* the credentials are spent */
+		socks5_addr_format(s->local, socks5_bound(s->socks));
+		proxy_free(s); /* the credentials are spent */
 	} else {
 		net_sock_local(s->local, s->fd);
 	}
@@ -254,11 +265,11 @@ static void proxy_drain(struct net_session *s)
 {
 	struct socks5_event ev;
 
-	while (socks5_next_event(&s->socks, &ev))
+	while (socks5_next_event(s->socks, &ev))
 		if (s->ops->on_proxy_event)
 			s->ops->on_proxy_event(s->ctx, s, &ev);
-	if (socks5_outcome(&s->socks) == PS_PENDING)
-		s->waiting = socks5_waiting_for(&s->socks);
+	if (socks5_outcome(s->socks) == PS_PENDING)
+		s->waiting = socks5_waiting_for(s->socks);
 }
 
 /* Write what the SOCKS5 client queued (never shaped: the --bug shapes are
@@ -268,7 +279,7 @@ static int proxy_flush(struct net_session *s)
 	const uint8_t *p;
 	size_t n;
 
-	while ((n = socks5_output(&s->socks, &p)) > 0) {
+	while ((n = socks5_output(s->socks, &p)) > 0) {
 		ssize_t w = send(s->fd, p, n, MSG_NOSIGNAL);
 		if (w < 0) {
 			if (errno == EAGAIN || errno == EWOULDBLOCK)
@@ -277,7 +288,7 @@ static int proxy_flush(struct net_session *s)
 				continue;
 			return net_errno_to_ps(errno);
 		}
-		socks5_consume(&s->socks, (size_t)w);
+		socks5_consume(s->socks, (size_t)w);
 	}
 	return PS_OK;
 }
@@ -289,18 +300,18 @@ static void proxy_readable(struct net_session *s)
 {
 	uint8_t buf[SOCKS5_REPLY_MAX];
 
-	for (int i = 0; i < 8 && !socks5_ended(&s->socks); i++) {
-		size_t used, want = socks5_want(&s->socks);
+	for (int i = 0; i < 8 && !socks5_ended(s->socks); i++) {
+		size_t used, want = socks5_want(s->socks);
 		ssize_t n = recv(s->fd, buf, want < sizeof(buf) ? want : sizeof(buf), 0);
 
 		if (n > 0) {
 			/* an error ends the phase; proxy_advance sees it */
-			(void)socks5_input(&s->socks, buf, (size_t)n, &used);
+			(void)socks5_input(s->socks, buf, (size_t)n, &used);
 			continue;
 		}
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
 			return;
-		socks5_close(&s->socks, n == 0 ? PS_ERR_CLOSED : net_errno_to_ps(errno));
+		socks5_close(s->socks, n == 0 ? PS_ERR_CLOSED : net_errno_to_ps(errno));
 		return;
 	}
 }
@@ -310,13 +321,14 @@ static void proxy_readable(struct net_session *s)
 static void proxy_advance(struct net_session *s, uint64_t now_ns)
 {
 	const uint8_t *p;
-	enum ps_outcome o = socks5_outcome(&s->socks);
-	bool pending_out = socks5_output(&s->socks, &p) > 0;
+	enum ps_outcome o = socks5_outcome(s->socks);
+	bool pending_out = socks5_output(s->socks, &p) > 0;
 	short events = POLLIN;
 
 	if (o == PS_FAILED) {
-		s->note = socks5_note(&s->socks);
-		fail_early(s, socks5_error(&s->socks), now_ns);
+		s->note = socks5_note(s->socks); /* static words: outlive the client */
+		s->proxy_rep = socks5_reply_code(s->socks);
+		fail_early(s, socks5_error(s->socks), now_ns);
 		return;
 	}
 	if (o == PS_SUCCESS && !pending_out) {
@@ -342,7 +354,7 @@ static void proxy_start(struct net_session *s, uint64_t now_ns)
 		s->ops->on_proxy_connected(s->ctx, s);
 	proxy_drain(s); /* the greeting, queued at init */
 	if ((r = proxy_flush(s)) != PS_OK) {
-		socks5_close(&s->socks, r);
+		socks5_close(s->socks, r);
 		proxy_drain(s);
 	}
 	proxy_advance(s, now_ns);
@@ -353,19 +365,19 @@ static void proxy_io(struct net_session *s, short revents, uint64_t now_ns)
 	int r;
 
 	if (revents == 0) {
-		socks5_close(&s->socks, PS_ERR_TIMEOUT);
+		socks5_close(s->socks, PS_ERR_TIMEOUT);
 	} else {
-		if ((revents & (POLLIN | POLLHUP | POLLERR)) && !socks5_ended(&s->socks))
+		if ((revents & (POLLIN | POLLHUP | POLLERR)) && !socks5_ended(s->socks))
 			proxy_readable(s);
-		if (socks5_outcome(&s->socks) != PS_FAILED && (r = proxy_flush(s)) != PS_OK) {
-			if (socks5_outcome(&s->socks) == PS_SUCCESS) {
+		if (socks5_outcome(s->socks) != PS_FAILED && (r = proxy_flush(s)) != PS_OK) {
+			if (socks5_outcome(s->socks) == PS_SUCCESS) {
 				/* the reply came before our request was out, then the
 				 * link broke: the proxy's failure all the same */
 				proxy_drain(s);
 				fail_early(s, PS_ERR_PROXY_CLOSED, now_ns);
 				return;
 			}
-			socks5_close(&s->socks, r);
+			socks5_close(s->socks, r);
 		}
 	}
 	proxy_drain(s);
@@ -481,9 +493,14 @@ int net_session_connect_proxy(struct net_session *s, struct net_loop *loop,
 	s->outbound = true;
 	s->proxied = true;
 	s->proxy_addr = *proxy;
+	s->proxy_rep = -1;
 	net_addr_format(s->proxy_name, proxy);
 	s->state = NET_SESS_CONNECTING;
-	if ((r = socks5_init(&s->socks, socks)) != PS_OK) {
+	if (!(s->socks = malloc(sizeof(*s->socks)))) {
+		fail_early(s, PS_ERR_NOMEM, net_now_ns());
+		return PS_ERR_NOMEM;
+	}
+	if ((r = socks5_init(s->socks, socks)) != PS_OK) {
 		fail_early(s, r, net_now_ns());
 		return PS_OK;
 	}

@@ -185,7 +185,11 @@ struct net_session {
 	char proxy_local[NET_ADDRSTRLEN]; /* our end of the connection to the proxy */
 	uint64_t proxy_connected_ns;	  /* the TCP connection to the proxy is up; 0 before */
 	int proxy_cause;		  /* PS_ERR_PROXY_UNAVAILABLE: why (PS_ERR_REFUSED, ...) */
-	struct socks5 socks;
+	int proxy_rep;			  /* the CONNECT reply's REP once read, else -1 */
+	/* the SOCKS5 client, allocated for the proxy phase only (a session
+	 * without a proxy carries none of it), wiped and freed once the
+	 * tunnel is up or the session ends */
+	struct socks5 *socks;
 };
 
 /* What a session needs besides its socket. */
