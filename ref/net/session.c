@@ -305,8 +305,9 @@ static void proxy_readable(struct net_session *s)
 		ssize_t n = recv(s->fd, buf, want < sizeof(buf) ? want : sizeof(buf), 0);
 
 		if (n > 0) {
-			/* an error ends the phase; proxy_advance sees it */
-			(void)socks5_input(s->socks, buf, (size_t)n, &used);
+			/* an error ends the phase; proxy_advance reports it */
+			if (socks5_input(s->socks, buf, (size_t)n, &used) != PS_OK)
+				return;
 			continue;
 		}
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))

@@ -59,7 +59,7 @@ struct rec {
 	bool outbound, started, reported_flag, proxied;
 	enum net_session_state state_at_result;
 	uint64_t start_ns, connected_ns, end_ns, done_ns;
-	char name[NET_ADDRSTRLEN], local[NET_ADDRSTRLEN];
+	char name[NET_PEERSTRLEN], local[NET_PEERSTRLEN];
 	void *user;
 	/* at on_done */
 	bool peer_closed;
