@@ -5,13 +5,15 @@
  * set and consistent (targets for connect and the sweep, one listen
  * address for listen, --connect only with listen), numbers in their ranges,
  * the network and magic agree unless --magic was given, and every target
- * parses as an endpoint. getopt keeps state between calls: optind = 0 resets
+ * parses as an endpoint; --proxy only where it dials out, its host numeric,
+ * its credentials within RFC 1929's lengths. getopt keeps state between calls: optind = 0 resets
  * it fully (glibc). Usage errors go to a muted stderr.
  *
  * Input: arguments separated by NUL bytes (at most 24).
  */
 #include "fuzz.h"
 
+#include <arpa/inet.h>
 #include <getopt.h>
 
 #include "cli/bugs.h"
@@ -77,6 +79,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		for (size_t i = 0; i < o.nconnect; i++)
 			FUZZ_ASSERT(o.connect[i] != NULL);
+		/* --proxy: outbound modes only, a numeric host, a port, both
+		 * credentials of 1..255 bytes or neither, --proxy-isolate only
+		 * with --proxy and without them, no --dns-server beside it
+		 * (--help and the like end parsing as soon as they are seen) */
+		if ((o.has_proxy || o.proxy_isolate) && o.mode != MODE_HELP &&
+		    o.mode != MODE_VERSION && o.mode != MODE_LIST_BUGS) {
+			uint8_t ip[16];
+			FUZZ_ASSERT(o.mode == MODE_SWEEP || o.mode == MODE_BTC_CONNECT ||
+				    o.mode == MODE_NOISE_CONNECT);
+			FUZZ_ASSERT(o.has_proxy && o.proxy_port >= 1 && !o.dns_server);
+			FUZZ_ASSERT(inet_pton(AF_INET, o.proxy_host, ip) == 1 ||
+				    inet_pton(AF_INET6, o.proxy_host, ip) == 1);
+			FUZZ_ASSERT(!o.proxy_user == !o.proxy_pass);
+			FUZZ_ASSERT(!o.proxy_isolate || !o.proxy_user);
+			if (o.proxy_user)
+				FUZZ_ASSERT(o.proxy_user_len >= 1 && o.proxy_user_len <= 255 &&
+					    o.proxy_pass_len >= 1 && o.proxy_pass_len <= 255 &&
+					    !memchr(o.proxy_user, ':', o.proxy_user_len));
+		}
 	}
 	free(o.connect);
 	return 0;

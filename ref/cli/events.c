@@ -128,17 +128,118 @@ void events_evicted(struct run *run, const struct run_conn *c, enum net_admit_re
 	report_end(&j);
 }
 
+void events_proxy_connected(struct run *run, const struct run_conn *c)
+{
+	struct jobj j;
+
+	if (!run->rep.json) {
+		if (run->rep.verbose)
+			report_text(&run->rep, "  %s proxy %s connected from %s", c->s.name,
+				    c->s.proxy_name, c->s.proxy_local);
+		return;
+	}
+	begin_peer(run, &j, "proxy_connected", c->s.name);
+	jstr(&j, "proxy", c->s.proxy_name);
+	jstr(&j, "local", c->s.proxy_local);
+	report_end(&j);
+}
+
+static const char *atyp_name(uint8_t atyp)
+{
+	return atyp == SOCKS5_ATYP_IPV4	    ? "ipv4"
+	       : atyp == SOCKS5_ATYP_IPV6   ? "ipv6"
+	       : atyp == SOCKS5_ATYP_DOMAIN ? "domain"
+					    : "?";
+}
+
+/* The fields of one SOCKS5 message, as JSON (j) or as text (buf). */
+static void proxy_fields(const struct socks5_event *ev, struct jobj *j, char *buf, size_t cap)
+{
+	char addr[SOCKS5_ADDRSTRLEN] = "";
+
+	if (ev->addr)
+		socks5_addr_format(addr, ev->addr);
+	buf[0] = 0;
+	switch (ev->msg) {
+	case SOCKS5_MSG_GREETING:
+		/* the methods offered: no authentication, and username/password
+		 * with credentials */
+		if (j) {
+			fputs(ev->code == 2 ? ",\"methods\":[0,2]" : ",\"methods\":[0]", j->r->out);
+		} else {
+			snprintf(buf, cap, " methods=%s", ev->code == 2 ? "0,2" : "0");
+		}
+		break;
+	case SOCKS5_MSG_METHOD:
+	case SOCKS5_MSG_AUTH_STATUS:
+		if (j)
+			juint(j, ev->msg == SOCKS5_MSG_METHOD ? "method" : "status", ev->code);
+		else
+			snprintf(buf, cap, " %s=%u",
+				 ev->msg == SOCKS5_MSG_METHOD ? "method" : "status", ev->code);
+		break;
+	case SOCKS5_MSG_AUTH:
+		break; /* the name and password are never logged */
+	case SOCKS5_MSG_CONNECT:
+	case SOCKS5_MSG_REPLY:
+		if (j) {
+			if (ev->msg == SOCKS5_MSG_REPLY)
+				juint(j, "rep", ev->code);
+			jstr(j, "atyp", ev->addr ? atyp_name(ev->addr->atyp) : "?");
+			jstr(j, ev->msg == SOCKS5_MSG_CONNECT ? "address" : "bound", addr);
+			if (ev->err)
+				jstr(j, "error", ps_errname(ev->err));
+		} else if (ev->msg == SOCKS5_MSG_REPLY) {
+			snprintf(buf, cap, " rep=%u bound=%s", ev->code, addr);
+		} else {
+			snprintf(buf, cap, " %s %s", atyp_name(ev->addr ? ev->addr->atyp : 0),
+				 addr);
+		}
+		break;
+	default:
+		break;
+	}
+}
+
+void events_proxy(struct run *run, const struct run_conn *c, const struct socks5_event *ev)
+{
+	bool sent = ev->type == SOCKS5_EV_SENT;
+	char text[SOCKS5_ADDRSTRLEN + 64];
+	struct jobj j;
+
+	if (ev->type != SOCKS5_EV_SENT && ev->type != SOCKS5_EV_RECV)
+		return;
+	if (!run->rep.json) {
+		if (run->rep.verbose) {
+			proxy_fields(ev, NULL, text, sizeof(text));
+			report_text(&run->rep, "  %s proxy %s %s (%zu bytes)%s", c->s.name,
+				    sent ? "->" : "<-", socks5_msg_name(ev->msg), ev->bytes, text);
+		}
+		return;
+	}
+	begin_peer(run, &j, sent ? "proxy_sent" : "proxy_recv", c->s.name);
+	jstr(&j, "proxy", c->s.proxy_name);
+	jstr(&j, "message", socks5_msg_name(ev->msg));
+	juint(&j, "bytes", ev->bytes);
+	proxy_fields(ev, &j, text, sizeof(text));
+	report_end(&j);
+}
+
 void events_connected(struct run *run, const struct run_conn *c)
 {
 	struct jobj j;
 
 	if (!run->rep.json) {
 		if (run->rep.verbose)
-			report_text(&run->rep, "  %s connected from %s", c->s.name, c->s.local);
+			report_text(&run->rep, "  %s connected from %s%s%s", c->s.name, c->s.local,
+				    c->s.proxied ? " through proxy " : "",
+				    c->s.proxied ? c->s.proxy_name : "");
 		return;
 	}
 	begin_peer(run, &j, "connected", c->s.name);
 	jstr(&j, "local", c->s.local);
+	if (c->s.proxied)
+		jstr(&j, "proxy", c->s.proxy_name);
 	if (run->proto->connected_json)
 		run->proto->connected_json(run, c, &j);
 	report_end(&j);
@@ -237,6 +338,51 @@ static void failure_reason(const struct run *run, const struct run_conn *c, char
 	const char *note = s->note;
 
 	switch (s->err) {
+	case PS_ERR_PROXY_UNAVAILABLE:
+		/* the proxy itself: never the peer's refusal */
+		snprintf(buf, cap, "%s %s (%s)", ps_strerror(s->err), s->proxy_name,
+			 ps_strerror(s->proxy_cause));
+		break;
+	case PS_ERR_PROXY_TIMEOUT:
+		if (!s->proxy_connected_ns)
+			snprintf(buf, cap, "proxy: timed out connecting to the proxy %s",
+				 s->proxy_name);
+		else
+			snprintf(buf, cap, "proxy: timed out waiting for the %s",
+				 s->waiting ? s->waiting : "reply");
+		break;
+	case PS_ERR_PROXY_CLOSED:
+		snprintf(buf, cap, "proxy: closed before the %s",
+			 s->waiting ? s->waiting : "reply");
+		break;
+	case PS_ERR_PROXY_UNASSIGNED:
+		snprintf(buf, cap, "%s 0x%02x", ps_strerror(s->err), (unsigned)s->proxy_rep);
+		break;
+	case PS_ERR_PROXY_BAD_REPLY:
+		snprintf(buf, cap, "%s%s%s", ps_strerror(s->err), note ? ": " : "",
+			 note ? note : "");
+		break;
+	case PS_ERR_PROXY_GENERAL:
+	case PS_ERR_PROXY_NOT_ALLOWED:
+	case PS_ERR_PROXY_NET_UNREACH:
+	case PS_ERR_PROXY_HOST_UNREACH:
+	case PS_ERR_PROXY_REFUSED:
+	case PS_ERR_PROXY_TTL_EXPIRED:
+	case PS_ERR_PROXY_CMD_UNSUPPORTED:
+	case PS_ERR_PROXY_ATYP_UNSUPPORTED:
+	case PS_ERR_PROXY_ONION_NOT_FOUND:
+	case PS_ERR_PROXY_ONION_INVALID:
+	case PS_ERR_PROXY_ONION_INTRO_FAILED:
+	case PS_ERR_PROXY_ONION_REND_FAILED:
+	case PS_ERR_PROXY_ONION_AUTH_MISSING:
+	case PS_ERR_PROXY_ONION_AUTH_WRONG:
+	case PS_ERR_PROXY_ONION_BAD_ADDRESS:
+	case PS_ERR_PROXY_ONION_INTRO_TIMEOUT:
+	case PS_ERR_PROXY_NO_METHOD:
+	case PS_ERR_PROXY_AUTH:
+		/* "proxy: connection refused", "proxy: auth failed" */
+		snprintf(buf, cap, "%s", ps_strerror(s->err));
+		break;
 	case PS_ERR_REFUSED:
 		snprintf(buf, cap, "refused");
 		break;
@@ -296,6 +442,8 @@ void events_result(struct run *run, struct run_conn *c)
 	if (run->rep.json) {
 		begin_peer(run, &j, "result", s->name);
 		jstr(&j, "direction", s->outbound ? "outbound" : "inbound");
+		if (s->proxied)
+			jstr(&j, "proxy", s->proxy_name);
 		jstr(&j, "result", outcome);
 		if (s->outcome != PS_SUCCESS) {
 			jstr(&j, "reason", ps_errname(s->err));

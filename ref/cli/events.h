@@ -52,7 +52,17 @@ void events_refused(struct run *run, const char *peer, enum net_admit_reason rea
 void events_evicted(struct run *run, const struct run_conn *c, enum net_admit_reason reason,
 		    uint64_t now_ns);
 
-/* connected: local (verbose text: one line) */
+/* proxy_connected: proxy, local (our end of the connection to the proxy;
+ * verbose text: one line) */
+void events_proxy_connected(struct run *run, const struct run_conn *c);
+
+/* proxy_sent, proxy_recv: what went to the proxy and came from it, one
+ * line a SOCKS5 message: proxy, message, bytes and the message's fields
+ * (verbose text: one line each). SUCCESS and FAILED have none (the
+ * connected line or the result follows). */
+void events_proxy(struct run *run, const struct run_conn *c, const struct socks5_event *ev);
+
+/* connected: local, and proxy when through one (verbose text: one line) */
 void events_connected(struct run *run, const struct run_conn *c);
 
 /* One event of a connection's core: sent, recv, dropped, version,

@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <arpa/inet.h>
 
 #include "core/endpoint.h"
 #include "core/hex.h"
@@ -68,6 +70,13 @@ void cli_usage(FILE *f)
 		"                           the connection idle the longest that has not\n"
 		"                           completed its handshake is evicted, else the new\n"
 		"                           one is refused (events refused, evicted)\n"
+		"\n"
+		"Proxy (connect and the sweep, both protocols):\n"
+		"      --proxy socks5://[USER:PASS@]HOST:PORT  every connection through this\n"
+		"                           SOCKS5 proxy (HOST numeric); names go to it\n"
+		"                           unresolved (.onion, .i2p)\n"
+		"      --proxy-isolate      random credentials per connection (Tor stream\n"
+		"                           isolation, as Core's -proxyrandomize)\n"
 		"\n"
 		"Noise options (Noise_NNpsk2_25519_ChaChaPoly_BLAKE2s):\n"
 		"      --psk-file FILE      32-byte PSK: raw, or 64 hex digits\n"
@@ -177,6 +186,8 @@ enum {
 	OPT_V2_GARBAGE,
 	OPT_MAX_INBOUND,
 	OPT_MAX_PER_IP,
+	OPT_PROXY,
+	OPT_PROXY_ISOLATE,
 };
 
 static const struct option longopts[] = {
@@ -216,6 +227,8 @@ static const struct option longopts[] = {
 	{ "v2-garbage", required_argument, NULL, OPT_V2_GARBAGE },
 	{ "max-inbound", required_argument, NULL, OPT_MAX_INBOUND },
 	{ "max-per-ip", required_argument, NULL, OPT_MAX_PER_IP },
+	{ "proxy", required_argument, NULL, OPT_PROXY },
+	{ "proxy-isolate", no_argument, NULL, OPT_PROXY_ISOLATE },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -235,7 +248,7 @@ static bool is_hex(const char *s)
 
 /* What the options said about the mode, checked once the mode is known. */
 struct seen {
-	bool btc, noise, listen_only, timeout, v2transport;
+	bool btc, noise, listen_only, timeout, v2transport, dns_server;
 	const char *admission; /* --max-inbound or --max-per-ip, as given last */
 };
 
@@ -304,6 +317,7 @@ static int take_option(struct cli_opts *o, struct seen *seen, int c, const char 
 		if (ps_endpoint_parse(&ep, arg) != PS_OK || !ep.has_port)
 			return usage_error("bad DNS server '%s': want HOST:PORT", arg);
 		o->dns_server = arg;
+		seen->dns_server = true;
 		return 0;
 	}
 	case OPT_MAX_CONCURRENT:
@@ -345,6 +359,11 @@ static int take_option(struct cli_opts *o, struct seen *seen, int c, const char 
 		return bug_add(&o->bugs, arg) != 0 ? EXIT_USAGE : 0;
 	case OPT_SOURCE:
 		o->source = arg;
+		return 0;
+	case OPT_PROXY:
+		return cli_proxy_parse(o, arg);
+	case OPT_PROXY_ISOLATE:
+		o->proxy_isolate = true;
 		return 0;
 	default:
 		break;
@@ -476,6 +495,59 @@ static int take_noise_option(struct cli_opts *o, struct seen *seen, int c, const
 	return 0;
 }
 
+int cli_proxy_parse(struct cli_opts *o, const char *url)
+{
+	static const char want[] = "want socks5://[USER:PASS@]HOST:PORT";
+	const char *sep = strstr(url, "://"), *hostport, *at;
+	struct ps_endpoint ep;
+	uint8_t ip[16];
+	size_t slen;
+
+	if (!sep)
+		return usage_error("bad --proxy: %s", want);
+	slen = (size_t)(sep - url);
+	/* RFC 3986 section 3.1: "schemes are case-insensitive" */
+	if (slen != 6 || strncasecmp(url, "socks5", 6) != 0)
+		return usage_error("unknown --proxy scheme '%.*s': only socks5 is supported",
+				   slen > 16 ? 16 : (int)slen, url);
+	hostport = sep + 3;
+	/* the last '@' ends the credentials: a password may hold one */
+	at = strrchr(hostport, '@');
+	if (at) {
+		const char *colon = memchr(hostport, ':', (size_t)(at - hostport));
+		size_t ulen = colon ? (size_t)(colon - hostport) : 0;
+		size_t plen = colon ? (size_t)(at - colon - 1) : 0;
+		/* RFC 1929: ULEN and PLEN are one byte, and neither is empty */
+		if (!colon || ulen < 1 || ulen > 255 || plen < 1 || plen > 255)
+			return usage_error("%s", "bad --proxy credentials: want USER:PASS@, each "
+						 "1..255 bytes");
+		o->proxy_user = hostport;
+		o->proxy_user_len = ulen;
+		o->proxy_pass = colon + 1;
+		o->proxy_pass_len = plen;
+		hostport = at + 1;
+	}
+	/* from here on only HOST:PORT is echoed: never the password */
+	if (ps_endpoint_parse(&ep, hostport) != PS_OK) {
+		const char *colon = strrchr(hostport, ':');
+		if (colon && (hostport[0] != '[' || strchr(hostport, ']') < colon) &&
+		    ps_port_parse(&o->proxy_port, colon + 1, strlen(colon + 1)) != PS_OK)
+			return usage_error("bad --proxy port '%s': want 1..65535", colon + 1);
+		return usage_error("bad --proxy address '%s': %s", hostport, want);
+	}
+	if (!ep.has_port)
+		return usage_error("bad --proxy address '%s': give the port (%s)", hostport, want);
+	if (inet_pton(AF_INET, ep.host, ip) != 1 &&
+	    !(ep.bracketed && inet_pton(AF_INET6, ep.host, ip) == 1))
+		return usage_error("bad --proxy host '%s': want a numeric IP address ([IPV6] "
+				   "in brackets); the proxy's own name is not looked up",
+				   ep.host);
+	memcpy(o->proxy_host, ep.host, sizeof(o->proxy_host));
+	o->proxy_port = ep.port;
+	o->has_proxy = true;
+	return 0;
+}
+
 /* getopt's complaint about argv[optind - 1], in words. */
 static int bad_option(int c, char **argv)
 {
@@ -567,6 +639,18 @@ static int check_mode(struct cli_opts *o, const struct seen *seen)
 	if (!listen && seen->admission)
 		return usage_error("%s is for listen: it limits inbound connections",
 				   seen->admission);
+	/* a switch that does nothing in a role is refused */
+	if (listen && (o->has_proxy || o->proxy_isolate))
+		return usage_error("%s", "--proxy and --proxy-isolate are for connect and the "
+					 "sweep: listen takes no proxy");
+	if (o->proxy_isolate && !o->has_proxy)
+		return usage_error("%s", "--proxy-isolate does nothing without --proxy");
+	if (o->proxy_isolate && o->proxy_user)
+		return usage_error("%s", "--proxy-isolate makes its own credentials: give it or "
+					 "USER:PASS in --proxy, not both");
+	if (o->has_proxy && seen->dns_server)
+		return usage_error("%s", "--dns-server does nothing with --proxy: names go to the "
+					 "proxy unresolved");
 	if (listen && o->v2transport == CLI_V2_AUTO)
 		return usage_error("%s", "--v2transport auto is for connecting: listen takes 0 "
 					 "(v1 only) or 1 (v1 and v2)");

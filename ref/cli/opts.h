@@ -12,6 +12,7 @@
 
 #include "btc/params.h"
 #include "cli/bugs.h"
+#include "core/endpoint.h"
 
 /* Exit statuses, documented in --help and the README. */
 enum {
@@ -72,6 +73,15 @@ struct cli_opts {
 	const char *source;   /* connect from this address */
 	size_t nconnect;
 
+	/* --proxy socks5://[USER:PASS@]HOST:PORT: every outbound connection
+	 * through it, names unresolved; the views point into argv */
+	bool has_proxy;
+	char proxy_host[PS_HOST_MAX + 1]; /* a numeric IPv4 or IPv6 address */
+	uint16_t proxy_port;
+	const char *proxy_user, *proxy_pass; /* NULL when not given */
+	size_t proxy_user_len, proxy_pass_len;
+	bool proxy_isolate; /* --proxy-isolate: random credentials per connection */
+
 	/* Noise */
 	const char *psk_file;
 	const char *psk_env;
@@ -90,6 +100,12 @@ struct cli_opts {
 /* Parse argv into o. On a usage error print one line naming what was wrong
  * to stderr and return EXIT_USAGE; else 0. */
 int cli_parse(struct cli_opts *o, int argc, char **argv);
+
+/* Parse a --proxy URL, socks5://[USER:PASS@]HOST:PORT (HOST a numeric
+ * IPv4 address or a bracketed IPv6 one, USER and PASS 1..255 bytes each,
+ * USER without ':'), into o's proxy fields. On error print one line and
+ * return EXIT_USAGE (the password is never printed); else 0. */
+int cli_proxy_parse(struct cli_opts *o, const char *url);
 
 /* The full --help text. */
 void cli_usage(FILE *f);

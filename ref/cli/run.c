@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <stdint.h>
@@ -16,6 +17,8 @@
 
 #include "cli/events.h"
 #include "core/endpoint.h"
+#include "core/hex.h"
+#include "crypto/crypto.h"
 
 /* ---- session callbacks ---- */
 
@@ -54,7 +57,7 @@ static void wind_down(struct run *run, struct run_conn *current)
 	}
 }
 
-static int enqueue(struct run *run, const struct sockaddr_storage *ss, unsigned attempt);
+static int enqueue(struct run *run, const struct run_target *t);
 
 static void on_result(void *ctx, struct net_session *s)
 {
@@ -66,8 +69,11 @@ static void on_result(void *ctx, struct net_session *s)
 	if (s->outbound && !run->stopping && run->proto->retry &&
 	    (why = run->proto->retry(run, c)) != NULL) {
 		/* one more attempt, reported as such; this one has no result */
+		struct run_target t = c->target;
+
 		events_retry(run, c, why);
-		if (enqueue(run, &s->addr, c->attempt + 1) != PS_OK)
+		t.attempt = c->attempt + 1;
+		if (enqueue(run, &t) != PS_OK)
 			run->runtime_failure = true;
 		return;
 	}
@@ -94,8 +100,20 @@ static void on_done(void *ctx, struct net_session *s)
 	start_queued(run);
 }
 
+static void on_proxy_connected(void *ctx, struct net_session *s)
+{
+	events_proxy_connected(ctx, s->user);
+}
+
+static void on_proxy_event(void *ctx, struct net_session *s, const struct socks5_event *ev)
+{
+	events_proxy(ctx, s->user, ev);
+}
+
 static const struct net_session_ops session_ops = {
 	.on_connected = on_connected,
+	.on_proxy_connected = on_proxy_connected,
+	.on_proxy_event = on_proxy_event,
 	.on_event = on_event,
 	.on_result = on_result,
 	.on_done = on_done,
@@ -134,29 +152,110 @@ static struct net_session_params session_params(struct run *run, struct run_conn
 	return p;
 }
 
+/* The SOCKS5 destination of t: a name as ATYP 3, unresolved; an address
+ * as ATYP 1 or 4 (Core sends every destination as a name, its address
+ * printed; the address types are what RFC 1928 has them for). */
+static void socks_dest(struct socks5_addr *d, const struct run_target *t)
+{
+	memset(d, 0, sizeof(*d));
+	if (t->host[0]) {
+		d->atyp = SOCKS5_ATYP_DOMAIN;
+		d->len = strlen(t->host);
+		memcpy(d->addr, t->host, d->len);
+		d->port = t->port;
+		return;
+	}
+	if (t->addr.ss_family == AF_INET6) {
+		d->atyp = SOCKS5_ATYP_IPV6;
+		d->len = 16;
+		memcpy(d->addr, &((const struct sockaddr_in6 *)&t->addr)->sin6_addr, 16);
+	} else {
+		d->atyp = SOCKS5_ATYP_IPV4;
+		d->len = 4;
+		memcpy(d->addr, &((const struct sockaddr_in *)&t->addr)->sin_addr, 4);
+	}
+	d->port = net_addr_port(&t->addr);
+}
+
+/* Through the proxy: the destination, and the credentials: --proxy's, or
+ * with --proxy-isolate fresh random ones for this connection only. Core's
+ * -proxyrandomize gives each connection its own ("random_auth.username =
+ * random_auth.password = strprintf("%i", counter++)"), so Tor puts each on
+ * a circuit of its own (IsolateSOCKSAuth); a random name and password,
+ * not a counter, keep two runs apart too. */
+static int connect_proxied(struct run *run, struct run_conn *c, const struct run_target *t,
+			   const struct net_session_params *p)
+{
+	struct socks5_config cfg;
+	uint8_t rnd[16];
+	char cred[2 * sizeof(rnd) + 1];
+	int r;
+
+	memset(&cfg, 0, sizeof(cfg));
+	socks_dest(&cfg.dest, t);
+	if (run->o->proxy_isolate) {
+		cry_rng(NULL, rnd, sizeof(rnd));
+		ps_hex_encode(cred, rnd, sizeof(rnd));
+		cfg.user = cfg.pass = (const uint8_t *)cred;
+		cfg.user_len = cfg.pass_len = strlen(cred);
+	} else if (run->o->proxy_user) {
+		cfg.user = (const uint8_t *)run->o->proxy_user;
+		cfg.user_len = run->o->proxy_user_len;
+		cfg.pass = (const uint8_t *)run->o->proxy_pass;
+		cfg.pass_len = run->o->proxy_pass_len;
+	}
+	r = net_session_connect_proxy(&c->s, run->loop, &run->proxy, &cfg, p);
+	cry_memzero(rnd, sizeof(rnd));
+	cry_memzero(cred, sizeof(cred));
+	return r;
+}
+
+/* The name of t as its lines show it. */
+static void target_name(char name[NET_PEERSTRLEN], const struct run_target *t)
+{
+	if (t->host[0])
+		snprintf(name, NET_PEERSTRLEN, "%s:%u", t->host, t->port);
+	else
+		net_addr_format(name, &t->addr);
+}
+
 /* Start queued addresses while descriptors allow. */
 static void start_queued(struct run *run)
 {
 	while (!run->stopping && run->qhead < run->qlen && run->active < run->max_active) {
 		struct run_target *t = &run->queue[run->qhead++];
-		struct sockaddr_storage *ss = &t->addr;
 		struct run_conn *c = conn_new(run, t->attempt);
 		struct net_session_params p;
-		char name[NET_ADDRSTRLEN];
+		char name[NET_PEERSTRLEN];
+		int r;
 
 		if (!c) {
 			run->runtime_failure = true;
 			return;
 		}
-		net_addr_format(name, ss);
+		c->target = *t;
+		target_name(name, t);
 		events_started(run, name, true, t->attempt);
 		p = session_params(run, c);
-		if (net_session_connect(&c->s, run->loop, ss, &p) != PS_OK)
+		if (run->o->has_proxy)
+			r = connect_proxied(run, c, t, &p);
+		else
+			r = net_session_connect(&c->s, run->loop, &t->addr, &p);
+		if (r != PS_OK)
 			run->runtime_failure = true;
 	}
 }
 
-static int enqueue(struct run *run, const struct sockaddr_storage *ss, unsigned attempt)
+static int enqueue_addr(struct run *run, const struct sockaddr_storage *ss)
+{
+	struct run_target t;
+
+	memset(&t, 0, sizeof(t));
+	t.addr = *ss;
+	return enqueue(run, &t);
+}
+
+static int enqueue(struct run *run, const struct run_target *t)
 {
 	if (run->qlen == run->qcap) {
 		size_t cap = run->qcap ? run->qcap * 2 : 64;
@@ -166,9 +265,7 @@ static int enqueue(struct run *run, const struct sockaddr_storage *ss, unsigned 
 		run->queue = q;
 		run->qcap = cap;
 	}
-	run->queue[run->qlen].addr = *ss;
-	run->queue[run->qlen].attempt = attempt;
-	run->qlen++;
+	run->queue[run->qlen++] = *t;
 	return PS_OK;
 }
 
@@ -196,7 +293,7 @@ static void on_resolved(void *ctx, int err, const char *detail,
 	}
 	events_resolved(run, q->name, addrs, n);
 	for (size_t i = 0; i < n; i++)
-		if (enqueue(run, &addrs[i], 0) != PS_OK)
+		if (enqueue_addr(run, &addrs[i]) != PS_OK)
 			run->runtime_failure = true;
 	free(q);
 	net_raise_nofile(run->qlen - run->qhead + run->active + 64);
@@ -217,9 +314,22 @@ static int add_target(struct run *run, const char *target, uint16_t default_port
 	if (port == 0)
 		return PS_ERR_INVALID_ARG;
 	if (net_addr_numeric(&ss, ep.host, port))
-		return enqueue(run, &ss, 0);
+		return enqueue_addr(run, &ss);
 	if (ep.bracketed)
 		return PS_ERR_INVALID_ARG;
+	if (run->o->has_proxy) {
+		/* through a proxy a name is not looked up here at all: it goes
+		 * to the proxy as it is (RFC 1928 ATYP 3), which is how .onion
+		 * and .i2p names travel. A DNS seed too: Core with a name proxy
+		 * does not resolve its seeds either ("if (HaveNameProxy()) {
+		 * AddAddrFetch(seed); }"), it connects to the seed's name. */
+		struct run_target t;
+
+		memset(&t, 0, sizeof(t));
+		snprintf(t.host, sizeof(t.host), "%s", ep.host);
+		t.port = port;
+		return enqueue(run, &t);
+	}
 	if (!run->dns) {
 		int err;
 		run->dns = net_dns_create(run->loop, run->o->dns_server, &err);
@@ -551,6 +661,12 @@ int run_exec(struct run *run, struct cli_opts *o, const struct run_proto *proto,
 			goto out;
 		}
 		run->has_source = true;
+	}
+	if (o->has_proxy && !net_addr_numeric(&run->proxy, o->proxy_host, o->proxy_port)) {
+		/* cli_parse checked it */
+		fprintf(stderr, "peershake: bad --proxy host '%s'\n", o->proxy_host);
+		status = EXIT_USAGE;
+		goto out;
 	}
 	if (listen && (run->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC)) < 0) {
 		fprintf(stderr, "peershake: /dev/null: %s\n", strerror(errno));

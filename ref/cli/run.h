@@ -16,11 +16,21 @@
 #include "cli/opts.h"
 #include "cli/report.h"
 #include "net/admit.h"
+#include "core/endpoint.h"
 #include "net/dns.h"
 #include "net/loop.h"
 #include "net/session.h"
 
 struct run;
+
+/* A queued outbound address and which attempt it is. With --proxy a name
+ * is queued as it is (host, port) and goes to the proxy unresolved. */
+struct run_target {
+	struct sockaddr_storage addr; /* when host is "" */
+	char host[PS_HOST_MAX + 1];   /* a name, or "" */
+	uint16_t port;		      /* the name's */
+	unsigned attempt;
+};
 
 /* One connection. A protocol allocates proto->conn_size bytes whose first
  * member is this struct, the core's adapter behind it. */
@@ -29,13 +39,8 @@ struct run_conn {
 	struct run_conn *prev, *next;
 	struct run *run;
 	void *core;
-	unsigned attempt; /* 0, then 1 for a retry the protocol asked for */
-};
-
-/* A queued outbound address and which attempt it is. */
-struct run_target {
-	struct sockaddr_storage addr;
-	unsigned attempt;
+	unsigned attempt;	  /* 0, then 1 for a retry the protocol asked for */
+	struct run_target target; /* outbound: what it dialled (a retry dials it again) */
 };
 
 struct run_proto {
@@ -94,8 +99,9 @@ struct run {
 	size_t refused[NET_ADMIT_NREASONS], evicted[NET_ADMIT_NREASONS];
 	struct sockaddr_storage source; /* --source */
 	bool has_source;
-	bool usage_failure; /* a target did not resolve */
-	bool stopping;	    /* --count reached: the rest wind down */
+	struct sockaddr_storage proxy; /* --proxy */
+	bool usage_failure;	       /* a target did not resolve */
+	bool stopping;		       /* --count reached: the rest wind down */
 	bool runtime_failure;
 	void *proto_ctx; /* the protocol's own state */
 };

@@ -55,6 +55,12 @@
  *
  * Nothing outside a core's own folder reads its struct's fields: every
  * question has an accessor.
+ *
+ * The SOCKS5 client (core/socks5.h) is shaped the same way without the
+ * clock (the session's deadline covers it) and with one difference that
+ * its place under a protocol forces: its input takes bytes only up to the
+ * end of the proxy's last reply and says how many, since what follows
+ * belongs to the protocol core above it.
  */
 #ifndef PS_CORE_CONTRACT_H
 #define PS_CORE_CONTRACT_H

@@ -57,6 +57,34 @@ enum {
 	PS_ERR_NO_LOCAL_PORT = -85, /* no local port (or address) free to connect from */
 	PS_ERR_FAMILY = -86,	    /* the source address is of the other family */
 	PS_ERR_EVICTED = -87,	    /* a full listener closed it to make room (net/admit.h) */
+
+	/* a SOCKS5 proxy (core/socks5.h): each is the proxy's failure, never
+	 * the peer's. -100..-108: the CONNECT reply's REP (RFC 1928 section 6),
+	 * -109..-116: Tor's extended REP codes 0xF0..0xF7 (tor's
+	 * socks-extensions.txt, as Core's Socks5ErrorString names them). */
+	PS_ERR_PROXY_GENERAL = -100,		 /* REP 1: general SOCKS server failure */
+	PS_ERR_PROXY_NOT_ALLOWED = -101,	 /* REP 2: connection not allowed by ruleset */
+	PS_ERR_PROXY_NET_UNREACH = -102,	 /* REP 3: network unreachable */
+	PS_ERR_PROXY_HOST_UNREACH = -103,	 /* REP 4: host unreachable */
+	PS_ERR_PROXY_REFUSED = -104,		 /* REP 5: connection refused (by the target) */
+	PS_ERR_PROXY_TTL_EXPIRED = -105,	 /* REP 6: TTL expired */
+	PS_ERR_PROXY_CMD_UNSUPPORTED = -106,	 /* REP 7: command not supported */
+	PS_ERR_PROXY_ATYP_UNSUPPORTED = -107,	 /* REP 8: address type not supported */
+	PS_ERR_PROXY_UNASSIGNED = -108,		 /* REP 9..0xEF, 0xF8..0xFF: unassigned */
+	PS_ERR_PROXY_ONION_NOT_FOUND = -109,	 /* REP 0xF0: onion descriptor not found */
+	PS_ERR_PROXY_ONION_INVALID = -110,	 /* REP 0xF1: onion descriptor invalid */
+	PS_ERR_PROXY_ONION_INTRO_FAILED = -111,	 /* REP 0xF2: introduction failed */
+	PS_ERR_PROXY_ONION_REND_FAILED = -112,	 /* REP 0xF3: rendezvous failed */
+	PS_ERR_PROXY_ONION_AUTH_MISSING = -113,	 /* REP 0xF4: client authorization missing */
+	PS_ERR_PROXY_ONION_AUTH_WRONG = -114,	 /* REP 0xF5: client authorization wrong */
+	PS_ERR_PROXY_ONION_BAD_ADDRESS = -115,	 /* REP 0xF6: invalid onion address */
+	PS_ERR_PROXY_ONION_INTRO_TIMEOUT = -116, /* REP 0xF7: introduction timed out */
+	PS_ERR_PROXY_NO_METHOD = -117,		 /* method 0xFF: none of ours acceptable */
+	PS_ERR_PROXY_AUTH = -118,		 /* RFC 1929 STATUS not 0: auth failed */
+	PS_ERR_PROXY_CLOSED = -119,		 /* the proxy closed mid-negotiation */
+	PS_ERR_PROXY_BAD_REPLY = -120,		 /* a reply that breaks RFC 1928/1929 */
+	PS_ERR_PROXY_TIMEOUT = -121,		 /* the deadline passed in the proxy phase */
+	PS_ERR_PROXY_UNAVAILABLE = -122,	 /* no TCP connection to the proxy itself */
 };
 
 /* A short, stable, lower-case name for code ("need-more", "bad-checksum");

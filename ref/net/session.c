@@ -1,7 +1,10 @@
 #include "net/session.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
 #include <poll.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -48,6 +51,17 @@ static void report(struct net_session *s, enum ps_outcome o, int err, uint64_t n
 	s->ops->on_result(s->ctx, s);
 }
 
+/* The SOCKS5 client is done with: wipe it (the credentials) and free it. */
+static void proxy_free(struct net_session *s)
+{
+	if (!s->socks)
+		return;
+	s->proxy_rep = socks5_reply_code(s->socks);
+	socks5_wipe(s->socks);
+	free(s->socks);
+	s->socks = NULL;
+}
+
 /* Close and hand the session back; the caller may free s in on_done, so
  * nothing here or in any caller reads s after this returns. */
 static void finish(struct net_session *s, uint64_t now_ns)
@@ -67,6 +81,7 @@ static void finish(struct net_session *s, uint64_t now_ns)
 	s->closed_ns = now_ns;
 	if (s->started)
 		s->core_ops->release(s->core);
+	proxy_free(s);
 	if (s->watch_id >= 0)
 		net_watch_del(s->loop, s->watch_id);
 	s->watch_id = -1;
@@ -208,7 +223,14 @@ static void core_start(struct net_session *s, uint64_t now_ns)
 	int r;
 
 	s->connected_ns = now_ns;
-	net_sock_local(s->local, s->fd);
+	if (s->proxied) {
+		/* the peer sees the proxy's end: RFC 1928 section 6, "BND.ADDR
+		 * contains the associated IP address" */
+		socks5_addr_format(s->local, socks5_bound(s->socks));
+		proxy_free(s); /* the credentials are spent */
+	} else {
+		net_sock_local(s->local, s->fd);
+	}
 	s->state = NET_SESS_OPEN;
 	if (s->ops->on_connected)
 		s->ops->on_connected(s->ctx, s);
@@ -249,6 +271,133 @@ static void on_readable(struct net_session *s, uint64_t now_ns)
 	}
 }
 
+/* ---- the proxy phase ---- */
+
+/* Hand the SOCKS5 client's events on; remember what it waits for. */
+static void proxy_drain(struct net_session *s)
+{
+	struct socks5_event ev;
+
+	while (socks5_next_event(s->socks, &ev))
+		if (s->ops->on_proxy_event)
+			s->ops->on_proxy_event(s->ctx, s, &ev);
+	if (socks5_outcome(s->socks) == PS_PENDING)
+		s->waiting = socks5_waiting_for(s->socks);
+}
+
+/* Write what the SOCKS5 client queued (never shaped: the --bug shapes are
+ * the protocol's). PS_OK (possibly partial) or the error. */
+static int proxy_flush(struct net_session *s)
+{
+	const uint8_t *p;
+	size_t n;
+
+	while ((n = socks5_output(s->socks, &p)) > 0) {
+		ssize_t w = send(s->fd, p, n, MSG_NOSIGNAL);
+		if (w < 0) {
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				return PS_OK;
+			if (errno == EINTR)
+				continue;
+			return net_errno_to_ps(errno);
+		}
+		socks5_consume(s->socks, (size_t)w);
+	}
+	return PS_OK;
+}
+
+/* Read the proxy's replies, never more than the one being read can take:
+ * what follows the CONNECT reply is the peer's and stays in the socket
+ * for the core. */
+static void proxy_readable(struct net_session *s)
+{
+	uint8_t buf[SOCKS5_REPLY_MAX];
+
+	for (int i = 0; i < 8 && !socks5_ended(s->socks); i++) {
+		size_t used, want = socks5_want(s->socks);
+		ssize_t n = recv(s->fd, buf, want < sizeof(buf) ? want : sizeof(buf), 0);
+
+		if (n > 0) {
+			/* an error ends the phase; proxy_advance reports it */
+			if (socks5_input(s->socks, buf, (size_t)n, &used) != PS_OK)
+				return;
+			continue;
+		}
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+			return;
+		socks5_close(s->socks, n == 0 ? PS_ERR_CLOSED : net_errno_to_ps(errno));
+		return;
+	}
+}
+
+/* After anything happened in the proxy phase: fail, start the core once
+ * the tunnel is up and our last SOCKS bytes are out, or wait. */
+static void proxy_advance(struct net_session *s, uint64_t now_ns)
+{
+	const uint8_t *p;
+	enum ps_outcome o = socks5_outcome(s->socks);
+	bool pending_out = socks5_output(s->socks, &p) > 0;
+	short events = POLLIN;
+
+	if (o == PS_FAILED) {
+		s->note = socks5_note(s->socks); /* static words: outlive the client */
+		s->proxy_rep = socks5_reply_code(s->socks);
+		fail_early(s, socks5_error(s->socks), now_ns);
+		return;
+	}
+	if (o == PS_SUCCESS && !pending_out) {
+		core_start(s, now_ns);
+		return;
+	}
+	if (o == PS_SUCCESS)
+		events = 0; /* what comes in now is the peer's: the core reads it */
+	if (pending_out)
+		events |= POLLOUT;
+	net_watch_set_events(s->loop, s->watch_id, events);
+	net_watch_set_deadline(s->loop, s->watch_id, s->deadline_ns);
+}
+
+static void proxy_start(struct net_session *s, uint64_t now_ns)
+{
+	int r;
+
+	s->proxy_connected_ns = now_ns;
+	net_sock_local(s->proxy_local, s->fd);
+	s->state = NET_SESS_PROXY;
+	if (s->ops->on_proxy_connected)
+		s->ops->on_proxy_connected(s->ctx, s);
+	proxy_drain(s); /* the greeting, queued at init */
+	if ((r = proxy_flush(s)) != PS_OK) {
+		socks5_close(s->socks, r);
+		proxy_drain(s);
+	}
+	proxy_advance(s, now_ns);
+}
+
+static void proxy_io(struct net_session *s, short revents, uint64_t now_ns)
+{
+	int r;
+
+	if (revents == 0) {
+		socks5_close(s->socks, PS_ERR_TIMEOUT);
+	} else {
+		if ((revents & (POLLIN | POLLHUP | POLLERR)) && !socks5_ended(s->socks))
+			proxy_readable(s);
+		if (socks5_outcome(s->socks) != PS_FAILED && (r = proxy_flush(s)) != PS_OK) {
+			if (socks5_outcome(s->socks) == PS_SUCCESS) {
+				/* the reply came before our request was out, then the
+				 * link broke: the proxy's failure all the same */
+				proxy_drain(s);
+				fail_early(s, PS_ERR_PROXY_CLOSED, now_ns);
+				return;
+			}
+			socks5_close(s->socks, r);
+		}
+	}
+	proxy_drain(s);
+	proxy_advance(s, now_ns);
+}
+
 static void on_io(struct net_loop *loop, void *ctx, short revents, uint64_t now_ns)
 {
 	struct net_session *s = ctx;
@@ -256,12 +405,23 @@ static void on_io(struct net_loop *loop, void *ctx, short revents, uint64_t now_
 
 	(void)loop;
 	if (s->state == NET_SESS_CONNECTING) {
-		if (revents == 0)
-			fail_early(s, PS_ERR_TIMEOUT, now_ns);
-		else if ((r = net_sock_error(s->fd)) != PS_OK)
+		if (revents == 0) {
+			fail_early(s, s->proxied ? PS_ERR_PROXY_TIMEOUT : PS_ERR_TIMEOUT, now_ns);
+		} else if ((r = net_sock_error(s->fd)) != PS_OK) {
+			if (s->proxied) {
+				s->proxy_cause = r;
+				r = PS_ERR_PROXY_UNAVAILABLE;
+			}
 			fail_early(s, r, now_ns);
-		else
+		} else if (s->proxied) {
+			proxy_start(s, now_ns);
+		} else {
 			core_start(s, now_ns);
+		}
+		return;
+	}
+	if (s->state == NET_SESS_PROXY) {
+		proxy_io(s, revents, now_ns);
 		return;
 	}
 	if ((revents == 0 && s->state == NET_SESS_OPEN) ||
@@ -310,6 +470,59 @@ int net_session_connect(struct net_session *s, struct net_loop *loop,
 	s->outbound = true;
 	s->state = NET_SESS_CONNECTING;
 	if ((r = net_sock_connect(&s->fd, addr, p->source)) != PS_OK) {
+		fail_early(s, r, net_now_ns());
+		return PS_OK;
+	}
+	s->watch_id = net_watch_add(loop, s->fd, POLLOUT, s->deadline_ns, on_io, s);
+	if (s->watch_id < 0) {
+		fail_early(s, PS_ERR_NOMEM, net_now_ns());
+		return PS_ERR_NOMEM;
+	}
+	return PS_OK;
+}
+
+int net_session_connect_proxy(struct net_session *s, struct net_loop *loop,
+			      const struct sockaddr_storage *proxy,
+			      const struct socks5_config *socks, const struct net_session_params *p)
+{
+	const struct socks5_addr *d = &socks->dest;
+	struct sockaddr_storage addr;
+	int r;
+
+	/* the peer's address when it is one; a name stays a name */
+	memset(&addr, 0, sizeof(addr));
+	if (d->atyp == SOCKS5_ATYP_IPV4 && d->len == 4) {
+		struct sockaddr_in *a = (struct sockaddr_in *)&addr;
+		a->sin_family = AF_INET;
+		memcpy(&a->sin_addr, d->addr, 4);
+		a->sin_port = htons(d->port);
+	} else if (d->atyp == SOCKS5_ATYP_IPV6 && d->len == 16) {
+		struct sockaddr_in6 *a = (struct sockaddr_in6 *)&addr;
+		a->sin6_family = AF_INET6;
+		memcpy(&a->sin6_addr, d->addr, 16);
+		a->sin6_port = htons(d->port);
+	}
+	setup(s, loop, &addr, p);
+	socks5_addr_format(s->name, d);
+	s->outbound = true;
+	s->proxied = true;
+	s->proxy_addr = *proxy;
+	s->proxy_rep = -1;
+	net_addr_format(s->proxy_name, proxy);
+	s->state = NET_SESS_CONNECTING;
+	if (!(s->socks = malloc(sizeof(*s->socks)))) {
+		fail_early(s, PS_ERR_NOMEM, net_now_ns());
+		return PS_ERR_NOMEM;
+	}
+	if ((r = socks5_init(s->socks, socks)) != PS_OK) {
+		fail_early(s, r, net_now_ns());
+		return PS_OK;
+	}
+	if ((r = net_sock_connect(&s->fd, proxy, p->source)) != PS_OK) {
+		if (r != PS_ERR_SYSTEM) {
+			s->proxy_cause = r;
+			r = PS_ERR_PROXY_UNAVAILABLE;
+		}
 		fail_early(s, r, net_now_ns());
 		return PS_OK;
 	}

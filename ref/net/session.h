@@ -9,6 +9,14 @@
  * each on once, in protocol-neutral terms (struct net_event). It never
  * prints and knows nothing of either protocol: a core plugs in through
  * struct net_core_ops (see net/cores.h for the two adapters).
+ *
+ * Through a SOCKS5 proxy (net_session_connect_proxy) a session has a
+ * proxy phase between the TCP connect and the core's start: it connects to
+ * the proxy, runs the SOCKS5 client (core/socks5.h) and hands its events
+ * on through on_proxy_event; once the tunnel is up the core starts on the
+ * same socket as if connected to the peer. The one deadline covers the
+ * proxy connect, the negotiation and the handshake. A failure of the
+ * proxy phase is a PS_ERR_PROXY_*, never one of the peer's.
  */
 #ifndef PS_NET_SESSION_H
 #define PS_NET_SESSION_H
@@ -19,10 +27,15 @@
 
 #include "core/contract.h"
 #include "core/err.h"
+#include "core/socks5.h"
 #include "net/loop.h"
 #include "net/sock.h"
 
 struct net_session;
+
+/* A peer's name as the session shows it: "1.2.3.4:8333", "[::1]:8333", or
+ * through a proxy a name and port ("example.onion:8333"). */
+#define NET_PEERSTRLEN SOCKS5_ADDRSTRLEN
 
 /* What a core reported, in the terms every protocol shares: the session
  * pulls these through net_core_ops.next_event and hands each on once. */
@@ -96,6 +109,13 @@ struct net_session_ops {
 	/* one event of the core, in order; SUCCESS and FAILED too (the
 	 * result follows through on_result) */
 	void (*on_event)(void *ctx, struct net_session *s, const struct net_event *ev);
+	/* through a proxy: the TCP connection to the proxy is up
+	 * (s->proxy_local). May be NULL. */
+	void (*on_proxy_connected)(void *ctx, struct net_session *s);
+	/* through a proxy: one event of the SOCKS5 client, in order (SUCCESS
+	 * and FAILED too; a failure's result follows through on_result).
+	 * May be NULL. */
+	void (*on_proxy_event)(void *ctx, struct net_session *s, const struct socks5_event *ev);
 	/* the outcome is known (s->outcome, s->err, s->note, s->waiting);
 	 * called once, before a successful connection lingers */
 	void (*on_result)(void *ctx, struct net_session *s);
@@ -116,6 +136,7 @@ struct net_shape {
 
 enum net_session_state {
 	NET_SESS_CONNECTING,
+	NET_SESS_PROXY,	   /* through a proxy: SOCKS5 negotiation running */
 	NET_SESS_OPEN,	   /* handshake running */
 	NET_SESS_LINGER,   /* handshake succeeded; kept open for linger_ns, the core's
 			    * expiry still applied (a timer past the linger's end never
@@ -132,8 +153,9 @@ struct net_session {
 	bool outbound;
 	enum net_session_state state;
 	struct sockaddr_storage addr;
-	char name[NET_ADDRSTRLEN];
-	char local[NET_ADDRSTRLEN];		 /* our end, once connected */
+	char name[NET_PEERSTRLEN];  /* the peer: its address, or through a proxy its name */
+	char local[NET_PEERSTRLEN]; /* our end as the peer sees it, once connected: our
+				     * socket's, or through a proxy the reply's BND */
 	uint64_t start_ns, connected_ns, end_ns; /* end: when the outcome was known */
 	uint64_t deadline_ns;			 /* overall: connect + handshake */
 	uint64_t last_recv_ns; /* when a byte last arrived; 0 if none yet (listen's
@@ -157,6 +179,20 @@ struct net_session {
 	bool cut;		/* close_mid: we hung up mid-message; nothing more goes out */
 	uint64_t next_write_ns; /* shaped writes wait until then */
 	void *user;		/* the caller's; kept across setup */
+
+	/* through a proxy (else proxied false and the rest zero): addr is
+	 * the peer's when numeric, all zero (AF_UNSPEC) for a name */
+	bool proxied;
+	struct sockaddr_storage proxy_addr;
+	char proxy_name[NET_ADDRSTRLEN];  /* the proxy, "127.0.0.1:9050" */
+	char proxy_local[NET_ADDRSTRLEN]; /* our end of the connection to the proxy */
+	uint64_t proxy_connected_ns;	  /* the TCP connection to the proxy is up; 0 before */
+	int proxy_cause;		  /* PS_ERR_PROXY_UNAVAILABLE: why (PS_ERR_REFUSED, ...) */
+	int proxy_rep;			  /* the CONNECT reply's REP once read, else -1 */
+	/* the SOCKS5 client, allocated for the proxy phase only (a session
+	 * without a proxy carries none of it), wiped and freed once the
+	 * tunnel is up or the session ends */
+	struct socks5 *socks;
 };
 
 /* What a session needs besides its socket. */
@@ -177,6 +213,16 @@ struct net_session_params {
 PS_MUST_CHECK int net_session_connect(struct net_session *s, struct net_loop *loop,
 				      const struct sockaddr_storage *addr,
 				      const struct net_session_params *p);
+
+/* Start an outbound session to socks->dest through the SOCKS5 proxy at
+ * proxy: connect to the proxy, negotiate (socks is copied, credentials
+ * and all), then start the core. Failures to start, a bad socks config
+ * included (PS_ERR_INVALID_ARG), are reported through on_result and
+ * on_done, so the call itself only fails with PS_ERR_NOMEM. */
+PS_MUST_CHECK int net_session_connect_proxy(struct net_session *s, struct net_loop *loop,
+					    const struct sockaddr_storage *proxy,
+					    const struct socks5_config *socks,
+					    const struct net_session_params *p);
 
 /* Take an accepted socket fd from addr and start the core at once. */
 PS_MUST_CHECK int net_session_accept(struct net_session *s, struct net_loop *loop, int fd,

@@ -204,6 +204,12 @@ void net_addr_ip16(uint8_t out[16], const struct sockaddr_storage *ss)
 		memcpy(out, &((const struct sockaddr_in6 *)ss)->sin6_addr, 16);
 		return;
 	}
+	if (ss->ss_family != AF_INET) {
+		/* no address (a name reached through a proxy): all zero, as
+		 * Core's CService{} */
+		memset(out, 0, 16);
+		return;
+	}
 	memset(out, 0, 10);
 	out[10] = out[11] = 0xff;
 	memcpy(out + 12, &((const struct sockaddr_in *)ss)->sin_addr, 4);

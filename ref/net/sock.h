@@ -56,7 +56,8 @@ bool net_addr_numeric(struct sockaddr_storage *ss, const char *host, uint16_t po
 /* The port of ss (host order). */
 uint16_t net_addr_port(const struct sockaddr_storage *ss);
 
-/* The address of ss as 16 bytes (IPv4 as ::ffff:a.b.c.d), Bitcoin's form. */
+/* The address of ss as 16 bytes (IPv4 as ::ffff:a.b.c.d), Bitcoin's form;
+ * all zero when ss holds no address (AF_UNSPEC). */
 void net_addr_ip16(uint8_t out[16], const struct sockaddr_storage *ss);
 
 /* Raise the soft RLIMIT_NOFILE towards want (capped by the hard limit, or

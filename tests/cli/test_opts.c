@@ -893,6 +893,102 @@ static void test_unknown_short_option_named(void **state)
 	done(&p);
 }
 
+/* --proxy socks5://[USER:PASS@]HOST:PORT: the forms it takes, what it
+ * fills in, and its refusals (each one line, never the password). */
+static void test_proxy(void **state)
+{
+	static const struct {
+		const char *argv;
+		const char *says;
+	} bad[] = {
+		{ "--proxy|http://127.0.0.1:1080|btc|connect|1.2.3.4",
+		  "unknown --proxy scheme 'http'" },
+		{ "--proxy|socks5h://127.0.0.1:1080|btc|connect|1.2.3.4",
+		  "unknown --proxy scheme" },
+		{ "--proxy|://127.0.0.1:1080|btc|connect|1.2.3.4", "unknown --proxy scheme" },
+		{ "--proxy|127.0.0.1:1080|btc|connect|1.2.3.4", "bad --proxy: want socks5://" },
+		{ "--proxy|socks5://|btc|connect|1.2.3.4", "bad --proxy address" },
+		{ "--proxy|socks5://127.0.0.1|btc|connect|1.2.3.4", "give the port" },
+		{ "--proxy|socks5://127.0.0.1:|btc|connect|1.2.3.4", "bad --proxy port" },
+		{ "--proxy|socks5://127.0.0.1:65536|btc|connect|1.2.3.4", "bad --proxy port" },
+		{ "--proxy|socks5://127.0.0.1:1080/|btc|connect|1.2.3.4", "bad --proxy port" },
+		{ "--proxy|socks5://localhost:1080|btc|connect|1.2.3.4", "want a numeric IP" },
+		{ "--proxy|socks5://::1:1080|btc|connect|1.2.3.4", "give the port" },
+		{ "--proxy|socks5://u:topsecret@h.example:1|btc|connect|1.2.3.4", "numeric IP" },
+		{ "--proxy|socks5://@127.0.0.1:1080|btc|connect|1.2.3.4",
+		  "bad --proxy credentials" },
+		{ "--proxy|socks5://u@127.0.0.1:1080|btc|connect|1.2.3.4",
+		  "bad --proxy credentials" },
+		{ "--proxy|socks5://:topsecret@127.0.0.1:1080|btc|connect|1.2.3.4", "credentials" },
+		{ "--proxy|socks5://u:@127.0.0.1:1080|btc|connect|1.2.3.4", "credentials" },
+		{ "--proxy|socks5://127.0.0.1:1080|btc|listen|127.0.0.1:0",
+		  "listen takes no proxy" },
+		{ "--proxy|socks5://127.0.0.1:1080|noise|listen|127.0.0.1:0",
+		  "listen takes no proxy" },
+		{ "--proxy-isolate|btc|listen|127.0.0.1:0", "listen takes no proxy" },
+		{ "--proxy-isolate|btc|connect|1.2.3.4", "does nothing without --proxy" },
+		{ "--proxy-isolate|--proxy|socks5://a:topsecret@1.2.3.4:1|btc|connect|h",
+		  "not both" },
+		{ "--dns-server|1.1.1.1:53|--proxy|socks5://1.2.3.4:1|btc|connect|h",
+		  "--dns-server" },
+	};
+	char user[300], url[400];
+	struct parsed p;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		parse(&p, bad[i].argv);
+		if (p.r != EXIT_USAGE || lines(p.err) != 1 || !strstr(p.err, bad[i].says) ||
+		    strstr(p.err, "topsecret"))
+			fail_msg("'%s': r=%d, stderr '%s', want '%s'", bad[i].argv, p.r, p.err,
+				 bad[i].says);
+		done(&p);
+	}
+
+	parse(&p, "--proxy|socks5://127.0.0.1:9050|btc|connect|x.onion");
+	assert_int_equal(p.r, 0);
+	assert_true(p.o.has_proxy);
+	assert_string_equal(p.o.proxy_host, "127.0.0.1");
+	assert_int_equal(p.o.proxy_port, 9050);
+	assert_null(p.o.proxy_user);
+	assert_false(p.o.proxy_isolate);
+	done(&p);
+
+	/* the scheme in any case; the last '@' ends the credentials, the
+	 * first ':' splits them (a password may hold both) */
+	parse(&p, "--proxy|SOCKS5://alice:p@ss:w@[::1]:1080|noise|connect|h:1");
+	assert_int_equal(p.r, 0);
+	assert_string_equal(p.o.proxy_host, "::1");
+	assert_int_equal(p.o.proxy_port, 1080);
+	assert_int_equal(p.o.proxy_user_len, 5);
+	assert_memory_equal(p.o.proxy_user, "alice", 5);
+	assert_int_equal(p.o.proxy_pass_len, 6);
+	assert_memory_equal(p.o.proxy_pass, "p@ss:w", 6);
+	done(&p);
+
+	parse(&p, "--proxy-isolate|--proxy|socks5://127.0.0.1:9050|seed.example");
+	assert_int_equal(p.r, 0);
+	assert_int_equal(p.o.mode, MODE_SWEEP);
+	assert_true(p.o.proxy_isolate);
+	done(&p);
+
+	/* RFC 1929's one-byte lengths: 255 is the most */
+	memset(user, 'u', 255);
+	user[255] = 0;
+	snprintf(url, sizeof(url), "--proxy|socks5://%s:p@127.0.0.1:1|btc|connect|h", user);
+	parse(&p, url);
+	assert_int_equal(p.r, 0);
+	assert_int_equal(p.o.proxy_user_len, 255);
+	done(&p);
+	memset(user, 'u', 256);
+	user[256] = 0;
+	snprintf(url, sizeof(url), "--proxy|socks5://%s:p@127.0.0.1:1|btc|connect|h", user);
+	parse(&p, url);
+	assert_int_equal(p.r, EXIT_USAGE);
+	assert_non_null(strstr(p.err, "credentials"));
+	done(&p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -910,6 +1006,7 @@ int main(void)
 		cmocka_unit_test(test_numbers_are_not_octal),
 		cmocka_unit_test(test_numbers_no_leading_space),
 		cmocka_unit_test(test_unknown_short_option_named),
+		cmocka_unit_test(test_proxy),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

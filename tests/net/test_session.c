@@ -56,10 +56,10 @@ struct rec {
 	const char *note_done, *waiting_done; /* the same at on_done */
 	uint64_t lost;			      /* the core's events_lost at on_result */
 	uint64_t log_lost;		      /* what the log counted lost by then */
-	bool outbound, started, reported_flag;
+	bool outbound, started, reported_flag, proxied;
 	enum net_session_state state_at_result;
 	uint64_t start_ns, connected_ns, end_ns, done_ns;
-	char name[NET_ADDRSTRLEN], local[NET_ADDRSTRLEN];
+	char name[NET_PEERSTRLEN], local[NET_PEERSTRLEN];
 	void *user;
 	/* at on_done */
 	bool peer_closed;
@@ -184,10 +184,13 @@ static void check_life(const struct rec *r)
 		if (!r->log.lost)
 			assert_true(r->bytes_sent <= sent_bytes(r));
 	} else {
-		/* never started: no core to ask */
+		/* never started: no core to ask (through a proxy, the SOCKS
+		 * client's words and what it waited for) */
 		assert_int_equal(r->events, 0);
-		assert_null(r->note);
-		assert_null(r->waiting);
+		if (!r->proxied) {
+			assert_null(r->note);
+			assert_null(r->waiting);
+		}
 	}
 	/* the note and what it waited for are set by the end: on_done sees
 	 * what on_result saw */
@@ -258,6 +261,7 @@ static void cb_result(void *ctx, struct net_session *s)
 	r->reported_flag = s->reported;
 	r->started = s->started;
 	r->outbound = s->outbound;
+	r->proxied = s->proxied;
 	r->state_at_result = s->state;
 	r->start_ns = s->start_ns;
 	r->end_ns = s->end_ns;
@@ -1315,6 +1319,263 @@ static void test_abort_lingering(void **state)
 	world_free(&w);
 }
 
+/* ---- through a SOCKS5 proxy ---- */
+
+/* A proxy played by the test in the same loop: it checks the greeting
+ * (RFC 1928 section 3, 05 01 00) and the request for 127.0.0.1:8333 (section
+ * 4), answers each, and then either hands the socket to a PONGER session
+ * (the tunnel: the peer is behind it), or closes it. */
+struct fproxy {
+	struct world *w;
+	int fd, watch, step;
+	uint8_t in[64];
+	size_t len;
+	const uint8_t *reply; /* what answers the request (reply and more) */
+	size_t reply_len;
+	bool handoff, silent;
+	struct sockaddr_storage from;
+};
+
+static struct fproxy fp;
+
+static void fp_end(struct fproxy *f)
+{
+	net_watch_del(f->w->tw.loop, f->watch);
+	f->watch = -1;
+}
+
+static void fp_io(struct net_loop *loop, void *ctx, short revents, uint64_t now_ns)
+{
+	struct fproxy *f = ctx;
+	ssize_t n;
+
+	(void)loop, (void)revents, (void)now_ns;
+	n = recv(f->fd, f->in + f->len, f->step == 0 ? 3 - f->len : 10 - f->len, 0);
+	if (n <= 0) {
+		fp_end(f);
+		close(f->fd);
+		return;
+	}
+	f->len += (size_t)n;
+	if (f->silent)
+		f->len = 0;
+	else if (f->step == 0 && f->len == 3) {
+		assert_memory_equal(f->in, "\x05\x01\x00", 3);
+		assert_int_equal(send(f->fd, "\x05\x00", 2, 0), 2);
+		f->len = 0;
+		f->step = 1;
+	} else if (f->step == 1 && f->len == 10) {
+		assert_memory_equal(f->in, "\x05\x01\x00\x01\x7f\x00\x00\x01\x20\x8d", 10);
+		assert_int_equal(send(f->fd, f->reply, f->reply_len, 0), (ssize_t)f->reply_len);
+		fp_end(f);
+		if (f->handoff) {
+			struct conn *c = conn_new(f->w, 1);
+			struct net_session_params p = params(f->w, c, 1);
+			tu_world_accept(&f->w->tw, &c->tc, f->fd, &f->from, &p);
+		} else {
+			close(f->fd);
+		}
+	}
+}
+
+static void fp_accept(struct tu_world *tw, int fd, const struct sockaddr_storage *from)
+{
+	fp.w = tw->user;
+	fp.fd = fd;
+	fp.from = *from;
+	fp.watch = net_watch_add(tw->loop, fd, POLLIN, UINT64_MAX, fp_io, &fp);
+	assert_true(fp.watch >= 0);
+}
+
+/* What the outbound side saw of the proxy phase. */
+static struct {
+	int connected;
+	size_t n;
+	struct socks5_event ev[8];
+	char local[NET_ADDRSTRLEN];
+	int cause;
+	char name[NET_PEERSTRLEN], bound[NET_PEERSTRLEN];
+	bool proxy_connected_before_connected;
+} px;
+
+static void cb_proxy_connected(void *ctx, struct net_session *s)
+{
+	struct conn *c = ctx;
+
+	assert_ptr_equal(&c->tc.s, s);
+	assert_int_equal(s->state, NET_SESS_PROXY);
+	assert_false(s->started);
+	px.connected++;
+	snprintf(px.local, sizeof(px.local), "%s", s->proxy_local);
+	snprintf(px.name, sizeof(px.name), "%s", s->name);
+}
+
+static void cb_proxy_event(void *ctx, struct net_session *s, const struct socks5_event *ev)
+{
+	(void)ctx;
+	assert_false(s->started); /* all before the core */
+	assert_true(px.n < 8);
+	px.ev[px.n++] = *ev;
+}
+
+static void cb_connected_proxied(void *ctx, struct net_session *s)
+{
+	px.proxy_connected_before_connected = px.connected == 1;
+	snprintf(px.bound, sizeof(px.bound), "%s", s->local);
+	cb_connected(ctx, s);
+}
+
+static void cb_result_proxied(void *ctx, struct net_session *s)
+{
+	px.cause = s->proxy_cause;
+	cb_result(ctx, s);
+}
+
+static const struct net_session_ops session_ops_proxy = {
+	.on_connected = cb_connected_proxied,
+	.on_proxy_connected = cb_proxy_connected,
+	.on_proxy_event = cb_proxy_event,
+	.on_event = cb_event,
+	.on_result = cb_result_proxied,
+	.on_done = cb_done,
+};
+
+static void proxy_world(struct world *w, const void *reply, size_t reply_len, bool handoff)
+{
+	memset(&fp, 0, sizeof(fp));
+	memset(&px, 0, sizeof(px));
+	world_init(w, true);
+	w->tw.accept = fp_accept;
+	w->ops[0] = &session_ops_proxy;
+	fp.reply = reply;
+	fp.reply_len = reply_len;
+	fp.handoff = handoff;
+	fp.watch = -1;
+}
+
+static void proxy_connect(struct world *w, const struct sockaddr_storage *proxy)
+{
+	struct conn *c = conn_new(w, 0);
+	struct net_session_params p = params(w, c, 0);
+	struct socks5_config cfg;
+
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.dest.atyp = SOCKS5_ATYP_IPV4;
+	cfg.dest.len = 4;
+	memcpy(cfg.dest.addr, "\x7f\x00\x00\x01", 4);
+	cfg.dest.port = 8333;
+	tu_world_connect_proxy(&w->tw, &c->tc, proxy, &cfg, &p);
+}
+
+/* The tunnel up, the core starts on the same socket: the handshake with
+ * the peer behind the proxy succeeds; the proxy's steps came first, and
+ * 'local' is the reply's BND. */
+static void test_proxy_tunnel(void **state)
+{
+	static const uint8_t reply[] = { 5, 0, 0, 1, 10, 0, 0, 9, 0x01, 0xbb };
+	static const enum socks5_msg order[] = { SOCKS5_MSG_GREETING, SOCKS5_MSG_METHOD,
+						 SOCKS5_MSG_CONNECT, SOCKS5_MSG_REPLY };
+	struct world w;
+
+	(void)state;
+	proxy_world(&w, reply, sizeof(reply), true);
+	proxy_connect(&w, &w.tw.laddr);
+	world_run(&w);
+	check_life(&w.rec[0]);
+	check_life(&w.rec[1]);
+	assert_int_equal(w.rec[0].outcome, PS_SUCCESS);
+	assert_int_equal(w.rec[1].outcome, PS_SUCCESS);
+	assert_int_equal(px.connected, 1);
+	assert_true(px.proxy_connected_before_connected);
+	assert_string_equal(px.name, "127.0.0.1:8333");
+	assert_string_equal(w.rec[0].name, "127.0.0.1:8333");
+	assert_string_equal(px.bound, "10.0.0.9:443");
+	assert_int_equal(strncmp(px.local, "127.0.0.1:", 10), 0);
+	assert_int_equal(px.n, 5);
+	for (size_t i = 0; i < 4; i++)
+		assert_int_equal(px.ev[i].msg, order[i]);
+	assert_int_equal(px.ev[4].type, SOCKS5_EV_SUCCESS);
+	world_free(&w);
+}
+
+/* The peer's first bytes in the same segment as the CONNECT reply: they
+ * reach the core, not the SOCKS client (the pinger succeeds on them). */
+static void test_proxy_reply_and_peer_bytes_together(void **state)
+{
+	static const uint8_t reply[] = { 5, 0, 0, 1, 0, 0, 0, 0, 0, 0, 'p', 'o', 'n', 'g', '\n' };
+	struct world w;
+
+	(void)state;
+	proxy_world(&w, reply, sizeof(reply), false);
+	proxy_connect(&w, &w.tw.laddr);
+	world_run(&w);
+	check_life(&w.rec[0]);
+	assert_int_equal(w.rec[0].outcome, PS_SUCCESS);
+	assert_true(w.rec[0].started);
+	world_free(&w);
+}
+
+/* REP 5: the proxy's "connection refused"; the core never starts. */
+static void test_proxy_rep_refused(void **state)
+{
+	static const uint8_t reply[] = { 5, 5, 0, 1, 0, 0, 0, 0, 0, 0 };
+	struct world w;
+
+	(void)state;
+	proxy_world(&w, reply, sizeof(reply), false);
+	proxy_connect(&w, &w.tw.laddr);
+	world_run(&w);
+	check_life(&w.rec[0]);
+	assert_int_equal(w.rec[0].outcome, PS_FAILED);
+	assert_int_equal(w.rec[0].err, PS_ERR_PROXY_REFUSED);
+	assert_false(w.rec[0].started);
+	assert_int_equal(w.rec[0].log.starts, 0);
+	assert_int_equal(w.rec[0].connected, 0);
+	assert_int_equal(px.ev[px.n - 1].type, SOCKS5_EV_FAILED);
+	world_free(&w);
+}
+
+/* A proxy that says nothing: the session's one deadline ends the proxy
+ * phase, as the proxy's timeout, waiting for the method selection. */
+static void test_proxy_timeout(void **state)
+{
+	struct world w;
+
+	(void)state;
+	proxy_world(&w, NULL, 0, false);
+	fp.silent = true;
+	w.timeout_ns[0] = 200 * TU_MS;
+	proxy_connect(&w, &w.tw.laddr);
+	world_run(&w);
+	check_life(&w.rec[0]);
+	assert_int_equal(w.rec[0].err, PS_ERR_PROXY_TIMEOUT);
+	assert_string_equal(w.rec[0].waiting, "method selection");
+	assert_true(w.rec[0].end_ns - w.rec[0].start_ns >= 200 * TU_MS);
+	world_free(&w);
+}
+
+/* Nothing listens where the proxy should be: the proxy is unavailable
+ * (why: refused), never the peer's refusal. */
+static void test_proxy_unavailable(void **state)
+{
+	struct world w;
+	struct sockaddr_storage to;
+	int holder = tu_hold_port(&to, false);
+
+	(void)state;
+	memset(&px, 0, sizeof(px));
+	world_init(&w, false);
+	w.ops[0] = &session_ops_proxy;
+	proxy_connect(&w, &to);
+	world_run(&w);
+	check_life(&w.rec[0]);
+	assert_int_equal(w.rec[0].err, PS_ERR_PROXY_UNAVAILABLE);
+	assert_int_equal(px.cause, PS_ERR_REFUSED);
+	assert_int_equal(px.connected, 0);
+	world_free(&w);
+	close(holder);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1350,6 +1611,11 @@ int main(void)
 		cmocka_unit_test(test_abort_connecting),
 		cmocka_unit_test(test_abort_open),
 		cmocka_unit_test(test_abort_lingering),
+		cmocka_unit_test(test_proxy_tunnel),
+		cmocka_unit_test(test_proxy_reply_and_peer_bytes_together),
+		cmocka_unit_test(test_proxy_rep_refused),
+		cmocka_unit_test(test_proxy_timeout),
+		cmocka_unit_test(test_proxy_unavailable),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -160,6 +160,14 @@ void tu_world_connect(struct tu_world *w, struct tu_conn *c, const struct sockad
 	assert_int_equal(net_session_connect(&c->s, w->loop, to, p), PS_OK);
 }
 
+void tu_world_connect_proxy(struct tu_world *w, struct tu_conn *c,
+			    const struct sockaddr_storage *proxy, const struct socks5_config *socks,
+			    const struct net_session_params *p)
+{
+	link_conn(w, c);
+	assert_int_equal(net_session_connect_proxy(&c->s, w->loop, proxy, socks, p), PS_OK);
+}
+
 void tu_world_accept(struct tu_world *w, struct tu_conn *c, int fd,
 		     const struct sockaddr_storage *from, const struct net_session_params *p)
 {

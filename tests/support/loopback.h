@@ -68,6 +68,10 @@ void tu_world_close_listener(struct tu_world *w);
  * immediate failure c is already freed when it returns. */
 void tu_world_connect(struct tu_world *w, struct tu_conn *c, const struct sockaddr_storage *to,
 		      const struct net_session_params *p);
+/* The same, outbound through the SOCKS5 proxy at proxy to socks->dest. */
+void tu_world_connect_proxy(struct tu_world *w, struct tu_conn *c,
+			    const struct sockaddr_storage *proxy, const struct socks5_config *socks,
+			    const struct net_session_params *p);
 void tu_world_accept(struct tu_world *w, struct tu_conn *c, int fd,
 		     const struct sockaddr_storage *from, const struct net_session_params *p);
 
