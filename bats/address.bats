@@ -5,8 +5,9 @@
 # of the managed bcoin target over the same cases; a Noise shim passed by
 # path (`--target noise=build/conformance/flynn-shim`) those of the managed
 # flynn target over every Noise case. The node is started exactly as the
-# bcoin config's shared node starts (targets/bcoin.json "run": bcoin/start DIR, no
-# other argument: regtest, --memory=true, loopback, --only 127.0.0.1:1);
+# bcoin config's shared node starts (targets/bcoin.json "run": bcoin/start
+# DIR -- --max-inbound=64: regtest, --memory=true, loopback, --only
+# 127.0.0.1:1, room for the runner's cases at once);
 # the address target is given bcoin.json's divergences (config=), as it
 # has no config of its own. Loopback only.
 
@@ -40,7 +41,7 @@ setup_file() {
 
 	NODE=$BATS_FILE_TMPDIR/node
 	export NODE
-	"$PS_ROOT/conformance/bcoin/start" "$NODE" >&2 3>&-
+	"$PS_ROOT/conformance/bcoin/start" "$NODE" -- --max-inbound=64 >&2 3>&-
 	# shellcheck disable=SC1091
 	. "$NODE/ports"
 	export BCOIN_PORT BCOIN_PID
