@@ -300,8 +300,12 @@ PS_MUST_CHECK static int read_handshake(struct noise_peer *p, enum noise_peer_ms
 	if (len > fixed && (r = noise_buf_reserve(&p->payload, len - fixed, len - fixed, 0)) != PS_OK)
 		return r;
 	if ((r = noise_hs_read_message(&p->hs, p->payload.p, p->payload.cap, &got, msg, len)) !=
-	    PS_OK)
+	    PS_OK) {
+		/* nothing kept: whatever was written is wiped, the room goes back */
+		noise_buf_wrote(&p->payload, p->payload.cap);
+		noise_buf_release(&p->payload);
 		return r;
+	}
 	noise_buf_wrote(&p->payload, got);
 	p->has_payload = true;
 	p->payload_len = got;
