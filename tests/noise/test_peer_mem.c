@@ -29,14 +29,16 @@ static void config(struct noise_peer_config *c, const struct noise_mem *mem, uin
 	c->mem = mem;
 }
 
-/* Everything p has queued into q, in one piece; the bytes moved. */
+/* Everything from has queued into to, in one piece; the bytes moved. */
 static size_t move(struct noise_peer *from, struct noise_peer *to)
 {
 	const uint8_t *data;
 	size_t n = noise_peer_output(from, &data);
 
 	if (n) {
-		(void)noise_peer_input(to, NOW + 1, data, n);
+		/* a failure shows in the receiver's outcome */
+		if (noise_peer_input(to, NOW + 1, data, n) != PS_OK)
+			assert_int_equal(noise_peer_outcome(to), PS_FAILED);
 		noise_peer_consume(from, n);
 	}
 	return n;
