@@ -68,8 +68,7 @@ static void probe_put(void *ctx, void *block, size_t len)
  * not a peer's doing. */
 static bool unauthenticated(const struct noise_conn *nc)
 {
-	return !nc->rc.s.outbound && nc->rc.s.started &&
-	       !noise_peer_authenticated(&nc->core.peer);
+	return !nc->rc.s.outbound && nc->rc.s.started && !noise_peer_authenticated(&nc->core.peer);
 }
 
 /* The table of unauthenticated connections that hold memory, and nc (which

@@ -25,9 +25,9 @@ enum {
  * runner's parallel cases or a client's retries, and still a small share
  * of a listener's slots (1,024 descriptors leave 960). */
 #define CLI_DEFAULT_MAX_PER_IP 32
-/* 16 MiB: 256 whole 64 KiB frames at once; with the fixed ~2.9 KB of a
- * stalled Noise connection, 20,000 of them (the hard descriptor limit of
- * a common host) fit in about 75 MiB. */
+/* 16 MiB: 256 whole 64 KiB frames at once. With the fixed ~3 KB of a
+ * stalled Noise connection, 20,000 of them (a common hard descriptor
+ * limit) take about 60 MiB, and the budget's 16 more at most. */
 #define CLI_DEFAULT_MAX_UNAUTH_MEM ((uint64_t)16 << 20)
 
 enum cli_mode {

@@ -86,8 +86,7 @@ static size_t mem_weight(const struct net_admit_mem *tab, size_t i, size_t req, 
 
 /* True when entry a goes before entry b: the larger first, then the
  * earlier accepted, then the lower index (a strict order: no two tie). */
-static bool mem_before(const struct net_admit_mem *tab, size_t a, size_t b, size_t req,
-		       size_t need)
+static bool mem_before(const struct net_admit_mem *tab, size_t a, size_t b, size_t req, size_t need)
 {
 	size_t wa = mem_weight(tab, a, req, need), wb = mem_weight(tab, b, req, need);
 
@@ -120,7 +119,7 @@ size_t net_admit_memory_victims(size_t *victims, const struct net_admit_mem *tab
 			break;
 		victims[k++] = best;
 		held -= mem_weight(tab, best, req, need) < held ? mem_weight(tab, best, req, need)
-								 : held;
+								: held;
 	}
 	return k;
 }

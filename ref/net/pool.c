@@ -6,11 +6,11 @@
 #include <unistd.h>
 
 struct net_pool {
-	size_t block;	/* bytes of a pooled block, whole pages */
+	size_t block; /* bytes of a pooled block, whole pages */
 	size_t page;
-	size_t keep;	/* idle blocks kept at most */
+	size_t keep; /* idle blocks kept at most */
 	size_t n_idle;
-	void **idle;	/* keep slots */
+	void **idle; /* keep slots */
 	struct net_pool_stats st;
 };
 

@@ -23,10 +23,10 @@ struct net_pool;
 
 /* What a pool holds now. */
 struct net_pool_stats {
-	size_t lent;	    /* blocks (and larger mappings) out */
-	size_t lent_bytes;  /* their mapped bytes */
-	size_t idle;	    /* blocks on the free list (no resident pages) */
-	size_t peak_lent;   /* the most ever out at once */
+	size_t lent;	     /* blocks (and larger mappings) out */
+	size_t lent_bytes;   /* their mapped bytes */
+	size_t idle;	     /* blocks on the free list (no resident pages) */
+	size_t peak_lent;    /* the most ever out at once */
 	size_t maps, unmaps; /* mmap and munmap calls so far */
 };
 

@@ -43,12 +43,12 @@ struct noise_mem {
  * block. The struct holding it must not move while a block is lent, nor
  * while p points at small. */
 struct noise_buf {
-	uint8_t *p;	  /* small, or the lent block */
-	size_t cap;	  /* bytes at p */
-	size_t lent;	  /* the len the block was asked with; 0: p is small */
-	size_t used;	  /* bytes of p written: what release wipes */
-	uint8_t *small;	  /* the fixed array */
-	size_t small_cap; /* its size */
+	uint8_t *p;		     /* small, or the lent block */
+	size_t cap;		     /* bytes at p */
+	size_t lent;		     /* the len the block was asked with; 0: p is small */
+	size_t used;		     /* bytes of p written: what release wipes */
+	uint8_t *small;		     /* the fixed array */
+	size_t small_cap;	     /* its size */
 	const struct noise_mem *mem; /* NULL: no lender, small only */
 };
 

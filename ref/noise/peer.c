@@ -297,7 +297,8 @@ PS_MUST_CHECK static int read_handshake(struct noise_peer *p, enum noise_peer_ms
 	int r;
 
 	/* the reader refused anything shorter than the fixed part */
-	if (len > fixed && (r = noise_buf_reserve(&p->payload, len - fixed, len - fixed, 0)) != PS_OK)
+	if (len > fixed &&
+	    (r = noise_buf_reserve(&p->payload, len - fixed, len - fixed, 0)) != PS_OK)
 		return r;
 	if ((r = noise_hs_read_message(&p->hs, p->payload.p, p->payload.cap, &got, msg, len)) !=
 	    PS_OK) {

@@ -451,10 +451,14 @@ static void test_reader_lender_refuses(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_decode),	       cmocka_unit_test(test_limits),
-		cmocka_unit_test(test_encode),	       cmocka_unit_test(test_roundtrip),
-		cmocka_unit_test(test_reader_cuts),    cmocka_unit_test(test_reader_min_len),
-		cmocka_unit_test(test_reader_largest), cmocka_unit_test(test_reader_lent_cuts),
+		cmocka_unit_test(test_decode),
+		cmocka_unit_test(test_limits),
+		cmocka_unit_test(test_encode),
+		cmocka_unit_test(test_roundtrip),
+		cmocka_unit_test(test_reader_cuts),
+		cmocka_unit_test(test_reader_min_len),
+		cmocka_unit_test(test_reader_largest),
+		cmocka_unit_test(test_reader_lent_cuts),
 		cmocka_unit_test(test_reader_announced_only),
 		cmocka_unit_test(test_reader_lender_refuses),
 	};

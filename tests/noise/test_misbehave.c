@@ -465,14 +465,10 @@ int main(void)
 	if (noise_buf_reserve(&q.buf, QCAP, QCAP, 0) != PS_OK)
 		return 1;
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_untouched),
-		cmocka_unit_test(test_lender_refuses),
-		cmocka_unit_test(test_flips),
-		cmocka_unit_test(test_truncate_and_prefix),
-		cmocka_unit_test(test_extra_frames),
-		cmocka_unit_test(test_corrupt_then_valid),
-		cmocka_unit_test(test_silent),
-		cmocka_unit_test(test_no_room),
+		cmocka_unit_test(test_untouched),    cmocka_unit_test(test_lender_refuses),
+		cmocka_unit_test(test_flips),	     cmocka_unit_test(test_truncate_and_prefix),
+		cmocka_unit_test(test_extra_frames), cmocka_unit_test(test_corrupt_then_valid),
+		cmocka_unit_test(test_silent),	     cmocka_unit_test(test_no_room),
 		cmocka_unit_test(test_echo_and_e),
 	};
 	return cmocka_run_group_tests_name("noise misbehave", tests, NULL, NULL);

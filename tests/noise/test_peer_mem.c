@@ -201,7 +201,7 @@ static void test_large_exchange_and_authenticated(void **state)
 	assert_false(noise_peer_authenticated(&i));
 	assert_false(noise_peer_authenticated(&r));
 	assert_int_equal(move(&i, &r), 2 + 48 + sizeof(p1)); /* msg1 */
-	assert_int_equal(mi.out, 0); /* its queue drained: the block went back */
+	assert_int_equal(mi.out, 0);		    /* its queue drained: the block went back */
 	assert_false(noise_peer_authenticated(&r)); /* anyone can make msg1 */
 	assert_int_equal(move(&r, &i), 2 + 48 + sizeof(p2)); /* msg2 */
 	assert_true(noise_peer_authenticated(&i));

@@ -48,9 +48,9 @@ struct tu_mem {
 	size_t out;	  /* blocks lent now */
 	size_t out_bytes; /* their asked lengths */
 	size_t gets, puts;
-	size_t largest;	   /* the largest len asked for */
-	size_t refuse_at;  /* 0: never; else the get that would make out_bytes pass it */
-	int refuse_err;	   /* what a refused get returns (PS_ERR_NOMEM when 0) */
+	size_t largest;	  /* the largest len asked for */
+	size_t refuse_at; /* 0: never; else the get that would make out_bytes pass it */
+	int refuse_err;	  /* what a refused get returns (PS_ERR_NOMEM when 0) */
 };
 void tu_mem_init(struct tu_mem *m);
 
