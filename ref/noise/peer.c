@@ -24,6 +24,10 @@
 #include "noise/frame.h"
 #include "noise/misbehave.h"
 
+/* every request to the lender stays within what noise/mem.h promises it */
+_Static_assert(NOISE_PEER_OUT_MAX <= NOISE_MEM_MAX, "the queue's block is the largest request");
+_Static_assert(NOISE_MAX_MSG <= NOISE_MEM_BLOCK, "a frame fits one block");
+
 static const char nnpsk2[] = "NNpsk2";
 static const char held_note[] = "after the transport message, echo withheld";
 
