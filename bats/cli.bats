@@ -57,6 +57,8 @@ a Noise option was given to a Bitcoin mode|--prologue 00 btc connect 127.0.0.1
 --max-inbound is for listen|--max-inbound 3 noise connect 127.0.0.1:1
 bad --max-inbound '0'|--max-inbound 0 btc listen 127.0.0.1:0
 bad --max-per-ip 'x'|--max-per-ip x noise listen 127.0.0.1:0
+--max-unauth-mem is for listen|--max-unauth-mem 1M noise connect 127.0.0.1:1
+bad --max-unauth-mem '1T'|--max-unauth-mem 1T noise listen 127.0.0.1:0
 bad DNS server|--dns-server nowhere seed.example
 bad target '::1:18444': an IPv6 address with a port goes in brackets ([::1]:18444)|btc connect ::1:18444
 bad target '127.0.0.1:1:2'|btc connect 127.0.0.1:1:2

@@ -23,7 +23,7 @@ static void reader_walk(const uint8_t *s, size_t len, size_t cut, size_t min_len
 	static struct noise_frame_reader rd;
 	size_t pos = 0, off = 0; /* pos: where the current frame starts */
 
-	noise_frame_reader_init(&rd);
+	noise_frame_reader_init(&rd, &fuzz_mem);
 	while (off < len) {
 		size_t end = off < cut ? cut : len, mlen = 7, used = 9, dl, du;
 		uint8_t *msg = NULL;
@@ -43,6 +43,8 @@ static void reader_walk(const uint8_t *s, size_t len, size_t cut, size_t min_len
 			FUZZ_ASSERT(noise_frame_read(&rd, &msg, &mlen, &used, s + off, len - off,
 						     min_len) == PS_ERR_BAD_SIZE &&
 				    used == 0);
+			/* nothing lent for a refused header */
+			FUZZ_ASSERT(fuzz_mem_out() == 0);
 			return;
 		}
 		FUZZ_ASSERT(r == PS_OK && mlen >= min_len);
@@ -58,6 +60,7 @@ static void reader_walk(const uint8_t *s, size_t len, size_t cut, size_t min_len
 			    PS_ERR_NEED_MORE);
 	}
 	noise_frame_reader_wipe(&rd);
+	FUZZ_ASSERT(fuzz_mem_out() == 0); /* every block back */
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

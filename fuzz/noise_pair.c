@@ -184,6 +184,7 @@ static void peer_pair(struct fdp *f)
 	size_t l1, l2, lt, hl[2], n;
 
 	memset(&c, 0, sizeof(c));
+	c.mem = &fuzz_mem;
 	c.protocol = protocols[sel % 5];
 	fdp_bytes(f, c.psk, sizeof(c.psk));
 	c.prologue_len = fdp_below(f, sizeof(prologue) + 1);
@@ -250,6 +251,7 @@ static void peer_pair(struct fdp *f)
 	}
 	noise_peer_free(&peer[0]);
 	noise_peer_free(&peer[1]);
+	FUZZ_ASSERT(fuzz_mem_out() == 0); /* every block back */
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

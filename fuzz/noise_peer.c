@@ -60,7 +60,8 @@ static void check(struct noise_peer *p, struct model *md)
 	}
 	FUZZ_ASSERT(p->ev_count <= NOISE_PEER_EVENTS);
 	FUZZ_ASSERT(p->rx.hdr_len <= 2 && p->rx.have <= p->rx.need);
-	FUZZ_ASSERT(p->out.off <= p->out.len && p->out.len <= sizeof(p->out.buf));
+	FUZZ_ASSERT(p->out.off <= p->out.len && p->out.len <= p->out.buf.cap &&
+		    p->out.len <= NOISE_PEER_OUT_MAX);
 	switch (noise_peer_outcome(p)) {
 	case PS_SUCCESS: {
 		size_t hl;
@@ -210,6 +211,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	fuzz_crypto_init();
 	memset(&c, 0, sizeof(c));
+	c.mem = &fuzz_mem;
 	memset(&md, 0, sizeof(md));
 	md.role = role;
 	md.cfg = &c;
@@ -240,6 +242,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (r != PS_OK) {
 		FUZZ_ASSERT(c.protocol && (r == PS_ERR_UNSUPPORTED));
 		noise_peer_free(&peer);
+		FUZZ_ASSERT(fuzz_mem_out() == 0);
 		return 0;
 	}
 	FUZZ_ASSERT(noise_peer_expiry(&peer) > now || noise_peer_expiry(&peer) == UINT64_MAX);
@@ -319,5 +322,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FUZZ_ASSERT(md.success + md.failed == 1);
 	FUZZ_ASSERT(strcmp(ps_outcome_name(noise_peer_outcome(&peer)), "PENDING") != 0);
 	noise_peer_free(&peer);
+	FUZZ_ASSERT(fuzz_mem_out() == 0); /* every block back */
 	return 0;
 }

@@ -54,3 +54,32 @@ void fuzz_stderr_restore(void)
 	if (saved_stderr)
 		stderr = saved_stderr;
 }
+
+static size_t mem_out;
+
+static int mem_get(void *ctx, size_t len, void **block)
+{
+	(void)ctx;
+	FUZZ_ASSERT(len >= 1 && len <= NOISE_MEM_MAX);
+	if (!(*block = malloc(len)))
+		return PS_ERR_NOMEM;
+	memset(*block, 0xa5, len);
+	mem_out++;
+	return PS_OK;
+}
+
+static void mem_put(void *ctx, void *block, size_t len)
+{
+	(void)ctx;
+	(void)len;
+	FUZZ_ASSERT(block && mem_out > 0);
+	mem_out--;
+	free(block);
+}
+
+const struct noise_mem fuzz_mem = { mem_get, mem_put, NULL };
+
+size_t fuzz_mem_out(void)
+{
+	return mem_out;
+}

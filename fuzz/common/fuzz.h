@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "crypto/crypto.h"
+#include "noise/mem.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerInitialize(int *argc, char ***argv);
@@ -156,5 +157,10 @@ void fuzz_rng_fill(void *ctx, uint8_t *out, size_t n);
  * still show. */
 void fuzz_stderr_mute(void);
 void fuzz_stderr_restore(void);
+
+/* A lender for the Noise core (noise/mem.h) on malloc. fuzz_mem_out() is
+ * the blocks lent now: 0 once every peer is freed, or the core leaks. */
+extern const struct noise_mem fuzz_mem;
+size_t fuzz_mem_out(void);
 
 #endif

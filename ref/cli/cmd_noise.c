@@ -15,23 +15,154 @@
 #include <unistd.h>
 
 #include "cli/cmd.h"
+#include "cli/events.h"
 #include "cli/run.h"
 #include "core/hex.h"
 #include "crypto/crypto.h"
 #include "net/cores.h"
+#include "net/pool.h"
 
 #define PSK_ENV_DEFAULT "PEERSHAKE_PSK"
 #define PSK_FILE_MAX	256 /* bytes of --psk-file read; a key is 32, or 64 hex and a line end */
 
+#define POOL_KEEP 16 /* idle blocks kept mapped (their pages dropped) */
+
 struct noise_conn {
-	struct run_conn rc; /* first */
+	struct run_conn rc;   /* first */
+	struct noise_mem mem; /* lends from the pool, counting into lent */
+	size_t lent;	      /* bytes this connection has borrowed now */
 	struct net_noise_core core;
 };
 
 struct noise_ctx {
 	struct noise_peer_config cfg; /* the template; its psk is wiped at the end */
 	uint8_t *bufs[4];	      /* prologue, payload1, payload2, transport */
+	struct net_pool *pool;	      /* every connection's blocks */
+	struct noise_mem probe_mem;   /* the pool, uncounted (the start-up probe) */
+	uint64_t budget;	      /* --max-unauth-mem */
+	/* the budget's table, rebuilt when a request would pass it */
+	struct net_admit_mem *mtab;
+	struct noise_conn **mconns;
+	size_t *mvictims;
+	size_t mcap;
 };
+
+/* ---- memory: the pool and the budget for unauthenticated peers ---- */
+
+static int probe_get(void *ctx, size_t len, void **block)
+{
+	struct noise_ctx *x = ctx;
+
+	return (*block = net_pool_get(x->pool, len)) ? PS_OK : PS_ERR_NOMEM;
+}
+
+static void probe_put(void *ctx, void *block, size_t len)
+{
+	struct noise_ctx *x = ctx;
+
+	net_pool_put(x->pool, block, len);
+}
+
+/* What the budget counts: an inbound connection whose peer has not shown
+ * it holds the PSK (noise_peer_authenticated). Our own outbound ones are
+ * not a peer's doing. */
+static bool unauthenticated(const struct noise_conn *nc)
+{
+	return !nc->rc.s.outbound && nc->rc.s.started && !noise_peer_authenticated(&nc->core.peer);
+}
+
+/* The table of unauthenticated connections that hold memory, and nc (which
+ * asks); *req its index, *total what they hold. PS_OK or PS_ERR_NOMEM. */
+static int mem_table(struct run *run, struct noise_ctx *x, struct noise_conn *nc, size_t *n,
+		     size_t *req, size_t *total)
+{
+	size_t k = 0;
+
+	*total = 0;
+	for (struct run_conn *c = run->conns; c; c = c->next) {
+		struct noise_conn *e = (struct noise_conn *)c;
+		if (e != nc && (!e->lent || !unauthenticated(e)))
+			continue;
+		if (k == x->mcap) {
+			size_t cap = x->mcap ? x->mcap * 2 : 64;
+			struct net_admit_mem *t = realloc(x->mtab, cap * sizeof(*t));
+			struct noise_conn **cs;
+			size_t *v;
+			if (!t)
+				return PS_ERR_NOMEM;
+			x->mtab = t;
+			if (!(cs = realloc(x->mconns, cap * sizeof(*cs))))
+				return PS_ERR_NOMEM;
+			x->mconns = cs;
+			if (!(v = realloc(x->mvictims, cap * sizeof(*v))))
+				return PS_ERR_NOMEM;
+			x->mvictims = v;
+			x->mcap = cap;
+		}
+		if (e == nc)
+			*req = k;
+		x->mtab[k].charge = e->lent;
+		x->mtab[k].accepted_ns = c->s.start_ns;
+		x->mconns[k++] = e;
+		*total += e->lent;
+	}
+	*n = k;
+	return PS_OK;
+}
+
+/* nc, not authenticated, asks for len bytes more: evict what the budget
+ * says must go (net_admit_memory_victims). PS_OK: nc may borrow;
+ * PS_ERR_EVICTED: nc itself went (its core fails with that); PS_ERR_NOMEM. */
+static int mem_room(struct run *run, struct noise_ctx *x, struct noise_conn *nc, size_t len)
+{
+	size_t n, req = 0, total, k;
+	bool self = false;
+	uint64_t now = net_now_ns();
+	int r;
+
+	if ((r = mem_table(run, x, nc, &n, &req, &total)) != PS_OK)
+		return r;
+	if (total + len <= x->budget)
+		return PS_OK;
+	k = net_admit_memory_victims(x->mvictims, x->mtab, n, req, len, total,
+				     (size_t)(x->budget < SIZE_MAX ? x->budget : SIZE_MAX));
+	for (size_t i = 0; i < k; i++) {
+		struct noise_conn *v = x->mconns[x->mvictims[i]];
+		run->evicted[NET_ADMIT_MEMORY]++;
+		events_evicted(run, &v->rc, NET_ADMIT_MEMORY, now);
+		if (v == nc)
+			self = true; /* ends through its core: FAILED evicted */
+		else
+			net_session_abort(&v->rc.s, PS_ERR_EVICTED); /* gives its blocks back */
+	}
+	return self ? PS_ERR_EVICTED : PS_OK;
+}
+
+static int conn_get(void *ctx, size_t len, void **block)
+{
+	struct noise_conn *nc = ctx;
+	struct run *run = nc->rc.run;
+	struct noise_ctx *x = run->proto_ctx;
+	void *b;
+	int r;
+
+	if (unauthenticated(nc) && (r = mem_room(run, x, nc, len)) != PS_OK)
+		return r;
+	if (!(b = net_pool_get(x->pool, len)))
+		return PS_ERR_NOMEM;
+	nc->lent += len;
+	*block = b;
+	return PS_OK;
+}
+
+static void conn_put(void *ctx, void *block, size_t len)
+{
+	struct noise_conn *nc = ctx;
+	struct noise_ctx *x = nc->rc.run->proto_ctx;
+
+	net_pool_put(x->pool, block, len);
+	nc->lent -= len;
+}
 
 static const struct noise_peer *conn_peer(const struct run_conn *c)
 {
@@ -156,6 +287,8 @@ static void noise_conn_init(struct run *run, struct run_conn *c)
 	struct noise_ctx *ctx = run->proto_ctx;
 
 	nc->core.tmpl = &ctx->cfg; /* the PSK stays in the one template */
+	nc->mem = (struct noise_mem){ conn_get, conn_put, nc };
+	nc->core.mem = &nc->mem;
 	c->core = &nc->core;
 }
 
@@ -270,6 +403,14 @@ int cmd_noise(struct cli_opts *o)
 	memset(&ctx, 0, sizeof(ctx));
 	if ((status = psk_load(cfg->psk, o)) != 0)
 		goto out;
+	if (!(ctx.pool = net_pool_create(NOISE_MEM_BLOCK, POOL_KEEP))) {
+		fprintf(stderr, "peershake: out of memory\n");
+		status = EXIT_RUNTIME;
+		goto out;
+	}
+	ctx.probe_mem = (struct noise_mem){ probe_get, probe_put, &ctx };
+	ctx.budget = o->max_unauth_mem_set ? o->max_unauth_mem : CLI_DEFAULT_MAX_UNAUTH_MEM;
+	cfg->mem = &ctx.probe_mem; /* each connection's own lender replaces it */
 	cfg->protocol = o->protocol;
 	cfg->rng = cry_rng;
 	cfg->bugs = o->bugs.noise;
@@ -325,5 +466,9 @@ out:
 	cry_memzero(cfg->psk, sizeof(cfg->psk));
 	for (size_t i = 0; i < 4; i++)
 		free(ctx.bufs[i]);
+	free(ctx.mtab);
+	free(ctx.mconns);
+	free(ctx.mvictims);
+	net_pool_destroy(ctx.pool);
 	return status;
 }

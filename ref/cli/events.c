@@ -528,6 +528,7 @@ static void admission_json(struct jobj *j, const size_t refused[NET_ADMIT_NREASO
 		{ "refused_no_descriptors", false, NET_ADMIT_NO_FD },
 		{ "evicted_full", true, NET_ADMIT_FULL },
 		{ "evicted_per_ip", true, NET_ADMIT_PER_IP },
+		{ "evicted_memory", true, NET_ADMIT_MEMORY },
 	};
 
 	juint(j, "refused", total(refused));

@@ -94,6 +94,9 @@ void cli_usage(FILE *f)
 		"                           (Noise section 5), instead of ending the exchange\n"
 		"      --protocol NAME      another hash: Noise_NNpsk2_25519_ChaChaPoly_SHA256 "
 		"...\n"
+		"      --max-unauth-mem BYTES  listen: memory all connections not yet\n"
+		"                           authenticated may buffer (16M; K, M, G suffixes);\n"
+		"                           past it the largest, then oldest, is evicted\n"
 		"\n"
 		"Misbehaviour (conformance and resistance testing):\n"
 		"      --bug NAME           misbehave as NAME (repeatable); a switch for another\n"
@@ -116,6 +119,44 @@ __attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt, ..
 	va_end(ap);
 	fprintf(stderr, " (see peershake --help)\n");
 	return EXIT_USAGE;
+}
+
+static bool parse_u64(const char *s, uint64_t max, uint64_t *out);
+
+/* A byte count: parse_u64's number, optionally followed by K, M or G (KiB,
+ * MiB, GiB), at most 1 TiB. */
+static bool parse_bytes(const char *s, uint64_t *out)
+{
+	char num[32];
+	size_t n = strlen(s);
+	unsigned shift = 0;
+	uint64_t v;
+
+	if (n == 0 || n >= sizeof(num))
+		return false;
+	memcpy(num, s, n + 1);
+	switch (num[n - 1]) {
+	case 'K':
+	case 'k':
+		shift = 10;
+		break;
+	case 'M':
+	case 'm':
+		shift = 20;
+		break;
+	case 'G':
+	case 'g':
+		shift = 30;
+		break;
+	default:
+		break;
+	}
+	if (shift)
+		num[n - 1] = 0;
+	if (!parse_u64(num, (uint64_t)1 << (40 - shift), &v))
+		return false;
+	*out = v << shift;
+	return true;
 }
 
 /* Strict unsigned parse: decimal or 0x hex, the whole string, <= max. No
@@ -179,6 +220,7 @@ enum {
 	OPT_PROTOCOL,
 	OPT_MESSAGES,
 	OPT_CONTINUE_ON_DECRYPT_FAILURE,
+	OPT_MAX_UNAUTH_MEM,
 	OPT_BUG,
 	OPT_LIST_BUGS,
 	OPT_SOURCE,
@@ -220,6 +262,7 @@ static const struct option longopts[] = {
 	{ "protocol", required_argument, NULL, OPT_PROTOCOL },
 	{ "messages", required_argument, NULL, OPT_MESSAGES },
 	{ "continue-on-decrypt-failure", no_argument, NULL, OPT_CONTINUE_ON_DECRYPT_FAILURE },
+	{ "max-unauth-mem", required_argument, NULL, OPT_MAX_UNAUTH_MEM },
 	{ "bug", required_argument, NULL, OPT_BUG },
 	{ "list-bugs", no_argument, NULL, OPT_LIST_BUGS },
 	{ "source", required_argument, NULL, OPT_SOURCE },
@@ -487,6 +530,14 @@ static int take_noise_option(struct cli_opts *o, struct seen *seen, int c, const
 	}
 	case OPT_CONTINUE_ON_DECRYPT_FAILURE:
 		o->continue_on_decrypt_failure = true;
+		break;
+	case OPT_MAX_UNAUTH_MEM:
+		if (!parse_bytes(arg, &o->max_unauth_mem))
+			return usage_error("bad --max-unauth-mem '%s': want bytes, 0..1T (K, M, G: "
+					   "KiB, MiB, GiB)",
+					   arg);
+		o->max_unauth_mem_set = true;
+		seen->admission = "--max-unauth-mem";
 		break;
 	default:
 		return -1;

@@ -26,6 +26,10 @@ enum {
  * runner's parallel cases or a client's retries, and still a small share
  * of a listener's slots (1,024 descriptors leave 960). */
 #define CLI_DEFAULT_MAX_PER_IP 32
+/* 16 MiB: 256 whole 64 KiB frames at once. With the fixed ~3 KB of a
+ * stalled Noise connection, 20,000 of them (a common hard descriptor
+ * limit) take about 60 MiB, and the budget's 16 more at most. */
+#define CLI_DEFAULT_MAX_UNAUTH_MEM ((uint64_t)16 << 20)
 
 enum cli_mode {
 	MODE_NONE,
@@ -92,6 +96,10 @@ struct cli_opts {
 	const char *protocol;
 	uint32_t messages;		  /* --messages: 0 = not given (1) */
 	bool continue_on_decrypt_failure; /* --continue-on-decrypt-failure */
+	/* noise listen: bytes the connections not yet authenticated may
+	 * borrow for buffers, together; CLI_DEFAULT_MAX_UNAUTH_MEM unless set */
+	uint64_t max_unauth_mem;
+	bool max_unauth_mem_set;
 
 	/* --bug: deliberate misbehaviour */
 	struct bug_set bugs;

@@ -9,6 +9,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <poll.h>
 #include <stdlib.h>
 #include <stdint.h>
@@ -82,6 +85,25 @@ static void on_result(void *ctx, struct net_session *s)
 		wind_down(run, s->user);
 }
 
+/* Connections are small heap chunks: freed, they stay the process's (the
+ * allocator keeps them for reuse, and a heap trims only from its top).
+ * Once the connections open have fallen to half of the most since the
+ * last time, hand the free pages back (glibc's malloc_trim drops every
+ * whole free page, not only the top), so that a flood's memory goes back
+ * after it. Amortized: each trim follows at least as many closes as
+ * connections are left. */
+static void give_back(struct run *run)
+{
+	if (run->active > run->active_peak)
+		run->active_peak = run->active;
+	if (run->active_peak < 256 || run->active > run->active_peak / 2)
+		return;
+#ifdef __GLIBC__
+	(void)malloc_trim(0);
+#endif
+	run->active_peak = run->active;
+}
+
 static void on_done(void *ctx, struct net_session *s)
 {
 	struct run *run = ctx;
@@ -97,6 +119,7 @@ static void on_done(void *ctx, struct net_session *s)
 		c->next->prev = c->prev;
 	run->active--;
 	free(c);
+	give_back(run);
 	start_queued(run);
 }
 
@@ -134,6 +157,8 @@ static struct run_conn *conn_new(struct run *run, unsigned attempt)
 		run->conns->prev = c;
 	run->conns = c;
 	run->active++;
+	if (run->active > run->active_peak)
+		run->active_peak = run->active;
 	return c;
 }
 

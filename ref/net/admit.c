@@ -76,6 +76,54 @@ void net_admit_decide(struct net_admit_decision *out, const struct net_admit_lim
 	}
 }
 
+/* The charge of entry i as the budget weighs it: req's with its need. */
+static size_t mem_weight(const struct net_admit_mem *tab, size_t i, size_t req, size_t need)
+{
+	size_t c = tab[i].charge;
+
+	return i == req ? (SIZE_MAX - c < need ? SIZE_MAX : c + need) : c;
+}
+
+/* True when entry a goes before entry b: the larger first, then the
+ * earlier accepted, then the lower index (a strict order: no two tie). */
+static bool mem_before(const struct net_admit_mem *tab, size_t a, size_t b, size_t req, size_t need)
+{
+	size_t wa = mem_weight(tab, a, req, need), wb = mem_weight(tab, b, req, need);
+
+	if (wa != wb)
+		return wa > wb;
+	if (tab[a].accepted_ns != tab[b].accepted_ns)
+		return tab[a].accepted_ns < tab[b].accepted_ns;
+	return a < b;
+}
+
+size_t net_admit_memory_victims(size_t *victims, const struct net_admit_mem *tab, size_t n,
+				size_t req, size_t need, size_t total, size_t budget)
+{
+	size_t k = 0, held = SIZE_MAX - total < need ? SIZE_MAX : total + need;
+
+	/* The largest buffer is the one that costs the most and that a
+	 * stalled peer fills the furthest; among equals the one that has
+	 * waited longest has had the most time to authenticate. Each round
+	 * takes the next in that order, so the order needs no sort and no
+	 * memory: the next victim is the first entry after the last one. */
+	while (held > budget && k < n) {
+		size_t best = n;
+		for (size_t i = 0; i < n; i++) {
+			if (k && !mem_before(tab, victims[k - 1], i, req, need))
+				continue; /* taken already */
+			if (best == n || mem_before(tab, i, best, req, need))
+				best = i;
+		}
+		if (best == n)
+			break;
+		victims[k++] = best;
+		held -= mem_weight(tab, best, req, need) < held ? mem_weight(tab, best, req, need)
+								: held;
+	}
+	return k;
+}
+
 const char *net_admit_reason_name(enum net_admit_reason r)
 {
 	switch (r) {
@@ -85,6 +133,8 @@ const char *net_admit_reason_name(enum net_admit_reason r)
 		return "per-ip";
 	case NET_ADMIT_NO_FD:
 		return "no-descriptors";
+	case NET_ADMIT_MEMORY:
+		return "memory";
 	case NET_ADMIT_NONE:
 	case NET_ADMIT_NREASONS:
 	default:

@@ -56,6 +56,8 @@ enum net_admit_reason {
 	NET_ADMIT_PER_IP, /* the address held max_per_ip connections */
 	NET_ADMIT_NO_FD,  /* no descriptor to take it with (the shell's, never
 			   * net_admit_decide's) */
+	NET_ADMIT_MEMORY, /* the budget for unauthenticated buffers was full
+			   * (net_admit_memory_victims) */
 	NET_ADMIT_NREASONS
 };
 
@@ -81,7 +83,26 @@ struct net_admit_decision {
 void net_admit_decide(struct net_admit_decision *out, const struct net_admit_limits *lim,
 		      const struct net_admit_conn *tab, size_t n, const uint8_t ip[16]);
 
-/* "full", "per-ip", "no-descriptors"; "none" for NET_ADMIT_NONE. The
+/* A connection that has not authenticated (its handshake has not shown the
+ * peer holds the key) and the bytes it has borrowed for buffers. */
+struct net_admit_mem {
+	size_t charge;	      /* bytes borrowed now */
+	uint64_t accepted_ns; /* when it was accepted */
+};
+
+/* The memory budget for unauthenticated connections: entry req of tab (n
+ * entries, req < n) asks to borrow need more bytes while the n together
+ * hold total (the sum of their charges, which the caller keeps). Which to
+ * evict so that what stays fits in budget: the largest charge first (req's
+ * counted with its need added: what it would hold), on a tie the earliest
+ * accepted, then the lower index, as few as that order allows. The indices
+ * go into victims (room for n), in that order; returns how many (0 when
+ * total + need fits). When req is among them its request is refused: it is
+ * evicted with the rest. */
+size_t net_admit_memory_victims(size_t *victims, const struct net_admit_mem *tab, size_t n,
+				size_t req, size_t need, size_t total, size_t budget);
+
+/* "full", "per-ip", "no-descriptors", "memory"; "none" for NET_ADMIT_NONE. The
  * reason field of the refused and evicted events. */
 const char *net_admit_reason_name(enum net_admit_reason r);
 

@@ -156,6 +156,8 @@ static int noise_start(void *core, const struct net_session *s, uint64_t now_ns,
 	int r;
 
 	cfg.timeout_ns = timeout_ns;
+	if (c->mem)
+		cfg.mem = c->mem;
 	r = noise_peer_init(&c->peer, s->outbound ? NOISE_PEER_INITIATOR : NOISE_PEER_RESPONDER,
 			    &cfg, now_ns);
 	cry_memzero(&cfg, sizeof(cfg)); /* the copy of the PSK dies here */

@@ -28,9 +28,12 @@ extern const struct net_core_ops net_btc_core_ops;
 
 /* Noise NNpsk2: role from the session's direction; the deadline is set at
  * start. tmpl holds the PSK: it is copied into the peer's handshake state
- * at start and into nothing else. */
+ * at start and into nothing else. A lender of its own per connection lets
+ * the caller count what each connection borrows. */
 struct net_noise_core {
 	const struct noise_peer_config *tmpl;
+	/* this connection's lender (noise/mem.h), or NULL for tmpl->mem */
+	const struct noise_mem *mem;
 	struct noise_peer peer;
 };
 extern const struct net_core_ops net_noise_core_ops;

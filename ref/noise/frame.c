@@ -48,17 +48,34 @@ int noise_frame_encode(uint8_t *out, size_t cap, size_t *out_len, const uint8_t 
 	return PS_OK;
 }
 
-void noise_frame_reader_init(struct noise_frame_reader *r)
+void noise_frame_reader_init(struct noise_frame_reader *r, const struct noise_mem *mem)
 {
 	r->hdr_len = r->need = r->have = 0;
+	r->held = false;
+	noise_buf_init(&r->buf, r->small, sizeof(r->small), mem);
+}
+
+void noise_frame_reader_release(struct noise_frame_reader *r)
+{
+	if (!r->held)
+		return;
+	r->held = false;
+	noise_buf_release(&r->buf);
+}
+
+size_t noise_frame_buffered(const struct noise_frame_reader *r)
+{
+	return r->held ? 0 : r->hdr_len + r->have;
 }
 
 int noise_frame_read(struct noise_frame_reader *r, uint8_t **msg, size_t *msg_len, size_t *used,
 		     const uint8_t *data, size_t len, size_t min_len)
 {
 	size_t off = 0, take;
+	int e;
 
 	*used = 0;
+	noise_frame_reader_release(r);
 	while (r->hdr_len < NOISE_FRAME_HDR) {
 		if (off == len) {
 			*used = off;
@@ -77,20 +94,32 @@ int noise_frame_read(struct noise_frame_reader *r, uint8_t **msg, size_t *msg_le
 	take = r->need - r->have;
 	if (take > len - off)
 		take = len - off;
+	/* A block only for bytes that are here: the announced length alone
+	 * takes nothing beyond the reader's own small buffer. */
+	if (take && r->buf.cap - r->have < take &&
+	    (e = noise_buf_reserve(&r->buf, r->need, r->need, r->have)) != PS_OK) {
+		*used = off;
+		return e;
+	}
 	if (take)
-		memcpy(r->body + r->have, data + off, take);
+		memcpy(r->buf.p + r->have, data + off, take);
 	r->have += take;
+	noise_buf_wrote(&r->buf, r->have);
 	off += take;
 	*used = off;
 	if (r->have < r->need)
 		return PS_ERR_NEED_MORE;
-	*msg = r->body;
+	*msg = r->buf.p;
 	*msg_len = r->need;
-	noise_frame_reader_init(r);
+	r->hdr_len = r->need = r->have = 0;
+	r->held = true;
 	return PS_OK;
 }
 
 void noise_frame_reader_wipe(struct noise_frame_reader *r)
 {
-	cry_memzero(r, sizeof(*r));
+	noise_buf_release(&r->buf);
+	cry_memzero(r->hdr, sizeof(r->hdr));
+	r->hdr_len = r->need = r->have = 0;
+	r->held = false;
 }

@@ -46,13 +46,14 @@ int noise_misbehave_frame(struct noise_misbehave_out frames[NOISE_MISBEHAVE_MAX_
 			  size_t *n_frames, struct noise_peer_queue *q, size_t start, uint64_t b,
 			  enum noise_peer_role role, enum noise_peer_msg which, uint32_t index)
 {
-	uint8_t *hdr = q->buf + start, *msg = hdr + NOISE_FRAME_HDR;
+	uint8_t *hdr, *msg;
 	size_t len = q->len - start - NOISE_FRAME_HDR, extra = 0, n = 0;
 	bool first = which == (role == NOISE_PEER_INITIATOR ? NOISE_PEER_MSG1 : NOISE_PEER_MSG2);
 	bool cut = len > 0 && truncates(b, which);
 	bool empty_before = first && (b & NOISE_BUG_ZERO_FRAME);
 	bool again = which == NOISE_PEER_MSG1 && (b & NOISE_BUG_REPLAY_MSG1);
 	/* our first transport message or echo: a corrupted twin before it */
+	int r;
 	bool twin = (which == NOISE_PEER_TRANSPORT || which == NOISE_PEER_ECHO) && index == 1 &&
 		    len > 0 && (b & NOISE_BUG_CORRUPT_THEN_VALID);
 
@@ -69,8 +70,12 @@ int noise_misbehave_frame(struct noise_misbehave_out frames[NOISE_MISBEHAVE_MAX_
 		extra += NOISE_FRAME_HDR + len - (cut ? 1 : 0);
 	if (twin)
 		extra += NOISE_FRAME_HDR + len;
-	if (sizeof(q->buf) - q->len < extra)
+	if (NOISE_PEER_OUT_MAX - q->len < extra)
 		return PS_ERR_NOBUF;
+	if (extra && (r = noise_peer_queue_reserve(q, q->len + extra)) != PS_OK)
+		return r;
+	hdr = q->buf.p + start;
+	msg = hdr + NOISE_FRAME_HDR;
 
 	if (twin) {
 		/* the frame as made moves up; its twin, tag spoilt, goes first:
@@ -108,7 +113,7 @@ int noise_misbehave_frame(struct noise_misbehave_out frames[NOISE_MISBEHAVE_MAX_
 	frames[n++] = (struct noise_misbehave_out){ which, start, NOISE_FRAME_HDR + len };
 	if (again) {
 		/* the copy has an honest prefix, whatever the first one says */
-		uint8_t *copy = q->buf + q->len;
+		uint8_t *copy = q->buf.p + q->len;
 		ps_store_u16be(copy, (uint16_t)len);
 		memcpy(copy + NOISE_FRAME_HDR, msg, len);
 		frames[n++] = (struct noise_misbehave_out){ which, q->len, NOISE_FRAME_HDR + len };

@@ -45,9 +45,11 @@ struct noise_misbehave_out {
  * frames[0 .. *n_frames) says what lies from start on, in order: one frame
  * with no bug that applies, none under --bug silent, up to
  * NOISE_MISBEHAVE_MAX_FRAMES otherwise. Frames before start are not touched.
- * Returns PS_OK, or PS_ERR_NOBUF (the queue cannot take the extra frame; not
- * with NOISE_PEER_OUT_MAX, which is sized for the worst case); on error the
- * queue is as on entry. */
+ * The queue grows for the extra frames (noise_peer_queue_reserve).
+ * Returns PS_OK, PS_ERR_NOBUF (the queue cannot take the extra frame; never
+ * within NOISE_PEER_OUT_MAX, which is sized for the worst case), or the
+ * lender's error (no block for the extra frames); on error the queue is as
+ * on entry. */
 PS_MUST_CHECK int
 noise_misbehave_frame(struct noise_misbehave_out frames[NOISE_MISBEHAVE_MAX_FRAMES],
 		      size_t *n_frames, struct noise_peer_queue *q, size_t start, uint64_t bugs,

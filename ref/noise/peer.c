@@ -24,6 +24,10 @@
 #include "noise/frame.h"
 #include "noise/misbehave.h"
 
+/* every request to the lender stays within what noise/mem.h promises it */
+_Static_assert(NOISE_PEER_OUT_MAX <= NOISE_MEM_MAX, "the queue's block is the largest request");
+_Static_assert(NOISE_MAX_MSG <= NOISE_MEM_BLOCK, "a frame fits one block");
+
 static const char nnpsk2[] = "NNpsk2";
 static const char held_note[] = "after the transport message, echo withheld";
 
@@ -149,16 +153,27 @@ static void succeed(struct noise_peer *p)
 	push_event(p, NOISE_PEER_EV_SUCCESS, NOISE_PEER_MSG_NONE, 0, 0, 0, PS_OK);
 }
 
+int noise_peer_queue_reserve(struct noise_peer_queue *q, size_t need)
+{
+	if (need > NOISE_PEER_OUT_MAX)
+		return PS_ERR_NOBUF;
+	/* exactly what is asked for: the lender's budget counts it */
+	return noise_buf_reserve(&q->buf, need, need, q->len);
+}
+
 /* Where the body of a msg_len-byte message goes: after a 2-byte prefix at
  * the end of the queue. Nothing is queued until send_frame. */
 PS_MUST_CHECK static int frame_room(struct noise_peer *p, size_t msg_len, uint8_t **msg)
 {
 	struct noise_peer_queue *q = &p->out;
+	int r;
 
-	if (sizeof(q->buf) - q->len < NOISE_FRAME_HDR ||
-	    sizeof(q->buf) - q->len - NOISE_FRAME_HDR < msg_len)
+	if (NOISE_PEER_OUT_MAX - q->len < NOISE_FRAME_HDR ||
+	    NOISE_PEER_OUT_MAX - q->len - NOISE_FRAME_HDR < msg_len)
 		return PS_ERR_NOBUF;
-	*msg = q->buf + q->len + NOISE_FRAME_HDR;
+	if ((r = noise_peer_queue_reserve(q, q->len + NOISE_FRAME_HDR + msg_len)) != PS_OK)
+		return r;
+	*msg = q->buf.p + q->len + NOISE_FRAME_HDR;
 	return PS_OK;
 }
 
@@ -174,16 +189,18 @@ PS_MUST_CHECK static int send_frame(struct noise_peer *p, enum noise_peer_msg wh
 	size_t start = q->len, n = 1;
 	int r;
 
-	if ((r = noise_frame_put_header(q->buf + start, msg_len)) != PS_OK)
+	if ((r = noise_frame_put_header(q->buf.p + start, msg_len)) != PS_OK)
 		return r;
 	q->len += NOISE_FRAME_HDR + msg_len;
+	noise_buf_wrote(&q->buf, q->len);
 	frames[0] = (struct noise_misbehave_out){ which, start, NOISE_FRAME_HDR + msg_len };
 	if (p->cfg.bugs && (r = noise_misbehave_frame(frames, &n, q, start, p->cfg.bugs, p->role,
 						      which, index)) != PS_OK)
 		return r;
+	noise_buf_wrote(&q->buf, q->len);
 	for (size_t i = 0; i < n; i++)
 		push_event(p, NOISE_PEER_EV_MSG_SENT, frames[i].msg, index,
-			   noise_frame_declared_len(q->buf + frames[i].off), frames[i].bytes,
+			   noise_frame_declared_len(q->buf.p + frames[i].off), frames[i].bytes,
 			   PS_OK);
 	return PS_OK;
 }
@@ -243,7 +260,7 @@ PS_MUST_CHECK static int send_transport(struct noise_peer *p, enum noise_peer_ms
 	if (which == NOISE_PEER_TRANSPORT)
 		(void)transport_plaintext(p, k, msg);
 	else if (pt_len)
-		memcpy(msg, p->transport, pt_len);
+		memcpy(msg, p->transport.p, pt_len);
 	if (which == NOISE_PEER_ECHO && p->cfg.bugs &&
 	    (r = noise_misbehave_echo(msg, cap, &pt_len, p->cfg.bugs)) != PS_OK)
 		return r;
@@ -280,12 +297,21 @@ PS_MUST_CHECK static int split_now(struct noise_peer *p)
 PS_MUST_CHECK static int read_handshake(struct noise_peer *p, enum noise_peer_msg which,
 					const uint8_t *msg, size_t len)
 {
-	size_t got;
+	size_t got, fixed = noise_hs_message_len(&p->hs, 0);
 	int r;
 
-	if ((r = noise_hs_read_message(&p->hs, p->payload, sizeof(p->payload), &got, msg, len)) !=
-	    PS_OK)
+	/* the reader refused anything shorter than the fixed part */
+	if (len > fixed &&
+	    (r = noise_buf_reserve(&p->payload, len - fixed, len - fixed, 0)) != PS_OK)
 		return r;
+	if ((r = noise_hs_read_message(&p->hs, p->payload.p, p->payload.cap, &got, msg, len)) !=
+	    PS_OK) {
+		/* nothing kept: whatever was written is wiped, the room goes back */
+		noise_buf_wrote(&p->payload, p->payload.cap);
+		noise_buf_release(&p->payload);
+		return r;
+	}
+	noise_buf_wrote(&p->payload, got);
 	p->has_payload = true;
 	p->payload_len = got;
 	push_event(p, NOISE_PEER_EV_MSG_RECV, which, 0, len, NOISE_FRAME_HDR + len, PS_OK);
@@ -320,7 +346,14 @@ PS_MUST_CHECK static int read_transport(struct noise_peer *p, enum noise_peer_ms
 	}
 	if (r != PS_OK)
 		return r;
-	memcpy(p->transport, msg, got);
+	/* a plaintext that verified: the peer holds the PSK (see
+	 * noise_peer_authenticated) */
+	p->authenticated = true;
+	if ((r = noise_buf_reserve(&p->transport, got, got, 0)) != PS_OK)
+		return r;
+	if (got)
+		memcpy(p->transport.p, msg, got);
+	noise_buf_wrote(&p->transport, got);
 	p->has_transport = true;
 	p->transport_len = got;
 	*taken = true;
@@ -336,12 +369,12 @@ static bool echo_is_expected(const struct noise_peer *p, uint32_t k)
 
 	if (p->transport_len != transport_plaintext_len(p))
 		return false;
-	if (tl && !cry_memeq(p->transport, p->cfg.transport, tl))
+	if (tl && !cry_memeq(p->transport.p, p->cfg.transport, tl))
 		return false;
 	if (p->n_messages == 1)
 		return true;
 	ps_store_u16be(ctr, (uint16_t)k);
-	return cry_memeq(p->transport + tl, ctr, sizeof(ctr));
+	return cry_memeq(p->transport.p + tl, ctr, sizeof(ctr));
 }
 
 PS_MUST_CHECK static int on_message(struct noise_peer *p, uint8_t *msg, size_t len)
@@ -366,6 +399,8 @@ PS_MUST_CHECK static int on_message(struct noise_peer *p, uint8_t *msg, size_t l
 		/* <- e, ee, psk + P2 */
 		if ((r = read_handshake(p, NOISE_PEER_MSG2, msg, len)) != PS_OK)
 			return r;
+		/* psk2: msg2 verified under the PSK */
+		p->authenticated = true;
 		if ((r = split_now(p)) != PS_OK)
 			return r;
 		/* -> c1(T_1) */
@@ -447,8 +482,12 @@ int noise_peer_input(struct noise_peer *p, uint64_t now_ns, const uint8_t *data,
 		off += used;
 		if (r == PS_ERR_NEED_MORE)
 			break;
-		if (r == PS_OK)
+		if (r == PS_OK) {
 			r = on_message(p, msg, msg_len);
+			/* done with it: its block goes back now, not with the
+			 * next byte, which may never come */
+			noise_frame_reader_release(&p->rx);
+		}
 		if (r != PS_OK)
 			return fail(p, r, true);
 	}
@@ -493,6 +532,10 @@ int noise_peer_init(struct noise_peer *p, enum noise_peer_role role,
 	int r = PS_ERR_INVALID_ARG;
 
 	memset(p, 0, sizeof(*p));
+	noise_frame_reader_init(&p->rx, cfg->mem);
+	noise_buf_init(&p->out.buf, p->out.small, sizeof(p->out.small), cfg->mem);
+	noise_buf_init(&p->payload, p->payload_small, sizeof(p->payload_small), cfg->mem);
+	noise_buf_init(&p->transport, p->transport_small, sizeof(p->transport_small), cfg->mem);
 	if ((role != NOISE_PEER_INITIATOR && role != NOISE_PEER_RESPONDER) || !cfg->rng ||
 	    cfg->messages > NOISE_PEER_MAX_MESSAGES || (cfg->prologue_len && !cfg->prologue) ||
 	    (cfg->payload1_len && !cfg->payload1) || (cfg->payload2_len && !cfg->payload2) ||
@@ -509,7 +552,6 @@ int noise_peer_init(struct noise_peer *p, enum noise_peer_role role,
 	p->deadline_ns = UINT64_MAX;
 	if (cfg->timeout_ns && now_ns < UINT64_MAX - cfg->timeout_ns)
 		p->deadline_ns = now_ns + cfg->timeout_ns;
-	noise_frame_reader_init(&p->rx);
 
 	hc.protocol = &p->proto;
 	hc.initiator = role == NOISE_PEER_INITIATOR;
@@ -572,7 +614,8 @@ bool noise_peer_next_event(struct noise_peer *p, struct noise_peer_event *ev)
 
 size_t noise_peer_output(const struct noise_peer *p, const uint8_t **data)
 {
-	*data = p->out.buf + p->out.off;
+	/* a peer never set up (or freed) has nothing, and no buffer */
+	*data = p->out.buf.p ? p->out.buf.p + p->out.off : p->out.small;
 	return p->out.len - p->out.off;
 }
 
@@ -583,8 +626,12 @@ void noise_peer_consume(struct noise_peer *p, size_t n)
 	if (n > q->len - q->off)
 		n = q->len - q->off;
 	q->off += n;
-	if (q->off == q->len)
-		q->off = q->len = 0; /* drained: the next frame starts at the front */
+	if (q->off == q->len) {
+		/* drained: the next frame starts at the front, and a block
+		 * goes back to its lender */
+		q->off = q->len = 0;
+		noise_buf_release(&q->buf);
+	}
 }
 
 uint64_t noise_peer_expiry(const struct noise_peer *p)
@@ -629,6 +676,11 @@ enum noise_peer_msg noise_peer_failed_on(const struct noise_peer *p, uint32_t *i
 
 	*index = failed ? p->failed_index : 0;
 	return failed ? p->failed_msg : NOISE_PEER_MSG_NONE;
+}
+
+bool noise_peer_authenticated(const struct noise_peer *p)
+{
+	return p->authenticated;
 }
 
 uint32_t noise_peer_messages(const struct noise_peer *p)
@@ -681,17 +733,22 @@ const uint8_t *noise_peer_handshake_hash(const struct noise_peer *p, size_t *len
 const uint8_t *noise_peer_payload(const struct noise_peer *p, size_t *len)
 {
 	*len = p->payload_len;
-	return p->has_payload ? p->payload : NULL;
+	return p->has_payload ? p->payload.p : NULL;
 }
 
 const uint8_t *noise_peer_transport(const struct noise_peer *p, size_t *len)
 {
 	*len = p->transport_len;
-	return p->has_transport ? p->transport : NULL;
+	return p->has_transport ? p->transport.p : NULL;
 }
 
 void noise_peer_free(struct noise_peer *p)
 {
 	wipe_keys(p);
+	/* every lent block back, wiped */
+	noise_frame_reader_wipe(&p->rx);
+	noise_buf_release(&p->out.buf);
+	noise_buf_release(&p->payload);
+	noise_buf_release(&p->transport);
 	cry_memzero(p, sizeof(*p));
 }

@@ -28,27 +28,37 @@
  * question. Time comes in as now_ns (monotonic) on every call; the
  * ephemeral key comes from the RNG callback of the config.
  *
- * Memory: none is allocated. The struct holds fixed buffers sized by the
- * protocol's bounds, so the caller allocates it once per connection:
- * sizeof(struct noise_peer) is 460392 bytes on x86-64 (about 450 KiB;
- * 395456 before the queue took a fourth frame for --bug
- * corrupt-then-valid). Of that:
+ * Memory: none is allocated here (ref/noise has no malloc). The struct
+ * holds the state and small fixed buffers; anything larger is a block lent
+ * by cfg.mem (noise/mem.h), borrowed only when bytes that need it are there
+ * and given back, wiped, as soon as it is done with, so a peer that
+ * announces a 64 KiB frame and sends nothing more costs nothing beyond the
+ * struct. sizeof(struct noise_peer) is 2,256 bytes on x86-64 (it was
+ * 460,392 while every buffer was a whole-frame array inside it). Of that:
  * - receive (struct noise_frame_reader, noise/frame.h): at most one framed
- *   message, <= 65535 bytes. Its declared length is checked against the
+ *   message, NOISE_FRAME_SMALL (128) bytes in the struct, a block of the
+ *   frame's length once its 129th byte arrives, given back once the
+ *   message has been handled. Its declared length is checked against the
  *   smallest message the state accepts before a byte of the body is
  *   buffered. Bytes past the current frame are not buffered: they are
  *   parsed as the next frame after this one has been processed.
- * - send: NOISE_PEER_OUT_MAX bytes, for everything one exchange can have
- *   queued at once when the caller drains nothing: an empty frame (--bug
- *   zero-frame), msg1, its copy (--bug replay-msg1) and the transport
- *   message behind them with its corrupted twin (--bug corrupt-then-valid),
- *   each up to 2 + 65535 bytes. Frames are appended; the queue starts over
- *   when it is drained. No frame is copied to make room for another: a
- *   responder whose peer sends transport messages faster than it reads the
- *   echoes ends with PS_ERR_NOBUF once the queue cannot take the next echo.
+ * - send: NOISE_PEER_OUT_SMALL (128) bytes in the struct (msg1 or msg2
+ *   with a payload of up to 78 bytes, an echo of up to 110), else a block
+ *   of what the queued frames need, at most NOISE_PEER_OUT_MAX: everything
+ *   one exchange can have queued at once when the caller drains nothing:
+ *   an empty frame (--bug zero-frame), msg1, its copy (--bug replay-msg1)
+ *   and the transport message behind them with its corrupted twin (--bug
+ *   corrupt-then-valid), each up to 2 + 65535 bytes. Frames are appended;
+ *   the queue starts over, and gives its block back, when it is drained.
+ *   No frame is copied to make room for another: a responder whose peer
+ *   sends transport messages faster than it reads the echoes ends with
+ *   PS_ERR_NOBUF once the queue cannot take the next echo.
  * - the received handshake payload and the last transport plaintext, kept
- *   for the accessors after SUCCESS. T_k is built in place in the send
+ *   for the accessors after SUCCESS: NOISE_PEER_KEEP_SMALL (32) bytes each
+ *   in the struct, a block when longer. T_k is built in place in the send
  *   queue, so the count costs no memory.
+ * A lender that refuses (its get returns PS_ERR_NOMEM, PS_ERR_EVICTED)
+ * ends the exchange with that error, like any other failure.
  *
  * Failure wipes the handshake and transport keys and the PSK at once and
  * queues nothing more; what was queued before (and reported as MSG_SENT)
@@ -68,6 +78,7 @@
 #include "noise/cipher.h"
 #include "noise/frame.h"
 #include "noise/handshake.h"
+#include "noise/mem.h"
 #include "noise/pattern.h"
 
 #define NOISE_PEER_DEFAULT_PROTOCOL "Noise_NNpsk2_25519_ChaChaPoly_BLAKE2s"
@@ -143,6 +154,11 @@ struct noise_peer_config {
 	ps_rng_fn rng;	     /* the ephemeral key */
 	void *rng_ctx;
 	uint64_t bugs; /* NOISE_BUG_* */
+	/* Lends the blocks for anything larger than the peer's small buffers
+	 * (noise/mem.h); not copied, it must outlive the peer. NULL: none, so
+	 * any message, payload or plaintext past them fails with
+	 * PS_ERR_NOMEM. */
+	const struct noise_mem *mem;
 };
 
 /* Which message an event is about. */
@@ -208,11 +224,22 @@ enum noise_peer_state {
 /* T_k carries k in 2 bytes. */
 #define NOISE_PEER_MAX_MESSAGES 65535
 
-/* The frames queued for sending; out[off .. len) waits. */
+/* The send queue's own bytes, and each kept plaintext's (see Memory). */
+#define NOISE_PEER_OUT_SMALL  128
+#define NOISE_PEER_KEEP_SMALL 32
+
+/* The frames queued for sending; buf.p[off .. len) waits. len never passes
+ * NOISE_PEER_OUT_MAX. */
 struct noise_peer_queue {
 	size_t off, len;
-	uint8_t buf[NOISE_PEER_OUT_MAX];
+	struct noise_buf buf;
+	uint8_t small[NOISE_PEER_OUT_SMALL];
 };
+
+/* Make q hold at least need bytes (its queued ones kept): PS_OK,
+ * PS_ERR_NOBUF (need over NOISE_PEER_OUT_MAX), or the lender's error; on
+ * error q is as on entry. (For noise/misbehave.c.) */
+PS_MUST_CHECK int noise_peer_queue_reserve(struct noise_peer_queue *q, size_t need);
 
 struct noise_peer {
 	struct noise_peer_config cfg; /* cfg.psk wiped: the key lives in hs */
@@ -240,12 +267,15 @@ struct noise_peer {
 	uint32_t n_recv;     /* transport messages (responder) or echoes (initiator) taken */
 	uint64_t n_dropped;  /* messages discarded (continue_on_decrypt_failure) */
 
+	bool authenticated; /* see noise_peer_authenticated */
+
 	/* kept for the accessors */
 	bool has_payload, has_transport;
 	size_t payload_len, transport_len;
-	uint8_t payload[NOISE_PEER_MAX_PAYLOAD];     /* P1 (responder) or P2 (initiator) */
-	uint8_t transport[NOISE_PEER_MAX_TRANSPORT]; /* T received (responder), the echo
-						      * (initiator) */
+	struct noise_buf payload;   /* P1 (responder) or P2 (initiator) */
+	struct noise_buf transport; /* T received (responder), the echo (initiator) */
+	uint8_t payload_small[NOISE_PEER_KEEP_SMALL];
+	uint8_t transport_small[NOISE_PEER_KEEP_SMALL];
 
 	struct noise_frame_reader rx; /* receive: one frame at a time */
 	struct noise_peer_queue out;  /* send */
@@ -327,6 +357,14 @@ const char *noise_peer_note(const struct noise_peer *peer);
  * after SUCCESS, and for a responder that held the connection (--bug
  * no-echo: it waited for nothing). */
 enum noise_peer_msg noise_peer_failed_on(const struct noise_peer *peer, uint32_t *index);
+
+/* True once the other side has shown it holds the PSK: a message only a
+ * holder could make has verified. NNpsk2 mixes the PSK in at the end of
+ * msg2 (psk2), so for the initiator that is msg2; for the responder msg1
+ * proves nothing (anyone can make one) and the first transport message that
+ * verifies is the proof. Until then a connection is what a listener's
+ * memory budget for unauthenticated peers counts. Stays true after the end. */
+bool noise_peer_authenticated(const struct noise_peer *peer);
 
 /* Transport messages done: for the initiator the echoes checked, for the
  * responder the echoes queued. N after SUCCESS. */

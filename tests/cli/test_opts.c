@@ -191,6 +191,16 @@ static void test_usage_errors(void **state)
 		{ "--max-per-ip|2|btc|connect|1.2.3.4", "--max-per-ip is for listen" },
 		{ "--max-per-ip|2|noise|connect|127.0.0.1:1", "--max-per-ip is for listen" },
 		{ "--max-inbound|10|seed.example", "--max-inbound is for listen" },
+		/* --max-unauth-mem: bytes (K, M, G), at most 1 TiB, noise listen only */
+		{ "--max-unauth-mem|1M|noise|connect|127.0.0.1:1",
+		  "--max-unauth-mem is for listen" },
+		{ "--max-unauth-mem|1M|btc|listen|127.0.0.1:0", "a Noise option" },
+		{ "--max-unauth-mem|12Q|noise|listen|127.0.0.1:0", "bad --max-unauth-mem '12Q'" },
+		{ "--max-unauth-mem|1T|noise|listen|127.0.0.1:0", "bad --max-unauth-mem '1T'" },
+		{ "--max-unauth-mem|M|noise|listen|127.0.0.1:0", "bad --max-unauth-mem 'M'" },
+		{ "--max-unauth-mem||noise|listen|127.0.0.1:0", "bad --max-unauth-mem ''" },
+		{ "--max-unauth-mem|1025G|noise|listen|127.0.0.1:0",
+		  "bad --max-unauth-mem '1025G'" },
 		/* --bug */
 		{ "--bug|nonsense|btc|connect|1.2.3.4", "--bug" },
 		{ "--bug|wrong-psk|btc|connect|1.2.3.4", "wrong-psk is a Noise switch" },
@@ -654,7 +664,31 @@ static void test_btc_listen(void **state)
 	assert_int_equal(p.o.mode, MODE_NOISE_LISTEN);
 	assert_int_equal(p.o.max_inbound, 7);
 	assert_int_equal(p.o.max_per_ip, 16);
+	assert_false(p.o.max_unauth_mem_set); /* CLI_DEFAULT_MAX_UNAUTH_MEM, in cmd_noise.c */
 	done(&p);
+	/* bytes, K, M, G (KiB, MiB, GiB), 0, and 1 TiB at most */
+	{
+		static const struct {
+			const char *arg;
+			uint64_t bytes;
+		} ok[] = { { "0", 0 },
+			   { "4096", 4096 },
+			   { "64k", 65536 },
+			   { "16M", 16777216 },
+			   { "2G", 2147483648u },
+			   { "1024G", (uint64_t)1 << 40 },
+			   { "1099511627776", (uint64_t)1 << 40 } };
+		char line[96];
+		for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+			snprintf(line, sizeof(line), "--max-unauth-mem|%s|noise|listen|127.0.0.1:0",
+				 ok[i].arg);
+			parse(&p, line);
+			assert_int_equal(p.r, 0);
+			assert_true(p.o.max_unauth_mem_set);
+			assert_int_equal(p.o.max_unauth_mem, ok[i].bytes);
+			done(&p);
+		}
+	}
 }
 
 static void test_noise(void **state)

@@ -9,7 +9,9 @@
  * to evict the new one is refused; an address at its own limit loses its
  * own idlest, or the new one is refused. Then two floods run against the
  * policy as a listener would apply it, checking that one address cannot
- * push out a good client.
+ * push out a good client. The memory budget's choice: nothing under it,
+ * the largest charge then the earliest accepted over it, the asker's
+ * charge with its request, as few as needed; a stalled flood stays under.
  */
 #include <string.h>
 
@@ -249,6 +251,7 @@ static void test_reason_names(void **state)
 	assert_string_equal(net_admit_reason_name(NET_ADMIT_FULL), "full");
 	assert_string_equal(net_admit_reason_name(NET_ADMIT_PER_IP), "per-ip");
 	assert_string_equal(net_admit_reason_name(NET_ADMIT_NO_FD), "no-descriptors");
+	assert_string_equal(net_admit_reason_name(NET_ADMIT_MEMORY), "memory");
 	assert_string_equal(net_admit_reason_name(NET_ADMIT_NONE), "none");
 	assert_string_equal(net_admit_reason_name((enum net_admit_reason)99), "none");
 }
@@ -357,6 +360,112 @@ static void test_full_listener_admits_and_keeps_a_good_client(void **state)
 	assert_true(find(&l, 1) >= 0);
 }
 
+/* ---- the memory budget of unauthenticated connections ---- */
+
+/* Under the budget, or exactly at it: nobody goes. */
+static void test_mem_fits(void **state)
+{
+	const struct net_admit_mem t[] = { { 100, 1 }, { 200, 2 }, { 0, 3 } };
+	size_t v[3] = { 9, 9, 9 };
+	(void)state;
+
+	assert_int_equal(net_admit_memory_victims(v, t, 3, 2, 700, 300, 1000), 0);
+	assert_int_equal(net_admit_memory_victims(v, t, 3, 2, 700, 300, 1001), 0);
+	assert_int_equal(v[0], 9); /* nothing written */
+}
+
+/* Over it: the largest goes first, and no more than needed. The asker's
+ * charge counts with what it asks for. */
+static void test_mem_largest_first(void **state)
+{
+	/* 65535-byte blocks, one of 3000, the asker (index 3) holding none */
+	const struct net_admit_mem t[] = { { 3000, 1 }, { 65535, 5 }, { 65535, 2 }, { 0, 9 } };
+	size_t v[4];
+	(void)state;
+
+	/* holding 134070, asking 65535 more, budget 140000: one big one goes,
+	 * the earlier accepted of the two (index 2, accepted at 2) */
+	assert_int_equal(net_admit_memory_victims(v, t, 4, 3, 65535, 134070, 140000), 1);
+	assert_int_equal(v[0], 2);
+	/* budget 70000: both of the others' big ones (the asker, 65535 with
+	 * its request, ties with them and was accepted last) */
+	assert_int_equal(net_admit_memory_victims(v, t, 4, 3, 65535, 134070, 70000), 2);
+	assert_int_equal(v[0], 2);
+	assert_int_equal(v[1], 1);
+	/* budget 60000: 68535 is still over it, so the asker goes too
+	 * (the last of the three equal ones accepted), not the small one */
+	assert_int_equal(net_admit_memory_victims(v, t, 4, 3, 65535, 134070, 60000), 3);
+	assert_int_equal(v[2], 3);
+}
+
+/* The asker that wants the most goes first: a request over the whole
+ * budget is refused, and evicts nobody else. */
+static void test_mem_asker_largest(void **state)
+{
+	const struct net_admit_mem t[] = { { 500, 1 }, { 129, 2 }, { 700, 3 } };
+	size_t v[3];
+	(void)state;
+
+	assert_int_equal(net_admit_memory_victims(v, t, 3, 1, 65535, 1329, 4096), 1);
+	assert_int_equal(v[0], 1);
+	/* budget 0: everything, the asker first */
+	assert_int_equal(net_admit_memory_victims(v, t, 3, 1, 65535, 1329, 0), 3);
+	assert_int_equal(v[0], 1);
+	assert_int_equal(v[1], 2);
+	assert_int_equal(v[2], 0);
+}
+
+/* Equal charges: the earliest accepted, then the lower index. */
+static void test_mem_ties(void **state)
+{
+	const struct net_admit_mem t[] = { { 1000, 7 }, { 1000, 3 }, { 1000, 3 }, { 10, 0 } };
+	size_t v[4];
+	(void)state;
+
+	assert_int_equal(net_admit_memory_victims(v, t, 4, 3, 0, 3010, 10), 3);
+	assert_int_equal(v[0], 1);
+	assert_int_equal(v[1], 2);
+	assert_int_equal(v[2], 0);
+}
+
+/* A stalled flood against the budget as the listener applies it: each
+ * connection asks for one 65535-byte block; what stays never passes the
+ * budget, and the ones that stay are the newest. */
+static void test_mem_flood_stays_under(void **state)
+{
+	enum { N = 300, BUDGET = 16 * 65536 };
+	static struct net_admit_mem t[N];
+	static size_t idx[N], v[N];
+	size_t n = 0, total = 0;
+	(void)state;
+
+	for (size_t c = 0; c < N; c++) {
+		size_t k, keep = 0;
+		t[n] = (struct net_admit_mem){ 0, c + 1 };
+		idx[n++] = c;
+		k = net_admit_memory_victims(v, t, n, n - 1, 65535, total, BUDGET);
+		bool self = false;
+		for (size_t i = 0; i < k; i++) {
+			total -= t[v[i]].charge;
+			t[v[i]].charge = SIZE_MAX; /* marked */
+			self |= v[i] == n - 1;
+		}
+		assert_false(self); /* a fresh asker with an equal block is the newest */
+		t[n - 1].charge = 65535;
+		total += 65535;
+		for (size_t i = 0; i < n; i++)
+			if (t[i].charge != SIZE_MAX) {
+				t[keep] = t[i];
+				idx[keep++] = idx[i];
+			}
+		n = keep;
+		assert_true(total <= BUDGET);
+	}
+	assert_int_equal(n, BUDGET / 65536);
+	for (size_t i = 0; i < n; i++)
+		assert_true(idx[i] >= N - n); /* the newest stayed */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -372,6 +481,11 @@ int main(void)
 		cmocka_unit_test(test_reason_names),
 		cmocka_unit_test(test_one_address_cannot_evict_a_pending_client),
 		cmocka_unit_test(test_full_listener_admits_and_keeps_a_good_client),
+		cmocka_unit_test(test_mem_fits),
+		cmocka_unit_test(test_mem_largest_first),
+		cmocka_unit_test(test_mem_asker_largest),
+		cmocka_unit_test(test_mem_ties),
+		cmocka_unit_test(test_mem_flood_stays_under),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -155,6 +155,7 @@ static void noise_cfg(struct noise_peer_config *c, uint64_t *seed)
 	c->transport_len = sizeof(T) - 1;
 	c->rng = tu_rng;
 	c->rng_ctx = seed;
+	c->mem = tu_mem_default();
 }
 
 /* ---- the PSK scan ---- */

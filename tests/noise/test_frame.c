@@ -5,7 +5,10 @@
  * more than 65535 and short buffers without writing. The streaming reader:
  * a stream cut at every point gives the same frames; a frame under the
  * smallest acceptable length is refused at its header with no body byte
- * buffered, and stays refused; the largest frame fits.
+ * buffered, and stays refused; the largest frame fits. Frames over the
+ * reader's small buffer go to a lent block taken when their bytes pass it
+ * (never on the announced length alone) and given back after use; a
+ * lender that refuses fails the read with its error.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -172,14 +175,14 @@ static void test_reader_cuts(void **state)
 
 	for (size_t cut = 0; cut <= sizeof(stream); cut++) {
 		size_t k = 0, pos = 0;
-		noise_frame_reader_init(&r);
+		noise_frame_reader_init(&r, NULL);
 		feed(&r, &k, &pos, stream, cut);
 		feed(&r, &k, &pos, stream + cut, sizeof(stream) - cut);
 		assert_int_equal(k, 3);
 	}
 	{
 		size_t k = 0, pos = 0;
-		noise_frame_reader_init(&r);
+		noise_frame_reader_init(&r, NULL);
 		for (size_t i = 0; i < sizeof(stream); i++)
 			feed(&r, &k, &pos, stream + i, 1);
 		assert_int_equal(k, 3);
@@ -198,7 +201,7 @@ static void test_reader_min_len(void **state)
 	size_t mlen = 777, used = 888;
 	(void)state;
 
-	noise_frame_reader_init(&r);
+	noise_frame_reader_init(&r, NULL);
 	assert_int_equal(noise_frame_read(&r, &msg, &mlen, &used, short_frame, 1, 48),
 			 PS_ERR_NEED_MORE);
 	assert_int_equal(used, 1);
@@ -213,12 +216,12 @@ static void test_reader_min_len(void **state)
 	assert_int_equal(used, 0);
 
 	/* in one piece: the header only is taken */
-	noise_frame_reader_init(&r);
+	noise_frame_reader_init(&r, NULL);
 	assert_int_equal(noise_frame_read(&r, &msg, &mlen, &used, short_frame, 4, 48),
 			 PS_ERR_BAD_SIZE);
 	assert_int_equal(used, 2);
 
-	noise_frame_reader_init(&r);
+	noise_frame_reader_init(&r, NULL);
 	assert_int_equal(noise_frame_read(&r, &msg, &mlen, &used, ok_frame, 4, 2), PS_OK);
 	assert_int_equal(used, 4);
 	assert_int_equal(mlen, 2);
@@ -231,18 +234,21 @@ static void test_reader_min_len(void **state)
 			 PS_ERR_BAD_SIZE);
 }
 
-/* 65535 bytes, the most a header declares, fit the reader; wipe empties it. */
+/* 65535 bytes, the most a header declares, fit the reader on a lent block;
+ * wipe empties it and gives the block back. */
 static void test_reader_largest(void **state)
 {
 	static struct noise_frame_reader r;
 	uint8_t *big = malloc(NOISE_FRAME_MAX + 1), *msg;
 	size_t mlen, used;
+	struct tu_mem m;
 	(void)state;
 
 	assert_non_null(big);
+	tu_mem_init(&m);
 	memset(big, 0x3c, NOISE_FRAME_MAX + 1);
 	big[0] = big[1] = 0xff;
-	noise_frame_reader_init(&r);
+	noise_frame_reader_init(&r, &m.mem);
 	assert_int_equal(noise_frame_read(&r, &msg, &mlen, &used, big, 1000, 0), PS_ERR_NEED_MORE);
 	assert_int_equal(
 		noise_frame_read(&r, &msg, &mlen, &used, big + 1000, NOISE_FRAME_MAX + 1 - 1000, 0),
@@ -251,24 +257,210 @@ static void test_reader_largest(void **state)
 	assert_int_equal(mlen, NOISE_MAX_MSG);
 	assert_int_equal(msg[0], 0x3c);
 	assert_int_equal(msg[NOISE_MAX_MSG - 1], 0x3c);
+	assert_int_equal(m.gets, 1);
+	assert_int_equal(m.largest, NOISE_MAX_MSG);
 
 	/* half a frame, wiped: the next bytes start a new frame */
 	assert_int_equal(noise_frame_read(&r, &msg, &mlen, &used, big, 100, 0), PS_ERR_NEED_MORE);
+	assert_int_equal(m.out, 0); /* the last frame's block went back with this call */
 	noise_frame_reader_wipe(&r);
-	assert_int_equal(r.body[50], 0);
+	assert_int_equal(r.small[50], 0);
 	assert_int_equal(noise_frame_read(&r, &msg, &mlen, &used, stream, sizeof(stream), 0),
 			 PS_OK);
 	assert_int_equal(mlen, 5);
+	noise_frame_reader_wipe(&r);
+	assert_int_equal(m.out, 0);
+	assert_int_equal(m.gets, m.puts);
 	free(big);
+}
+
+/* A stream of frames small and large, [5][200][0][128][129][3000]: cut in
+ * two at every point, then one byte at a time, it gives the same frames;
+ * a block is lent only to the frames over NOISE_FRAME_SMALL, only once
+ * their 129th byte is in, of the frame's length, and it is back once the
+ * frame has been released. */
+static const size_t big_lens[] = { 5, 200, 0, NOISE_FRAME_SMALL, NOISE_FRAME_SMALL + 1, 3000 };
+#define NBIG (sizeof(big_lens) / sizeof(big_lens[0]))
+
+static size_t big_stream(uint8_t *out, size_t *ends)
+{
+	size_t n = 0;
+
+	for (size_t f = 0; f < NBIG; f++) {
+		out[n++] = (uint8_t)(big_lens[f] >> 8);
+		out[n++] = (uint8_t)big_lens[f];
+		for (size_t i = 0; i < big_lens[f]; i++)
+			out[n++] = (uint8_t)(f * 31 + i * 7 + 1);
+		ends[f] = n;
+	}
+	return n;
+}
+
+/* Feed (data, len) to r, checking each frame against big_lens[*k] and the
+ * lender against what it may have lent so far (*pos: stream bytes in). */
+static void big_feed(struct noise_frame_reader *r, struct tu_mem *m, size_t *k, size_t *pos,
+		     const size_t *ends, const uint8_t *data, size_t len)
+{
+	size_t off = 0;
+
+	while (off < len) {
+		uint8_t *msg = NULL;
+		size_t mlen = 777, used = 888, start = *k ? ends[*k - 1] : 0;
+		int rc = noise_frame_read(r, &msg, &mlen, &used, data + off, len - off, 0);
+
+		off += used;
+		*pos += used;
+		/* a block only for a frame over the small buffer whose
+		 * 129th body byte is in */
+		if (*k < NBIG && big_lens[*k] > NOISE_FRAME_SMALL &&
+		    *pos - start > 2 + NOISE_FRAME_SMALL) {
+			assert_int_equal(m->out, 1);
+			assert_int_equal(r->buf.lent, big_lens[*k]);
+		} else {
+			assert_int_equal(m->out, 0);
+		}
+		if (rc == PS_ERR_NEED_MORE) {
+			assert_int_equal(off, len);
+			assert_null(msg);
+			continue;
+		}
+		assert_int_equal(rc, PS_OK);
+		assert_true(*k < NBIG);
+		assert_int_equal(mlen, big_lens[*k]);
+		assert_int_equal(*pos, ends[*k]);
+		for (size_t i = 0; i < mlen; i++)
+			assert_int_equal(msg[i], (uint8_t)(*k * 31 + i * 7 + 1));
+		noise_frame_reader_release(r);
+		assert_int_equal(m->out, 0);
+		(*k)++;
+	}
+}
+
+static void test_reader_lent_cuts(void **state)
+{
+	static struct noise_frame_reader r;
+	static uint8_t s[4096];
+	size_t ends[NBIG], len = big_stream(s, ends);
+	struct tu_mem m;
+	(void)state;
+
+	assert_true(len <= sizeof(s));
+	tu_mem_init(&m);
+	for (size_t cut = 0; cut <= len; cut++) {
+		size_t k = 0, pos = 0;
+		noise_frame_reader_init(&r, &m.mem);
+		big_feed(&r, &m, &k, &pos, ends, s, cut);
+		big_feed(&r, &m, &k, &pos, ends, s + cut, len - cut);
+		assert_int_equal(k, NBIG);
+		noise_frame_reader_wipe(&r);
+	}
+	{
+		size_t k = 0, pos = 0;
+		noise_frame_reader_init(&r, &m.mem);
+		for (size_t i = 0; i < len; i++)
+			big_feed(&r, &m, &k, &pos, ends, s + i, 1);
+		assert_int_equal(k, NBIG);
+	}
+	/* three lent frames (200, 129 and 3000 bytes) per pass */
+	assert_int_equal(m.gets, 3 * (len + 2));
+	assert_int_equal(m.puts, m.gets);
+	assert_int_equal(m.out, 0);
+}
+
+/* A header announcing 65535 bytes takes nothing: not with the header, nor
+ * with the first 128 body bytes; the 129th takes one block, and wiping
+ * gives it back. */
+static void test_reader_announced_only(void **state)
+{
+	static struct noise_frame_reader r;
+	static uint8_t body[NOISE_FRAME_SMALL + 1];
+	static const uint8_t hdr[] = { 0xff, 0xff };
+	uint8_t *msg;
+	size_t mlen, used;
+	struct tu_mem m;
+	(void)state;
+
+	tu_mem_init(&m);
+	memset(body, 0x77, sizeof(body));
+	noise_frame_reader_init(&r, &m.mem);
+	assert_int_equal(noise_frame_read(&r, &msg, &mlen, &used, hdr, 2, 0), PS_ERR_NEED_MORE);
+	assert_int_equal(m.gets, 0);
+	assert_int_equal(noise_frame_buffered(&r), 2);
+	assert_int_equal(noise_frame_read(&r, &msg, &mlen, &used, body, NOISE_FRAME_SMALL, 0),
+			 PS_ERR_NEED_MORE);
+	assert_int_equal(m.gets, 0);
+	assert_ptr_equal(r.buf.p, r.small);
+	assert_int_equal(noise_frame_read(&r, &msg, &mlen, &used, body + NOISE_FRAME_SMALL, 1, 0),
+			 PS_ERR_NEED_MORE);
+	assert_int_equal(m.gets, 1);
+	assert_int_equal(m.largest, NOISE_MAX_MSG);
+	assert_int_equal(noise_frame_buffered(&r), 2 + NOISE_FRAME_SMALL + 1);
+	/* the bytes of the small buffer moved into the block */
+	for (size_t i = 0; i <= NOISE_FRAME_SMALL; i++)
+		assert_int_equal(r.buf.p[i], 0x77);
+	noise_frame_reader_wipe(&r);
+	assert_int_equal(m.out, 0);
+	assert_int_equal(noise_frame_buffered(&r), 0);
+	assert_ptr_equal(r.buf.p, r.small);
+}
+
+/* The lender refuses: the read fails with its error when bytes that do not
+ * fit the small buffer come, having taken none of them (the header, and
+ * the body bytes of earlier calls, stay taken); no lender at all is
+ * PS_ERR_NOMEM there. A frame that fits the small buffer needs no lender. */
+static void test_reader_lender_refuses(void **state)
+{
+	static struct noise_frame_reader r;
+	static uint8_t s[2 + 300];
+	uint8_t *msg = NULL;
+	size_t mlen = 777, used;
+	struct tu_mem m;
+	(void)state;
+
+	tu_mem_init(&m);
+	m.refuse_at = 1;
+	m.refuse_err = PS_ERR_EVICTED;
+	memset(s, 0x11, sizeof(s));
+	s[0] = 0x01;
+	s[1] = 0x2c; /* 300 */
+	noise_frame_reader_init(&r, &m.mem);
+	assert_int_equal(noise_frame_read(&r, &msg, &mlen, &used, s, sizeof(s), 0), PS_ERR_EVICTED);
+	assert_int_equal(used, 2);
+	assert_null(msg);
+	assert_int_equal(mlen, 777);
+	assert_int_equal(m.out, 0);
+	noise_frame_reader_wipe(&r);
+
+	noise_frame_reader_init(&r, NULL);
+	assert_int_equal(noise_frame_read(&r, &msg, &mlen, &used, s, 100, 0), PS_ERR_NEED_MORE);
+	assert_int_equal(noise_frame_read(&r, &msg, &mlen, &used, s + 100, sizeof(s) - 100, 0),
+			 PS_ERR_NOMEM);
+	assert_int_equal(used, 0);
+	noise_frame_reader_wipe(&r);
+
+	/* 128 bytes: no lender needed */
+	s[0] = 0x00;
+	s[1] = NOISE_FRAME_SMALL;
+	noise_frame_reader_init(&r, NULL);
+	assert_int_equal(noise_frame_read(&r, &msg, &mlen, &used, s, 2 + NOISE_FRAME_SMALL, 0),
+			 PS_OK);
+	assert_int_equal(mlen, NOISE_FRAME_SMALL);
+	noise_frame_reader_wipe(&r);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_decode),	       cmocka_unit_test(test_limits),
-		cmocka_unit_test(test_encode),	       cmocka_unit_test(test_roundtrip),
-		cmocka_unit_test(test_reader_cuts),    cmocka_unit_test(test_reader_min_len),
+		cmocka_unit_test(test_decode),
+		cmocka_unit_test(test_limits),
+		cmocka_unit_test(test_encode),
+		cmocka_unit_test(test_roundtrip),
+		cmocka_unit_test(test_reader_cuts),
+		cmocka_unit_test(test_reader_min_len),
 		cmocka_unit_test(test_reader_largest),
+		cmocka_unit_test(test_reader_lent_cuts),
+		cmocka_unit_test(test_reader_announced_only),
+		cmocka_unit_test(test_reader_lender_refuses),
 	};
 	return cmocka_run_group_tests_name("noise frame", tests, NULL, NULL);
 }

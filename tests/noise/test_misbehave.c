@@ -19,15 +19,18 @@
 #define BODY 48
 
 static struct noise_peer_queue q;
+/* the queue on a block of the most it can hold (set up in main) */
+#define QBUF (q.buf.p)
+#define QCAP NOISE_PEER_OUT_MAX
 
 /* One honest frame at offset start: prefix 00 30, body 01 02 .. 30. */
 static void put_frame(size_t start)
 {
 	q.len = start;
-	q.buf[q.len++] = 0x00;
-	q.buf[q.len++] = BODY;
+	QBUF[q.len++] = 0x00;
+	QBUF[q.len++] = BODY;
 	for (size_t i = 0; i < BODY; i++)
-		q.buf[q.len++] = (uint8_t)(i + 1);
+		QBUF[q.len++] = (uint8_t)(i + 1);
 }
 
 static void body(uint8_t out[BODY])
@@ -107,7 +110,7 @@ static void test_untouched(void **state)
 		assert_int_equal(rewrite(f, 0, cases[k].bugs, cases[k].role, cases[k].which), 1);
 		assert_frame(&f[0], cases[k].which, 0, 2 + BODY);
 		assert_int_equal(q.len, 2 + BODY);
-		assert_memory_equal(q.buf, want, sizeof(want));
+		assert_memory_equal(QBUF, want, sizeof(want));
 	}
 	/* the twin goes with the first transport message or echo only */
 	for (uint32_t k = 2; k < 5; k++) {
@@ -115,7 +118,7 @@ static void test_untouched(void **state)
 					    NOISE_PEER_INITIATOR, NOISE_PEER_TRANSPORT, k),
 				 1);
 		assert_int_equal(q.len, 2 + BODY);
-		assert_memory_equal(q.buf, want, sizeof(want));
+		assert_memory_equal(QBUF, want, sizeof(want));
 	}
 }
 
@@ -139,23 +142,23 @@ static void test_corrupt_then_valid(void **state)
 	for (int role = 0; role < 2; role++) {
 		enum noise_peer_msg m = role ? NOISE_PEER_ECHO : NOISE_PEER_TRANSPORT;
 
-		memset(q.buf, 0xee, s);
+		memset(QBUF, 0xee, s);
 		assert_int_equal(
 			rewrite(f, s, NOISE_BUG_CORRUPT_THEN_VALID, (enum noise_peer_role)role, m),
 			2);
 		assert_frame(&f[0], m, s, 2 + BODY);
 		assert_frame(&f[1], m, s + 2 + BODY, 2 + BODY);
 		assert_int_equal(q.len, s + 2 * (2 + BODY));
-		assert_int_equal(q.buf[s - 1], 0xee);
-		assert_memory_equal(q.buf + s, bad, sizeof(bad));
-		assert_memory_equal(q.buf + s + 2 + BODY, frame, sizeof(frame));
+		assert_int_equal(QBUF[s - 1], 0xee);
+		assert_memory_equal(QBUF + s, bad, sizeof(bad));
+		assert_memory_equal(QBUF + s + 2 + BODY, frame, sizeof(frame));
 	}
 	frame[2 + BODY - 1] ^= 0x01;
 	assert_int_equal(rewrite(f, 0, NOISE_BUG_CORRUPT_THEN_VALID | NOISE_BUG_FLIP_TRANSPORT,
 				 NOISE_PEER_INITIATOR, NOISE_PEER_TRANSPORT),
 			 2);
-	assert_memory_equal(q.buf, bad, sizeof(bad));
-	assert_memory_equal(q.buf + 2 + BODY, frame, sizeof(frame));
+	assert_memory_equal(QBUF, bad, sizeof(bad));
+	assert_memory_equal(QBUF + 2 + BODY, frame, sizeof(frame));
 }
 
 static void test_flips(void **state)
@@ -171,17 +174,17 @@ static void test_flips(void **state)
 	want[2 + BODY - 1] ^= 0x01;
 	assert_int_equal(rewrite(f, 0, NOISE_BUG_FLIP_MSG1, NOISE_PEER_INITIATOR, NOISE_PEER_MSG1),
 			 1);
-	assert_memory_equal(q.buf, want, sizeof(want));
+	assert_memory_equal(QBUF, want, sizeof(want));
 	assert_int_equal(rewrite(f, 0, NOISE_BUG_FLIP_MSG2, NOISE_PEER_RESPONDER, NOISE_PEER_MSG2),
 			 1);
-	assert_memory_equal(q.buf, want, sizeof(want));
+	assert_memory_equal(QBUF, want, sizeof(want));
 	assert_int_equal(
 		rewrite(f, 0, NOISE_BUG_FLIP_TRANSPORT, NOISE_PEER_INITIATOR, NOISE_PEER_TRANSPORT),
 		1);
-	assert_memory_equal(q.buf, want, sizeof(want));
+	assert_memory_equal(QBUF, want, sizeof(want));
 	assert_int_equal(
 		rewrite(f, 0, NOISE_BUG_FLIP_TRANSPORT, NOISE_PEER_RESPONDER, NOISE_PEER_ECHO), 1);
-	assert_memory_equal(q.buf, want, sizeof(want));
+	assert_memory_equal(QBUF, want, sizeof(want));
 	assert_frame(&f[0], NOISE_PEER_ECHO, 0, 2 + BODY);
 
 	/* e: the first byte of the message */
@@ -189,10 +192,10 @@ static void test_flips(void **state)
 	want[2] ^= 0x01;
 	assert_int_equal(
 		rewrite(f, 0, NOISE_BUG_FLIP_MSG1_E, NOISE_PEER_INITIATOR, NOISE_PEER_MSG1), 1);
-	assert_memory_equal(q.buf, want, sizeof(want));
+	assert_memory_equal(QBUF, want, sizeof(want));
 	assert_int_equal(
 		rewrite(f, 0, NOISE_BUG_FLIP_MSG2_E, NOISE_PEER_RESPONDER, NOISE_PEER_MSG2), 1);
-	assert_memory_equal(q.buf, want, sizeof(want));
+	assert_memory_equal(QBUF, want, sizeof(want));
 }
 
 static void test_truncate_and_prefix(void **state)
@@ -208,11 +211,11 @@ static void test_truncate_and_prefix(void **state)
 	assert_int_equal(
 		rewrite(f, 0, NOISE_BUG_TRUNCATE_MSG1, NOISE_PEER_INITIATOR, NOISE_PEER_MSG1), 1);
 	assert_int_equal(q.len, 2 + BODY - 1);
-	assert_memory_equal(q.buf, want, 2 + BODY - 1);
+	assert_memory_equal(QBUF, want, 2 + BODY - 1);
 	assert_frame(&f[0], NOISE_PEER_MSG1, 0, 2 + BODY - 1);
 	assert_int_equal(
 		rewrite(f, 0, NOISE_BUG_TRUNCATE_MSG2, NOISE_PEER_RESPONDER, NOISE_PEER_MSG2), 1);
-	assert_memory_equal(q.buf, want, 2 + BODY - 1);
+	assert_memory_equal(QBUF, want, 2 + BODY - 1);
 
 	/* 65535 declared, the body as it was */
 	want[0] = want[1] = 0xff;
@@ -221,7 +224,7 @@ static void test_truncate_and_prefix(void **state)
 		assert_int_equal(
 			rewrite(f, 0, NOISE_BUG_OVERSIZE_PREFIX, (enum noise_peer_role)role, m), 1);
 		assert_int_equal(q.len, 2 + BODY);
-		assert_memory_equal(q.buf, want, sizeof(want));
+		assert_memory_equal(QBUF, want, sizeof(want));
 		assert_frame(&f[0], m, 0, 2 + BODY);
 	}
 }
@@ -242,24 +245,24 @@ static void test_extra_frames(void **state)
 	cut[1] = BODY - 1;
 	body(cut + 2);
 
-	memset(q.buf, 0xee, s);
+	memset(QBUF, 0xee, s);
 	assert_int_equal(rewrite(f, s, NOISE_BUG_ZERO_FRAME, NOISE_PEER_RESPONDER, NOISE_PEER_MSG2),
 			 2);
 	assert_frame(&f[0], NOISE_PEER_EMPTY, s, 2);
 	assert_frame(&f[1], NOISE_PEER_MSG2, s + 2, 2 + BODY);
 	assert_int_equal(q.len, s + 2 + 2 + BODY);
-	assert_int_equal(q.buf[s - 1], 0xee);
-	assert_int_equal(q.buf[s], 0);
-	assert_int_equal(q.buf[s + 1], 0);
-	assert_memory_equal(q.buf + s + 2, frame, sizeof(frame));
+	assert_int_equal(QBUF[s - 1], 0xee);
+	assert_int_equal(QBUF[s], 0);
+	assert_int_equal(QBUF[s + 1], 0);
+	assert_memory_equal(QBUF + s + 2, frame, sizeof(frame));
 
 	assert_int_equal(
 		rewrite(f, s, NOISE_BUG_REPLAY_MSG1, NOISE_PEER_INITIATOR, NOISE_PEER_MSG1), 2);
 	assert_frame(&f[0], NOISE_PEER_MSG1, s, 2 + BODY);
 	assert_frame(&f[1], NOISE_PEER_MSG1, s + 2 + BODY, 2 + BODY);
 	assert_int_equal(q.len, s + 2 * (2 + BODY));
-	assert_memory_equal(q.buf + s, frame, sizeof(frame));
-	assert_memory_equal(q.buf + s + 2 + BODY, frame, sizeof(frame));
+	assert_memory_equal(QBUF + s, frame, sizeof(frame));
+	assert_memory_equal(QBUF + s + 2 + BODY, frame, sizeof(frame));
 
 	/* all three, on a truncated message under an oversize prefix: the
 	 * copy's prefix tells its true length */
@@ -272,10 +275,10 @@ static void test_extra_frames(void **state)
 	assert_frame(&f[1], NOISE_PEER_MSG1, s + 2, 2 + BODY - 1);
 	assert_frame(&f[2], NOISE_PEER_MSG1, s + 2 + 2 + BODY - 1, 2 + BODY - 1);
 	assert_int_equal(q.len, s + 2 + 2 * (2 + BODY - 1));
-	assert_int_equal(q.buf[s + 2], 0xff);
-	assert_int_equal(q.buf[s + 3], 0xff);
-	assert_memory_equal(q.buf + s + 4, cut + 2, BODY - 1);
-	assert_memory_equal(q.buf + s + 2 + 2 + BODY - 1, cut, 2 + BODY - 1);
+	assert_int_equal(QBUF[s + 2], 0xff);
+	assert_int_equal(QBUF[s + 3], 0xff);
+	assert_memory_equal(QBUF + s + 4, cut + 2, BODY - 1);
+	assert_memory_equal(QBUF + s + 2 + 2 + BODY - 1, cut, 2 + BODY - 1);
 }
 
 /* --bug silent: made, never queued; whatever else is set. */
@@ -296,7 +299,7 @@ static void test_silent(void **state)
 /* No room for the extra frame: refused, the queue as it was. */
 static void test_no_room(void **state)
 {
-	static uint8_t before[sizeof(q.buf)];
+	static uint8_t before[QCAP];
 	struct noise_misbehave_out f[NOISE_MISBEHAVE_MAX_FRAMES];
 	size_t n = 99;
 	(void)state;
@@ -304,38 +307,38 @@ static void test_no_room(void **state)
 	for (int k = 0; k < 2; k++) {
 		uint64_t bugs = k ? NOISE_BUG_ZERO_FRAME | NOISE_BUG_FLIP_MSG1
 				  : NOISE_BUG_REPLAY_MSG1 | NOISE_BUG_FLIP_MSG1;
-		size_t start = sizeof(q.buf) - (2 + BODY) - (k ? 1 : 2 + BODY - 1);
+		size_t start = QCAP - (2 + BODY) - (k ? 1 : 2 + BODY - 1);
 
 		put_frame(start);
-		memcpy(before, q.buf, sizeof(q.buf));
+		memcpy(before, QBUF, QCAP);
 		assert_int_equal(noise_misbehave_frame(f, &n, &q, start, bugs, NOISE_PEER_INITIATOR,
 						       NOISE_PEER_MSG1, 0),
 				 PS_ERR_NOBUF);
 		assert_int_equal(n, 99);
 		assert_int_equal(q.len, start + 2 + BODY);
-		assert_memory_equal(q.buf, before, sizeof(q.buf));
+		assert_memory_equal(QBUF, before, QCAP);
 	}
 	/* the twin needs a whole frame more */
 	{
-		size_t start = sizeof(q.buf) - (2 + BODY) - (2 + BODY - 1);
+		size_t start = QCAP - (2 + BODY) - (2 + BODY - 1);
 
 		put_frame(start);
-		memcpy(before, q.buf, sizeof(q.buf));
+		memcpy(before, QBUF, QCAP);
 		assert_int_equal(
 			noise_misbehave_frame(f, &n, &q, start, NOISE_BUG_CORRUPT_THEN_VALID,
 					      NOISE_PEER_INITIATOR, NOISE_PEER_TRANSPORT, 1),
 			PS_ERR_NOBUF);
 		assert_int_equal(n, 99);
 		assert_int_equal(q.len, start + 2 + BODY);
-		assert_memory_equal(q.buf, before, sizeof(q.buf));
+		assert_memory_equal(QBUF, before, QCAP);
 	}
 	/* exactly enough room */
-	put_frame(sizeof(q.buf) - 2 * (2 + BODY));
-	assert_int_equal(noise_misbehave_frame(f, &n, &q, sizeof(q.buf) - 2 * (2 + BODY),
+	put_frame(QCAP - 2 * (2 + BODY));
+	assert_int_equal(noise_misbehave_frame(f, &n, &q, QCAP - 2 * (2 + BODY),
 					       NOISE_BUG_REPLAY_MSG1, NOISE_PEER_INITIATOR,
 					       NOISE_PEER_MSG1, 0),
 			 PS_OK);
-	assert_int_equal(q.len, sizeof(q.buf));
+	assert_int_equal(q.len, QCAP);
 }
 
 /* echo(buf, cap, len, bugs) with "what came" in a buffer of cap bytes:
@@ -409,16 +412,63 @@ static void test_echo_and_e(void **state)
 	assert_memory_equal(noise_misbehave_e_pub(NOISE_BUG_LOW_ORDER_E), zero, 32);
 }
 
+/* A queue on its small buffer whose lender refuses: a switch that needs a
+ * frame more (replay-msg1's copy) fails with the lender's error, and the
+ * queue is as it was. */
+static void test_lender_refuses(void **state)
+{
+	static struct noise_peer_queue sq;
+	struct noise_misbehave_out f[NOISE_MISBEHAVE_MAX_FRAMES];
+	struct tu_mem m;
+	uint8_t before[NOISE_PEER_OUT_SMALL];
+	size_t n = 99;
+	(void)state;
+
+	tu_mem_init(&m);
+	m.refuse_at = 1;
+	m.refuse_err = PS_ERR_EVICTED;
+	noise_buf_init(&sq.buf, sq.small, sizeof(sq.small), &m.mem);
+	/* 40 bytes queued before it: the copy does not fit the 128 */
+	memset(sq.small, 0xee, 40);
+	sq.len = 40 + 2 + BODY;
+	sq.buf.p[40] = 0x00;
+	sq.buf.p[41] = BODY;
+	for (size_t i = 0; i < BODY; i++)
+		sq.buf.p[42 + i] = (uint8_t)(i + 1);
+	noise_buf_wrote(&sq.buf, sq.len);
+	memcpy(before, sq.small, sizeof(before));
+	assert_int_equal(noise_misbehave_frame(f, &n, &sq, 40, NOISE_BUG_REPLAY_MSG1,
+					       NOISE_PEER_INITIATOR, NOISE_PEER_MSG1, 0),
+			 PS_ERR_EVICTED);
+	assert_int_equal(n, 99);
+	assert_int_equal(sq.len, 40 + 2 + BODY);
+	assert_ptr_equal(sq.buf.p, sq.small);
+	assert_memory_equal(sq.small, before, sizeof(before));
+	/* with a block it goes through: msg1 and its copy */
+	m.refuse_at = 0;
+	assert_int_equal(noise_misbehave_frame(f, &n, &sq, 40, NOISE_BUG_REPLAY_MSG1,
+					       NOISE_PEER_INITIATOR, NOISE_PEER_MSG1, 0),
+			 PS_OK);
+	assert_int_equal(n, 2);
+	assert_int_equal(sq.len, 40 + 2 * (2 + BODY));
+	assert_int_equal(m.out, 1);
+	assert_memory_equal(sq.buf.p, before, 40 + 2 + BODY); /* kept in the block */
+	assert_memory_equal(sq.buf.p + 40 + 2 + BODY, before + 40, 2 + BODY);
+	sq.buf.used = sq.len;
+	noise_buf_release(&sq.buf);
+	assert_int_equal(m.out, 0);
+}
+
 int main(void)
 {
+	noise_buf_init(&q.buf, q.small, sizeof(q.small), tu_mem_default());
+	if (noise_buf_reserve(&q.buf, QCAP, QCAP, 0) != PS_OK)
+		return 1;
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_untouched),
-		cmocka_unit_test(test_flips),
-		cmocka_unit_test(test_truncate_and_prefix),
-		cmocka_unit_test(test_extra_frames),
-		cmocka_unit_test(test_corrupt_then_valid),
-		cmocka_unit_test(test_silent),
-		cmocka_unit_test(test_no_room),
+		cmocka_unit_test(test_untouched),    cmocka_unit_test(test_lender_refuses),
+		cmocka_unit_test(test_flips),	     cmocka_unit_test(test_truncate_and_prefix),
+		cmocka_unit_test(test_extra_frames), cmocka_unit_test(test_corrupt_then_valid),
+		cmocka_unit_test(test_silent),	     cmocka_unit_test(test_no_room),
 		cmocka_unit_test(test_echo_and_e),
 	};
 	return cmocka_run_group_tests_name("noise misbehave", tests, NULL, NULL);

@@ -50,6 +50,7 @@ static void config(struct noise_peer_config *c, const char *protocol, uint8_t ps
 	c->timeout_ns = 5000000000u;
 	c->rng = tu_rng;
 	c->rng_ctx = seed;
+	c->mem = tu_mem_default();
 }
 
 static void start(struct side *s, enum noise_peer_role role, const struct noise_peer_config *c)

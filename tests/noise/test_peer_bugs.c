@@ -79,6 +79,7 @@ static void start_n(struct side *i, struct side *r, uint64_t ibugs, uint64_t rbu
 	c.bugs = ibugs;
 	c.messages = n;
 	c.continue_on_decrypt_failure = cont;
+	c.mem = tu_mem_default();
 	assert_int_equal(noise_peer_init(&i->p, NOISE_PEER_INITIATOR, &c, T0), PS_OK);
 	c.rng_ctx = &r->seed;
 	c.bugs = rbugs;
@@ -253,6 +254,7 @@ static void wire_start(struct wire_side *s, enum noise_peer_role role, uint64_t 
 	c.rng_ctx = &s->seed;
 	c.bugs = bugs;
 	c.messages = wire_messages;
+	c.mem = tu_mem_default();
 	assert_int_equal(noise_peer_init(&s->p, role, &c, T0), PS_OK);
 }
 

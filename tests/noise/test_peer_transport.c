@@ -91,6 +91,7 @@ static void config(struct noise_peer_config *c, const char *protocol, uint32_t n
 	c->timeout_ns = 5000000000u;
 	c->rng = tu_rng;
 	c->rng_ctx = seed;
+	c->mem = tu_mem_default();
 }
 
 static void hand_init(struct hand *h, const char *protocol, bool initiator)

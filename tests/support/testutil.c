@@ -93,3 +93,52 @@ void tu_rng(void *ctx, uint8_t *out, size_t n)
 		}
 	}
 }
+
+static int tu_mem_get(void *ctx, size_t len, void **block)
+{
+	struct tu_mem *m = ctx;
+	void *b;
+
+	assert_true(len >= 1 && len <= NOISE_MEM_MAX);
+	if (m->refuse_at && m->out_bytes + len > m->refuse_at)
+		return m->refuse_err ? m->refuse_err : PS_ERR_NOMEM;
+	b = malloc(len);
+	assert_non_null(b);
+	memset(b, 0xa5, len);
+	m->out++;
+	m->out_bytes += len;
+	m->gets++;
+	if (len > m->largest)
+		m->largest = len;
+	*block = b;
+	return PS_OK;
+}
+
+static void tu_mem_put(void *ctx, void *block, size_t len)
+{
+	struct tu_mem *m = ctx;
+
+	assert_non_null(block);
+	assert_true(m->out > 0 && m->out_bytes >= len);
+	m->out--;
+	m->out_bytes -= len;
+	m->puts++;
+	free(block);
+}
+
+void tu_mem_init(struct tu_mem *m)
+{
+	memset(m, 0, sizeof(*m));
+	m->mem.get = tu_mem_get;
+	m->mem.put = tu_mem_put;
+	m->mem.ctx = m;
+}
+
+const struct noise_mem *tu_mem_default(void)
+{
+	static struct tu_mem m;
+
+	if (!m.mem.get)
+		tu_mem_init(&m);
+	return &m.mem;
+}

@@ -10,6 +10,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "noise/mem.h"
+
 /* Exit status ctest reads as "skipped" (SKIP_RETURN_CODE). */
 #define TU_SKIP 77
 
@@ -37,5 +39,23 @@ uint8_t *tu_unhex(const char *hex, size_t *len);
 
 /* A deterministic RNG (ps_rng_fn): a counter-based stream from *ctx (a uint64_t seed). */
 void tu_rng(void *ctx, uint8_t *out, size_t n);
+
+/* A lender for the Noise core (noise/mem.h) on malloc, counting what is
+ * out. A block comes filled with 0xa5 (a core that trusts a block to be
+ * zero shows). Pass &m->mem; m must outlive every peer it lends to. */
+struct tu_mem {
+	struct noise_mem mem;
+	size_t out;	  /* blocks lent now */
+	size_t out_bytes; /* their asked lengths */
+	size_t gets, puts;
+	size_t largest;	  /* the largest len asked for */
+	size_t refuse_at; /* 0: never; else the get that would make out_bytes pass it */
+	int refuse_err;	  /* what a refused get returns (PS_ERR_NOMEM when 0) */
+};
+void tu_mem_init(struct tu_mem *m);
+
+/* One shared lender for tests that only need the core to work: never
+ * refuses. */
+const struct noise_mem *tu_mem_default(void);
 
 #endif
