@@ -517,9 +517,20 @@ int run_exec(struct run *run, struct cli_opts *o, const struct run_proto *proto,
 	run->listen_watch = -1;
 	run->reserve_fd = -1;
 	report_init(&run->rep, o->json, o->verbose, o->progress);
-	if (!(run->loop = net_loop_create(true))) {
-		fprintf(stderr, "peershake: out of memory\n");
-		return EXIT_RUNTIME;
+	{
+		enum net_loop_backend b;
+		const char *name = getenv("PS_LOOP");
+		int r = net_loop_backend_parse(&b, name);
+		if (r != PS_OK) {
+			fprintf(stderr, "peershake: PS_LOOP=%s: %s\n", name,
+				r == PS_ERR_UNSUPPORTED ? "not on this system (want poll)"
+							: "want poll or epoll");
+			return EXIT_USAGE;
+		}
+		if (!(run->loop = net_loop_create_backend(true, b))) {
+			fprintf(stderr, "peershake: event loop: %s\n", strerror(errno));
+			return EXIT_RUNTIME;
+		}
 	}
 	{
 		/* a listener raises its soft limit as far as the hard one
@@ -572,7 +583,8 @@ int run_exec(struct run *run, struct cli_opts *o, const struct run_proto *proto,
 	start_queued(run);
 
 	if (net_loop_run(run->loop) != PS_OK) {
-		fprintf(stderr, "peershake: poll: %s\n", strerror(errno));
+		fprintf(stderr, "peershake: %s: %s\n", net_loop_backend_name(run->loop),
+			strerror(errno));
 		run->runtime_failure = true;
 	}
 	/* stopped early (signal, --count): end what is still running */
