@@ -90,6 +90,8 @@ static void on_done(void *ctx, struct net_session *s)
 	if (c->next)
 		c->next->prev = c->prev;
 	run->active--;
+	if (s->outbound)
+		run->outbound--;
 	free(c);
 	start_queued(run);
 }
@@ -150,6 +152,7 @@ static void start_queued(struct run *run)
 		}
 		net_addr_format(name, ss);
 		events_started(run, name, true, t->attempt);
+		run->outbound++;
 		p = session_params(run, c);
 		if (net_session_connect(&c->s, run->loop, ss, &p) != PS_OK)
 			run->runtime_failure = true;
