@@ -105,3 +105,34 @@ teardown_file() {
 		grep -qE '^SUCCESS +127\.0\.0\.1:[0-9]+ ' "$dir/resp$i.out"
 	done
 }
+
+# The same sweep's loop on each backend (ref/net/loop: PS_LOOP=poll is the
+# reference, epoll the Linux default): 500 targets at once against a local
+# listener running the same backend, every one a SUCCESS on both sides.
+many_at_once() {
+	local be=$1 n=500 targets=() i
+	PS_LOOP=$be ps_listen "l_$be" 127.0.0.1:0 -n regtest --max-per-ip 1000000
+	for ((i = 0; i < n; i++)); do targets+=("127.0.0.1:$LISTEN_PORT"); done
+	PS_LOOP=$be run --separate-stderr "$PEERSHAKE" btc connect -n regtest --no-progress "${targets[@]}"
+	ps_stop "l_$be"
+	echo "$stderr" >&2
+	assert_success
+	assert_equal "$(grep -cE '^SUCCESS +127\.0\.0\.1:' <<<"$output")" "$n"
+	assert_line --regexp "^Summary: $n peers: Success $n, Partial 0, Failed 0;"
+	assert_equal "$(grep -c '^SUCCESS ' "$BATS_TEST_TMPDIR/l_$be.out")" "$n"
+}
+
+@test "500 targets at once, all SUCCESS, with PS_LOOP=poll" {
+	many_at_once poll
+}
+
+@test "500 targets at once, all SUCCESS, with PS_LOOP=epoll" {
+	many_at_once epoll
+}
+
+@test "PS_LOOP naming no backend is a usage error that says what it wants" {
+	PS_LOOP=select run --separate-stderr "$PEERSHAKE" btc connect -n regtest 127.0.0.1:1
+	assert_equal "$status" 2
+	assert_equal "$stderr" "peershake: PS_LOOP=select: want poll or epoll"
+	assert_output ""
+}

@@ -38,6 +38,11 @@ static bool is_local_nonce(void *ctx, uint64_t nonce)
 {
 	struct run *run = ctx;
 
+	/* a listener's inbound handshakes each ask: without an outbound one
+	 * there is nothing to find, and the walk would cost O(connections) a
+	 * handshake */
+	if (run->outbound == 0)
+		return false;
 	for (struct run_conn *c = run->conns; c; c = c->next)
 		if (c->s.outbound && c->s.state == NET_SESS_OPEN && c->s.started &&
 		    !btc_hs_ended(conn_hs(c)) && btc_hs_nonce(conn_hs(c)) == nonce)

@@ -118,6 +118,8 @@ static void on_done(void *ctx, struct net_session *s)
 	if (c->next)
 		c->next->prev = c->prev;
 	run->active--;
+	if (s->outbound)
+		run->outbound--;
 	free(c);
 	give_back(run);
 	start_queued(run);
@@ -261,6 +263,7 @@ static void start_queued(struct run *run)
 		c->target = *t;
 		target_name(name, t);
 		events_started(run, name, true, t->attempt);
+		run->outbound++;
 		p = session_params(run, c);
 		if (run->o->has_proxy)
 			r = connect_proxied(run, c, t, &p);
@@ -429,12 +432,20 @@ static void admit(struct run *run, int fd, const struct sockaddr_storage *ss, ui
 
 	net_addr_format(name, ss);
 	net_addr_ip16(ip, ss);
-	if (admit_table(run, &n) != PS_OK) {
+	n = run->active - run->outbound; /* the inbound: what admit_table lists */
+	if (n < run->admit.max_inbound && n < run->admit.max_per_ip) {
+		/* neither limit can be reached (no address holds more than all
+		 * of them): net_admit_decide would accept, and the table is
+		 * not built, which costs O(connections) an accept */
+		d = (struct net_admit_decision){ .verdict = NET_ADMIT_ACCEPT,
+						 .reason = NET_ADMIT_NONE };
+	} else if (admit_table(run, &n) != PS_OK) {
 		close(fd);
 		run->runtime_failure = true;
 		return;
+	} else {
+		net_admit_decide(&d, &run->admit, run->admit_tab, n, ip);
 	}
-	net_admit_decide(&d, &run->admit, run->admit_tab, n, ip);
 	if (d.verdict == NET_ADMIT_REFUSE) {
 		close(fd);
 		run->refused[d.reason]++;
@@ -652,9 +663,20 @@ int run_exec(struct run *run, struct cli_opts *o, const struct run_proto *proto,
 	run->listen_watch = -1;
 	run->reserve_fd = -1;
 	report_init(&run->rep, o->json, o->verbose, o->progress);
-	if (!(run->loop = net_loop_create(true))) {
-		fprintf(stderr, "peershake: out of memory\n");
-		return EXIT_RUNTIME;
+	{
+		enum net_loop_backend b;
+		const char *name = getenv("PS_LOOP");
+		int r = net_loop_backend_parse(&b, name);
+		if (r != PS_OK) {
+			fprintf(stderr, "peershake: PS_LOOP=%s: %s\n", name,
+				r == PS_ERR_UNSUPPORTED ? "not on this system (want poll)"
+							: "want poll or epoll");
+			return EXIT_USAGE;
+		}
+		if (!(run->loop = net_loop_create_backend(true, b))) {
+			fprintf(stderr, "peershake: event loop: %s\n", strerror(errno));
+			return EXIT_RUNTIME;
+		}
 	}
 	{
 		/* a listener raises its soft limit as far as the hard one
@@ -713,7 +735,8 @@ int run_exec(struct run *run, struct cli_opts *o, const struct run_proto *proto,
 	start_queued(run);
 
 	if (net_loop_run(run->loop) != PS_OK) {
-		fprintf(stderr, "peershake: poll: %s\n", strerror(errno));
+		fprintf(stderr, "peershake: %s: %s\n", net_loop_backend_name(run->loop),
+			strerror(errno));
 		run->runtime_failure = true;
 	}
 	/* stopped early (signal, --count): end what is still running */

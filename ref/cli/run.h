@@ -83,7 +83,8 @@ struct run {
 	struct run_target *queue;
 	size_t qhead, qlen, qcap;
 	size_t active, max_active;
-	size_t active_peak;	/* the most active since memory was last given back */
+	size_t active_peak; /* the most active since memory was last given back */
+	size_t outbound; /* of active: ours (is_local_nonce has nothing to look for without one) */
 	struct run_conn *conns; /* live connections */
 	int listen_fd, listen_watch;
 	/* listen: who gets an inbound slot (net/admit.h). The table is

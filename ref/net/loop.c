@@ -8,33 +8,7 @@
 #include <string.h>
 #include <time.h>
 
-struct watcher {
-	int fd;
-	short events;
-	bool live;
-	uint64_t deadline_ns;
-	net_watch_fn cb;
-	void *ctx;
-};
-
-struct due {
-	uint64_t deadline_ns;
-	int id;
-};
-
-struct net_loop {
-	struct watcher *w;
-	struct due *due;   /* the timers due in a turn, earliest first */
-	size_t cap, count; /* slots and live watchers */
-	int *free_ids;	   /* stack of free slots */
-	size_t nfree;
-	struct pollfd *pfd;
-	int *pfd_id;
-	bool stop;
-	bool handle_signals;
-	sigset_t run_mask;   /* the mask inside ppoll */
-	sigset_t saved_mask; /* the mask before us, restored at destroy */
-};
+#include "net/loop_impl.h"
 
 static volatile sig_atomic_t caught_signal;
 
@@ -51,12 +25,58 @@ uint64_t net_now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+int net_loop_backend_parse(enum net_loop_backend *out, const char *name)
+{
+	if (!name || !*name) {
+		*out = NET_LOOP_DEFAULT;
+		return PS_OK;
+	}
+	if (strcmp(name, "poll") == 0) {
+		*out = NET_LOOP_POLL;
+		return PS_OK;
+	}
+	if (strcmp(name, "epoll") == 0) {
+#ifdef __linux__
+		*out = NET_LOOP_EPOLL;
+		return PS_OK;
+#else
+		return PS_ERR_UNSUPPORTED;
+#endif
+	}
+	return PS_ERR_INVALID_ARG;
+}
+
 struct net_loop *net_loop_create(bool handle_signals)
+{
+	enum net_loop_backend b;
+
+	if (net_loop_backend_parse(&b, getenv("PS_LOOP")) != PS_OK) {
+		errno = EINVAL;
+		return NULL;
+	}
+	return net_loop_create_backend(handle_signals, b);
+}
+
+struct net_loop *net_loop_create_backend(bool handle_signals, enum net_loop_backend backend)
 {
 	struct net_loop *loop = calloc(1, sizeof(*loop));
 
 	if (!loop)
 		return NULL;
+	loop->epfd = -1;
+	loop->ops = &net_loop_poll_ops;
+#ifdef __linux__
+	if (backend != NET_LOOP_POLL)
+		loop->ops = &net_loop_epoll_ops;
+#else
+	(void)backend;
+#endif
+	if (loop->ops->init(loop) != PS_OK) {
+		int e = errno;
+		free(loop);
+		errno = e;
+		return NULL;
+	}
 	loop->handle_signals = handle_signals;
 	sigprocmask(SIG_SETMASK, NULL, &loop->run_mask);
 	loop->saved_mask = loop->run_mask;
@@ -81,27 +101,102 @@ struct net_loop *net_loop_create(bool handle_signals)
 	return loop;
 }
 
+const char *net_loop_backend_name(const struct net_loop *loop)
+{
+	return loop->ops->name;
+}
+
 void net_loop_destroy(struct net_loop *loop)
 {
 	if (!loop)
 		return;
 	if (loop->handle_signals)
 		sigprocmask(SIG_SETMASK, &loop->saved_mask, NULL);
+	loop->ops->fini(loop);
 	free(loop->w);
 	free(loop->free_ids);
-	free(loop->pfd);
-	free(loop->pfd_id);
+	free(loop->heap);
 	free(loop->due);
+	free(loop->ready);
 	free(loop);
 }
+
+/* ---- the deadline heap: ids ordered by (deadline, id) ---- */
+
+static bool earlier(const struct net_loop *loop, int a, int b)
+{
+	uint64_t da = loop->w[a].deadline_ns, db = loop->w[b].deadline_ns;
+
+	return da != db ? da < db : a < b;
+}
+
+static void heap_place(struct net_loop *loop, size_t i, int id)
+{
+	loop->heap[i] = id;
+	loop->w[id].heap_idx = i;
+}
+
+static void sift_up(struct net_loop *loop, size_t i)
+{
+	int id = loop->heap[i];
+
+	while (i > 0) {
+		size_t parent = (i - 1) / 2;
+		if (!earlier(loop, id, loop->heap[parent]))
+			break;
+		heap_place(loop, i, loop->heap[parent]);
+		i = parent;
+	}
+	heap_place(loop, i, id);
+}
+
+static void sift_down(struct net_loop *loop, size_t i)
+{
+	int id = loop->heap[i];
+
+	for (;;) {
+		size_t c = 2 * i + 1;
+		if (c >= loop->nheap)
+			break;
+		if (c + 1 < loop->nheap && earlier(loop, loop->heap[c + 1], loop->heap[c]))
+			c++;
+		if (!earlier(loop, loop->heap[c], id))
+			break;
+		heap_place(loop, i, loop->heap[c]);
+		i = c;
+	}
+	heap_place(loop, i, id);
+}
+
+static void heap_insert(struct net_loop *loop, int id)
+{
+	loop->heap[loop->nheap] = id;
+	loop->w[id].heap_idx = loop->nheap++;
+	sift_up(loop, loop->nheap - 1);
+}
+
+static void heap_remove(struct net_loop *loop, int id)
+{
+	size_t i = loop->w[id].heap_idx;
+	int last = loop->heap[--loop->nheap];
+
+	loop->w[id].heap_idx = NET_NO_SLOT;
+	if (last == id)
+		return;
+	heap_place(loop, i, last);
+	sift_up(loop, i);
+	sift_down(loop, loop->w[last].heap_idx);
+}
+
+/* ---- watchers ---- */
 
 static int grow(struct net_loop *loop)
 {
 	size_t cap = loop->cap ? loop->cap * 2 : 64;
-	struct watcher *w = realloc(loop->w, cap * sizeof(*w));
-	int *free_ids;
-	struct pollfd *pfd;
-	int *pfd_id;
+	struct net_watcher *w = realloc(loop->w, cap * sizeof(*w));
+	int *free_ids, *heap;
+	struct net_due *due;
+	struct net_ready *ready;
 
 	if (!w)
 		return PS_ERR_NOMEM;
@@ -109,21 +204,21 @@ static int grow(struct net_loop *loop)
 	if (!(free_ids = realloc(loop->free_ids, cap * sizeof(*free_ids))))
 		return PS_ERR_NOMEM;
 	loop->free_ids = free_ids;
-	if (!(pfd = realloc(loop->pfd, cap * sizeof(*pfd))))
+	if (!(heap = realloc(loop->heap, cap * sizeof(*heap))))
 		return PS_ERR_NOMEM;
-	loop->pfd = pfd;
-	if (!(pfd_id = realloc(loop->pfd_id, cap * sizeof(*pfd_id))))
+	loop->heap = heap;
+	if (!(due = realloc(loop->due, cap * sizeof(*due))))
 		return PS_ERR_NOMEM;
-	loop->pfd_id = pfd_id;
-	{
-		struct due *due = realloc(loop->due, cap * sizeof(*due));
-		if (!due)
-			return PS_ERR_NOMEM;
-		loop->due = due;
-	}
+	loop->due = due;
+	if (!(ready = realloc(loop->ready, cap * sizeof(*ready))))
+		return PS_ERR_NOMEM;
+	loop->ready = ready;
+	if (loop->ops->grow(loop, cap) != PS_OK)
+		return PS_ERR_NOMEM;
 	/* new slots are dead and go on the free stack, lowest id on top */
 	for (size_t i = cap; i > loop->cap; i--) {
 		loop->w[i - 1].live = false;
+		loop->w[i - 1].gen = 0;
 		loop->free_ids[loop->nfree++] = (int)(i - 1);
 	}
 	loop->cap = cap;
@@ -133,31 +228,81 @@ static int grow(struct net_loop *loop)
 int net_watch_add(struct net_loop *loop, int fd, short events, uint64_t deadline_ns,
 		  net_watch_fn cb, void *ctx)
 {
+	struct net_watcher *w;
 	int id;
 
 	if (loop->nfree == 0 && grow(loop) != PS_OK)
 		return PS_ERR_NOMEM;
-	id = loop->free_ids[--loop->nfree];
-	loop->w[id] = (struct watcher){ fd, events, true, deadline_ns, cb, ctx };
+	id = loop->free_ids[loop->nfree - 1];
+	w = &loop->w[id];
+	w->fd = fd;
+	w->events = events;
+	w->deadline_ns = deadline_ns;
+	w->heap_idx = NET_NO_SLOT;
+	w->bslot = NET_NO_SLOT;
+	w->cb = cb;
+	w->ctx = ctx;
+	w->gen++; /* before add: epoll keeps it beside the id */
+	if (fd >= 0 && loop->ops->add(loop, id) != PS_OK)
+		return PS_ERR_SYSTEM; /* the slot stays free */
+	loop->nfree--;
+	w->live = true;
+	if (deadline_ns != UINT64_MAX)
+		heap_insert(loop, id);
 	loop->count++;
 	return id;
 }
 
+static struct net_watcher *live(struct net_loop *loop, int id)
+{
+	if (id < 0 || (size_t)id >= loop->cap || !loop->w[id].live)
+		return NULL;
+	return &loop->w[id];
+}
+
 void net_watch_set_events(struct net_loop *loop, int id, short events)
 {
-	loop->w[id].events = events;
+	struct net_watcher *w = live(loop, id);
+
+	if (!w || w->events == events)
+		return;
+	w->events = events;
+	/* a failure here is reported by net_loop_run: this call has no
+	 * result, and the watcher would otherwise wait for the wrong thing */
+	if (w->fd >= 0 && loop->ops->mod(loop, id) != PS_OK && !loop->sys_err)
+		loop->sys_err = errno ? errno : EIO;
 }
 
 void net_watch_set_deadline(struct net_loop *loop, int id, uint64_t deadline_ns)
 {
-	loop->w[id].deadline_ns = deadline_ns;
+	struct net_watcher *w = live(loop, id);
+	uint64_t old;
+
+	if (!w || (old = w->deadline_ns) == deadline_ns)
+		return;
+	w->deadline_ns = deadline_ns;
+	if (old == UINT64_MAX) {
+		heap_insert(loop, id);
+	} else if (deadline_ns == UINT64_MAX) {
+		heap_remove(loop, id);
+	} else if (deadline_ns < old) {
+		sift_up(loop, w->heap_idx);
+	} else {
+		sift_down(loop, w->heap_idx);
+	}
 }
 
 void net_watch_del(struct net_loop *loop, int id)
 {
-	if (id < 0 || (size_t)id >= loop->cap || !loop->w[id].live)
+	struct net_watcher *w = live(loop, id);
+
+	if (!w)
 		return;
-	loop->w[id].live = false;
+	if (w->fd >= 0)
+		loop->ops->del(loop, id);
+	if (w->heap_idx != NET_NO_SLOT)
+		heap_remove(loop, id);
+	w->live = false;
 	loop->free_ids[loop->nfree++] = id;
 	loop->count--;
 }
@@ -173,70 +318,86 @@ int net_loop_signalled(const struct net_loop *loop)
 	return caught_signal;
 }
 
+/* ---- the turn ---- */
+
 static int due_cmp(const void *a, const void *b)
 {
-	const struct due *x = a, *y = b;
+	const struct net_due *x = a, *y = b;
 
 	if (x->deadline_ns != y->deadline_ns)
 		return x->deadline_ns < y->deadline_ns ? -1 : 1;
 	return x->id - y->id;
 }
 
+/* The watchers due at now, earliest first, into loop->due; how many. Those
+ * are the heap's nodes with deadline <= now, a subtree at its root (a
+ * child is never earlier than its parent): O(k log k) for k due, however
+ * many wait. */
+static size_t collect_due(struct net_loop *loop, uint64_t now)
+{
+	size_t n = 0;
+
+	if (loop->nheap == 0 || loop->w[loop->heap[0]].deadline_ns > now)
+		return 0;
+	loop->due[n++].heap_idx = 0;
+	for (size_t k = 0; k < n; k++) {
+		size_t i = loop->due[k].heap_idx;
+		struct net_watcher *w = &loop->w[loop->heap[i]];
+
+		loop->due[k].id = loop->heap[i];
+		loop->due[k].gen = w->gen;
+		loop->due[k].deadline_ns = w->deadline_ns;
+		for (size_t c = 2 * i + 1; c <= 2 * i + 2 && c < loop->nheap; c++)
+			if (loop->w[loop->heap[c]].deadline_ns <= now)
+				loop->due[n++].heap_idx = c;
+	}
+	qsort(loop->due, n, sizeof(loop->due[0]), due_cmp);
+	return n;
+}
+
 int net_loop_run(struct net_loop *loop)
 {
 	loop->stop = false; /* a stop ends one run, not the loop (redis aeMain) */
 	while (!loop->stop && loop->count > 0 && !caught_signal) {
-		uint64_t now = net_now_ns(), first = UINT64_MAX;
+		uint64_t now = net_now_ns();
 		struct timespec ts, *tsp = NULL;
-		size_t n = 0;
+		size_t n;
 		int r;
 
-		for (size_t i = 0; i < loop->cap; i++) {
-			struct watcher *w = &loop->w[i];
-			if (!w->live)
-				continue;
-			if (w->deadline_ns < first)
-				first = w->deadline_ns;
-			if (w->fd < 0)
-				continue;
-			loop->pfd[n] = (struct pollfd){ w->fd, w->events, 0 };
-			loop->pfd_id[n++] = (int)i;
+		if (loop->sys_err) {
+			errno = loop->sys_err;
+			loop->sys_err = 0;
+			return PS_ERR_SYSTEM;
 		}
-		if (first != UINT64_MAX) {
+		if (loop->nheap > 0) {
+			uint64_t first = loop->w[loop->heap[0]].deadline_ns;
 			uint64_t wait = first > now ? first - now : 0;
 			ts.tv_sec = (time_t)(wait / 1000000000u);
 			ts.tv_nsec = (long)(wait % 1000000000u);
 			tsp = &ts;
 		}
-		r = ppoll(loop->pfd, n, tsp, &loop->run_mask);
+		r = loop->ops->wait(loop, tsp);
 		if (r < 0) {
 			if (errno == EINTR)
 				continue;
 			return PS_ERR_SYSTEM;
 		}
 		now = net_now_ns();
-		for (size_t k = 0; k < n && r > 0; k++) {
-			int id = loop->pfd_id[k];
-			struct watcher *w = &loop->w[id];
-			if (!loop->pfd[k].revents)
-				continue;
-			r--;
+		for (size_t k = 0; k < (size_t)r; k++) {
+			struct net_ready *rd = &loop->ready[k];
+			struct net_watcher *w = &loop->w[rd->id];
 			/* the watcher may have been removed (or its slot reused)
 			 * by an earlier callback of this turn */
-			if (!w->live || w->fd != loop->pfd[k].fd)
+			if (!w->live || w->gen != rd->gen)
 				continue;
-			w->cb(loop, w->ctx, loop->pfd[k].revents, now);
+			w->cb(loop, w->ctx, rd->revents, now);
 		}
 		/* deadlines: earliest first, each still due when its turn comes
 		 * (an earlier callback may have moved or removed it) */
-		n = 0;
-		for (size_t i = 0; i < loop->cap; i++)
-			if (loop->w[i].live && loop->w[i].deadline_ns <= now)
-				loop->due[n++] = (struct due){ loop->w[i].deadline_ns, (int)i };
-		qsort(loop->due, n, sizeof(loop->due[0]), due_cmp);
+		n = collect_due(loop, now);
 		for (size_t k = 0; k < n; k++) {
-			struct watcher *w = &loop->w[loop->due[k].id];
-			if (w->live && w->deadline_ns <= now)
+			struct net_watcher *w = &loop->w[loop->due[k].id];
+			if (w->live && w->gen == loop->due[k].gen && w->deadline_ns <= now)
 				w->cb(loop, w->ctx, 0, now);
 		}
 	}
