@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <stdint.h>
 #include <string.h>
@@ -174,31 +175,23 @@ static int enqueue(struct run *run, const struct sockaddr_storage *ss, unsigned 
 
 /* ---- DNS ---- */
 
-struct name_query {
-	struct run *run;
-	char name[PS_HOST_MAX + 1];
-};
-
-static void on_resolved(void *ctx, int err, const char *detail,
+static void on_resolved(void *ctx, const char *name, int err, const char *detail,
 			const struct sockaddr_storage *addrs, size_t n)
 {
-	struct name_query *q = ctx;
-	struct run *run = q->run;
+	struct run *run = ctx;
 
 	if (err != PS_OK) {
 		run->usage_failure = true;
-		fprintf(stderr, "peershake: %s: %s%s%s%s\n", q->name,
+		fprintf(stderr, "peershake: %s: %s%s%s%s\n", name,
 			err == PS_ERR_DNS_EMPTY ? "resolves to no address" : "does not resolve",
 			detail ? " (" : "", detail ? detail : "", detail ? ")" : "");
-		events_dns_error(run, q->name, err, detail);
-		free(q);
+		events_dns_error(run, name, err, detail);
 		return;
 	}
-	events_resolved(run, q->name, addrs, n);
+	events_resolved(run, name, addrs, n);
 	for (size_t i = 0; i < n; i++)
 		if (enqueue(run, &addrs[i], 0) != PS_OK)
 			run->runtime_failure = true;
-	free(q);
 	net_raise_nofile(run->qlen - run->qhead + run->active + 64);
 	start_queued(run);
 }
@@ -208,7 +201,6 @@ static int add_target(struct run *run, const char *target, uint16_t default_port
 	struct ps_endpoint ep;
 	struct sockaddr_storage ss;
 	uint16_t port = default_port;
-	struct name_query *q;
 
 	if (ps_endpoint_parse(&ep, target) != PS_OK)
 		return PS_ERR_INVALID_ARG; /* cli_parse checked already */
@@ -226,11 +218,8 @@ static int add_target(struct run *run, const char *target, uint16_t default_port
 		if (!run->dns)
 			return err;
 	}
-	if (!(q = calloc(1, sizeof(*q))))
-		return PS_ERR_NOMEM;
-	q->run = run;
-	snprintf(q->name, sizeof(q->name), "%s", ep.host);
-	return net_dns_resolve(run->dns, ep.host, port, on_resolved, q);
+	/* queued: asked from the loop, a bounded number at a time (dns.h) */
+	return net_dns_resolve(run->dns, ep.host, port, on_resolved, run);
 }
 
 /* ---- listen ---- */
@@ -575,7 +564,21 @@ int run_exec(struct run *run, struct cli_opts *o, const struct run_proto *proto,
 		fprintf(stderr, "peershake: poll: %s\n", strerror(errno));
 		run->runtime_failure = true;
 	}
-	/* stopped early (signal, --count): end what is still running */
+	/* stopped early (signal, --count): start nothing more, end what is
+	 * still running (each ended session would start a queued one) */
+	run->stopping = true;
+	if (net_loop_signalled(run->loop)) {
+		int sig = net_loop_signalled(run->loop);
+		fprintf(stderr,
+			"peershake: stopped by %s: %zu running ended, %zu addresses not started, "
+			"%zu names not resolved\n",
+			sig == SIGINT	 ? "SIGINT"
+			: sig == SIGTERM ? "SIGTERM"
+					 : "a signal",
+			run->active, run->qlen - run->qhead,
+			run->dns ? net_dns_pending(run->dns) : 0);
+	}
+	run->qhead = run->qlen;
 	while (run->conns)
 		net_session_abort(&run->conns->s, PS_ERR_CLOSED);
 	events_summary(run);

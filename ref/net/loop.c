@@ -51,6 +51,22 @@ uint64_t net_now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+void net_signals_catch(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	/* a read of the command line's files before the loop is not cut
+	 * short; ppoll returns EINTR whatever this says */
+	sa.sa_flags = SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+}
+
 struct net_loop *net_loop_create(bool handle_signals)
 {
 	struct net_loop *loop = calloc(1, sizeof(*loop));
@@ -61,16 +77,9 @@ struct net_loop *net_loop_create(bool handle_signals)
 	sigprocmask(SIG_SETMASK, NULL, &loop->run_mask);
 	loop->saved_mask = loop->run_mask;
 	if (handle_signals) {
-		struct sigaction sa;
 		sigset_t block;
 
-		memset(&sa, 0, sizeof(sa));
-		sa.sa_handler = on_signal;
-		sigemptyset(&sa.sa_mask);
-		sigaction(SIGINT, &sa, NULL);
-		sigaction(SIGTERM, &sa, NULL);
-		sa.sa_handler = SIG_IGN;
-		sigaction(SIGPIPE, &sa, NULL);
+		net_signals_catch();
 		sigemptyset(&block);
 		sigaddset(&block, SIGINT);
 		sigaddset(&block, SIGTERM);

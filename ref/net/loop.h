@@ -25,8 +25,16 @@ typedef void (*net_watch_fn)(struct net_loop *loop, void *ctx, short revents, ui
 /* Monotonic time in nanoseconds. */
 uint64_t net_now_ns(void);
 
+/* Catch SIGINT and SIGTERM from now on and ignore SIGPIPE, before any
+ * loop exists: a signal caught before the loop runs is kept, and the first
+ * net_loop_run of a loop created with handle_signals returns at once.
+ * Called first thing in main, so a stop request while the command line is
+ * read is not lost either. */
+void net_signals_catch(void);
+
 /* Create a loop. When handle_signals, SIGINT and SIGTERM end net_loop_run
- * (net_loop_signalled() tells) and SIGPIPE is ignored. NULL on no memory. */
+ * (net_loop_signalled() tells) and SIGPIPE is ignored (net_signals_catch);
+ * they are blocked from here on except inside ppoll. NULL on no memory. */
 struct net_loop *net_loop_create(bool handle_signals);
 void net_loop_destroy(struct net_loop *loop);
 
