@@ -34,6 +34,7 @@ struct net_loop {
 	bool handle_signals;
 	sigset_t run_mask;   /* the mask inside ppoll */
 	sigset_t saved_mask; /* the mask before us, restored at destroy */
+	sigset_t stop_set;   /* SIGINT, SIGTERM when handle_signals; else empty */
 };
 
 static volatile sig_atomic_t caught_signal;
@@ -83,6 +84,7 @@ struct net_loop *net_loop_create(bool handle_signals)
 		sigemptyset(&block);
 		sigaddset(&block, SIGINT);
 		sigaddset(&block, SIGTERM);
+		loop->stop_set = block;
 		sigprocmask(SIG_BLOCK, &block, NULL);
 		sigdelset(&loop->run_mask, SIGINT);
 		sigdelset(&loop->run_mask, SIGTERM);
@@ -222,6 +224,19 @@ int net_loop_run(struct net_loop *loop)
 			if (errno == EINTR)
 				continue;
 			return PS_ERR_SYSTEM;
+		}
+		/* ppoll lets a pending signal in only when it has to sleep:
+		 * with a descriptor ready or a deadline due it returns at once
+		 * and blocks the signal again on the way out, so a busy loop
+		 * (100,000 targets: something is always ready) would never
+		 * see it. Take it here instead. */
+		if (loop->handle_signals) {
+			static const struct timespec zero = { 0, 0 };
+			int sig = sigtimedwait(&loop->stop_set, NULL, &zero);
+			if (sig > 0) {
+				caught_signal = sig;
+				break;
+			}
 		}
 		now = net_now_ns();
 		for (size_t k = 0; k < n && r > 0; k++) {
