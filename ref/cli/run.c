@@ -2,7 +2,9 @@
  * run.c - targets, the queue, listen, results and the summary, for every
  * protocol. Every address is handshaken with at once (up to the descriptor
  * limit; beyond it addresses wait their turn, each with its full timeout),
- * so a sweep takes about one timeout.
+ * so a sweep takes about one timeout. Connections start START_BATCH per
+ * loop turn and names resolve NET_DNS_MAX_IN_FLIGHT at a time (net/dns.h),
+ * so no turn is long and a signal stops any run at once.
  */
 #include "cli/run.h"
 
@@ -135,10 +137,38 @@ static struct net_session_params session_params(struct run *run, struct run_conn
 	return p;
 }
 
-/* Start queued addresses while descriptors allow. */
+/* Connections started between two firings of the start timer at most
+ * (about one loop turn); the rest wait for it. 20,000 connects (a
+ * descriptor limit's worth) take a second or more of system time, and
+ * between two turns the loop takes signals. */
+#define START_BATCH 256
+
+static void on_start_more(struct net_loop *loop, void *ctx, short revents, uint64_t now_ns)
+{
+	struct run *run = ctx;
+
+	(void)revents, (void)now_ns;
+	net_watch_del(loop, run->start_watch);
+	run->start_watch = -1;
+	run->start_budget = START_BATCH;
+	start_queued(run);
+}
+
+/* Start queued addresses while descriptors and the budget allow; when the
+ * budget is spent, a timer due now refills it from the loop. */
 static void start_queued(struct run *run)
 {
 	while (!run->stopping && run->qhead < run->qlen && run->active < run->max_active) {
+		if (run->start_budget == 0) {
+			if (run->start_watch < 0)
+				run->start_watch =
+					net_watch_add(run->loop, -1, 0, 0, on_start_more, run);
+			if (run->start_watch >= 0)
+				return;
+			run->runtime_failure = true; /* no memory: start them now */
+			run->start_budget = START_BATCH;
+		}
+		run->start_budget--;
 		struct run_target *t = &run->queue[run->qhead++];
 		struct sockaddr_storage *ss = &t->addr;
 		struct run_conn *c = conn_new(run, t->attempt);
@@ -504,6 +534,8 @@ int run_exec(struct run *run, struct cli_opts *o, const struct run_proto *proto,
 	run->proto_ctx = proto_ctx;
 	run->listen_fd = -1;
 	run->listen_watch = -1;
+	run->start_watch = -1;
+	run->start_budget = START_BATCH;
 	run->reserve_fd = -1;
 	report_init(&run->rep, o->json, o->verbose, o->progress);
 	if (!(run->loop = net_loop_create(true))) {

@@ -78,6 +78,10 @@ struct run {
 	struct run_target *queue;
 	size_t qhead, qlen, qcap;
 	size_t active, max_active;
+	/* connections that may still start before the start timer (due now,
+	 * -1 when not armed) refills the budget from the loop */
+	size_t start_budget;
+	int start_watch;
 	struct run_conn *conns; /* live connections */
 	int listen_fd, listen_watch;
 	/* listen: who gets an inbound slot (net/admit.h). The table is

@@ -6,7 +6,9 @@
  * until the earliest deadline or an fd is ready (OpenSSH ptimeout style),
  * then calls back: revents from poll, or 0 when the deadline passed.
  * EINTR is just a wake-up. Signals listed at creation are blocked except
- * inside ppoll, so a stop request is never lost between check and sleep.
+ * inside ppoll, so a stop request is never lost between check and sleep;
+ * a loop too busy to sleep takes a pending one after each ppoll and every
+ * 256 callbacks, so it stops within that much work.
  */
 #ifndef PS_NET_LOOP_H
 #define PS_NET_LOOP_H
