@@ -218,6 +218,11 @@ static bool take_signal(struct net_loop *loop)
 	return true;
 }
 
+bool net_loop_take_signal(struct net_loop *loop)
+{
+	return take_signal(loop);
+}
+
 int net_loop_run(struct net_loop *loop)
 {
 	loop->stop = false; /* a stop ends one run, not the loop (redis aeMain) */

@@ -52,6 +52,11 @@ void net_watch_del(struct net_loop *loop, int id);
  * Returns PS_OK or PS_ERR_SYSTEM (poll failed). */
 PS_MUST_CHECK int net_loop_run(struct net_loop *loop);
 void net_loop_stop(struct net_loop *loop);
+/* Outside net_loop_run, with the signals blocked: true when SIGINT or
+ * SIGTERM is pending or was caught (it is taken: net_loop_signalled tells
+ * which, and net_loop_run returns at once). For long set-up work between
+ * loop turns. */
+bool net_loop_take_signal(struct net_loop *loop);
 /* The signal that stopped the loop, 0 if none. */
 int net_loop_signalled(const struct net_loop *loop);
 
