@@ -597,7 +597,8 @@ int run_exec(struct run *run, struct cli_opts *o, const struct run_proto *proto,
 			goto out;
 		}
 	}
-	start_queued(run);
+	if (!net_loop_signalled(run->loop))
+		start_queued(run);
 
 	if (net_loop_run(run->loop) != PS_OK) {
 		fprintf(stderr, "peershake: poll: %s\n", strerror(errno));
