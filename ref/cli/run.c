@@ -607,16 +607,20 @@ int run_exec(struct run *run, struct cli_opts *o, const struct run_proto *proto,
 	/* stopped early (signal, --count): start nothing more, end what is
 	 * still running (each ended session would start a queued one) */
 	run->stopping = true;
-	if (net_loop_signalled(run->loop)) {
+	{
+		/* cut short of its targets: say what was left (a listener
+		 * stopped by a signal is just done) */
 		int sig = net_loop_signalled(run->loop);
-		fprintf(stderr,
-			"peershake: stopped by %s: %zu running ended, %zu addresses not started, "
-			"%zu names not resolved\n",
-			sig == SIGINT	 ? "SIGINT"
-			: sig == SIGTERM ? "SIGTERM"
-					 : "a signal",
-			run->active, run->qlen - run->qhead,
-			run->dns ? net_dns_pending(run->dns) : 0);
+		size_t unstarted = run->qlen - run->qhead;
+		size_t unresolved = run->dns ? net_dns_pending(run->dns) : 0;
+		if (sig && (unstarted || unresolved))
+			fprintf(stderr,
+				"peershake: stopped by %s: %zu running ended, %zu addresses not "
+				"started, %zu names not resolved\n",
+				sig == SIGINT	 ? "SIGINT"
+				: sig == SIGTERM ? "SIGTERM"
+						 : "a signal",
+				run->active, unstarted, unresolved);
 	}
 	run->qhead = run->qlen;
 	while (run->conns)
