@@ -4,6 +4,7 @@
 usage: dns_server.py [--host 127.0.0.1] [--port 0] [--ready-file F] [--pid-file F]
                      [--zone NAME=ADDR[,ADDR...]]... [--zone-file F]...
                      [--ttl 60] [--udp-max 512] [--log F]
+                     [--drop-first NAME]... [--drop-first-file F] [--rcvbuf BYTES]
 
 Serves UDP and TCP (2-byte length prefix) on the same HOST:PORT from one
 selectors loop. Port 0 picks a free port (the same number for UDP and TCP).
@@ -24,9 +25,18 @@ not honoured on purpose) is sent as a header plus the question with TC set
 and no records, so resolvers (c-ares) retry over TCP, where the full answer
 is given.
 
+Lost answers, on purpose:
+  --drop-first NAME   the first UDP query of each type (A, AAAA, ...) for
+                      NAME gets no answer; the next one is answered, so a
+                      resolver must retry to learn the name
+  --drop-first-file F one such NAME a line ("#" comments, blank lines)
+The UDP socket's receive buffer is --rcvbuf bytes (default 1 MiB, capped
+by net.core.rmem_max) so a burst of queries is not lost by the server.
+
 The real port is written to --ready-file only once both sockets serve, so
 callers wait on that file. Runs until SIGTERM or SIGINT. One line per query
-goes to --log (default: stderr), e.g. "udp A seed.test. NOERROR an=2 tc=0".
+goes to --log (default: stderr), e.g. "udp A seed.test. NOERROR an=2 tc=0";
+a dropped one reads "udp A seed.test. DROPPED an=0 tc=0".
 """
 
 import argparse
@@ -79,13 +89,29 @@ def load_zones(args):
     return zones
 
 
+def load_drops(args):
+    drops = set(norm(n) for n in args.drop_first)
+    for path in args.drop_first_file:
+        with open(path) as f:
+            for line in f:
+                line = line.split("#", 1)[0].strip()
+                if line:
+                    drops.add(norm(line))
+    return drops
+
+
 class Server:
-    def __init__(self, args, zones):
+    def __init__(self, args, zones, drops=frozenset()):
         self.args = args
         self.zones = zones
+        self.drops = drops
+        self.dropped = set()  # (name, qtype) whose first UDP query was dropped
+        self.cache = {}  # (proto, query from byte 2) -> (reply from byte 2, log line)
+        self.last_name = self.last_line = None
         self.sel = selectors.DefaultSelector()
         self.log = open(args.log, "a", buffering=1) if args.log else sys.stderr
         self.udp, self.tcp = self.bind(args.host, args.port)
+        self.udp.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, args.rcvbuf)
         self.port = self.udp.getsockname()[1]
         self.sel.register(self.udp, selectors.EVENT_READ, ("udp", None))
         self.sel.register(self.tcp, selectors.EVENT_READ, ("accept", None))
@@ -117,7 +143,25 @@ class Server:
         raise SystemExit("dns_server: no port free for both UDP and TCP")
 
     def answer(self, data, proto):
-        """Return the reply bytes for one query, or None to drop it."""
+        """Return the reply bytes for one query, or None to drop it.
+
+        A reply depends on everything but the query's id (bytes 0-1), so
+        the rest is kept per (proto, query without its id) and the id put
+        back in front: tests ask tens of thousands of names, and dnslib's
+        parse and pack are most of the time this server takes. Names in
+        --drop-first are never kept (their first query is dropped)."""
+        key = (proto, data[2:])
+        hit = self.cache.get(key)
+        if hit is not None:
+            self.log.write(hit[1])
+            return data[:2] + hit[0]
+        out = self.answer_uncached(data, proto)
+        if out is not None and len(data) >= 12 and self.last_name not in self.drops:
+            self.cache[key] = (out[2:], self.last_line)
+        return out
+
+    def answer_uncached(self, data, proto):
+        self.last_name = None
         try:
             req = DNSRecord.parse(data)
         except (DNSError, struct.error, IndexError, ValueError):
@@ -137,7 +181,12 @@ class Server:
             return reply.pack()
         q = req.questions[0]
         qname = norm(str(q.qname))
+        self.last_name = qname
         qtype = QTYPE.get(q.qtype, str(q.qtype))
+        if proto == "udp" and qname in self.drops and (qname, q.qtype) not in self.dropped:
+            self.dropped.add((qname, q.qtype))
+            self.note(proto, qtype, qname, "DROPPED", 0, 0)
+            return None
         addrs = self.zones.get(qname)
         if addrs is None:
             reply.header.rcode = RCODE.NXDOMAIN
@@ -167,7 +216,8 @@ class Server:
         return reply
 
     def note(self, proto, qtype, qname, rcode, an, tc):
-        self.log.write("%s %s %s %s an=%d tc=%d\n" % (proto, qtype, qname, rcode, an, tc))
+        self.last_line = "%s %s %s %s an=%d tc=%d\n" % (proto, qtype, qname, rcode, an, tc)
+        self.log.write(self.last_line)
 
     def on_udp(self):
         while True:
@@ -260,6 +310,11 @@ def main():
     ap.add_argument("--ttl", type=int, default=60)
     ap.add_argument("--udp-max", type=int, default=512,
                     help="longest UDP answer; longer ones are sent truncated (TC)")
+    ap.add_argument("--drop-first", action="append", default=[], metavar="NAME",
+                    help="leave the first UDP query of each type for NAME unanswered")
+    ap.add_argument("--drop-first-file", action="append", default=[], metavar="F")
+    ap.add_argument("--rcvbuf", type=int, default=1 << 20,
+                    help="the UDP socket's receive buffer (bytes)")
     ap.add_argument("--ready-file", metavar="F", help="the port is written here once serving")
     ap.add_argument("--pid-file", metavar="F")
     ap.add_argument("--log", metavar="F", help="query log (default stderr)")
@@ -267,6 +322,7 @@ def main():
     if not 0 <= args.port <= 65535:
         ap.error("--port out of range")
     zones = load_zones(args)
+    drops = load_drops(args)
 
     def stop(signum, frame):
         raise SystemExit(0)
@@ -275,7 +331,7 @@ def main():
     signal.signal(signal.SIGINT, stop)
     if args.pid_file:
         write_atomic(args.pid_file, "%d\n" % os.getpid())
-    server = Server(args, zones)
+    server = Server(args, zones, drops)
     if args.ready_file:
         write_atomic(args.ready_file, "%d\n" % server.port)
     server.run()

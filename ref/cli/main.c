@@ -8,12 +8,16 @@
 #include "cli/cmd.h"
 #include "cli/opts.h"
 #include "crypto/crypto.h"
+#include "net/loop.h"
 
 int main(int argc, char **argv)
 {
 	struct cli_opts o;
 	int r;
 
+	/* before anything that takes time: a SIGTERM while 100,000 targets
+	 * are read still stops the run with its summary */
+	net_signals_catch();
 	r = cli_parse(&o, argc, argv);
 	if (r == 0 && cry_init() != PS_OK) {
 		fprintf(stderr, "peershake: cannot initialise libsodium\n");

@@ -2,7 +2,9 @@
  * run.c - targets, the queue, listen, results and the summary, for every
  * protocol. Every address is handshaken with at once (up to the descriptor
  * limit; beyond it addresses wait their turn, each with its full timeout),
- * so a sweep takes about one timeout.
+ * so a sweep takes about one timeout. Connections start START_BATCH per
+ * loop turn and names resolve NET_DNS_MAX_IN_FLIGHT at a time (net/dns.h),
+ * so no turn is long and a signal stops any run at once.
  */
 #include "cli/run.h"
 
@@ -13,6 +15,7 @@
 #include <malloc.h>
 #endif
 #include <poll.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <stdint.h>
 #include <string.h>
@@ -246,10 +249,38 @@ static void target_name(char name[NET_PEERSTRLEN], const struct run_target *t)
 		net_addr_format(name, &t->addr);
 }
 
-/* Start queued addresses while descriptors allow. */
+/* Connections started between two firings of the start timer at most
+ * (about one loop turn); the rest wait for it. 20,000 connects (a
+ * descriptor limit's worth) take a second or more of system time, and
+ * between two turns the loop takes signals. */
+#define START_BATCH 256
+
+static void on_start_more(struct net_loop *loop, void *ctx, short revents, uint64_t now_ns)
+{
+	struct run *run = ctx;
+
+	(void)revents, (void)now_ns;
+	net_watch_del(loop, run->start_watch);
+	run->start_watch = -1;
+	run->start_budget = START_BATCH;
+	start_queued(run);
+}
+
+/* Start queued addresses while descriptors and the budget allow; when the
+ * budget is spent, a timer due now refills it from the loop. */
 static void start_queued(struct run *run)
 {
 	while (!run->stopping && run->qhead < run->qlen && run->active < run->max_active) {
+		if (run->start_budget == 0) {
+			if (run->start_watch < 0)
+				run->start_watch =
+					net_watch_add(run->loop, -1, 0, 0, on_start_more, run);
+			if (run->start_watch >= 0)
+				return;
+			run->runtime_failure = true; /* no memory: start them now */
+			run->start_budget = START_BATCH;
+		}
+		run->start_budget--;
 		struct run_target *t = &run->queue[run->qhead++];
 		struct run_conn *c = conn_new(run, t->attempt);
 		struct net_session_params p;
@@ -299,31 +330,23 @@ static int enqueue(struct run *run, const struct run_target *t)
 
 /* ---- DNS ---- */
 
-struct name_query {
-	struct run *run;
-	char name[PS_HOST_MAX + 1];
-};
-
-static void on_resolved(void *ctx, int err, const char *detail,
+static void on_resolved(void *ctx, const char *name, int err, const char *detail,
 			const struct sockaddr_storage *addrs, size_t n)
 {
-	struct name_query *q = ctx;
-	struct run *run = q->run;
+	struct run *run = ctx;
 
 	if (err != PS_OK) {
 		run->usage_failure = true;
-		fprintf(stderr, "peershake: %s: %s%s%s%s\n", q->name,
+		fprintf(stderr, "peershake: %s: %s%s%s%s\n", name,
 			err == PS_ERR_DNS_EMPTY ? "resolves to no address" : "does not resolve",
 			detail ? " (" : "", detail ? detail : "", detail ? ")" : "");
-		events_dns_error(run, q->name, err, detail);
-		free(q);
+		events_dns_error(run, name, err, detail);
 		return;
 	}
-	events_resolved(run, q->name, addrs, n);
+	events_resolved(run, name, addrs, n);
 	for (size_t i = 0; i < n; i++)
 		if (enqueue_addr(run, &addrs[i]) != PS_OK)
 			run->runtime_failure = true;
-	free(q);
 	net_raise_nofile(run->qlen - run->qhead + run->active + 64);
 	start_queued(run);
 }
@@ -333,7 +356,6 @@ static int add_target(struct run *run, const char *target, uint16_t default_port
 	struct ps_endpoint ep;
 	struct sockaddr_storage ss;
 	uint16_t port = default_port;
-	struct name_query *q;
 
 	if (ps_endpoint_parse(&ep, target) != PS_OK)
 		return PS_ERR_INVALID_ARG; /* cli_parse checked already */
@@ -364,11 +386,8 @@ static int add_target(struct run *run, const char *target, uint16_t default_port
 		if (!run->dns)
 			return err;
 	}
-	if (!(q = calloc(1, sizeof(*q))))
-		return PS_ERR_NOMEM;
-	q->run = run;
-	snprintf(q->name, sizeof(q->name), "%s", ep.host);
-	return net_dns_resolve(run->dns, ep.host, port, on_resolved, q);
+	/* queued: asked from the loop, a bounded number at a time (dns.h) */
+	return net_dns_resolve(run->dns, ep.host, port, on_resolved, run);
 }
 
 /* ---- listen ---- */
@@ -661,6 +680,8 @@ int run_exec(struct run *run, struct cli_opts *o, const struct run_proto *proto,
 	run->proto_ctx = proto_ctx;
 	run->listen_fd = -1;
 	run->listen_watch = -1;
+	run->start_watch = -1;
+	run->start_budget = START_BATCH;
 	run->reserve_fd = -1;
 	report_init(&run->rep, o->json, o->verbose, o->progress);
 	{
@@ -724,7 +745,14 @@ int run_exec(struct run *run, struct cli_opts *o, const struct run_proto *proto,
 		goto out;
 	for (size_t i = 0; i < o->ntargets + o->nconnect; i++) {
 		const char *t = i < o->ntargets ? o->targets[i] : o->connect[i - o->ntargets];
-		int r = add_target(run, t, default_port);
+		int r;
+
+		/* 100,000 targets take a while: a stop request ends the run
+		 * here too (the loop then returns at once, the summary says
+		 * what finished: nothing yet) */
+		if (i % 1024 == 1023 && net_loop_take_signal(run->loop))
+			break;
+		r = add_target(run, t, default_port);
 		if (r != PS_OK) {
 			fprintf(stderr, "peershake: %s: %s\n", t,
 				r == PS_ERR_INVALID_ARG ? "want HOST:PORT" : ps_strerror(r));
@@ -732,14 +760,33 @@ int run_exec(struct run *run, struct cli_opts *o, const struct run_proto *proto,
 			goto out;
 		}
 	}
-	start_queued(run);
+	if (!net_loop_signalled(run->loop))
+		start_queued(run);
 
 	if (net_loop_run(run->loop) != PS_OK) {
 		fprintf(stderr, "peershake: %s: %s\n", net_loop_backend_name(run->loop),
 			strerror(errno));
 		run->runtime_failure = true;
 	}
-	/* stopped early (signal, --count): end what is still running */
+	/* stopped early (signal, --count): start nothing more, end what is
+	 * still running (each ended session would start a queued one) */
+	run->stopping = true;
+	{
+		/* cut short of its targets: say what was left (a listener
+		 * stopped by a signal is just done) */
+		int sig = net_loop_signalled(run->loop);
+		size_t unstarted = run->qlen - run->qhead;
+		size_t unresolved = run->dns ? net_dns_pending(run->dns) : 0;
+		if (sig && (unstarted || unresolved))
+			fprintf(stderr,
+				"peershake: stopped by %s: %zu running ended, %zu addresses not "
+				"started, %zu names not resolved\n",
+				sig == SIGINT	 ? "SIGINT"
+				: sig == SIGTERM ? "SIGTERM"
+						 : "a signal",
+				run->active, unstarted, unresolved);
+	}
+	run->qhead = run->qlen;
 	while (run->conns)
 		net_session_abort(&run->conns->s, PS_ERR_CLOSED);
 	events_summary(run);

@@ -85,6 +85,10 @@ struct run {
 	size_t active, max_active;
 	size_t active_peak; /* the most active since memory was last given back */
 	size_t outbound; /* of active: ours (is_local_nonce has nothing to look for without one) */
+	/* connections that may still start before the start timer (due now,
+	 * -1 when not armed) refills the budget from the loop */
+	size_t start_budget;
+	int start_watch;
 	struct run_conn *conns; /* live connections */
 	int listen_fd, listen_watch;
 	/* listen: who gets an inbound slot (net/admit.h). The table is

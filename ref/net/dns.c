@@ -9,6 +9,13 @@
 #include "core/endpoint.h"
 
 #define DNS_MAX_SOCKS 16
+#define MS_NS	      1000000u
+
+/* c-ares' UDP receive buffer. NET_DNS_MAX_IN_FLIGHT names are up to two
+ * answers each, about 1 KiB of kernel memory apiece on loopback: the
+ * default 208 KiB (rmem_default) holds some 200. The kernel caps this at
+ * net.core.rmem_max. */
+#define DNS_RCVBUF (1 << 20)
 
 struct net_dns;
 
@@ -20,37 +27,91 @@ struct dns_sock {
 	int id;
 };
 
+/* A name asked for: waiting in the FIFO, then in flight in c-ares. */
+struct query {
+	struct net_dns *dns;
+	struct query *next; /* the FIFO, while waiting */
+	net_dns_fn cb;
+	void *ctx;
+	uint16_t port;
+	char name[]; /* NUL-terminated */
+};
+
 struct net_dns {
 	struct net_loop *loop;
 	ares_channel channel;
 	struct dns_sock socks[DNS_MAX_SOCKS];
-	int timer_id; /* -1 when no query is pending */
-	size_t pending;
+	/* The one timer: due now while names wait and there is room, else
+	 * at or before c-ares' earliest timeout (see dns_arm). -1 while no
+	 * name is pending. */
+	int timer_id;
+	uint64_t timer_ns;
+	struct query *wait_head, **wait_tail;
+	size_t waiting, in_flight;
+	bool destroying; /* ares_destroy is ending every query: no callbacks */
 };
 
-struct query {
-	struct net_dns *dns;
-	net_dns_fn cb;
-	void *ctx;
-	uint16_t port;
-};
-
-static void dns_update_timer(struct net_dns *dns)
+/* Set the timer after an event. before_ns: taken before this event's
+ * first c-ares call. Names waiting with room for them: due now. Else at
+ * or before c-ares' earliest timeout, kept there in O(1): a query sent
+ * since before_ns times out no earlier than before_ns +
+ * NET_DNS_TRY_TIMEOUT_MS (c-ares only ever doubles the timeout), and the
+ * deadline was already at or before every older query's; an answer only
+ * removes a timeout. exact asks c-ares instead: ares_timeout() walks
+ * every query in flight (at most 2 x NET_DNS_MAX_IN_FLIGHT plus the
+ * retries), so it is done only when the timer fires, and the timer fires
+ * early (a query answered before its deadline) at most once per
+ * NET_DNS_TRY_TIMEOUT_MS. */
+static void dns_arm(struct net_dns *dns, uint64_t before_ns, bool exact)
 {
-	struct timeval tv, *t;
+	uint64_t at;
 
 	if (dns->timer_id < 0)
 		return;
-	if (dns->pending == 0) {
+	if (dns->waiting + dns->in_flight == 0) {
 		net_watch_del(dns->loop, dns->timer_id);
 		dns->timer_id = -1;
 		return;
 	}
-	t = ares_timeout(dns->channel, NULL, &tv);
-	net_watch_set_deadline(dns->loop, dns->timer_id,
-			       t ? net_now_ns() + (uint64_t)t->tv_sec * 1000000000u +
-					       (uint64_t)t->tv_usec * 1000u
-				 : UINT64_MAX);
+	if (dns->waiting && dns->in_flight < NET_DNS_MAX_IN_FLIGHT) {
+		at = 0;
+	} else if (exact) {
+		struct timeval tv, *t = ares_timeout(dns->channel, NULL, &tv);
+		/* + 1 ms: c-ares rounds the time left down to the millisecond,
+		 * and a timer a little early would spin until it is due */
+		at = t ? net_now_ns() + (uint64_t)t->tv_sec * 1000000000u +
+				     (uint64_t)t->tv_usec * 1000u + MS_NS
+		       : UINT64_MAX;
+	} else {
+		at = before_ns + (uint64_t)NET_DNS_TRY_TIMEOUT_MS * MS_NS;
+		if (dns->timer_ns < at)
+			at = dns->timer_ns;
+	}
+	dns->timer_ns = at;
+	net_watch_set_deadline(dns->loop, dns->timer_id, at);
+}
+
+static void on_result(void *arg, int status, int timeouts, struct ares_addrinfo *res);
+
+/* Hand waiting names to c-ares while there is room. A name c-ares knows
+ * at once (numeric, /etc/hosts) is answered inside ares_getaddrinfo, and
+ * its room goes to the next. */
+static void dns_pump(struct net_dns *dns)
+{
+	struct ares_addrinfo_hints hints;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	while (dns->wait_head && dns->in_flight < NET_DNS_MAX_IN_FLIGHT) {
+		struct query *q = dns->wait_head;
+
+		if (!(dns->wait_head = q->next))
+			dns->wait_tail = &dns->wait_head;
+		dns->waiting--;
+		dns->in_flight++;
+		ares_getaddrinfo(dns->channel, q->name, NULL, &hints, on_result, q);
+	}
 }
 
 static void on_sock_ready(struct net_loop *loop, void *ctx, short revents, uint64_t now_ns)
@@ -58,12 +119,15 @@ static void on_sock_ready(struct net_loop *loop, void *ctx, short revents, uint6
 	struct dns_sock *ds = ctx;
 	struct net_dns *dns = ds->dns;
 	ares_socket_t fd = ds->fd;
+	uint64_t before = net_now_ns();
 
 	(void)loop, (void)now_ns;
+	/* reads every datagram waiting (c-ares loops to EAGAIN) */
 	ares_process_fd(dns->channel,
 			(revents & (POLLIN | POLLERR | POLLHUP)) ? fd : ARES_SOCKET_BAD,
 			(revents & POLLOUT) ? fd : ARES_SOCKET_BAD);
-	dns_update_timer(dns);
+	dns_pump(dns);
+	dns_arm(dns, before, false);
 }
 
 static void on_timer(struct net_loop *loop, void *ctx, short revents, uint64_t now_ns)
@@ -71,8 +135,10 @@ static void on_timer(struct net_loop *loop, void *ctx, short revents, uint64_t n
 	struct net_dns *dns = ctx;
 
 	(void)loop, (void)revents, (void)now_ns;
+	/* queries past their timeout: the next try, or the end of the name */
 	ares_process_fd(dns->channel, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
-	dns_update_timer(dns);
+	dns_pump(dns);
+	dns_arm(dns, 0, true);
 }
 
 /* c-ares tells which of its sockets to watch and for what; both flags
@@ -117,11 +183,13 @@ struct net_dns *net_dns_create(struct net_loop *loop, const char *server, int *e
 	}
 	dns = calloc(1, sizeof(*dns));
 	if (!dns) {
+		ares_library_cleanup();
 		*err = PS_ERR_NOMEM;
 		return NULL;
 	}
 	dns->loop = loop;
 	dns->timer_id = -1;
+	dns->wait_tail = &dns->wait_head;
 	for (size_t i = 0; i < DNS_MAX_SOCKS; i++) {
 		dns->socks[i].dns = dns;
 		dns->socks[i].fd = -1;
@@ -129,8 +197,15 @@ struct net_dns *net_dns_create(struct net_loop *loop, const char *server, int *e
 	memset(&opts, 0, sizeof(opts));
 	opts.sock_state_cb = on_sock_state;
 	opts.sock_state_cb_data = dns;
-	if (ares_init_options(&dns->channel, &opts, ARES_OPT_SOCK_STATE_CB) != ARES_SUCCESS) {
+	/* our schedule, not resolv.conf's "timeout:"/"attempts:" (dns.h) */
+	opts.timeout = NET_DNS_TRY_TIMEOUT_MS;
+	opts.tries = NET_DNS_TRIES;
+	opts.socket_receive_buffer_size = DNS_RCVBUF;
+	if (ares_init_options(&dns->channel, &opts,
+			      ARES_OPT_SOCK_STATE_CB | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES |
+				      ARES_OPT_SOCK_RCVBUF) != ARES_SUCCESS) {
 		free(dns);
+		ares_library_cleanup();
 		*err = PS_ERR_DNS;
 		return NULL;
 	}
@@ -140,6 +215,7 @@ struct net_dns *net_dns_create(struct net_loop *loop, const char *server, int *e
 		    ares_set_servers_ports_csv(dns->channel, server) != ARES_SUCCESS) {
 			ares_destroy(dns->channel);
 			free(dns);
+			ares_library_cleanup();
 			*err = PS_ERR_INVALID_ARG;
 			return NULL;
 		}
@@ -150,9 +226,17 @@ struct net_dns *net_dns_create(struct net_loop *loop, const char *server, int *e
 
 void net_dns_destroy(struct net_dns *dns)
 {
+	struct query *q, *next;
+
 	if (!dns)
 		return;
+	/* ares_destroy ends every query in flight through on_result */
+	dns->destroying = true;
 	ares_destroy(dns->channel);
+	for (q = dns->wait_head; q; q = next) {
+		next = q->next;
+		free(q);
+	}
 	if (dns->timer_id >= 0)
 		net_watch_del(dns->loop, dns->timer_id);
 	for (size_t i = 0; i < DNS_MAX_SOCKS; i++)
@@ -172,7 +256,13 @@ static void on_result(void *arg, int status, int timeouts, struct ares_addrinfo 
 	const char *detail = NULL;
 
 	(void)timeouts;
-	dns->pending--;
+	dns->in_flight--;
+	if (dns->destroying) {
+		if (res)
+			ares_freeaddrinfo(res);
+		free(q);
+		return;
+	}
 	if (status == ARES_SUCCESS && res) {
 		for (struct ares_addrinfo_node *ai = res->nodes; ai; ai = ai->ai_next)
 			cap++;
@@ -206,36 +296,44 @@ static void on_result(void *arg, int status, int timeouts, struct ares_addrinfo 
 	}
 	if (res)
 		ares_freeaddrinfo(res);
-	q->cb(q->ctx, err, detail, addrs, n);
+	q->cb(q->ctx, q->name, err, detail, addrs, n);
 	free(addrs);
 	free(q);
 }
 
 int net_dns_resolve(struct net_dns *dns, const char *name, uint16_t port, net_dns_fn cb, void *ctx)
 {
-	struct ares_addrinfo_hints hints;
-	struct query *q = calloc(1, sizeof(*q));
+	size_t len = strlen(name);
+	struct query *q = calloc(1, sizeof(*q) + len + 1);
 
 	if (!q)
 		return PS_ERR_NOMEM;
-	q->dns = dns;
-	q->cb = cb;
-	q->ctx = ctx;
-	q->port = port;
 	if (dns->timer_id < 0) {
-		int id = net_watch_add(dns->loop, -1, 0, UINT64_MAX, on_timer, dns);
+		int id = net_watch_add(dns->loop, -1, 0, 0, on_timer, dns);
 		if (id < 0) {
 			free(q);
 			return PS_ERR_NOMEM;
 		}
 		dns->timer_id = id;
+		dns->timer_ns = 0;
 	}
-	dns->pending++;
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	/* may call on_result at once (numeric names, /etc/hosts) */
-	ares_getaddrinfo(dns->channel, name, NULL, &hints, on_result, q);
-	dns_update_timer(dns);
+	q->dns = dns;
+	q->cb = cb;
+	q->ctx = ctx;
+	q->port = port;
+	memcpy(q->name, name, len + 1);
+	*dns->wait_tail = q;
+	dns->wait_tail = &q->next;
+	dns->waiting++;
+	/* room in flight: the timer starts it from the loop's next turn */
+	if (dns->in_flight < NET_DNS_MAX_IN_FLIGHT && dns->timer_ns != 0) {
+		dns->timer_ns = 0;
+		net_watch_set_deadline(dns->loop, dns->timer_id, 0);
+	}
 	return PS_OK;
+}
+
+size_t net_dns_pending(const struct net_dns *dns)
+{
+	return dns->waiting + dns->in_flight;
 }

@@ -46,6 +46,22 @@ int net_loop_backend_parse(enum net_loop_backend *out, const char *name)
 	return PS_ERR_INVALID_ARG;
 }
 
+void net_signals_catch(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	/* a read of the command line's files before the loop is not cut
+	 * short; ppoll and epoll_pwait return EINTR whatever this says */
+	sa.sa_flags = SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+}
+
 struct net_loop *net_loop_create(bool handle_signals)
 {
 	enum net_loop_backend b;
@@ -81,19 +97,13 @@ struct net_loop *net_loop_create_backend(bool handle_signals, enum net_loop_back
 	sigprocmask(SIG_SETMASK, NULL, &loop->run_mask);
 	loop->saved_mask = loop->run_mask;
 	if (handle_signals) {
-		struct sigaction sa;
 		sigset_t block;
 
-		memset(&sa, 0, sizeof(sa));
-		sa.sa_handler = on_signal;
-		sigemptyset(&sa.sa_mask);
-		sigaction(SIGINT, &sa, NULL);
-		sigaction(SIGTERM, &sa, NULL);
-		sa.sa_handler = SIG_IGN;
-		sigaction(SIGPIPE, &sa, NULL);
+		net_signals_catch();
 		sigemptyset(&block);
 		sigaddset(&block, SIGINT);
 		sigaddset(&block, SIGTERM);
+		loop->stop_set = block;
 		sigprocmask(SIG_BLOCK, &block, NULL);
 		sigdelset(&loop->run_mask, SIGINT);
 		sigdelset(&loop->run_mask, SIGTERM);
@@ -355,6 +365,37 @@ static size_t collect_due(struct net_loop *loop, uint64_t now)
 	return n;
 }
 
+/* Callbacks between two looks for a stop request inside one turn: a turn
+ * over 20,000 ready connections takes a second or more. */
+#define SIGNAL_EVERY 256
+
+/* The wait (ppoll, epoll_pwait) lets a pending signal in only when it has
+ * to sleep: with a descriptor ready or a deadline due it returns at once
+ * and blocks the signal again on the way out, so a busy loop (100,000
+ * targets: something is always ready) would never see it. Take it here
+ * instead: true when SIGINT or SIGTERM was pending (caught_signal says
+ * which). */
+static bool take_signal(struct net_loop *loop)
+{
+	static const struct timespec zero = { 0, 0 };
+	int sig;
+
+	if (!loop->handle_signals)
+		return false;
+	if (caught_signal)
+		return true;
+	sig = sigtimedwait(&loop->stop_set, NULL, &zero);
+	if (sig <= 0)
+		return false;
+	caught_signal = sig;
+	return true;
+}
+
+bool net_loop_take_signal(struct net_loop *loop)
+{
+	return take_signal(loop);
+}
+
 int net_loop_run(struct net_loop *loop)
 {
 	loop->stop = false; /* a stop ends one run, not the loop (redis aeMain) */
@@ -382,8 +423,10 @@ int net_loop_run(struct net_loop *loop)
 				continue;
 			return PS_ERR_SYSTEM;
 		}
+		if (take_signal(loop))
+			break;
 		now = net_now_ns();
-		for (size_t k = 0; k < (size_t)r; k++) {
+		for (size_t k = 0, calls = 0; k < (size_t)r; k++) {
 			struct net_ready *rd = &loop->ready[k];
 			struct net_watcher *w = &loop->w[rd->id];
 			/* the watcher may have been removed (or its slot reused)
@@ -391,6 +434,8 @@ int net_loop_run(struct net_loop *loop)
 			if (!w->live || w->gen != rd->gen)
 				continue;
 			w->cb(loop, w->ctx, rd->revents, now);
+			if (++calls % SIGNAL_EVERY == 0 && take_signal(loop))
+				return PS_OK;
 		}
 		/* deadlines: earliest first, each still due when its turn comes
 		 * (an earlier callback may have moved or removed it) */
@@ -399,6 +444,8 @@ int net_loop_run(struct net_loop *loop)
 			struct net_watcher *w = &loop->w[loop->due[k].id];
 			if (w->live && w->gen == loop->due[k].gen && w->deadline_ns <= now)
 				w->cb(loop, w->ctx, 0, now);
+			if ((k + 1) % SIGNAL_EVERY == 0 && take_signal(loop))
+				return PS_OK;
 		}
 	}
 	return PS_OK;

@@ -43,6 +43,13 @@ typedef void (*net_watch_fn)(struct net_loop *loop, void *ctx, short revents, ui
 /* Monotonic time in nanoseconds. */
 uint64_t net_now_ns(void);
 
+/* Catch SIGINT and SIGTERM from now on and ignore SIGPIPE, before any
+ * loop exists: a signal caught before the loop runs is kept, and the first
+ * net_loop_run of a loop created with handle_signals returns at once.
+ * Called first thing in main, so a stop request while the command line is
+ * read is not lost either. */
+void net_signals_catch(void);
+
 /* A backend named as PS_LOOP names it into *out: "poll", "epoll", or NULL
  * or "" for NET_LOOP_DEFAULT. PS_ERR_INVALID_ARG for any other name (*out
  * untouched), PS_ERR_UNSUPPORTED for "epoll" where there is none. */
@@ -79,6 +86,12 @@ void net_watch_del(struct net_loop *loop, int id);
  * not change a watcher's events; errno says why). */
 PS_MUST_CHECK int net_loop_run(struct net_loop *loop);
 void net_loop_stop(struct net_loop *loop);
+/* Outside net_loop_run, with the signals blocked: true when SIGINT or
+ * SIGTERM is pending or was caught (it is taken: net_loop_signalled tells
+ * which, and net_loop_run returns at once). For long set-up work between
+ * loop turns. A loop too busy to sleep takes a pending signal after each
+ * wait and every 256 callbacks, so it stops within that much work. */
+bool net_loop_take_signal(struct net_loop *loop);
 /* The signal that stopped the loop, 0 if none. */
 int net_loop_signalled(const struct net_loop *loop);
 

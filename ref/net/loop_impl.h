@@ -76,6 +76,7 @@ struct net_loop {
 	bool handle_signals;
 	sigset_t run_mask;   /* the mask inside the wait */
 	sigset_t saved_mask; /* the mask before us, restored at destroy */
+	sigset_t stop_set;   /* SIGINT, SIGTERM when handle_signals; else empty */
 	/* poll's */
 	struct pollfd *pfd;
 	int *pfd_id;

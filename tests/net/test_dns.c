@@ -16,6 +16,7 @@
 #include <poll.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -39,26 +40,38 @@ struct zone_entry {
 	const char *a[4];    /* dotted quads, NULL-terminated */
 	const char *aaaa[4]; /* IPv6 text */
 	enum rcode rcode;
-	bool drop; /* never answer */
+	bool drop;	 /* never answer */
+	bool drop_first; /* leave the first query of each type unanswered */
 };
 
 static const struct zone_entry zone[] = {
 	/* one A record, no AAAA: the AAAA query gets an empty NOERROR */
-	{ "a.peershake.test", { "127.0.0.2" }, { NULL }, NOERROR, false },
+	{ "a.peershake.test", { "127.0.0.2" }, { NULL }, NOERROR, false, false },
 	/* one AAAA record, no A */
-	{ "aaaa.peershake.test", { NULL }, { "2001:db8::7" }, NOERROR, false },
+	{ "aaaa.peershake.test", { NULL }, { "2001:db8::7" }, NOERROR, false, false },
 	/* both, and a duplicate A record that must come out once */
 	{ "both.peershake.test",
 	  { "127.0.0.3", "127.0.0.4", "127.0.0.3" },
 	  { "::1" },
 	  NOERROR,
+	  false,
 	  false },
 	/* the name exists, no address */
-	{ "empty.peershake.test", { NULL }, { NULL }, NOERROR, false },
-	{ "servfail.peershake.test", { NULL }, { NULL }, SERVFAIL, false },
-	{ "drop.peershake.test", { NULL }, { NULL }, NOERROR, true },
+	{ "empty.peershake.test", { NULL }, { NULL }, NOERROR, false, false },
+	{ "servfail.peershake.test", { NULL }, { NULL }, SERVFAIL, false, false },
+	{ "drop.peershake.test", { NULL }, { NULL }, NOERROR, true, false },
+	/* answered from the second try of each query on */
+	{ "dropone.peershake.test", { "127.0.0.5" }, { NULL }, NOERROR, false, true },
 	/* anything else: NXDOMAIN */
 };
+
+/* Every NAME.pace.test: one A record. */
+static const struct zone_entry pace_entry = { "*.pace.test", { "127.0.0.9" }, { NULL },
+					      NOERROR,	     false,	      false };
+#define PACE_SUFFIX ".pace.test"
+
+/* Queries a held responder keeps before it answers them. */
+#define HOLD_MAX 4096
 
 struct responder {
 	struct net_loop *loop;
@@ -67,6 +80,18 @@ struct responder {
 	char server[NET_ADDRSTRLEN];  /* "127.0.0.1:PORT" for net_dns_create */
 	unsigned queries, dropped;
 	bool stop_on_drop;
+	unsigned drop_first_seen[2]; /* dropone's A, AAAA queries so far */
+	/* hold: keep every query, answer them all 100 ms after the first of
+	 * a batch; the largest batch tells how many were in flight at once */
+	bool hold;
+	int hold_id; /* the batch timer, -1 when none */
+	size_t nheld, max_batch, batches;
+	struct held {
+		uint8_t q[512];
+		size_t len;
+		struct sockaddr_storage from;
+		socklen_t flen;
+	} * held;
 	/* called when a query to a dropped name arrives (or NULL) */
 	void (*on_drop)(struct responder *r);
 	void *user;
@@ -123,35 +148,40 @@ static size_t put_answer(uint8_t *p, uint16_t type, const void *rdata, uint16_t 
 	return 12u + rdlen;
 }
 
-static void on_query(struct net_loop *loop, void *ctx, short revents, uint64_t now_ns)
+static bool ends_with(const char *s, const char *suffix)
 {
-	struct responder *r = ctx;
-	uint8_t q[512], a[1024];
-	struct sockaddr_storage from;
-	socklen_t flen = sizeof(from);
+	size_t n = strlen(s), k = strlen(suffix);
+
+	return n > k && strcmp(s + n - k, suffix) == 0;
+}
+
+/* Answer one query of n bytes (or drop it, as its zone entry says). */
+static void answer(struct responder *r, const uint8_t *q, size_t n,
+		   const struct sockaddr_storage *from, socklen_t flen)
+{
+	uint8_t a[1024];
 	char name[256];
 	size_t qend, off;
 	const struct zone_entry *e = NULL;
 	uint16_t qtype, ancount = 0;
-	ssize_t n;
 
-	(void)loop, (void)now_ns;
-	if (!(revents & POLLIN))
-		return;
-	n = recvfrom(r->fd, q, sizeof(q), 0, (struct sockaddr *)&from, &flen);
-	if (n <= 0)
-		return;
-	r->queries++;
-	if (!parse_question(q, (size_t)n, name, &qend))
+	if (!parse_question(q, n, name, &qend))
 		return;
 	qtype = get16(q + qend - 4);
 	for (size_t i = 0; i < sizeof(zone) / sizeof(zone[0]); i++)
 		if (strcmp(zone[i].name, name) == 0)
 			e = &zone[i];
+	if (!e && ends_with(name, PACE_SUFFIX))
+		e = &pace_entry;
 	if (e && e->drop) {
 		r->dropped++;
 		if (r->on_drop)
 			r->on_drop(r);
+		return;
+	}
+	if (e && e->drop_first && (qtype == 1 || qtype == 28) &&
+	    r->drop_first_seen[qtype == 28]++ == 0) {
+		r->dropped++;
 		return;
 	}
 
@@ -179,7 +209,55 @@ static void on_query(struct net_loop *loop, void *ctx, short revents, uint64_t n
 		}
 	}
 	put16(a + 6, ancount);
-	(void)sendto(r->fd, a, off, 0, (struct sockaddr *)&from, flen);
+	(void)sendto(r->fd, a, off, 0, (const struct sockaddr *)from, flen);
+}
+
+static void on_hold_over(struct net_loop *loop, void *ctx, short revents, uint64_t now_ns)
+{
+	struct responder *r = ctx;
+
+	(void)revents, (void)now_ns;
+	net_watch_del(loop, r->hold_id);
+	r->hold_id = -1;
+	if (r->nheld > r->max_batch)
+		r->max_batch = r->nheld;
+	r->batches++;
+	for (size_t i = 0; i < r->nheld; i++)
+		answer(r, r->held[i].q, r->held[i].len, &r->held[i].from, r->held[i].flen);
+	r->nheld = 0;
+}
+
+static void on_query(struct net_loop *loop, void *ctx, short revents, uint64_t now_ns)
+{
+	struct responder *r = ctx;
+	uint8_t q[512];
+	struct sockaddr_storage from;
+	socklen_t flen = sizeof(from);
+	ssize_t n;
+
+	if (!(revents & POLLIN))
+		return;
+	/* every datagram waiting: a held batch must see them all */
+	while ((n = recvfrom(r->fd, q, sizeof(q), MSG_DONTWAIT, (struct sockaddr *)&from, &flen)) >
+	       0) {
+		r->queries++;
+		if (!r->hold) {
+			answer(r, q, (size_t)n, &from, flen);
+		} else {
+			assert_true(r->nheld < HOLD_MAX);
+			memcpy(r->held[r->nheld].q, q, (size_t)n);
+			r->held[r->nheld].len = (size_t)n;
+			r->held[r->nheld].from = from;
+			r->held[r->nheld].flen = flen;
+			r->nheld++;
+			if (r->hold_id < 0) {
+				r->hold_id = net_watch_add(loop, -1, 0, now_ns + 100 * TU_MS,
+							   on_hold_over, r);
+				assert_true(r->hold_id >= 0);
+			}
+		}
+		flen = sizeof(from);
+	}
 }
 
 /* A responder on ip, port chosen by the kernel. False if ip cannot be
@@ -190,6 +268,7 @@ static bool responder_start(struct responder *r, struct net_loop *loop, const ch
 
 	memset(r, 0, sizeof(*r));
 	r->loop = loop;
+	r->hold_id = -1;
 	assert_true(net_addr_numeric(&r->addr, ip, 0));
 	r->fd = socket(r->addr.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (r->fd < 0)
@@ -210,6 +289,11 @@ static bool responder_start(struct responder *r, struct net_loop *loop, const ch
 static void responder_stop(struct responder *r)
 {
 	tu_unwatch_close(r->loop, &r->id, &r->fd);
+	if (r->hold_id >= 0)
+		net_watch_del(r->loop, r->hold_id);
+	r->hold_id = -1;
+	free(r->held);
+	r->held = NULL;
 }
 
 /* ---- the queries ---- */
@@ -229,13 +313,15 @@ struct fixture {
 	unsigned outstanding; /* answers still expected */
 	int teardown_id;      /* -1 until scheduled */
 	bool torn_down;
+	size_t pending_at_teardown; /* net_dns_pending just before destroy */
 };
 
 struct result {
 	struct fixture *f;
 	bool *in_resolve; /* set while net_dns_resolve runs */
 	int calls;
-	bool sync; /* called from inside net_dns_resolve */
+	bool sync;		    /* called from inside net_dns_resolve */
+	char asked[256], name[256]; /* the name asked, the name called back with */
 	int err;
 	const char *detail;
 	struct sockaddr_storage addrs[MAXADDR];
@@ -261,6 +347,7 @@ static void on_teardown(struct net_loop *loop, void *ctx, short revents, uint64_
 
 	(void)revents, (void)now_ns;
 	net_watch_del(loop, f->teardown_id);
+	f->pending_at_teardown = f->dns ? net_dns_pending(f->dns) : 0;
 	net_dns_destroy(f->dns);
 	f->dns = NULL;
 	net_dns_destroy(f->extra);
@@ -278,13 +365,16 @@ static void teardown_soon(struct fixture *f)
 	assert_true(f->teardown_id >= 0);
 }
 
-static void on_resolved(void *ctx, int err, const char *detail,
+static void on_resolved(void *ctx, const char *name, int err, const char *detail,
 			const struct sockaddr_storage *addrs, size_t n)
 {
 	struct result *res = ctx;
 	struct fixture *f = res->f;
 
 	res->calls++;
+	assert_non_null(name);
+	assert_true(strlen(name) < sizeof(res->name));
+	strcpy(res->name, name);
 	res->sync = res->in_resolve && *res->in_resolve;
 	res->err = err;
 	res->detail = detail;
@@ -322,6 +412,7 @@ static bool fixture_up(struct fixture *f, const char *ip, const char *server)
 	f->teardown_id = -1;
 	f->resp.fd = -1;
 	f->resp.id = -1;
+	f->resp.hold_id = -1;
 	f->loop = net_loop_create(false);
 	assert_non_null(f->loop);
 	if (ip) {
@@ -345,6 +436,8 @@ static void resolve(struct fixture *f, struct result *res, const char *name, uin
 
 	memset(res, 0, sizeof(*res));
 	res->f = f;
+	assert_true(strlen(name) < sizeof(res->asked));
+	strcpy(res->asked, name);
 	res->in_resolve = &in;
 	f->outstanding++;
 	assert_int_equal(net_dns_resolve(f->dns, name, port, on_resolved, res), PS_OK);
@@ -421,16 +514,13 @@ static void test_numeric_callback_from_loop(void **state)
 	(void)state;
 	assert_true(fixture_up(&f, NULL, NULL));
 	resolve(&f, &r, "127.0.0.1", 1);
-	bool sync = r.calls > 0;
+	assert_int_equal(r.calls, 0);
 	fixture_run(&f);
 	assert_int_equal(r.calls, 1);
+	assert_false(r.sync);
+	assert_int_equal(r.err, PS_OK);
+	assert_string_equal(r.name, "127.0.0.1");
 	fixture_free(&f);
-	if (sync || r.sync) {
-		printf("KNOWN BUG ref/net/dns.c net_dns_resolve: a numeric name's callback runs "
-		       "inside net_dns_resolve (c-ares answers at once), not from the loop as "
-		       "dns.h promises\n");
-		skip();
-	}
 }
 
 /* ---- the responder ---- */
@@ -462,6 +552,8 @@ static void check_answers(const char *ip)
 	for (size_t i = 0; i < nall; i++) {
 		assert_int_equal(all[i]->calls, 1);
 		assert_false(all[i]->sync);
+		/* called back with the name as asked, not as answered */
+		assert_string_equal(all[i]->name, all[i]->asked);
 	}
 
 	assert_int_equal(a.err, PS_OK);
@@ -681,6 +773,136 @@ static void test_destroy_pending_after_stop(void **state)
 	fixture_free(&f);
 }
 
+/* ---- pacing, retries, the schedule ---- */
+
+#define PACE_NAMES 1000
+
+/* 1,000 names queued at once reach the server NET_DNS_MAX_IN_FLIGHT at a
+ * time: the responder holds every query 100 ms and then answers its whole
+ * batch, so a batch is what was in flight at once. Every name resolves. */
+static void test_pacing(void **state)
+{
+	struct fixture f;
+	struct result *r = calloc(PACE_NAMES, sizeof(*r));
+	char name[64], want[64];
+	int big = 1 << 20;
+
+	(void)state;
+	assert_non_null(r);
+	assert_true(fixture_up(&f, "127.0.0.1", NULL));
+	f.resp.hold = true;
+	f.resp.held = calloc(HOLD_MAX, sizeof(*f.resp.held));
+	assert_non_null(f.resp.held);
+	/* the burst of 2 x NET_DNS_MAX_IN_FLIGHT queries must not overflow
+	 * the responder's own socket */
+	assert_int_equal(setsockopt(f.resp.fd, SOL_SOCKET, SO_RCVBUF, &big, sizeof(big)), 0);
+	for (int i = 0; i < PACE_NAMES; i++) {
+		snprintf(name, sizeof(name), "p%d%s", i, PACE_SUFFIX);
+		resolve(&f, &r[i], name, (uint16_t)(1 + i));
+	}
+	fixture_run(&f);
+	for (int i = 0; i < PACE_NAMES; i++) {
+		assert_int_equal(r[i].calls, 1);
+		assert_int_equal(r[i].err, PS_OK);
+		assert_string_equal(r[i].name, r[i].asked);
+		snprintf(want, sizeof(want), "127.0.0.9:%d", 1 + i);
+		assert_true(has_addr(&r[i], want));
+	}
+	/* an A and an AAAA query per name; never more names than the limit */
+	printf("pacing: %zu batches, the largest %zu queries\n", f.resp.batches, f.resp.max_batch);
+	assert_true(f.resp.max_batch <= 2 * NET_DNS_MAX_IN_FLIGHT);
+	assert_true(f.resp.max_batch > NET_DNS_MAX_IN_FLIGHT);
+	assert_true(f.resp.batches >=
+		    (PACE_NAMES + NET_DNS_MAX_IN_FLIGHT - 1) / NET_DNS_MAX_IN_FLIGHT);
+	assert_int_equal(f.resp.queries, 2 * PACE_NAMES);
+	fixture_free(&f);
+	free(r);
+}
+
+/* The first query of each type for dropone.peershake.test gets no answer:
+ * the name resolves after one retry, NET_DNS_TRY_TIMEOUT_MS later. */
+static void test_lost_answer_retried(void **state)
+{
+	struct fixture f;
+	struct result r;
+	uint64_t t0, ms;
+
+	(void)state;
+	assert_true(fixture_up(&f, "127.0.0.1", NULL));
+	t0 = net_now_ns();
+	resolve(&f, &r, "dropone.peershake.test", 8333);
+	fixture_run(&f);
+	ms = (net_now_ns() - t0) / TU_MS;
+	assert_int_equal(r.calls, 1);
+	assert_int_equal(r.err, PS_OK);
+	assert_true(has_addr(&r, "127.0.0.5:8333"));
+	assert_int_equal(f.resp.dropped, 2);
+	assert_int_equal(f.resp.drop_first_seen[0], 2); /* A: lost, then answered */
+	assert_int_equal(f.resp.drop_first_seen[1], 2); /* AAAA */
+	printf("resolved after one retry in %llu ms\n", (unsigned long long)ms);
+	assert_true(ms >= NET_DNS_TRY_TIMEOUT_MS - 5);
+	assert_true(ms < 3 * NET_DNS_TRY_TIMEOUT_MS);
+	fixture_free(&f);
+}
+
+/* A server that never answers: NET_DNS_TRIES tries of each query, 1 s,
+ * 2 s and 4 s apart (dns.h), then the name fails as a timeout. */
+static void test_no_answer_schedule(void **state)
+{
+	struct fixture f;
+	struct result r;
+	uint64_t t0, ms, total = 0;
+
+	(void)state;
+	assert_true(fixture_up(&f, "127.0.0.1", NULL));
+	for (unsigned k = 0; k < NET_DNS_TRIES; k++)
+		total += (uint64_t)NET_DNS_TRY_TIMEOUT_MS << k;
+	net_watch_set_deadline(f.loop, f.guard_id, net_now_ns() + (total + 8000) * TU_MS);
+	t0 = net_now_ns();
+	resolve(&f, &r, "drop.peershake.test", 8333);
+	fixture_run(&f);
+	ms = (net_now_ns() - t0) / TU_MS;
+	assert_int_equal(r.calls, 1);
+	assert_int_equal(r.err, PS_ERR_DNS);
+	assert_non_null(r.detail);
+	assert_int_equal(f.resp.dropped, 2 * NET_DNS_TRIES);
+	printf("gave up after %llu ms (schedule: %llu ms)\n", (unsigned long long)ms,
+	       (unsigned long long)total);
+	assert_true(ms >= total - 5);
+	assert_true(ms < total + 2000);
+	fixture_free(&f);
+}
+
+/* Destroyed with names waiting and in flight: none is called back after,
+ * and every one is freed (ASan). */
+static void test_destroy_with_names_waiting(void **state)
+{
+	struct fixture f;
+	struct result *r = calloc(PACE_NAMES, sizeof(*r));
+	char name[64];
+	size_t calls = 0;
+
+	(void)state;
+	assert_non_null(r);
+	assert_true(fixture_up(&f, "127.0.0.1", NULL));
+	for (int i = 0; i < PACE_NAMES; i++) {
+		snprintf(name, sizeof(name), "w%d%s", i, PACE_SUFFIX);
+		resolve(&f, &r[i], name, 1);
+	}
+	assert_int_equal(net_dns_pending(f.dns), PACE_NAMES);
+	f.outstanding = 1; /* the first answer tears down */
+	fixture_run(&f);
+	for (int i = 0; i < PACE_NAMES; i++) {
+		assert_true(r[i].calls <= 1);
+		calls += (size_t)r[i].calls;
+	}
+	assert_true(calls >= 1);
+	assert_true(f.pending_at_teardown > 0);
+	assert_int_equal(calls + f.pending_at_teardown, PACE_NAMES);
+	fixture_free(&f);
+	free(r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -694,6 +916,10 @@ int main(void)
 		cmocka_unit_test(test_destroy_pending),
 		cmocka_unit_test(test_destroy_pending_inside_loop),
 		cmocka_unit_test(test_destroy_pending_after_stop),
+		cmocka_unit_test(test_pacing),
+		cmocka_unit_test(test_lost_answer_retried),
+		cmocka_unit_test(test_no_answer_schedule),
+		cmocka_unit_test(test_destroy_with_names_waiting),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -815,6 +815,49 @@ static void on_raise(struct net_loop *loop, void *ctx, short revents, uint64_t n
 	assert_int_equal(raise(SIGTERM), 0);
 }
 
+/* A loop that never has to sleep: a pipe always readable. */
+static void on_busy(struct net_loop *loop, void *ctx, short revents, uint64_t now)
+{
+	unsigned *calls = ctx;
+	(void)loop, (void)revents, (void)now;
+	if (++*calls == 3)
+		assert_int_equal(raise(SIGTERM), 0);
+	if (*calls > 100000)
+		_exit(2); /* the signal was never taken */
+}
+
+/* The wait (ppoll, epoll_pwait) lets a blocked signal in only when it
+ * sleeps; with a descriptor always ready it never does, and the loop must
+ * still stop on the next turn. In a child process: the caught flag is
+ * process-wide. */
+static void test_signal_reaches_a_busy_loop(void **state)
+{
+	int st = 0;
+	pid_t pid;
+
+	(void)state;
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct net_loop *loop = net_loop_create(true);
+		unsigned calls = 0;
+		int p[2];
+
+		alarm(20);
+		if (!loop || pipe(p) != 0 || write(p[1], "x", 1) != 1)
+			_exit(3);
+		if (net_watch_add(loop, p[0], POLLIN, UINT64_MAX, on_busy, &calls) < 0)
+			_exit(3);
+		if (net_loop_run(loop) != PS_OK)
+			_exit(4);
+		/* raised in the third call: no fourth turn's callback */
+		_exit(net_loop_signalled(loop) == SIGTERM && calls == 3 ? 0 : 5);
+	}
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+}
+
 static void test_signal_stops_the_loop(void **state)
 {
 	struct net_loop *loop = net_loop_create(true);
@@ -851,6 +894,7 @@ static int run_pass(const char *name)
 		cmocka_unit_test(test_reused_slot_on_the_same_fd),
 		cmocka_unit_test(test_more_ready_than_one_wait_takes),
 		cmocka_unit_test(test_second_watcher_on_one_fd),
+		cmocka_unit_test(test_signal_reaches_a_busy_loop),
 		cmocka_unit_test(test_signal_stops_the_loop),
 	};
 
