@@ -53,9 +53,13 @@
 /* The output queue: a v1 handshake writes about 250 bytes; v2 first its
  * key, up to 4095 bytes of garbage, terminator and version packet, and a
  * misbehaving one a byte more garbage and up to 64 decoys (BTC_V2_BUG_*)
- * that may all still be queued when the messages follow (byte-at-a-time). */
-#define BTC_HS_OUTBUF (BTC_V2_HANDSHAKE_MAX + 4096)
-#define BTC_HS_EVENTS 96 /* a misbehaving side logs up to 64 decoys and its pieces in one call */
+ * that may all still be queued when the messages follow (byte-at-a-time);
+ * and a responder's answer to getaddr, one addr or addrv2 of up to
+ * BTC_ADDR_PAYLOAD_MAX bytes (btc/addr.h) in its frame (v1 24 bytes of
+ * header, v2 3 + 1 + 12 + 16 at most). */
+#define BTC_HS_ADDR_FRAME_MAX (BTC_ADDR_PAYLOAD_MAX + 64)
+#define BTC_HS_OUTBUF	      (BTC_V2_HANDSHAKE_MAX + 4096 + BTC_HS_ADDR_FRAME_MAX)
+#define BTC_HS_EVENTS	      96 /* a misbehaving side logs up to 64 decoys and its pieces in one call */
 
 /* Deliberate misbehaviour, for conformance and resistance testing (peershake
  * --bug). Each changes what we send, never how we parse what we receive. */
@@ -189,6 +193,33 @@ struct btc_hs_config {
 	const struct btc_v2_fixed *v2_fixed;
 	uint32_t v2_bugs;   /* BTC_V2_BUG_* */
 	unsigned v2_decoys; /* with BTC_V2_BUG_DECOYS: 1..BTC_V2_MAX_DECOYS */
+
+	/* Addresses (btc/addr.h).
+	 * Responder: the first getaddr after the handshake is answered as
+	 * Core answers one on an inbound connection, from addrbook[0 ..
+	 * naddrbook) (Core's addrman; NULL or 0: nothing goes out, as from an
+	 * empty one), in one addrv2 to a peer that sent sendaddrv2, else one
+	 * addr holding only the IPv4 and IPv6 entries. How many: Core's
+	 * GetAddr_, min(BTC_MAX_ADDR_TO_SEND, addr_pct * naddrbook / 100)
+	 * (addr_pct 0: no percentage cap; Core's is BTC_MAX_PCT_ADDR_TO_SEND),
+	 * drawn at random (rng) from the entries whose time is neither more
+	 * than 10 minutes after unix_time nor more than 30 days before it
+	 * (IsTerrible), then those Core would not push left out (invalid:
+	 * btc_addr_valid; not addr-compatible for an addr). A later getaddr is
+	 * ignored. addrbook must outlive hs.
+	 * Initiator with getaddr: getaddr goes out right after our verack (as
+	 * Core sends it to an outbound peer); the addr and addrv2 that come
+	 * in are counted, and their entries kept in addr_store[0 ..
+	 * addr_store_cap) (NULL: counted only; further ones counted as over
+	 * the cap), for getaddr_wait_ns after the handshake is done
+	 * (btc_hs_getaddr_waiting). Any role counts what comes in. */
+	const struct btc_addr *addrbook;
+	size_t naddrbook;
+	unsigned addr_pct;
+	bool getaddr;
+	uint64_t getaddr_wait_ns;
+	struct btc_addr *addr_store;
+	size_t addr_store_cap;
 };
 
 enum btc_ev_type {
@@ -228,6 +259,13 @@ struct btc_event {
 	bool has_nonce;
 	const char *note; /* static text or NULL ("ignored: before version") */
 	uint64_t nonce;
+	/* SENT of an addr or addrv2, and RECV of one whose payload passed
+	 * btc_addr_each: has_count, count the entries it carries. A RECV's
+	 * entries kept (cfg.addr_store) are btc_hs_addrs()[store_first ..
+	 * store_first + store_n). Other events: false, 0, 0, 0. */
+	bool has_count;
+	uint64_t count;
+	size_t store_first, store_n;
 };
 
 /* What we learned of the peer from its version message. */
@@ -301,6 +339,20 @@ struct btc_hs {
 	struct btc_event ev[BTC_HS_EVENTS];
 	unsigned ev_head, ev_count;
 	uint64_t ev_lost; /* informational events that did not fit */
+
+	bool peer_addrv2;	/* they sent sendaddrv2 before their verack */
+	bool getaddr_recvd;	/* Core's m_getaddr_recvd */
+	bool getaddr_over;	/* initiator with getaddr: the wait has ended */
+	uint64_t getaddr_until; /* when it ends (from done_ns) */
+	size_t addr_kept;	/* entries in cfg.addr_store */
+	struct btc_addr_tally {
+		uint64_t msgs_in;    /* addr and addrv2 taken (after verack, parsed) */
+		uint64_t entries_in; /* the entries they announced */
+		uint64_t skipped;    /* of them addrv2 entries of TORV2 or unknown ids */
+		uint64_t over_cap;   /* of them kept ones that found addr_store full */
+		uint64_t msgs_out;   /* our getaddr answers (0 or 1) */
+		uint64_t entries_out;
+	} addr;
 };
 
 /* Set up hs for role with cfg at time now_ns. The initiator queues its
@@ -417,6 +469,25 @@ const uint8_t *btc_hs_session_id(const struct btc_hs *hs);
  * other side to disconnect us (if it was V1)". Ask once the connection is
  * over. */
 bool btc_hs_v2_peer_silent(const struct btc_hs *hs);
+
+/* ---- addresses (btc/addr.h) ---- */
+
+/* True when the peer sent sendaddrv2 between its version and its verack
+ * (BIP 155; Core: "peer.m_wants_addrv2 = true"). */
+bool btc_hs_peer_sendaddrv2(const struct btc_hs *hs);
+
+/* An initiator with cfg.getaddr whose handshake is done and whose
+ * getaddr_wait_ns has not run out, and the connection still open: the
+ * answer may still be coming. False otherwise. btc_hs_expiry includes the
+ * wait's end. */
+bool btc_hs_getaddr_waiting(const struct btc_hs *hs);
+
+/* The entries kept in cfg.addr_store so far, *n of them (NULL, 0 without a
+ * store). */
+const struct btc_addr *btc_hs_addrs(const struct btc_hs *hs, size_t *n);
+
+/* The counts of addr and addrv2 in and out. */
+const struct btc_addr_tally *btc_hs_addr_tally(const struct btc_hs *hs);
 
 /* Queue a message of our own (used after the handshake and by tools),
  * logged as a SENT event. PS_ERR_NOBUF when the queue is full,
