@@ -26,6 +26,12 @@ enum {
  * of a listener's slots (1,024 descriptors leave 960). */
 #define CLI_DEFAULT_MAX_PER_IP 32
 
+/* --getaddr-wait's default, and the addresses kept per peer with --getaddr
+ * (Core answers one getaddr with at most 1,000; room for that and for
+ * unsolicited addr relay besides, about 112 KB a peer). */
+#define CLI_DEFAULT_GETADDR_WAIT_MS 2000
+#define CLI_GETADDR_KEEP	    2000
+
 enum cli_mode {
 	MODE_NONE,
 	MODE_SWEEP, /* peershake DNS_SEED [PORT] [TIMEOUT_MS] */
@@ -71,6 +77,12 @@ struct cli_opts {
 	const char **connect; /* listen: also connect out to these */
 	const char *source;   /* connect from this address */
 	size_t nconnect;
+
+	/* addresses (btc/addr.h) */
+	const char *addr_file;	  /* listen: answer getaddr from this file (cli/addrfile.h) */
+	unsigned addr_pct;	  /* listen: Core's MAX_PCT_ADDR_TO_SEND (23) unless given */
+	bool getaddr;		  /* connect: send getaddr after the handshake */
+	uint64_t getaddr_wait_ms; /* connect: how long to wait for addr/addrv2 */
 
 	/* Noise */
 	const char *psk_file;

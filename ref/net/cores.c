@@ -1,6 +1,7 @@
 #include "net/cores.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -27,6 +28,12 @@ static int btc_start(void *core, const struct net_session *s, uint64_t now_ns, u
 	cfg.peer.services = 0;
 	net_addr_ip16(cfg.peer.ip, &s->addr);
 	cfg.peer.port = net_addr_port(&s->addr);
+	cfg.addr_store = NULL;
+	if (cfg.getaddr && cfg.addr_store_cap) {
+		if (!(c->store = calloc(cfg.addr_store_cap, sizeof(*c->store))))
+			return PS_ERR_NOMEM;
+		cfg.addr_store = c->store;
+	}
 	return btc_hs_init(&c->hs, s->outbound ? BTC_INITIATOR : BTC_RESPONDER, &cfg, now_ns);
 }
 
@@ -60,6 +67,10 @@ static bool btc_next_event(void *core, struct net_event *out)
 	out->note = ev.note;
 	out->has_nonce = ev.has_nonce;
 	out->nonce = ev.nonce;
+	out->has_count = ev.has_count;
+	out->count = ev.count;
+	out->items_first = ev.store_first;
+	out->items_n = ev.store_n;
 	return true;
 }
 
@@ -94,6 +105,9 @@ static enum ps_outcome btc_outcome(void *core, int *err)
 	enum ps_outcome o = btc_hs_outcome(hs);
 
 	*err = o == PS_SUCCESS ? PS_OK : btc_hs_error(hs);
+	/* the getaddr answer is part of what this connection is for */
+	if (o == PS_SUCCESS && btc_hs_getaddr_waiting(hs))
+		return PS_PENDING;
 	return o;
 }
 
@@ -109,6 +123,8 @@ static const char *btc_note(void *core)
 
 static const char *btc_waiting_for(void *core)
 {
+	if (btc_hs_getaddr_waiting(btc_of(core)))
+		return "addr";
 	return btc_hs_waiting_for(btc_of(core));
 }
 
@@ -119,9 +135,12 @@ static uint64_t btc_events_lost(void *core)
 
 static void btc_release(void *core)
 {
-	/* no heap memory; the v2 transport wiped its secrets when the
-	 * connection ended (btc/transport.h end()), and v1 holds none */
-	(void)core;
+	struct net_btc_core *c = core;
+
+	/* the v2 transport wiped its secrets when the connection ended
+	 * (btc/transport.h end()), and v1 holds none; the store is public */
+	free(c->store);
+	c->store = NULL;
 }
 
 const struct net_core_ops net_btc_core_ops = {

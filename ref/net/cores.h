@@ -18,10 +18,16 @@
 #include "noise/peer.h"
 
 /* Bitcoin: role from the session's direction; the peer's address, the
- * clock's unix time and the deadline are set at start. */
+ * clock's unix time and the deadline are set at start. A template with
+ * getaddr and an addr_store_cap gets a store of that many addresses,
+ * allocated at start and freed at release (its addr_store is ignored).
+ * While an outbound getaddr waits (btc_hs_getaddr_waiting) the outcome
+ * stays PENDING, waiting for "addr": the result, with what came, follows
+ * the wait. */
 struct net_btc_core {
 	const struct btc_hs_config *tmpl;    /* outbound (and inbound when tmpl_in is NULL) */
 	const struct btc_hs_config *tmpl_in; /* inbound, or NULL */
+	struct btc_addr *store;
 	struct btc_hs hs;
 };
 extern const struct net_core_ops net_btc_core_ops;
