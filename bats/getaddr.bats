@@ -144,3 +144,24 @@ ignored: repeated getaddr"
 	run jqf 'select(.event=="sent" and .command=="addrv2") | .count' "$BATS_TEST_TMPDIR/lst.out"
 	assert_output 5
 }
+
+@test "a large file: at most 1000 go out (MAX_ADDR_TO_SEND), 23% of it by default" {
+	/usr/bin/python3 -c '
+for i in range(1500):
+    print("10.%d.%d.1:8333" % (i // 256, i % 256))' >"$BATS_TEST_TMPDIR/addrs"
+	listen_book --addr-pct 100
+	run -0 "$PEERSHAKE" -j --v2transport 1 btc connect --getaddr --getaddr-wait 400 \
+		"127.0.0.1:$LISTEN_PORT"
+	echo "$output" >"$BATS_TEST_TMPDIR/c.out"
+	run jqf 'select(.event=="recv" and .command=="addrv2") | "\(.count) \(.length)"' "$BATS_TEST_TMPDIR/c.out"
+	assert_output "1000 13003"
+	run jqf 'select(.event=="addr") | .address' "$BATS_TEST_TMPDIR/c.out"
+	[ "$(echo "$output" | sort -u | wc -l)" -eq 1000 ]
+	ps_wait_exit lst 10
+
+	listen_book
+	run -0 "$PEERSHAKE" -j btc connect --getaddr --getaddr-wait 400 "127.0.0.1:$LISTEN_PORT"
+	echo "$output" >"$BATS_TEST_TMPDIR/c.out"
+	run jqf 'select(.event=="result") | .addr_received' "$BATS_TEST_TMPDIR/c.out"
+	assert_output 345
+}

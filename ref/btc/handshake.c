@@ -6,6 +6,17 @@
 
 #define CLOSED_AFTER_KEY "we closed after our v2 key (v2-close-after-key)"
 
+/* The output queue: the caller's (cfg.out_buf) or the struct's. */
+static uint8_t *out_of(struct btc_hs *hs)
+{
+	return hs->cfg.out_buf ? hs->cfg.out_buf : hs->out;
+}
+
+static size_t out_cap(const struct btc_hs *hs)
+{
+	return hs->cfg.out_buf ? hs->cfg.out_buf_len : sizeof(hs->out);
+}
+
 /* Events that must never be lost (VERSION, then SUCCESS or FAILED, then at
  * most one DISCONNECT) have slots kept free for them. */
 #define EV_RESERVED 3
@@ -89,7 +100,7 @@ static void ev_count(struct btc_event *ev, const uint8_t *payload, size_t len)
 	if (btc_compactsize_decode(&n, &c) != PS_OK)
 		return;
 	ev->has_count = true;
-	ev->count = n;
+	ev->count = (uint32_t)n; /* CompactSize: at most MAX_SIZE */
 }
 
 /* A RECV; an addr's or addrv2's with its count when it parsed (parsed),
@@ -109,8 +120,8 @@ static void ev_recv_addr(struct btc_hs *hs, const struct btc_rx_msg *rx, const c
 		if (parsed)
 			ev_count(&ev, rx->payload, rx->kept);
 	}
-	ev.store_first = first;
-	ev.store_n = n;
+	ev.store_first = (uint32_t)first;
+	ev.store_n = (uint32_t)n;
 	ev_push(hs, &ev, false);
 }
 
@@ -214,7 +225,7 @@ static int transport_sent(struct btc_hs *hs, size_t before)
 		size_t len = hs->out_len - off < tx[i].bytes ? hs->out_len - off : tx[i].bytes;
 		const char *note = piece_note(tx[i].piece);
 		enum btc_mis_v2_next next =
-			btc_mis_v2_piece(&hs->cfg, &tx[i], hs->out + off, len, &note);
+			btc_mis_v2_piece(&hs->cfg, &tx[i], out_of(hs) + off, len, &note);
 
 		if (next == BTC_MIS_V2_V1_VERSION) {
 			hs->out_len = off;
@@ -245,8 +256,8 @@ static int transport_sent(struct btc_hs *hs, size_t before)
 static int queue_msg(struct btc_hs *hs, const struct btc_msg *m, const struct btc_mis_send *how)
 {
 	uint8_t payload[BTC_HS_OUTBUF], command[BTC_COMMAND_LEN];
-	uint8_t *frame = hs->out + hs->out_len;
-	size_t room = sizeof(hs->out) - hs->out_len, n;
+	uint8_t *frame = out_of(hs) + hs->out_len;
+	size_t room = out_cap(hs) - hs->out_len, n;
 	struct ps_wcur w = ps_wcur_make(payload, sizeof(payload));
 	struct btc_transport *tr = &hs->tr, v1;
 	const uint8_t *p = m->payload;
@@ -314,15 +325,15 @@ static int queue_msg(struct btc_hs *hs, const struct btc_msg *m, const struct bt
  * short id). */
 static int queue_packet(struct btc_hs *hs, const struct btc_mis_send *s)
 {
-	struct ps_wcur w = ps_wcur_make(hs->out + hs->out_len, sizeof(hs->out) - hs->out_len);
+	struct ps_wcur w = ps_wcur_make(out_of(hs) + hs->out_len, out_cap(hs) - hs->out_len);
 	int r;
 
 	if (hs->out_state != BTC_HS_OUT_OPEN)
 		return PS_OK;
 	if ((r = btc_v2_write_packet(&hs->tr, &w, s->header, s->contents, s->len)) != PS_OK)
 		return r;
-	ev_sent_raw(hs, (uint32_t)s->len, (size_t)(w.p - (hs->out + hs->out_len)), s->note);
-	hs->out_len = (size_t)(w.p - hs->out);
+	ev_sent_raw(hs, (uint32_t)s->len, (size_t)(w.p - (out_of(hs) + hs->out_len)), s->note);
+	hs->out_len = (size_t)(w.p - out_of(hs));
 	return PS_OK;
 }
 
@@ -449,6 +460,16 @@ static int start_when_ready(struct btc_hs *hs)
 	return send_version(hs);
 }
 
+/* The caller's receive buffer, to the transport in use (again once a
+ * detecting responder knows which). */
+static void keep_buffer(struct btc_hs *hs)
+{
+	const struct btc_hs_config *c = &hs->cfg;
+
+	if (c->rx_keep && c->rx_keep_len > BTC_V2_KEEP_OVERHEAD)
+		btc_transport_set_keep(&hs->tr, c->rx_keep, c->rx_keep_len - BTC_V2_KEEP_OVERHEAD);
+}
+
 int btc_hs_init(struct btc_hs *hs, enum btc_role role, const struct btc_hs_config *cfg,
 		uint64_t now_ns)
 {
@@ -475,10 +496,13 @@ int btc_hs_init(struct btc_hs *hs, enum btc_role role, const struct btc_hs_confi
 	cfg->rng(cfg->rng_ctx, (uint8_t *)&hs->nonce, sizeof(hs->nonce));
 	if ((r = btc_mis_v2_config(&hs->cfg, &hs->v2mis, &v2)) != PS_OK)
 		return r;
-	w = ps_wcur_make(hs->out, sizeof(hs->out));
+	if (hs->cfg.out_buf && hs->cfg.out_buf_len < BTC_HS_OUTBUF)
+		hs->cfg.out_buf = NULL;
+	w = ps_wcur_make(out_of(hs), out_cap(hs));
 	if ((r = btc_transport_open(&hs->tr, cfg->transport, cfg->magic, role, &v2, &w)) != PS_OK)
 		return r;
-	hs->out_len = (size_t)(w.p - hs->out);
+	hs->out_len = (size_t)(w.p - out_of(hs));
+	keep_buffer(hs);
 	if (transport_sent(hs, 0) == PS_ERR_CLOSED) {
 		/* the session sends what is queued (our key) and closes */
 		(void)hs_fail(hs, PS_ERR_CLOSED, CLOSED_AFTER_KEY, NULL, 0);
@@ -882,7 +906,7 @@ int btc_hs_input(struct btc_hs *hs, uint64_t now_ns, const uint8_t *data, size_t
 	hs->bytes_in += len;
 	while (len > 0) {
 		struct ps_wcur w =
-			ps_wcur_make(hs->out + hs->out_len, sizeof(hs->out) - hs->out_len);
+			ps_wcur_make(out_of(hs) + hs->out_len, out_cap(hs) - hs->out_len);
 		struct btc_rx_msg rx;
 		size_t used = 0, before = hs->out_len;
 		bool got = false;
@@ -890,13 +914,14 @@ int btc_hs_input(struct btc_hs *hs, uint64_t now_ns, const uint8_t *data, size_t
 		int closed;
 
 		r = hs->tr.ops->read(&hs->tr, &rx, &got, &used, &w, data, len);
-		hs->out_len = (size_t)(w.p - hs->out);
+		hs->out_len = (size_t)(w.p - out_of(hs));
 		data += used;
 		len -= used;
 		if (!hs->detected && hs->tr.ops->name) {
 			/* a DETECT responder knows now: the other's switches go */
 			hs->detected = true;
 			btc_mis_transport_known(&hs->cfg, hs->tr.ops == &btc_v2_ops);
+			keep_buffer(hs);
 		}
 		closed = transport_sent(hs, before);
 		if (r != PS_OK) {
@@ -994,7 +1019,7 @@ bool btc_hs_next_event(struct btc_hs *hs, struct btc_event *ev)
 
 size_t btc_hs_output(const struct btc_hs *hs, const uint8_t **p)
 {
-	*p = hs->out;
+	*p = hs->cfg.out_buf ? hs->cfg.out_buf : hs->out;
 	return hs->out_len;
 }
 
@@ -1002,7 +1027,7 @@ void btc_hs_consume(struct btc_hs *hs, size_t n)
 {
 	if (n > hs->out_len)
 		n = hs->out_len;
-	memmove(hs->out, hs->out + n, hs->out_len - n);
+	memmove(out_of(hs), out_of(hs) + n, hs->out_len - n);
 	hs->out_len -= n;
 	hs->bytes_out += n;
 }

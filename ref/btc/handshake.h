@@ -53,12 +53,17 @@
 /* The output queue: a v1 handshake writes about 250 bytes; v2 first its
  * key, up to 4095 bytes of garbage, terminator and version packet, and a
  * misbehaving one a byte more garbage and up to 64 decoys (BTC_V2_BUG_*)
- * that may all still be queued when the messages follow (byte-at-a-time);
- * and a responder's answer to getaddr, one addr or addrv2 of up to
- * BTC_ADDR_PAYLOAD_MAX bytes (btc/addr.h) in its frame (v1 24 bytes of
- * header, v2 3 + 1 + 12 + 16 at most). */
+ * that may all still be queued when the messages follow (byte-at-a-time). */
+#define BTC_HS_OUTBUF (BTC_V2_HANDSHAKE_MAX + 4096)
+
+/* The caller's larger buffers (cfg.out_buf, cfg.rx_keep) for addresses:
+ * an output queue with room for a responder's answer to getaddr besides,
+ * one addr or addrv2 of up to BTC_ADDR_PAYLOAD_MAX bytes (btc/addr.h) in
+ * its frame (v1: 24 bytes of header; v2: 3 + 1 + 12 + 16 at most); and a
+ * receive buffer that keeps one whole. */
 #define BTC_HS_ADDR_FRAME_MAX (BTC_ADDR_PAYLOAD_MAX + 64)
-#define BTC_HS_OUTBUF	      (BTC_V2_HANDSHAKE_MAX + 4096 + BTC_HS_ADDR_FRAME_MAX)
+#define BTC_HS_OUT_ADDR	      (BTC_HS_OUTBUF + BTC_HS_ADDR_FRAME_MAX)
+#define BTC_HS_RX_ADDR	      (BTC_V2_KEEP_OVERHEAD + BTC_ADDR_PAYLOAD_MAX)
 #define BTC_HS_EVENTS	      96 /* a misbehaving side logs up to 64 decoys and its pieces in one call */
 
 /* Deliberate misbehaviour, for conformance and resistance testing (peershake
@@ -220,6 +225,21 @@ struct btc_hs_config {
 	uint64_t getaddr_wait_ns;
 	struct btc_addr *addr_store;
 	size_t addr_store_cap;
+	/* Larger buffers, the caller's, outliving hs (NULL: the struct's
+	 * own). out_buf (out_buf_len >= BTC_HS_OUTBUF bytes, else ignored):
+	 * the output queue, btc_hs_output then up to out_buf_len; a
+	 * responder's answer to getaddr needs BTC_HS_OUT_ADDR. rx_keep
+	 * (rx_keep_len bytes): payloads kept up to rx_keep_len -
+	 * BTC_V2_KEEP_OVERHEAD bytes instead of BTC_HS_KEEP
+	 * (btc_transport_set_keep); a getaddr initiator needs BTC_HS_RX_ADDR
+	 * to read Core's answer whole. Without them an addr or addrv2 over
+	 * BTC_HS_KEEP is dropped ("addr payload longer than we keep") and an
+	 * answer that does not fit is not sent (counted as lost). The v2
+	 * plaintext in rx_keep is wiped when the connection ends. */
+	uint8_t *out_buf;
+	size_t out_buf_len;
+	uint8_t *rx_keep;
+	size_t rx_keep_len;
 };
 
 enum btc_ev_type {
@@ -264,8 +284,8 @@ struct btc_event {
 	 * entries kept (cfg.addr_store) are btc_hs_addrs()[store_first ..
 	 * store_first + store_n). Other events: false, 0, 0, 0. */
 	bool has_count;
-	uint64_t count;
-	size_t store_first, store_n;
+	uint32_t count; /* at most MAX_SIZE (0x02000000) */
+	uint32_t store_first, store_n;
 };
 
 /* What we learned of the peer from its version message. */
@@ -328,7 +348,7 @@ struct btc_hs {
 	struct btc_transport tr; /* framing, limits; the receive buffer */
 	uint64_t bytes_in, msgs_in;
 
-	uint8_t out[BTC_HS_OUTBUF];
+	uint8_t out[BTC_HS_OUTBUF]; /* unless cfg.out_buf */
 	size_t out_len;
 	uint64_t bytes_out;
 	enum btc_hs_out out_state;
@@ -400,7 +420,8 @@ void btc_hs_handle_expiry(struct btc_hs *hs, uint64_t now_ns);
 /* Take the next event into *ev. Returns true if there was one. */
 bool btc_hs_next_event(struct btc_hs *hs, struct btc_event *ev);
 
-/* The bytes waiting to be sent: *p and the count. */
+/* The bytes waiting to be sent: *p and the count (at most BTC_HS_OUTBUF,
+ * or cfg.out_buf_len with the caller's queue). */
 size_t btc_hs_output(const struct btc_hs *hs, const uint8_t **p);
 
 /* n bytes of the output were sent. */

@@ -135,6 +135,15 @@ struct btc_transport {
 	} u;
 };
 
+/* Keep up to cap payload bytes of each message in buf instead of the
+ * state's own BTC_HS_KEEP (for a reader of long messages: a getaddr
+ * answer). buf, the caller's, must hold BTC_V2_KEEP_OVERHEAD + cap bytes
+ * (v2 decrypts the packet's header and type into it too) and outlive t;
+ * the v2 plaintext in it is wiped at end(). A responder still telling v1
+ * from v2 takes it once it knows (call again then); cap below
+ * BTC_HS_KEEP or a NULL buf: the state's own again. */
+void btc_transport_set_keep(struct btc_transport *t, uint8_t *buf, size_t cap);
+
 /* Set t up as a transport of kind for magic in role, queueing into out
  * whatever it sends first (v1: nothing; a v2 initiator: its key and
  * garbage). v2 (kinds V2 and DETECT) needs v2, which may be NULL for v1.

@@ -31,11 +31,12 @@
 #define BTC_MAX_COMPACTSIZE 0x02000000u /* MAX_SIZE in Core's serialize.h */
 
 /* Payload bytes a transport keeps of each message for decoding: a version
- * needs at most 4+8+8+26+26+8+3+256+4+1 = 344; an addr or addrv2 of
- * Core's 1,000 entries of the networks we keep BTC_ADDR_PAYLOAD_MAX
- * (49,003: btc/addr.h), the one message we read whole that is long. Longer
- * payloads are hashed as they stream by and never buffered. */
-#define BTC_HS_KEEP 49152
+ * needs at most 4+8+8+26+26+8+3+256+4+1 = 344, and an addr relayed
+ * unasked (Core relays at most 10 entries) at most 1 + 10 x 49 = 491.
+ * Longer payloads are hashed as they stream by and never buffered; a
+ * reader of getaddr answers (up to BTC_ADDR_PAYLOAD_MAX, btc/addr.h)
+ * gives the transport a buffer of its own (btc_transport_set_keep). */
+#define BTC_HS_KEEP 512
 
 /* ---- header ------------------------------------------------------------- */
 

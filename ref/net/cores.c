@@ -18,10 +18,13 @@ static struct btc_hs *btc_of(void *core)
 	return &((struct net_btc_core *)core)->hs;
 }
 
+static void btc_release(void *core);
+
 static int btc_start(void *core, const struct net_session *s, uint64_t now_ns, uint64_t timeout_ns)
 {
 	struct net_btc_core *c = core;
 	struct btc_hs_config cfg = *(!s->outbound && c->tmpl_in ? c->tmpl_in : c->tmpl);
+	int r;
 
 	cfg.timeout_ns = timeout_ns;
 	cfg.unix_time = (int64_t)time(NULL);
@@ -29,12 +32,32 @@ static int btc_start(void *core, const struct net_session *s, uint64_t now_ns, u
 	net_addr_ip16(cfg.peer.ip, &s->addr);
 	cfg.peer.port = net_addr_port(&s->addr);
 	cfg.addr_store = NULL;
+	cfg.out_buf = cfg.rx_keep = NULL;
+	r = PS_ERR_NOMEM;
 	if (cfg.getaddr && cfg.addr_store_cap) {
 		if (!(c->store = calloc(cfg.addr_store_cap, sizeof(*c->store))))
-			return PS_ERR_NOMEM;
+			goto fail;
 		cfg.addr_store = c->store;
 	}
-	return btc_hs_init(&c->hs, s->outbound ? BTC_INITIATOR : BTC_RESPONDER, &cfg, now_ns);
+	if (cfg.getaddr) {
+		if (!(c->rx_keep = malloc(BTC_HS_RX_ADDR)))
+			goto fail;
+		cfg.rx_keep = c->rx_keep;
+		cfg.rx_keep_len = BTC_HS_RX_ADDR;
+	}
+	if (cfg.addrbook) {
+		if (!(c->out_buf = malloc(BTC_HS_OUT_ADDR)))
+			goto fail;
+		cfg.out_buf = c->out_buf;
+		cfg.out_buf_len = BTC_HS_OUT_ADDR;
+	}
+	r = btc_hs_init(&c->hs, s->outbound ? BTC_INITIATOR : BTC_RESPONDER, &cfg, now_ns);
+	if (r == PS_OK)
+		return PS_OK;
+fail:
+	/* no release() follows a failed start: the buffers go here */
+	btc_release(c);
+	return r;
 }
 
 static int btc_input(void *core, uint64_t now_ns, const uint8_t *data, size_t len)
@@ -138,9 +161,13 @@ static void btc_release(void *core)
 	struct net_btc_core *c = core;
 
 	/* the v2 transport wiped its secrets when the connection ended
-	 * (btc/transport.h end()), and v1 holds none; the store is public */
+	 * (btc/transport.h end(), rx_keep's plaintext too), and v1 holds
+	 * none; the store and the output are public */
 	free(c->store);
+	free(c->out_buf);
+	free(c->rx_keep);
 	c->store = NULL;
+	c->out_buf = c->rx_keep = NULL;
 }
 
 const struct net_core_ops net_btc_core_ops = {

@@ -31,8 +31,9 @@ struct peer {
 	uint64_t seed;
 	struct btc_event log[LOG_MAX];
 	size_t nlog;
-	uint8_t wire[BTC_HS_OUTBUF]; /* everything it sent */
+	uint8_t wire[2 * BTC_HS_OUT_ADDR]; /* everything it sent */
 	size_t nwire;
+	uint8_t out[BTC_HS_OUT_ADDR], rx[BTC_HS_RX_ADDR]; /* cfg.out_buf, cfg.rx_keep */
 };
 
 static struct peer I, R;
@@ -54,6 +55,10 @@ static void config(struct peer *p, uint64_t seed)
 	p->seed = seed;
 	hs_test_config(&p->cfg, &p->seed, "/t/");
 	p->cfg.unix_time = NOW;
+	p->cfg.out_buf = p->out;
+	p->cfg.out_buf_len = sizeof(p->out);
+	p->cfg.rx_keep = p->rx;
+	p->cfg.rx_keep_len = sizeof(p->rx);
 }
 
 /* Move a's output to b; returns the bytes moved. */
@@ -442,6 +447,50 @@ static void test_before_verack(void **state)
 	assert_null(find(&R, BTC_EV_SENT, "addr"));
 }
 
+/* Without the caller's buffers: a 1,000-entry answer does not fit the
+ * struct's queue and is not sent (counted lost); a long addr is dropped
+ * unread; a short one (Core relays up to 10) still fits BTC_HS_KEEP. */
+static void test_without_buffers(void **state)
+{
+	static struct btc_addr big[1000];
+	static uint8_t frame[BTC_HEADER_LEN + 3 + 1001 * BTC_ADDR_V1_ENTRY_LEN];
+	const struct btc_event *ev;
+	size_t n;
+
+	(void)state;
+	setup_pair(0);
+	for (size_t i = 0; i < 1000; i++) {
+		memset(&big[i], 0, sizeof(big[i]));
+		big[i].net = BTC_NET_IPV4;
+		big[i].len = 4;
+		big[i].bytes[0] = 10;
+		big[i].bytes[2] = (uint8_t)(i >> 8);
+		big[i].bytes[3] = (uint8_t)(i + 1);
+		big[i].port = 8333;
+		big[i].time = (uint32_t)NOW;
+	}
+	R.cfg.addrbook = big;
+	R.cfg.naddrbook = 1000;
+	R.cfg.out_buf = NULL;
+	I.cfg.rx_keep = NULL;
+	start();
+	assert_null(find(&R, BTC_EV_SENT, "addrv2"));
+	assert_true(btc_hs_events_lost(&R.hs) > 0);
+	assert_int_equal(btc_hs_addr_tally(&R.hs)->msgs_out, 0);
+
+	n = addr_frame(frame, sizeof(frame), 100);
+	assert_int_equal(btc_hs_input(&I.hs, T0, frame, n), PS_OK);
+	drain(&I);
+	ev = find(&I, BTC_EV_DROPPED, "addr");
+	assert_non_null(ev);
+	assert_int_equal(ev->err, PS_ERR_UNSUPPORTED);
+	assert_string_equal(ev->note, "addr payload longer than we keep");
+	n = addr_frame(frame, sizeof(frame), 10);
+	assert_int_equal(btc_hs_input(&I.hs, T0, frame, n), PS_OK);
+	drain(&I);
+	assert_int_equal(find(&I, BTC_EV_RECV, "addr")->count, 10);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -452,6 +501,7 @@ int main(void)
 		cmocka_unit_test(test_filtered),
 		cmocka_unit_test(test_1001_disconnects),
 		cmocka_unit_test(test_before_verack),
+		cmocka_unit_test(test_without_buffers),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
