@@ -9,6 +9,8 @@
  *                                     <- verack
  *   -> wtxidrelay, sendaddrv2 (>= 70016)
  *   -> verack
+ *   -> getaddr (cfg.getaddr)
+ *                                     <- addrv2, or addr (cfg.addrbook; once)
  *
  * It is a core in the shape of OpenSSH's ssh_api.h (ssh_input_append,
  * ssh_packet_next, ssh_output_ptr / ssh_output_consume) and obeys
@@ -18,8 +20,10 @@
  * monotonic clock) on every call; the nonce comes from the RNG callback
  * given at init. Memory is fixed: the struct holds everything, the
  * transport's state included (btc/transport.h, v1 framing in btc/v1.h,
- * BIP324 in btc/v2.h); payloads beyond BTC_HS_KEEP bytes are hashed (v1)
- * or authenticated (v2) as they stream by and never buffered. The switches
+ * BIP324 in btc/v2.h), but for the buffers a caller gives for addresses
+ * (cfg.addr_store, cfg.out_buf, cfg.rx_keep); payloads beyond BTC_HS_KEEP
+ * bytes (or rx_keep's) are hashed (v1) or authenticated (v2) as they stream
+ * by and never buffered. The switches
  * of struct btc_hs_config (bugs, inject) are applied by btc/misbehave.c.
  *
  * Over v2 the handshake is the same; before it the transport exchanges

@@ -74,7 +74,8 @@ struct btc_rx_msg {
 	const uint8_t *payload;		  /* the first `kept` payload bytes (v2: of a dropped
 					   * message or an item, its contents); valid until
 					   * the next call into the transport */
-	size_t kept;			  /* min(length, BTC_HS_KEEP) */
+	size_t kept;			  /* min(length, BTC_HS_KEEP), or the cap of
+					   * btc_transport_set_keep */
 	uint64_t bytes;			  /* input bytes the message took (v1: 24 + length;
 					   * v2: its packet, 20 + contents) */
 	uint8_t header;			  /* v2: the packet's header byte; v1: 0 */
