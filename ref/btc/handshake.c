@@ -740,10 +740,12 @@ static int dispatch(struct btc_hs *hs, uint64_t now_ns, const struct btc_msg *m,
 			/* the delayed injections count from here (handshake.h) */
 			hs->done_ns = now_ns;
 			hs->delayed = btc_mis_delayed_start(&hs->cfg);
-			hs->getaddr_until = UINT64_MAX;
-			if (hs->cfg.getaddr_wait_ns &&
-			    now_ns < UINT64_MAX - hs->cfg.getaddr_wait_ns)
-				hs->getaddr_until = now_ns + hs->cfg.getaddr_wait_ns;
+			/* saturating, as the handshake deadline; no wait at all
+			 * is over at once */
+			hs->getaddr_until = now_ns < UINT64_MAX - hs->cfg.getaddr_wait_ns
+						    ? now_ns + hs->cfg.getaddr_wait_ns
+						    : UINT64_MAX;
+			hs->getaddr_over = hs->cfg.getaddr_wait_ns == 0;
 			ev_about(hs, BTC_EV_SUCCESS, rx, 0, PS_OK, NULL, true);
 			return PS_OK;
 		}

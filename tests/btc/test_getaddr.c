@@ -491,6 +491,22 @@ static void test_without_buffers(void **state)
 	assert_int_equal(find(&I, BTC_EV_RECV, "addr")->count, 10);
 }
 
+/* --getaddr-wait 0: no wait at all; the getaddr still goes out. */
+static void test_no_wait(void **state)
+{
+	(void)state;
+	setup_pair(0);
+	I.cfg.getaddr_wait_ns = 0;
+	assert_int_equal(btc_hs_init(&I.hs, BTC_INITIATOR, &I.cfg, T0), PS_OK);
+	assert_int_equal(btc_hs_init(&R.hs, BTC_RESPONDER, &R.cfg, T0), PS_OK);
+	run(T0);
+	assert_int_equal(btc_hs_outcome(&I.hs), PS_SUCCESS);
+	assert_false(btc_hs_getaddr_waiting(&I.hs));
+	assert_non_null(find(&I, BTC_EV_SENT, "getaddr"));
+	/* a peer without the switch never waits */
+	assert_false(btc_hs_getaddr_waiting(&R.hs));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -502,6 +518,7 @@ int main(void)
 		cmocka_unit_test(test_1001_disconnects),
 		cmocka_unit_test(test_before_verack),
 		cmocka_unit_test(test_without_buffers),
+		cmocka_unit_test(test_no_wait),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
