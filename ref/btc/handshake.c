@@ -699,7 +699,9 @@ static void keep_addr(void *ctx, const struct btc_addr *a)
 {
 	struct btc_hs *hs = ctx;
 
-	if (hs->cfg.addr_store && hs->addr_kept < hs->cfg.addr_store_cap)
+	if (!hs->cfg.addr_store)
+		return; /* counted only */
+	if (hs->addr_kept < hs->cfg.addr_store_cap)
 		hs->cfg.addr_store[hs->addr_kept++] = *a;
 	else
 		hs->addr.over_cap++;

@@ -219,8 +219,8 @@ struct btc_hs_config {
 	 * Initiator with getaddr: getaddr goes out right after our verack (as
 	 * Core sends it to an outbound peer); the addr and addrv2 that come
 	 * in are counted, and their entries kept in addr_store[0 ..
-	 * addr_store_cap) (NULL: counted only; further ones counted as over
-	 * the cap), for getaddr_wait_ns after the handshake is done
+	 * addr_store_cap) (NULL: counted only; those past the cap counted in
+	 * over_cap), for getaddr_wait_ns after the handshake is done
 	 * (btc_hs_getaddr_waiting). Any role counts what comes in. */
 	const struct btc_addr *addrbook;
 	size_t naddrbook;
