@@ -825,9 +825,10 @@ static int on_message(struct btc_hs *hs, uint64_t now_ns, const struct btc_rx_ms
 		return PS_OK;
 	}
 	if (is_addr_cmd(rx->cmd) && rx->kept < rx->length) {
-		/* longer than any 1,000 entries of the networks we keep: a
-		 * peer's entries of unknown networks, up to 512 bytes each,
-		 * that Core would read and skip; we cannot, unbuffered */
+		/* longer than we keep (BTC_HS_KEEP, or cfg.rx_keep's, which
+		 * holds 1,000 entries of the networks we keep): Core would read
+		 * it, and skip entries of unknown networks up to 512 bytes
+		 * each; we cannot, unbuffered. Dropped, the connection kept. */
 		ev_about(hs, BTC_EV_DROPPED, rx, rx->bytes, PS_ERR_UNSUPPORTED,
 			 "addr payload longer than we keep", false);
 		return PS_OK;
