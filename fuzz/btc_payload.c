@@ -1,7 +1,9 @@
 /*
  * btc_payload - every message decoder: btc_payload_decode for version,
  * verack, wtxidrelay, sendaddrv2, sendtxrcncl, sendcmpct, ping, pong,
- * feefilter, sendheaders, getaddr, reject and unknown commands.
+ * feefilter, sendheaders, getaddr, reject, addr, addrv2 and unknown
+ * commands. (addr and addrv2 decode to a checked view; their entries and
+ * re-encoding are fuzz/btc_addr's.)
  *
  * What decodes must re-encode (btc_payload_encode) to the same bytes: every
  * one of these formats is canonical, with one exception Core makes itself,
@@ -82,6 +84,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	case BTC_CMD_PING:
 		FUZZ_ASSERT(m.u.ping.has_nonce == (len == 8));
 		break;
+	case BTC_CMD_ADDR:
+	case BTC_CMD_ADDRV2:
+		FUZZ_ASSERT(m.u.addr.entries == NULL && m.u.addr.n == 0);
+		FUZZ_ASSERT(m.u.addr.info.count <= BTC_MAX_ADDR_TO_SEND &&
+			    m.u.addr.info.skipped <= m.u.addr.info.count &&
+			    m.u.addr.info.trailing <= len);
+		return 0;
 	default:
 		break;
 	}

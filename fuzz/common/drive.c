@@ -3,6 +3,7 @@
  */
 #include "drive.h"
 
+#include "btc/addr.h"
 #include "btc/misbehave.h"
 #include "btc/params.h"
 #include "btc/v1.h"
@@ -400,6 +401,35 @@ void fuzz_btc_hs_run(enum btc_role role, const uint8_t *data, size_t size)
 				cfg.inject[i].delay_ms =
 					1 + (uint32_t)(((more[2 + 2 * i] << 8) | more[3 + 2 * i]) &
 						       0xfff);
+	}
+	/* Addresses (btc/addr.h), on bit 47 of the seed (the input layout
+	 * stays as it was): the responder answers getaddr from a book of one
+	 * address of each kept network, at a percentage from the seed; the
+	 * initiator sends getaddr after its verack, keeps at most 4 entries
+	 * and waits 0..255 ms after the handshake. */
+	if ((rng.s >> 47) & 1) {
+		static const char *const text[5] = {
+			"1.2.3.4",
+			"2001:4860::8888",
+			"pg6mmjiyjmcrsslvykfwnntlaru7p5svn6y2ymmju6nubxndf4pscryd.onion",
+			"ukeu3k5oycgaauneqgtnvselmt4yemvoilkln7jpvamvfx7dnkdq.b32.i2p",
+			"fc00:1:2:3:4:5:6:7",
+		};
+		static struct btc_addr book[5], store[4];
+
+		for (size_t i = 0; i < 5; i++) {
+			memset(&book[i], 0, sizeof(book[i]));
+			FUZZ_ASSERT(btc_addr_parse(&book[i], text[i], strlen(text[i])) == PS_OK);
+			book[i].time = (uint32_t)cfg.unix_time;
+			book[i].port = 8333;
+		}
+		cfg.addrbook = book;
+		cfg.naddrbook = 5;
+		cfg.addr_pct = (unsigned)((rng.s >> 40) & 0x7f);
+		cfg.getaddr = true;
+		cfg.getaddr_wait_ns = ((rng.s >> 32) & 0xff) * UINT64_C(1000000);
+		cfg.addr_store = store;
+		cfg.addr_store_cap = 4;
 	}
 	if (conf & 0x08)
 		cfg.version = (int32_t)fdp_u32(&f);

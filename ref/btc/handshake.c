@@ -6,6 +6,17 @@
 
 #define CLOSED_AFTER_KEY "we closed after our v2 key (v2-close-after-key)"
 
+/* The output queue: the caller's (cfg.out_buf) or the struct's. */
+static uint8_t *out_of(struct btc_hs *hs)
+{
+	return hs->cfg.out_buf ? hs->cfg.out_buf : hs->out;
+}
+
+static size_t out_cap(const struct btc_hs *hs)
+{
+	return hs->cfg.out_buf ? hs->cfg.out_buf_len : sizeof(hs->out);
+}
+
 /* Events that must never be lost (VERSION, then SUCCESS or FAILED, then at
  * most one DISCONNECT) have slots kept free for them. */
 #define EV_RESERVED 3
@@ -66,7 +77,36 @@ static void ev_nonce(struct btc_event *ev, const uint8_t *payload, size_t len)
 	ev->nonce = ps_load_u64le(payload);
 }
 
-static void ev_recv(struct btc_hs *hs, const struct btc_rx_msg *rx, const char *note)
+static bool is_addr_cmd(enum btc_cmd cmd)
+{
+	return cmd == BTC_CMD_ADDR || cmd == BTC_CMD_ADDRV2;
+}
+
+static enum btc_addr_fmt addr_fmt(enum btc_cmd cmd)
+{
+	return cmd == BTC_CMD_ADDR ? BTC_ADDR_FMT_V1 : BTC_ADDR_FMT_V2;
+}
+
+/* An addr's or addrv2's entry count: the CompactSize its payload starts
+ * with (the events say what the bytes say). */
+static void ev_count(struct btc_event *ev, const uint8_t *payload, size_t len)
+{
+	struct ps_rcur c;
+	uint64_t n;
+
+	if (!is_addr_cmd(ev->cmd) || !payload)
+		return;
+	c = ps_rcur_make(payload, len);
+	if (btc_compactsize_decode(&n, &c) != PS_OK)
+		return;
+	ev->has_count = true;
+	ev->count = (uint32_t)n; /* CompactSize: at most MAX_SIZE */
+}
+
+/* A RECV; an addr's or addrv2's with its count when it parsed (parsed),
+ * and its kept entries store[first .. first + n). */
+static void ev_recv_addr(struct btc_hs *hs, const struct btc_rx_msg *rx, const char *note,
+			 bool parsed, size_t first, size_t n)
 {
 	struct btc_event ev;
 
@@ -75,9 +115,19 @@ static void ev_recv(struct btc_hs *hs, const struct btc_rx_msg *rx, const char *
 	ev.length = rx->length;
 	ev.bytes = rx->bytes;
 	ev.note = note;
-	if (rx->kind == BTC_RX_MESSAGE && rx->kept == rx->length)
+	if (rx->kind == BTC_RX_MESSAGE && rx->kept == rx->length) {
 		ev_nonce(&ev, rx->payload, rx->length);
+		if (parsed)
+			ev_count(&ev, rx->payload, rx->kept);
+	}
+	ev.store_first = (uint32_t)first;
+	ev.store_n = (uint32_t)n;
 	ev_push(hs, &ev, false);
+}
+
+static void ev_recv(struct btc_hs *hs, const struct btc_rx_msg *rx, const char *note)
+{
+	ev_recv_addr(hs, rx, note, true, 0, 0);
 }
 
 /* The frame at [frame, frame + n) just went into the output queue through
@@ -94,6 +144,7 @@ static void ev_sent(struct btc_hs *hs, const struct btc_transport *tr, const uin
 		ev.cmd = btc_cmd_from_bytes(command);
 		ev.length = length;
 		ev_nonce(&ev, payload, plen);
+		ev_count(&ev, payload, plen);
 	} else {
 		ev_init(&ev, BTC_EV_SENT, NULL);
 	}
@@ -174,7 +225,7 @@ static int transport_sent(struct btc_hs *hs, size_t before)
 		size_t len = hs->out_len - off < tx[i].bytes ? hs->out_len - off : tx[i].bytes;
 		const char *note = piece_note(tx[i].piece);
 		enum btc_mis_v2_next next =
-			btc_mis_v2_piece(&hs->cfg, &tx[i], hs->out + off, len, &note);
+			btc_mis_v2_piece(&hs->cfg, &tx[i], out_of(hs) + off, len, &note);
 
 		if (next == BTC_MIS_V2_V1_VERSION) {
 			hs->out_len = off;
@@ -205,8 +256,8 @@ static int transport_sent(struct btc_hs *hs, size_t before)
 static int queue_msg(struct btc_hs *hs, const struct btc_msg *m, const struct btc_mis_send *how)
 {
 	uint8_t payload[BTC_HS_OUTBUF], command[BTC_COMMAND_LEN];
-	uint8_t *frame = hs->out + hs->out_len;
-	size_t room = sizeof(hs->out) - hs->out_len, n;
+	uint8_t *frame = out_of(hs) + hs->out_len;
+	size_t room = out_cap(hs) - hs->out_len, n;
 	struct ps_wcur w = ps_wcur_make(payload, sizeof(payload));
 	struct btc_transport *tr = &hs->tr, v1;
 	const uint8_t *p = m->payload;
@@ -274,15 +325,15 @@ static int queue_msg(struct btc_hs *hs, const struct btc_msg *m, const struct bt
  * short id). */
 static int queue_packet(struct btc_hs *hs, const struct btc_mis_send *s)
 {
-	struct ps_wcur w = ps_wcur_make(hs->out + hs->out_len, sizeof(hs->out) - hs->out_len);
+	struct ps_wcur w = ps_wcur_make(out_of(hs) + hs->out_len, out_cap(hs) - hs->out_len);
 	int r;
 
 	if (hs->out_state != BTC_HS_OUT_OPEN)
 		return PS_OK;
 	if ((r = btc_v2_write_packet(&hs->tr, &w, s->header, s->contents, s->len)) != PS_OK)
 		return r;
-	ev_sent_raw(hs, (uint32_t)s->len, (size_t)(w.p - (hs->out + hs->out_len)), s->note);
-	hs->out_len = (size_t)(w.p - hs->out);
+	ev_sent_raw(hs, (uint32_t)s->len, (size_t)(w.p - (out_of(hs) + hs->out_len)), s->note);
+	hs->out_len = (size_t)(w.p - out_of(hs));
 	return PS_OK;
 }
 
@@ -390,6 +441,12 @@ static int send_verack(struct btc_hs *hs, int32_t common)
 	for (unsigned k = btc_mis_veracks(&hs->cfg); k > 0; k--)
 		if ((r = send_empty(hs, BTC_CMD_VERACK)) != PS_OK)
 			return r;
+	/* Core, in its version handler, right after its verack, to an
+	 * outbound peer: "Do a one-time address fetch to help populate/update
+	 * our addrman ... MakeAndPushMessage(pfrom, NetMsgType::GETADDR)" */
+	if (hs->role == BTC_INITIATOR && hs->cfg.getaddr &&
+	    (r = send_empty(hs, BTC_CMD_GETADDR)) != PS_OK)
+		return r;
 	return send_extra(hs, BTC_MIS_AFTER_VERACK);
 }
 
@@ -401,6 +458,16 @@ static int start_when_ready(struct btc_hs *hs)
 	if (hs->role != BTC_INITIATOR || hs->sent_version || !hs->tr.ops->ready(&hs->tr))
 		return PS_OK;
 	return send_version(hs);
+}
+
+/* The caller's receive buffer, to the transport in use (again once a
+ * detecting responder knows which). */
+static void keep_buffer(struct btc_hs *hs)
+{
+	const struct btc_hs_config *c = &hs->cfg;
+
+	if (c->rx_keep && c->rx_keep_len > BTC_V2_KEEP_OVERHEAD)
+		btc_transport_set_keep(&hs->tr, c->rx_keep, c->rx_keep_len - BTC_V2_KEEP_OVERHEAD);
 }
 
 int btc_hs_init(struct btc_hs *hs, enum btc_role role, const struct btc_hs_config *cfg,
@@ -429,10 +496,13 @@ int btc_hs_init(struct btc_hs *hs, enum btc_role role, const struct btc_hs_confi
 	cfg->rng(cfg->rng_ctx, (uint8_t *)&hs->nonce, sizeof(hs->nonce));
 	if ((r = btc_mis_v2_config(&hs->cfg, &hs->v2mis, &v2)) != PS_OK)
 		return r;
-	w = ps_wcur_make(hs->out, sizeof(hs->out));
+	if (hs->cfg.out_buf && hs->cfg.out_buf_len < BTC_HS_OUTBUF)
+		hs->cfg.out_buf = NULL;
+	w = ps_wcur_make(out_of(hs), out_cap(hs));
 	if ((r = btc_transport_open(&hs->tr, cfg->transport, cfg->magic, role, &v2, &w)) != PS_OK)
 		return r;
-	hs->out_len = (size_t)(w.p - hs->out);
+	hs->out_len = (size_t)(w.p - out_of(hs));
+	keep_buffer(hs);
 	if (transport_sent(hs, 0) == PS_ERR_CLOSED) {
 		/* the session sends what is queued (our key) and closes */
 		(void)hs_fail(hs, PS_ERR_CLOSED, CLOSED_AFTER_KEY, NULL, 0);
@@ -532,6 +602,126 @@ static void answer_ping(struct btc_hs *hs, const struct btc_msg *m)
 		hs->ev_lost++;
 }
 
+/* A uniform value below n (n > 0) from the RNG; the modulo bias of 64
+ * bits over at most a few hundred thousand entries is below 2^-40. */
+static uint64_t rand_below(struct btc_hs *hs, uint64_t n)
+{
+	uint8_t b[8];
+
+	hs->cfg.rng(hs->cfg.rng_ctx, b, sizeof(b));
+	return ps_load_u64le(b) % n;
+}
+
+/* Core's AddrInfo::IsTerrible, the parts a file's entry has: "if (nTime >
+ * now + 10min) return true" and "if (now - nTime > ADDRMAN_HORIZON)" (30
+ * days). Never tried, so not "tried in the last minute"; no failures. */
+static bool addr_terrible(const struct btc_addr *a, int64_t now)
+{
+	return (int64_t)a->time > now + 600 || now - (int64_t)a->time > 30 * 86400;
+}
+
+/* Core's answer to getaddr (net_processing.cpp "getaddr", GetAddr_ in
+ * addrman.cpp, PushAddress), from cfg.addrbook. */
+static void answer_getaddr(struct btc_hs *hs)
+{
+	const struct btc_hs_config *c = &hs->cfg;
+	uint8_t payload[BTC_ADDR_PAYLOAD_MAX], command[BTC_COMMAND_LEN];
+	uint32_t pick[BTC_MAX_ADDR_TO_SEND];
+	bool v2 = hs->peer_addrv2;
+	uint64_t want = c->naddrbook, eligible = 0, left;
+	size_t npick = 0, count = 0;
+	struct ps_wcur w;
+	struct btc_msg m;
+
+	if (!c->addrbook)
+		return;
+	/* GetAddr_: "nNodes = max_pct * nNodes / 100"; "nNodes =
+	 * std::min(nNodes, max_addresses)" with max_addresses MAX_ADDR_TO_SEND */
+	if (c->addr_pct)
+		want = (c->addr_pct > 100 ? 100 : c->addr_pct) * want / 100;
+	if (want > BTC_MAX_ADDR_TO_SEND)
+		want = BTC_MAX_ADDR_TO_SEND;
+	/* "gather a list of random nodes, skipping those of low quality":
+	 * want of the entries that are not terrible, each subset alike
+	 * (selection sampling, Knuth's Algorithm S; Core walks a shuffled
+	 * vRandom, so its order is random too, ours the book's) */
+	for (size_t i = 0; i < c->naddrbook; i++)
+		if (!addr_terrible(&c->addrbook[i], c->unix_time))
+			eligible++;
+	if (want > eligible)
+		want = eligible;
+	left = eligible;
+	for (size_t i = 0; i < c->naddrbook && npick < want; i++) {
+		if (addr_terrible(&c->addrbook[i], c->unix_time))
+			continue;
+		if (rand_below(hs, left) < want - npick)
+			pick[npick++] = (uint32_t)i;
+		left--;
+	}
+	/* PushAddress: "if (addr.IsValid() && ... && IsAddrCompatible(peer,
+	 * addr))", IsAddrCompatible being "peer.m_wants_addrv2 ||
+	 * addr.IsAddrV1Compatible()" */
+	for (size_t k = 0; k < npick; k++) {
+		const struct btc_addr *a = &c->addrbook[pick[k]];
+		if (btc_addr_valid(a) && (v2 || btc_addr_v1_compatible(a)))
+			pick[count++] = pick[k];
+	}
+	/* "No addr messages to send": "if (peer.m_addrs_to_send.empty()) return" */
+	if (count == 0)
+		return;
+	w = ps_wcur_make(payload, sizeof(payload));
+	if (btc_compactsize_encode(&w, count) != PS_OK)
+		return;
+	for (size_t k = 0; k < count; k++)
+		if (btc_addr_entry_encode(&w, v2 ? BTC_ADDR_FMT_V2 : BTC_ADDR_FMT_V1,
+					  &c->addrbook[pick[k]]) != PS_OK)
+			return; /* not reached: valid entries of at most 49 bytes */
+	/* "if (peer.m_wants_addrv2) MakeAndPushMessage(node,
+	 * NetMsgType::ADDRV2, ...) else MakeAndPushMessage(node,
+	 * NetMsgType::ADDR, ...)" */
+	if (btc_command_set(command, v2 ? "addrv2" : "addr") != PS_OK)
+		return;
+	memset(&m, 0, sizeof(m));
+	m.cmd = BTC_CMD_UNKNOWN; /* the payload as built, under its command */
+	memcpy(m.command, command, BTC_COMMAND_LEN);
+	m.payload = payload;
+	m.payload_len = (size_t)(w.p - payload);
+	/* a peer that does not read loses the answer, never our memory */
+	if (queue_msg(hs, &m, NULL) != PS_OK) {
+		hs->ev_lost++;
+		return;
+	}
+	hs->addr.msgs_out++;
+	hs->addr.entries_out += count;
+}
+
+static void keep_addr(void *ctx, const struct btc_addr *a)
+{
+	struct btc_hs *hs = ctx;
+
+	if (!hs->cfg.addr_store)
+		return; /* counted only */
+	if (hs->addr_kept < hs->cfg.addr_store_cap)
+		hs->cfg.addr_store[hs->addr_kept++] = *a;
+	else
+		hs->addr.over_cap++;
+}
+
+/* An addr or addrv2 after verack whose payload passed: count it, keep its
+ * entries. Core stores them in addrman (rate-limited, filtered); we keep
+ * what came, for the caller to log. */
+static void on_addr(struct btc_hs *hs, const struct btc_msg *m, const struct btc_rx_msg *rx)
+{
+	size_t first = hs->addr_kept;
+
+	hs->addr.msgs_in++;
+	hs->addr.entries_in += m->u.addr.info.count;
+	hs->addr.skipped += m->u.addr.info.skipped;
+	if (btc_addr_each(NULL, addr_fmt(m->cmd), rx->payload, rx->kept, keep_addr, hs) != PS_OK)
+		hs->ev_lost++; /* not reached: btc_payload_decode passed the same bytes */
+	ev_recv_addr(hs, rx, NULL, true, first, hs->addr_kept - first);
+}
+
 static int dispatch(struct btc_hs *hs, uint64_t now_ns, const struct btc_msg *m,
 		    const struct btc_rx_msg *rx)
 {
@@ -552,14 +742,24 @@ static int dispatch(struct btc_hs *hs, uint64_t now_ns, const struct btc_msg *m,
 			/* the delayed injections count from here (handshake.h) */
 			hs->done_ns = now_ns;
 			hs->delayed = btc_mis_delayed_start(&hs->cfg);
+			/* saturating, as the handshake deadline; no wait at all
+			 * is over at once */
+			hs->getaddr_until = now_ns < UINT64_MAX - hs->cfg.getaddr_wait_ns
+						    ? now_ns + hs->cfg.getaddr_wait_ns
+						    : UINT64_MAX;
+			hs->getaddr_over = hs->cfg.getaddr_wait_ns == 0;
 			ev_about(hs, BTC_EV_SUCCESS, rx, 0, PS_OK, NULL, true);
 			return PS_OK;
 		}
 		if (m->cmd == BTC_CMD_VERSION)
 			ev_recv(hs, rx, "ignored: redundant version");
-		else if (is_pre_verack_feature(m->cmd))
+		else if (is_pre_verack_feature(m->cmd)) {
+			/* Core: "if (msg_type == NetMsgType::SENDADDRV2) { ...
+			 * peer.m_wants_addrv2 = true;" */
+			if (m->cmd == BTC_CMD_SENDADDRV2)
+				hs->peer_addrv2 = true;
 			ev_recv(hs, rx, "feature negotiation");
-		else if (m->cmd == BTC_CMD_SENDTXRCNCL)
+		} else if (m->cmd == BTC_CMD_SENDTXRCNCL)
 			ev_recv(hs, rx, "ignored: txreconciliation off");
 		else
 			/* Core: "Unsupported message prior to verack" */
@@ -571,6 +771,27 @@ static int dispatch(struct btc_hs *hs, uint64_t now_ns, const struct btc_msg *m,
 			ev_recv(hs, rx, NULL);
 			return hs_fail(hs, PS_ERR_PROTOCOL, "feature negotiation after verack", rx,
 				       0);
+		}
+		if (is_addr_cmd(m->cmd)) {
+			on_addr(hs, m, rx);
+			return PS_OK;
+		}
+		if (m->cmd == BTC_CMD_GETADDR) {
+			/* Core: "if (!pfrom.IsInboundConn()) { ... Ignoring
+			 * \"getaddr\" from %s connection"; "Only send one
+			 * GetAddr response per connection": "if
+			 * (peer.m_getaddr_recvd) { ... Ignoring repeated
+			 * \"getaddr\"" */
+			if (hs->role != BTC_RESPONDER) {
+				ev_recv(hs, rx, "ignored: getaddr on an outbound connection");
+			} else if (hs->getaddr_recvd) {
+				ev_recv(hs, rx, "ignored: repeated getaddr");
+			} else {
+				hs->getaddr_recvd = true;
+				ev_recv(hs, rx, NULL);
+				answer_getaddr(hs);
+			}
+			return PS_OK;
 		}
 		if (m->cmd == BTC_CMD_VERSION)
 			ev_recv(hs, rx, "ignored: redundant version");
@@ -603,7 +824,30 @@ static int on_message(struct btc_hs *hs, uint64_t now_ns, const struct btc_rx_ms
 		ev_about(hs, BTC_EV_DROPPED, rx, rx->bytes, rx->verdict, rx->note, false);
 		return PS_OK;
 	}
+	if (is_addr_cmd(rx->cmd) && rx->kept < rx->length) {
+		/* longer than we keep (BTC_HS_KEEP, or cfg.rx_keep's, which
+		 * holds 1,000 entries of the networks we keep): Core would read
+		 * it, and skip entries of unknown networks up to 512 bytes
+		 * each; we cannot, unbuffered. Dropped, the connection kept. */
+		ev_about(hs, BTC_EV_DROPPED, rx, rx->bytes, PS_ERR_UNSUPPORTED,
+			 "addr payload longer than we keep", false);
+		return PS_OK;
+	}
 	r = btc_payload_decode(&m, rx->cmd, rx->command, rx->payload, rx->kept);
+	if (r == PS_ERR_TOO_LARGE && is_addr_cmd(rx->cmd)) {
+		/* Core: after "vRecv >> ser_params(vAddr)", "if (vAddr.size() >
+		 * MAX_ADDR_TO_SEND) { Misbehaving(peer, strprintf("%s message
+		 * size = %u", ...)": a disconnect. Before verack Core never
+		 * reads it ("Unsupported message prior to verack"). */
+		if (hs->state != BTC_HS_DONE) {
+			memset(&m, 0, sizeof(m));
+			m.cmd = rx->cmd;
+			return dispatch(hs, now_ns, &m, rx);
+		}
+		ev_recv_addr(hs, rx, NULL, false, 0, 0);
+		return hs_fail(hs, PS_ERR_TOO_LARGE, "addr message of more than 1000 entries", rx,
+			       0);
+	}
 	/* Core's handlers read the fields they need and never check that the
 	 * payload is used up: a verack with a stray byte is still a verack. */
 	if (r == PS_ERR_TRAILING && fixed >= 0)
@@ -667,7 +911,7 @@ int btc_hs_input(struct btc_hs *hs, uint64_t now_ns, const uint8_t *data, size_t
 	hs->bytes_in += len;
 	while (len > 0) {
 		struct ps_wcur w =
-			ps_wcur_make(hs->out + hs->out_len, sizeof(hs->out) - hs->out_len);
+			ps_wcur_make(out_of(hs) + hs->out_len, out_cap(hs) - hs->out_len);
 		struct btc_rx_msg rx;
 		size_t used = 0, before = hs->out_len;
 		bool got = false;
@@ -675,13 +919,14 @@ int btc_hs_input(struct btc_hs *hs, uint64_t now_ns, const uint8_t *data, size_t
 		int closed;
 
 		r = hs->tr.ops->read(&hs->tr, &rx, &got, &used, &w, data, len);
-		hs->out_len = (size_t)(w.p - hs->out);
+		hs->out_len = (size_t)(w.p - out_of(hs));
 		data += used;
 		len -= used;
 		if (!hs->detected && hs->tr.ops->name) {
 			/* a DETECT responder knows now: the other's switches go */
 			hs->detected = true;
 			btc_mis_transport_known(&hs->cfg, hs->tr.ops == &btc_v2_ops);
+			keep_buffer(hs);
 		}
 		closed = transport_sent(hs, before);
 		if (r != PS_OK) {
@@ -723,8 +968,12 @@ uint64_t btc_hs_expiry(const struct btc_hs *hs)
 	case BTC_HS_EXPECT_VERSION:
 	case BTC_HS_EXPECT_VERACK:
 		return hs->deadline_ns;
-	case BTC_HS_DONE:
-		return btc_mis_delayed_due(&hs->cfg, hs->done_ns, hs->delayed);
+	case BTC_HS_DONE: {
+		uint64_t e = btc_mis_delayed_due(&hs->cfg, hs->done_ns, hs->delayed);
+		if (btc_hs_getaddr_waiting(hs) && hs->getaddr_until < e)
+			e = hs->getaddr_until;
+		return e;
+	}
 	case BTC_HS_CLOSED:
 	default:
 		return UINT64_MAX;
@@ -751,6 +1000,8 @@ void btc_hs_handle_expiry(struct btc_hs *hs, uint64_t now_ns)
 	 * the handshake; after it only its 20-minute inactivity timeout, not
 	 * ours to apply): the only timer left is the switches' late sends. */
 	if (hs->state == BTC_HS_DONE) {
+		if (btc_hs_getaddr_waiting(hs) && now_ns >= hs->getaddr_until)
+			hs->getaddr_over = true;
 		send_delayed(hs, now_ns);
 		return;
 	}
@@ -773,7 +1024,7 @@ bool btc_hs_next_event(struct btc_hs *hs, struct btc_event *ev)
 
 size_t btc_hs_output(const struct btc_hs *hs, const uint8_t **p)
 {
-	*p = hs->out;
+	*p = hs->cfg.out_buf ? hs->cfg.out_buf : hs->out;
 	return hs->out_len;
 }
 
@@ -781,7 +1032,7 @@ void btc_hs_consume(struct btc_hs *hs, size_t n)
 {
 	if (n > hs->out_len)
 		n = hs->out_len;
-	memmove(hs->out, hs->out + n, hs->out_len - n);
+	memmove(out_of(hs), out_of(hs) + n, hs->out_len - n);
 	hs->out_len -= n;
 	hs->bytes_out += n;
 }
@@ -874,4 +1125,26 @@ bool btc_hs_v2_peer_silent(const struct btc_hs *hs)
 	 * "m_sent_v1_header_worth": "m_send_pos >= CMessageHeader::HEADER_SIZE" */
 	return hs->role == BTC_INITIATOR && hs->cfg.transport == BTC_TRANSPORT_V2 &&
 	       hs->bytes_in == 0 && hs->bytes_out >= BTC_HEADER_LEN;
+}
+
+bool btc_hs_peer_sendaddrv2(const struct btc_hs *hs)
+{
+	return hs->peer_addrv2;
+}
+
+bool btc_hs_getaddr_waiting(const struct btc_hs *hs)
+{
+	return hs->role == BTC_INITIATOR && hs->cfg.getaddr && hs->state == BTC_HS_DONE &&
+	       !hs->getaddr_over;
+}
+
+const struct btc_addr *btc_hs_addrs(const struct btc_hs *hs, size_t *n)
+{
+	*n = hs->addr_kept;
+	return hs->cfg.addr_store;
+}
+
+const struct btc_addr_tally *btc_hs_addr_tally(const struct btc_hs *hs)
+{
+	return &hs->addr;
 }

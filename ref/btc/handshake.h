@@ -9,6 +9,8 @@
  *                                     <- verack
  *   -> wtxidrelay, sendaddrv2 (>= 70016)
  *   -> verack
+ *   -> getaddr (cfg.getaddr)
+ *                                     <- addrv2, or addr (cfg.addrbook; once)
  *
  * It is a core in the shape of OpenSSH's ssh_api.h (ssh_input_append,
  * ssh_packet_next, ssh_output_ptr / ssh_output_consume) and obeys
@@ -18,8 +20,10 @@
  * monotonic clock) on every call; the nonce comes from the RNG callback
  * given at init. Memory is fixed: the struct holds everything, the
  * transport's state included (btc/transport.h, v1 framing in btc/v1.h,
- * BIP324 in btc/v2.h); payloads beyond BTC_HS_KEEP bytes are hashed (v1)
- * or authenticated (v2) as they stream by and never buffered. The switches
+ * BIP324 in btc/v2.h), but for the buffers a caller gives for addresses
+ * (cfg.addr_store, cfg.out_buf, cfg.rx_keep); payloads beyond BTC_HS_KEEP
+ * bytes (or rx_keep's) are hashed (v1) or authenticated (v2) as they stream
+ * by and never buffered. The switches
  * of struct btc_hs_config (bugs, inject) are applied by btc/misbehave.c.
  *
  * Over v2 the handshake is the same; before it the transport exchanges
@@ -55,7 +59,16 @@
  * misbehaving one a byte more garbage and up to 64 decoys (BTC_V2_BUG_*)
  * that may all still be queued when the messages follow (byte-at-a-time). */
 #define BTC_HS_OUTBUF (BTC_V2_HANDSHAKE_MAX + 4096)
-#define BTC_HS_EVENTS 96 /* a misbehaving side logs up to 64 decoys and its pieces in one call */
+
+/* The caller's larger buffers (cfg.out_buf, cfg.rx_keep) for addresses:
+ * an output queue with room for a responder's answer to getaddr besides,
+ * one addr or addrv2 of up to BTC_ADDR_PAYLOAD_MAX bytes (btc/addr.h) in
+ * its frame (v1: 24 bytes of header; v2: 3 + 1 + 12 + 16 at most); and a
+ * receive buffer that keeps one whole. */
+#define BTC_HS_ADDR_FRAME_MAX (BTC_ADDR_PAYLOAD_MAX + 64)
+#define BTC_HS_OUT_ADDR	      (BTC_HS_OUTBUF + BTC_HS_ADDR_FRAME_MAX)
+#define BTC_HS_RX_ADDR	      (BTC_V2_KEEP_OVERHEAD + BTC_ADDR_PAYLOAD_MAX)
+#define BTC_HS_EVENTS	      96 /* a misbehaving side logs up to 64 decoys and its pieces in one call */
 
 /* Deliberate misbehaviour, for conformance and resistance testing (peershake
  * --bug). Each changes what we send, never how we parse what we receive. */
@@ -189,6 +202,48 @@ struct btc_hs_config {
 	const struct btc_v2_fixed *v2_fixed;
 	uint32_t v2_bugs;   /* BTC_V2_BUG_* */
 	unsigned v2_decoys; /* with BTC_V2_BUG_DECOYS: 1..BTC_V2_MAX_DECOYS */
+
+	/* Addresses (btc/addr.h).
+	 * Responder: the first getaddr after the handshake is answered as
+	 * Core answers one on an inbound connection, from addrbook[0 ..
+	 * naddrbook) (Core's addrman; NULL or 0: nothing goes out, as from an
+	 * empty one), in one addrv2 to a peer that sent sendaddrv2, else one
+	 * addr holding only the IPv4 and IPv6 entries. How many: Core's
+	 * GetAddr_, min(BTC_MAX_ADDR_TO_SEND, addr_pct * naddrbook / 100)
+	 * (addr_pct 0: no percentage cap; Core's is BTC_MAX_PCT_ADDR_TO_SEND),
+	 * drawn at random (rng) from the entries whose time is neither more
+	 * than 10 minutes after unix_time nor more than 30 days before it
+	 * (IsTerrible), then those Core would not push left out (invalid:
+	 * btc_addr_valid; not addr-compatible for an addr). A later getaddr is
+	 * ignored. addrbook must outlive hs.
+	 * Initiator with getaddr: getaddr goes out right after our verack (as
+	 * Core sends it to an outbound peer); the addr and addrv2 that come
+	 * in are counted, and their entries kept in addr_store[0 ..
+	 * addr_store_cap) (NULL: counted only; those past the cap counted in
+	 * over_cap), for getaddr_wait_ns after the handshake is done
+	 * (btc_hs_getaddr_waiting). Any role counts what comes in. */
+	const struct btc_addr *addrbook;
+	size_t naddrbook;
+	unsigned addr_pct;
+	bool getaddr;
+	uint64_t getaddr_wait_ns;
+	struct btc_addr *addr_store;
+	size_t addr_store_cap;
+	/* Larger buffers, the caller's, outliving hs (NULL: the struct's
+	 * own). out_buf (out_buf_len >= BTC_HS_OUTBUF bytes, else ignored):
+	 * the output queue, btc_hs_output then up to out_buf_len; a
+	 * responder's answer to getaddr needs BTC_HS_OUT_ADDR. rx_keep
+	 * (rx_keep_len bytes): payloads kept up to rx_keep_len -
+	 * BTC_V2_KEEP_OVERHEAD bytes instead of BTC_HS_KEEP
+	 * (btc_transport_set_keep); a getaddr initiator needs BTC_HS_RX_ADDR
+	 * to read Core's answer whole. Without them an addr or addrv2 over
+	 * BTC_HS_KEEP is dropped ("addr payload longer than we keep") and an
+	 * answer that does not fit is not sent (counted as lost). The v2
+	 * plaintext in rx_keep is wiped when the connection ends. */
+	uint8_t *out_buf;
+	size_t out_buf_len;
+	uint8_t *rx_keep;
+	size_t rx_keep_len;
 };
 
 enum btc_ev_type {
@@ -228,6 +283,13 @@ struct btc_event {
 	bool has_nonce;
 	const char *note; /* static text or NULL ("ignored: before version") */
 	uint64_t nonce;
+	/* SENT of an addr or addrv2, and RECV of one whose payload passed
+	 * btc_addr_each: has_count, count the entries it carries. A RECV's
+	 * entries kept (cfg.addr_store) are btc_hs_addrs()[store_first ..
+	 * store_first + store_n). Other events: false, 0, 0, 0. */
+	bool has_count;
+	uint32_t count; /* at most MAX_SIZE (0x02000000) */
+	uint32_t store_first, store_n;
 };
 
 /* What we learned of the peer from its version message. */
@@ -290,7 +352,7 @@ struct btc_hs {
 	struct btc_transport tr; /* framing, limits; the receive buffer */
 	uint64_t bytes_in, msgs_in;
 
-	uint8_t out[BTC_HS_OUTBUF];
+	uint8_t out[BTC_HS_OUTBUF]; /* unless cfg.out_buf */
 	size_t out_len;
 	uint64_t bytes_out;
 	enum btc_hs_out out_state;
@@ -301,6 +363,20 @@ struct btc_hs {
 	struct btc_event ev[BTC_HS_EVENTS];
 	unsigned ev_head, ev_count;
 	uint64_t ev_lost; /* informational events that did not fit */
+
+	bool peer_addrv2;	/* they sent sendaddrv2 before their verack */
+	bool getaddr_recvd;	/* Core's m_getaddr_recvd */
+	bool getaddr_over;	/* initiator with getaddr: the wait has ended */
+	uint64_t getaddr_until; /* when it ends (from done_ns) */
+	size_t addr_kept;	/* entries in cfg.addr_store */
+	struct btc_addr_tally {
+		uint64_t msgs_in;    /* addr and addrv2 taken (after verack, parsed) */
+		uint64_t entries_in; /* the entries they announced */
+		uint64_t skipped;    /* of them addrv2 entries of TORV2 or unknown ids */
+		uint64_t over_cap;   /* of them kept ones that found addr_store full */
+		uint64_t msgs_out;   /* our getaddr answers (0 or 1) */
+		uint64_t entries_out;
+	} addr;
 };
 
 /* Set up hs for role with cfg at time now_ns. The initiator queues its
@@ -348,7 +424,8 @@ void btc_hs_handle_expiry(struct btc_hs *hs, uint64_t now_ns);
 /* Take the next event into *ev. Returns true if there was one. */
 bool btc_hs_next_event(struct btc_hs *hs, struct btc_event *ev);
 
-/* The bytes waiting to be sent: *p and the count. */
+/* The bytes waiting to be sent: *p and the count (at most BTC_HS_OUTBUF,
+ * or cfg.out_buf_len with the caller's queue). */
 size_t btc_hs_output(const struct btc_hs *hs, const uint8_t **p);
 
 /* n bytes of the output were sent. */
@@ -417,6 +494,25 @@ const uint8_t *btc_hs_session_id(const struct btc_hs *hs);
  * other side to disconnect us (if it was V1)". Ask once the connection is
  * over. */
 bool btc_hs_v2_peer_silent(const struct btc_hs *hs);
+
+/* ---- addresses (btc/addr.h) ---- */
+
+/* True when the peer sent sendaddrv2 between its version and its verack
+ * (BIP 155; Core: "peer.m_wants_addrv2 = true"). */
+bool btc_hs_peer_sendaddrv2(const struct btc_hs *hs);
+
+/* An initiator with cfg.getaddr whose handshake is done and whose
+ * getaddr_wait_ns has not run out, and the connection still open: the
+ * answer may still be coming. False otherwise. btc_hs_expiry includes the
+ * wait's end. */
+bool btc_hs_getaddr_waiting(const struct btc_hs *hs);
+
+/* The entries kept in cfg.addr_store so far, *n of them (NULL, 0 without a
+ * store). */
+const struct btc_addr *btc_hs_addrs(const struct btc_hs *hs, size_t *n);
+
+/* The counts of addr and addrv2 in and out. */
+const struct btc_addr_tally *btc_hs_addr_tally(const struct btc_hs *hs);
 
 /* Queue a message of our own (used after the handshake and by tools),
  * logged as a SENT event. PS_ERR_NOBUF when the queue is full,

@@ -1,5 +1,18 @@
 #include "btc/transport.h"
 
+void btc_transport_set_keep(struct btc_transport *t, uint8_t *buf, size_t cap)
+{
+	if (cap < BTC_HS_KEEP)
+		buf = NULL;
+	if (t->ops == &btc_v1_ops) {
+		t->u.v1.big = buf;
+		t->u.v1.big_cap = buf ? cap : 0;
+	} else if (t->ops == &btc_v2_ops) {
+		t->u.v2.big = buf;
+		t->u.v2.big_len = buf ? BTC_V2_KEEP_OVERHEAD + cap : 0;
+	}
+}
+
 int btc_transport_open(struct btc_transport *t, enum btc_transport_kind kind,
 		       const uint8_t magic[4], enum btc_role role, const struct btc_v2_config *v2,
 		       struct ps_wcur *out)

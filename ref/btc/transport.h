@@ -74,7 +74,8 @@ struct btc_rx_msg {
 	const uint8_t *payload;		  /* the first `kept` payload bytes (v2: of a dropped
 					   * message or an item, its contents); valid until
 					   * the next call into the transport */
-	size_t kept;			  /* min(length, BTC_HS_KEEP) */
+	size_t kept;			  /* min(length, BTC_HS_KEEP), or the cap of
+					   * btc_transport_set_keep */
 	uint64_t bytes;			  /* input bytes the message took (v1: 24 + length;
 					   * v2: its packet, 20 + contents) */
 	uint8_t header;			  /* v2: the packet's header byte; v1: 0 */
@@ -134,6 +135,15 @@ struct btc_transport {
 		struct btc_v2 v2;
 	} u;
 };
+
+/* Keep up to cap payload bytes of each message in buf instead of the
+ * state's own BTC_HS_KEEP (for a reader of long messages: a getaddr
+ * answer). buf, the caller's, must hold BTC_V2_KEEP_OVERHEAD + cap bytes
+ * (v2 decrypts the packet's header and type into it too) and outlive t;
+ * the v2 plaintext in it is wiped at end(). A responder still telling v1
+ * from v2 takes it once it knows (call again then); cap below
+ * BTC_HS_KEEP or a NULL buf: the state's own again. */
+void btc_transport_set_keep(struct btc_transport *t, uint8_t *buf, size_t cap);
 
 /* Set t up as a transport of kind for magic in role, queueing into out
  * whatever it sends first (v1: nothing; a v2 initiator: its key and

@@ -101,6 +101,8 @@ static int v1_read(struct btc_transport *t, struct btc_rx_msg *msg, bool *got, s
 		   struct ps_wcur *out, const uint8_t *in, size_t len)
 {
 	struct btc_v1 *v = &t->u.v1;
+	uint8_t *keep = v->big ? v->big : v->keep;
+	size_t cap = v->big ? v->big_cap : BTC_HS_KEEP;
 	const uint8_t *start = in;
 	const char *note;
 	uint8_t sha[32];
@@ -139,9 +141,9 @@ static int v1_read(struct btc_transport *t, struct btc_rx_msg *msg, bool *got, s
 	n = v->cur.length - v->payload_seen;
 	if (n > len)
 		n = len;
-	if (v->payload_seen < BTC_HS_KEEP) {
-		size_t k = BTC_HS_KEEP - v->payload_seen;
-		memcpy(v->keep + v->payload_seen, in, k < n ? k : n);
+	if (v->payload_seen < cap) {
+		size_t k = cap - v->payload_seen;
+		memcpy(keep + v->payload_seen, in, k < n ? k : n);
 	}
 	cry_hash_update(&v->sum, in, n);
 	v->payload_seen += (uint32_t)n;
@@ -153,8 +155,8 @@ static int v1_read(struct btc_transport *t, struct btc_rx_msg *msg, bool *got, s
 	cry_hash_final(&v->sum, sha);
 	msg_fill(msg, v);
 	msg->verdict = frame_verdict(&v->cur, sha, &msg->note);
-	msg->payload = v->keep;
-	msg->kept = v->cur.length < BTC_HS_KEEP ? v->cur.length : BTC_HS_KEEP;
+	msg->payload = keep;
+	msg->kept = v->cur.length < cap ? v->cur.length : cap;
 	*got = true;
 	return PS_OK;
 }

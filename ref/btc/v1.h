@@ -33,6 +33,8 @@ struct btc_v1 {
 	uint32_t payload_seen;
 	uint8_t keep[BTC_HS_KEEP];
 	struct cry_hash_ctx sum; /* SHA256 of the payload so far */
+	uint8_t *big;		 /* btc_transport_set_keep's buffer instead of keep, or NULL */
+	size_t big_cap;		 /* payload bytes it keeps */
 };
 
 /* The v1 transport's ops (struct btc_transport_ops in btc/transport.h). */

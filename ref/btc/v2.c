@@ -264,6 +264,8 @@ static void wipe(struct btc_v2 *v)
 	btc_v2c_wipe(&v->c);
 	cry_memzero(v->priv, sizeof(v->priv));
 	cry_memzero(v->keep, sizeof(v->keep));
+	if (v->big)
+		cry_memzero(v->big, v->big_len);
 	cry_memzero(v->garbage_seed, sizeof(v->garbage_seed));
 	v->ready = false;
 	v->recv = V2_ENDED;
@@ -385,12 +387,15 @@ static const char *message_type(const uint8_t *contents, size_t clen, uint8_t co
 /* A packet verified: a decoy, the version packet, or a message. */
 static void on_packet(struct btc_v2 *v, struct btc_rx_msg *msg, bool ignore)
 {
-	size_t kept = v->pkt_len < BTC_V2_KEEP - 1 ? v->pkt_len : BTC_V2_KEEP - 1;
-	const uint8_t *contents = v->keep + BTC_V2_HEADER_LEN;
+	uint8_t *keep = v->big ? v->big : v->keep;
+	size_t klen = v->big ? v->big_len : sizeof(v->keep);
+	size_t cap = klen - BTC_V2_KEEP_OVERHEAD; /* payload bytes kept */
+	size_t kept = v->pkt_len < klen - 1 ? v->pkt_len : klen - 1;
+	const uint8_t *contents = keep + BTC_V2_HEADER_LEN;
 	size_t type_len = 0;
 	const char *drop;
 
-	msg->header = v->keep[0];
+	msg->header = keep[0];
 	msg->bytes = v->got;
 	v->got = 0;
 	v->in_packet = false;
@@ -403,7 +408,7 @@ static void on_packet(struct btc_v2 *v, struct btc_rx_msg *msg, bool ignore)
 		msg->note = ignore ? "v2 decoy" : "v2 version packet";
 		msg->length = v->pkt_len;
 		msg->payload = contents;
-		msg->kept = kept < BTC_HS_KEEP ? kept : BTC_HS_KEEP;
+		msg->kept = kept < cap ? kept : cap;
 		if (!ignore) {
 			v->recv = V2_APP;
 			v->version_in = true;
@@ -422,11 +427,11 @@ static void on_packet(struct btc_v2 *v, struct btc_rx_msg *msg, bool ignore)
 		msg->note = drop;
 		msg->length = v->pkt_len;
 		msg->payload = contents;
-		msg->kept = kept < BTC_HS_KEEP ? kept : BTC_HS_KEEP;
+		msg->kept = kept < cap ? kept : cap;
 	} else {
 		msg->length = v->pkt_len - (uint32_t)type_len;
 		msg->payload = contents + type_len;
-		msg->kept = msg->length < BTC_HS_KEEP ? msg->length : BTC_HS_KEEP;
+		msg->kept = msg->length < cap ? msg->length : cap;
 	}
 	msg->cmd = btc_cmd_from_bytes(msg->command);
 }
@@ -588,8 +593,9 @@ static int v2_read(struct btc_transport *t, struct btc_rx_msg *msg, bool *got, s
 			{
 				bool done = false, ignore = false;
 
-				r = btc_v2c_decrypt_stream(&v->c, &done, &ignore, &n, v->keep,
-							   sizeof(v->keep), in + pos, len - pos);
+				r = btc_v2c_decrypt_stream(
+					&v->c, &done, &ignore, &n, v->big ? v->big : v->keep,
+					v->big ? v->big_len : sizeof(v->keep), in + pos, len - pos);
 				v->got += (uint32_t)n;
 				pos += n;
 				*used = pos;

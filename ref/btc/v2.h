@@ -71,7 +71,8 @@
 #define BTC_V2_HANDSHAKE_MAX                                                                       \
 	(BTC_V2_ELLSWIFT_LEN + BTC_V2_MAX_GARBAGE + BTC_V2_GARBAGE_TERM_LEN + BTC_V2_EXPANSION)
 /* Plaintext kept of each packet: header, a long type, BTC_HS_KEEP payload bytes. */
-#define BTC_V2_KEEP (BTC_V2_HEADER_LEN + 1 + BTC_COMMAND_LEN + BTC_HS_KEEP)
+#define BTC_V2_KEEP_OVERHEAD (BTC_V2_HEADER_LEN + 1 + BTC_COMMAND_LEN)
+#define BTC_V2_KEEP	     (BTC_V2_KEEP_OVERHEAD + BTC_HS_KEEP)
 
 /* One packet to send as given: its header byte and contents. */
 struct btc_v2_packet {
@@ -161,6 +162,8 @@ struct btc_v2 {
 	const struct btc_v2_fixed *fixed;
 	struct btc_v2_config cfg;  /* for prepare(): a detecting responder's key comes late */
 	uint8_t keep[BTC_V2_KEEP]; /* header and first contents bytes of a packet */
+	uint8_t *big;		   /* btc_transport_set_keep's buffer instead of keep, or NULL */
+	size_t big_len;		   /* its size: BTC_V2_KEEP_OVERHEAD + the payload it keeps */
 	struct btc_v2c c;
 	/* the frame write() queued last, for describe() */
 	uint8_t last_command[BTC_COMMAND_LEN];

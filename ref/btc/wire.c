@@ -203,6 +203,8 @@ static const char *const cmd_names[BTC_CMD_COUNT_] = {
 	[BTC_CMD_SENDHEADERS] = "sendheaders",
 	[BTC_CMD_GETADDR] = "getaddr",
 	[BTC_CMD_REJECT] = "reject",
+	[BTC_CMD_ADDR] = "addr",
+	[BTC_CMD_ADDRV2] = "addrv2",
 };
 
 const char *btc_cmd_name(enum btc_cmd cmd)
@@ -355,6 +357,14 @@ int btc_payload_decode(struct btc_msg *out, enum btc_cmd cmd,
 	case BTC_CMD_REJECT:
 		r = reject_decode(&m.u.reject, &c);
 		break;
+	case BTC_CMD_ADDR:
+	case BTC_CMD_ADDRV2:
+		/* checked whole here; trailing bytes are Core's to ignore */
+		r = btc_addr_each(&m.u.addr.info,
+				  cmd == BTC_CMD_ADDR ? BTC_ADDR_FMT_V1 : BTC_ADDR_FMT_V2, payload,
+				  len, NULL, NULL);
+		c.p = c.end;
+		break;
 	case BTC_CMD_UNKNOWN:
 	default:
 		c.p = c.end;
@@ -388,6 +398,8 @@ int btc_payload_fixed_len(enum btc_cmd cmd)
 	case BTC_CMD_UNKNOWN:
 	case BTC_CMD_VERSION:
 	case BTC_CMD_REJECT:
+	case BTC_CMD_ADDR:
+	case BTC_CMD_ADDRV2:
 	case BTC_CMD_COUNT_:
 	default:
 		return -1;
@@ -457,6 +469,11 @@ static int payload_encode(struct ps_wcur *w, const struct btc_msg *m)
 		    (r = btc_varstr_encode(w, m->u.reject.reason, m->u.reject.reason_len)) != PS_OK)
 			return r;
 		return ps_put_bytes(w, m->u.reject.data, m->u.reject.data_len);
+	case BTC_CMD_ADDR:
+	case BTC_CMD_ADDRV2:
+		return btc_addr_encode(w,
+				       m->cmd == BTC_CMD_ADDR ? BTC_ADDR_FMT_V1 : BTC_ADDR_FMT_V2,
+				       m->u.addr.entries, m->u.addr.n);
 	case BTC_CMD_UNKNOWN:
 	default:
 		return PS_ERR_INVALID_ARG;

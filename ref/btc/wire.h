@@ -22,6 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "btc/addr.h"
 #include "core/cursor.h"
 #include "core/err.h"
 
@@ -30,8 +31,11 @@
 #define BTC_MAX_COMPACTSIZE 0x02000000u /* MAX_SIZE in Core's serialize.h */
 
 /* Payload bytes a transport keeps of each message for decoding: a version
- * needs at most 4+8+8+26+26+8+3+256+4+1 = 344. Longer payloads are hashed
- * as they stream by and never buffered. */
+ * needs at most 4+8+8+26+26+8+3+256+4+1 = 344, and an addr relayed
+ * unasked (Core relays at most 10 entries) at most 1 + 10 x 49 = 491.
+ * Longer payloads are hashed as they stream by and never buffered; a
+ * reader of getaddr answers (up to BTC_ADDR_PAYLOAD_MAX, btc/addr.h)
+ * gives the transport a buffer of its own (btc_transport_set_keep). */
 #define BTC_HS_KEEP 512
 
 /* ---- header ------------------------------------------------------------- */
@@ -107,6 +111,8 @@ enum btc_cmd {
 	BTC_CMD_SENDHEADERS,
 	BTC_CMD_GETADDR,
 	BTC_CMD_REJECT,
+	BTC_CMD_ADDR,	/* btc/addr.h */
+	BTC_CMD_ADDRV2, /* BIP 155 */
 	BTC_CMD_COUNT_
 };
 
@@ -180,6 +186,15 @@ struct btc_msg {
 		} ping;			/* also pong */
 		int64_t feerate;	/* feefilter */
 		struct btc_reject reject;
+		/* addr, addrv2: decoding checks the payload (btc_addr_each) and
+		 * sets info, entries NULL and n 0: the caller reads the entries
+		 * from payload with btc_addr_each or btc_addr_decode. Encoding
+		 * writes entries[0 .. n). */
+		struct {
+			const struct btc_addr *entries;
+			size_t n;
+			struct btc_addr_info info;
+		} addr;
 	} u;
 	const uint8_t *payload;
 	size_t payload_len;
@@ -187,7 +202,8 @@ struct btc_msg {
 
 /* Decode the payload of cmd into out. PS_ERR_NEED_MORE never: a payload is
  * complete by definition, so a short one is PS_ERR_MALFORMED. Also
- * PS_ERR_NONCANONICAL, PS_ERR_TOO_LARGE (user agent > 256 bytes),
+ * PS_ERR_NONCANONICAL, PS_ERR_TOO_LARGE (user agent > 256 bytes; an addr or
+ * addrv2 of more than 1,000 entries, btc/addr.h),
  * PS_ERR_TRAILING (bytes after a fixed-layout payload; version is exempt,
  * as Core ignores what follows the relay byte and reports it in trailing). */
 PS_MUST_CHECK int btc_payload_decode(struct btc_msg *out, enum btc_cmd cmd,
@@ -195,8 +211,8 @@ PS_MUST_CHECK int btc_payload_decode(struct btc_msg *out, enum btc_cmd cmd,
 				     size_t len);
 
 /* The payload size of a fixed-layout command (verack 0, ping 8, sendcmpct 9,
- * sendtxrcncl 12, ...), or -1 for the variable ones (version, reject,
- * unknown). A ping may also be empty (BIP 31); this is its size with a
+ * sendtxrcncl 12, ...), or -1 for the variable ones (version, reject, addr,
+ * addrv2, unknown). A ping may also be empty (BIP 31); this is its size with a
  * nonce. btc_payload_decode refuses a longer payload with PS_ERR_TRAILING;
  * decoding the first btc_payload_fixed_len bytes is reading "the fields the
  * handler needs", as Core's handlers do. */

@@ -5,9 +5,12 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "btc/handshake.h"
+#include "cli/addrfile.h"
 #include "cli/cmd.h"
+#include "cli/events.h"
 #include "cli/run.h"
 #include "core/hex.h"
 #include "crypto/crypto.h"
@@ -25,6 +28,9 @@ struct btc_ctx {
 	struct btc_hs_config out, out_v1, in;
 	/* for the summary: results by transport, and peers advertising v2 */
 	size_t by_v1, by_v2, advertise_v2;
+	/* --addr-file's addresses (the inbound template's addrbook) */
+	struct btc_addr *book;
+	size_t nbook;
 };
 
 static const struct btc_hs *conn_hs(const struct run_conn *c)
@@ -182,20 +188,59 @@ static void btc_event_json(struct run *run, struct run_conn *c, const struct net
 		peer_json(j, p);
 }
 
+/* One "addr" line per address an addr or addrv2 carried and the core
+ * kept. */
+static void btc_event_items(struct run *run, struct run_conn *c, const struct net_event *ev)
+{
+	size_t n;
+	const struct btc_addr *a = btc_hs_addrs(conn_hs(c), &n);
+	char text[BTC_ADDR_STRLEN];
+
+	if (ev->kind != NET_EV_RECV || !a || ev->items_first > n ||
+	    ev->items_n > n - ev->items_first)
+		return;
+	for (size_t i = ev->items_first; i < ev->items_first + ev->items_n; i++) {
+		btc_addr_format(text, &a[i]);
+		events_addr(run, c, btc_net_name(a[i].net), text, a[i].port, a[i].services,
+			    a[i].time);
+	}
+}
+
+static bool asked_getaddr(const struct run *run, const struct run_conn *c)
+{
+	const struct btc_ctx *ctx = run->proto_ctx;
+
+	return c->s.outbound && ctx->o->getaddr;
+}
+
 static void btc_result_json(struct run *run, struct run_conn *c, struct jobj *j)
 {
 	const struct btc_hs *hs = conn_hs(c);
 	const struct btc_peer_info *p = btc_hs_peer(hs);
-
+	const struct btc_addr_tally *at = btc_hs_addr_tally(hs);
 	const char *t = result_transport(run, c);
 	const uint8_t *sid = btc_hs_session_id(hs);
+	size_t kept;
 
 	if (t)
 		jstr(j, "transport", t);
 	if (sid)
 		json_session_id(j, sid);
-	if (p)
+	if (p) {
 		peer_json(j, p);
+		/* BIP 155: whether it asked for addrv2 */
+		jbool(j, "sendaddrv2", btc_hs_peer_sendaddrv2(hs));
+	}
+	if (asked_getaddr(run, c)) {
+		(void)btc_hs_addrs(hs, &kept);
+		juint(j, "addr_messages", at->msgs_in);
+		juint(j, "addr_received", at->entries_in);
+		juint(j, "addr_kept", kept);
+		juint(j, "addr_skipped", at->skipped);
+		juint(j, "addr_over_cap", at->over_cap);
+	}
+	if (at->msgs_out)
+		juint(j, "addr_sent", at->entries_out);
 	juint(j, "bytes_in", btc_hs_bytes_in(hs));
 	juint(j, "bytes_out", btc_hs_bytes_out(hs));
 }
@@ -221,6 +266,9 @@ static void btc_result_text(struct run *run, struct run_conn *c, FILE *f)
 		fputc(p->relay ? '1' : '0', f);
 	else
 		fputc('-', f); /* no relay byte */
+	if (asked_getaddr(run, c))
+		fprintf(f, " addr=%llu",
+			(unsigned long long)btc_hs_addr_tally(conn_hs(c))->entries_in);
 }
 
 static const struct run_proto btc_proto = {
@@ -234,6 +282,7 @@ static const struct run_proto btc_proto = {
 	.note_sep = ": ",
 	.msg_key = "command",
 	.event_json = btc_event_json,
+	.event_items = btc_event_items,
 	.result_json = btc_result_json,
 	.result_text = btc_result_text,
 };
@@ -285,7 +334,26 @@ int cmd_btc(struct cli_opts *o)
 	if (c->transport == BTC_TRANSPORT_V1)
 		c->v2_bugs = 0;
 	ctx.in.transport = o->v2transport == CLI_V2_OFF ? BTC_TRANSPORT_V1 : BTC_TRANSPORT_DETECT;
+	/* --getaddr: outbound only (cli_parse refuses it elsewhere) */
+	ctx.out.getaddr = ctx.out_v1.getaddr = o->getaddr;
+	ctx.out.getaddr_wait_ns = ctx.out_v1.getaddr_wait_ns = o->getaddr_wait_ms * 1000000u;
+	ctx.out.addr_store_cap = ctx.out_v1.addr_store_cap = o->getaddr ? CLI_GETADDR_KEEP : 0;
+	ctx.in.getaddr = false;
+	ctx.in.addr_store_cap = 0;
+	if (o->addr_file) {
+		int r = addrfile_load(&ctx.book, &ctx.nbook, o->addr_file, o->network->port,
+				      (uint32_t)time(NULL), stderr);
+		if (r != 0)
+			return r;
+		ctx.in.addrbook = ctx.book;
+		ctx.in.naddrbook = ctx.nbook;
+		ctx.in.addr_pct = o->addr_pct;
+	}
 	if (!o->port)
 		o->port = o->network->port;
-	return run_exec(&run, o, &btc_proto, &ctx);
+	{
+		int status = run_exec(&run, o, &btc_proto, &ctx);
+		free(ctx.book);
+		return status;
+	}
 }

@@ -271,18 +271,20 @@ static const char *kind_event(enum net_ev_kind k)
 static void peer_text(struct run *run, const struct run_conn *c, const struct net_event *ev)
 {
 	const char *name = c->s.name;
-	char nonce[32] = "";
+	char nonce[32] = "", count[32] = "";
 
+	if (ev->has_count)
+		snprintf(count, sizeof(count), " count=%llu", (unsigned long long)ev->count);
 	if (ev->has_nonce)
 		snprintf(nonce, sizeof(nonce), " nonce=0x%016llx", (unsigned long long)ev->nonce);
 	switch (ev->kind) {
 	case NET_EV_SENT:
-		report_text(&run->rep, "  %s -> %s (%llu bytes)%s", name, ev->msg,
-			    (unsigned long long)ev->length, nonce);
+		report_text(&run->rep, "  %s -> %s (%llu bytes)%s%s", name, ev->msg,
+			    (unsigned long long)ev->length, nonce, count);
 		break;
 	case NET_EV_RECV:
-		report_text(&run->rep, "  %s <- %s (%llu bytes)%s%s%s", name, ev->msg,
-			    (unsigned long long)ev->length, nonce, ev->note ? " " : "",
+		report_text(&run->rep, "  %s <- %s (%llu bytes)%s%s%s%s", name, ev->msg,
+			    (unsigned long long)ev->length, nonce, count, ev->note ? " " : "",
 			    ev->note ? ev->note : "");
 		break;
 	case NET_EV_DROPPED:
@@ -312,22 +314,48 @@ void events_peer(struct run *run, struct run_conn *c, const struct net_event *ev
 	if (!run->rep.json) {
 		if (run->rep.verbose)
 			peer_text(run, c, ev);
+	} else {
+		begin_peer(run, &j, event, c->s.name);
+		if (ev->kind == NET_EV_SENT || ev->kind == NET_EV_RECV ||
+		    ev->kind == NET_EV_DROPPED) {
+			jstr(&j, run->proto->msg_key, ev->msg);
+			juint(&j, "length", ev->length);
+			juint(&j, "bytes", ev->bytes);
+			if (ev->has_nonce)
+				jhex64(&j, "nonce", ev->nonce);
+			if (ev->has_count)
+				juint(&j, "count", ev->count);
+		}
+		if (ev->kind == NET_EV_PEER || ev->kind == NET_EV_KEYS)
+			run->proto->event_json(run, c, ev, &j);
+		if (ev->err)
+			jstr(&j, "error", ps_errname(ev->err));
+		if (ev->note)
+			jstr(&j, "note", ev->note);
+		report_end(&j);
+	}
+	if (run->proto->event_items)
+		run->proto->event_items(run, c, ev);
+}
+
+void events_addr(struct run *run, const struct run_conn *c, const char *network,
+		 const char *address, uint16_t port, uint64_t services, uint32_t time)
+{
+	struct jobj j;
+
+	if (!run->rep.json) {
+		if (run->rep.verbose)
+			report_text(&run->rep, "  %s addr %s %s port %u services 0x%llx time %lu",
+				    c->s.name, network, address, port, (unsigned long long)services,
+				    (unsigned long)time);
 		return;
 	}
-	begin_peer(run, &j, event, c->s.name);
-	if (ev->kind == NET_EV_SENT || ev->kind == NET_EV_RECV || ev->kind == NET_EV_DROPPED) {
-		jstr(&j, run->proto->msg_key, ev->msg);
-		juint(&j, "length", ev->length);
-		juint(&j, "bytes", ev->bytes);
-		if (ev->has_nonce)
-			jhex64(&j, "nonce", ev->nonce);
-	}
-	if (ev->kind == NET_EV_PEER || ev->kind == NET_EV_KEYS)
-		run->proto->event_json(run, c, ev, &j);
-	if (ev->err)
-		jstr(&j, "error", ps_errname(ev->err));
-	if (ev->note)
-		jstr(&j, "note", ev->note);
+	begin_peer(run, &j, "addr", c->s.name);
+	jstr(&j, "network", network);
+	jstr(&j, "address", address);
+	juint(&j, "port", port);
+	jhex64(&j, "services", services);
+	juint(&j, "time", time);
 	report_end(&j);
 }
 

@@ -69,6 +69,11 @@ void events_connected(struct run *run, const struct run_conn *c);
  * handshake, disconnect (SUCCESS and FAILED are the result's). */
 void events_peer(struct run *run, struct run_conn *c, const struct net_event *ev);
 
+/* addr: one address a peer's addr or addrv2 carried: network, address,
+ * port, services, time (verbose text: one line) */
+void events_addr(struct run *run, const struct run_conn *c, const char *network,
+		 const char *address, uint16_t port, uint64_t services, uint32_t time);
+
 /* result: the outcome, why, the protocol's fields, how long it took */
 void events_result(struct run *run, struct run_conn *c);
 

@@ -11,6 +11,7 @@
 #include <strings.h>
 #include <arpa/inet.h>
 
+#include "btc/addr.h"
 #include "core/endpoint.h"
 #include "core/hex.h"
 #include "noise/pattern.h"
@@ -70,6 +71,17 @@ void cli_usage(FILE *f)
 		"                           the connection idle the longest that has not\n"
 		"                           completed its handshake is evicted, else the new\n"
 		"                           one is refused (events refused, evicted)\n"
+		"      --addr-file FILE     listen: answer each inbound peer's first getaddr\n"
+		"                           from FILE, one address a line (README: format),\n"
+		"                           as Core does: addrv2 to a peer that sent\n"
+		"                           sendaddrv2, else addr (IPv4/IPv6 only)\n"
+		"      --addr-pct PCT       listen: answer with at most PCT%% of the file (23,\n"
+		"                           Core's MAX_PCT_ADDR_TO_SEND; 0 or 100: all), never\n"
+		"                           more than 1000\n"
+		"      --getaddr            connect: send getaddr after our verack and log\n"
+		"                           every address that comes back (event addr)\n"
+		"      --getaddr-wait MS    connect: wait MS after the handshake for addr and\n"
+		"                           addrv2 (%d); the result follows\n"
 		"\n"
 		"Proxy (connect and the sweep, both protocols):\n"
 		"      --proxy socks5://[USER:PASS@]HOST:PORT  every connection through this\n"
@@ -106,7 +118,7 @@ void cli_usage(FILE *f)
 		"Exit status: 0 at least one handshake succeeded; 1 none succeeded;\n"
 		"2 usage error (bad option or argument, a name that does not resolve or\n"
 		"resolves to no address); 3 runtime error (cannot bind, no descriptors).\n",
-		DEFAULT_USER_AGENT, CLI_DEFAULT_MAX_PER_IP);
+		DEFAULT_USER_AGENT, CLI_DEFAULT_MAX_PER_IP, CLI_DEFAULT_GETADDR_WAIT_MS);
 }
 
 __attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt, ...)
@@ -230,6 +242,10 @@ enum {
 	OPT_MAX_PER_IP,
 	OPT_PROXY,
 	OPT_PROXY_ISOLATE,
+	OPT_ADDR_FILE,
+	OPT_ADDR_PCT,
+	OPT_GETADDR,
+	OPT_GETADDR_WAIT,
 };
 
 static const struct option longopts[] = {
@@ -272,6 +288,10 @@ static const struct option longopts[] = {
 	{ "max-per-ip", required_argument, NULL, OPT_MAX_PER_IP },
 	{ "proxy", required_argument, NULL, OPT_PROXY },
 	{ "proxy-isolate", no_argument, NULL, OPT_PROXY_ISOLATE },
+	{ "addr-file", required_argument, NULL, OPT_ADDR_FILE },
+	{ "addr-pct", required_argument, NULL, OPT_ADDR_PCT },
+	{ "getaddr", no_argument, NULL, OPT_GETADDR },
+	{ "getaddr-wait", required_argument, NULL, OPT_GETADDR_WAIT },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -292,6 +312,7 @@ static bool is_hex(const char *s)
 /* What the options said about the mode, checked once the mode is known. */
 struct seen {
 	bool btc, noise, listen_only, timeout, v2transport, dns_server;
+	bool addr_pct, getaddr_wait;
 	const char *admission; /* --max-inbound or --max-per-ip, as given last */
 };
 
@@ -477,6 +498,28 @@ static int take_btc_option(struct cli_opts *o, struct seen *seen, int c, const c
 		if (!parse_u64(arg, 4095, &u))
 			return usage_error("bad --v2-garbage '%s': want 0..4095 bytes", arg);
 		o->v2_garbage = (int)u;
+		break;
+	}
+	case OPT_ADDR_FILE:
+		o->addr_file = arg;
+		break;
+	case OPT_ADDR_PCT: {
+		uint64_t u;
+		if (!parse_u64(arg, 100, &u))
+			return usage_error("bad --addr-pct '%s': want 0..100 percent", arg);
+		o->addr_pct = (unsigned)u;
+		seen->addr_pct = true;
+		break;
+	}
+	case OPT_GETADDR:
+		o->getaddr = true;
+		break;
+	case OPT_GETADDR_WAIT: {
+		uint64_t u;
+		if (!parse_u64(arg, 86400000, &u))
+			return usage_error("bad --getaddr-wait '%s': want milliseconds", arg);
+		o->getaddr_wait_ms = u;
+		seen->getaddr_wait = true;
 		break;
 	}
 	default:
@@ -702,6 +745,18 @@ static int check_mode(struct cli_opts *o, const struct seen *seen)
 	if (o->has_proxy && seen->dns_server)
 		return usage_error("%s", "--dns-server does nothing with --proxy: names go to the "
 					 "proxy unresolved");
+	/* Core answers getaddr on inbound connections only ("Ignoring
+	 * \"getaddr\" from %s connection"): a file for connect would do
+	 * nothing */
+	if (o->addr_file && o->mode != MODE_BTC_LISTEN)
+		return usage_error("%s", "--addr-file is for btc listen: Core answers getaddr "
+					 "on inbound connections only");
+	if (seen->addr_pct && !o->addr_file)
+		return usage_error("%s", "--addr-pct needs --addr-file");
+	if (o->getaddr && o->mode != MODE_BTC_CONNECT)
+		return usage_error("%s", "--getaddr is for btc connect");
+	if (seen->getaddr_wait && !o->getaddr)
+		return usage_error("%s", "--getaddr-wait needs --getaddr");
 	if (listen && o->v2transport == CLI_V2_AUTO)
 		return usage_error("%s", "--v2transport auto is for connecting: listen takes 0 "
 					 "(v1 only) or 1 (v1 and v2)");
@@ -816,6 +871,8 @@ int cli_parse(struct cli_opts *o, int argc, char **argv)
 	o->services = BTC_NODE_NETWORK | BTC_NODE_WITNESS;
 	o->progress = true;
 	o->v2_garbage = -1;
+	o->addr_pct = BTC_MAX_PCT_ADDR_TO_SEND;
+	o->getaddr_wait_ms = CLI_DEFAULT_GETADDR_WAIT_MS;
 	o->connect = calloc((size_t)argc + 1, sizeof(char *));
 	if (!o->connect)
 		return EXIT_RUNTIME;

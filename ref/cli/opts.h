@@ -31,6 +31,12 @@ enum {
  * limit) take about 60 MiB, and the budget's 16 more at most. */
 #define CLI_DEFAULT_MAX_UNAUTH_MEM ((uint64_t)16 << 20)
 
+/* --getaddr-wait's default, and the addresses kept per peer with --getaddr
+ * (Core answers one getaddr with at most 1,000; room for that and for
+ * unsolicited addr relay besides, about 112 KB a peer). */
+#define CLI_DEFAULT_GETADDR_WAIT_MS 2000
+#define CLI_GETADDR_KEEP	    2000
+
 enum cli_mode {
 	MODE_NONE,
 	MODE_SWEEP, /* peershake DNS_SEED [PORT] [TIMEOUT_MS] */
@@ -85,6 +91,11 @@ struct cli_opts {
 	const char *proxy_user, *proxy_pass; /* NULL when not given */
 	size_t proxy_user_len, proxy_pass_len;
 	bool proxy_isolate; /* --proxy-isolate: random credentials per connection */
+	/* addresses (btc/addr.h) */
+	const char *addr_file;	  /* listen: answer getaddr from this file (cli/addrfile.h) */
+	unsigned addr_pct;	  /* listen: Core's MAX_PCT_ADDR_TO_SEND (23) unless given */
+	bool getaddr;		  /* connect: send getaddr after the handshake */
+	uint64_t getaddr_wait_ms; /* connect: how long to wait for addr/addrv2 */
 
 	/* Noise */
 	const char *psk_file;

@@ -69,6 +69,9 @@ struct run_proto {
 	 * ("handshake") line */
 	void (*event_json)(struct run *run, struct run_conn *c, const struct net_event *ev,
 			   struct jobj *j);
+	/* the lines that follow an event's (Bitcoin: one "addr" line per
+	 * address an addr or addrv2 carried). May be NULL. */
+	void (*event_items)(struct run *run, struct run_conn *c, const struct net_event *ev);
 	/* the protocol's fields of a result: JSON, or text after the peer name */
 	void (*result_json)(struct run *run, struct run_conn *c, struct jobj *j);
 	void (*result_text)(struct run *run, struct run_conn *c, FILE *f);

@@ -1,6 +1,7 @@
 #include "net/cores.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -17,17 +18,46 @@ static struct btc_hs *btc_of(void *core)
 	return &((struct net_btc_core *)core)->hs;
 }
 
+static void btc_release(void *core);
+
 static int btc_start(void *core, const struct net_session *s, uint64_t now_ns, uint64_t timeout_ns)
 {
 	struct net_btc_core *c = core;
 	struct btc_hs_config cfg = *(!s->outbound && c->tmpl_in ? c->tmpl_in : c->tmpl);
+	int r;
 
 	cfg.timeout_ns = timeout_ns;
 	cfg.unix_time = (int64_t)time(NULL);
 	cfg.peer.services = 0;
 	net_addr_ip16(cfg.peer.ip, &s->addr);
 	cfg.peer.port = net_addr_port(&s->addr);
-	return btc_hs_init(&c->hs, s->outbound ? BTC_INITIATOR : BTC_RESPONDER, &cfg, now_ns);
+	cfg.addr_store = NULL;
+	cfg.out_buf = cfg.rx_keep = NULL;
+	r = PS_ERR_NOMEM;
+	if (cfg.getaddr && cfg.addr_store_cap) {
+		if (!(c->store = calloc(cfg.addr_store_cap, sizeof(*c->store))))
+			goto fail;
+		cfg.addr_store = c->store;
+	}
+	if (cfg.getaddr) {
+		if (!(c->rx_keep = malloc(BTC_HS_RX_ADDR)))
+			goto fail;
+		cfg.rx_keep = c->rx_keep;
+		cfg.rx_keep_len = BTC_HS_RX_ADDR;
+	}
+	if (cfg.addrbook) {
+		if (!(c->out_buf = malloc(BTC_HS_OUT_ADDR)))
+			goto fail;
+		cfg.out_buf = c->out_buf;
+		cfg.out_buf_len = BTC_HS_OUT_ADDR;
+	}
+	r = btc_hs_init(&c->hs, s->outbound ? BTC_INITIATOR : BTC_RESPONDER, &cfg, now_ns);
+	if (r == PS_OK)
+		return PS_OK;
+fail:
+	/* no release() follows a failed start: the buffers go here */
+	btc_release(c);
+	return r;
 }
 
 static int btc_input(void *core, uint64_t now_ns, const uint8_t *data, size_t len)
@@ -60,6 +90,10 @@ static bool btc_next_event(void *core, struct net_event *out)
 	out->note = ev.note;
 	out->has_nonce = ev.has_nonce;
 	out->nonce = ev.nonce;
+	out->has_count = ev.has_count;
+	out->count = ev.count;
+	out->items_first = ev.store_first;
+	out->items_n = ev.store_n;
 	return true;
 }
 
@@ -94,6 +128,9 @@ static enum ps_outcome btc_outcome(void *core, int *err)
 	enum ps_outcome o = btc_hs_outcome(hs);
 
 	*err = o == PS_SUCCESS ? PS_OK : btc_hs_error(hs);
+	/* the getaddr answer is part of what this connection is for */
+	if (o == PS_SUCCESS && btc_hs_getaddr_waiting(hs))
+		return PS_PENDING;
 	return o;
 }
 
@@ -109,6 +146,8 @@ static const char *btc_note(void *core)
 
 static const char *btc_waiting_for(void *core)
 {
+	if (btc_hs_getaddr_waiting(btc_of(core)))
+		return "addr";
 	return btc_hs_waiting_for(btc_of(core));
 }
 
@@ -119,9 +158,16 @@ static uint64_t btc_events_lost(void *core)
 
 static void btc_release(void *core)
 {
-	/* no heap memory; the v2 transport wiped its secrets when the
-	 * connection ended (btc/transport.h end()), and v1 holds none */
-	(void)core;
+	struct net_btc_core *c = core;
+
+	/* the v2 transport wiped its secrets when the connection ended
+	 * (btc/transport.h end(), rx_keep's plaintext too), and v1 holds
+	 * none; the store and the output are public */
+	free(c->store);
+	free(c->out_buf);
+	free(c->rx_keep);
+	c->store = NULL;
+	c->out_buf = c->rx_keep = NULL;
 }
 
 const struct net_core_ops net_btc_core_ops = {

@@ -18,10 +18,20 @@
 #include "noise/peer.h"
 
 /* Bitcoin: role from the session's direction; the peer's address, the
- * clock's unix time and the deadline are set at start. */
+ * clock's unix time and the deadline are set at start. Buffers for
+ * addresses are allocated at start and freed at release (the template's
+ * own pointers are ignored): a template with getaddr gets a receive
+ * buffer of BTC_HS_RX_ADDR bytes and, with an addr_store_cap, a store of
+ * that many addresses; one with an addrbook an output queue of
+ * BTC_HS_OUT_ADDR bytes. Other connections cost struct btc_hs alone.
+ * While an outbound getaddr waits (btc_hs_getaddr_waiting) the outcome
+ * stays PENDING, waiting for "addr": the result, with what came, follows
+ * the wait. */
 struct net_btc_core {
 	const struct btc_hs_config *tmpl;    /* outbound (and inbound when tmpl_in is NULL) */
 	const struct btc_hs_config *tmpl_in; /* inbound, or NULL */
+	struct btc_addr *store;
+	uint8_t *out_buf, *rx_keep;
 	struct btc_hs hs;
 };
 extern const struct net_core_ops net_btc_core_ops;

@@ -64,6 +64,13 @@ struct net_event {
 	 * has_nonce false and nonce 0 */
 	bool has_nonce;
 	uint64_t nonce;
+	/* SENT, RECV: the items the message carries, when its protocol counts
+	 * them (Bitcoin: an addr's or addrv2's entries); else has_count false
+	 * and count 0. items_first, items_n: of them, the ones the core kept,
+	 * by their index in its own store (Bitcoin: btc_hs_addrs) */
+	bool has_count;
+	uint64_t count;
+	size_t items_first, items_n;
 };
 
 /* A sans-I/O core (core/contract.h) as function pointers. */

@@ -264,7 +264,7 @@ static void test_command_set_and_names(void **state)
 	static const char *const names[BTC_CMD_COUNT_] = {
 		"",	     "version", "verack", "wtxidrelay", "sendaddrv2",  "sendtxrcncl",
 		"sendcmpct", "ping",	"pong",	  "feefilter",	"sendheaders", "getaddr",
-		"reject"
+		"reject",    "addr",	"addrv2"
 	};
 	for (int i = 0; i < BTC_CMD_COUNT_; i++) {
 		assert_string_equal(btc_cmd_name((enum btc_cmd)i), names[i]);

@@ -624,6 +624,56 @@ static void test_btc_connect(void **state)
 	done(&p);
 }
 
+/* --addr-file, --addr-pct (listen), --getaddr, --getaddr-wait (connect). */
+static void test_addr_options(void **state)
+{
+	static const struct {
+		const char *argv;
+		const char *says;
+	} bad[] = {
+		{ "--addr-file|f|btc|connect|1.2.3.4", "--addr-file is for btc listen" },
+		{ "--addr-file|f|seed.example", "--addr-file is for btc listen" },
+		{ "--addr-pct|10|btc|listen|127.0.0.1:0", "--addr-pct needs --addr-file" },
+		{ "--addr-file|f|--addr-pct|101|btc|listen|127.0.0.1:0", "bad --addr-pct" },
+		{ "--addr-file|f|--addr-pct|-1|btc|listen|127.0.0.1:0", "bad --addr-pct" },
+		{ "--getaddr|btc|listen|127.0.0.1:0", "--getaddr is for btc connect" },
+		{ "--getaddr|seed.example", "--getaddr is for btc connect" },
+		{ "--getaddr-wait|5|btc|connect|1.2.3.4", "--getaddr-wait needs --getaddr" },
+		{ "--getaddr|--getaddr-wait|x|btc|connect|1.2.3.4", "bad --getaddr-wait" },
+		{ "--getaddr|--getaddr-wait|86400001|btc|connect|1.2.3.4", "bad --getaddr-wait" },
+		{ "--addr-file|f|noise|listen|127.0.0.1:0", "a Bitcoin option" },
+	};
+	struct parsed p;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		parse(&p, bad[i].argv);
+		if (p.r != EXIT_USAGE || !strstr(p.err, bad[i].says))
+			fail_msg("%s: r=%d err=%s", bad[i].argv, p.r, p.err);
+		assert_int_equal(lines(p.err), 1);
+		done(&p);
+	}
+	parse(&p, "--addr-file|book.txt|btc|listen|127.0.0.1:0");
+	assert_int_equal(p.r, 0);
+	assert_string_equal(p.o.addr_file, "book.txt");
+	assert_int_equal(p.o.addr_pct, 23); /* Core's MAX_PCT_ADDR_TO_SEND */
+	assert_false(p.o.getaddr);
+	done(&p);
+	parse(&p, "--addr-file|book.txt|--addr-pct|0|btc|listen|127.0.0.1:0");
+	assert_int_equal(p.r, 0);
+	assert_int_equal(p.o.addr_pct, 0);
+	done(&p);
+	parse(&p, "--getaddr|btc|connect|1.2.3.4");
+	assert_int_equal(p.r, 0);
+	assert_true(p.o.getaddr);
+	assert_int_equal(p.o.getaddr_wait_ms, CLI_DEFAULT_GETADDR_WAIT_MS);
+	done(&p);
+	parse(&p, "--getaddr|--getaddr-wait|0|btc|connect|1.2.3.4");
+	assert_int_equal(p.r, 0);
+	assert_int_equal(p.o.getaddr_wait_ms, 0);
+	done(&p);
+}
+
 static void test_btc_listen(void **state)
 {
 	struct parsed p;
@@ -1032,6 +1082,7 @@ int main(void)
 		cmocka_unit_test(test_sweep),
 		cmocka_unit_test(test_btc_connect),
 		cmocka_unit_test(test_btc_listen),
+		cmocka_unit_test(test_addr_options),
 		cmocka_unit_test(test_noise),
 		cmocka_unit_test(test_help_version),
 		cmocka_unit_test(test_repeatable),

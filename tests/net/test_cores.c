@@ -28,6 +28,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "btc/addr.h"
 #include "btc/params.h"
 #include "btc/v1.h"
 #include "crypto/crypto.h"
@@ -777,6 +778,47 @@ static void test_btc_responder_timeout(void **state)
 }
 
 /* A user agent over 256 bytes: start fails, nothing to release. */
+/* --getaddr through the adapter: the outbound's outcome stays PENDING,
+ * waiting for "addr", until the wait is over, then SUCCESS; the answer's
+ * entries are in the adapter's store (the RECV event says where); the
+ * adapter allocated the buffers (the templates have none) and released
+ * them (ASan would see a leak). */
+static void test_btc_getaddr(void **state)
+{
+	static struct btc_addr book[2];
+	struct world w;
+	size_t recv_at;
+
+	(void)state;
+	world_init(&w, P_BTC, P_BTC);
+	memset(book, 0, sizeof(book));
+	assert_int_equal(btc_addr_parse(&book[0], "10.1.2.3", 8), PS_OK);
+	assert_int_equal(btc_addr_parse(&book[1], "2001:4860::8888", 15), PS_OK);
+	for (int i = 0; i < 2; i++) {
+		book[i].port = 8333;
+		book[i].time = (uint32_t)time(NULL);
+	}
+	w.cfg[0].btc.getaddr = true;
+	w.cfg[0].btc.getaddr_wait_ns = 200 * TU_MS;
+	w.cfg[0].btc.addr_store_cap = 16;
+	w.cfg[1].btc.addrbook = book;
+	w.cfg[1].btc.naddrbook = 2;
+	w.cfg[1].linger_ns = 5 * TU_SEC;
+	pair(&w);
+	assert_int_equal(w.rec[0].outcome, PS_SUCCESS);
+	assert_string_equal(w.rec[0].waiting, "addr");
+	recv_at = only(&w.rec[0], NET_EV_RECV, "addrv2");
+	assert_true(w.rec[0].ev[recv_at].has_count);
+	assert_int_equal(w.rec[0].ev[recv_at].count, 2);
+	assert_int_equal(w.rec[0].ev[recv_at].items_first, 0);
+	assert_int_equal(w.rec[0].ev[recv_at].items_n, 2);
+	/* the result follows the wait, counted from the handshake's end */
+	assert_true(w.rec[0].result_ns - w.rec[0].ev_ns[recv_at] >= 150 * TU_MS);
+	assert_int_equal(w.rec[1].outcome, PS_SUCCESS);
+	assert_int_equal(w.rec[1].ev[only(&w.rec[1], NET_EV_SENT, "addrv2")].count, 2);
+	world_free(&w);
+}
+
 static void test_btc_start_fails(void **state)
 {
 	static char long_ua[300];
@@ -1170,6 +1212,7 @@ int main(void)
 		cmocka_unit_test(test_btc_wrong_magic),
 		cmocka_unit_test(test_btc_missing_services_partial),
 		cmocka_unit_test(test_btc_responder_timeout),
+		cmocka_unit_test(test_btc_getaddr),
 		cmocka_unit_test(test_btc_start_fails),
 		cmocka_unit_test(test_noise_success),
 		cmocka_unit_test(test_noise_success_blake2b),
