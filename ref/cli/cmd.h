@@ -6,7 +6,7 @@
 
 #include "cli/opts.h"
 
-int cmd_btc(struct cli_opts *o);   /* sweep, btc connect, btc listen */
+int cmd_btc(struct cli_opts *o);   /* sweep, crawl, btc connect, btc listen */
 int cmd_noise(struct cli_opts *o); /* noise connect, noise listen */
 
 #endif

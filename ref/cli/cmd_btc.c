@@ -10,6 +10,7 @@
 #include "btc/handshake.h"
 #include "cli/addrfile.h"
 #include "cli/cmd.h"
+#include "cli/crawl.h"
 #include "cli/events.h"
 #include "cli/run.h"
 #include "core/hex.h"
@@ -31,6 +32,7 @@ struct btc_ctx {
 	/* --addr-file's addresses (the inbound template's addrbook) */
 	struct btc_addr *book;
 	size_t nbook;
+	struct crawl *crawl; /* crawl mode */
 };
 
 static const struct btc_hs *conn_hs(const struct run_conn *c)
@@ -271,6 +273,20 @@ static void btc_result_text(struct run *run, struct run_conn *c, FILE *f)
 			(unsigned long long)btc_hs_addr_tally(conn_hs(c))->entries_in);
 }
 
+static bool crawl_filter(struct run *run, const struct run_target *t)
+{
+	struct btc_ctx *ctx = run->proto_ctx;
+
+	return crawl_seed(ctx->crawl, run, t);
+}
+
+static void crawl_harvest(struct run *run, struct run_conn *c)
+{
+	struct btc_ctx *ctx = run->proto_ctx;
+
+	crawl_peer(ctx->crawl, run, c, conn_hs(c));
+}
+
 static const struct run_proto btc_proto = {
 	.name = "btc",
 	.conn_size = sizeof(struct btc_conn),
@@ -351,6 +367,21 @@ int cmd_btc(struct cli_opts *o)
 	}
 	if (!o->port)
 		o->port = o->network->port;
+	if (o->mode == MODE_CRAWL) {
+		/* the same connections, their lines the crawl's own */
+		struct run_proto crawl_proto = btc_proto;
+		int status, r;
+
+		crawl_proto.filter = crawl_filter;
+		crawl_proto.harvest = crawl_harvest;
+		crawl_proto.quiet = true;
+		if ((r = crawl_create(&ctx.crawl, o)) != 0)
+			return r;
+		status = run_exec(&run, o, &crawl_proto, &ctx);
+		r = crawl_finish(ctx.crawl, &run);
+		crawl_destroy(ctx.crawl);
+		return r ? r : status;
+	}
 	{
 		int status = run_exec(&run, o, &btc_proto, &ctx);
 		free(ctx.book);

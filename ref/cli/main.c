@@ -25,6 +25,7 @@ int main(int argc, char **argv)
 	}
 	if (r != 0) {
 		free(o.connect);
+		free(o.cidrs);
 		return r;
 	}
 	switch (o.mode) {
@@ -41,6 +42,7 @@ int main(int argc, char **argv)
 		r = 0;
 		break;
 	case MODE_SWEEP:
+	case MODE_CRAWL:
 	case MODE_BTC_CONNECT:
 	case MODE_BTC_LISTEN:
 		r = cmd_btc(&o);
@@ -55,5 +57,6 @@ int main(int argc, char **argv)
 		break;
 	}
 	free(o.connect);
+	free(o.cidrs);
 	return r;
 }

@@ -25,6 +25,7 @@ void cli_usage(FILE *f)
 		"usage: peershake DNS_SEED [PORT] [TIMEOUT_MS]\n"
 		"       peershake btc connect [OPTIONS] TARGET...\n"
 		"       peershake btc listen [OPTIONS] ADDR:PORT\n"
+		"       peershake crawl [OPTIONS] SEED|TARGET...\n"
 		"       peershake noise connect [OPTIONS] HOST:PORT\n"
 		"       peershake noise listen [OPTIONS] ADDR:PORT\n"
 		"       peershake --help | --version\n"
@@ -83,6 +84,18 @@ void cli_usage(FILE *f)
 		"      --getaddr-wait MS    connect: wait MS after the handshake for addr and\n"
 		"                           addrv2 (%d); the result follows\n"
 		"\n"
+		"Crawl (peershake crawl: handshake, getaddr, dial what comes back):\n"
+		"      --max-peers N        peers dialled in all (%d); the known-address set\n"
+		"                           holds at most %d x N (at least %d)\n"
+		"      --max-depth D        hops from a seed (depth 0) dialled (no bound)\n"
+		"      --concurrency N      connections at once (%d)\n"
+		"      --allow CIDR         dial only inside these prefixes (repeatable)\n"
+		"      --deny CIDR          never dial inside these (repeatable)\n"
+		"      --csv FILE           one row per peer dialled\n"
+		"      --html FILE          a summary page with bar charts\n"
+		"                           (-t is per peer, --getaddr-wait how long each is\n"
+		"                           read for addresses; TorV3/I2P only via --proxy)\n"
+		"\n"
 		"Proxy (connect and the sweep, both protocols):\n"
 		"      --proxy socks5://[USER:PASS@]HOST:PORT  every connection through this\n"
 		"                           SOCKS5 proxy (HOST numeric); names go to it\n"
@@ -118,7 +131,9 @@ void cli_usage(FILE *f)
 		"Exit status: 0 at least one handshake succeeded; 1 none succeeded;\n"
 		"2 usage error (bad option or argument, a name that does not resolve or\n"
 		"resolves to no address); 3 runtime error (cannot bind, no descriptors).\n",
-		DEFAULT_USER_AGENT, CLI_DEFAULT_MAX_PER_IP, CLI_DEFAULT_GETADDR_WAIT_MS);
+		DEFAULT_USER_AGENT, CLI_DEFAULT_MAX_PER_IP, CLI_DEFAULT_GETADDR_WAIT_MS,
+		CLI_DEFAULT_CRAWL_MAX_PEERS, CLI_CRAWL_KNOWN_PER_PEER, CLI_CRAWL_KNOWN_MIN,
+		CLI_DEFAULT_CRAWL_CONCURRENCY);
 }
 
 __attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt, ...)
@@ -246,6 +261,13 @@ enum {
 	OPT_ADDR_PCT,
 	OPT_GETADDR,
 	OPT_GETADDR_WAIT,
+	OPT_MAX_PEERS,
+	OPT_MAX_DEPTH,
+	OPT_CONCURRENCY,
+	OPT_ALLOW,
+	OPT_DENY,
+	OPT_CSV,
+	OPT_HTML,
 };
 
 static const struct option longopts[] = {
@@ -292,6 +314,13 @@ static const struct option longopts[] = {
 	{ "addr-pct", required_argument, NULL, OPT_ADDR_PCT },
 	{ "getaddr", no_argument, NULL, OPT_GETADDR },
 	{ "getaddr-wait", required_argument, NULL, OPT_GETADDR_WAIT },
+	{ "max-peers", required_argument, NULL, OPT_MAX_PEERS },
+	{ "max-depth", required_argument, NULL, OPT_MAX_DEPTH },
+	{ "concurrency", required_argument, NULL, OPT_CONCURRENCY },
+	{ "allow", required_argument, NULL, OPT_ALLOW },
+	{ "deny", required_argument, NULL, OPT_DENY },
+	{ "csv", required_argument, NULL, OPT_CSV },
+	{ "html", required_argument, NULL, OPT_HTML },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -313,6 +342,7 @@ static bool is_hex(const char *s)
 struct seen {
 	bool btc, noise, listen_only, timeout, v2transport, dns_server;
 	bool addr_pct, getaddr_wait;
+	bool crawl;	       /* a crawl-only option */
 	const char *admission; /* --max-inbound or --max-per-ip, as given last */
 };
 
@@ -329,6 +359,8 @@ static bool mode_is_listen(enum cli_mode m)
 static const char *mode_name(enum cli_mode m)
 {
 	switch (m) {
+	case MODE_CRAWL:
+		return "crawl";
 	case MODE_SWEEP:
 		return "the DNS-seed sweep";
 	case MODE_BTC_CONNECT:
@@ -514,6 +546,50 @@ static int take_btc_option(struct cli_opts *o, struct seen *seen, int c, const c
 	case OPT_GETADDR:
 		o->getaddr = true;
 		break;
+	case OPT_MAX_PEERS:
+	case OPT_MAX_DEPTH: {
+		uint64_t u;
+		bool peers = c == OPT_MAX_PEERS;
+		/* --max-peers 0 would dial nothing: a mistake */
+		if (!parse_u64(arg, peers ? 10000000 : 1000000, &u) || (peers && u == 0))
+			return usage_error("bad %s '%s': want %s",
+					   peers ? "--max-peers" : "--max-depth", arg,
+					   peers ? "1..10000000 peers" : "0..1000000 hops");
+		if (peers)
+			o->max_peers = u;
+		else
+			o->max_depth = u;
+		seen->crawl = true;
+		break;
+	}
+	case OPT_CONCURRENCY: {
+		uint64_t u;
+		if (!parse_u64(arg, 1000000, &u) || u == 0)
+			return usage_error("bad --concurrency '%s': want 1..1000000 connections",
+					   arg);
+		o->max_concurrent = (size_t)u;
+		seen->crawl = true;
+		break;
+	}
+	case OPT_ALLOW:
+	case OPT_DENY:
+		if (crawl_cidr_parse(&o->cidrs[o->ncidrs], arg, c == OPT_DENY) != PS_OK)
+			return usage_error(
+				"bad %s '%s': want IPV4/BITS or IPV6/BITS, host bits zero",
+				c == OPT_DENY ? "--deny" : "--allow", arg);
+		if (c == OPT_ALLOW)
+			o->nallow++;
+		o->ncidrs++;
+		seen->crawl = true;
+		break;
+	case OPT_CSV:
+		o->csv_file = arg;
+		seen->crawl = true;
+		break;
+	case OPT_HTML:
+		o->html_file = arg;
+		seen->crawl = true;
+		break;
 	case OPT_GETADDR_WAIT: {
 		uint64_t u;
 		if (!parse_u64(arg, 86400000, &u))
@@ -687,6 +763,19 @@ static int take_subcommand(struct cli_opts *o, int argc, char **argv)
 	return usage_error("unknown subcommand '%s': want connect or listen", argv[1]);
 }
 
+/* peershake crawl SEED|TARGET... */
+static int take_crawl(struct cli_opts *o, int argc, char **argv)
+{
+	o->mode = MODE_CRAWL;
+	if (argc < 2)
+		return usage_error("%s", "crawl needs at least one seed (a DNS name or a target)");
+	o->targets = argv + 1;
+	o->ntargets = (size_t)argc - 1;
+	if (!o->max_concurrent)
+		o->max_concurrent = CLI_DEFAULT_CRAWL_CONCURRENCY;
+	return 0;
+}
+
 /* peershake DNS_SEED [PORT] [TIMEOUT_MS], as the original exercise. */
 static int take_sweep(struct cli_opts *o, const struct seen *seen, int argc, char **argv)
 {
@@ -753,7 +842,19 @@ static int check_mode(struct cli_opts *o, const struct seen *seen)
 					 "on inbound connections only");
 	if (seen->addr_pct && !o->addr_file)
 		return usage_error("%s", "--addr-pct needs --addr-file");
-	if (o->getaddr && o->mode != MODE_BTC_CONNECT)
+	if (seen->crawl && o->mode != MODE_CRAWL)
+		return usage_error("%s",
+				   "--max-peers, --max-depth, --concurrency, --allow, --deny, "
+				   "--csv and --html are for crawl");
+	if (o->mode == MODE_CRAWL && o->getaddr)
+		return usage_error("%s",
+				   "crawl always sends getaddr: --getaddr is for btc connect");
+	if (o->mode == MODE_CRAWL && o->linger_ms)
+		return usage_error("%s", "--linger is not for crawl: each peer is read for "
+					 "--getaddr-wait, then left");
+	if (o->mode == MODE_CRAWL)
+		o->getaddr = true;
+	if (o->getaddr && o->mode != MODE_BTC_CONNECT && o->mode != MODE_CRAWL)
 		return usage_error("%s", "--getaddr is for btc connect");
 	if (seen->getaddr_wait && !o->getaddr)
 		return usage_error("%s", "--getaddr-wait needs --getaddr");
@@ -873,8 +974,11 @@ int cli_parse(struct cli_opts *o, int argc, char **argv)
 	o->v2_garbage = -1;
 	o->addr_pct = BTC_MAX_PCT_ADDR_TO_SEND;
 	o->getaddr_wait_ms = CLI_DEFAULT_GETADDR_WAIT_MS;
+	o->max_peers = CLI_DEFAULT_CRAWL_MAX_PEERS;
+	o->max_depth = UINT64_MAX;
 	o->connect = calloc((size_t)argc + 1, sizeof(char *));
-	if (!o->connect)
+	o->cidrs = calloc((size_t)argc + 1, sizeof(*o->cidrs));
+	if (!o->connect || !o->cidrs)
 		return EXIT_RUNTIME;
 
 	opterr = 0;
@@ -897,6 +1001,8 @@ int cli_parse(struct cli_opts *o, int argc, char **argv)
 		return usage_error("%s", "nothing to do: give a DNS seed or a subcommand");
 	if (strcmp(argv[0], "btc") == 0 || strcmp(argv[0], "noise") == 0)
 		r = take_subcommand(o, argc, argv);
+	else if (strcmp(argv[0], "crawl") == 0)
+		r = take_crawl(o, argc, argv);
 	else
 		r = take_sweep(o, &seen, argc, argv);
 	if (r != 0)

@@ -12,6 +12,7 @@
 
 #include "btc/params.h"
 #include "cli/bugs.h"
+#include "cli/crawlset.h"
 #include "core/endpoint.h"
 
 /* Exit statuses, documented in --help and the README. */
@@ -37,8 +38,19 @@ enum {
 #define CLI_DEFAULT_GETADDR_WAIT_MS 2000
 #define CLI_GETADDR_KEEP	    2000
 
+/* crawl's defaults: peers dialled in all, and at once */
+#define CLI_DEFAULT_CRAWL_MAX_PEERS   1000
+#define CLI_DEFAULT_CRAWL_CONCURRENCY 64
+/* The known-address set holds at most this many per --max-peers (and at
+ * least CLI_CRAWL_KNOWN_MIN): an answer to getaddr is at most 1,000
+ * (BTC_MAX_ADDR_TO_SEND), so every dialled peer can add a full answer of
+ * new addresses; past the bound new addresses are counted, not kept. */
+#define CLI_CRAWL_KNOWN_PER_PEER 1000
+#define CLI_CRAWL_KNOWN_MIN	 4096
+
 enum cli_mode {
 	MODE_NONE,
+	MODE_CRAWL, /* peershake crawl SEED|TARGET... */
 	MODE_SWEEP, /* peershake DNS_SEED [PORT] [TIMEOUT_MS] */
 	MODE_BTC_CONNECT,
 	MODE_BTC_LISTEN,
@@ -96,6 +108,13 @@ struct cli_opts {
 	unsigned addr_pct;	  /* listen: Core's MAX_PCT_ADDR_TO_SEND (23) unless given */
 	bool getaddr;		  /* connect: send getaddr after the handshake */
 	uint64_t getaddr_wait_ms; /* connect: how long to wait for addr/addrv2 */
+
+	/* crawl */
+	uint64_t max_peers;	  /* peers dialled in all */
+	uint64_t max_depth;	  /* hops from a seed dialled; UINT64_MAX = no bound */
+	struct crawl_cidr *cidrs; /* --allow and --deny in order (free()) */
+	size_t ncidrs, nallow;
+	const char *csv_file, *html_file;
 
 	/* Noise */
 	const char *psk_file;

@@ -84,6 +84,8 @@ static void on_result(void *ctx, struct net_session *s)
 		return;
 	}
 	events_result(run, c);
+	if (s->outbound && run->proto->harvest)
+		run->proto->harvest(run, c);
 	if (listen && run->o->count && run->rep.success >= run->o->count && !run->stopping)
 		wind_down(run, s->user);
 }
@@ -311,7 +313,14 @@ static int enqueue_addr(struct run *run, const struct sockaddr_storage *ss)
 
 	memset(&t, 0, sizeof(t));
 	t.addr = *ss;
+	if (run->proto->filter && !run->proto->filter(run, &t))
+		return PS_OK;
 	return enqueue(run, &t);
+}
+
+int run_enqueue(struct run *run, const struct run_target *t)
+{
+	return enqueue(run, t);
 }
 
 static int enqueue(struct run *run, const struct run_target *t)
@@ -378,6 +387,8 @@ static int add_target(struct run *run, const char *target, uint16_t default_port
 		memset(&t, 0, sizeof(t));
 		snprintf(t.host, sizeof(t.host), "%s", ep.host);
 		t.port = port;
+		if (run->proto->filter && !run->proto->filter(run, &t))
+			return PS_OK;
 		return enqueue(run, &t);
 	}
 	if (!run->dns) {
@@ -684,6 +695,15 @@ int run_exec(struct run *run, struct cli_opts *o, const struct run_proto *proto,
 	run->start_budget = START_BATCH;
 	run->reserve_fd = -1;
 	report_init(&run->rep, o->json, o->verbose, o->progress);
+	if (proto->quiet) {
+		/* the protocol prints its own lines (crawl) */
+		run->rep.out = fopen("/dev/null", "w");
+		run->rep.progress = false;
+		if (!run->rep.out) {
+			fprintf(stderr, "peershake: /dev/null: %s\n", strerror(errno));
+			return EXIT_RUNTIME;
+		}
+	}
 	{
 		enum net_loop_backend b;
 		const char *name = getenv("PS_LOOP");
@@ -809,5 +829,7 @@ out:
 	net_dns_destroy(run->dns);
 	net_loop_destroy(run->loop);
 	free(run->queue);
+	if (proto->quiet)
+		fclose(run->rep.out);
 	return status;
 }

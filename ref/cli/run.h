@@ -30,6 +30,7 @@ struct run_target {
 	char host[PS_HOST_MAX + 1];   /* a name, or "" */
 	uint16_t port;		      /* the name's */
 	unsigned attempt;
+	unsigned depth; /* crawl: hops from a seed (0) */
 };
 
 /* One connection. A protocol allocates proto->conn_size bytes whose first
@@ -75,6 +76,17 @@ struct run_proto {
 	/* the protocol's fields of a result: JSON, or text after the peer name */
 	void (*result_json)(struct run *run, struct run_conn *c, struct jobj *j);
 	void (*result_text)(struct run *run, struct run_conn *c, FILE *f);
+	/* crawl: whether a target of the command line (a number, a name's
+	 * address, or with --proxy the name) is dialled at all; NULL: every
+	 * one */
+	bool (*filter)(struct run *run, const struct run_target *t);
+	/* crawl: outbound connection c has its result (after its result
+	 * line): the protocol may queue more targets (run_enqueue). May be
+	 * NULL. */
+	void (*harvest)(struct run *run, struct run_conn *c);
+	/* the protocol writes its own lines: the common ones (started,
+	 * result, summary...) go nowhere and no progress line is drawn */
+	bool quiet;
 };
 
 struct run {
@@ -118,6 +130,10 @@ struct run {
 /* Run the mode of o with proto: listen and/or connect to every target, until
  * all connections are over (connect), --count successes or a signal
  * (listen). Returns the exit status. */
+/* Queue t to be dialled once a slot frees (crawl's harvest). PS_OK or
+ * PS_ERR_NOMEM. */
+PS_MUST_CHECK int run_enqueue(struct run *run, const struct run_target *t);
+
 int run_exec(struct run *run, struct cli_opts *o, const struct run_proto *proto, void *proto_ctx);
 
 #endif

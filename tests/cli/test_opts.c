@@ -81,6 +81,7 @@ static void parse(struct parsed *p, const char *spec)
 static void done(struct parsed *p)
 {
 	free(p->o.connect);
+	free(p->o.cidrs);
 	p->o.connect = NULL;
 }
 

@@ -418,6 +418,7 @@ static void run_with(struct outcome *res, const char *spec, const struct run_pro
 	close(saved_out);
 	close(saved_err);
 	free(o.connect);
+	free(o.cidrs);
 	res->out = slurp(fout);
 	res->err = slurp(ferr);
 
