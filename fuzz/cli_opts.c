@@ -100,5 +100,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 	}
 	free(o.connect);
+	free(o.cidrs);
 	return 0;
 }
