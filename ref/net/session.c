@@ -461,24 +461,39 @@ static void setup(struct net_session *s, struct net_loop *loop, const struct soc
 	s->deadline_ns = p->timeout_ns ? s->start_ns + p->timeout_ns : UINT64_MAX;
 }
 
-int net_session_connect(struct net_session *s, struct net_loop *loop,
-			const struct sockaddr_storage *addr, const struct net_session_params *p)
+/* The TCP connect of an outbound session, to the peer or to its proxy,
+ * and the watcher that sees it complete. A connect that fails at once is
+ * the session's result (PS_OK: it is reported, as a later failure would
+ * be); through a proxy, one that is not a system error is the proxy's
+ * (PS_ERR_PROXY_UNAVAILABLE, the cause kept). PS_ERR_NOMEM: no watcher. */
+static int dial(struct net_session *s, const struct sockaddr_storage *to,
+		const struct sockaddr_storage *source)
 {
-	int r;
+	int r = net_sock_connect(&s->fd, to, source);
 
-	setup(s, loop, addr, p);
-	s->outbound = true;
-	s->state = NET_SESS_CONNECTING;
-	if ((r = net_sock_connect(&s->fd, addr, p->source)) != PS_OK) {
+	if (r != PS_OK) {
+		if (s->proxied && r != PS_ERR_SYSTEM) {
+			s->proxy_cause = r;
+			r = PS_ERR_PROXY_UNAVAILABLE;
+		}
 		fail_early(s, r, net_now_ns());
 		return PS_OK;
 	}
-	s->watch_id = net_watch_add(loop, s->fd, POLLOUT, s->deadline_ns, on_io, s);
+	s->watch_id = net_watch_add(s->loop, s->fd, POLLOUT, s->deadline_ns, on_io, s);
 	if (s->watch_id < 0) {
 		fail_early(s, PS_ERR_NOMEM, net_now_ns());
 		return PS_ERR_NOMEM;
 	}
 	return PS_OK;
+}
+
+int net_session_connect(struct net_session *s, struct net_loop *loop,
+			const struct sockaddr_storage *addr, const struct net_session_params *p)
+{
+	setup(s, loop, addr, p);
+	s->outbound = true;
+	s->state = NET_SESS_CONNECTING;
+	return dial(s, addr, p->source);
 }
 
 int net_session_connect_proxy(struct net_session *s, struct net_loop *loop,
@@ -518,20 +533,7 @@ int net_session_connect_proxy(struct net_session *s, struct net_loop *loop,
 		fail_early(s, r, net_now_ns());
 		return PS_OK;
 	}
-	if ((r = net_sock_connect(&s->fd, proxy, p->source)) != PS_OK) {
-		if (r != PS_ERR_SYSTEM) {
-			s->proxy_cause = r;
-			r = PS_ERR_PROXY_UNAVAILABLE;
-		}
-		fail_early(s, r, net_now_ns());
-		return PS_OK;
-	}
-	s->watch_id = net_watch_add(loop, s->fd, POLLOUT, s->deadline_ns, on_io, s);
-	if (s->watch_id < 0) {
-		fail_early(s, PS_ERR_NOMEM, net_now_ns());
-		return PS_ERR_NOMEM;
-	}
-	return PS_OK;
+	return dial(s, proxy, p->source);
 }
 
 int net_session_accept(struct net_session *s, struct net_loop *loop, int fd,
