@@ -82,8 +82,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			    m.payload_len == used - BTC_HEADER_LEN);
 
 		/* round trip, where the format is canonical (not a version
-		 * with bytes after its relay flag) */
-		if (!(m.cmd == BTC_CMD_VERSION && m.u.version.trailing) && used <= sizeof(enc)) {
+		 * with bytes after its relay flag) and the message carries
+		 * what it decoded: an addr/addrv2 keeps only its tally
+		 * (btc_msg.u.addr: the entries stay in the payload, read with
+		 * btc_addr_each; fuzz/btc_addr checks those and their
+		 * encoding, where skipped networks and trailing bytes make it
+		 * no round trip either) */
+		bool canonical = !(m.cmd == BTC_CMD_VERSION && m.u.version.trailing) &&
+				 m.cmd != BTC_CMD_ADDR && m.cmd != BTC_CMD_ADDRV2;
+		if (canonical && used <= sizeof(enc)) {
 			w = ps_wcur_make(enc, sizeof(enc));
 			FUZZ_ASSERT(btc_msg_encode(&w, magic, &m) == PS_OK);
 			FUZZ_ASSERT((size_t)(w.p - enc) == used);
