@@ -549,6 +549,9 @@ static bool accept_with_reserve(struct run *run, uint64_t now_ns)
 	return false;
 }
 
+/* connections accepted a wake-up at most (on_accept) */
+#define RUN_ACCEPT_BATCH 64u
+
 static void on_accept(struct net_loop *loop, void *ctx, short revents, uint64_t now_ns)
 {
 	struct run *run = ctx;
@@ -560,7 +563,12 @@ static void on_accept(struct net_loop *loop, void *ctx, short revents, uint64_t 
 		net_watch_set_deadline(run->loop, run->listen_watch, UINT64_MAX);
 		return;
 	}
-	for (;;) {
+	/* At most RUN_ACCEPT_BATCH a wake-up (nginx's and HAProxy's maxaccept):
+	 * a flood that reopens every connection the listener closes keeps the
+	 * queue full, and draining it to EAGAIN never returned to the loop,
+	 * so the connections already accepted were not read for seconds (ci/load,
+	 * noise reopen). The loop is level-triggered: the rest wait a turn. */
+	for (unsigned batch = 0; batch < RUN_ACCEPT_BATCH; batch++) {
 		struct sockaddr_storage ss;
 		int fd, r = net_sock_accept(&fd, &ss, run->listen_fd);
 		int err = errno;
