@@ -58,7 +58,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		case MODE_SWEEP:
 		case MODE_BTC_CONNECT:
 		case MODE_NOISE_CONNECT:
+		case MODE_CRAWL:
 			FUZZ_ASSERT(o.ntargets >= 1 && o.targets);
+			/* a crawl dials at least one peer, and its filter has as
+			 * many allows as it counts */
+			FUZZ_ASSERT(o.mode != MODE_CRAWL || (o.max_peers >= 1 && o.nallow <= o.ncidrs));
 			FUZZ_ASSERT(o.mode != MODE_NOISE_CONNECT || o.ntargets == 1);
 			FUZZ_ASSERT(o.nconnect == 0 && o.count == 0);
 			for (size_t i = 0; i < o.ntargets; i++) {
