@@ -5,7 +5,8 @@
  * set and consistent (targets for connect and the sweep, one listen
  * address for listen, --connect only with listen), numbers in their ranges,
  * the network and magic agree unless --magic was given, and every target
- * parses as an endpoint; --proxy only where it dials out, its host numeric,
+ * parses as an endpoint; --proxy only where it dials out (connect, the
+ * sweep, the crawl), its host numeric,
  * its credentials within RFC 1929's lengths. getopt keeps state between calls: optind = 0 resets
  * it fully (glibc). Usage errors go to a muted stderr.
  *
@@ -62,7 +63,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			FUZZ_ASSERT(o.ntargets >= 1 && o.targets);
 			/* a crawl dials at least one peer, and its filter has as
 			 * many allows as it counts */
-			FUZZ_ASSERT(o.mode != MODE_CRAWL || (o.max_peers >= 1 && o.nallow <= o.ncidrs));
+			FUZZ_ASSERT(o.mode != MODE_CRAWL ||
+				    (o.max_peers >= 1 && o.nallow <= o.ncidrs));
 			FUZZ_ASSERT(o.mode != MODE_NOISE_CONNECT || o.ntargets == 1);
 			FUZZ_ASSERT(o.nconnect == 0 && o.count == 0);
 			for (size_t i = 0; i < o.ntargets; i++) {
@@ -91,7 +93,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    o.mode != MODE_VERSION && o.mode != MODE_LIST_BUGS) {
 			uint8_t ip[16];
 			FUZZ_ASSERT(o.mode == MODE_SWEEP || o.mode == MODE_BTC_CONNECT ||
-				    o.mode == MODE_NOISE_CONNECT);
+				    o.mode == MODE_NOISE_CONNECT || o.mode == MODE_CRAWL);
 			FUZZ_ASSERT(o.has_proxy && o.proxy_port >= 1 && !o.dns_server);
 			FUZZ_ASSERT(inet_pton(AF_INET, o.proxy_host, ip) == 1 ||
 				    inet_pton(AF_INET6, o.proxy_host, ip) == 1);
