@@ -528,6 +528,7 @@ int noise_peer_init(struct noise_peer *p, enum noise_peer_role role,
 		    const struct noise_peer_config *cfg, uint64_t now_ns)
 {
 	struct noise_hs_config hc = { 0 };
+	struct noise_protocol proto; /* read by noise_hs_init only */
 	uint8_t e[NOISE_DHLEN];
 	int r = PS_ERR_INVALID_ARG;
 
@@ -541,19 +542,19 @@ int noise_peer_init(struct noise_peer *p, enum noise_peer_role role,
 	    (cfg->payload1_len && !cfg->payload1) || (cfg->payload2_len && !cfg->payload2) ||
 	    (cfg->transport_len && !cfg->transport))
 		goto fail;
-	if ((r = protocol_of(&p->proto, cfg->protocol)) != PS_OK)
+	if ((r = protocol_of(&proto, cfg->protocol)) != PS_OK)
 		goto fail;
 
 	p->role = role;
 	p->cfg = *cfg;
 	cry_memzero(p->cfg.psk, sizeof(p->cfg.psk));
-	p->cfg.protocol = p->proto.name;
+	p->cfg.protocol = NULL; /* resolved: the handshake state has it */
 	p->n_messages = cfg->messages ? cfg->messages : 1;
 	p->deadline_ns = UINT64_MAX;
 	if (cfg->timeout_ns && now_ns < UINT64_MAX - cfg->timeout_ns)
 		p->deadline_ns = now_ns + cfg->timeout_ns;
 
-	hc.protocol = &p->proto;
+	hc.protocol = &proto;
 	hc.initiator = role == NOISE_PEER_INITIATOR;
 	hc.prologue = cfg->prologue;
 	hc.prologue_len = cfg->prologue_len;

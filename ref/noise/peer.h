@@ -242,7 +242,10 @@ struct noise_peer_queue {
 PS_MUST_CHECK int noise_peer_queue_reserve(struct noise_peer_queue *q, size_t need);
 
 struct noise_peer {
-	struct noise_peer_config cfg; /* cfg.psk wiped: the key lives in hs */
+	/* cfg.psk wiped: the key lives in hs; cfg.protocol NULL: the
+	 * protocol, resolved at init, lives in hs too (its pattern, hash and
+	 * cipher) */
+	struct noise_peer_config cfg;
 	enum noise_peer_role role;
 	enum noise_peer_state state;
 	enum ps_outcome outcome;
@@ -252,7 +255,6 @@ struct noise_peer {
 	uint32_t failed_index;
 	uint64_t deadline_ns; /* UINT64_MAX: none */
 
-	struct noise_protocol proto;
 	struct noise_hs hs;
 	struct noise_cs send, recv; /* after Split */
 	uint8_t hash[NOISE_MAXHASHLEN];

@@ -720,6 +720,7 @@ static void test_init_errors(void **state)
 {
 	static struct noise_peer p;
 	struct noise_peer_config c;
+	struct noise_protocol proto;
 	uint64_t seed = 1;
 	(void)state;
 
@@ -740,7 +741,16 @@ static void test_init_errors(void **state)
 	c.payload1 = P1;
 	assert_int_equal(noise_peer_init(&p, (enum noise_peer_role)7, &c, NOW), PS_ERR_INVALID_ARG);
 	assert_int_equal(noise_peer_init(&p, NOISE_PEER_RESPONDER, &c, NOW), PS_OK);
-	assert_string_equal(p.proto.name, NOISE_PEER_DEFAULT_PROTOCOL);
+	/* NULL is the default protocol: the chaining key starts as that
+	 * name's h0 (InitializeSymmetric; the prologue mixes into h only),
+	 * with its hash, cipher and pattern */
+	assert_int_equal(noise_protocol_parse(&proto, NOISE_PEER_DEFAULT_PROTOCOL,
+					      strlen(NOISE_PEER_DEFAULT_PROTOCOL)),
+			 PS_OK);
+	assert_int_equal(p.hs.ss.hash, proto.hash);
+	assert_int_equal(p.hs.ss.cs.cipher, proto.cipher);
+	assert_memory_equal(p.hs.ss.ck, proto.h0, p.hs.ss.hashlen);
+	assert_memory_equal(&p.hs.pattern, &proto.pattern, sizeof(proto.pattern));
 	assert_string_equal(ps_outcome_name(noise_peer_outcome(&p)), "PENDING");
 	/* the config's PSK copy inside the peer is wiped */
 	for (size_t k = 0; k < sizeof(p.cfg.psk); k++)
