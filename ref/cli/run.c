@@ -178,7 +178,7 @@ static struct net_session_params session_params(struct run *run, struct run_conn
 		.linger_ns = run->o->linger_ms * 1000000u,
 		.ops = &session_ops,
 		.ctx = run,
-		.shape = run->o->bugs.shape,
+		.shape = &run->o->bugs.shape,
 		.source = run->has_source ? &run->source : NULL,
 	};
 	return p;

@@ -9,7 +9,9 @@
 #include <unistd.h>
 
 #define READ_CHUNK 16384
-#define DRAIN_NS   (1000u * 1000000u) /* at most 1 s to flush the last bytes */
+
+static const struct net_shape unshaped; /* all zero: as fast as the socket takes it */
+#define DRAIN_NS (1000u * 1000000u)	/* at most 1 s to flush the last bytes */
 
 /* How long a session that is over may hold its socket to flush what it
  * queued: DRAIN_NS, but never past limit (the handshake's deadline, or the
@@ -98,7 +100,7 @@ static void finish(struct net_session *s, uint64_t now_ns)
  * partial), PS_ERR_CLOSED after a deliberate close mid-message, or an error. */
 static int flush(struct net_session *s, uint64_t now_ns)
 {
-	const struct net_shape *sh = &s->shape;
+	const struct net_shape *sh = s->shape;
 	const uint8_t *p;
 	size_t n;
 
@@ -245,7 +247,7 @@ static void core_start(struct net_session *s, uint64_t now_ns)
 		return;
 	}
 	drain(s);
-	s->next_write_ns = now_ns + s->shape.stall_ns;
+	s->next_write_ns = now_ns + s->shape->stall_ns;
 	if ((r = flush(s, now_ns)) != PS_OK)
 		core_close(s, r, now_ns);
 	(void)advance(s, now_ns);
@@ -455,7 +457,7 @@ static void setup(struct net_session *s, struct net_loop *loop, const struct soc
 	net_addr_format(s->addr_name, addr);
 	s->core_ops = p->core_ops;
 	s->core = p->core;
-	s->shape = p->shape;
+	s->shape = p->shape ? p->shape : &unshaped;
 	s->linger_ns = p->linger_ns;
 	s->ops = p->ops;
 	s->ctx = p->ctx;

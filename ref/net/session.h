@@ -172,7 +172,8 @@ struct net_proxy {
 
 /* Every connection of a listener is one of these (in cli/run.h's struct
  * run_conn), so what only some sessions use lives behind a pointer: the
- * proxy's state above, the peer's and our end's names through a proxy. */
+ * proxy's state above, the peer's and our end's names through a proxy,
+ * and the write shape (the --bug seam) is the caller's, shared. */
 struct net_session {
 	struct net_loop *loop;
 	int fd;
@@ -204,11 +205,11 @@ struct net_session {
 	void *core;
 	const struct net_session_ops *ops;
 	void *ctx;
-	struct net_shape shape;
-	uint64_t bytes_sent;	 /* what went out on the socket */
-	uint64_t next_write_ns;	 /* shaped writes wait until then */
-	void *user;		 /* the caller's; kept across setup */
-	struct net_proxy *proxy; /* through a proxy, else NULL */
+	const struct net_shape *shape; /* the caller's (never NULL: unshaped when none given) */
+	uint64_t bytes_sent;	       /* what went out on the socket */
+	uint64_t next_write_ns;	       /* shaped writes wait until then */
+	void *user;		       /* the caller's; kept across setup */
+	struct net_proxy *proxy;       /* through a proxy, else NULL */
 };
 
 /* What a session needs besides its socket. */
@@ -219,7 +220,9 @@ struct net_session_params {
 	uint64_t linger_ns;  /* keep a successful connection open this long */
 	const struct net_session_ops *ops;
 	void *ctx;
-	struct net_shape shape;
+	/* how we write, shared by every session of a run: not copied, it
+	 * must outlive the session; NULL: as fast as the socket takes it */
+	const struct net_shape *shape;
 	const struct sockaddr_storage *source; /* outbound: bind to this first, or NULL */
 };
 

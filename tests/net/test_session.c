@@ -329,7 +329,7 @@ static struct net_session_params params(struct world *w, struct conn *c, int sid
 		       : w->no_on_connected ? &session_ops_no_connected
 					    : &session_ops,
 		.ctx = c,
-		.shape = w->shape[side],
+		.shape = &w->shape[side],
 		.source = side == 0 ? w->source : NULL,
 	};
 	return p;
