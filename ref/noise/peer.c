@@ -379,7 +379,7 @@ static bool echo_is_expected(const struct noise_peer *p, uint32_t k)
 
 PS_MUST_CHECK static int on_message(struct noise_peer *p, uint8_t *msg, size_t len)
 {
-	const struct noise_peer_config *c = &p->cfg;
+	const struct noise_peer_kept *c = &p->cfg;
 	bool taken;
 	int r;
 
@@ -546,9 +546,12 @@ int noise_peer_init(struct noise_peer *p, enum noise_peer_role role,
 		goto fail;
 
 	p->role = role;
-	p->cfg = *cfg;
-	cry_memzero(p->cfg.psk, sizeof(p->cfg.psk));
-	p->cfg.protocol = NULL; /* resolved: the handshake state has it */
+	p->cfg.payload2 = cfg->payload2;
+	p->cfg.payload2_len = cfg->payload2_len;
+	p->cfg.transport = cfg->transport;
+	p->cfg.transport_len = cfg->transport_len;
+	p->cfg.bugs = cfg->bugs;
+	p->cfg.continue_on_decrypt_failure = cfg->continue_on_decrypt_failure;
 	p->n_messages = cfg->messages ? cfg->messages : 1;
 	p->deadline_ns = UINT64_MAX;
 	if (cfg->timeout_ns && now_ns < UINT64_MAX - cfg->timeout_ns)

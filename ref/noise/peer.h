@@ -241,11 +241,21 @@ struct noise_peer_queue {
  * error q is as on entry. (For noise/misbehave.c.) */
 PS_MUST_CHECK int noise_peer_queue_reserve(struct noise_peer_queue *q, size_t need);
 
+/* What a peer keeps of its noise_peer_config past init; the buffers stay
+ * the caller's. The PSK and the protocol went into the handshake state (so
+ * no copy of the key lies outside it); the prologue, payload1, messages,
+ * timeout, rng and mem were read at init only. */
+struct noise_peer_kept {
+	const uint8_t *payload2; /* responder: P2, sent once msg1 has come */
+	size_t payload2_len;
+	const uint8_t *transport; /* initiator: T, each T_k made from it */
+	size_t transport_len;
+	uint64_t bugs; /* NOISE_BUG_* */
+	bool continue_on_decrypt_failure;
+};
+
 struct noise_peer {
-	/* cfg.psk wiped: the key lives in hs; cfg.protocol NULL: the
-	 * protocol, resolved at init, lives in hs too (its pattern, hash and
-	 * cipher) */
-	struct noise_peer_config cfg;
+	struct noise_peer_kept cfg;
 	enum noise_peer_role role;
 	enum noise_peer_state state;
 	enum ps_outcome outcome;
