@@ -176,7 +176,7 @@ int fuzz_noise_read(struct fdp *f, struct noise_hs *reader, const uint8_t *msg, 
 	}
 	FUZZ_ASSERT(len >= fixed && got == len - fixed && got <= cap);
 	FUZZ_ASSERT(noise_hs_action(reader) != NOISE_HS_READ_MESSAGE ||
-		    snap.proto->pattern.n_msgs > snap.next_msg + 1u);
+		    snap.pattern.n_msgs > snap.next_msg + 1u);
 	if (want)
 		FUZZ_ASSERT(got == want_len && (got == 0 || memcmp(out, want, got) == 0));
 	return r;

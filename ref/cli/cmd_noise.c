@@ -381,7 +381,7 @@ static void noise_event_json(struct run *run, struct run_conn *c, const struct n
 		json_hex(j, "handshake_hash", h, hl);
 }
 
-static const struct run_proto noise_proto = {
+const struct run_proto cmd_noise_proto = {
 	.name = "noise",
 	.conn_size = sizeof(struct noise_conn),
 	.core_ops = &net_noise_core_ops,
@@ -461,7 +461,7 @@ int cmd_noise(struct cli_opts *o)
 			goto out;
 		}
 	}
-	status = run_exec(&run, o, &noise_proto, &ctx);
+	status = run_exec(&run, o, &cmd_noise_proto, &ctx);
 out:
 	cry_memzero(cfg->psk, sizeof(cfg->psk));
 	for (size_t i = 0; i < 4; i++)

@@ -326,7 +326,9 @@ void crawl_peer(struct crawl *cr, struct run *run, const struct run_conn *c,
 	const char *transport = s->started ? btc_hs_transport(hs) : NULL;
 	const struct btc_addr *a = NULL;
 	size_t n = 0, nnew = 0, bynet[8] = { 0 };
-	uint64_t depth = (uint64_t)c->target.depth + 1;
+	/* a copy: consider() queues, and the queue may move */
+	unsigned hops = run_conn_target(c)->depth;
+	uint64_t depth = (uint64_t)hops + 1;
 	uint64_t connect_ms =
 		s->connected_ns > s->start_ns ? (s->connected_ns - s->start_ns) / 1000000u : 0;
 	uint64_t duration_ms = (s->end_ns - s->start_ns) / 1000000u;
@@ -352,7 +354,7 @@ void crawl_peer(struct crawl *cr, struct run *run, const struct run_conn *c,
 			cr->known_full++;
 		} else {
 			nnew++;
-			consider(cr, run, &a[i], depth, s->name);
+			consider(cr, run, &a[i], depth, net_session_name(s));
 		}
 	}
 	cr->transport[!transport ? TR_NONE : strcmp(transport, "v2") == 0 ? TR_V2 : TR_V1]++;
@@ -367,8 +369,8 @@ void crawl_peer(struct crawl *cr, struct run *run, const struct run_conn *c,
 
 	progress_clear(cr);
 	report_begin(&cr->rep, &j, "crawl_peer");
-	jstr(&j, "peer", s->name);
-	juint(&j, "depth", c->target.depth);
+	jstr(&j, "peer", net_session_name(s));
+	juint(&j, "depth", hops);
 	jstr(&j, "outcome", ps_outcome_name(s->outcome));
 	if (s->outcome != PS_SUCCESS)
 		jstr(&j, "reason", ps_errname(s->err));
@@ -395,7 +397,7 @@ void crawl_peer(struct crawl *cr, struct run *run, const struct run_conn *c,
 	fflush(cr->rep.out);
 
 	if (cr->csv) {
-		fprintf(cr->csv, "%s,%u,%s,%s,", s->name, c->target.depth,
+		fprintf(cr->csv, "%s,%u,%s,%s,", net_session_name(s), hops,
 			ps_outcome_name(s->outcome),
 			s->outcome == PS_SUCCESS ? "" : ps_errname(s->err));
 		if (p) {

@@ -86,10 +86,10 @@ void events_retry(struct run *run, const struct run_conn *c, const char *why)
 	struct jobj j;
 
 	if (!run->rep.json) {
-		report_text(&run->rep, "%-8s %s %s", "RETRY", c->s.name, why);
+		report_text(&run->rep, "%-8s %s %s", "RETRY", net_session_name(&c->s), why);
 		return;
 	}
-	begin_peer(run, &j, "retry", c->s.name);
+	begin_peer(run, &j, "retry", net_session_name(&c->s));
 	jstr(&j, "reason", why);
 	report_end(&j);
 }
@@ -117,11 +117,11 @@ void events_evicted(struct run *run, const struct run_conn *c, enum net_admit_re
 	struct jobj j;
 
 	if (!run->rep.json) {
-		report_text(&run->rep, "%-8s %s %s (idle %llu ms)", "EVICTED", s->name,
+		report_text(&run->rep, "%-8s %s %s (idle %llu ms)", "EVICTED", net_session_name(s),
 			    net_admit_reason_name(reason), (unsigned long long)idle_ms);
 		return;
 	}
-	begin_peer(run, &j, "evicted", s->name);
+	begin_peer(run, &j, "evicted", net_session_name(s));
 	jstr(&j, "reason", net_admit_reason_name(reason));
 	jstr(&j, "state", s->reported ? "over" : "pending");
 	juint(&j, "idle_ms", idle_ms);
@@ -134,13 +134,13 @@ void events_proxy_connected(struct run *run, const struct run_conn *c)
 
 	if (!run->rep.json) {
 		if (run->rep.verbose)
-			report_text(&run->rep, "  %s proxy %s connected from %s", c->s.name,
-				    c->s.proxy_name, c->s.proxy_local);
+			report_text(&run->rep, "  %s proxy %s connected from %s",
+				    net_session_name(&c->s), c->s.proxy->name, c->s.proxy->local);
 		return;
 	}
-	begin_peer(run, &j, "proxy_connected", c->s.name);
-	jstr(&j, "proxy", c->s.proxy_name);
-	jstr(&j, "local", c->s.proxy_local);
+	begin_peer(run, &j, "proxy_connected", net_session_name(&c->s));
+	jstr(&j, "proxy", c->s.proxy->name);
+	jstr(&j, "local", c->s.proxy->local);
 	report_end(&j);
 }
 
@@ -212,13 +212,14 @@ void events_proxy(struct run *run, const struct run_conn *c, const struct socks5
 	if (!run->rep.json) {
 		if (run->rep.verbose) {
 			proxy_fields(ev, NULL, text, sizeof(text));
-			report_text(&run->rep, "  %s proxy %s %s (%zu bytes)%s", c->s.name,
-				    sent ? "->" : "<-", socks5_msg_name(ev->msg), ev->bytes, text);
+			report_text(&run->rep, "  %s proxy %s %s (%zu bytes)%s",
+				    net_session_name(&c->s), sent ? "->" : "<-",
+				    socks5_msg_name(ev->msg), ev->bytes, text);
 		}
 		return;
 	}
-	begin_peer(run, &j, sent ? "proxy_sent" : "proxy_recv", c->s.name);
-	jstr(&j, "proxy", c->s.proxy_name);
+	begin_peer(run, &j, sent ? "proxy_sent" : "proxy_recv", net_session_name(&c->s));
+	jstr(&j, "proxy", c->s.proxy->name);
 	jstr(&j, "message", socks5_msg_name(ev->msg));
 	juint(&j, "bytes", ev->bytes);
 	proxy_fields(ev, &j, text, sizeof(text));
@@ -231,15 +232,16 @@ void events_connected(struct run *run, const struct run_conn *c)
 
 	if (!run->rep.json) {
 		if (run->rep.verbose)
-			report_text(&run->rep, "  %s connected from %s%s%s", c->s.name, c->s.local,
-				    c->s.proxied ? " through proxy " : "",
-				    c->s.proxied ? c->s.proxy_name : "");
+			report_text(&run->rep, "  %s connected from %s%s%s",
+				    net_session_name(&c->s), net_session_local(&c->s),
+				    c->s.proxy ? " through proxy " : "",
+				    c->s.proxy ? c->s.proxy->name : "");
 		return;
 	}
-	begin_peer(run, &j, "connected", c->s.name);
-	jstr(&j, "local", c->s.local);
-	if (c->s.proxied)
-		jstr(&j, "proxy", c->s.proxy_name);
+	begin_peer(run, &j, "connected", net_session_name(&c->s));
+	jstr(&j, "local", net_session_local(&c->s));
+	if (c->s.proxy)
+		jstr(&j, "proxy", c->s.proxy->name);
 	if (run->proto->connected_json)
 		run->proto->connected_json(run, c, &j);
 	report_end(&j);
@@ -270,7 +272,7 @@ static const char *kind_event(enum net_ev_kind k)
 
 static void peer_text(struct run *run, const struct run_conn *c, const struct net_event *ev)
 {
-	const char *name = c->s.name;
+	const char *name = net_session_name(&c->s);
 	char nonce[32] = "", count[32] = "";
 
 	if (ev->has_count)
@@ -315,7 +317,7 @@ void events_peer(struct run *run, struct run_conn *c, const struct net_event *ev
 		if (run->rep.verbose)
 			peer_text(run, c, ev);
 	} else {
-		begin_peer(run, &j, event, c->s.name);
+		begin_peer(run, &j, event, net_session_name(&c->s));
 		if (ev->kind == NET_EV_SENT || ev->kind == NET_EV_RECV ||
 		    ev->kind == NET_EV_DROPPED) {
 			jstr(&j, run->proto->msg_key, ev->msg);
@@ -346,11 +348,11 @@ void events_addr(struct run *run, const struct run_conn *c, const char *network,
 	if (!run->rep.json) {
 		if (run->rep.verbose)
 			report_text(&run->rep, "  %s addr %s %s port %u services 0x%llx time %lu",
-				    c->s.name, network, address, port, (unsigned long long)services,
-				    (unsigned long)time);
+				    net_session_name(&c->s), network, address, port,
+				    (unsigned long long)services, (unsigned long)time);
 		return;
 	}
-	begin_peer(run, &j, "addr", c->s.name);
+	begin_peer(run, &j, "addr", net_session_name(&c->s));
 	jstr(&j, "network", network);
 	jstr(&j, "address", address);
 	juint(&j, "port", port);
@@ -363,18 +365,18 @@ void events_addr(struct run *run, const struct run_conn *c, const char *network,
 static void failure_reason(const struct run *run, const struct run_conn *c, char *buf, size_t cap)
 {
 	const struct net_session *s = &c->s;
+	const struct net_proxy *px = s->proxy; /* a PS_ERR_PROXY_* comes with one */
 	const char *note = s->note;
 
 	switch (s->err) {
 	case PS_ERR_PROXY_UNAVAILABLE:
 		/* the proxy itself: never the peer's refusal */
-		snprintf(buf, cap, "%s %s (%s)", ps_strerror(s->err), s->proxy_name,
-			 ps_strerror(s->proxy_cause));
+		snprintf(buf, cap, "%s %s (%s)", ps_strerror(s->err), px->name,
+			 ps_strerror(px->cause));
 		break;
 	case PS_ERR_PROXY_TIMEOUT:
-		if (!s->proxy_connected_ns)
-			snprintf(buf, cap, "proxy: timed out connecting to the proxy %s",
-				 s->proxy_name);
+		if (!px->connected_ns)
+			snprintf(buf, cap, "proxy: timed out connecting to the proxy %s", px->name);
 		else
 			snprintf(buf, cap, "proxy: timed out waiting for the %s",
 				 s->waiting ? s->waiting : "reply");
@@ -384,7 +386,7 @@ static void failure_reason(const struct run *run, const struct run_conn *c, char
 			 s->waiting ? s->waiting : "reply");
 		break;
 	case PS_ERR_PROXY_UNASSIGNED:
-		snprintf(buf, cap, "%s 0x%02x", ps_strerror(s->err), (unsigned)s->proxy_rep);
+		snprintf(buf, cap, "%s 0x%02x", ps_strerror(s->err), (unsigned)px->rep);
 		break;
 	case PS_ERR_PROXY_BAD_REPLY:
 		snprintf(buf, cap, "%s%s%s", ps_strerror(s->err), note ? ": " : "",
@@ -468,10 +470,10 @@ void events_result(struct run *run, struct run_conn *c)
 		failure_reason(run, c, why, sizeof(why));
 
 	if (run->rep.json) {
-		begin_peer(run, &j, "result", s->name);
+		begin_peer(run, &j, "result", net_session_name(s));
 		jstr(&j, "direction", s->outbound ? "outbound" : "inbound");
-		if (s->proxied)
-			jstr(&j, "proxy", s->proxy_name);
+		if (s->proxy)
+			jstr(&j, "proxy", s->proxy->name);
 		jstr(&j, "result", outcome);
 		if (s->outcome != PS_SUCCESS) {
 			jstr(&j, "reason", ps_errname(s->err));
@@ -487,7 +489,7 @@ void events_result(struct run *run, struct run_conn *c)
 		report_end(&j);
 	} else {
 		FILE *f = report_line(&run->rep);
-		fprintf(f, "%-8s %s ", outcome, s->name);
+		fprintf(f, "%-8s %s ", outcome, net_session_name(s));
 		if (s->started)
 			run->proto->result_text(run, c, f);
 		if (why[0])
@@ -507,7 +509,7 @@ void events_closed(struct run *run, const struct run_conn *c)
 	 * that disconnects after the handshake shows here */
 	if (!run->rep.json || !s->started)
 		return;
-	begin_peer(run, &j, "closed", s->name);
+	begin_peer(run, &j, "closed", net_session_name(s));
 	jstr(&j, "by", s->peer_closed ? "peer" : "us");
 	juint(&j, "after_result_ms", (s->closed_ns - s->end_ns) / 1000000u);
 	/* what reached the socket: less than the sent events' bytes when the

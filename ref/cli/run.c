@@ -75,7 +75,7 @@ static void on_result(void *ctx, struct net_session *s)
 	if (s->outbound && !run->stopping && run->proto->retry &&
 	    (why = run->proto->retry(run, c)) != NULL) {
 		/* one more attempt, reported as such; this one has no result */
-		struct run_target t = c->target;
+		struct run_target t = *run_conn_target(c);
 
 		events_retry(run, c, why);
 		t.attempt = c->attempt + 1;
@@ -178,7 +178,7 @@ static struct net_session_params session_params(struct run *run, struct run_conn
 		.linger_ns = run->o->linger_ms * 1000000u,
 		.ops = &session_ops,
 		.ctx = run,
-		.shape = run->o->bugs.shape,
+		.shape = &run->o->bugs.shape,
 		.source = run->has_source ? &run->source : NULL,
 	};
 	return p;
@@ -283,7 +283,8 @@ static void start_queued(struct run *run)
 			run->start_budget = START_BATCH;
 		}
 		run->start_budget--;
-		struct run_target *t = &run->queue[run->qhead++];
+		size_t ti = run->qhead++;
+		const struct run_target *t = &run->queue[ti];
 		struct run_conn *c = conn_new(run, t->attempt);
 		struct net_session_params p;
 		char name[NET_PEERSTRLEN];
@@ -293,7 +294,7 @@ static void start_queued(struct run *run)
 			run->runtime_failure = true;
 			return;
 		}
-		c->target = *t;
+		c->target = ti;
 		target_name(name, t);
 		events_started(run, name, true, t->attempt);
 		run->outbound++;
@@ -321,6 +322,13 @@ static int enqueue_addr(struct run *run, const struct sockaddr_storage *ss)
 int run_enqueue(struct run *run, const struct run_target *t)
 {
 	return enqueue(run, t);
+}
+
+/* The queue keeps every target it was given (qhead only moves on), so an
+ * index stays good for the run. */
+const struct run_target *run_conn_target(const struct run_conn *c)
+{
+	return &c->run->queue[c->target];
 }
 
 static int enqueue(struct run *run, const struct run_target *t)

@@ -40,8 +40,11 @@ struct run_conn {
 	struct run_conn *prev, *next;
 	struct run *run;
 	void *core;
-	unsigned attempt;	  /* 0, then 1 for a retry the protocol asked for */
-	struct run_target target; /* outbound: what it dialled (a retry dials it again) */
+	unsigned attempt; /* 0, then 1 for a retry the protocol asked for */
+	/* outbound: what it dialled (a retry dials it again), as its index in
+	 * run->queue, not a copy: a listener's connections carry no target
+	 * (run_conn_target) */
+	size_t target;
 };
 
 struct run_proto {
@@ -135,5 +138,9 @@ struct run {
 PS_MUST_CHECK int run_enqueue(struct run *run, const struct run_target *t);
 
 int run_exec(struct run *run, struct cli_opts *o, const struct run_proto *proto, void *proto_ctx);
+
+/* The target outbound connection c dialled. Good until the next
+ * run_enqueue, which may move the queue: copy what is needed past it. */
+const struct run_target *run_conn_target(const struct run_conn *c);
 
 #endif

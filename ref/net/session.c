@@ -9,7 +9,9 @@
 #include <unistd.h>
 
 #define READ_CHUNK 16384
-#define DRAIN_NS   (1000u * 1000000u) /* at most 1 s to flush the last bytes */
+
+static const struct net_shape unshaped; /* all zero: as fast as the socket takes it */
+#define DRAIN_NS (1000u * 1000000u)	/* at most 1 s to flush the last bytes */
 
 /* How long a session that is over may hold its socket to flush what it
  * queued: DRAIN_NS, but never past limit (the handshake's deadline, or the
@@ -52,20 +54,22 @@ static void report(struct net_session *s, enum ps_outcome o, int err, uint64_t n
 }
 
 /* The SOCKS5 client is done with: wipe it (the credentials) and free it. */
-static void proxy_free(struct net_session *s)
+static void socks_free(struct net_proxy *px)
 {
-	if (!s->socks)
+	if (!px || !px->socks)
 		return;
-	s->proxy_rep = socks5_reply_code(s->socks);
-	socks5_wipe(s->socks);
-	free(s->socks);
-	s->socks = NULL;
+	px->rep = socks5_reply_code(px->socks);
+	socks5_wipe(px->socks);
+	free(px->socks);
+	px->socks = NULL;
 }
 
 /* Close and hand the session back; the caller may free s in on_done, so
  * nothing here or in any caller reads s after this returns. */
 static void finish(struct net_session *s, uint64_t now_ns)
 {
+	struct net_proxy *px = s->proxy;
+
 	if (s->state == NET_SESS_DONE)
 		return;
 	if (!s->reported) {
@@ -81,7 +85,7 @@ static void finish(struct net_session *s, uint64_t now_ns)
 	s->closed_ns = now_ns;
 	if (s->started)
 		s->core_ops->release(s->core);
-	proxy_free(s);
+	socks_free(px);
 	if (s->watch_id >= 0)
 		net_watch_del(s->loop, s->watch_id);
 	s->watch_id = -1;
@@ -89,13 +93,14 @@ static void finish(struct net_session *s, uint64_t now_ns)
 		close(s->fd);
 	s->fd = -1;
 	s->ops->on_done(s->ctx, s);
+	free(px); /* on_done may read it; s may be gone now */
 }
 
 /* Write what the core has queued, as the shape allows. PS_OK (possibly
  * partial), PS_ERR_CLOSED after a deliberate close mid-message, or an error. */
 static int flush(struct net_session *s, uint64_t now_ns)
 {
-	const struct net_shape *sh = &s->shape;
+	const struct net_shape *sh = s->shape;
 	const uint8_t *p;
 	size_t n;
 
@@ -223,13 +228,13 @@ static void core_start(struct net_session *s, uint64_t now_ns)
 	int r;
 
 	s->connected_ns = now_ns;
-	if (s->proxied) {
+	if (s->proxy) {
 		/* the peer sees the proxy's end: RFC 1928 section 6, "BND.ADDR
 		 * contains the associated IP address" */
-		socks5_addr_format(s->local, socks5_bound(s->socks));
-		proxy_free(s); /* the credentials are spent */
+		socks5_addr_format(s->proxy->bound, socks5_bound(s->proxy->socks));
+		socks_free(s->proxy); /* the credentials are spent */
 	} else {
-		net_sock_local(s->local, s->fd);
+		net_sock_local(s->local_name, s->fd);
 	}
 	s->state = NET_SESS_OPEN;
 	if (s->ops->on_connected)
@@ -242,7 +247,7 @@ static void core_start(struct net_session *s, uint64_t now_ns)
 		return;
 	}
 	drain(s);
-	s->next_write_ns = now_ns + s->shape.stall_ns;
+	s->next_write_ns = now_ns + s->shape->stall_ns;
 	if ((r = flush(s, now_ns)) != PS_OK)
 		core_close(s, r, now_ns);
 	(void)advance(s, now_ns);
@@ -278,11 +283,11 @@ static void proxy_drain(struct net_session *s)
 {
 	struct socks5_event ev;
 
-	while (socks5_next_event(s->socks, &ev))
+	while (socks5_next_event(s->proxy->socks, &ev))
 		if (s->ops->on_proxy_event)
 			s->ops->on_proxy_event(s->ctx, s, &ev);
-	if (socks5_outcome(s->socks) == PS_PENDING)
-		s->waiting = socks5_waiting_for(s->socks);
+	if (socks5_outcome(s->proxy->socks) == PS_PENDING)
+		s->waiting = socks5_waiting_for(s->proxy->socks);
 }
 
 /* Write what the SOCKS5 client queued (never shaped: the --bug shapes are
@@ -292,7 +297,7 @@ static int proxy_flush(struct net_session *s)
 	const uint8_t *p;
 	size_t n;
 
-	while ((n = socks5_output(s->socks, &p)) > 0) {
+	while ((n = socks5_output(s->proxy->socks, &p)) > 0) {
 		ssize_t w = send(s->fd, p, n, MSG_NOSIGNAL);
 		if (w < 0) {
 			if (errno == EAGAIN || errno == EWOULDBLOCK)
@@ -301,7 +306,7 @@ static int proxy_flush(struct net_session *s)
 				continue;
 			return net_errno_to_ps(errno);
 		}
-		socks5_consume(s->socks, (size_t)w);
+		socks5_consume(s->proxy->socks, (size_t)w);
 	}
 	return PS_OK;
 }
@@ -313,19 +318,19 @@ static void proxy_readable(struct net_session *s)
 {
 	uint8_t buf[SOCKS5_REPLY_MAX];
 
-	for (int i = 0; i < 8 && !socks5_ended(s->socks); i++) {
-		size_t used, want = socks5_want(s->socks);
+	for (int i = 0; i < 8 && !socks5_ended(s->proxy->socks); i++) {
+		size_t used, want = socks5_want(s->proxy->socks);
 		ssize_t n = recv(s->fd, buf, want < sizeof(buf) ? want : sizeof(buf), 0);
 
 		if (n > 0) {
 			/* an error ends the phase; proxy_advance reports it */
-			if (socks5_input(s->socks, buf, (size_t)n, &used) != PS_OK)
+			if (socks5_input(s->proxy->socks, buf, (size_t)n, &used) != PS_OK)
 				return;
 			continue;
 		}
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
 			return;
-		socks5_close(s->socks, n == 0 ? PS_ERR_CLOSED : net_errno_to_ps(errno));
+		socks5_close(s->proxy->socks, n == 0 ? PS_ERR_CLOSED : net_errno_to_ps(errno));
 		return;
 	}
 }
@@ -335,14 +340,14 @@ static void proxy_readable(struct net_session *s)
 static void proxy_advance(struct net_session *s, uint64_t now_ns)
 {
 	const uint8_t *p;
-	enum ps_outcome o = socks5_outcome(s->socks);
-	bool pending_out = socks5_output(s->socks, &p) > 0;
+	enum ps_outcome o = socks5_outcome(s->proxy->socks);
+	bool pending_out = socks5_output(s->proxy->socks, &p) > 0;
 	short events = POLLIN;
 
 	if (o == PS_FAILED) {
-		s->note = socks5_note(s->socks); /* static words: outlive the client */
-		s->proxy_rep = socks5_reply_code(s->socks);
-		fail_early(s, socks5_error(s->socks), now_ns);
+		s->note = socks5_note(s->proxy->socks); /* static words: outlive the client */
+		s->proxy->rep = socks5_reply_code(s->proxy->socks);
+		fail_early(s, socks5_error(s->proxy->socks), now_ns);
 		return;
 	}
 	if (o == PS_SUCCESS && !pending_out) {
@@ -361,14 +366,14 @@ static void proxy_start(struct net_session *s, uint64_t now_ns)
 {
 	int r;
 
-	s->proxy_connected_ns = now_ns;
-	net_sock_local(s->proxy_local, s->fd);
+	s->proxy->connected_ns = now_ns;
+	net_sock_local(s->proxy->local, s->fd);
 	s->state = NET_SESS_PROXY;
 	if (s->ops->on_proxy_connected)
 		s->ops->on_proxy_connected(s->ctx, s);
 	proxy_drain(s); /* the greeting, queued at init */
 	if ((r = proxy_flush(s)) != PS_OK) {
-		socks5_close(s->socks, r);
+		socks5_close(s->proxy->socks, r);
 		proxy_drain(s);
 	}
 	proxy_advance(s, now_ns);
@@ -379,19 +384,19 @@ static void proxy_io(struct net_session *s, short revents, uint64_t now_ns)
 	int r;
 
 	if (revents == 0) {
-		socks5_close(s->socks, PS_ERR_TIMEOUT);
+		socks5_close(s->proxy->socks, PS_ERR_TIMEOUT);
 	} else {
-		if ((revents & (POLLIN | POLLHUP | POLLERR)) && !socks5_ended(s->socks))
+		if ((revents & (POLLIN | POLLHUP | POLLERR)) && !socks5_ended(s->proxy->socks))
 			proxy_readable(s);
-		if (socks5_outcome(s->socks) != PS_FAILED && (r = proxy_flush(s)) != PS_OK) {
-			if (socks5_outcome(s->socks) == PS_SUCCESS) {
+		if (socks5_outcome(s->proxy->socks) != PS_FAILED && (r = proxy_flush(s)) != PS_OK) {
+			if (socks5_outcome(s->proxy->socks) == PS_SUCCESS) {
 				/* the reply came before our request was out, then the
 				 * link broke: the proxy's failure all the same */
 				proxy_drain(s);
 				fail_early(s, PS_ERR_PROXY_CLOSED, now_ns);
 				return;
 			}
-			socks5_close(s->socks, r);
+			socks5_close(s->proxy->socks, r);
 		}
 	}
 	proxy_drain(s);
@@ -406,14 +411,14 @@ static void on_io(struct net_loop *loop, void *ctx, short revents, uint64_t now_
 	(void)loop;
 	if (s->state == NET_SESS_CONNECTING) {
 		if (revents == 0) {
-			fail_early(s, s->proxied ? PS_ERR_PROXY_TIMEOUT : PS_ERR_TIMEOUT, now_ns);
+			fail_early(s, s->proxy ? PS_ERR_PROXY_TIMEOUT : PS_ERR_TIMEOUT, now_ns);
 		} else if ((r = net_sock_error(s->fd)) != PS_OK) {
-			if (s->proxied) {
-				s->proxy_cause = r;
+			if (s->proxy) {
+				s->proxy->cause = r;
 				r = PS_ERR_PROXY_UNAVAILABLE;
 			}
 			fail_early(s, r, now_ns);
-		} else if (s->proxied) {
+		} else if (s->proxy) {
 			proxy_start(s, now_ns);
 		} else {
 			core_start(s, now_ns);
@@ -449,10 +454,10 @@ static void setup(struct net_session *s, struct net_loop *loop, const struct soc
 	s->fd = -1;
 	s->watch_id = -1;
 	s->addr = *addr;
-	net_addr_format(s->name, addr);
+	net_addr_format(s->addr_name, addr);
 	s->core_ops = p->core_ops;
 	s->core = p->core;
-	s->shape = p->shape;
+	s->shape = p->shape ? p->shape : &unshaped;
 	s->linger_ns = p->linger_ns;
 	s->ops = p->ops;
 	s->ctx = p->ctx;
@@ -472,8 +477,8 @@ static int dial(struct net_session *s, const struct sockaddr_storage *to,
 	int r = net_sock_connect(&s->fd, to, source);
 
 	if (r != PS_OK) {
-		if (s->proxied && r != PS_ERR_SYSTEM) {
-			s->proxy_cause = r;
+		if (s->proxy && r != PS_ERR_SYSTEM) {
+			s->proxy->cause = r;
 			r = PS_ERR_PROXY_UNAVAILABLE;
 		}
 		fail_early(s, r, net_now_ns());
@@ -502,6 +507,7 @@ int net_session_connect_proxy(struct net_session *s, struct net_loop *loop,
 {
 	const struct socks5_addr *d = &socks->dest;
 	struct sockaddr_storage addr;
+	struct net_proxy *px;
 	int r;
 
 	/* the peer's address when it is one; a name stays a name */
@@ -518,18 +524,21 @@ int net_session_connect_proxy(struct net_session *s, struct net_loop *loop,
 		a->sin6_port = htons(d->port);
 	}
 	setup(s, loop, &addr, p);
-	socks5_addr_format(s->name, d);
 	s->outbound = true;
-	s->proxied = true;
-	s->proxy_addr = *proxy;
-	s->proxy_rep = -1;
-	net_addr_format(s->proxy_name, proxy);
 	s->state = NET_SESS_CONNECTING;
-	if (!(s->socks = malloc(sizeof(*s->socks)))) {
+	if (!(px = calloc(1, sizeof(*px)))) {
 		fail_early(s, PS_ERR_NOMEM, net_now_ns());
 		return PS_ERR_NOMEM;
 	}
-	if ((r = socks5_init(s->socks, socks)) != PS_OK) {
+	s->proxy = px; /* freed by finish, whatever happens now */
+	socks5_addr_format(px->peer, d);
+	net_addr_format(px->name, proxy);
+	px->rep = -1;
+	if (!(px->socks = malloc(sizeof(*px->socks)))) {
+		fail_early(s, PS_ERR_NOMEM, net_now_ns());
+		return PS_ERR_NOMEM;
+	}
+	if ((r = socks5_init(px->socks, socks)) != PS_OK) {
 		fail_early(s, r, net_now_ns());
 		return PS_OK;
 	}
@@ -564,4 +573,14 @@ void net_session_abort(struct net_session *s, int reason)
 	s->core_ops->close(s->core, reason);
 	drain(s);
 	finish(s, now);
+}
+
+const char *net_session_name(const struct net_session *s)
+{
+	return s->proxy ? s->proxy->peer : s->addr_name;
+}
+
+const char *net_session_local(const struct net_session *s)
+{
+	return s->proxy ? s->proxy->bound : s->local_name;
 }

@@ -117,7 +117,7 @@ struct net_session_ops {
 	 * result follows through on_result) */
 	void (*on_event)(void *ctx, struct net_session *s, const struct net_event *ev);
 	/* through a proxy: the TCP connection to the proxy is up
-	 * (s->proxy_local). May be NULL. */
+	 * (s->proxy->local). May be NULL. */
 	void (*on_proxy_connected)(void *ctx, struct net_session *s);
 	/* through a proxy: one event of the SOCKS5 client, in order (SUCCESS
 	 * and FAILED too; a failure's result follows through on_result).
@@ -153,16 +153,43 @@ enum net_session_state {
 	NET_SESS_DONE
 };
 
+/* Through a proxy: what the session knows of it. net_session_connect_proxy
+ * allocates it and the session frees it once on_done has returned, so
+ * callbacks may read it until then; a session without a proxy has none
+ * (s->proxy NULL), and a listener's connections carry none of it. */
+struct net_proxy {
+	char name[NET_ADDRSTRLEN];  /* the proxy, "127.0.0.1:9050" */
+	char local[NET_ADDRSTRLEN]; /* our end of the connection to the proxy */
+	char peer[NET_PEERSTRLEN];  /* the peer as dialled: an address, or a name and port */
+	char bound[NET_PEERSTRLEN]; /* the CONNECT reply's BND: our end as the peer sees it */
+	uint64_t connected_ns;	    /* the TCP connection to the proxy is up; 0 before */
+	int cause;		    /* PS_ERR_PROXY_UNAVAILABLE: why (PS_ERR_REFUSED, ...) */
+	int rep;		    /* the CONNECT reply's REP once read, else -1 */
+	/* the SOCKS5 client, for the proxy phase only: wiped and freed once
+	 * the tunnel is up or the session ends */
+	struct socks5 *socks;
+};
+
+/* Every connection of a listener is one of these (in cli/run.h's struct
+ * run_conn), so what only some sessions use lives behind a pointer: the
+ * proxy's state above, the peer's and our end's names through a proxy,
+ * and the write shape (the --bug seam) is the caller's, shared. */
 struct net_session {
 	struct net_loop *loop;
 	int fd;
 	int watch_id;
-	bool outbound;
 	enum net_session_state state;
+	bool outbound;
+	bool reported;	  /* on_result was called */
+	bool peer_closed; /* the peer ended the connection (EOF or reset) */
+	bool started;	  /* the core's start was called */
+	bool cut;	  /* close_mid: we hung up mid-message; nothing more goes out */
+	/* the peer's address: all zero (AF_UNSPEC) through a proxy for a name */
 	struct sockaddr_storage addr;
-	char name[NET_PEERSTRLEN];  /* the peer: its address, or through a proxy its name */
-	char local[NET_PEERSTRLEN]; /* our end as the peer sees it, once connected: our
-				     * socket's, or through a proxy the reply's BND */
+	/* without a proxy: the peer's address and our socket's, as text (read
+	 * them through net_session_name and net_session_local) */
+	char addr_name[NET_ADDRSTRLEN];
+	char local_name[NET_ADDRSTRLEN];
 	uint64_t start_ns, connected_ns, end_ns; /* end: when the outcome was known */
 	uint64_t deadline_ns;			 /* overall: connect + handshake */
 	uint64_t last_recv_ns; /* when a byte last arrived; 0 if none yet (listen's
@@ -173,33 +200,16 @@ struct net_session {
 	enum ps_outcome outcome;
 	const char *note;    /* the core's words on why, or NULL */
 	const char *waiting; /* what the exchange last waited for, or NULL */
-	bool reported;	     /* on_result was called */
-	bool peer_closed;    /* the peer ended the connection (EOF or reset) */
 	uint64_t closed_ns;  /* when the connection ended */
-	bool started;	     /* the core's start was called */
 	const struct net_core_ops *core_ops;
 	void *core;
 	const struct net_session_ops *ops;
 	void *ctx;
-	struct net_shape shape;
-	uint64_t bytes_sent;	/* what went out on the socket */
-	bool cut;		/* close_mid: we hung up mid-message; nothing more goes out */
-	uint64_t next_write_ns; /* shaped writes wait until then */
-	void *user;		/* the caller's; kept across setup */
-
-	/* through a proxy (else proxied false and the rest zero): addr is
-	 * the peer's when numeric, all zero (AF_UNSPEC) for a name */
-	bool proxied;
-	struct sockaddr_storage proxy_addr;
-	char proxy_name[NET_ADDRSTRLEN];  /* the proxy, "127.0.0.1:9050" */
-	char proxy_local[NET_ADDRSTRLEN]; /* our end of the connection to the proxy */
-	uint64_t proxy_connected_ns;	  /* the TCP connection to the proxy is up; 0 before */
-	int proxy_cause;		  /* PS_ERR_PROXY_UNAVAILABLE: why (PS_ERR_REFUSED, ...) */
-	int proxy_rep;			  /* the CONNECT reply's REP once read, else -1 */
-	/* the SOCKS5 client, allocated for the proxy phase only (a session
-	 * without a proxy carries none of it), wiped and freed once the
-	 * tunnel is up or the session ends */
-	struct socks5 *socks;
+	const struct net_shape *shape; /* the caller's (never NULL: unshaped when none given) */
+	uint64_t bytes_sent;	       /* what went out on the socket */
+	uint64_t next_write_ns;	       /* shaped writes wait until then */
+	void *user;		       /* the caller's; kept across setup */
+	struct net_proxy *proxy;       /* through a proxy, else NULL */
 };
 
 /* What a session needs besides its socket. */
@@ -210,7 +220,9 @@ struct net_session_params {
 	uint64_t linger_ns;  /* keep a successful connection open this long */
 	const struct net_session_ops *ops;
 	void *ctx;
-	struct net_shape shape;
+	/* how we write, shared by every session of a run: not copied, it
+	 * must outlive the session; NULL: as fast as the socket takes it */
+	const struct net_shape *shape;
 	const struct sockaddr_storage *source; /* outbound: bind to this first, or NULL */
 };
 
@@ -238,5 +250,16 @@ PS_MUST_CHECK int net_session_accept(struct net_session *s, struct net_loop *loo
 
 /* End the session now (e.g. on shutdown), reporting reason if pending. */
 void net_session_abort(struct net_session *s, int reason);
+
+/* The peer's name as lines show it (NET_PEERSTRLEN bytes at most, the NUL
+ * counted): "1.2.3.4:8333", "[::1]:8333", or through a proxy the name and
+ * port it was dialled by ("example.onion:8333"). Never NULL; valid until
+ * on_done returns. */
+const char *net_session_name(const struct net_session *s);
+
+/* Our end as the peer sees it, "" until connected: our socket's, or
+ * through a proxy the CONNECT reply's BND. Never NULL; valid until
+ * on_done returns. */
+const char *net_session_local(const struct net_session *s);
 
 #endif

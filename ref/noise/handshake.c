@@ -160,7 +160,7 @@ PS_MUST_CHECK static int mix_dh(struct noise_hs *w, uint8_t tok, uint8_t dh[NOIS
 static void advance(struct noise_hs *w)
 {
 	w->next_msg++;
-	if (w->next_msg == w->proto->pattern.n_msgs)
+	if (w->next_msg == w->pattern.n_msgs)
 		w->action = NOISE_HS_SPLIT;
 	else if (noise_pattern_initiator_sends(w->next_msg) == w->initiator)
 		w->action = NOISE_HS_WRITE_MESSAGE;
@@ -189,8 +189,8 @@ int noise_hs_init(struct noise_hs *hs, const struct noise_hs_config *cfg)
 	memset(hs, 0, sizeof(*hs));
 	if (!cfg->protocol)
 		goto fail;
-	p = &cfg->protocol->pattern;
-	hs->proto = cfg->protocol;
+	hs->pattern = cfg->protocol->pattern;
+	p = &hs->pattern;
 	hs->initiator = cfg->initiator;
 	hs->rng = cfg->rng;
 	hs->rng_ctx = cfg->rng_ctx;
@@ -229,7 +229,8 @@ int noise_hs_init(struct noise_hs *hs, const struct noise_hs_config *cfg)
 		memcpy(hs->psk[i], cfg->psks[i], NOISE_PSKLEN);
 	hs->n_psks = (uint8_t)cfg->n_psks;
 
-	noise_ss_init_from_hash(&hs->ss, hs->proto->hash, hs->proto->cipher, hs->proto->h0);
+	noise_ss_init_from_hash(&hs->ss, cfg->protocol->hash, cfg->protocol->cipher,
+				cfg->protocol->h0);
 	mix_hash(&hs->ss, cfg->prologue, cfg->prologue_len);
 
 	/* "If both initiator and responder have pre-messages, the initiator's
@@ -265,9 +266,9 @@ enum noise_hs_action noise_hs_action(const struct noise_hs *hs)
 
 size_t noise_hs_message_len(const struct noise_hs *hs, size_t payload_len)
 {
-	if (hs->next_msg >= hs->proto->pattern.n_msgs)
+	if (hs->next_msg >= hs->pattern.n_msgs)
 		return 0;
-	return message_fixed_len(hs, &hs->proto->pattern.msg[hs->next_msg]) + payload_len;
+	return message_fixed_len(hs, &hs->pattern.msg[hs->next_msg]) + payload_len;
 }
 
 int noise_hs_write_message(struct noise_hs *hs, uint8_t *out, size_t cap, size_t *outlen,
@@ -281,7 +282,7 @@ int noise_hs_write_message(struct noise_hs *hs, uint8_t *out, size_t cap, size_t
 
 	if (hs->action != NOISE_HS_WRITE_MESSAGE)
 		return PS_ERR_INVALID_STATE;
-	m = &hs->proto->pattern.msg[hs->next_msg];
+	m = &hs->pattern.msg[hs->next_msg];
 	fixed = message_fixed_len(hs, m);
 	/* "All Noise messages are less than or equal to 65535 bytes." */
 	if (payload_len > NOISE_MAX_MSG - fixed)
@@ -343,7 +344,7 @@ int noise_hs_read_message(struct noise_hs *hs, uint8_t *payload, size_t cap, siz
 		return PS_ERR_INVALID_STATE;
 	if (len > NOISE_MAX_MSG)
 		return PS_ERR_TOO_LARGE;
-	m = &hs->proto->pattern.msg[hs->next_msg];
+	m = &hs->pattern.msg[hs->next_msg];
 	fixed = message_fixed_len(hs, m);
 	/* Exact sizes before any crypto: keys and tags must all be there. */
 	if (len < fixed)
@@ -433,9 +434,9 @@ const uint8_t *noise_hs_remote_static(const struct noise_hs *hs)
 
 void noise_hs_wipe(struct noise_hs *hs)
 {
-	const struct noise_protocol *proto = hs->proto;
+	struct noise_pattern pattern = hs->pattern; /* no secret: message_len stays meaningful */
 
 	cry_memzero(hs, sizeof(*hs));
-	hs->proto = proto;
+	hs->pattern = pattern;
 	hs->action = NOISE_HS_DONE;
 }

@@ -58,7 +58,9 @@ struct noise_keypair {
 };
 
 struct noise_hs_config {
-	const struct noise_protocol *protocol; /* parsed name; must outlive the hs */
+	/* the parsed name: its pattern is copied and its h0, hash and cipher
+	 * start the SymmetricState, so it need not outlive noise_hs_init */
+	const struct noise_protocol *protocol;
 	bool initiator;
 	const uint8_t *prologue; /* may be NULL when prologue_len is 0 */
 	size_t prologue_len;
@@ -81,7 +83,7 @@ struct noise_hs_config {
 };
 
 struct noise_hs {
-	const struct noise_protocol *proto;
+	struct noise_pattern pattern; /* the protocol's (its hash and cipher are in ss) */
 	struct noise_ss ss;
 	bool initiator;
 	struct noise_keypair s, e;

@@ -379,7 +379,7 @@ static bool echo_is_expected(const struct noise_peer *p, uint32_t k)
 
 PS_MUST_CHECK static int on_message(struct noise_peer *p, uint8_t *msg, size_t len)
 {
-	const struct noise_peer_config *c = &p->cfg;
+	const struct noise_peer_kept *c = &p->cfg;
 	bool taken;
 	int r;
 
@@ -528,6 +528,7 @@ int noise_peer_init(struct noise_peer *p, enum noise_peer_role role,
 		    const struct noise_peer_config *cfg, uint64_t now_ns)
 {
 	struct noise_hs_config hc = { 0 };
+	struct noise_protocol proto; /* read by noise_hs_init only */
 	uint8_t e[NOISE_DHLEN];
 	int r = PS_ERR_INVALID_ARG;
 
@@ -541,19 +542,22 @@ int noise_peer_init(struct noise_peer *p, enum noise_peer_role role,
 	    (cfg->payload1_len && !cfg->payload1) || (cfg->payload2_len && !cfg->payload2) ||
 	    (cfg->transport_len && !cfg->transport))
 		goto fail;
-	if ((r = protocol_of(&p->proto, cfg->protocol)) != PS_OK)
+	if ((r = protocol_of(&proto, cfg->protocol)) != PS_OK)
 		goto fail;
 
 	p->role = role;
-	p->cfg = *cfg;
-	cry_memzero(p->cfg.psk, sizeof(p->cfg.psk));
-	p->cfg.protocol = p->proto.name;
+	p->cfg.payload2 = cfg->payload2;
+	p->cfg.payload2_len = cfg->payload2_len;
+	p->cfg.transport = cfg->transport;
+	p->cfg.transport_len = cfg->transport_len;
+	p->cfg.bugs = cfg->bugs;
+	p->cfg.continue_on_decrypt_failure = cfg->continue_on_decrypt_failure;
 	p->n_messages = cfg->messages ? cfg->messages : 1;
 	p->deadline_ns = UINT64_MAX;
 	if (cfg->timeout_ns && now_ns < UINT64_MAX - cfg->timeout_ns)
 		p->deadline_ns = now_ns + cfg->timeout_ns;
 
-	hc.protocol = &p->proto;
+	hc.protocol = &proto;
 	hc.initiator = role == NOISE_PEER_INITIATOR;
 	hc.prologue = cfg->prologue;
 	hc.prologue_len = cfg->prologue_len;

@@ -33,7 +33,7 @@
  * by cfg.mem (noise/mem.h), borrowed only when bytes that need it are there
  * and given back, wiped, as soon as it is done with, so a peer that
  * announces a 64 KiB frame and sends nothing more costs nothing beyond the
- * struct. sizeof(struct noise_peer) is 2,256 bytes on x86-64 (it was
+ * struct. sizeof(struct noise_peer) is 1,800 bytes on x86-64 (it was
  * 460,392 while every buffer was a whole-frame array inside it). Of that:
  * - receive (struct noise_frame_reader, noise/frame.h): at most one framed
  *   message, NOISE_FRAME_SMALL (128) bytes in the struct, a block of the
@@ -241,8 +241,21 @@ struct noise_peer_queue {
  * error q is as on entry. (For noise/misbehave.c.) */
 PS_MUST_CHECK int noise_peer_queue_reserve(struct noise_peer_queue *q, size_t need);
 
+/* What a peer keeps of its noise_peer_config past init; the buffers stay
+ * the caller's. The PSK and the protocol went into the handshake state (so
+ * no copy of the key lies outside it); the prologue, payload1, messages,
+ * timeout, rng and mem were read at init only. */
+struct noise_peer_kept {
+	const uint8_t *payload2; /* responder: P2, sent once msg1 has come */
+	size_t payload2_len;
+	const uint8_t *transport; /* initiator: T, each T_k made from it */
+	size_t transport_len;
+	uint64_t bugs; /* NOISE_BUG_* */
+	bool continue_on_decrypt_failure;
+};
+
 struct noise_peer {
-	struct noise_peer_config cfg; /* cfg.psk wiped: the key lives in hs */
+	struct noise_peer_kept cfg;
 	enum noise_peer_role role;
 	enum noise_peer_state state;
 	enum ps_outcome outcome;
@@ -252,7 +265,6 @@ struct noise_peer {
 	uint32_t failed_index;
 	uint64_t deadline_ns; /* UINT64_MAX: none */
 
-	struct noise_protocol proto;
 	struct noise_hs hs;
 	struct noise_cs send, recv; /* after Split */
 	uint8_t hash[NOISE_MAXHASHLEN];

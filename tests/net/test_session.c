@@ -216,7 +216,7 @@ static void cb_connected(void *ctx, struct net_session *s)
 	mark(c->rec, 'c');
 	assert_int_equal(s->state, NET_SESS_OPEN);
 	assert_true(s->connected_ns >= s->start_ns);
-	snprintf(c->rec->local, sizeof(c->rec->local), "%s", s->local);
+	snprintf(c->rec->local, sizeof(c->rec->local), "%s", net_session_local(s));
 	c->rec->connected_ns = s->connected_ns;
 }
 
@@ -261,12 +261,12 @@ static void cb_result(void *ctx, struct net_session *s)
 	r->reported_flag = s->reported;
 	r->started = s->started;
 	r->outbound = s->outbound;
-	r->proxied = s->proxied;
+	r->proxied = s->proxy != NULL;
 	r->state_at_result = s->state;
 	r->start_ns = s->start_ns;
 	r->end_ns = s->end_ns;
 	r->user = s->user;
-	snprintf(r->name, sizeof(r->name), "%s", s->name);
+	snprintf(r->name, sizeof(r->name), "%s", net_session_name(s));
 	w->results++;
 	if (w->after_results)
 		w->after_results(w, w->results);
@@ -329,7 +329,7 @@ static struct net_session_params params(struct world *w, struct conn *c, int sid
 		       : w->no_on_connected ? &session_ops_no_connected
 					    : &session_ops,
 		.ctx = c,
-		.shape = w->shape[side],
+		.shape = &w->shape[side],
 		.source = side == 0 ? w->source : NULL,
 	};
 	return p;
@@ -1406,8 +1406,9 @@ static void cb_proxy_connected(void *ctx, struct net_session *s)
 	assert_int_equal(s->state, NET_SESS_PROXY);
 	assert_false(s->started);
 	px.connected++;
-	snprintf(px.local, sizeof(px.local), "%s", s->proxy_local);
-	snprintf(px.name, sizeof(px.name), "%s", s->name);
+	assert_non_null(s->proxy);
+	snprintf(px.local, sizeof(px.local), "%s", s->proxy->local);
+	snprintf(px.name, sizeof(px.name), "%s", net_session_name(s));
 }
 
 static void cb_proxy_event(void *ctx, struct net_session *s, const struct socks5_event *ev)
@@ -1421,13 +1422,14 @@ static void cb_proxy_event(void *ctx, struct net_session *s, const struct socks5
 static void cb_connected_proxied(void *ctx, struct net_session *s)
 {
 	px.proxy_connected_before_connected = px.connected == 1;
-	snprintf(px.bound, sizeof(px.bound), "%s", s->local);
+	snprintf(px.bound, sizeof(px.bound), "%s", net_session_local(s));
 	cb_connected(ctx, s);
 }
 
 static void cb_result_proxied(void *ctx, struct net_session *s)
 {
-	px.cause = s->proxy_cause;
+	assert_non_null(s->proxy);
+	px.cause = s->proxy->cause;
 	cb_result(ctx, s);
 }
 

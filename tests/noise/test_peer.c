@@ -8,6 +8,7 @@
  * the message it is about (noise_peer_waiting_for, noise_peer_note); input
  * after the end is ignored.
  */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +29,8 @@ static const uint8_t PROLOGUE[] = "peershake/noise/1";
 
 struct side {
 	struct noise_peer peer;
+	const uint8_t *payload1; /* what it was given to send in msg1 */
+	size_t payload1_len;
 	uint64_t seed;
 	struct noise_peer_event ev[16];
 	size_t n_ev;
@@ -56,6 +59,8 @@ static void config(struct noise_peer_config *c, const char *protocol, uint8_t ps
 static void start(struct side *s, enum noise_peer_role role, const struct noise_peer_config *c)
 {
 	s->n_ev = 0;
+	s->payload1 = c->payload1;
+	s->payload1_len = c->payload1_len;
 	assert_int_equal(noise_peer_init(&s->peer, role, c, NOW), PS_OK);
 }
 
@@ -131,9 +136,9 @@ static void assert_success(struct side *i, struct side *r, size_t hashlen)
 	if (n)
 		assert_memory_equal(p, r->peer.cfg.payload2, n);
 	p = noise_peer_payload(&r->peer, &n);
-	assert_int_equal(n, i->peer.cfg.payload1_len);
+	assert_int_equal(n, i->payload1_len);
 	if (n)
-		assert_memory_equal(p, i->peer.cfg.payload1, n);
+		assert_memory_equal(p, i->payload1, n);
 	p = noise_peer_transport(&r->peer, &n);
 	assert_int_equal(n, i->peer.cfg.transport_len);
 	if (n)
@@ -720,10 +725,13 @@ static void test_init_errors(void **state)
 {
 	static struct noise_peer p;
 	struct noise_peer_config c;
+	struct noise_protocol proto;
 	uint64_t seed = 1;
 	(void)state;
 
 	config(&c, "Noise_XX_25519_ChaChaPoly_BLAKE2s", 1, &seed);
+	for (size_t k = 0; k < sizeof(c.psk); k++)
+		c.psk[k] = (uint8_t)(0xa0 + k); /* a key no other field looks like */
 	assert_int_equal(noise_peer_init(&p, NOISE_PEER_INITIATOR, &c, NOW), PS_ERR_UNSUPPORTED);
 	c.protocol = "Noise_NNpsk0_25519_ChaChaPoly_BLAKE2s";
 	assert_int_equal(noise_peer_init(&p, NOISE_PEER_INITIATOR, &c, NOW), PS_ERR_UNSUPPORTED);
@@ -740,11 +748,23 @@ static void test_init_errors(void **state)
 	c.payload1 = P1;
 	assert_int_equal(noise_peer_init(&p, (enum noise_peer_role)7, &c, NOW), PS_ERR_INVALID_ARG);
 	assert_int_equal(noise_peer_init(&p, NOISE_PEER_RESPONDER, &c, NOW), PS_OK);
-	assert_string_equal(p.proto.name, NOISE_PEER_DEFAULT_PROTOCOL);
+	/* NULL is the default protocol: the chaining key starts as that
+	 * name's h0 (InitializeSymmetric; the prologue mixes into h only),
+	 * with its hash, cipher and pattern */
+	assert_int_equal(noise_protocol_parse(&proto, NOISE_PEER_DEFAULT_PROTOCOL,
+					      strlen(NOISE_PEER_DEFAULT_PROTOCOL)),
+			 PS_OK);
+	assert_int_equal(p.hs.ss.hash, proto.hash);
+	assert_int_equal(p.hs.ss.cs.cipher, proto.cipher);
+	assert_memory_equal(p.hs.ss.ck, proto.h0, p.hs.ss.hashlen);
+	assert_memory_equal(&p.hs.pattern, &proto.pattern, sizeof(proto.pattern));
 	assert_string_equal(ps_outcome_name(noise_peer_outcome(&p)), "PENDING");
-	/* the config's PSK copy inside the peer is wiped */
-	for (size_t k = 0; k < sizeof(p.cfg.psk); k++)
-		assert_int_equal(p.cfg.psk[k], 0);
+	/* the PSK lives in the handshake state and nowhere else in the peer */
+	assert_memory_equal(p.hs.psk[0], c.psk, sizeof(c.psk));
+	for (size_t k = 0; k + sizeof(c.psk) <= sizeof(p); k++)
+		if (k + sizeof(c.psk) <= offsetof(struct noise_peer, hs) ||
+		    k >= offsetof(struct noise_peer, hs) + sizeof(p.hs))
+			assert_false(memcmp((const uint8_t *)&p + k, c.psk, sizeof(c.psk)) == 0);
 	noise_peer_free(&p);
 }
 
