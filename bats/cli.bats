@@ -48,7 +48,7 @@ bad target '[::1'|btc connect [::1
 bad target 'host:99999'|btc connect host:99999
 needs at least one target|btc connect
 unknown subcommand 'dial'|btc dial 127.0.0.1
-listen takes one ADDR:PORT|btc listen
+listen needs at least one ADDR:PORT|btc listen
 bad relay flag '2'|--relay 2 btc connect 127.0.0.1
 is over 256 bytes|--user-agent xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx btc connect 127.0.0.1
 a Noise option was given to a Bitcoin mode|--prologue 00 btc connect 127.0.0.1

@@ -165,3 +165,67 @@ for i in range(1500):
 	run jqf 'select(.event=="result") | .addr_received' "$BATS_TEST_TMPDIR/c.out"
 	assert_output 345
 }
+
+@test "one listener on several addresses: each answers from its own --addr-file, or all from one" {
+	local d=$BATS_TEST_TMPDIR port i
+	port=$(ps_free_port)
+	for i in 1 2 3; do
+		echo "127.0.9.$i:8333" >"$d/book$i"
+	done
+	# (ps_listen puts its address last)
+	ps_listen lst "[::1]:$port" -j --linger 1500 --count 3 --addr-pct 100 \
+		--addr-file "$d/book1" --addr-file "$d/book2" --addr-file "$d/book3" \
+		"127.0.0.21:$port" "127.0.0.22:$port"
+	run jqf 'select(.event=="listening") | .addr' "$d/lst.out"
+	assert_output "127.0.0.21:$port
+127.0.0.22:$port
+[::1]:$port"
+	run -0 "$PEERSHAKE" -j btc connect --getaddr --getaddr-wait 400 \
+		"127.0.0.21:$port" "127.0.0.22:$port" "[::1]:$port"
+	echo "$output" >"$d/c.out"
+	# (in the order the answers came)
+	run bash -c "jq -r 'select(.event==\"addr\") | \"\\(.peer) \\(.address)\"' '$d/c.out' | sort"
+	assert_output "127.0.0.21:$port 127.0.9.1
+127.0.0.22:$port 127.0.9.2
+[::1]:$port 127.0.9.3"
+	ps_wait_exit lst 10
+	# the listener's side: one connection at each address, each sent one
+	run bash -c "jq -r 'select(.event==\"connected\") | .local' '$d/lst.out' | sort"
+	assert_output "127.0.0.21:$port
+127.0.0.22:$port
+[::1]:$port"
+	run jqf 'select(.event=="result") | "\(.result) \(.addr_sent)"' "$d/lst.out"
+	assert_output "SUCCESS 1
+SUCCESS 1
+SUCCESS 1"
+
+	# one file: every address answers from it
+	ps_listen lst "127.0.0.21:$port" -j --linger 1500 --count 2 --addr-pct 100 \
+		--addr-file "$d/book3" "127.0.0.22:$port"
+	run -0 "$PEERSHAKE" -j btc connect --getaddr --getaddr-wait 400 \
+		"127.0.0.21:$port" "127.0.0.22:$port"
+	echo "$output" >"$d/c.out"
+	run bash -c "jq -r 'select(.event==\"addr\") | \"\\(.peer) \\(.address)\"' '$d/c.out' | sort"
+	assert_output "127.0.0.21:$port 127.0.9.3
+127.0.0.22:$port 127.0.9.3"
+	ps_wait_exit lst 10
+}
+
+@test "several listen addresses: a bad k-th file or address is named; the file count must match" {
+	local d=$BATS_TEST_TMPDIR
+	echo "127.0.9.1:8333" >"$d/good"
+	printf '127.0.9.1:8333\nnot-an-address\n' >"$d/bad"
+	run -2 "$PEERSHAKE" btc listen --addr-file "$d/good" --addr-file "$d/bad" \
+		127.0.0.21:0 127.0.0.22:0
+	assert_output "peershake: $d/bad:2: not an IPv4, IPv6, .onion (Tor v3), .b32.i2p or CJDNS address"
+	run -2 "$PEERSHAKE" btc listen --addr-file "$d/good" --addr-file "$d/good" \
+		127.0.0.21:0 127.0.0.22:0 127.0.0.23:0
+	assert_output --partial "peershake: --addr-file given 2 times for 3 listen addresses: give it once (every address answers from it) or once per address, in order"
+	run -2 "$PEERSHAKE" btc listen 127.0.0.21:0 nowhere:0
+	assert_output --partial "bad listen address 'nowhere:0'"
+	# the same address twice: the second cannot be bound, nothing listens, exit 3
+	local port
+	port=$(ps_free_port)
+	run -3 "$PEERSHAKE" btc listen "127.0.0.21:$port" "127.0.0.21:$port"
+	assert_output --partial "cannot listen on 127.0.0.21:$port"
+}

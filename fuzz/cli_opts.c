@@ -2,13 +2,14 @@
  * cli_opts - the command-line parser (cli_parse, getopt_long underneath):
  * argv is the input split at NUL bytes. Checked: it returns 0 or
  * EXIT_USAGE (EXIT_RUNTIME only without memory); on success the mode is
- * set and consistent (targets for connect and the sweep, one listen
- * address for listen, --connect only with listen), numbers in their ranges,
- * the network and magic agree unless --magic was given, and every target
+ * set and consistent (targets for connect and the sweep, one or more
+ * listen addresses for listen, --addr-file once or once per listen
+ * address, --connect only with listen), numbers in their ranges, the
+ * network and magic agree unless --magic was given, and every target
  * parses as an endpoint; --proxy only where it dials out (connect, the
- * sweep, the crawl), its host numeric,
- * its credentials within RFC 1929's lengths. getopt keeps state between calls: optind = 0 resets
- * it fully (glibc). Usage errors go to a muted stderr.
+ * sweep, the crawl), its host numeric, its credentials within RFC 1929's
+ * lengths. getopt keeps state between calls: optind = 0 resets it fully
+ * (glibc). Usage errors go to a muted stderr.
  *
  * Input: arguments separated by NUL bytes (at most 24).
  */
@@ -74,7 +75,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			break;
 		case MODE_BTC_LISTEN:
 		case MODE_NOISE_LISTEN:
-			FUZZ_ASSERT(o.listen != NULL);
+			FUZZ_ASSERT(o.nlisten >= 1 && o.listen);
+			for (size_t i = 0; i < o.nlisten; i++)
+				FUZZ_ASSERT(o.listen[i] != NULL);
+			/* one book for all, or one each */
+			FUZZ_ASSERT(o.naddr_files <= 1 || o.naddr_files == o.nlisten);
 			break;
 		case MODE_HELP:
 		case MODE_VERSION:
@@ -105,7 +110,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 					    !memchr(o.proxy_user, ':', o.proxy_user_len));
 		}
 	}
-	free(o.connect);
-	free(o.cidrs);
+	cli_free(&o);
 	return 0;
 }

@@ -29,9 +29,12 @@ struct btc_ctx {
 	struct btc_hs_config out, out_v1, in;
 	/* for the summary: results by transport, and peers advertising v2 */
 	size_t by_v1, by_v2, advertise_v2;
-	/* --addr-file's addresses (the inbound template's addrbook) */
-	struct btc_addr *book;
-	size_t nbook;
+	/* --addr-file's addresses: one file for every listen address (the
+	 * inbound template's addrbook), or one a listen address, each with
+	 * its own inbound template (in_each[k] for o->listen[k]) */
+	struct btc_addr **books;
+	size_t nbooks;
+	struct btc_hs_config *in_each;
 	struct crawl *crawl; /* crawl mode */
 };
 
@@ -64,7 +67,8 @@ static void btc_conn_init(struct run *run, struct run_conn *c)
 	struct btc_ctx *ctx = run->proto_ctx;
 
 	bc->core.tmpl = c->attempt ? &ctx->out_v1 : &ctx->out;
-	bc->core.tmpl_in = &ctx->in;
+	bc->core.tmpl_in =
+		ctx->in_each && c->listener ? &ctx->in_each[c->listener->index] : &ctx->in;
 	c->core = &bc->core;
 }
 
@@ -303,6 +307,47 @@ static const struct run_proto btc_proto = {
 	.result_text = btc_result_text,
 };
 
+static void free_books(struct btc_ctx *ctx)
+{
+	for (size_t k = 0; k < ctx->nbooks; k++)
+		free(ctx->books[k]);
+	free(ctx->books);
+	free(ctx->in_each);
+	ctx->books = NULL;
+	ctx->in_each = NULL;
+	ctx->nbooks = 0;
+}
+
+/* --addr-file: read every file (one, or one a listen address) into the
+ * inbound templates. 0, or addrfile_load's status (said why); what was
+ * read stays in ctx for free_books. */
+static int load_books(struct btc_ctx *ctx, const struct cli_opts *o)
+{
+	uint32_t now = (uint32_t)time(NULL);
+	size_t n = o->naddr_files;
+
+	if (!(ctx->books = calloc(n, sizeof(*ctx->books))))
+		return EXIT_RUNTIME;
+	ctx->nbooks = n; /* NULL until read */
+	if (n > 1 && !(ctx->in_each = calloc(n, sizeof(*ctx->in_each))))
+		return EXIT_RUNTIME;
+	for (size_t k = 0; k < n; k++) {
+		struct btc_hs_config *in = n > 1 ? &ctx->in_each[k] : &ctx->in;
+		size_t nbook = 0;
+		int r = addrfile_load(&ctx->books[k], &nbook, o->addr_files[k], o->network->port,
+				      now, stderr);
+
+		if (r != 0)
+			return r;
+		if (n > 1)
+			*in = ctx->in;
+		in->addrbook = ctx->books[k];
+		in->naddrbook = nbook;
+		in->addr_pct = o->addr_pct;
+	}
+	return 0;
+}
+
 int cmd_btc(struct cli_opts *o)
 {
 	bool listen = o->mode == MODE_BTC_LISTEN;
@@ -356,14 +401,12 @@ int cmd_btc(struct cli_opts *o)
 	ctx.out.addr_store_cap = ctx.out_v1.addr_store_cap = o->getaddr ? CLI_GETADDR_KEEP : 0;
 	ctx.in.getaddr = false;
 	ctx.in.addr_store_cap = 0;
-	if (o->addr_file) {
-		int r = addrfile_load(&ctx.book, &ctx.nbook, o->addr_file, o->network->port,
-				      (uint32_t)time(NULL), stderr);
-		if (r != 0)
+	if (o->naddr_files) {
+		int r = load_books(&ctx, o);
+		if (r != 0) {
+			free_books(&ctx);
 			return r;
-		ctx.in.addrbook = ctx.book;
-		ctx.in.naddrbook = ctx.nbook;
-		ctx.in.addr_pct = o->addr_pct;
+		}
 	}
 	if (!o->port)
 		o->port = o->network->port;
@@ -384,7 +427,7 @@ int cmd_btc(struct cli_opts *o)
 	}
 	{
 		int status = run_exec(&run, o, &btc_proto, &ctx);
-		free(ctx.book);
+		free_books(&ctx);
 		return status;
 	}
 }

@@ -24,8 +24,7 @@ int main(int argc, char **argv)
 		r = EXIT_RUNTIME;
 	}
 	if (r != 0) {
-		free(o.connect);
-		free(o.cidrs);
+		cli_free(&o);
 		return r;
 	}
 	switch (o.mode) {
@@ -56,7 +55,6 @@ int main(int argc, char **argv)
 		r = EXIT_USAGE;
 		break;
 	}
-	free(o.connect);
-	free(o.cidrs);
+	cli_free(&o);
 	return r;
 }

@@ -24,10 +24,10 @@ void cli_usage(FILE *f)
 	fprintf(f,
 		"usage: peershake DNS_SEED [PORT] [TIMEOUT_MS]\n"
 		"       peershake btc connect [OPTIONS] TARGET...\n"
-		"       peershake btc listen [OPTIONS] ADDR:PORT\n"
+		"       peershake btc listen [OPTIONS] ADDR:PORT...\n"
 		"       peershake crawl [OPTIONS] SEED|TARGET...\n"
 		"       peershake noise connect [OPTIONS] HOST:PORT\n"
-		"       peershake noise listen [OPTIONS] ADDR:PORT\n"
+		"       peershake noise listen [OPTIONS] ADDR:PORT...\n"
 		"       peershake --help | --version\n"
 		"\n"
 		"The first form resolves every A and AAAA record of DNS_SEED, performs the\n"
@@ -75,7 +75,9 @@ void cli_usage(FILE *f)
 		"      --addr-file FILE     listen: answer each inbound peer's first getaddr\n"
 		"                           from FILE, one address a line (README: format),\n"
 		"                           as Core does: addrv2 to a peer that sent\n"
-		"                           sendaddrv2, else addr (IPv4/IPv6 only)\n"
+		"                           sendaddrv2, else addr (IPv4/IPv6 only); once for\n"
+		"                           every listen address, or once per address, the\n"
+		"                           k-th file for the k-th address\n"
 		"      --addr-pct PCT       listen: answer with at most PCT%% of the file (23,\n"
 		"                           Core's MAX_PCT_ADDR_TO_SEND; 0 or 100: all), never\n"
 		"                           more than 1000\n"
@@ -533,7 +535,7 @@ static int take_btc_option(struct cli_opts *o, struct seen *seen, int c, const c
 		break;
 	}
 	case OPT_ADDR_FILE:
-		o->addr_file = arg;
+		o->addr_files[o->naddr_files++] = arg;
 		break;
 	case OPT_ADDR_PCT: {
 		uint64_t u;
@@ -755,9 +757,10 @@ static int take_subcommand(struct cli_opts *o, int argc, char **argv)
 	}
 	if (strcmp(argv[1], "listen") == 0) {
 		o->mode = btc ? MODE_BTC_LISTEN : MODE_NOISE_LISTEN;
-		if (argc != 3)
-			return usage_error("%s listen takes one ADDR:PORT", argv[0]);
-		o->listen = argv[2];
+		if (argc < 3)
+			return usage_error("%s listen needs at least one ADDR:PORT", argv[0]);
+		o->listen = argv + 2;
+		o->nlisten = (size_t)argc - 2;
 		return 0;
 	}
 	return usage_error("unknown subcommand '%s': want connect or listen", argv[1]);
@@ -837,10 +840,17 @@ static int check_mode(struct cli_opts *o, const struct seen *seen)
 	/* Core answers getaddr on inbound connections only ("Ignoring
 	 * \"getaddr\" from %s connection"): a file for connect would do
 	 * nothing */
-	if (o->addr_file && o->mode != MODE_BTC_LISTEN)
+	if (o->naddr_files && o->mode != MODE_BTC_LISTEN)
 		return usage_error("%s", "--addr-file is for btc listen: Core answers getaddr "
 					 "on inbound connections only");
-	if (seen->addr_pct && !o->addr_file)
+	/* one book for all, or one each: any other count pairs files with
+	 * addresses by guesswork */
+	if (o->naddr_files > 1 && o->naddr_files != o->nlisten)
+		return usage_error("--addr-file given %zu times for %zu listen addresses: give it "
+				   "once (every address answers from it) or once per address, "
+				   "in order",
+				   o->naddr_files, o->nlisten);
+	if (seen->addr_pct && !o->naddr_files)
 		return usage_error("%s", "--addr-pct needs --addr-file");
 	if (seen->crawl && o->mode != MODE_CRAWL)
 		return usage_error("%s",
@@ -976,9 +986,11 @@ int cli_parse(struct cli_opts *o, int argc, char **argv)
 	o->getaddr_wait_ms = CLI_DEFAULT_GETADDR_WAIT_MS;
 	o->max_peers = CLI_DEFAULT_CRAWL_MAX_PEERS;
 	o->max_depth = UINT64_MAX;
+	/* a repeatable option's values: at most one an argument */
 	o->connect = calloc((size_t)argc + 1, sizeof(char *));
+	o->addr_files = calloc((size_t)argc + 1, sizeof(char *));
 	o->cidrs = calloc((size_t)argc + 1, sizeof(*o->cidrs));
-	if (!o->connect || !o->cidrs)
+	if (!o->connect || !o->addr_files || !o->cidrs)
 		return EXIT_RUNTIME;
 
 	opterr = 0;
@@ -1010,4 +1022,13 @@ int cli_parse(struct cli_opts *o, int argc, char **argv)
 	if ((r = check_mode(o, &seen)) != 0)
 		return r;
 	return check_addresses(o);
+}
+
+void cli_free(struct cli_opts *o)
+{
+	free(o->connect);
+	free(o->addr_files);
+	free(o->cidrs);
+	o->connect = o->addr_files = NULL;
+	o->cidrs = NULL;
 }

@@ -88,7 +88,9 @@ struct cli_opts {
 	size_t max_concurrent;
 	size_t max_inbound; /* listen: inbound connections at once; 0 = from the fd limit */
 	size_t max_per_ip;  /* listen: of them from one address; 0 = CLI_DEFAULT_MAX_PER_IP */
-	const char *listen; /* listen address */
+	/* listen: the addresses to listen on, one socket each (argv) */
+	char *const *listen;
+	size_t nlisten;
 	char *const *targets;
 	size_t ntargets;
 	const char **connect; /* listen: also connect out to these */
@@ -104,7 +106,10 @@ struct cli_opts {
 	size_t proxy_user_len, proxy_pass_len;
 	bool proxy_isolate; /* --proxy-isolate: random credentials per connection */
 	/* addresses (btc/addr.h) */
-	const char *addr_file;	  /* listen: answer getaddr from this file (cli/addrfile.h) */
+	/* btc listen: answer getaddr from these files (cli/addrfile.h): one
+	 * for every listen address, or one a listen address, in order */
+	const char **addr_files;
+	size_t naddr_files;
 	unsigned addr_pct;	  /* listen: Core's MAX_PCT_ADDR_TO_SEND (23) unless given */
 	bool getaddr;		  /* connect: send getaddr after the handshake */
 	uint64_t getaddr_wait_ms; /* connect: how long to wait for addr/addrv2 */
@@ -136,8 +141,12 @@ struct cli_opts {
 };
 
 /* Parse argv into o. On a usage error print one line naming what was wrong
- * to stderr and return EXIT_USAGE; else 0. */
+ * to stderr and return EXIT_USAGE; else 0. Whatever it returns, o holds
+ * memory for cli_free. */
 int cli_parse(struct cli_opts *o, int argc, char **argv);
+
+/* What cli_parse allocated in o. */
+void cli_free(struct cli_opts *o);
 
 /* Parse a --proxy URL, socks5://[USER:PASS@]HOST:PORT (HOST a numeric
  * IPv4 address or a bracketed IPv6 one, USER and PASS 1..255 bytes each,

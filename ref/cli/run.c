@@ -40,6 +40,21 @@ static void on_event(void *ctx, struct net_session *s, const struct net_event *e
 
 static void start_queued(struct run *run);
 
+/* Close every listening socket. */
+static void stop_listening(struct run *run)
+{
+	for (size_t i = 0; i < run->nlisteners; i++) {
+		struct run_listener *l = &run->listeners[i];
+
+		if (l->watch >= 0)
+			net_watch_del(run->loop, l->watch);
+		l->watch = -1;
+		if (l->fd >= 0)
+			close(l->fd);
+		l->fd = -1;
+	}
+}
+
 /* --count reached: accept and start nothing more, end the handshakes still
  * running, and let the connections that have their result send what they
  * queued (and linger) before the loop runs out of watchers. Stopping the
@@ -50,12 +65,7 @@ static void wind_down(struct run *run, struct run_conn *current)
 
 	run->stopping = true;
 	run->qhead = run->qlen;
-	if (run->listen_watch >= 0)
-		net_watch_del(run->loop, run->listen_watch);
-	run->listen_watch = -1;
-	if (run->listen_fd >= 0)
-		close(run->listen_fd);
-	run->listen_fd = -1;
+	stop_listening(run);
 	for (c = run->conns; c; c = next) {
 		next = c->next;
 		if (c != current && !c->s.reported)
@@ -149,7 +159,9 @@ static const struct net_session_ops session_ops = {
 	.on_done = on_done,
 };
 
-static struct run_conn *conn_new(struct run *run, unsigned attempt)
+/* A connection: outbound (listener NULL), or accepted on listener. */
+static struct run_conn *conn_new(struct run *run, unsigned attempt,
+				 const struct run_listener *listener)
 {
 	struct run_conn *c = calloc(1, run->proto->conn_size);
 
@@ -158,6 +170,7 @@ static struct run_conn *conn_new(struct run *run, unsigned attempt)
 	c->run = run;
 	c->s.user = c;
 	c->attempt = attempt;
+	c->listener = listener;
 	run->proto->conn_init(run, c);
 	c->next = run->conns;
 	if (run->conns)
@@ -285,7 +298,7 @@ static void start_queued(struct run *run)
 		run->start_budget--;
 		size_t ti = run->qhead++;
 		const struct run_target *t = &run->queue[ti];
-		struct run_conn *c = conn_new(run, t->attempt);
+		struct run_conn *c = conn_new(run, t->attempt, NULL);
 		struct net_session_params p;
 		char name[NET_PEERSTRLEN];
 		int r;
@@ -457,9 +470,11 @@ static int admit_table(struct run *run, size_t *n)
 	return PS_OK;
 }
 
-/* A connection was accepted on fd from ss: refuse it, or make room and
- * start its session. */
-static void admit(struct run *run, int fd, const struct sockaddr_storage *ss, uint64_t now_ns)
+/* A connection was accepted on fd from ss, by listener l: refuse it, or
+ * make room and start its session. The limits are the process's, over
+ * every listen address. */
+static void admit(struct run *run, const struct run_listener *l, int fd,
+		  const struct sockaddr_storage *ss, uint64_t now_ns)
 {
 	struct net_admit_decision d;
 	struct net_session_params p;
@@ -497,7 +512,7 @@ static void admit(struct run *run, int fd, const struct sockaddr_storage *ss, ui
 		/* its result (FAILED evicted) and closed lines follow */
 		net_session_abort(&v->s, PS_ERR_EVICTED);
 	}
-	if (!(c = conn_new(run, 0))) {
+	if (!(c = conn_new(run, 0, l))) {
 		close(fd);
 		return;
 	}
@@ -519,10 +534,10 @@ static void accept_trouble(struct run *run, int err, const char *what)
 
 /* Stop watching the listening socket for 100 ms: it stays readable, and
  * accept would fail again at once. */
-static void accept_pause(struct run *run, uint64_t now_ns)
+static void accept_pause(struct run_listener *l, uint64_t now_ns)
 {
-	net_watch_set_events(run->loop, run->listen_watch, 0);
-	net_watch_set_deadline(run->loop, run->listen_watch, now_ns + 100000000u);
+	net_watch_set_events(l->run->loop, l->watch, 0);
+	net_watch_set_deadline(l->run->loop, l->watch, now_ns + 100000000u);
 }
 
 /* Out of descriptors with a connection pending: give up the reserve
@@ -530,19 +545,20 @@ static void accept_pause(struct run *run, uint64_t now_ns)
  * refused line says whose), take the reserve back. True when one was
  * taken this way and the caller may accept again; false when it paused
  * instead. */
-static bool accept_with_reserve(struct run *run, uint64_t now_ns)
+static bool accept_with_reserve(struct run_listener *l, uint64_t now_ns)
 {
+	struct run *run = l->run;
 	struct sockaddr_storage ss;
 	char name[NET_ADDRSTRLEN];
 	int fd, r;
 
 	if (run->reserve_fd < 0) {
-		accept_pause(run, now_ns);
+		accept_pause(l, now_ns);
 		return false;
 	}
 	close(run->reserve_fd);
 	run->reserve_fd = -1;
-	r = net_sock_accept(&fd, &ss, run->listen_fd);
+	r = net_sock_accept(&fd, &ss, l->fd);
 	if (r == PS_OK) {
 		close(fd);
 		net_addr_format(name, &ss);
@@ -553,7 +569,7 @@ static bool accept_with_reserve(struct run *run, uint64_t now_ns)
 	if (r == PS_OK && run->reserve_fd >= 0)
 		return true;
 	if (r != PS_ERR_NEED_MORE)
-		accept_pause(run, now_ns);
+		accept_pause(l, now_ns);
 	return false;
 }
 
@@ -562,13 +578,14 @@ static bool accept_with_reserve(struct run *run, uint64_t now_ns)
 
 static void on_accept(struct net_loop *loop, void *ctx, short revents, uint64_t now_ns)
 {
-	struct run *run = ctx;
+	struct run_listener *l = ctx;
+	struct run *run = l->run;
 
 	(void)loop;
 	if (revents == 0) {
 		/* the back-off below is over: accept again */
-		net_watch_set_events(run->loop, run->listen_watch, POLLIN);
-		net_watch_set_deadline(run->loop, run->listen_watch, UINT64_MAX);
+		net_watch_set_events(run->loop, l->watch, POLLIN);
+		net_watch_set_deadline(run->loop, l->watch, UINT64_MAX);
 		return;
 	}
 	/* At most RUN_ACCEPT_BATCH a wake-up (nginx's and HAProxy's maxaccept):
@@ -578,7 +595,7 @@ static void on_accept(struct net_loop *loop, void *ctx, short revents, uint64_t 
 	 * noise reopen). The loop is level-triggered: the rest wait a turn. */
 	for (unsigned batch = 0; batch < RUN_ACCEPT_BATCH; batch++) {
 		struct sockaddr_storage ss;
-		int fd, r = net_sock_accept(&fd, &ss, run->listen_fd);
+		int fd, r = net_sock_accept(&fd, &ss, l->fd);
 		int err = errno;
 
 		if (r == PS_ERR_NEED_MORE)
@@ -597,17 +614,17 @@ static void on_accept(struct net_loop *loop, void *ctx, short revents, uint64_t 
 				accept_trouble(
 					run, err,
 					"refusing connections (no-descriptors) until one frees");
-				if (accept_with_reserve(run, now_ns))
+				if (accept_with_reserve(l, now_ns))
 					continue;
 				return;
 			default:
 				accept_trouble(run, err, "pausing accept for 100 ms at a time");
-				accept_pause(run, now_ns);
+				accept_pause(l, now_ns);
 				return;
 			}
 		}
 		run->accept_trouble = false;
-		admit(run, fd, &ss, now_ns);
+		admit(run, l, fd, &ss, now_ns);
 		if (run->stopping)
 			return; /* that one reached --count: the listener is gone */
 	}
@@ -640,39 +657,63 @@ static bool listen_addr(struct sockaddr_storage *ss, const char *s)
 	return net_addr_numeric(ss, host, port);
 }
 
-static int start_listen(struct run *run)
+/* Listen on l's address; say so (a "listening" line). 0, EXIT_USAGE or
+ * EXIT_RUNTIME, said why. */
+static int start_listener(struct run_listener *l)
 {
+	struct run *run = l->run;
+	const char *addr = run->o->listen[l->index];
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof(ss);
 	char name[NET_ADDRSTRLEN];
 
-	if (!listen_addr(&ss, run->o->listen)) {
+	if (!listen_addr(&ss, addr)) {
 		fprintf(stderr, "peershake: bad listen address '%s': want IP:PORT or [IPV6]:PORT\n",
-			run->o->listen);
+			addr);
 		return EXIT_USAGE;
 	}
-	if (net_sock_listen(&run->listen_fd, &ss, 1024) != PS_OK) {
-		fprintf(stderr, "peershake: cannot listen on %s: %s\n", run->o->listen,
-			strerror(errno));
+	if (net_sock_listen(&l->fd, &ss, 1024) != PS_OK) {
+		fprintf(stderr, "peershake: cannot listen on %s: %s\n", addr, strerror(errno));
 		return EXIT_RUNTIME;
 	}
-	if (getsockname(run->listen_fd, (struct sockaddr *)&ss, &len) != 0) {
+	if (getsockname(l->fd, (struct sockaddr *)&ss, &len) != 0) {
 		fprintf(stderr, "peershake: getsockname: %s\n", strerror(errno));
 		return EXIT_RUNTIME;
 	}
-	run->listen_watch =
-		net_watch_add(run->loop, run->listen_fd, POLLIN, UINT64_MAX, on_accept, run);
-	if (run->listen_watch < 0)
+	l->watch = net_watch_add(run->loop, l->fd, POLLIN, UINT64_MAX, on_accept, l);
+	if (l->watch < 0)
 		return EXIT_RUNTIME;
 	net_addr_format(name, &ss);
 	events_listening(run, name, net_addr_port(&ss));
 	return 0;
 }
 
+/* A socket for every listen address, in order; the first that fails ends
+ * the run before any connection (what is open is closed at the end). */
+static int start_listen(struct run *run)
+{
+	size_t n = run->o->nlisten;
+	int r;
+
+	if (!(run->listeners = calloc(n, sizeof(*run->listeners)))) {
+		fprintf(stderr, "peershake: listen: %s\n", strerror(ENOMEM));
+		return EXIT_RUNTIME;
+	}
+	for (size_t i = 0; i < n; i++)
+		run->listeners[i] =
+			(struct run_listener){ .run = run, .index = i, .fd = -1, .watch = -1 };
+	run->nlisteners = n;
+	for (size_t i = 0; i < n; i++)
+		if ((r = start_listener(&run->listeners[i])) != 0)
+			return r;
+	return 0;
+}
+
 /* ---- the run ---- */
 
 /* Descriptors a listener keeps for itself: stdio, the listening socket,
- * the reserve, c-ares, the connection accepted before one is evicted. Core
+ * the reserve, c-ares, the connection accepted before one is evicted (and
+ * one more for each listening socket past the first). Core
  * keeps MIN_CORE_FDS (init.cpp) the same way: "nMaxConnections =
  * std::min(available_fds - min_required_fds, user_max_connection)". */
 #define LISTEN_HEADROOM 64
@@ -680,7 +721,8 @@ static int start_listen(struct run *run)
 static void admission_limits(struct run *run, size_t limit)
 {
 	const struct cli_opts *o = run->o;
-	size_t keep = LISTEN_HEADROOM + o->nconnect; /* --connect's need one each */
+	/* --connect's need one each, and so do the other listening sockets */
+	size_t keep = LISTEN_HEADROOM + o->nconnect + (o->nlisten ? o->nlisten - 1 : 0);
 	size_t fit = limit > keep ? limit - keep : 1;
 
 	run->admit.max_inbound = o->max_inbound ? o->max_inbound : fit;
@@ -705,8 +747,6 @@ int run_exec(struct run *run, struct cli_opts *o, const struct run_proto *proto,
 	run->o = o;
 	run->proto = proto;
 	run->proto_ctx = proto_ctx;
-	run->listen_fd = -1;
-	run->listen_watch = -1;
 	run->start_watch = -1;
 	run->start_budget = START_BATCH;
 	run->reserve_fd = -1;
@@ -836,8 +876,8 @@ int run_exec(struct run *run, struct cli_opts *o, const struct run_proto *proto,
 out:
 	while (run->conns) /* only on the early exits above */
 		net_session_abort(&run->conns->s, PS_ERR_CLOSED);
-	if (run->listen_fd >= 0)
-		close(run->listen_fd);
+	stop_listening(run);
+	free(run->listeners);
 	if (run->reserve_fd >= 0)
 		close(run->reserve_fd);
 	free(run->admit_tab);

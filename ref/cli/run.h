@@ -33,6 +33,13 @@ struct run_target {
 	unsigned depth; /* crawl: hops from a seed (0) */
 };
 
+/* listen: one listening socket, of the address o->listen[index]. */
+struct run_listener {
+	struct run *run;
+	size_t index;
+	int fd, watch; /* -1 when closed */
+};
+
 /* One connection. A protocol allocates proto->conn_size bytes whose first
  * member is this struct, the core's adapter behind it. */
 struct run_conn {
@@ -45,6 +52,9 @@ struct run_conn {
 	 * run->queue, not a copy: a listener's connections carry no target
 	 * (run_conn_target) */
 	size_t target;
+	/* inbound: the socket it was accepted on (NULL outbound); set before
+	 * conn_init */
+	const struct run_listener *listener;
 };
 
 struct run_proto {
@@ -52,7 +62,7 @@ struct run_proto {
 	size_t conn_size; /* sizeof the protocol's connection struct */
 	const struct net_core_ops *core_ops;
 	/* set up c->core (the config the core starts from; c->attempt says
-	 * which attempt this is) */
+	 * which attempt this is, c->listener where an inbound one came in) */
 	void (*conn_init)(struct run *run, struct run_conn *c);
 	/* the result of outbound connection c is known: return the words of
 	 * why it should be dialled once more (its result is then not
@@ -108,7 +118,9 @@ struct run {
 	size_t start_budget;
 	int start_watch;
 	struct run_conn *conns; /* live connections */
-	int listen_fd, listen_watch;
+	/* listen: a socket for each of o->listen, in order */
+	struct run_listener *listeners;
+	size_t nlisteners;
 	/* listen: who gets an inbound slot (net/admit.h). The table is
 	 * rebuilt from conns at each accept; admit_conns[i] is the
 	 * connection of admit_tab[i]. */

@@ -80,9 +80,7 @@ static void parse(struct parsed *p, const char *spec)
 
 static void done(struct parsed *p)
 {
-	free(p->o.connect);
-	free(p->o.cidrs);
-	p->o.connect = NULL;
+	cli_free(&p->o);
 }
 
 static size_t lines(const char *s)
@@ -164,9 +162,8 @@ static void test_usage_errors(void **state)
 		{ "btc|connect", "at least one target" },
 		{ "noise|connect", "at least one target" },
 		{ "noise|connect|127.0.0.1:1|127.0.0.1:2", "noise connect takes one" },
-		{ "btc|listen", "listen takes one" },
-		{ "btc|listen|127.0.0.1:1|127.0.0.1:2", "listen takes one" },
-		{ "noise|listen", "listen takes one" },
+		{ "btc|listen", "listen needs at least one ADDR:PORT" },
+		{ "noise|listen", "listen needs at least one ADDR:PORT" },
 		/* options of the other mode */
 		{ "-n|regtest|noise|connect|127.0.0.1:1", "Bitcoin option" },
 		{ "noise|connect|127.0.0.1:1|--services|1", "Bitcoin option" },
@@ -643,6 +640,13 @@ static void test_addr_options(void **state)
 		{ "--getaddr|--getaddr-wait|x|btc|connect|1.2.3.4", "bad --getaddr-wait" },
 		{ "--getaddr|--getaddr-wait|86400001|btc|connect|1.2.3.4", "bad --getaddr-wait" },
 		{ "--addr-file|f|noise|listen|127.0.0.1:0", "a Bitcoin option" },
+		/* one book for all, or one each */
+		{ "--addr-file|a|--addr-file|b|btc|listen|127.0.0.1:0",
+		  "--addr-file given 2 times for 1 listen addresses" },
+		{ "--addr-file|a|--addr-file|b|btc|listen|127.0.0.1:1|127.0.0.1:2|127.0.0.1:3",
+		  "--addr-file given 2 times for 3 listen addresses" },
+		{ "--addr-file|a|--addr-file|b|--addr-file|c|btc|listen|127.0.0.1:1|127.0.0.1:2",
+		  "--addr-file given 3 times for 2 listen addresses" },
 	};
 	struct parsed p;
 
@@ -656,9 +660,26 @@ static void test_addr_options(void **state)
 	}
 	parse(&p, "--addr-file|book.txt|btc|listen|127.0.0.1:0");
 	assert_int_equal(p.r, 0);
-	assert_string_equal(p.o.addr_file, "book.txt");
+	assert_int_equal(p.o.naddr_files, 1);
+	assert_string_equal(p.o.addr_files[0], "book.txt");
 	assert_int_equal(p.o.addr_pct, 23); /* Core's MAX_PCT_ADDR_TO_SEND */
 	assert_false(p.o.getaddr);
+	done(&p);
+	/* one file for every address */
+	parse(&p, "--addr-file|book.txt|btc|listen|127.0.0.1:1|127.0.0.2:1");
+	assert_int_equal(p.r, 0);
+	assert_int_equal(p.o.nlisten, 2);
+	assert_int_equal(p.o.naddr_files, 1);
+	done(&p);
+	/* one each, in order */
+	parse(&p, "--addr-file|a|btc|listen|127.0.0.1:1|--addr-file|b|127.0.0.2:1");
+	assert_int_equal(p.r, 0);
+	assert_int_equal(p.o.nlisten, 2);
+	assert_int_equal(p.o.naddr_files, 2);
+	assert_string_equal(p.o.addr_files[0], "a");
+	assert_string_equal(p.o.addr_files[1], "b");
+	assert_string_equal(p.o.listen[0], "127.0.0.1:1");
+	assert_string_equal(p.o.listen[1], "127.0.0.2:1");
 	done(&p);
 	parse(&p, "--addr-file|book.txt|--addr-pct|0|btc|listen|127.0.0.1:0");
 	assert_int_equal(p.r, 0);
@@ -683,7 +704,8 @@ static void test_btc_listen(void **state)
 	parse(&p, "--count|3|--connect|1.2.3.4|--connect|[::1]:1|btc|listen|127.0.0.1:0");
 	assert_int_equal(p.r, 0);
 	assert_int_equal(p.o.mode, MODE_BTC_LISTEN);
-	assert_string_equal(p.o.listen, "127.0.0.1:0");
+	assert_int_equal(p.o.nlisten, 1);
+	assert_string_equal(p.o.listen[0], "127.0.0.1:0");
 	assert_int_equal(p.o.count, 3);
 	assert_int_equal(p.o.nconnect, 2);
 	assert_string_equal(p.o.connect[0], "1.2.3.4");
@@ -695,7 +717,8 @@ static void test_btc_listen(void **state)
 	parse(&p, "btc|listen|[::]:8333|--count|4294967295");
 	assert_int_equal(p.r, 0);
 	assert_int_equal(p.o.mode, MODE_BTC_LISTEN);
-	assert_string_equal(p.o.listen, "[::]:8333");
+	assert_int_equal(p.o.nlisten, 1);
+	assert_string_equal(p.o.listen[0], "[::]:8333");
 	assert_int_equal(p.o.count, 4294967295u);
 	/* listen changes nothing else */
 	assert_int_equal(p.o.timeout_ms, 5000);
@@ -768,10 +791,24 @@ static void test_noise(void **state)
 	parse(&p, "--psk-file|/tmp/psk|--count|1|--connect|127.0.0.1:9|noise|listen|[::1]:0");
 	assert_int_equal(p.r, 0);
 	assert_int_equal(p.o.mode, MODE_NOISE_LISTEN);
-	assert_string_equal(p.o.listen, "[::1]:0");
+	assert_int_equal(p.o.nlisten, 1);
+	assert_string_equal(p.o.listen[0], "[::1]:0");
 	assert_string_equal(p.o.psk_file, "/tmp/psk");
 	assert_int_equal(p.o.count, 1);
 	assert_int_equal(p.o.nconnect, 1);
+	done(&p);
+
+	/* a listener may bind several addresses, each its own socket */
+	parse(&p, "btc|listen|127.0.0.1:0|[::1]:0|127.0.0.2:8333");
+	assert_int_equal(p.r, 0);
+	assert_int_equal(p.o.nlisten, 3);
+	assert_string_equal(p.o.listen[0], "127.0.0.1:0");
+	assert_string_equal(p.o.listen[1], "[::1]:0");
+	assert_string_equal(p.o.listen[2], "127.0.0.2:8333");
+	done(&p);
+	parse(&p, "--psk-file|/tmp/psk|noise|listen|127.0.0.1:0|127.0.0.2:0");
+	assert_int_equal(p.r, 0);
+	assert_int_equal(p.o.nlisten, 2);
 	done(&p);
 
 	/* Noise --bugs, and the switches both protocols share */

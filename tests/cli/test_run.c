@@ -417,8 +417,7 @@ static void run_with(struct outcome *res, const char *spec, const struct run_pro
 	assert_true(dup2(saved_err, STDERR_FILENO) >= 0);
 	close(saved_out);
 	close(saved_err);
-	free(o.connect);
-	free(o.cidrs);
+	cli_free(&o);
 	res->out = slurp(fout);
 	res->err = slurp(ferr);
 
