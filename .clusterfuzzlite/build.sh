@@ -49,7 +49,7 @@ cc() {
 }
 
 LIB_SRCS=("$ROOT"/ref/core/*.c "$ROOT"/ref/crypto/*.c "$ROOT"/ref/btc/*.c "$ROOT"/ref/noise/*.c)
-CLI_SRCS=("$ROOT/ref/cli/opts.c" "$ROOT/ref/cli/bugs.c")
+CLI_SRCS=("$ROOT/ref/cli/opts.c" "$ROOT/ref/cli/bugs.c" "$ROOT/ref/cli/crawlset.c")
 cc "$B/fuzz" -DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION -- "${LIB_SRCS[@]}" "${CLI_SRCS[@]}"
 cc "$B/real" -UFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION -- "${LIB_SRCS[@]}" "${CLI_SRCS[@]}"
 cc "$B/support" -- "$ROOT"/fuzz/common/*.c

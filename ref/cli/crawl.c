@@ -43,7 +43,6 @@ struct crawl {
 	FILE *csv;
 	size_t dialled, done, succeeded;
 	size_t recorded, known_full, dup;
-	bool proxy_allowed; /* --proxy passes the filter: TorV3/I2P may go to it */
 	/* the summary */
 	size_t outcome[OUT_N], transport[TR_N];
 	size_t net[8]; /* addresses known, by BIP 155 id */
@@ -90,11 +89,22 @@ int crawl_create(struct crawl **out, const struct cli_opts *o)
 	}
 	if (o->has_proxy) {
 		struct btc_addr p;
+		bool allowed = false;
+
 		memset(&p, 0, sizeof(p));
-		/* the proxy is where Tor and I2P connections go: only when the
-		 * filter lets us dial it */
+		/* every connection of the crawl is a TCP connection to the
+		 * proxy, IP addresses and names alike: a proxy outside the
+		 * filter would take every one outside it */
 		if (crawl_addr_parse_ip(&p, o->proxy_host) == PS_OK)
-			cr->proxy_allowed = crawl_filter_allows(o->cidrs, o->ncidrs, &p);
+			allowed = crawl_filter_allows(o->cidrs, o->ncidrs, &p);
+		if (!allowed) {
+			fprintf(stderr,
+				"peershake: the --proxy address %s is outside --allow/--deny: "
+				"every connection of the crawl goes to it\n",
+				o->proxy_host);
+			crawl_destroy(cr);
+			return EXIT_USAGE;
+		}
 	}
 	if (o->csv_file) {
 		if (!(cr->csv = fopen(o->csv_file, "w"))) {
@@ -176,16 +186,21 @@ static const char *why_not(struct crawl *cr, const struct btc_addr *a, uint64_t 
 	case BTC_NET_TORV3:
 	case BTC_NET_I2P:
 		/* names for the proxy (ATYP 3); never resolved or dialled
-		 * without one */
+		 * without one. The proxy itself passed the filter
+		 * (crawl_create) */
 		if (!o->has_proxy)
 			return "no-proxy";
-		if (!cr->proxy_allowed)
-			return "not-allowed";
 		break;
 	default:
 		/* CJDNS needs a route into its network we do not have */
 		return "unreachable-network";
 	}
+	/* no TCP service listens on port 0, and a SOCKS5 CONNECT needs a
+	 * DST.PORT (socks5_init refuses 0). I2P addresses as Core gossips
+	 * them carry 0 (I2P_SAM31_PORT: SAM 3.1 has no ports), which only a
+	 * SAM client dials */
+	if (a->port == 0)
+		return "port-0";
 	if (depth > o->max_depth)
 		return "max-depth";
 	if (cr->dialled >= o->max_peers)
@@ -257,10 +272,10 @@ bool crawl_seed(struct crawl *cr, struct run *run, const struct run_target *t)
 
 	(void)run;
 	if (t->host[0]) {
-		/* a name given to the proxy as it is: an IP prefix cannot
-		 * contain it, so it is dialled only without --allow, through
-		 * a proxy the filter allows */
-		if ((cr->o->nallow && !cr->proxy_allowed) || cr->dialled >= cr->o->max_peers)
+		/* a name given to the proxy as it is (only with --proxy,
+		 * which crawl_create checked against the filter): an IP
+		 * prefix says nothing about it */
+		if (cr->dialled >= cr->o->max_peers)
 			return false;
 		cr->dialled++;
 		return true;
@@ -482,47 +497,76 @@ static void html_text(FILE *f, const char *s)
 	}
 }
 
-static void html_bar(FILE *f, const char *label, size_t n, size_t max)
+/* One row of a chart: the key (hostile text: escaped, in the attribute
+ * too), the count, its share of the chart's total, and a bar scaled to the
+ * chart's largest count (rounded up: a count above 0 always shows). */
+static void html_bar(FILE *f, const char *label, size_t n, size_t max, size_t total)
 {
 	unsigned pct = max ? (unsigned)((n * 100 + max - 1) / max) : 0;
+	unsigned share = total ? (unsigned)((n * 100 + total / 2) / total) : 0;
 
-	fputs("<tr><td class=\"k\">", f);
+	fputs("<tr data-key=\"", f);
+	html_text(f, label);
+	fprintf(f, "\" data-count=\"%zu\"><td class=\"k\">", n);
 	html_text(f, label);
 	fprintf(f,
-		"</td><td class=\"n\">%zu</td><td class=\"b\"><div class=\"bar\" "
-		"style=\"width:%u%%\"></div></td></tr>\n",
-		n, pct);
+		"</td><td class=\"n\">%zu</td><td class=\"p\">%u%%</td><td class=\"b\">"
+		"<div class=\"bar\" style=\"width:%u%%\"></div></td></tr>\n",
+		n, share, pct);
 }
 
-static void html_section(FILE *f, const char *title, const char *const *names, const size_t *n,
-			 size_t k)
+/* A chart: <h2>title</h2> and a table whose data-chart is the summary
+ * line's key for the same counts. */
+static void html_chart_begin(FILE *f, const char *title, const char *key)
 {
-	size_t max = 0;
+	fprintf(f, "<h2>%s</h2>\n<table class=\"chart\" data-chart=\"%s\">\n", title, key);
+}
 
-	for (size_t i = 0; i < k; i++)
+static void html_section(FILE *f, const char *title, const char *key, const char *const *names,
+			 const size_t *n, size_t k)
+{
+	size_t max = 0, total = 0;
+
+	for (size_t i = 0; i < k; i++) {
+		total += n[i];
 		if (n[i] > max)
 			max = n[i];
-	fprintf(f, "<h2>%s</h2>\n<table>\n", title);
+	}
+	html_chart_begin(f, title, key);
 	for (size_t i = 0; i < k; i++)
-		html_bar(f, names[i], n[i], max);
+		html_bar(f, names[i], n[i], max, total);
 	fputs("</table>\n", f);
 }
 
-static void html_tally(FILE *f, const char *title, const struct tally *t)
+/* A tally, largest first (ties in the order first seen), "other" last. */
+static void html_tally(FILE *f, const char *title, const char *key, const struct tally *t)
 {
-	size_t max = t->other;
+	size_t max = t->other, total = t->other, order[TALLY_MAX];
 
-	for (size_t i = 0; i < t->used; i++)
+	for (size_t i = 0; i < t->used; i++) {
+		size_t k = i;
+		total += t->e[i].n;
 		if (t->e[i].n > max)
 			max = t->e[i].n;
-	fprintf(f, "<h2>%s</h2>\n<table>\n", title);
+		for (; k > 0 && t->e[order[k - 1]].n < t->e[i].n; k--)
+			order[k] = order[k - 1];
+		order[k] = i;
+	}
+	html_chart_begin(f, title, key);
 	for (size_t i = 0; i < t->used; i++)
-		html_bar(f, t->e[i].key, t->e[i].n, max);
+		html_bar(f, t->e[order[i]].key, t->e[order[i]].n, max, total);
 	if (t->other)
-		html_bar(f, "other", t->other, max);
+		html_bar(f, "other", t->other, max, total);
 	fputs("</table>\n", f);
 }
 
+static void html_total(FILE *f, const char *key, const char *label, size_t n)
+{
+	fprintf(f, "<tr data-key=\"%s\"><th>%s</th><td>%zu</td></tr>\n", key, label, n);
+}
+
+/* A page of static HTML and inline CSS: no script, nothing loaded (the
+ * Content-Security-Policy forbids both, should a key ever escape). */
 static int write_html(const struct crawl *cr, const char *path)
 {
 	FILE *f = fopen(path, "w");
@@ -534,23 +578,34 @@ static int write_html(const struct crawl *cr, const char *path)
 		return EXIT_RUNTIME;
 	}
 	net_counts(cr, nets);
-	fputs("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">"
+	fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
+	      "<meta http-equiv=\"Content-Security-Policy\" "
+	      "content=\"default-src 'none'; style-src 'unsafe-inline'\">\n"
 	      "<title>peershake crawl</title>\n<style>\n"
-	      "body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}\n"
-	      "td{padding:2px 8px}td.k{font-family:monospace}td.n{text-align:right}\n"
-	      "td.b{width:320px}.bar{background:#3b7dd8;height:14px;min-width:1px}\n"
-	      "</style></head><body>\n<h1>peershake crawl</h1>\n",
+	      "body{font-family:sans-serif;margin:2em;color:#222}\n"
+	      "table{border-collapse:collapse;margin-bottom:1.2em}\n"
+	      "table.chart{table-layout:fixed;width:820px}\n"
+	      "td,th{padding:3px 8px;vertical-align:middle}th{text-align:left;font-weight:normal}\n"
+	      "#totals td{text-align:right;font-weight:bold}\n"
+	      "td.k{width:320px;font-family:monospace;overflow-wrap:anywhere}\n"
+	      "td.n{width:70px;text-align:right}td.p{width:50px;text-align:right;color:#666}\n"
+	      "table.chart tr:nth-child(even){background:#f3f5f8}\n"
+	      ".bar{background:#3b7dd8;height:16px}\n"
+	      "</style></head><body>\n<h1>peershake crawl</h1>\n<table id=\"totals\">\n",
 	      f);
-	fprintf(f,
-		"<p id=\"totals\">%zu peers dialled, %zu succeeded, %zu addresses known, "
-		"%zu recorded without dialling</p>\n",
-		cr->done, cr->succeeded, cr->known.n, cr->recorded);
-	html_section(f, "Outcome", outcome_names, cr->outcome, OUT_N);
-	html_section(f, "Transport", transport_names, cr->transport, TR_N);
-	html_section(f, "Addresses known by network", net_names, nets, 5);
-	html_tally(f, "User agent", &cr->ua);
-	html_tally(f, "Protocol version", &cr->version);
-	html_tally(f, "Service bits", &cr->services);
+	html_total(f, "peers", "peers dialled", cr->done);
+	html_total(f, "succeeded", "handshakes succeeded", cr->succeeded);
+	html_total(f, "known", "addresses known", cr->known.n);
+	html_total(f, "duplicates", "addresses heard again", cr->dup);
+	html_total(f, "recorded", "addresses recorded, not dialled", cr->recorded);
+	html_total(f, "known_full", "addresses past the known-set bound", cr->known_full);
+	fputs("</table>\n", f);
+	html_section(f, "Outcome", "outcome", outcome_names, cr->outcome, OUT_N);
+	html_section(f, "Transport", "transport", transport_names, cr->transport, TR_N);
+	html_section(f, "Addresses known by network", "network", net_names, nets, 5);
+	html_tally(f, "User agent", "user_agent", &cr->ua);
+	html_tally(f, "Protocol version", "version", &cr->version);
+	html_tally(f, "Service bits", "services", &cr->services);
 	fputs("</body></html>\n", f);
 	bad = ferror(f);
 	if (fclose(f) != 0 || bad) {

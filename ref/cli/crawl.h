@@ -25,7 +25,9 @@
 struct crawl;
 
 /* A crawl for o, in *out; its --csv file opened. 0, EXIT_USAGE (the CSV
- * file cannot be created; said on stderr) or EXIT_RUNTIME (memory). */
+ * file cannot be created, or the --proxy address is outside --allow/--deny:
+ * every connection goes to the proxy; said on stderr) or EXIT_RUNTIME
+ * (memory). */
 int crawl_create(struct crawl **out, const struct cli_opts *o);
 
 /* Whether seed t (depth 0) is dialled: inside the filter, not known yet,

@@ -98,7 +98,7 @@ void cli_usage(FILE *f)
 		"                           (-t is per peer, --getaddr-wait how long each is\n"
 		"                           read for addresses; TorV3/I2P only via --proxy)\n"
 		"\n"
-		"Proxy (connect and the sweep, both protocols):\n"
+		"Proxy (connect, the sweep and crawl; both protocols):\n"
 		"      --proxy socks5://[USER:PASS@]HOST:PORT  every connection through this\n"
 		"                           SOCKS5 proxy (HOST numeric); names go to it\n"
 		"                           unresolved (.onion, .i2p)\n"
@@ -827,8 +827,8 @@ static int check_mode(struct cli_opts *o, const struct seen *seen)
 				   seen->admission);
 	/* a switch that does nothing in a role is refused */
 	if (listen && (o->has_proxy || o->proxy_isolate))
-		return usage_error("%s", "--proxy and --proxy-isolate are for connect and the "
-					 "sweep: listen takes no proxy");
+		return usage_error("%s", "--proxy and --proxy-isolate are for connect, the sweep "
+					 "and crawl: listen takes no proxy");
 	if (o->proxy_isolate && !o->has_proxy)
 		return usage_error("%s", "--proxy-isolate does nothing without --proxy");
 	if (o->proxy_isolate && o->proxy_user)
