@@ -222,6 +222,11 @@ int cry_x25519_base(uint8_t pub[32], const uint8_t priv[32])
 	return crypto_scalarmult_curve25519_base(pub, priv) == 0 ? PS_OK : PS_ERR_CRYPTO;
 }
 
+int cry_x25519_base_ladder(uint8_t pub[32], const uint8_t priv[32])
+{
+	return crypto_scalarmult_curve25519_base(pub, priv) == 0 ? PS_OK : PS_ERR_CRYPTO;
+}
+
 int cry_x25519(uint8_t out[32], const uint8_t priv[32], const uint8_t pub[32])
 {
 	/* libsodium returns -1 exactly when the shared secret is all zeros. */

@@ -98,6 +98,12 @@ PS_MUST_CHECK int cry_blake2b(uint8_t *out, size_t outlen, const uint8_t *key, s
 /* pub = X25519(priv, 9). Returns PS_OK or PS_ERR_CRYPTO. */
 PS_MUST_CHECK int cry_x25519_base(uint8_t pub[32], const uint8_t priv[32]);
 
+/* The same value by libsodium's Montgomery ladder
+ * (crypto_scalarmult_curve25519_base): the independent implementation that
+ * the tests and bench_noise compare cry_x25519_base against. Returns PS_OK
+ * or PS_ERR_CRYPTO. */
+PS_MUST_CHECK int cry_x25519_base_ladder(uint8_t pub[32], const uint8_t priv[32]);
+
 /* out = X25519(priv, pub). Returns PS_OK, or PS_ERR_DH when the result is
  * all zeros (pub of low order), in which case out is zeroed. */
 PS_MUST_CHECK int cry_x25519(uint8_t out[32], const uint8_t priv[32], const uint8_t pub[32]);
