@@ -24,7 +24,7 @@
  */
 #include "crypto/x25519_base.h"
 
-#include <pthread.h>
+#include <stdatomic.h>
 #include <string.h>
 
 #include "crypto/crypto.h"
@@ -63,7 +63,8 @@ typedef uint64_t cry_v2 __attribute__((vector_size(16)));
  * scans them */
 static cry_v2 TABLE[32][8][8];
 static cry_fe D2; /* 2 d */
-static pthread_once_t table_once = PTHREAD_ONCE_INIT;
+/* 0: not built, 1: a thread is building it, 2: ready */
+static atomic_int table_state;
 
 /* f reduced to limbs < 2^51 (through the canonical bytes): for constants. */
 static void fe_normalize(cry_fe *f)
@@ -276,6 +277,24 @@ static void select_niels(struct ge_niels *t, unsigned pos, int8_t b)
 	}
 }
 
+/* build_table once, whichever thread comes first (C11 atomics rather than
+ * pthread_once: no thread library to link). A thread that finds another
+ * building waits for it: once per process, well under a millisecond. */
+static void table_ready(void)
+{
+	int expected = 0;
+
+	if (atomic_load_explicit(&table_state, memory_order_acquire) == 2)
+		return;
+	if (atomic_compare_exchange_strong(&table_state, &expected, 1)) {
+		build_table();
+		atomic_store_explicit(&table_state, 2, memory_order_release);
+		return;
+	}
+	while (atomic_load_explicit(&table_state, memory_order_acquire) != 2)
+		;
+}
+
 void cry_x25519_base_noclamp(uint8_t u[32], const uint8_t s[32])
 {
 	int8_t e[64], carry = 0;
@@ -284,7 +303,7 @@ void cry_x25519_base_noclamp(uint8_t u[32], const uint8_t s[32])
 	struct ge_efgh o;
 	cry_fe num, den;
 
-	pthread_once(&table_once, build_table);
+	table_ready();
 
 	/* 64 radix-16 digits, bit 255 dropped; then each moved into [-8, 7]
 	 * by carrying 16 to the next (the last, at most 7 + 1, keeps it) */
