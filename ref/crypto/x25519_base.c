@@ -20,7 +20,9 @@
  * points included, so no input needs a branch.
  *
  * Limb bounds (crypto/fe25519.h: mul and sq take limbs < 2^54 and return
- * limbs < 2^51 + 2^13; sub returns < f + 2^52): noted at each formula.
+ * limbs < 2^51 + 2^13; sub takes a subtrahend below 2^52 - 38, which every
+ * product is, and returns < f + 2^52): noted at each formula. Every
+ * subtrahend below is a product or a square, but one sum, carried first.
  */
 #include "crypto/x25519_base.h"
 
@@ -342,7 +344,7 @@ void cry_x25519_base_noclamp(uint8_t u[32], const uint8_t s[32])
 	 * = H/F, so u = (1 + y)/(1 - y) = (F + H)/(F - H). The identity has
 	 * H = F: den = 0, whose inverse is 0, so u = 0. */
 	cry_fe_add(&num, &o.F, &o.H);
-	cry_fe_carry(&o.H);
+	cry_fe_carry(&o.H); /* H = B + A, a sum: carried to be a subtrahend */
 	cry_fe_sub(&den, &o.F, &o.H);
 	cry_fe_invert(&den, &den);
 	cry_fe_mul(&num, &num, &den);
