@@ -9,6 +9,7 @@
  */
 #include "crypto/crypto.h"
 #include "crypto/secp.h"
+#include "crypto/x25519_base.h"
 
 #include <blake2.h>
 #include <sodium.h>
@@ -218,6 +219,22 @@ int cry_blake2b(uint8_t *out, size_t outlen, const uint8_t *key, size_t keylen, 
 /* ---- X25519 ---- */
 
 int cry_x25519_base(uint8_t pub[32], const uint8_t priv[32])
+{
+	uint8_t k[32];
+
+	/* RFC 7748 section 5, decodeScalar25519: "k_list[0] &= 248;
+	 * k_list[31] &= 127; k_list[31] |= 64". libsodium's ladder clamps the
+	 * same way inside; the fixed-base method takes the scalar as it is. */
+	memcpy(k, priv, sizeof(k));
+	k[0] &= 248;
+	k[31] &= 127;
+	k[31] |= 64;
+	cry_x25519_base_noclamp(pub, k);
+	sodium_memzero(k, sizeof(k));
+	return PS_OK;
+}
+
+int cry_x25519_base_ladder(uint8_t pub[32], const uint8_t priv[32])
 {
 	return crypto_scalarmult_curve25519_base(pub, priv) == 0 ? PS_OK : PS_ERR_CRYPTO;
 }

@@ -95,8 +95,18 @@ PS_MUST_CHECK int cry_blake2b(uint8_t *out, size_t outlen, const uint8_t *key, s
 
 /* ---- X25519 ------------------------------------------------------------------ */
 
-/* pub = X25519(priv, 9). Returns PS_OK or PS_ERR_CRYPTO. */
+/* pub = X25519(priv, 9), RFC 7748 section 6.1's key generation (priv
+ * clamped as section 5 says), by a fixed-base method: a table of multiples
+ * of the Ed25519 base point, whose Montgomery image is u = 9 (a quarter of
+ * the ladder's cost; crypto/x25519_base.h). Constant time in priv. Returns
+ * PS_OK (it cannot fail; the int keeps the contract of a key generation). */
 PS_MUST_CHECK int cry_x25519_base(uint8_t pub[32], const uint8_t priv[32]);
+
+/* The same value by libsodium's Montgomery ladder
+ * (crypto_scalarmult_curve25519_base): the independent implementation that
+ * the tests and bench_noise compare cry_x25519_base against. Returns PS_OK
+ * or PS_ERR_CRYPTO. */
+PS_MUST_CHECK int cry_x25519_base_ladder(uint8_t pub[32], const uint8_t priv[32]);
 
 /* out = X25519(priv, pub). Returns PS_OK, or PS_ERR_DH when the result is
  * all zeros (pub of low order), in which case out is zeroed. */

@@ -2,7 +2,11 @@
  * test_crypto.c - ref/crypto against public vectors and published values.
  *
  * Vectors are read in place from the shared folder (tu_shared_vectors()):
- *   wycheproof/x25519_test.json             every case, through cry_x25519
+ *   wycheproof/x25519_test.json             every case, through cry_x25519;
+ *                                           every private key's public key
+ *                                           through cry_x25519_base (the
+ *                                           fixed-base key generation) against
+ *                                           libsodium's ladders
  *   wycheproof/chacha20_poly1305_test.json  every case, through cry_aead_*
  *   blake2/blake2-kat.json                  BLAKE2s and BLAKE2b, keyed and not
  * plus HMAC-SHA-256/512 from RFC 4231 (published values), HMAC-BLAKE2s/2b
@@ -194,6 +198,52 @@ static void test_wycheproof_x25519(void **state)
 	}
 	cJSON_Delete(root);
 	counts_print("wycheproof/x25519_test.json", &c);
+	assert_int_equal(c.failed, 0);
+	assert_true(c.passed >= 500);
+}
+
+/* Every Wycheproof private key (its edge cases among them: EdgeCasePrivateKey)
+ * through the key generation Noise uses for e and s, cry_x25519_base (a
+ * fixed-base method), against libsodium's two ladders: its base-point
+ * ladder (cry_x25519_base_ladder) and its variable-base one on u = 9
+ * (cry_x25519). Wycheproof gives no public key of the private one, so the
+ * ladders are the oracle. */
+static void test_wycheproof_x25519_keygen(void **state)
+{
+	static const uint8_t nine[32] = { 9 };
+	struct counts c = { 0 };
+	cJSON *root = load_json("wycheproof/x25519_test.json");
+	const cJSON *group, *test;
+	(void)state;
+
+	cJSON_ArrayForEach(group, cJSON_GetObjectItemCaseSensitive(root, "testGroups"))
+	{
+		if (strcmp(jstr(group, "curve"), "curve25519") != 0)
+			continue;
+		cJSON_ArrayForEach(test, cJSON_GetObjectItemCaseSensitive(group, "tests"))
+		{
+			size_t privlen;
+			uint8_t *priv = tu_unhex(jstr(test, "private"), &privlen);
+			uint8_t fixed[32], ladder[32], dh[32];
+
+			if (privlen != 32) {
+				count_skip(&c, "key not 32 bytes");
+			} else if (cry_x25519_base(fixed, priv) == PS_OK &&
+				   cry_x25519_base_ladder(ladder, priv) == PS_OK &&
+				   cry_x25519(dh, priv, nine) == PS_OK &&
+				   memcmp(fixed, ladder, 32) == 0 && memcmp(fixed, dh, 32) == 0) {
+				c.passed++;
+			} else {
+				c.failed++;
+				printf("x25519 key generation, tcId %d: fixed base and ladders "
+				       "differ\n",
+				       cJSON_GetObjectItemCaseSensitive(test, "tcId")->valueint);
+			}
+			free(priv);
+		}
+	}
+	cJSON_Delete(root);
+	counts_print("wycheproof/x25519_test.json (key generation)", &c);
 	assert_int_equal(c.failed, 0);
 	assert_true(c.passed >= 500);
 }
@@ -646,6 +696,7 @@ int main(void)
 	};
 	const struct CMUnitTest vectors[] = {
 		cmocka_unit_test(test_wycheproof_x25519),
+		cmocka_unit_test(test_wycheproof_x25519_keygen),
 		cmocka_unit_test(test_wycheproof_chachapoly),
 		cmocka_unit_test(test_blake2_kat),
 	};
