@@ -206,6 +206,25 @@ def check_run(run):
                 raise ConfigError(f"'{s}': unknown placeholder {{{name}}}")
 
 
+class LazyPort:
+    """A free loopback port for {port} or {rpcport}, taken the first time
+    the placeholder is expanded (str()), so that a node whose spec names
+    neither binds nothing for them; copies of a node's names share it."""
+
+    def __init__(self, take=free_port):
+        self._take = take
+        self._port = None
+
+    def __str__(self):
+        if self._port is None:
+            self._port = self._take()
+        return str(self._port)
+
+    @property
+    def taken(self):
+        return self._port is not None
+
+
 class Node:
     """One running instance: started by `start()`, stopped by `stop()`
     (idempotent), its output in `out`."""
@@ -213,7 +232,7 @@ class Node:
     def __init__(self, spec, names, directory):
         self.spec = spec
         os.makedirs(directory, exist_ok=True)
-        self.names = dict(names, dir=directory, port=free_port(), rpcport=free_port(),
+        self.names = dict(names, dir=directory, port=LazyPort(), rpcport=LazyPort(),
                           args=spec.get("args", []))
         self.names["args"] = expand(self.names["args"], self.names)
         self.out = os.path.join(directory, "node.out")

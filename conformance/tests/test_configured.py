@@ -165,6 +165,27 @@ class Placeholders(unittest.TestCase):
         with self.assertRaises(ConfigError):
             expand(["{loop}"], {"loop": ["{loop}"]})
 
+    def test_ports_taken_only_when_named(self):
+        """{port} and {rpcport} bind a free port the first time they are
+        expanded, once: a node whose spec names neither takes none."""
+        taken = []
+
+        def take():
+            taken.append(40000 + len(taken))
+            return taken[-1]
+        port, rpc = configured.LazyPort(take), configured.LazyPort(take)
+        names = {"port": port, "rpcport": rpc, "a": "x"}
+        self.assertEqual(expand(["{a}"], names), ["x"])
+        self.assertEqual(taken, [])
+        self.assertEqual(expand(["-port={port}", "{port}"], dict(names)), ["-port=40000", "40000"])
+        self.assertEqual(expand(["{port}"], names), ["40000"])  # a copy of the names shares it
+        self.assertEqual((taken, port.taken, rpc.taken), ([40000], True, False))
+        # the real one: a free loopback port, bindable
+        real = configured.LazyPort()
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", int(str(real))))
+        self.assertEqual(str(real), str(real))
+
     def test_merge(self):
         self.assertEqual(configured.merge({"a": {"b": 1, "c": [1]}, "d": 2}, {"a": {"c": [2]}, "e": 3}),
                          {"a": {"b": 1, "c": [2]}, "d": 2, "e": 3})
