@@ -297,6 +297,38 @@ verack"
 	[ "$(cat "$BATS_TEST_TMPDIR/l1.status")" -eq 1 ]
 }
 
+@test "SIGTERM mid-handshake: the running sessions end as stopped (by us), never closed by peer" {
+	# a listener that never answers (--bug silent) holds a connection whose
+	# version it has; SIGTERM ends it PARTIAL stopped, closed by us, and the
+	# connect on the other end sees it closed by the peer
+	ps_listen l1 127.0.0.1:0 -n regtest --json -t 60000 --bug silent
+	"$PEERSHAKE" -n regtest --json -t 60000 btc connect "127.0.0.1:$LISTEN_PORT" \
+		>"$BATS_TEST_TMPDIR/c1.out" 2>&1 3>&- &
+	echo $! >"$BATS_TEST_TMPDIR/c1.pid"
+	ps_wait_log "$BATS_TEST_TMPDIR/l1.out" '"event":"recv".*"command":"version"' 10
+	kill -TERM "$(cat "$BATS_TEST_TMPDIR/l1.pid")"
+	ps_wait_exit l1 10
+	ps_wait_exit c1 10
+	run jq -r 'select(.event=="result") | [.result, .reason] | join(" ")' "$BATS_TEST_TMPDIR/l1.out"
+	assert_output "PARTIAL stopped"
+	run jq -r 'select(.event=="closed") | .by' "$BATS_TEST_TMPDIR/l1.out"
+	assert_output "us"
+	run jq -r 'select(.event=="result") | [.result, .reason] | join(" ")' "$BATS_TEST_TMPDIR/c1.out"
+	assert_output "FAILED closed"
+	# and a connect stopped while it waits: FAILED stopped, closed by us
+	ps_listen l2 127.0.0.1:0 -n regtest --json -t 60000 --bug silent
+	"$PEERSHAKE" -n regtest --json -t 60000 btc connect "127.0.0.1:$LISTEN_PORT" \
+		>"$BATS_TEST_TMPDIR/c2.out" 2>&1 3>&- &
+	echo $! >"$BATS_TEST_TMPDIR/c2.pid"
+	ps_wait_log "$BATS_TEST_TMPDIR/l2.out" '"event":"recv".*"command":"version"' 10
+	kill -TERM "$(cat "$BATS_TEST_TMPDIR/c2.pid")"
+	ps_wait_exit c2 10
+	run jq -r 'select(.event=="result") | [.result, .reason] | join(" ")' "$BATS_TEST_TMPDIR/c2.out"
+	assert_output "FAILED stopped"
+	run jq -r 'select(.event=="closed") | .by' "$BATS_TEST_TMPDIR/c2.out"
+	assert_output "us"
+}
+
 @test "--linger: SUCCESS is reported at once; the peer closing a lingering connection ends it cleanly" {
 	ps_listen l1 127.0.0.1:0 -n regtest --json --linger 60000
 	"$PEERSHAKE" -n regtest --json --linger 60000 btc connect "127.0.0.1:$LISTEN_PORT" "127.0.0.1:$LISTEN_PORT" \

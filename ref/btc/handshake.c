@@ -176,7 +176,8 @@ static int hs_fail(struct btc_hs *hs, int err, const char *note, const struct bt
 		return err;
 	if (hs->state == BTC_HS_DONE)
 		type = BTC_EV_DISCONNECT;
-	else if (hs->got_version && (err == PS_ERR_TIMEOUT || err == PS_ERR_CLOSED))
+	else if (hs->got_version &&
+		 (err == PS_ERR_TIMEOUT || err == PS_ERR_CLOSED || err == PS_ERR_STOPPED))
 		hs->outcome = PS_PARTIAL;
 	else
 		hs->outcome = PS_FAILED;

@@ -400,8 +400,10 @@ PS_MUST_CHECK int btc_hs_init(struct btc_hs *hs, enum btc_role role,
  * ignored and returns PS_OK (core/contract.h). */
 PS_MUST_CHECK int btc_hs_input(struct btc_hs *hs, uint64_t now_ns, const uint8_t *data, size_t len);
 
-/* The peer closed its side (reason PS_ERR_CLOSED) or the transport failed
- * (reason): ends a pending handshake as PARTIAL or FAILED. After success it
+/* The peer closed its side (reason PS_ERR_CLOSED), the transport failed
+ * (reason), or we ended it (PS_ERR_STOPPED): ends a pending handshake as
+ * PARTIAL (their version came, and it was a close, a stop or a timeout) or
+ * FAILED. After success it
  * only ends the input (btc_hs_ended); the outcome stays SUCCESS and
  * btc_hs_error PS_OK. */
 void btc_hs_close(struct btc_hs *hs, int reason);

@@ -69,7 +69,7 @@ static void wind_down(struct run *run, struct run_conn *current)
 	for (c = run->conns; c; c = next) {
 		next = c->next;
 		if (c != current && !c->s.reported)
-			net_session_abort(&c->s, PS_ERR_CLOSED);
+			net_session_abort(&c->s, PS_ERR_STOPPED);
 	}
 }
 
@@ -864,7 +864,7 @@ int run_exec(struct run *run, struct cli_opts *o, const struct run_proto *proto,
 	}
 	run->qhead = run->qlen;
 	while (run->conns)
-		net_session_abort(&run->conns->s, PS_ERR_CLOSED);
+		net_session_abort(&run->conns->s, PS_ERR_STOPPED);
 	events_summary(run);
 
 	if (run->usage_failure)
@@ -875,7 +875,7 @@ int run_exec(struct run *run, struct cli_opts *o, const struct run_proto *proto,
 		status = run->rep.success > 0 ? EXIT_HANDSHAKE_OK : EXIT_NO_HANDSHAKE;
 out:
 	while (run->conns) /* only on the early exits above */
-		net_session_abort(&run->conns->s, PS_ERR_CLOSED);
+		net_session_abort(&run->conns->s, PS_ERR_STOPPED);
 	stop_listening(run);
 	free(run->listeners);
 	if (run->reserve_fd >= 0)

@@ -45,6 +45,8 @@ static const struct err_desc errs[] = {
 	{ PS_ERR_NO_LOCAL_PORT, "no-local-port", "no local port free to connect from" },
 	{ PS_ERR_FAMILY, "source-family", "the source address is of the other address family" },
 	{ PS_ERR_EVICTED, "evicted", "evicted to make room for another connection" },
+	{ PS_ERR_STOPPED, "stopped",
+	  "ended by us: the run was stopped (a signal, or --count reached)" },
 	{ PS_ERR_PROXY_GENERAL, "proxy-general-failure", "proxy: general SOCKS server failure" },
 	{ PS_ERR_PROXY_NOT_ALLOWED, "proxy-not-allowed",
 	  "proxy: connection not allowed by ruleset" },

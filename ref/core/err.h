@@ -57,6 +57,7 @@ enum {
 	PS_ERR_NO_LOCAL_PORT = -85, /* no local port (or address) free to connect from */
 	PS_ERR_FAMILY = -86,	    /* the source address is of the other family */
 	PS_ERR_EVICTED = -87,	    /* a full listener closed it to make room (net/admit.h) */
+	PS_ERR_STOPPED = -88,	    /* we ended it: the run was stopped (a signal, --count) */
 
 	/* a SOCKS5 proxy (core/socks5.h): each is the proxy's failure, never
 	 * the peer's. -100..-108: the CONNECT reply's REP (RFC 1928 section 6),

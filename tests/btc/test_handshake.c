@@ -1231,6 +1231,19 @@ static void test_close(void **state)
 	drain(&r);
 	assert_int_equal(btc_hs_outcome(&r.hs), PS_PARTIAL);
 	assert_int_equal(btc_hs_error(&r.hs), PS_ERR_CLOSED);
+	{
+		/* stopped by us (a signal, --count) after their version:
+		 * PARTIAL too, and the reason says it was us */
+		struct peer i2, r2;
+		pair(&i2, &r2);
+		start(&i2, BTC_INITIATOR, T0);
+		start(&r2, BTC_RESPONDER, T0);
+		transfer(&i2, &r2, T0, &i2.seed, 30);
+		btc_hs_close(&r2.hs, PS_ERR_STOPPED);
+		drain(&r2);
+		assert_int_equal(btc_hs_outcome(&r2.hs), PS_PARTIAL);
+		assert_int_equal(btc_hs_error(&r2.hs), PS_ERR_STOPPED);
+	}
 	/* a second close changes nothing */
 	size_t nlog = r.nlog;
 	btc_hs_close(&r.hs, PS_ERR_SYSTEM);
